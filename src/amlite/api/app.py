@@ -1,0 +1,38 @@
+"""``create_app``: the FastAPI application over a wired ``Container``.
+
+Nothing starts at import time; the lifespan starts and stops the in-process worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from amlite import __version__
+from amlite.api import errors
+from amlite.api.paths import CanonicalPathMiddleware
+from amlite.api.routers import identity, operations, resource_groups, subscriptions, workspaces
+
+
+def create_app(container: Any) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        container.start()
+        try:
+            yield
+        finally:
+            container.stop()
+
+    app = FastAPI(
+        title="amlite", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None,
+        description="A self-hosted Azure Machine Learning control plane speaking Azure Resource Manager's REST dialect.",
+    )
+    app.state.container = container
+    errors.install(app)
+    for module in (identity, subscriptions, resource_groups, workspaces, operations):
+        app.include_router(module.router)
+    app.add_middleware(CanonicalPathMiddleware)
+    return app

@@ -1,0 +1,166 @@
+"""Request plumbing shared by every router: the caller, api-version, authorization, JSON bodies,
+preconditions and paging. Routers stay thin: parse, call one service, render."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+
+from amlite.domain.errors import InvalidApiVersion, InvalidInput, MissingApiVersion, UnsupportedMediaType
+from amlite.domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from amlite.domain.preconditions import Preconditions
+from amlite.services.context import Caller
+
+RESOURCES_API_VERSIONS = (
+    "2016-06-01", "2019-10-01", "2020-01-01", "2020-06-01", "2021-01-01", "2021-04-01", "2022-01-01",
+    "2022-09-01", "2022-12-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01", "2025-04-01",
+)
+ML_API_VERSIONS = (
+    "2023-04-01", "2023-06-01-preview", "2023-08-01-preview", "2023-10-01", "2024-01-01-preview", "2024-04-01",
+    "2024-07-01-preview", "2024-10-01", "2024-10-01-preview", "2025-01-01-preview", "2025-04-01", "2025-06-01",
+)
+SUBSCRIPTION_API_VERSIONS = ("2020-09-01", "2021-10-01")
+
+
+def container(request: Request) -> Any:
+    """The wired services (``bootstrap.Container``)."""
+    return request.app.state.container
+
+
+class ApiVersion:
+    """Dependency: the route's api-version must be present and one of the accepted set."""
+
+    def __init__(self, accepted: tuple[str, ...]) -> None:
+        self.accepted = accepted
+
+    def __call__(self, request: Request) -> str:
+        value = request.query_params.get("api-version")
+        if value is None:
+            raise MissingApiVersion(
+                "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.",
+                "api-version",
+            )
+        if value not in self.accepted:
+            raise InvalidApiVersion(
+                "InvalidApiVersionParameter",
+                f"The api-version '{value}' is invalid. The supported versions are '{','.join(self.accepted)}'.",
+                "api-version",
+            )
+        return value
+
+
+RESOURCES_VERSION = ApiVersion(RESOURCES_API_VERSIONS)
+ML_VERSION = ApiVersion(ML_API_VERSIONS)
+SUBSCRIPTION_VERSION = ApiVersion(SUBSCRIPTION_API_VERSIONS)
+
+
+def authenticated(request: Request) -> Caller:
+    caller = getattr(request.state, "caller", None)
+    if caller is None:
+        caller = container(request).identity.authenticate(request.headers.get("authorization"))
+        request.state.caller = caller
+    return caller  # type: ignore[no-any-return]
+
+
+ScopeOf = Callable[[dict[str, str]], str]
+
+
+@dataclass(frozen=True)
+class Authorize:
+    """Dependency that declares a route's one action and checks it at the scope built from the path.
+
+    ``scope=None`` marks routes whose scope is only known after a lookup (operation status) or whose
+    listing filters per item; the handler then calls ``authz.require`` or filters itself."""
+
+    action: str
+    scope: ScopeOf | None
+
+    def __call__(self, request: Request) -> Caller:
+        caller = authenticated(request)
+        if self.scope is not None:
+            container(request).authz.require(caller, self.action, self.scope(dict(request.path_params)))
+        return caller
+
+
+def sub_scope(p: dict[str, str]) -> str:
+    return f"/subscriptions/{p['subscription_id']}"
+
+
+def rg_scope(p: dict[str, str]) -> str:
+    return f"/subscriptions/{p['subscription_id']}/resourceGroups/{p['resource_group']}"
+
+
+def ws_scope(p: dict[str, str]) -> str:
+    return rg_scope(p) + f"/providers/Microsoft.MachineLearningServices/workspaces/{p['workspace']}"
+
+
+def root_scope(_: dict[str, str]) -> str:
+    return "/"
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; wrong content type is 415, malformed JSON 400."""
+    raw = await request.body()
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not raw.strip():
+        if request.method == "POST":
+            return {}
+        raise InvalidInput("InvalidRequestContent", "The request content was invalid: a JSON body is required.")
+    if ctype not in ("application/json", "application/merge-patch+json", "text/json"):
+        raise UnsupportedMediaType(
+            "UnsupportedMediaType", f"The content media type '{ctype or 'none'}' is not supported. Only 'application/json' is supported."
+        )
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("InvalidRequestContent", f"The request content was invalid and could not be deserialized: {exc}.") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("InvalidRequestContent", "The request content must be a JSON object.")
+    return body
+
+
+def preconditions(request: Request) -> Preconditions:
+    return Preconditions(if_match=request.headers.get("if-match"), if_none_match=request.headers.get("if-none-match"))
+
+
+@dataclass(frozen=True)
+class Paging:
+    offset: int
+    limit: int
+
+
+def paging(request: Request) -> Paging:
+    """``$top`` sets the page size; ``$skipToken`` (from a nextLink) says where the page starts."""
+    top = request.query_params.get("$top")
+    try:
+        limit = DEFAULT_PAGE_SIZE if top is None else max(1, min(MAX_PAGE_SIZE, int(top)))
+    except ValueError:
+        raise InvalidInput("InvalidParameter", f"$top must be a whole number, got '{top}'.", "$top") from None
+    token = request.query_params.get("$skipToken")
+    offset = 0
+    if token:
+        try:
+            offset = int(base64.urlsafe_b64decode(token.encode() + b"==").decode())
+        except ValueError:
+            raise InvalidInput("InvalidSkipToken", "The $skipToken is not valid.", "$skipToken") from None
+    return Paging(offset, limit)
+
+
+def list_body(request: Request, items: list[dict[str, Any]], page: Paging, more: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"value": items}
+    if more:
+        params = dict(request.query_params)
+        params["$skipToken"] = base64.urlsafe_b64encode(str(page.offset + page.limit).encode()).decode().rstrip("=")
+        params["$top"] = str(page.limit)
+        body["nextLink"] = f"{base_url(request)}{request.url.path}?{urlencode(params)}"
+    return body
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")

@@ -1,0 +1,93 @@
+"""The one table from error class to HTTP status, and the one ARM error body.
+
+Every error leaves the API in the body ``{"error": {"code", "message", "target"?, "details"?}}``,
+whatever raised it: a service, request parsing, routing (404/405) or a bug (500).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from amlite.domain import errors as e
+from amlite.services.identity import OAuthError
+
+log = logging.getLogger(__name__)
+
+STATUS: list[tuple[type[e.AmliteError], int]] = [
+    (e.UnsupportedMediaType, 415),
+    (e.InvalidInput, 400),
+    (e.AuthenticationFailed, 401),
+    (e.AuthorizationFailed, 403),
+    (e.NotFound, 404),
+    (e.Conflict, 409),
+    (e.PreconditionFailed, 412),
+]
+
+
+def status_of(error: e.AmliteError) -> int:
+    for cls, status in STATUS:
+        if isinstance(error, cls):
+            return status
+    return 500
+
+
+def error_body(code: str, message: str, target: str | None = None, details: list[e.ErrorDetail] | None = None) -> dict[str, Any]:
+    inner: dict[str, Any] = {"code": code, "message": message}
+    if target:
+        inner["target"] = target
+    if details:
+        inner["details"] = [
+            {"code": d.code, "message": d.message, **({"target": d.target} if d.target else {})} for d in details
+        ]
+    return {"error": inner}
+
+
+def error_response(error: e.AmliteError, headers: dict[str, str] | None = None) -> JSONResponse:
+    status = status_of(error)
+    hdrs = dict(headers or {})
+    if status == 401:
+        hdrs.setdefault("WWW-Authenticate", 'Bearer authorization_uri="", error="invalid_token"')
+    return JSONResponse(error_body(error.code, error.message, error.target, error.details), status_code=status, headers=hdrs)
+
+
+_HTTP_CODES = {
+    404: ("NotFound", "The requested path '{path}' does not exist."),
+    405: ("MethodNotAllowed", "The HTTP method '{method}' is not supported for '{path}'."),
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(OAuthError)
+    async def _oauth(_: Request, exc: OAuthError) -> JSONResponse:
+        status = 401 if exc.code == "invalid_client" else 400
+        return JSONResponse({"error": exc.code, "error_description": exc.message}, status_code=status)
+
+    @app.exception_handler(e.AmliteError)
+    async def _amlite(_: Request, exc: e.AmliteError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        target = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header"))
+        return error_response(e.InvalidInput("InvalidRequestContent", f"The request is invalid: {first.get('msg')}.", target or None))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, template = _HTTP_CODES.get(exc.status_code, ("HttpError", "{detail}"))
+        message = template.format(path=request.url.path, method=request.method, detail=exc.detail)
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            error_body("InternalServerError", "The server met an unexpected error; the request changed nothing."),
+            status_code=500,
+        )

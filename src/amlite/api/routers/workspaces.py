@@ -1,0 +1,88 @@
+"""Workspaces of kind Default: PUT, GET, PATCH, list by group and subscription, DELETE (long-running)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from amlite.api import render
+from amlite.api.deps import (
+    ML_VERSION,
+    Authorize,
+    Paging,
+    base_url,
+    container,
+    json_body,
+    list_body,
+    paging,
+    preconditions,
+    rg_scope,
+    sub_scope,
+    ws_scope,
+)
+from amlite.domain.preconditions import Preconditions
+from amlite.services.context import Caller
+
+router = APIRouter()
+V = [Depends(ML_VERSION)]
+NS = "/providers/Microsoft.MachineLearningServices/workspaces"
+WS = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}" + NS + "/{workspace}"
+READ = "Microsoft.MachineLearningServices/workspaces/read"
+WRITE = "Microsoft.MachineLearningServices/workspaces/write"
+DELETE = "Microsoft.MachineLearningServices/workspaces/delete"
+
+
+def _render(request: Request, view: Any) -> dict[str, Any]:
+    c = container(request)
+    return render.workspace(view, c.endpoint, c.tenant_id)
+
+
+@router.put(WS, dependencies=V)
+def create_or_update(subscription_id: str, resource_group: str, workspace: str, request: Request,
+                     body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions),
+                     caller: Caller = Depends(Authorize(WRITE, ws_scope))) -> Any:
+    view, created = container(request).workspaces.create_or_update(
+        caller, subscription_id, resource_group, workspace, body, pre
+    )
+    return render.json(_render(request, view), status=201 if created else 200, etag=view.workspace.etag)
+
+
+@router.get(WS, dependencies=V)
+def get(subscription_id: str, resource_group: str, workspace: str, request: Request,
+        caller: Caller = Depends(Authorize(READ, ws_scope))) -> Any:
+    view = container(request).workspaces.get(caller, subscription_id, resource_group, workspace)
+    return render.json(_render(request, view), etag=view.workspace.etag)
+
+
+@router.patch(WS, dependencies=V)
+def update(subscription_id: str, resource_group: str, workspace: str, request: Request,
+           body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions),
+           caller: Caller = Depends(Authorize(WRITE, ws_scope))) -> Any:
+    view = container(request).workspaces.update(caller, subscription_id, resource_group, workspace, body, pre)
+    return render.json(_render(request, view), etag=view.workspace.etag)
+
+
+@router.delete(WS, dependencies=V)
+def delete(subscription_id: str, resource_group: str, workspace: str, request: Request,
+           pre: Preconditions = Depends(preconditions),
+           caller: Caller = Depends(Authorize(DELETE, ws_scope))) -> Response:
+    dependents = request.query_params.get("deleteDependentResources", "false").lower() == "true"
+    op = container(request).workspaces.begin_delete(
+        caller, subscription_id, resource_group, workspace, delete_dependents=dependents, pre=pre
+    )
+    return render.accepted(base_url(request), op, request.query_params["api-version"])
+
+
+@router.get("/subscriptions/{subscription_id}/resourceGroups/{resource_group}" + NS, dependencies=V)
+def list_in_group(subscription_id: str, resource_group: str, request: Request, page: Paging = Depends(paging),
+                  caller: Caller = Depends(Authorize(READ, rg_scope))) -> dict[str, Any]:
+    result = container(request).workspaces.list_in_group(caller, subscription_id, resource_group, page.offset, page.limit)
+    return list_body(request, [_render(request, v) for v in result.items], page, result.more)
+
+
+@router.get("/subscriptions/{subscription_id}" + NS, dependencies=V)
+def list_in_subscription(subscription_id: str, request: Request, page: Paging = Depends(paging),
+                         caller: Caller = Depends(Authorize(READ, sub_scope))) -> dict[str, Any]:
+    result = container(request).workspaces.list_in_subscription(caller, subscription_id, page.offset, page.limit)
+    return list_body(request, [_render(request, v) for v in result.items], page, result.more)

@@ -1,0 +1,158 @@
+"""The one place that wires settings to the engine, blob stores, services and the worker, and
+serves the API. Only this module knows both the services and the adapters."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from amlite import faults
+from amlite.blobs.local import LocalBlobStore
+from amlite.config import Settings
+from amlite.domain.regions import RegionCatalog
+from amlite.services.authz import Authorizer
+from amlite.services.context import Deps, SystemClock, UuidGenerator
+from amlite.services.identity import FirstStart, IdentityService
+from amlite.services.operations import OperationService
+from amlite.services.resource_groups import ResourceGroupService
+from amlite.services.storage import StorageProvisioner
+from amlite.services.subscriptions import SubscriptionService
+from amlite.services.tokens import SigningKey, TokenService
+from amlite.services.workspaces import WorkspaceService
+from amlite.store import engine as store_engine
+from amlite.store.uow import SqlUnitOfWorkFactory
+from amlite.worker.runner import Worker
+
+log = logging.getLogger("amlite")
+
+
+@dataclass
+class Container:
+    """Everything the API needs, wired."""
+
+    settings: Settings
+    engine: sa.Engine
+    deps: Deps
+    identity: IdentityService
+    authz: Authorizer
+    subscriptions: SubscriptionService
+    resource_groups: ResourceGroupService
+    workspaces: WorkspaceService
+    operations: OperationService
+    storage: StorageProvisioner
+    worker: Worker
+    first_start: FirstStart | None
+    tenant_id: str
+
+    @property
+    def endpoint(self) -> str:
+        return self.settings.endpoint
+
+    @property
+    def regions(self) -> RegionCatalog:
+        return self.deps.regions
+
+    def start(self) -> None:
+        """Repair what a crash may have left, then start the worker."""
+        self.storage.sweep_orphans()
+        if self.engine.dialect.name == "sqlite":
+            _release_leases(self.engine)  # one server per SQLite file: every lease is from a dead process
+        self.worker.start()
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+    def close(self) -> None:
+        self.stop()
+        self.engine.dispose()
+
+
+def build(settings: Settings) -> Container:
+    """Open the store (applying migrations), make the services, and initialize the tenant."""
+    faults.arm(settings.crash_at)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = store_engine.create_engine(settings.db_url)
+    store_engine.upgrade(engine)
+    blob_stores = {rs.region.name: LocalBlobStore(rs.region.name, rs.storage_root) for rs in settings.regions}
+    deps = Deps(
+        uow=SqlUnitOfWorkFactory(engine), clock=SystemClock(), ids=UuidGenerator(),
+        regions=RegionCatalog([rs.region for rs in settings.regions]), blob_stores=blob_stores,  # type: ignore[arg-type]
+        endpoint=settings.endpoint,
+    )
+    tokens = TokenService(SigningKey(settings.signing_key_file), settings.endpoint)
+    identity = IdentityService(deps, tokens)
+    first = identity.initialize()
+    if first is not None:
+        write_credentials(settings, first)
+    worker_box: list[Worker] = []
+    operations = OperationService(
+        deps, notify=lambda: worker_box[0].notify() if worker_box else None,
+        lease=timedelta(seconds=settings.operation_lease_seconds),
+    )
+    storage = StorageProvisioner(deps)
+    worker = Worker(operations, poll_seconds=settings.worker_poll_seconds)
+    worker_box.append(worker)
+    return Container(
+        settings=settings, engine=engine, deps=deps, identity=identity, authz=Authorizer(deps),
+        subscriptions=SubscriptionService(deps),
+        resource_groups=ResourceGroupService(deps, operations, storage.release),
+        workspaces=WorkspaceService(deps, operations, storage), operations=operations, storage=storage,
+        worker=worker, first_start=first, tenant_id=identity.tenant().id,
+    )
+
+
+def write_credentials(settings: Settings, first: FirstStart) -> None:
+    """The admin's credentials, readable by the owner only (mode 0600)."""
+    body: dict[str, Any] = {
+        "endpoint": settings.endpoint, "tenantId": first.tenant_id, "subscriptionId": first.subscription_id,
+        "username": first.username, "password": first.password,
+    }
+    path = settings.credentials_file
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(body, handle, indent=2)
+        handle.write("\n")
+    os.replace(tmp, path)
+    os.chmod(path, 0o600)
+
+
+def _release_leases(engine: sa.Engine) -> None:
+    from amlite.store.tables import operations
+
+    with engine.begin() as conn:
+        conn.execute(
+            operations.update().where(operations.c.status == "InProgress").values(lease_owner=None, lease_expires_at=None)
+        )
+
+
+def create_app(settings: Settings) -> Any:
+    from amlite.api.app import create_app as make_app
+
+    return make_app(build(settings))
+
+
+def serve(settings: Settings) -> None:
+    """Run the server in the foreground until interrupted."""
+    import uvicorn
+
+    from amlite.api.app import create_app as make_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    container = build(settings)
+    app = make_app(container)
+    print(f"amlite {app.version} listening on {settings.endpoint}", flush=True)
+    print(f"  data:   {settings.data_dir}", flush=True)
+    print(f"  store:  {container.engine.url.render_as_string(hide_password=True)}", flush=True)
+    print(f"  log in: amlite login --credentials-file {settings.credentials_file}", flush=True)
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    finally:
+        container.engine.dispose()

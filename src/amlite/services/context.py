@@ -1,0 +1,55 @@
+"""What every use case receives besides its arguments: who is calling, and the shared tools."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from amlite.domain.regions import RegionCatalog
+from amlite.ports import BlobStore, UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated principal behind a request."""
+
+    tenant_id: str
+    principal_id: str
+    name: str
+    principal_type: str  # "User" or "ServicePrincipal"
+
+    @property
+    def stamp_type(self) -> str:
+        """ARM ``systemData`` calls service principals "Application"."""
+        return "User" if self.principal_type == "User" else "Application"
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class UuidGenerator:
+    def new_id(self) -> str:
+        return str(uuid.uuid4())
+
+
+def new_etag(ids: "UuidGenerator | object") -> str:
+    """ETags are opaque quoted strings, as HTTP writes them."""
+    return f'"{ids.new_id()}"'  # type: ignore[attr-defined]
+
+
+@dataclass
+class Deps:
+    """The adapters and tools services share; built once by ``bootstrap``."""
+
+    uow: UnitOfWorkFactory
+    clock: SystemClock
+    ids: UuidGenerator
+    regions: RegionCatalog
+    blob_stores: dict[str, BlobStore]
+    endpoint: str
+
+    def blobs(self, region: str) -> BlobStore:
+        return self.blob_stores[region]

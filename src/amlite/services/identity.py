@@ -1,0 +1,201 @@
+"""Identity use cases: the first start of a tenant, issuing tokens, and authenticating requests.
+
+The token endpoint speaks OAuth2 (client credentials, password, refresh token) so that MSAL-style
+clients work; its errors use OAuth2's own body, the one place that is not ARM-shaped.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from amlite.domain.errors import AmliteError, AuthenticationFailed
+from amlite.domain.providers import ALWAYS_REGISTERED, DEFAULT_REGISTERED
+from amlite.domain.rbac import ROOT_SCOPE, RoleAssignment, built_in_role
+from amlite.domain.resources import Principal, PrincipalKind, Subscription, Tenant
+from amlite.services.context import Caller, Deps
+from amlite.services.tokens import TokenService, hash_secret, verify_secret
+
+ADMIN_USERNAME = "admin@amlite.local"
+# Audiences the API accepts: Azure's two spellings of the management endpoint.
+MANAGEMENT_AUDIENCES = ("https://management.azure.com/", "https://management.core.windows.net/")
+
+
+class OAuthError(AmliteError):
+    """An OAuth2 error (``invalid_client``, ``invalid_grant``, ...), answered in OAuth2's shape."""
+
+
+@dataclass(frozen=True)
+class FirstStart:
+    """What the first start made; the admin's password exists nowhere else."""
+
+    tenant_id: str
+    subscription_id: str
+    username: str
+    password: str
+
+
+class IdentityService:
+    def __init__(self, deps: Deps, tokens: TokenService) -> None:
+        self._deps = deps
+        self._tokens = tokens
+
+    # -- the tenant ------------------------------------------------------------------------------
+
+    def initialize(self) -> FirstStart | None:
+        """Create the tenant, the default subscription and the admin on the first start only."""
+        d = self._deps
+        with d.uow(write=True) as uow:
+            if uow.tenants.first() is not None:
+                return None
+            now = d.clock.now()
+            tenant = Tenant(id=d.ids.new_id(), display_name="amlite", default_domain="amlite.local")
+            uow.tenants.add(tenant, now)
+            sub = Subscription(id=d.ids.new_id(), tenant_id=tenant.id, display_name="default")
+            uow.subscriptions.add(sub, now)
+            for namespace in (*sorted(ALWAYS_REGISTERED), *DEFAULT_REGISTERED):
+                uow.providers.set_state(sub.id, namespace, "Registered")
+            password = secrets.token_urlsafe(18)
+            admin = Principal(
+                id=d.ids.new_id(), tenant_id=tenant.id, kind=PrincipalKind.USER, display_name="amlite admin",
+                user_principal_name=ADMIN_USERNAME, secret_hash=hash_secret(password), created_at=now,
+            )
+            uow.principals.add(admin)
+            uow.role_assignments.add(
+                tenant.id,
+                RoleAssignment(
+                    id=d.ids.new_id(), principal_id=admin.id, role_definition_id=built_in_role("Owner").id,
+                    scope=ROOT_SCOPE, created_at=now, created_by="amlite",
+                ),
+            )
+            uow.commit()
+        return FirstStart(tenant.id, sub.id, ADMIN_USERNAME, password)
+
+    def tenant(self) -> Tenant:
+        with self._deps.uow() as uow:
+            tenant = uow.tenants.first()
+        if tenant is None:
+            raise RuntimeError("the tenant is not initialized")
+        return tenant
+
+    def tenants(self) -> list[Tenant]:
+        with self._deps.uow() as uow:
+            return uow.tenants.list()
+
+    # -- tokens ----------------------------------------------------------------------------------
+
+    def issue_token(self, tenant_ref: str, form: dict[str, str]) -> dict[str, Any]:
+        """Answer the OAuth2 token endpoint for one of the three grants amlite supports."""
+        tenant = self._resolve_tenant(tenant_ref)
+        grant = form.get("grant_type", "")
+        audience = _audience(form.get("scope"))
+        if grant == "client_credentials":
+            principal = self._check_client(tenant.id, form.get("client_id", ""), form.get("client_secret", ""))
+            return self._token_body(principal, audience, with_refresh=False)
+        if grant == "password":
+            principal = self._check_user(tenant.id, form.get("username", ""), form.get("password", ""))
+            return self._token_body(principal, audience, with_refresh=True)
+        if grant == "refresh_token":
+            principal = self._check_refresh(tenant.id, form.get("refresh_token", ""))
+            return self._token_body(principal, audience, with_refresh=True)
+        raise OAuthError("unsupported_grant_type", f"The grant type '{grant}' is not supported.")
+
+    def _resolve_tenant(self, ref: str) -> Tenant:
+        with self._deps.uow() as uow:
+            tenants = uow.tenants.list()
+        for tenant in tenants:
+            if ref.lower() in {tenant.id, tenant.default_domain.lower()}:
+                return tenant
+        if ref.lower() in {"organizations", "common"} and len(tenants) == 1:
+            return tenants[0]
+        raise OAuthError("invalid_request", f"Tenant '{ref}' not found.")
+
+    def _check_client(self, tenant_id: str, client_id: str, secret: str) -> Principal:
+        with self._deps.uow() as uow:
+            principal = uow.principals.by_app_id(tenant_id, client_id) if client_id else None
+        if principal is None or not verify_secret(secret, principal.secret_hash):
+            raise OAuthError("invalid_client", "Invalid client secret or client id provided.")
+        return principal
+
+    def _check_user(self, tenant_id: str, username: str, password: str) -> Principal:
+        with self._deps.uow() as uow:
+            principal = uow.principals.by_user_principal_name(tenant_id, username) if username else None
+        if principal is None or not verify_secret(password, principal.secret_hash):
+            raise OAuthError("invalid_grant", "Error validating credentials due to invalid username or password.")
+        return principal
+
+    def _check_refresh(self, tenant_id: str, token: str) -> Principal:
+        try:
+            claims = self._tokens.verify(token, now=self._deps.clock.now(), audience=MANAGEMENT_AUDIENCES[0],
+                                         refresh=True, tenant_id=tenant_id)
+        except AuthenticationFailed as exc:
+            raise OAuthError("invalid_grant", f"The refresh token is not valid: {exc.message}") from None
+        with self._deps.uow() as uow:
+            principal = uow.principals.get(claims.object_id)
+        if principal is None:
+            raise OAuthError("invalid_grant", "The user of this refresh token no longer exists.")
+        return principal
+
+    def _token_body(self, principal: Principal, audience: str, *, with_refresh: bool) -> dict[str, Any]:
+        now = self._deps.clock.now()
+        ptype = "User" if principal.kind is PrincipalKind.USER else "ServicePrincipal"
+        extra = {"upn": principal.user_principal_name} if principal.user_principal_name else {"appid": principal.app_id}
+        token, expires = self._tokens.issue(
+            tenant_id=principal.tenant_id, object_id=principal.id, name=principal.sign_in_name,
+            principal_type=ptype, now=now, audience=audience, extra=extra,
+        )
+        lifetime = int((expires - now).total_seconds())
+        body: dict[str, Any] = {
+            "token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token,
+        }
+        if with_refresh:
+            body["refresh_token"], _ = self._tokens.issue(
+                tenant_id=principal.tenant_id, object_id=principal.id, name=principal.sign_in_name,
+                principal_type=ptype, now=now, audience=MANAGEMENT_AUDIENCES[0], refresh=True,
+            )
+        return body
+
+    # -- requests --------------------------------------------------------------------------------
+
+    def authenticate(self, authorization: str | None) -> Caller:
+        """The caller behind an ``Authorization`` header, or a 401."""
+        if not authorization:
+            raise AuthenticationFailed(
+                "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."
+            )
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationFailed(
+                "InvalidAuthenticationToken", "Authentication failed. The 'Authorization' header is not a bearer token."
+            )
+        tenant = self.tenant()
+        claims = self._tokens.verify(
+            token.strip(), now=self._deps.clock.now(), audience=MANAGEMENT_AUDIENCES, tenant_id=tenant.id
+        )
+        with self._deps.uow() as uow:
+            principal = uow.principals.get(claims.object_id)
+        if principal is None:
+            raise AuthenticationFailed(
+                "InvalidAuthenticationToken", "The principal of this access token no longer exists."
+            )
+        return Caller(
+            tenant_id=claims.tenant_id, principal_id=principal.id, name=principal.sign_in_name,
+            principal_type=claims.principal_type,
+        )
+
+    def jwks(self, tenant_ref: str) -> dict[str, Any]:
+        self._resolve_tenant(tenant_ref)
+        return self._tokens.jwks()
+
+
+def _audience(scope: str | None) -> str:
+    """``https://management.azure.com/.default`` asks for the audience ``https://management.azure.com/``."""
+    if not scope:
+        return MANAGEMENT_AUDIENCES[0]
+    first = scope.split()[0]
+    resource = first.removesuffix(".default")
+    if not resource.endswith("/"):
+        resource += "/"
+    # az writes the management resource as "https://management.core.windows.net//.default".
+    return resource.replace("//", "/").replace(":/", "://")

@@ -1,0 +1,115 @@
+"""Long-running operations: starting them, reading their status, and running them.
+
+A use case that starts an operation writes its row in the same transaction as the state change
+that announces it (a workspace turning ``Deleting``), then wakes the worker. The worker claims the
+row, runs the handler registered for its kind, and the handler ends the operation in the same
+transaction as its last metadata change, so an operation is never reported done before it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from amlite.domain.errors import AmliteError, NotFound
+from amlite.domain.operations import MAX_ATTEMPTS, Operation, OperationKind
+from amlite.services.context import Caller, Deps
+from amlite.services.subscriptions import require_subscription
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(seconds=15)
+
+Handler = Callable[[Operation], None]
+
+
+class OperationService:
+    def __init__(self, deps: Deps, notify: Callable[[], None] = lambda: None,
+                 lease: timedelta = DEFAULT_LEASE) -> None:
+        self._deps = deps
+        self._notify = notify
+        self._lease = lease
+        self._handlers: dict[OperationKind, Handler] = {}
+
+    # -- starting --------------------------------------------------------------------------------
+
+    def new(
+        self, uow: Any, *, kind: OperationKind, caller: Caller, subscription_id: str, namespace: str,
+        location: str, target_id: str, target_key: str, payload: dict[str, Any] | None = None,
+    ) -> Operation:
+        """Add an operation inside the caller's unit of work, or return the one already running
+        for the same target (a repeated DELETE answers the same operation, as ARM does)."""
+        running = uow.operations.open_for_target(target_key)
+        if running is not None:
+            return running  # type: ignore[no-any-return]
+        op = Operation(
+            id=self._deps.ids.new_id(), kind=kind, subscription_id=subscription_id, namespace=namespace,
+            location=location, target_id=target_id, target_key=target_key, created_by=caller.name,
+            created_at=self._deps.clock.now(), payload=payload or {},
+        )
+        uow.operations.add(op)
+        return op
+
+    def started(self) -> None:
+        """Call after the commit that added an operation."""
+        self._notify()
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def get(self, caller: Caller, sub_id: str, op_id: str) -> Operation:
+        with self._deps.uow() as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            op = uow.operations.get(op_id)
+        if op is None or op.subscription_id != sub.id:
+            raise NotFound("OperationNotFound", f"The operation '{op_id}' could not be found.")
+        return op
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def register(self, kind: OperationKind, handler: Handler) -> None:
+        self._handlers[kind] = handler
+
+    def run_next(self, owner: str) -> bool:
+        """Claim and run one operation; False when the queue has nothing to do."""
+        d = self._deps
+        with d.uow(write=True) as uow:
+            op = uow.operations.claim_next(owner, d.clock.now(), self._lease)
+            if op is None:
+                return False
+            if op.attempts > MAX_ATTEMPTS:
+                uow.operations.save(op.failed(d.clock.now(), "InternalServerError",
+                                              f"The operation failed after {MAX_ATTEMPTS} attempts."))
+                uow.commit()
+                return True
+            uow.commit()
+        handler = self._handlers.get(op.kind)
+        try:
+            if handler is None:
+                raise AmliteError("InternalServerError", f"No handler for operations of kind '{op.kind.value}'.")
+            handler(op)
+        except AmliteError as exc:
+            self._finish_failed(op.id, exc.code, exc.message)
+        except Exception:  # an unexpected bug: keep the lease, let a later attempt retry
+            log.exception("operation %s (%s) failed; it will be retried", op.id, op.kind.value)
+        return True
+
+    def _finish_failed(self, op_id: str, code: str, message: str) -> None:
+        d = self._deps
+        with d.uow(write=True) as uow:
+            op = uow.operations.get(op_id)
+            if op is not None and not op.status.is_terminal:
+                uow.operations.save(op.failed(d.clock.now(), code, message))
+                uow.commit()
+
+    def finish(self, uow: Any, op_id: str) -> None:
+        """Mark an operation Succeeded inside the handler's last unit of work."""
+        op = uow.operations.get(op_id)
+        if op is not None and not op.status.is_terminal:
+            uow.operations.save(op.succeeded(self._deps.clock.now()))
+
+    def fail(self, uow: Any, op_id: str, code: str, message: str) -> None:
+        op = uow.operations.get(op_id)
+        if op is not None and not op.status.is_terminal:
+            uow.operations.save(op.failed(self._deps.clock.now(), code, message))

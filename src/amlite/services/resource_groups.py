@@ -1,0 +1,195 @@
+"""Resource group use cases: create or update, read, list, tag, and delete as an operation.
+
+A group that holds workspaces is not deleted unless the caller forces it; the records a workspace
+brings along (storage account, key vault, ...) go with the group as they do on Azure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from amlite.domain.errors import Conflict, NotFound, invalid
+from amlite.domain.names import check_resource_group_name, check_tags
+from amlite.domain.operations import Operation, OperationKind
+from amlite.domain.paging import Page
+from amlite.domain.preconditions import NONE, Preconditions
+from amlite.domain.providers import RESOURCES_NAMESPACE
+from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup
+from amlite.faults import fault_point
+from amlite.services.context import Caller, Deps, new_etag
+from amlite.services.operations import OperationService
+from amlite.services.subscriptions import require_subscription
+
+FORCEABLE_TYPES = ("microsoft.machinelearningservices/workspaces",)
+
+
+def group_not_found(name: str) -> NotFound:
+    return NotFound("ResourceGroupNotFound", f"Resource group '{name}' could not be found.", "resourceGroupName")
+
+
+def require_group(uow: Any, sub_id: str, name: str) -> ResourceGroup:
+    check_resource_group_name(name)
+    rg = uow.resource_groups.get(sub_id, name)
+    if rg is None:
+        raise group_not_found(name)
+    return rg  # type: ignore[no-any-return]
+
+
+def require_group_writable(rg: ResourceGroup) -> None:
+    if rg.provisioning_state is ProvisioningState.DELETING:
+        raise Conflict(
+            "ResourceGroupBeingDeleted",
+            f"The resource group '{rg.name}' is in deprovisioning state and cannot perform this operation.",
+        )
+
+
+class ResourceGroupService:
+    def __init__(self, deps: Deps, operations: OperationService,
+                 release_storage: Callable[[list[GenericResource]], None]) -> None:
+        self._deps = deps
+        self._ops = operations
+        self._release_storage = release_storage
+        operations.register(OperationKind.DELETE_RESOURCE_GROUP, self._run_delete)
+
+    def create_or_update(
+        self, caller: Caller, sub_id: str, name: str, body: dict[str, Any], pre: Preconditions = NONE
+    ) -> tuple[ResourceGroup, bool]:
+        check_resource_group_name(name)
+        region = self._deps.regions.resolve(body.get("location"))
+        tags = check_tags(body.get("tags"))
+        managed_by = body.get("managedBy")
+        if managed_by is not None and not isinstance(managed_by, str):
+            raise invalid("InvalidRequestContent", "managedBy must be a string.", "managedBy")
+        d = self._deps
+        now = d.clock.now()
+        with d.uow(write=True) as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            existing = uow.resource_groups.get(sub.id, name)
+            pre.check(existing.etag if existing else None)
+            if existing is None:
+                rg = ResourceGroup(
+                    key=d.ids.new_id(), subscription_id=sub.id, name=name, location=region.name, tags=tags,
+                    etag=new_etag(d.ids), managed_by=managed_by,
+                    stamp=AuditStamp(caller.name, caller.stamp_type, now, caller.name, caller.stamp_type, now),
+                )
+                uow.resource_groups.add(rg)
+                created = True
+            else:
+                require_group_writable(existing)
+                if existing.location != region.name:
+                    raise Conflict(
+                        "InvalidResourceGroupLocation",
+                        f"Invalid resource group location '{region.name}'. The Resource group already exists in "
+                        f"location '{existing.location}'.",
+                        "location",
+                    )
+                rg = replace(existing, tags=tags, managed_by=managed_by, etag=new_etag(d.ids),
+                             stamp=existing.stamp.touched(caller.name, caller.stamp_type, now))
+                uow.resource_groups.save(rg)
+                created = False
+            uow.commit()
+        return rg, created
+
+    def get(self, caller: Caller, sub_id: str, name: str) -> ResourceGroup:
+        with self._deps.uow() as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            return require_group(uow, sub.id, name)
+
+    def list(self, caller: Caller, sub_id: str, offset: int, limit: int,
+             tag: tuple[str, str | None] | None = None) -> Page[ResourceGroup]:
+        with self._deps.uow() as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            return uow.resource_groups.list(sub.id, offset, limit, tag)  # type: ignore[no-any-return]
+
+    def update(self, caller: Caller, sub_id: str, name: str, body: dict[str, Any], pre: Preconditions = NONE) -> ResourceGroup:
+        d = self._deps
+        with d.uow(write=True) as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            rg = require_group(uow, sub.id, name)
+            pre.check(rg.etag)
+            require_group_writable(rg)
+            if "location" in body and body["location"] is not None:
+                region = d.regions.resolve(body["location"])
+                if region.name != rg.location:
+                    raise invalid("InvalidRequestContent", "The location of a resource group cannot change.", "location")
+            tags = check_tags(body["tags"]) if "tags" in body else rg.tags
+            managed_by = body.get("managedBy", rg.managed_by)
+            rg = replace(rg, tags=tags, managed_by=managed_by, etag=new_etag(d.ids),
+                         stamp=rg.stamp.touched(caller.name, caller.stamp_type, d.clock.now()))
+            uow.resource_groups.save(rg)
+            uow.commit()
+        return rg
+
+    def resources(self, caller: Caller, sub_id: str, name: str) -> tuple[list[Any], list[GenericResource]]:
+        """Everything in a group: its workspaces and the records of other resources."""
+        with self._deps.uow() as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            rg = require_group(uow, sub.id, name)
+            workspaces = uow.workspaces.list_in_group(rg.key, 0, 10_000).items
+            return workspaces, uow.resources.in_group(rg.key)
+
+    def begin_delete(self, caller: Caller, sub_id: str, name: str, force_types: list[str],
+                     pre: Preconditions = NONE) -> Operation:
+        unknown = [t for t in force_types if t.lower() not in FORCEABLE_TYPES]
+        if unknown:
+            raise invalid(
+                "InvalidForceDeletionTypes",
+                f"forceDeletionTypes may name only Microsoft.MachineLearningServices/workspaces; got {', '.join(unknown)}.",
+                "forceDeletionTypes",
+            )
+        force = bool(force_types)
+        d = self._deps
+        with d.uow(write=True) as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            rg = require_group(uow, sub.id, name)
+            pre.check(rg.etag)
+            running = uow.operations.open_for_target(rg.key)
+            if running is not None:
+                return running  # type: ignore[no-any-return]
+            names = uow.workspaces.names_in_group(rg.key)
+            if names and not force:
+                raise Conflict(
+                    "ResourceGroupNotEmpty",
+                    f"The resource group '{rg.name}' holds {len(names)} workspace(s): {', '.join(names)}. Delete them "
+                    "first, or force the deletion with forceDeletionTypes=Microsoft.MachineLearningServices/workspaces "
+                    "(the CLI's --force-deletion-types).",
+                )
+            op = self._ops.new(
+                uow, kind=OperationKind.DELETE_RESOURCE_GROUP, caller=caller, subscription_id=sub.id,
+                namespace=RESOURCES_NAMESPACE, location=rg.location, target_id=rg.arm_id, target_key=rg.key,
+                payload={"force": force},
+            )
+            uow.resource_groups.save(replace(rg, provisioning_state=ProvisioningState.DELETING))
+            uow.commit()
+        self._ops.started()
+        return op
+
+    def _run_delete(self, op: Operation) -> None:
+        d = self._deps
+        released: list[GenericResource] = []
+        with d.uow(write=True) as uow:
+            rg = uow.resource_groups.by_key(op.target_key)
+            if rg is not None:
+                workspaces = uow.workspaces.list_in_group(rg.key, 0, 100_000).items
+                if workspaces and not op.payload.get("force"):
+                    # A workspace was created between the request and now: refuse, restore the group.
+                    uow.resource_groups.save(replace(rg, provisioning_state=ProvisioningState.SUCCEEDED))
+                    self._ops.fail(uow, op.id, "ResourceGroupNotEmpty",
+                                   f"The resource group '{rg.name}' is not empty: {', '.join(w.name for w in workspaces)}.")
+                    uow.commit()
+                    return
+                for ws in workspaces:
+                    uow.datastores.delete_of_workspace(ws.key)
+                    uow.workspaces.delete(ws.key)
+                released = uow.resources.in_group(rg.key)
+                for res in released:
+                    uow.resources.delete(res.key)
+                uow.role_assignments.delete_at_or_below(rg.arm_id)
+                uow.resource_groups.delete(rg.key)
+            fault_point("resource_group.delete.before_commit")
+            self._ops.finish(uow, op.id)
+            uow.commit()
+        fault_point("resource_group.delete.after_commit")
+        self._release_storage(released)

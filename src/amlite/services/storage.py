@@ -1,0 +1,54 @@
+"""The storage a workspace brings with it: provisioning it in the workspace's region, releasing
+it when its records are gone, and sweeping what a crash left behind.
+
+Containers are created before the metadata that points at them is committed, and removed only
+after the metadata is gone; a crash between the two leaves an orphan, never a dangling reference,
+and ``sweep_orphans`` (run at every start) removes orphans.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from amlite.domain.resources import GenericResource
+from amlite.services.context import Deps
+
+log = logging.getLogger(__name__)
+
+STORAGE_TYPE = "Microsoft.Storage/storageAccounts"
+
+
+class StorageProvisioner:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    def provision(self, region: str, account: str, containers: list[str]) -> None:
+        store = self._deps.blobs(region)
+        for container in containers:
+            store.ensure_container(account, container)
+
+    def release(self, resources: list[GenericResource]) -> None:
+        """Remove the containers of the storage accounts among ``resources`` (records already gone)."""
+        for res in resources:
+            if res.full_type.lower() != STORAGE_TYPE.lower():
+                continue
+            store = self._deps.blob_stores.get(res.location)
+            if store is None:
+                continue
+            for container in res.properties.get("containers", []):
+                store.delete_container(res.name, container)
+
+    def sweep_orphans(self) -> int:
+        """Delete containers of storage accounts that no record names; returns how many accounts."""
+        with self._deps.uow() as uow:
+            known = uow.resources.storage_account_names()
+        swept = 0
+        for store in self._deps.blob_stores.values():
+            for account in list(store.list_accounts()):
+                if account.lower() in known:
+                    continue
+                for container in list(store.list_containers(account)):
+                    store.delete_container(account, container)
+                swept += 1
+                log.info("removed orphaned storage account %s in %s", account, store.region)
+        return swept

@@ -1,0 +1,169 @@
+"""Signing and checking bearer tokens, and hashing secrets.
+
+Tokens are RS256 JWTs shaped like Microsoft Entra ID's (``tid``, ``oid``, ``aud``, ``iat``,
+``exp``), because some clients read ``tid`` and ``aud`` without verifying. The signing key is made
+on first start and kept in the data directory; its public half is published as a JWKS.
+Secrets and passwords are hashed with scrypt, a slow KDF from the standard library.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from amlite.domain.errors import AuthenticationFailed
+
+MANAGEMENT_AUDIENCE = "https://management.azure.com/"
+ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
+REFRESH_TOKEN_LIFETIME = timedelta(days=14)
+
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def hash_secret(secret: str) -> str:
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_secret(secret: str, stored: str | None) -> bool:
+    if not stored:
+        return False
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        actual = hashlib.scrypt(
+            secret.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p), dklen=len(_unb64(digest))
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, _unb64(digest))
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(30)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    tenant_id: str
+    object_id: str
+    name: str
+    principal_type: str  # "User" or "ServicePrincipal"
+    expires_at: datetime
+
+
+class SigningKey:
+    """The server's RSA key, created once and kept (mode 0600) in the data directory."""
+
+    def __init__(self, path: Path) -> None:
+        if path.exists():
+            self._key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        else:
+            self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            pem = self._key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
+        public_der = self._key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.kid = hashlib.sha256(public_der).hexdigest()[:32]
+
+    @property
+    def private(self) -> Any:
+        return self._key
+
+    @property
+    def public(self) -> Any:
+        return self._key.public_key()
+
+    def jwks(self) -> dict[str, Any]:
+        jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.public, as_dict=True)
+        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
+        return {"keys": [jwk]}
+
+
+class TokenService:
+    def __init__(self, key: SigningKey, issuer_base: str) -> None:
+        self._key = key
+        self._issuer_base = issuer_base.rstrip("/")
+
+    def jwks(self) -> dict[str, Any]:
+        return self._key.jwks()
+
+    def issuer(self, tenant_id: str) -> str:
+        return f"{self._issuer_base}/{tenant_id}/v2.0"
+
+    def issue(
+        self, *, tenant_id: str, object_id: str, name: str, principal_type: str, now: datetime,
+        audience: str = MANAGEMENT_AUDIENCE, refresh: bool = False, extra: dict[str, Any] | None = None,
+    ) -> tuple[str, datetime]:
+        lifetime = REFRESH_TOKEN_LIFETIME if refresh else ACCESS_TOKEN_LIFETIME
+        expires = now + lifetime
+        claims: dict[str, Any] = {
+            "iss": self.issuer(tenant_id), "aud": audience, "tid": tenant_id, "oid": object_id,
+            "sub": object_id, "iat": int(now.timestamp()), "nbf": int(now.timestamp()),
+            "exp": int(expires.timestamp()), "name": name, "idtyp": "user" if principal_type == "User" else "app",
+            "ver": "2.0", "jti": secrets.token_hex(8),
+        }
+        if refresh:
+            claims["typ"] = "refresh"
+        claims.update(extra or {})
+        token = jwt.encode(claims, self._key.private, algorithm="RS256", headers={"kid": self._key.kid})
+        return token, expires
+
+    def verify(self, token: str, *, now: datetime, audience: str | tuple[str, ...] = MANAGEMENT_AUDIENCE, refresh: bool = False,
+               tenant_id: str | None = None) -> TokenClaims:
+        """Check signature, expiry, audience and tenant; every failure is a 401 with its own code."""
+        try:
+            claims = jwt.decode(
+                token, self._key.public, algorithms=["RS256"], audience=list(audience) if isinstance(audience, tuple) else audience,
+                options={"require": ["exp", "iat", "tid", "oid", "aud", "iss"], "verify_iat": False},
+                leeway=30,
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthenticationFailed("ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current UTC time.") from None
+        except jwt.InvalidAudienceError:
+            raise AuthenticationFailed(
+                "InvalidAuthenticationTokenAudience",
+                "The access token has been obtained for wrong audience or resource. "
+                f"It should be '{audience if isinstance(audience, str) else audience[0]}'.",
+            ) from None
+        except jwt.PyJWTError as exc:
+            raise AuthenticationFailed("InvalidAuthenticationToken", f"The access token is invalid: {exc}.") from None
+        if claims["iss"] != self.issuer(claims["tid"]):
+            raise AuthenticationFailed("InvalidAuthenticationTokenTenant", "The access token is from a wrong issuer.")
+        if tenant_id is not None and claims["tid"] != tenant_id:
+            raise AuthenticationFailed(
+                "InvalidAuthenticationTokenTenant",
+                f"The access token is from the wrong tenant '{claims['tid']}'; this server serves tenant '{tenant_id}'.",
+            )
+        if bool(claims.get("typ") == "refresh") != refresh:
+            raise AuthenticationFailed("InvalidAuthenticationToken", "The token is not of the expected kind.")
+        return TokenClaims(
+            tenant_id=claims["tid"], object_id=claims["oid"], name=str(claims.get("name", "")),
+            principal_type="User" if claims.get("idtyp") == "user" else "ServicePrincipal",
+            expires_at=datetime.fromtimestamp(claims["exp"], tz=timezone.utc),
+        )

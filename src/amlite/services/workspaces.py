@@ -1,0 +1,307 @@
+"""Workspace use cases: create (with its associated resources), read, list, update, delete.
+
+A workspace is created with a storage account (holding the ``workspaceblobstore`` container and
+the notebooks file share, both named after the workspace GUID), a key vault (its secret
+namespace), a container registry (its image namespace) and an Application Insights component (its
+telemetry sink), all in the workspace's region and group, as Azure ML does.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from amlite.domain.errors import Conflict, NotFound, invalid
+from amlite.domain.names import check_tags, check_workspace_name
+from amlite.domain.operations import Operation, OperationKind
+from amlite.domain.paging import Page
+from amlite.domain.preconditions import NONE, Preconditions
+from amlite.domain.providers import ML_NAMESPACE
+from amlite.domain.resources import (
+    AuditStamp,
+    Datastore,
+    GenericResource,
+    ProvisioningState,
+    ResourceGroup,
+    Workspace,
+    WorkspaceKind,
+)
+from amlite.faults import fault_point
+from amlite.services.context import Caller, Deps, new_etag
+from amlite.services.operations import OperationService
+from amlite.services.resource_groups import require_group, require_group_writable
+from amlite.services.storage import StorageProvisioner
+from amlite.services.subscriptions import require_registered, require_subscription
+
+# role in the workspace's properties -> (namespace, type)
+ASSOCIATED_TYPES: dict[str, tuple[str, str]] = {
+    "storageAccount": ("Microsoft.Storage", "storageAccounts"),
+    "keyVault": ("Microsoft.KeyVault", "vaults"),
+    "containerRegistry": ("Microsoft.ContainerRegistry", "registries"),
+    "applicationInsights": ("Microsoft.Insights", "components"),
+}
+
+
+@dataclass(frozen=True)
+class WorkspaceView:
+    """A workspace with the ARM ids of its associated resources, as callers see it."""
+
+    workspace: Workspace
+    associated_ids: dict[str, str] = field(default_factory=dict)
+
+
+def workspace_not_found(rg_name: str, name: str) -> NotFound:
+    return NotFound(
+        "ResourceNotFound",
+        f"The Resource '{ML_NAMESPACE}/workspaces/{name}' under resource group '{rg_name}' was not found.",
+    )
+
+
+class WorkspaceService:
+    def __init__(self, deps: Deps, operations: OperationService, storage: StorageProvisioner) -> None:
+        self._deps = deps
+        self._ops = operations
+        self._storage = storage
+        operations.register(OperationKind.DELETE_WORKSPACE, self._run_delete)
+
+    # -- create / update -------------------------------------------------------------------------
+
+    def create_or_update(
+        self, caller: Caller, sub_id: str, rg_name: str, name: str, body: dict[str, Any], pre: Preconditions = NONE
+    ) -> tuple[WorkspaceView, bool]:
+        check_workspace_name(name)
+        region = self._deps.regions.resolve(body.get("location"))
+        kind = _kind(body.get("kind"))
+        tags = check_tags(body.get("tags"))
+        props = body.get("properties") or {}
+        if not isinstance(props, dict):
+            raise invalid("InvalidRequestContent", "properties must be an object.", "properties")
+        friendly = _text(props, "friendlyName", 256)
+        description = _text(props, "description", 4096)
+        d = self._deps
+        now = d.clock.now()
+        with d.uow(write=True) as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            rg = require_group(uow, sub.id, rg_name)
+            existing = uow.workspaces.get(sub.id, rg.name, name)
+            pre.check(existing.etag if existing else None)
+            if existing is not None:
+                ws = self._updated_by_put(caller, existing, region.name, kind, tags, friendly, description)
+                uow.workspaces.save(ws)
+                view = self._view(uow, ws)
+                uow.commit()
+                return view, False
+            require_registered(uow, sub, ML_NAMESPACE)
+            require_group_writable(rg)
+            ws, resources, datastores = self._new_workspace(caller, rg, name, region.name, kind, tags, friendly, description)
+            storage = resources[0]
+            self._storage.provision(region.name, storage.name, storage.properties["containers"])
+            uow.workspaces.add(ws)
+            for res in resources:
+                uow.resources.add(res)
+            for ds in datastores:
+                uow.datastores.add(ds)
+            fault_point("workspace.create.before_commit")
+            uow.commit()
+        return WorkspaceView(ws, {role: r.arm_id for role, r in zip(ASSOCIATED_TYPES, resources)}), True
+
+    def _updated_by_put(self, caller: Caller, ws: Workspace, location: str, kind: WorkspaceKind,
+                        tags: dict[str, str], friendly: str | None, description: str | None) -> Workspace:
+        if ws.provisioning_state is ProvisioningState.DELETING:
+            raise _being_deleted(ws)
+        if location != ws.location:
+            raise invalid("InvalidRequestContent",
+                          f"The location of workspace '{ws.name}' is '{ws.location}' and cannot change.", "location")
+        if kind is not ws.kind:
+            raise invalid("InvalidRequestContent",
+                          f"The kind of workspace '{ws.name}' is '{ws.kind.value}' and cannot change.", "kind")
+        return replace(
+            ws, tags=tags, friendly_name=ws.friendly_name if friendly is None else friendly,
+            description=ws.description if description is None else description, etag=new_etag(self._deps.ids),
+            stamp=ws.stamp.touched(caller.name, caller.stamp_type, self._deps.clock.now()),
+        )
+
+    def _new_workspace(
+        self, caller: Caller, rg: ResourceGroup, name: str, location: str, kind: WorkspaceKind,
+        tags: dict[str, str], friendly: str | None, description: str | None,
+    ) -> tuple[Workspace, list[GenericResource], list[Datastore]]:
+        d = self._deps
+        now = d.clock.now()
+        key, workspace_id = d.ids.new_id(), d.ids.new_id()
+        base = re.sub(r"[^a-z0-9]", "", name.lower()) or "ws"
+        suffix = secrets.token_hex(4)
+        blob_container, file_share = f"azureml-blobstore-{workspace_id}", f"code-{workspace_id}"
+        names = {
+            "storageAccount": (base[:16] + suffix),
+            "keyVault": ("kv" + base[:14] + suffix),
+            "containerRegistry": ("cr" + base[:38] + suffix),
+            "applicationInsights": f"{name}-insights-{suffix}",
+        }
+        properties: dict[str, dict[str, Any]] = {
+            "storageAccount": {"containers": [blob_container, file_share], "sku": "Standard_LRS"},
+            "keyVault": {"secretNamespace": workspace_id},
+            "containerRegistry": {"imageNamespace": workspace_id},
+            "applicationInsights": {"telemetrySink": workspace_id},
+        }
+        resources = [
+            GenericResource(
+                key=d.ids.new_id(), resource_group_key=rg.key, subscription_id=rg.subscription_id,
+                resource_group_name=rg.name, namespace=ns, type=rtype, name=names[role], location=location,
+                properties={"role": role, **properties[role]}, workspace_key=key,
+            )
+            for role, (ns, rtype) in ASSOCIATED_TYPES.items()
+        ]
+        ws = Workspace(
+            key=key, resource_group_key=rg.key, subscription_id=rg.subscription_id, resource_group_name=rg.name,
+            name=name, kind=kind, location=location, workspace_id=workspace_id, tags=tags, etag=new_etag(d.ids),
+            stamp=AuditStamp(caller.name, caller.stamp_type, now, caller.name, caller.stamp_type, now),
+            friendly_name=friendly if friendly is not None else name, description=description or "",
+            identity_principal_id=d.ids.new_id(),
+            associated={role: res.key for role, res in zip(ASSOCIATED_TYPES, resources)},
+        )
+        account = names["storageAccount"]
+        datastores = [
+            Datastore(key=d.ids.new_id(), workspace_key=key, name="workspaceblobstore", datastore_type="AzureBlob",
+                      account_name=account, container_name=blob_container, endpoint="core.windows.net",
+                      protocol="https", subscription_id=rg.subscription_id, resource_group_name=rg.name,
+                      is_default=True, created_at=now),
+            Datastore(key=d.ids.new_id(), workspace_key=key, name="workspacefilestore", datastore_type="AzureFile",
+                      account_name=account, container_name=file_share, endpoint="core.windows.net",
+                      protocol="https", subscription_id=rg.subscription_id, resource_group_name=rg.name,
+                      is_default=False, created_at=now),
+        ]
+        return ws, resources, datastores
+
+    def update(self, caller: Caller, sub_id: str, rg_name: str, name: str, body: dict[str, Any],
+               pre: Preconditions = NONE) -> WorkspaceView:
+        """PATCH: tags, description and friendly name."""
+        props = body.get("properties") or {}
+        if not isinstance(props, dict):
+            raise invalid("InvalidRequestContent", "properties must be an object.", "properties")
+        friendly = _text(props, "friendlyName", 256)
+        description = _text(props, "description", 4096)
+        tags = check_tags(body["tags"]) if body.get("tags") is not None else None
+        d = self._deps
+        with d.uow(write=True) as uow:
+            ws = self._require(uow, caller, sub_id, rg_name, name)
+            pre.check(ws.etag)
+            if ws.provisioning_state is ProvisioningState.DELETING:
+                raise _being_deleted(ws)
+            ws = replace(
+                ws, tags=ws.tags if tags is None else tags,
+                friendly_name=ws.friendly_name if friendly is None else friendly,
+                description=ws.description if description is None else description, etag=new_etag(d.ids),
+                stamp=ws.stamp.touched(caller.name, caller.stamp_type, d.clock.now()),
+            )
+            uow.workspaces.save(ws)
+            view = self._view(uow, ws)
+            uow.commit()
+        return view
+
+    # -- read ------------------------------------------------------------------------------------
+
+    def get(self, caller: Caller, sub_id: str, rg_name: str, name: str) -> WorkspaceView:
+        with self._deps.uow() as uow:
+            return self._view(uow, self._require(uow, caller, sub_id, rg_name, name))
+
+    def list_in_group(self, caller: Caller, sub_id: str, rg_name: str, offset: int, limit: int) -> Page[WorkspaceView]:
+        with self._deps.uow() as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            rg = require_group(uow, sub.id, rg_name)
+            return self._views(uow, uow.workspaces.list_in_group(rg.key, offset, limit))
+
+    def list_in_subscription(self, caller: Caller, sub_id: str, offset: int, limit: int) -> Page[WorkspaceView]:
+        with self._deps.uow() as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            return self._views(uow, uow.workspaces.list_in_subscription(sub.id, offset, limit))
+
+    def _require(self, uow: Any, caller: Caller, sub_id: str, rg_name: str, name: str) -> Workspace:
+        sub = require_subscription(uow, caller, sub_id)
+        rg = require_group(uow, sub.id, rg_name)
+        ws = uow.workspaces.get(sub.id, rg.name, name)
+        if ws is None:
+            raise workspace_not_found(rg.name, name)
+        return ws  # type: ignore[no-any-return]
+
+    def _view(self, uow: Any, ws: Workspace) -> WorkspaceView:
+        found = uow.resources.by_keys(list(ws.associated.values()))
+        return WorkspaceView(ws, {role: found[k].arm_id for role, k in ws.associated.items() if k in found})
+
+    def _views(self, uow: Any, page: Page[Workspace]) -> Page[WorkspaceView]:
+        keys = [k for ws in page.items for k in ws.associated.values()]
+        found = uow.resources.by_keys(keys)
+        views = [
+            WorkspaceView(ws, {role: found[k].arm_id for role, k in ws.associated.items() if k in found})
+            for ws in page.items
+        ]
+        return Page(views, page.more)
+
+    # -- delete ----------------------------------------------------------------------------------
+
+    def begin_delete(self, caller: Caller, sub_id: str, rg_name: str, name: str, *,
+                     delete_dependents: bool = False, pre: Preconditions = NONE) -> Operation:
+        d = self._deps
+        with d.uow(write=True) as uow:
+            ws = self._require(uow, caller, sub_id, rg_name, name)
+            pre.check(ws.etag)
+            op = self._ops.new(
+                uow, kind=OperationKind.DELETE_WORKSPACE, caller=caller, subscription_id=ws.subscription_id,
+                namespace=ML_NAMESPACE, location=ws.location, target_id=ws.arm_id, target_key=ws.key,
+                payload={"deleteDependentResources": delete_dependents},
+            )
+            if ws.provisioning_state is not ProvisioningState.DELETING:
+                uow.workspaces.save(replace(ws, provisioning_state=ProvisioningState.DELETING))
+            uow.commit()
+        self._ops.started()
+        return op
+
+    def _run_delete(self, op: Operation) -> None:
+        """Remove the workspace's records in one transaction that also ends the operation; its
+        storage goes after the commit (the orphan sweep finishes the job after a crash)."""
+        d = self._deps
+        released: list[GenericResource] = []
+        fault_point("workspace.delete.start")
+        with d.uow(write=True) as uow:
+            ws = uow.workspaces.by_key(op.target_key)
+            if ws is not None:
+                if op.payload.get("deleteDependentResources"):
+                    released = uow.resources.of_workspace(ws.key)
+                    for res in released:
+                        uow.resources.delete(res.key)
+                uow.datastores.delete_of_workspace(ws.key)
+                uow.role_assignments.delete_at_or_below(ws.arm_id)
+                uow.workspaces.delete(ws.key)
+            fault_point("workspace.delete.before_commit")
+            self._ops.finish(uow, op.id)
+            uow.commit()
+        fault_point("workspace.delete.after_commit")
+        self._storage.release(released)
+
+
+def _being_deleted(ws: Workspace) -> Conflict:
+    return Conflict("WorkspaceBeingDeleted", f"The workspace '{ws.name}' is being deleted and cannot be changed.")
+
+
+def _kind(value: object) -> WorkspaceKind:
+    if value is None:
+        return WorkspaceKind.DEFAULT
+    kind = WorkspaceKind.parse(value) if isinstance(value, str) else None
+    if kind is None:
+        raise invalid("InvalidRequestContent", f"Workspace kind '{value}' is not valid; use 'Default'.", "kind")
+    if kind is not WorkspaceKind.DEFAULT:
+        raise invalid("InvalidRequestContent",
+                      f"Workspaces of kind '{kind.value}' are not supported yet; use 'Default'.", "kind")
+    return kind
+
+
+def _text(props: dict[str, Any], key: str, limit: int) -> str | None:
+    value = props.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise invalid("InvalidRequestContent", f"properties.{key} must be a string.", f"properties.{key}")
+    if len(value) > limit:
+        raise invalid("InvalidRequestContent", f"properties.{key} is longer than {limit} characters.", f"properties.{key}")
+    return value

@@ -1,0 +1,222 @@
+"""The metadata schema. Alembic migrations under ``migrations/versions`` create exactly this;
+``tests/contract/test_migrations.py`` fails when the two drift apart.
+
+Names are stored as given (case-preserving) next to a lower-cased copy that carries the unique
+constraints and serves lookups (case-insensitive), as ARM requires.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """Stores UTC and always hands back timezone-aware datetimes, on SQLite too."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _id(name: str = "key") -> sa.Column[str]:
+    return sa.Column(name, sa.String(36), primary_key=True)
+
+
+def _stamps() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("created_by", sa.String(256), nullable=False),
+        sa.Column("created_by_type", sa.String(32), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("modified_by", sa.String(256), nullable=False),
+        sa.Column("modified_by_type", sa.String(32), nullable=False),
+        sa.Column("modified_at", UtcDateTime(), nullable=False),
+    ]
+
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    _id("id"),
+    sa.Column("display_name", sa.String(256), nullable=False),
+    sa.Column("default_domain", sa.String(256), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+principals = sa.Table(
+    "principals",
+    metadata,
+    _id("id"),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("display_name", sa.String(256), nullable=False),
+    sa.Column("user_principal_name", sa.String(256)),
+    sa.Column("upn_lower", sa.String(256)),
+    sa.Column("app_id", sa.String(36)),
+    sa.Column("secret_hash", sa.String(512)),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("tenant_id", "upn_lower", name="uq_principals_tenant_upn"),
+    sa.UniqueConstraint("app_id", name="uq_principals_app_id"),
+)
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    _id("id"),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("display_name", sa.String(256), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+subscription_aliases = sa.Table(
+    "subscription_aliases",
+    metadata,
+    sa.Column("name_lower", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("subscription_id", sa.String(36), sa.ForeignKey("subscriptions.id"), nullable=False),
+)
+
+provider_registrations = sa.Table(
+    "provider_registrations",
+    metadata,
+    sa.Column("subscription_id", sa.String(36), sa.ForeignKey("subscriptions.id"), primary_key=True),
+    sa.Column("namespace_lower", sa.String(128), primary_key=True),
+    sa.Column("namespace", sa.String(128), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+)
+
+resource_groups = sa.Table(
+    "resource_groups",
+    metadata,
+    _id(),
+    sa.Column("subscription_id", sa.String(36), sa.ForeignKey("subscriptions.id"), nullable=False),
+    sa.Column("name", sa.String(90), nullable=False),
+    sa.Column("name_lower", sa.String(90), nullable=False),
+    sa.Column("location", sa.String(64), nullable=False),
+    sa.Column("tags", sa.JSON(), nullable=False),
+    sa.Column("etag", sa.String(64), nullable=False),
+    sa.Column("managed_by", sa.String(512)),
+    sa.Column("provisioning_state", sa.String(32), nullable=False),
+    *_stamps(),
+    sa.UniqueConstraint("subscription_id", "name_lower", name="uq_resource_groups_sub_name"),
+)
+
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    _id(),
+    sa.Column("resource_group_key", sa.String(36), sa.ForeignKey("resource_groups.key"), nullable=False, index=True),
+    sa.Column("name", sa.String(33), nullable=False),
+    sa.Column("name_lower", sa.String(33), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("location", sa.String(64), nullable=False),
+    sa.Column("workspace_id", sa.String(36), nullable=False),
+    sa.Column("friendly_name", sa.String(256), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("tags", sa.JSON(), nullable=False),
+    sa.Column("etag", sa.String(64), nullable=False),
+    sa.Column("identity_principal_id", sa.String(36), nullable=False),
+    sa.Column("provisioning_state", sa.String(32), nullable=False),
+    sa.Column("associated", sa.JSON(), nullable=False),
+    *_stamps(),
+    sa.UniqueConstraint("resource_group_key", "name_lower", name="uq_workspaces_rg_name"),
+    sa.UniqueConstraint("workspace_id", name="uq_workspaces_workspace_id"),
+)
+
+resources = sa.Table(
+    "resources",
+    metadata,
+    _id(),
+    sa.Column("resource_group_key", sa.String(36), sa.ForeignKey("resource_groups.key"), nullable=False, index=True),
+    sa.Column("namespace", sa.String(128), nullable=False),
+    sa.Column("type", sa.String(128), nullable=False),
+    sa.Column("type_lower", sa.String(260), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("name_lower", sa.String(128), nullable=False),
+    sa.Column("location", sa.String(64), nullable=False),
+    sa.Column("properties", sa.JSON(), nullable=False),
+    sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="SET NULL"), index=True),
+    sa.UniqueConstraint("resource_group_key", "type_lower", "name_lower", name="uq_resources_rg_type_name"),
+)
+
+datastores = sa.Table(
+    "datastores",
+    metadata,
+    _id(),
+    sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name_lower", sa.String(255), nullable=False),
+    sa.Column("datastore_type", sa.String(64), nullable=False),
+    sa.Column("account_name", sa.String(64), nullable=False),
+    sa.Column("container_name", sa.String(255), nullable=False),
+    sa.Column("endpoint", sa.String(255), nullable=False),
+    sa.Column("protocol", sa.String(16), nullable=False),
+    sa.Column("subscription_id", sa.String(36), nullable=False),
+    sa.Column("resource_group_name", sa.String(90), nullable=False),
+    sa.Column("is_default", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("workspace_key", "name_lower", name="uq_datastores_ws_name"),
+)
+
+operations = sa.Table(
+    "operations",
+    metadata,
+    _id("id"),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("subscription_id", sa.String(36), nullable=False),
+    sa.Column("namespace", sa.String(128), nullable=False),
+    sa.Column("location", sa.String(64), nullable=False),
+    sa.Column("target_id", sa.String(1024), nullable=False),
+    sa.Column("target_key", sa.String(36), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("payload", sa.JSON(), nullable=False),
+    sa.Column("error_code", sa.String(128)),
+    sa.Column("error_message", sa.Text()),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("ended_at", UtcDateTime()),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("lease_expires_at", UtcDateTime()),
+)
+
+role_assignments = sa.Table(
+    "role_assignments",
+    metadata,
+    _id("id"),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("principal_id", sa.String(36), sa.ForeignKey("principals.id"), nullable=False, index=True),
+    sa.Column("role_definition_id", sa.String(36), nullable=False),
+    sa.Column("scope", sa.String(1024), nullable=False),
+    sa.Column("scope_lower", sa.String(1024), nullable=False, index=True),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("principal_id", "role_definition_id", "scope_lower", name="uq_role_assignments_triple"),
+)

@@ -1,0 +1,124 @@
+"""Repositories for workspaces and their datastores.
+
+A workspace row points at its resource group by surrogate key; its ARM id is built from the
+group's current subscription and name on every read, so a move rewrites one pointer.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from amlite.domain.resources import Datastore, ProvisioningState, Workspace, WorkspaceKind
+from amlite.store import tables as t
+from amlite.domain.paging import Page
+from amlite.store.resource_repos import paged, stamp_of, stamp_values
+
+_ws = t.workspaces
+_rg = t.resource_groups
+
+
+class WorkspaceRepository:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    def add(self, ws: Workspace) -> None:
+        self._conn.execute(_ws.insert().values(key=ws.key, **_values(ws)))
+
+    def save(self, ws: Workspace) -> None:
+        self._conn.execute(_ws.update().where(_ws.c.key == ws.key).values(**_values(ws)))
+
+    def get(self, sub_id: str, rg_name: str, name: str) -> Workspace | None:
+        row = self._conn.execute(
+            _select().where(
+                _rg.c.subscription_id == sub_id.lower(), _rg.c.name_lower == rg_name.lower(),
+                _ws.c.name_lower == name.lower(),
+            )
+        ).first()
+        return _workspace(row) if row else None
+
+    def by_key(self, key: str) -> Workspace | None:
+        row = self._conn.execute(_select().where(_ws.c.key == key)).first()
+        return _workspace(row) if row else None
+
+    def list_in_group(self, rg_key: str, offset: int, limit: int) -> Page[Workspace]:
+        query = _select().where(_ws.c.resource_group_key == rg_key).order_by(_ws.c.name_lower)
+        return paged(self._conn, query, offset, limit, _workspace)
+
+    def list_in_subscription(self, sub_id: str, offset: int, limit: int) -> Page[Workspace]:
+        query = _select().where(_rg.c.subscription_id == sub_id.lower()).order_by(_rg.c.name_lower, _ws.c.name_lower)
+        return paged(self._conn, query, offset, limit, _workspace)
+
+    def count_in_group(self, rg_key: str) -> int:
+        query = sa.select(sa.func.count()).select_from(_ws).where(_ws.c.resource_group_key == rg_key)
+        return int(self._conn.execute(query).scalar_one())
+
+    def names_in_group(self, rg_key: str) -> list[str]:
+        query = sa.select(_ws.c.name).where(_ws.c.resource_group_key == rg_key).order_by(_ws.c.name_lower)
+        return [r.name for r in self._conn.execute(query)]
+
+    def count_in_subscription(self, sub_id: str) -> int:
+        query = sa.select(sa.func.count()).select_from(_ws.join(_rg, _rg.c.key == _ws.c.resource_group_key)).where(
+            _rg.c.subscription_id == sub_id.lower()
+        )
+        return int(self._conn.execute(query).scalar_one())
+
+    def delete(self, key: str) -> None:
+        self._conn.execute(_ws.delete().where(_ws.c.key == key))
+
+
+def _select() -> sa.Select:  # type: ignore[type-arg]
+    return sa.select(_ws, _rg.c.subscription_id, _rg.c.name.label("rg_name")).join(
+        _rg, _rg.c.key == _ws.c.resource_group_key
+    )
+
+
+def _values(ws: Workspace) -> dict[str, object]:
+    return {
+        "resource_group_key": ws.resource_group_key, "name": ws.name, "name_lower": ws.name.lower(),
+        "kind": ws.kind.value, "location": ws.location, "workspace_id": ws.workspace_id,
+        "friendly_name": ws.friendly_name, "description": ws.description, "tags": ws.tags, "etag": ws.etag,
+        "identity_principal_id": ws.identity_principal_id, "provisioning_state": ws.provisioning_state.value,
+        "associated": ws.associated, **stamp_values(ws.stamp),
+    }
+
+
+def _workspace(row: sa.Row) -> Workspace:  # type: ignore[type-arg]
+    return Workspace(
+        key=row.key, resource_group_key=row.resource_group_key, subscription_id=row.subscription_id,
+        resource_group_name=row.rg_name, name=row.name, kind=WorkspaceKind(row.kind), location=row.location,
+        workspace_id=row.workspace_id, tags=dict(row.tags or {}), etag=row.etag, stamp=stamp_of(row),
+        friendly_name=row.friendly_name, description=row.description,
+        identity_principal_id=row.identity_principal_id,
+        provisioning_state=ProvisioningState(row.provisioning_state), associated=dict(row.associated or {}),
+    )
+
+
+class DatastoreRepository:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    def add(self, ds: Datastore) -> None:
+        self._conn.execute(
+            t.datastores.insert().values(
+                key=ds.key, workspace_key=ds.workspace_key, name=ds.name, name_lower=ds.name.lower(),
+                datastore_type=ds.datastore_type, account_name=ds.account_name, container_name=ds.container_name,
+                endpoint=ds.endpoint, protocol=ds.protocol, subscription_id=ds.subscription_id,
+                resource_group_name=ds.resource_group_name, is_default=ds.is_default, created_at=ds.created_at,
+            )
+        )
+
+    def of_workspace(self, ws_key: str) -> list[Datastore]:
+        query = sa.select(t.datastores).where(t.datastores.c.workspace_key == ws_key).order_by(t.datastores.c.name_lower)
+        return [_datastore(r) for r in self._conn.execute(query)]
+
+    def delete_of_workspace(self, ws_key: str) -> None:
+        self._conn.execute(t.datastores.delete().where(t.datastores.c.workspace_key == ws_key))
+
+
+def _datastore(row: sa.Row) -> Datastore:  # type: ignore[type-arg]
+    return Datastore(
+        key=row.key, workspace_key=row.workspace_key, name=row.name, datastore_type=row.datastore_type,
+        account_name=row.account_name, container_name=row.container_name, endpoint=row.endpoint,
+        protocol=row.protocol, subscription_id=row.subscription_id, resource_group_name=row.resource_group_name,
+        is_default=row.is_default, created_at=row.created_at,
+    )
