@@ -10,11 +10,20 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from amlite import __version__
 from amlite.api import errors
 from amlite.api.paths import CanonicalPathMiddleware
 from amlite.api.routers import identity, operations, resource_groups, subscriptions, workspaces
+
+
+ROUTERS = (identity.router, subscriptions.router, resource_groups.router, workspaces.router, operations.router)
+
+
+def api_routes() -> list[APIRoute]:
+    """Every API route the app serves (meta-tests walk these)."""
+    return [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
 
 
 def create_app(container: Any) -> FastAPI:
@@ -32,7 +41,7 @@ def create_app(container: Any) -> FastAPI:
     )
     app.state.container = container
     errors.install(app)
-    for module in (identity, subscriptions, resource_groups, workspaces, operations):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.add_middleware(CanonicalPathMiddleware)
     return app

@@ -39,15 +39,13 @@ def _load(request: Request, caller: Caller, subscription_id: str, op_id: str) ->
 
 
 @router.get(PREFIX + "/operationStatuses/{operation_id}", dependencies=[Depends(api_version)])
-def status(subscription_id: str, namespace: str, location: str, operation_id: str, request: Request,
-           caller: Caller = Depends(Authorize(READ, None))) -> dict[str, Any]:
+def status(subscription_id: str, namespace: str, location: str, operation_id: str, request: Request, caller: Caller = Depends(Authorize(READ, None))) -> dict[str, Any]:
     op = _load(request, caller, subscription_id, operation_id)
     return render.operation_status(str(request.base_url), op)
 
 
 @router.get(PREFIX + "/operationResults/{operation_id}", dependencies=[Depends(api_version)])
-def result(subscription_id: str, namespace: str, location: str, operation_id: str, request: Request,
-           caller: Caller = Depends(Authorize(READ, None))) -> Response:
+def result(subscription_id: str, namespace: str, location: str, operation_id: str, request: Request, caller: Caller = Depends(Authorize(READ, None))) -> Response:
     op = _load(request, caller, subscription_id, operation_id)
     if op.status is OperationStatus.IN_PROGRESS:
         return Response(status_code=202, headers={"Location": str(request.url), "Retry-After": render.RETRY_AFTER})

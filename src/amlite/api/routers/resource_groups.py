@@ -36,23 +36,20 @@ _TAG_FILTER = re.compile(r"^\s*tagName\s+eq\s+'([^']*)'(?:\s+and\s+tagValue\s+eq
 
 
 @router.put(RG, dependencies=V)
-def create_or_update(subscription_id: str, resource_group: str, request: Request,
-                     body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions),
-                     caller: Caller = Depends(Authorize(WRITE, rg_scope))) -> Any:
+def create_or_update(subscription_id: str, resource_group: str, request: Request, caller: Caller = Depends(Authorize(WRITE, rg_scope)),
+                     body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
     rg, created = container(request).resource_groups.create_or_update(caller, subscription_id, resource_group, body, pre)
     return render.json(render.resource_group(rg), status=201 if created else 200, etag=rg.etag)
 
 
 @router.get(RG, dependencies=V)
-def get(subscription_id: str, resource_group: str, request: Request,
-        caller: Caller = Depends(Authorize(READ, rg_scope))) -> Any:
+def get(subscription_id: str, resource_group: str, request: Request, caller: Caller = Depends(Authorize(READ, rg_scope))) -> Any:
     rg = container(request).resource_groups.get(caller, subscription_id, resource_group)
     return render.json(render.resource_group(rg), etag=rg.etag)
 
 
 @router.head(RG, dependencies=V)
-def exists(subscription_id: str, resource_group: str, request: Request,
-           caller: Caller = Depends(Authorize(READ, rg_scope))) -> Response:
+def exists(subscription_id: str, resource_group: str, request: Request, caller: Caller = Depends(Authorize(READ, rg_scope))) -> Response:
     try:
         container(request).resource_groups.get(caller, subscription_id, resource_group)
     except NotFound:
@@ -61,8 +58,7 @@ def exists(subscription_id: str, resource_group: str, request: Request,
 
 
 @router.get("/subscriptions/{subscription_id}/resourceGroups", dependencies=V)
-def list_groups(subscription_id: str, request: Request, page: Paging = Depends(paging),
-                caller: Caller = Depends(Authorize(READ, sub_scope))) -> dict[str, Any]:
+def list_groups(subscription_id: str, request: Request, caller: Caller = Depends(Authorize(READ, sub_scope)), page: Paging = Depends(paging)) -> dict[str, Any]:
     tag = None
     expression = request.query_params.get("$filter")
     if expression:
@@ -76,17 +72,15 @@ def list_groups(subscription_id: str, request: Request, page: Paging = Depends(p
 
 
 @router.patch(RG, dependencies=V)
-def update(subscription_id: str, resource_group: str, request: Request,
-           body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions),
-           caller: Caller = Depends(Authorize(WRITE, rg_scope))) -> Any:
+def update(subscription_id: str, resource_group: str, request: Request, caller: Caller = Depends(Authorize(WRITE, rg_scope)),
+           body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
     rg = container(request).resource_groups.update(caller, subscription_id, resource_group, body, pre)
     return render.json(render.resource_group(rg), etag=rg.etag)
 
 
 @router.delete(RG, dependencies=V)
-def delete(subscription_id: str, resource_group: str, request: Request,
-           pre: Preconditions = Depends(preconditions),
-           caller: Caller = Depends(Authorize(DELETE, rg_scope))) -> Response:
+def delete(subscription_id: str, resource_group: str, request: Request, caller: Caller = Depends(Authorize(DELETE, rg_scope)),
+           pre: Preconditions = Depends(preconditions)) -> Response:
     raw = request.query_params.get("forceDeletionTypes") or ""
     force_types = [t.strip() for t in raw.split(",") if t.strip()]
     op = container(request).resource_groups.begin_delete(caller, subscription_id, resource_group, force_types, pre)
@@ -94,8 +88,7 @@ def delete(subscription_id: str, resource_group: str, request: Request,
 
 
 @router.get(RG + "/resources", dependencies=V)
-def list_resources(subscription_id: str, resource_group: str, request: Request,
-                   caller: Caller = Depends(Authorize("Microsoft.Resources/subscriptions/resourceGroups/resources/read", rg_scope))) -> dict[str, Any]:
+def list_resources(subscription_id: str, resource_group: str, request: Request, caller: Caller = Depends(Authorize("Microsoft.Resources/subscriptions/resourceGroups/resources/read", rg_scope))) -> dict[str, Any]:
     workspaces, others = container(request).resource_groups.resources(caller, subscription_id, resource_group)
     items = [{"id": ws.arm_id, "name": ws.name, "type": "Microsoft.MachineLearningServices/workspaces",
               "location": ws.location, "tags": ws.tags, "kind": ws.kind.value} for ws in workspaces]

@@ -32,22 +32,19 @@ def list_subscriptions(request: Request, caller: Caller = Depends(Authorize(SUB_
 
 
 @router.get("/subscriptions/{subscription_id}", dependencies=V)
-def get_subscription(subscription_id: str, request: Request,
-                     caller: Caller = Depends(Authorize(SUB_READ, sub_scope))) -> dict[str, Any]:
+def get_subscription(subscription_id: str, request: Request, caller: Caller = Depends(Authorize(SUB_READ, sub_scope))) -> dict[str, Any]:
     return render.subscription(container(request).subscriptions.get(caller, subscription_id))
 
 
 @router.get("/subscriptions/{subscription_id}/locations", dependencies=V)
-def list_locations(subscription_id: str, request: Request,
-                   caller: Caller = Depends(Authorize("Microsoft.Resources/subscriptions/locations/read", sub_scope))) -> dict[str, Any]:
+def list_locations(subscription_id: str, request: Request, caller: Caller = Depends(Authorize("Microsoft.Resources/subscriptions/locations/read", sub_scope))) -> dict[str, Any]:
     c = container(request)
     sub = c.subscriptions.get(caller, subscription_id)
     return {"value": [render.location(sub.id, r) for r in c.regions]}
 
 
 @router.put("/providers/Microsoft.Subscription/aliases/{alias}", dependencies=[Depends(SUBSCRIPTION_VERSION)])
-def create_alias(alias: str, request: Request, body: dict[str, Any] = Depends(json_body),
-                 caller: Caller = Depends(Authorize("Microsoft.Subscription/aliases/write", root_scope))) -> Any:
+def create_alias(alias: str, request: Request, caller: Caller = Depends(Authorize("Microsoft.Subscription/aliases/write", root_scope)), body: dict[str, Any] = Depends(json_body)) -> Any:
     props = body.get("properties") or {}
     sub, created = container(request).subscriptions.create_alias(
         caller, alias, props.get("displayName"), props.get("subscriptionId")
@@ -56,8 +53,7 @@ def create_alias(alias: str, request: Request, body: dict[str, Any] = Depends(js
 
 
 @router.get("/providers/Microsoft.Subscription/aliases/{alias}", dependencies=[Depends(SUBSCRIPTION_VERSION)])
-def get_alias(alias: str, request: Request,
-              caller: Caller = Depends(Authorize("Microsoft.Subscription/aliases/read", root_scope))) -> dict[str, Any]:
+def get_alias(alias: str, request: Request, caller: Caller = Depends(Authorize("Microsoft.Subscription/aliases/read", root_scope))) -> dict[str, Any]:
     return _alias(alias, container(request).subscriptions.get_alias(caller, alias).id)
 
 
@@ -68,32 +64,28 @@ def _alias(alias: str, sub_id: str) -> dict[str, Any]:
 
 
 @router.get("/subscriptions/{subscription_id}/providers", dependencies=V)
-def list_providers(subscription_id: str, request: Request,
-                   caller: Caller = Depends(Authorize("Microsoft.Resources/subscriptions/providers/read", sub_scope))) -> dict[str, Any]:
+def list_providers(subscription_id: str, request: Request, caller: Caller = Depends(Authorize("Microsoft.Resources/subscriptions/providers/read", sub_scope))) -> dict[str, Any]:
     c = container(request)
     regions = [r.display_name for r in c.regions]
     return {"value": [render.provider(subscription_id.lower(), p, regions) for p in c.subscriptions.providers(caller, subscription_id)]}
 
 
 @router.get("/subscriptions/{subscription_id}/providers/{namespace}", dependencies=V)
-def get_provider(subscription_id: str, namespace: str, request: Request,
-                 caller: Caller = Depends(Authorize("Microsoft.Resources/subscriptions/providers/read", sub_scope))) -> dict[str, Any]:
+def get_provider(subscription_id: str, namespace: str, request: Request, caller: Caller = Depends(Authorize("Microsoft.Resources/subscriptions/providers/read", sub_scope))) -> dict[str, Any]:
     c = container(request)
     state = c.subscriptions.provider(caller, subscription_id, namespace)
     return render.provider(subscription_id.lower(), state, [r.display_name for r in c.regions])
 
 
 @router.post("/subscriptions/{subscription_id}/providers/{namespace}/register", dependencies=V)
-def register_provider(subscription_id: str, namespace: str, request: Request,
-                      caller: Caller = Depends(Authorize("Microsoft.Resources/subscriptions/providers/register/action", sub_scope))) -> dict[str, Any]:
+def register_provider(subscription_id: str, namespace: str, request: Request, caller: Caller = Depends(Authorize("Microsoft.Resources/subscriptions/providers/register/action", sub_scope))) -> dict[str, Any]:
     c = container(request)
     state = c.subscriptions.register(caller, subscription_id, namespace)
     return render.provider(subscription_id.lower(), state, [r.display_name for r in c.regions])
 
 
 @router.post("/subscriptions/{subscription_id}/providers/{namespace}/unregister", dependencies=V)
-def unregister_provider(subscription_id: str, namespace: str, request: Request,
-                        caller: Caller = Depends(Authorize("Microsoft.Resources/subscriptions/providers/unregister/action", sub_scope))) -> dict[str, Any]:
+def unregister_provider(subscription_id: str, namespace: str, request: Request, caller: Caller = Depends(Authorize("Microsoft.Resources/subscriptions/providers/unregister/action", sub_scope))) -> dict[str, Any]:
     c = container(request)
     state = c.subscriptions.unregister(caller, subscription_id, namespace)
     return render.provider(subscription_id.lower(), state, [r.display_name for r in c.regions])

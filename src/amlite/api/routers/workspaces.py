@@ -39,9 +39,8 @@ def _render(request: Request, view: Any) -> dict[str, Any]:
 
 
 @router.put(WS, dependencies=V)
-def create_or_update(subscription_id: str, resource_group: str, workspace: str, request: Request,
-                     body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions),
-                     caller: Caller = Depends(Authorize(WRITE, ws_scope))) -> Any:
+def create_or_update(subscription_id: str, resource_group: str, workspace: str, request: Request, caller: Caller = Depends(Authorize(WRITE, ws_scope)),
+                     body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
     view, created = container(request).workspaces.create_or_update(
         caller, subscription_id, resource_group, workspace, body, pre
     )
@@ -49,24 +48,21 @@ def create_or_update(subscription_id: str, resource_group: str, workspace: str, 
 
 
 @router.get(WS, dependencies=V)
-def get(subscription_id: str, resource_group: str, workspace: str, request: Request,
-        caller: Caller = Depends(Authorize(READ, ws_scope))) -> Any:
+def get(subscription_id: str, resource_group: str, workspace: str, request: Request, caller: Caller = Depends(Authorize(READ, ws_scope))) -> Any:
     view = container(request).workspaces.get(caller, subscription_id, resource_group, workspace)
     return render.json(_render(request, view), etag=view.workspace.etag)
 
 
 @router.patch(WS, dependencies=V)
-def update(subscription_id: str, resource_group: str, workspace: str, request: Request,
-           body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions),
-           caller: Caller = Depends(Authorize(WRITE, ws_scope))) -> Any:
+def update(subscription_id: str, resource_group: str, workspace: str, request: Request, caller: Caller = Depends(Authorize(WRITE, ws_scope)),
+           body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
     view = container(request).workspaces.update(caller, subscription_id, resource_group, workspace, body, pre)
     return render.json(_render(request, view), etag=view.workspace.etag)
 
 
 @router.delete(WS, dependencies=V)
-def delete(subscription_id: str, resource_group: str, workspace: str, request: Request,
-           pre: Preconditions = Depends(preconditions),
-           caller: Caller = Depends(Authorize(DELETE, ws_scope))) -> Response:
+def delete(subscription_id: str, resource_group: str, workspace: str, request: Request, caller: Caller = Depends(Authorize(DELETE, ws_scope)),
+           pre: Preconditions = Depends(preconditions)) -> Response:
     dependents = request.query_params.get("deleteDependentResources", "false").lower() == "true"
     op = container(request).workspaces.begin_delete(
         caller, subscription_id, resource_group, workspace, delete_dependents=dependents, pre=pre
@@ -75,14 +71,12 @@ def delete(subscription_id: str, resource_group: str, workspace: str, request: R
 
 
 @router.get("/subscriptions/{subscription_id}/resourceGroups/{resource_group}" + NS, dependencies=V)
-def list_in_group(subscription_id: str, resource_group: str, request: Request, page: Paging = Depends(paging),
-                  caller: Caller = Depends(Authorize(READ, rg_scope))) -> dict[str, Any]:
+def list_in_group(subscription_id: str, resource_group: str, request: Request, caller: Caller = Depends(Authorize(READ, rg_scope)), page: Paging = Depends(paging)) -> dict[str, Any]:
     result = container(request).workspaces.list_in_group(caller, subscription_id, resource_group, page.offset, page.limit)
     return list_body(request, [_render(request, v) for v in result.items], page, result.more)
 
 
 @router.get("/subscriptions/{subscription_id}" + NS, dependencies=V)
-def list_in_subscription(subscription_id: str, request: Request, page: Paging = Depends(paging),
-                         caller: Caller = Depends(Authorize(READ, sub_scope))) -> dict[str, Any]:
+def list_in_subscription(subscription_id: str, request: Request, caller: Caller = Depends(Authorize(READ, sub_scope)), page: Paging = Depends(paging)) -> dict[str, Any]:
     result = container(request).workspaces.list_in_subscription(caller, subscription_id, page.offset, page.limit)
     return list_body(request, [_render(request, v) for v in result.items], page, result.more)
