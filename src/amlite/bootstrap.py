@@ -90,14 +90,9 @@ def build(settings: Settings) -> Container:
     first = identity.initialize()
     if first is not None:
         write_credentials(settings, first)
-    worker_box: list[Worker] = []
-    operations = OperationService(
-        deps, notify=lambda: worker_box[0].notify() if worker_box else None,
-        lease=timedelta(seconds=settings.operation_lease_seconds),
-    )
+    operations = OperationService(deps, lease=timedelta(seconds=settings.operation_lease_seconds))
     storage = StorageProvisioner(deps)
     worker = Worker(operations, poll_seconds=settings.worker_poll_seconds)
-    worker_box.append(worker)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=Authorizer(deps),
         subscriptions=SubscriptionService(deps),

@@ -3,10 +3,12 @@ operation. Bodies follow Azure's REST API shapes so that Azure clients read them
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from fastapi.responses import JSONResponse, Response
+from starlette.background import BackgroundTask
 
 from amlite.api.deps import ML_API_VERSIONS, RESOURCES_API_VERSIONS
 from amlite.domain.operations import Operation, OperationStatus
@@ -106,12 +108,14 @@ def operation_urls(base: str, op: Operation, api_version: str) -> tuple[str, str
     )
 
 
-def accepted(base: str, op: Operation, api_version: str) -> Response:
-    """ARM's answer to a long-running request: 202, where to poll, and how soon."""
+def accepted(base: str, op: Operation, api_version: str, wake_worker: Callable[[], None]) -> Response:
+    """ARM's answer to a long-running request: 202, where to poll, and how soon. The worker is
+    woken only after the answer is sent, so the client learns where to poll before work starts."""
     status_url, result_url = operation_urls(base, op, api_version)
     return Response(
         status_code=202,
         headers={"Azure-AsyncOperation": status_url, "Location": result_url, "Retry-After": RETRY_AFTER},
+        background=BackgroundTask(wake_worker),
     )
 
 

@@ -40,6 +40,18 @@ class LocalBlobStore:
             os.replace(path, target)
         self.empty_trash()
 
+    def delete_account(self, account: str) -> None:
+        for container in list(self.list_containers(account)):
+            self.delete_container(account, container)
+        base = self._account(account)
+        if base.is_dir():
+            base.rmdir()
+
+    def _account(self, account: str) -> Path:
+        if not account or "/" in account or "\\" in account or account.startswith("."):
+            raise ValueError(f"invalid storage name {account!r}")
+        return self.root / account
+
     def container_exists(self, account: str, container: str) -> bool:
         return self._container(account, container).is_dir()
 

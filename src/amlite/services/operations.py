@@ -1,8 +1,8 @@
 """Long-running operations: starting them, reading their status, and running them.
 
 A use case that starts an operation writes its row in the same transaction as the state change
-that announces it (a workspace turning ``Deleting``), then wakes the worker. The worker claims the
-row, runs the handler registered for its kind, and the handler ends the operation in the same
+that announces it (a workspace turning ``Deleting``). The API wakes the worker once the 202 has been
+sent, so a client always knows where to poll before the work starts. The worker claims the row, runs the handler registered for its kind, and the handler ends the operation in the same
 transaction as its last metadata change, so an operation is never reported done before it is.
 """
 
@@ -26,10 +26,8 @@ Handler = Callable[[Operation], None]
 
 
 class OperationService:
-    def __init__(self, deps: Deps, notify: Callable[[], None] = lambda: None,
-                 lease: timedelta = DEFAULT_LEASE) -> None:
+    def __init__(self, deps: Deps, lease: timedelta = DEFAULT_LEASE) -> None:
         self._deps = deps
-        self._notify = notify
         self._lease = lease
         self._handlers: dict[OperationKind, Handler] = {}
 
@@ -51,10 +49,6 @@ class OperationService:
         )
         uow.operations.add(op)
         return op
-
-    def started(self) -> None:
-        """Call after the commit that added an operation."""
-        self._notify()
 
     # -- reading ---------------------------------------------------------------------------------
 

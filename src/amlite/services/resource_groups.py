@@ -163,7 +163,6 @@ class ResourceGroupService:
             )
             uow.resource_groups.save(replace(rg, provisioning_state=ProvisioningState.DELETING))
             uow.commit()
-        self._ops.started()
         return op
 
     def _run_delete(self, op: Operation) -> None:

@@ -33,10 +33,8 @@ class StorageProvisioner:
             if res.full_type.lower() != STORAGE_TYPE.lower():
                 continue
             store = self._deps.blob_stores.get(res.location)
-            if store is None:
-                continue
-            for container in res.properties.get("containers", []):
-                store.delete_container(res.name, container)
+            if store is not None:
+                store.delete_account(res.name)
 
     def sweep_orphans(self) -> int:
         """Delete containers of storage accounts that no record names; returns how many accounts."""
@@ -47,8 +45,7 @@ class StorageProvisioner:
             for account in list(store.list_accounts()):
                 if account.lower() in known:
                     continue
-                for container in list(store.list_containers(account)):
-                    store.delete_container(account, container)
+                store.delete_account(account)
                 swept += 1
                 log.info("removed orphaned storage account %s in %s", account, store.region)
         return swept

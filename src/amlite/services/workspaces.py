@@ -254,7 +254,6 @@ class WorkspaceService:
             if ws.provisioning_state is not ProvisioningState.DELETING:
                 uow.workspaces.save(replace(ws, provisioning_state=ProvisioningState.DELETING))
             uow.commit()
-        self._ops.started()
         return op
 
     def _run_delete(self, op: Operation) -> None:

@@ -84,7 +84,7 @@ def delete(subscription_id: str, resource_group: str, request: Request, caller: 
     raw = request.query_params.get("forceDeletionTypes") or ""
     force_types = [t.strip() for t in raw.split(",") if t.strip()]
     op = container(request).resource_groups.begin_delete(caller, subscription_id, resource_group, force_types, pre)
-    return render.accepted(base_url(request), op, request.query_params["api-version"])
+    return render.accepted(base_url(request), op, request.query_params["api-version"], container(request).worker.notify)
 
 
 @router.get(RG + "/resources", dependencies=V)

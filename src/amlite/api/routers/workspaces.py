@@ -67,7 +67,7 @@ def delete(subscription_id: str, resource_group: str, workspace: str, request: R
     op = container(request).workspaces.begin_delete(
         caller, subscription_id, resource_group, workspace, delete_dependents=dependents, pre=pre
     )
-    return render.accepted(base_url(request), op, request.query_params["api-version"])
+    return render.accepted(base_url(request), op, request.query_params["api-version"], container(request).worker.notify)
 
 
 @router.get("/subscriptions/{subscription_id}/resourceGroups/{resource_group}" + NS, dependencies=V)
