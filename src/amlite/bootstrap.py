@@ -96,7 +96,7 @@ def build(settings: Settings) -> Container:
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=Authorizer(deps),
         subscriptions=SubscriptionService(deps),
-        resource_groups=ResourceGroupService(deps, operations, storage.release),
+        resource_groups=ResourceGroupService(deps, operations, storage),
         workspaces=WorkspaceService(deps, operations, storage), operations=operations, storage=storage,
         worker=worker, first_start=first, tenant_id=identity.tenant().id,
     )

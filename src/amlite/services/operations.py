@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -96,6 +97,20 @@ class OperationService:
             if op is not None and not op.status.is_terminal:
                 uow.operations.save(op.failed(d.clock.now(), code, message))
                 uow.commit()
+
+    def record(self, uow: Any, op_id: str, **payload: Any) -> Operation:
+        """Save progress in the operation's payload, inside the handler's unit of work, so a rerun
+        after a crash knows what the first run already did."""
+        op = uow.operations.get(op_id)
+        updated = replace(op, payload={**op.payload, **payload})
+        uow.operations.save(updated)
+        return updated
+
+    def complete(self, op_id: str) -> None:
+        """End an operation Succeeded in a transaction of its own (its last step had no metadata)."""
+        with self._deps.uow(write=True) as uow:
+            self.finish(uow, op_id)
+            uow.commit()
 
     def finish(self, uow: Any, op_id: str) -> None:
         """Mark an operation Succeeded inside the handler's last unit of work."""

@@ -6,7 +6,6 @@ brings along (storage account, key vault, ...) go with the group as they do on A
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -20,6 +19,7 @@ from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningSta
 from amlite.faults import fault_point
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.operations import OperationService
+from amlite.services.storage import StorageProvisioner
 from amlite.services.subscriptions import require_subscription
 
 FORCEABLE_TYPES = ("microsoft.machinelearningservices/workspaces",)
@@ -46,11 +46,10 @@ def require_group_writable(rg: ResourceGroup) -> None:
 
 
 class ResourceGroupService:
-    def __init__(self, deps: Deps, operations: OperationService,
-                 release_storage: Callable[[list[GenericResource]], None]) -> None:
+    def __init__(self, deps: Deps, operations: OperationService, storage: StorageProvisioner) -> None:
         self._deps = deps
         self._ops = operations
-        self._release_storage = release_storage
+        self._storage = storage
         operations.register(OperationKind.DELETE_RESOURCE_GROUP, self._run_delete)
 
     def create_or_update(
@@ -166,8 +165,9 @@ class ResourceGroupService:
         return op
 
     def _run_delete(self, op: Operation) -> None:
+        """Like a workspace delete: records go in one transaction that notes the storage to
+        release, the storage goes next, the operation ends last."""
         d = self._deps
-        released: list[GenericResource] = []
         with d.uow(write=True) as uow:
             rg = uow.resource_groups.by_key(op.target_key)
             if rg is not None:
@@ -187,8 +187,9 @@ class ResourceGroupService:
                     uow.resources.delete(res.key)
                 uow.role_assignments.delete_at_or_below(rg.arm_id)
                 uow.resource_groups.delete(rg.key)
+                op = self._ops.record(uow, op.id, release=self._storage.accounts_of(released))
             fault_point("resource_group.delete.before_commit")
-            self._ops.finish(uow, op.id)
             uow.commit()
         fault_point("resource_group.delete.after_commit")
-        self._release_storage(released)
+        self._storage.release(op.payload.get("release", []))
+        self._ops.complete(op.id)

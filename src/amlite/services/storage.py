@@ -27,14 +27,22 @@ class StorageProvisioner:
         for container in containers:
             store.ensure_container(account, container)
 
-    def release(self, resources: list[GenericResource]) -> None:
-        """Remove the containers of the storage accounts among ``resources`` (records already gone)."""
-        for res in resources:
-            if res.full_type.lower() != STORAGE_TYPE.lower():
-                continue
-            store = self._deps.blob_stores.get(res.location)
+    @staticmethod
+    def accounts_of(resources: list[GenericResource]) -> list[dict[str, str]]:
+        """The storage accounts among ``resources``, as an operation's payload records them."""
+        return [
+            {"region": res.location, "account": res.name}
+            for res in resources
+            if res.full_type.lower() == STORAGE_TYPE.lower()
+        ]
+
+    def release(self, accounts: list[dict[str, str]]) -> None:
+        """Remove storage accounts whose records are gone; idempotent, so a rerun after a crash
+        finishes the job."""
+        for item in accounts:
+            store = self._deps.blob_stores.get(item["region"])
             if store is not None:
-                store.delete_account(res.name)
+                store.delete_account(item["account"])
 
     def sweep_orphans(self) -> int:
         """Delete containers of storage accounts that no record names; returns how many accounts."""

@@ -257,14 +257,15 @@ class WorkspaceService:
         return op
 
     def _run_delete(self, op: Operation) -> None:
-        """Remove the workspace's records in one transaction that also ends the operation; its
-        storage goes after the commit (the orphan sweep finishes the job after a crash)."""
+        """Remove the workspace's records in one transaction that also records which storage to
+        release; release it; then end the operation. A rerun after a crash finds the records gone
+        and finishes from what the operation recorded."""
         d = self._deps
-        released: list[GenericResource] = []
         fault_point("workspace.delete.start")
         with d.uow(write=True) as uow:
             ws = uow.workspaces.by_key(op.target_key)
             if ws is not None:
+                released: list[GenericResource] = []
                 if op.payload.get("deleteDependentResources"):
                     released = uow.resources.of_workspace(ws.key)
                     for res in released:
@@ -272,11 +273,12 @@ class WorkspaceService:
                 uow.datastores.delete_of_workspace(ws.key)
                 uow.role_assignments.delete_at_or_below(ws.arm_id)
                 uow.workspaces.delete(ws.key)
+                op = self._ops.record(uow, op.id, release=self._storage.accounts_of(released))
             fault_point("workspace.delete.before_commit")
-            self._ops.finish(uow, op.id)
             uow.commit()
         fault_point("workspace.delete.after_commit")
-        self._storage.release(released)
+        self._storage.release(op.payload.get("release", []))
+        self._ops.complete(op.id)
 
 
 def _being_deleted(ws: Workspace) -> Conflict:
