@@ -104,7 +104,7 @@ def test_expired_tampered_wrong_audience_and_wrong_tenant_tokens_get_401(api: Ap
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["oid"] = "00000000-0000-0000-0000-000000000002"
     tampered = ".".join([head, base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("="), sig])
-    foreign_key = jwt.encode({"tid": api.tenant, "aud": "https://management.azure.com/"}, "not-our-key", algorithm="HS256")
+    foreign_key = jwt.encode({"tid": api.tenant, "aud": "https://management.azure.com/"}, "a-key-that-is-not-the-servers-key-at-all", algorithm="HS256")
     expected = {
         expired: "ExpiredAuthenticationToken", wrong_aud: "InvalidAuthenticationTokenAudience",
         wrong_tenant: "InvalidAuthenticationTokenTenant", tampered: "InvalidAuthenticationToken",

@@ -1,0 +1,1 @@
+"""The ``amlite`` command line: Typer commands that mirror ``az`` and go through the SDK."""

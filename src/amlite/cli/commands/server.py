@@ -1,0 +1,43 @@
+"""``amlite server``: run the API server.
+
+The server's modules are imported inside the command so that every other command (and the SDK)
+starts without loading FastAPI, SQLAlchemy and friends.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+
+def server(
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Directory for the metadata store, blobs and admin credentials.")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port to listen on (default 8600).")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: SQLite in the data dir).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Settings file.")] = None,
+) -> None:
+    """Run the amlite server (the ARM-shaped REST API) in the foreground."""
+    from amlite.bootstrap import serve  # type: ignore[import-not-found,unused-ignore]
+    from amlite.config import Settings  # type: ignore[import-not-found,unused-ignore]
+
+    try:
+        settings = Settings.load(
+            data_dir=data_dir, host=host, port=port, db_url=db, config_file=config
+        )
+    except (ValueError, OSError) as exc:  # ConfigError is a ValueError; a missing file an OSError
+        print(f"(InvalidConfiguration) {exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    try:
+        serve(settings)
+    except KeyboardInterrupt:
+        pass
+
+
+def register(app: typer.Typer) -> None:
+    app.command("server")(server)

@@ -1,0 +1,145 @@
+"""``amlite ml workspace``: create, show, list, update and delete workspaces through the SDK.
+
+``-g`` and ``-n`` may be omitted when a ``config.json`` in the current directory (or a parent)
+names the workspace, or when ``amlite configure --defaults group=... workspace=...`` set them.
+Output is the server's body (camelCase), as ``az`` prints ARM resources.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from amlite.cli.args import parse_tags
+from amlite.cli.command import command, current_session
+from amlite.cli.session import CliError
+from amlite.cli.tables import arm_resource_table
+from amlite.sdk.entities import Workspace
+
+__all__ = ["register"]
+
+ml_app = typer.Typer(help="Manage Azure Machine Learning resources.", no_args_is_help=True)
+app = typer.Typer(help="Manage Azure ML workspaces.", no_args_is_help=True)
+
+Name = Annotated[str | None, typer.Option("--name", "-n", help="Name of the workspace (default: config.json or 'amlite configure --defaults workspace=').")]
+Group = Annotated[str | None, typer.Option("--resource-group", "-g", help="Name of the resource group (default: config.json or 'amlite configure --defaults group=').")]
+Tags = Annotated[list[str] | None, typer.Option("--tags", help="Space-separated tags: key[=value] [key[=value] ...].")]
+NoWait = Annotated[bool, typer.Option("--no-wait", help="Do not wait for the long-running operation to finish.")]
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CliError("FileNotFound", f"The file '{path}' does not exist.") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise CliError("InvalidYaml", f"Cannot read '{path}': {exc}") from None
+    if not isinstance(data, dict):
+        raise CliError("InvalidYaml", f"'{path}' must hold a YAML mapping.")
+    return data
+
+
+def workspace_create(
+    name: Name = None,
+    resource_group: Group = None,
+    location: Annotated[str | None, typer.Option("--location", "-l", help="Location (default: the resource group's).")] = None,
+    display_name: Annotated[str | None, typer.Option("--display-name", help="Display name.")] = None,
+    description: Annotated[str | None, typer.Option("--description", help="Description.")] = None,
+    tags: Tags = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="A workspace YAML file (name, location, display_name, description, tags).")] = None,
+    no_wait: NoWait = False,
+) -> Any:
+    """Create a workspace."""
+    session = current_session()
+    spec = _load_yaml(file) if file else {}
+    name = name or spec.get("name")
+    scope = session.workspace_scope(resource_group, name, use_config_file=False)
+    workspace = Workspace(
+        name=str(scope.workspace_name),
+        location=location or spec.get("location"),
+        display_name=display_name if display_name is not None else spec.get("display_name"),
+        description=description if description is not None else spec.get("description"),
+        tags=parse_tags(tags) if tags is not None else dict(spec.get("tags") or {}),
+    )
+    with session.ml_client(scope) as client:
+        with session.progress(f"Creating workspace '{workspace.name}' ..."):
+            poller = client.workspaces.begin_create(workspace)
+            if no_wait:
+                return None
+            return poller.result().as_dict()
+
+
+def workspace_show(
+    name: Name = None,
+    resource_group: Group = None,
+    write_config: Annotated[str | None, typer.Option("--write-config", help="Also write config.json for this workspace into PATH (default: the current directory).", metavar="[PATH]")] = None,
+) -> Any:
+    """Show a workspace (and optionally write its config.json for MLClient.from_config)."""
+    session = current_session()
+    scope = session.workspace_scope(resource_group, name)
+    with session.ml_client(scope) as client:
+        workspace = client.workspaces.get(scope.workspace_name)
+    if write_config is not None:
+        written = workspace.dump_config(write_config or ".")
+        session.warn(f"Wrote {written}")
+    return workspace.as_dict()
+
+
+def workspace_list(resource_group: Group = None) -> Any:
+    """List workspaces in a resource group, or in the subscription when no group is given."""
+    session = current_session()
+    scope = session.workspace_scope(resource_group, None, need_group=False, need_name=False,
+                                    use_config_file=False)
+    with session.ml_client(scope) as client:
+        where = "resource_group" if scope.resource_group else "subscription"
+        return [ws.as_dict() for ws in client.workspaces.list(scope=where)]
+
+
+def workspace_update(
+    name: Name = None,
+    resource_group: Group = None,
+    description: Annotated[str | None, typer.Option("--description", help="New description.")] = None,
+    display_name: Annotated[str | None, typer.Option("--display-name", help="New display name.")] = None,
+    tags: Tags = None,
+) -> Any:
+    """Update a workspace's description, display name or tags."""
+    session = current_session()
+    scope = session.workspace_scope(resource_group, name)
+    change = Workspace(name=str(scope.workspace_name), description=description,
+                       display_name=display_name, tags=parse_tags(tags))
+    with session.ml_client(scope) as client:
+        with session.progress(f"Updating workspace '{change.name}' ..."):
+            return client.workspaces.begin_update(change).result().as_dict()
+
+
+def workspace_delete(
+    name: Name = None,
+    resource_group: Group = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not prompt for confirmation.")] = False,
+    no_wait: NoWait = False,
+    permanently_delete: Annotated[bool, typer.Option("--permanently-delete", help="Purge instead of soft-deleting (when the server supports soft delete).")] = False,
+) -> None:
+    """Delete a workspace (asks for confirmation unless --yes)."""
+    session = current_session()
+    scope = session.workspace_scope(resource_group, name)
+    session.confirm("Are you sure you want to perform this operation?", yes)
+    with session.ml_client(scope) as client:
+        poller = client.workspaces.begin_delete(scope.workspace_name,
+                                                permanently_delete=permanently_delete)
+        if not no_wait:
+            with session.progress(f"Deleting workspace '{scope.workspace_name}' ..."):
+                poller.result()
+
+
+def register(root: typer.Typer) -> None:
+    command(app, "create", table=arm_resource_table)(workspace_create)
+    command(app, "show", table=arm_resource_table, not_found_exit_code=3)(workspace_show)
+    command(app, "list", table=arm_resource_table)(workspace_list)
+    command(app, "update", table=arm_resource_table)(workspace_update)
+    command(app, "delete")(workspace_delete)
+    ml_app.add_typer(app, name="workspace")
+    root.add_typer(ml_app, name="ml")

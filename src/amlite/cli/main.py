@@ -1,0 +1,61 @@
+"""The ``amlite`` console script: assembles the command groups and runs them.
+
+``main()`` rewrites az-style arguments Click does not understand (``--tags a=b c=d``) before
+handing over to Typer; everything else about a command lives in its module under ``commands/``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from amlite.cli.args import expand_argv
+from amlite.cli.commands import account, auth, configure, group, provider, server, workspace
+
+__all__ = ["app", "main"]
+
+VERSION = "0.1.0"
+
+app = typer.Typer(
+    name="amlite",
+    help="amlite: a self-hosted Azure Machine Learning control plane. Commands mirror 'az'.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"amlite {VERSION}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """amlite: a self-hosted Azure Machine Learning control plane. Commands mirror 'az'."""
+
+
+server.register(app)
+auth.register(app)
+account.register(app)
+configure.register(app)
+provider.register(app)
+group.register(app)
+workspace.register(app)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``amlite`` script (and of ``python -m amlite``)."""
+    args = expand_argv(sys.argv[1:] if argv is None else argv)
+    app(args=args, prog_name="amlite")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Table transformers: the columns ``-o table`` shows for each kind of result, chosen as az does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amlite.sdk.config import parse_arm_id
+
+__all__ = [
+    "account_table",
+    "alias_table",
+    "arm_resource_table",
+    "generic_resource_table",
+    "group_table",
+    "location_table",
+    "provider_table",
+]
+
+
+def _items(result: Any) -> list[dict[str, Any]]:
+    if isinstance(result, list):
+        return [r for r in result if isinstance(r, dict)]
+    return [result] if isinstance(result, dict) else []
+
+
+def _props(item: dict[str, Any]) -> dict[str, Any]:
+    props = item.get("properties")
+    return props if isinstance(props, dict) else {}
+
+
+def account_table(result: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "Name": s.get("name"),
+            "CloudName": s.get("cloudName"),
+            "SubscriptionId": s.get("id"),
+            "TenantId": s.get("tenantId"),
+            "State": s.get("state"),
+            "IsDefault": s.get("isDefault"),
+        }
+        for s in _items(result)
+    ]
+
+
+def location_table(result: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "DisplayName": loc.get("displayName"),
+            "Name": loc.get("name"),
+            "RegionalDisplayName": loc.get("regionalDisplayName"),
+        }
+        for loc in _items(result)
+    ]
+
+
+def provider_table(result: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "Namespace": p.get("namespace"),
+            "RegistrationPolicy": p.get("registrationPolicy"),
+            "RegistrationState": p.get("registrationState"),
+        }
+        for p in _items(result)
+    ]
+
+
+def group_table(result: Any) -> list[dict[str, Any]]:
+    return [
+        {"Name": g.get("name"), "Location": g.get("location"), "Status": _props(g).get("provisioningState")}
+        for g in _items(result)
+    ]
+
+
+def arm_resource_table(result: Any) -> list[dict[str, Any]]:
+    """Name, ResourceGroup, Location, ProvisioningState: the columns for lists of ARM resources."""
+    return [
+        {
+            "Name": r.get("name"),
+            "ResourceGroup": parse_arm_id(str(r.get("id") or "")).get("resourcegroups"),
+            "Location": r.get("location"),
+            "ProvisioningState": _props(r).get("provisioningState"),
+        }
+        for r in _items(result)
+    ]
+
+
+def generic_resource_table(result: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "Name": r.get("name"),
+            "ResourceGroup": parse_arm_id(str(r.get("id") or "")).get("resourcegroups"),
+            "Location": r.get("location"),
+            "Type": r.get("type"),
+        }
+        for r in _items(result)
+    ]
+
+
+def alias_table(result: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "Name": a.get("name"),
+            "SubscriptionId": _props(a).get("subscriptionId"),
+            "ProvisioningState": _props(a).get("provisioningState"),
+        }
+        for a in _items(result)
+    ]

@@ -1,0 +1,254 @@
+"""A low-level client for the Microsoft.Resources side of the API (what azure-mgmt-resource,
+azure-mgmt-subscription and the ``az account``/``az group``/``az provider`` commands use).
+
+It answers plain dicts in the server's camelCase shape: the CLI prints them as they are, and a
+caller that wants typed objects uses :class:`amlite.MLClient` for workspaces instead.
+
+    >>> from amlite import ArmClient, AmliteCliCredential
+    >>> arm = ArmClient(AmliteCliCredential(), subscription_id="...")
+    >>> arm.resource_groups.create_or_update("rg1", "eastus", tags={"team": "a"})["name"]
+    'rg1'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from amlite.sdk._constants import (
+    RESOURCES_API_VERSION,
+    SUBSCRIPTION_API_VERSION,
+    env_endpoint,
+    normalize_endpoint,
+)
+from amlite.sdk._pipeline import HttpPipeline, ItemPaged, TokenCredential, quote
+from amlite.sdk.errors import ValidationException
+from amlite.sdk.polling import LROPoller
+from amlite.sdk.profile import ProfileStore
+
+__all__ = ["ArmClient", "resolve_endpoint"]
+
+API = RESOURCES_API_VERSION
+
+
+def resolve_endpoint(endpoint: str | None, credential: Any) -> str:
+    """Explicit endpoint, else the credential's, else ``AMLITE_ENDPOINT``, else the CLI profile's."""
+    for candidate in (endpoint, getattr(credential, "endpoint", None), env_endpoint()):
+        if candidate:
+            return normalize_endpoint(str(candidate))
+    profile = ProfileStore().load_profile() or {}
+    if profile.get("endpoint"):
+        return normalize_endpoint(str(profile["endpoint"]))
+    raise ValidationException(
+        "No amlite endpoint: pass endpoint=..., set AMLITE_ENDPOINT, or run 'amlite login'.",
+        code="MissingEndpoint",
+    )
+
+
+class _Operations:
+    """Base of the operation groups: holds the pipeline and the client's default subscription."""
+
+    def __init__(self, pipeline: HttpPipeline, client: ArmClient) -> None:
+        self._pipeline = pipeline
+        self._client = client
+
+    def _sub(self, subscription_id: str | None) -> str:
+        sub = subscription_id or self._client.subscription_id
+        if not sub:
+            raise ValidationException("A subscription id is required.", code="MissingSubscription")
+        return quote(sub)
+
+
+class SubscriptionOperations(_Operations):
+    def list(self) -> ItemPaged[dict[str, Any]]:
+        return self._pipeline.paged("/subscriptions", api_version=API)
+
+    def get(self, subscription_id: str | None = None) -> dict[str, Any]:
+        return dict(self._pipeline.get_json(f"/subscriptions/{self._sub(subscription_id)}", api_version=API))
+
+    def list_locations(self, subscription_id: str | None = None) -> ItemPaged[dict[str, Any]]:
+        return self._pipeline.paged(f"/subscriptions/{self._sub(subscription_id)}/locations", api_version=API)
+
+
+class TenantOperations(_Operations):
+    def list(self) -> ItemPaged[dict[str, Any]]:
+        return self._pipeline.paged("/tenants", api_version=API)
+
+
+class SubscriptionAliasOperations(_Operations):
+    """Creating a subscription goes through an alias, as in azure-mgmt-subscription."""
+
+    def begin_create(
+        self,
+        alias_name: str,
+        display_name: str,
+        *,
+        workload: str = "Production",
+        subscription_id: str | None = None,
+    ) -> LROPoller[dict[str, Any]]:
+        properties: dict[str, Any] = {"displayName": display_name, "workload": workload}
+        if subscription_id:
+            properties["subscriptionId"] = subscription_id
+        url = f"/providers/Microsoft.Subscription/aliases/{quote(alias_name)}"
+        response = self._pipeline.send(
+            "PUT", url, api_version=SUBSCRIPTION_API_VERSION, json={"properties": properties}
+        )
+        return LROPoller(
+            self._pipeline, response, _json_or_none, api_version=SUBSCRIPTION_API_VERSION,
+            final_url=self._pipeline.url(url),
+        )
+
+
+class ProviderOperations(_Operations):
+    def _url(self, namespace: str, subscription_id: str | None) -> str:
+        return f"/subscriptions/{self._sub(subscription_id)}/providers/{quote(namespace)}"
+
+    def list(self, subscription_id: str | None = None) -> ItemPaged[dict[str, Any]]:
+        return self._pipeline.paged(f"/subscriptions/{self._sub(subscription_id)}/providers", api_version=API)
+
+    def get(self, namespace: str, subscription_id: str | None = None) -> dict[str, Any]:
+        return dict(self._pipeline.get_json(self._url(namespace, subscription_id), api_version=API))
+
+    def register(self, namespace: str, subscription_id: str | None = None) -> dict[str, Any]:
+        url = self._url(namespace, subscription_id) + "/register"
+        return dict(self._pipeline.send("POST", url, api_version=API).json())
+
+    def unregister(self, namespace: str, subscription_id: str | None = None) -> dict[str, Any]:
+        url = self._url(namespace, subscription_id) + "/unregister"
+        return dict(self._pipeline.send("POST", url, api_version=API).json())
+
+
+def _json_or_none(response: httpx.Response | None) -> Any:
+    if response is None or not response.content:
+        return None
+    return response.json()
+
+
+def tag_filter(tag: str) -> str:
+    """``k`` or ``k=v`` to the OData filter ARM understands for resource group lists."""
+    name, sep, value = tag.partition("=")
+
+    def esc(text: str) -> str:
+        return text.replace("'", "''")  # OData doubles quotes inside literals
+
+    if sep:
+        return f"tagName eq '{esc(name)}' and tagValue eq '{esc(value)}'"
+    return f"tagName eq '{esc(name)}'"
+
+
+class ResourceGroupOperations(_Operations):
+    def _url(self, name: str, subscription_id: str | None) -> str:
+        return f"/subscriptions/{self._sub(subscription_id)}/resourcegroups/{quote(name)}"
+
+    def create_or_update(
+        self,
+        name: str,
+        location: str,
+        *,
+        tags: dict[str, str] | None = None,
+        managed_by: str | None = None,
+        subscription_id: str | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"location": location}
+        if tags is not None:
+            body["tags"] = tags
+        if managed_by is not None:
+            body["managedBy"] = managed_by
+        response = self._pipeline.send("PUT", self._url(name, subscription_id), api_version=API, json=body)
+        return dict(response.json())
+
+    def get(self, name: str, *, subscription_id: str | None = None) -> dict[str, Any]:
+        return dict(self._pipeline.get_json(self._url(name, subscription_id), api_version=API))
+
+    def exists(self, name: str, *, subscription_id: str | None = None) -> bool:
+        """HEAD the group: ``True`` on 204, ``False`` on 404, a typed error otherwise."""
+        response = self._pipeline.send_raw("HEAD", self._url(name, subscription_id), api_version=API)
+        if response.status_code == 404:
+            return False
+        if response.status_code >= 400:
+            # HEAD answers carry no body: fetch the same URL to get the error code and message.
+            self.get(name, subscription_id=subscription_id)
+        return True
+
+    check_existence = exists
+
+    def list(
+        self, *, tag: str | None = None, subscription_id: str | None = None
+    ) -> ItemPaged[dict[str, Any]]:
+        params = {"$filter": tag_filter(tag)} if tag else None
+        return self._pipeline.paged(
+            f"/subscriptions/{self._sub(subscription_id)}/resourcegroups", api_version=API, params=params
+        )
+
+    def update(
+        self,
+        name: str,
+        *,
+        tags: dict[str, str] | None = None,
+        managed_by: str | None = None,
+        subscription_id: str | None = None,
+    ) -> dict[str, Any]:
+        """PATCH the group; ``tags`` replaces the whole tag set, as ARM does."""
+        body: dict[str, Any] = {}
+        if tags is not None:
+            body["tags"] = tags
+        if managed_by is not None:
+            body["managedBy"] = managed_by
+        response = self._pipeline.send("PATCH", self._url(name, subscription_id), api_version=API, json=body)
+        return dict(response.json())
+
+    def begin_delete(
+        self,
+        name: str,
+        *,
+        force_deletion_types: str | Sequence[str] | None = None,
+        subscription_id: str | None = None,
+    ) -> LROPoller[None]:
+        """Delete the group (202 + polling); a group holding resources needs force_deletion_types."""
+        params: dict[str, Any] = {}
+        if force_deletion_types:
+            if not isinstance(force_deletion_types, str):
+                force_deletion_types = ",".join(force_deletion_types)
+            params["forceDeletionTypes"] = force_deletion_types
+        response = self._pipeline.send(
+            "DELETE", self._url(name, subscription_id), api_version=API, params=params or None
+        )
+        return LROPoller(self._pipeline, response, lambda _r: None, api_version=API)
+
+    def list_resources(
+        self, name: str, *, subscription_id: str | None = None
+    ) -> ItemPaged[dict[str, Any]]:
+        return self._pipeline.paged(self._url(name, subscription_id) + "/resources", api_version=API)
+
+
+class ArmClient:
+    """Subscriptions, locations, tenants, aliases, providers and resource groups over one pipeline."""
+
+    def __init__(
+        self,
+        credential: TokenCredential,
+        endpoint: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        subscription_id: str | None = None,
+    ) -> None:
+        self.endpoint = resolve_endpoint(endpoint, credential)
+        self.subscription_id = subscription_id
+        self._pipeline = HttpPipeline(credential, self.endpoint, transport=transport)
+        self.subscriptions = SubscriptionOperations(self._pipeline, self)
+        self.tenants = TenantOperations(self._pipeline, self)
+        self.subscription_aliases = SubscriptionAliasOperations(self._pipeline, self)
+        self.providers = ProviderOperations(self._pipeline, self)
+        self.resource_groups = ResourceGroupOperations(self._pipeline, self)
+
+    def close(self) -> None:
+        self._pipeline.close()
+
+    def __enter__(self) -> ArmClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+

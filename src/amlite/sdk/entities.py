@@ -1,0 +1,144 @@
+"""Entities the SDK hands out, shaped like azure-ai-ml's (snake_case attributes).
+
+The server speaks camelCase ARM bodies; ``_from_rest``/``_to_rest`` translate in one place. Each
+entity also keeps the body it was built from (``as_dict()``), because the CLI prints what the
+server returned, as az does, and fields the SDK does not model yet should not be lost on the way.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amlite.sdk.config import parse_arm_id, write_config
+from amlite.sdk.errors import ValidationException
+
+__all__ = ["Workspace"]
+
+
+@dataclass
+class Workspace:
+    """An Azure ML workspace.
+
+    Create one with a name (and optionally location, display name, description, tags) and pass it
+    to ``ml_client.workspaces.begin_create``; the other fields are filled in by the server.
+
+        >>> ws = Workspace(name="ws1", location="eastus", tags={"team": "a"})
+        >>> ws._to_rest()["location"]
+        'eastus'
+    """
+
+    name: str
+    location: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    tags: dict[str, str] | None = None
+    kind: str = "Default"
+    id: str | None = None
+    workspace_id: str | None = None
+    resource_group: str | None = None
+    subscription_id: str | None = None
+    provisioning_state: str | None = None
+    storage_account: str | None = None
+    key_vault: str | None = None
+    container_registry: str | None = None
+    application_insights: str | None = None
+    discovery_url: str | None = None
+    mlflow_tracking_uri: str | None = None
+    public_network_access: str | None = None
+    hbi_workspace: bool = False
+    tenant_id: str | None = None
+    creation_time: str | None = None
+    etag: str | None = None
+    _rest: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @classmethod
+    def _from_rest(cls, body: dict[str, Any]) -> Workspace:
+        """Build from the server's workspace body."""
+        props: dict[str, Any] = body.get("properties") or {}
+        ids = parse_arm_id(str(body.get("id") or ""))
+        workspace = cls(
+            name=str(body.get("name") or ids.get("workspaces") or ""),
+            location=body.get("location"),
+            display_name=props.get("friendlyName"),
+            description=props.get("description"),
+            tags=dict(body.get("tags") or {}),
+            kind=str(body.get("kind") or "Default"),
+            id=body.get("id"),
+            workspace_id=props.get("workspaceId"),
+            resource_group=ids.get("resourcegroups"),
+            subscription_id=ids.get("subscriptions"),
+            provisioning_state=props.get("provisioningState"),
+            storage_account=props.get("storageAccount"),
+            key_vault=props.get("keyVault"),
+            container_registry=props.get("containerRegistry"),
+            application_insights=props.get("applicationInsights"),
+            discovery_url=props.get("discoveryUrl"),
+            mlflow_tracking_uri=props.get("mlFlowTrackingUri"),
+            public_network_access=props.get("publicNetworkAccess"),
+            hbi_workspace=bool(props.get("hbiWorkspace", False)),
+            tenant_id=props.get("tenantId"),
+            creation_time=props.get("creationTime"),
+            etag=body.get("etag"),
+        )
+        workspace._rest = body
+        return workspace
+
+    def _to_rest(self) -> dict[str, Any]:
+        """The PUT body: only what a client may set (the server ignores the rest, as ARM does)."""
+        if not self.location:
+            raise ValidationException(
+                f"Workspace '{self.name}' needs a location.", code="MissingLocation"
+            )
+        properties: dict[str, Any] = {}
+        if self.display_name is not None:
+            properties["friendlyName"] = self.display_name
+        if self.description is not None:
+            properties["description"] = self.description
+        return {
+            "location": self.location,
+            "kind": self.kind or "Default",
+            "tags": dict(self.tags or {}),
+            "identity": {"type": "SystemAssigned"},
+            "properties": properties,
+        }
+
+    def _to_patch(self) -> dict[str, Any]:
+        """The PATCH body: tags, description and display name, the fields an update may change.
+
+        Fields left ``None`` are not sent, so updating the description keeps the tags.
+        """
+        body: dict[str, Any] = {}
+        if self.tags is not None:
+            body["tags"] = dict(self.tags)
+        properties: dict[str, Any] = {}
+        if self.description is not None:
+            properties["description"] = self.description
+        if self.display_name is not None:
+            properties["friendlyName"] = self.display_name
+        if properties:
+            body["properties"] = properties
+        return body
+
+    def as_dict(self) -> dict[str, Any]:
+        """The server's body when this came from the server, else the body a create would send."""
+        if self._rest is not None:
+            return dict(self._rest)
+        return {"name": self.name, **self._to_rest()}
+
+    def dump_config(
+        self, path: str | os.PathLike[str] | None = None, file_name: str | None = None
+    ) -> Path:
+        """Write config.json so that ``MLClient.from_config()`` finds this workspace.
+
+        ``path`` is a directory (default: the current one) or a file path. Returns the file written.
+        """
+        if not (self.subscription_id and self.resource_group and self.name):
+            raise ValidationException(
+                "Only a workspace read from the server (with subscription and resource group) "
+                "can write a config file.",
+                code="IncompleteWorkspace",
+            )
+        return write_config(self.subscription_id, self.resource_group, self.name, path, file_name)

@@ -1,0 +1,90 @@
+"""``MLClient``: the entry point of the SDK, shaped like azure-ai-ml's.
+
+    >>> from amlite import MLClient, DefaultAmliteCredential
+    >>> ml_client = MLClient.from_config(DefaultAmliteCredential())      # reads config.json
+    >>> ws = ml_client.workspaces.get()                                   # the configured workspace
+
+The client holds one HTTP pipeline (one connection pool, one token cache) shared by its operation
+groups. The endpoint comes from ``endpoint=``, else the credential, else ``AMLITE_ENDPOINT``, else
+the CLI profile, so the same script runs on a laptop after ``amlite login`` and in CI.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+
+from amlite.sdk._pipeline import HttpPipeline, TokenCredential
+from amlite.sdk.arm import resolve_endpoint
+from amlite.sdk.config import load_config
+from amlite.sdk.operations.workspaces import WorkspaceOperations
+
+__all__ = ["MLClient"]
+
+
+class MLClient:
+    """A client for the workspaces (and later the assets) of one subscription and resource group."""
+
+    def __init__(
+        self,
+        credential: TokenCredential,
+        subscription_id: str | None = None,
+        resource_group_name: str | None = None,
+        workspace_name: str | None = None,
+        *,
+        endpoint: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        polling_interval: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
+        self._credential = credential
+        self.subscription_id = subscription_id
+        self.resource_group_name = resource_group_name
+        self.workspace_name = workspace_name
+        self.endpoint = resolve_endpoint(endpoint, credential)
+        self._pipeline = HttpPipeline(credential, self.endpoint, transport=transport)
+        self.workspaces = WorkspaceOperations(self._pipeline, self, polling_interval=polling_interval)
+
+    @classmethod
+    def from_config(
+        cls,
+        credential: TokenCredential,
+        path: str | os.PathLike[str] | None = None,
+        file_name: str | None = None,
+        **kwargs: Any,
+    ) -> MLClient:
+        """Build a client from the nearest ``config.json`` (or ``.azureml/config.json``).
+
+        ``path`` is a directory to start the search from (default: the current directory, then
+        its parents) or the config file itself. Other keyword arguments go to the constructor.
+        """
+        config = load_config(path, file_name)
+        return cls(
+            credential,
+            subscription_id=config.subscription_id,
+            resource_group_name=config.resource_group,
+            workspace_name=config.workspace_name,
+            **kwargs,
+        )
+
+    @property
+    def credential(self) -> TokenCredential:
+        return self._credential
+
+    def close(self) -> None:
+        self._pipeline.close()
+
+    def __enter__(self) -> MLClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"MLClient(subscription_id={self.subscription_id!r}, "
+            f"resource_group_name={self.resource_group_name!r}, "
+            f"workspace_name={self.workspace_name!r}, endpoint={self.endpoint!r})"
+        )

@@ -1,0 +1,153 @@
+"""``ml_client.workspaces``: create, get, list, update and delete workspaces (azure-ai-ml's names).
+
+Creation is synchronous on the server (``201``), deletion is long-running (``202``); both come back
+as :class:`LROPoller` so that code written against azure-ai-ml (``begin_create(...).result()``)
+works unchanged whichever way the server answers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from amlite.sdk._constants import ML_API_VERSION, RESOURCES_API_VERSION
+from amlite.sdk._pipeline import HttpPipeline, ItemPaged, quote
+from amlite.sdk.entities import Workspace
+from amlite.sdk.errors import ValidationException
+from amlite.sdk.polling import LROPoller
+
+if TYPE_CHECKING:
+    from amlite.sdk.ml_client import MLClient
+
+__all__ = ["WorkspaceOperations"]
+
+NAMESPACE = "Microsoft.MachineLearningServices"
+
+
+class WorkspaceOperations:
+    """Workspace operations scoped by the client's subscription and resource group."""
+
+    def __init__(self, pipeline: HttpPipeline, client: MLClient, *, polling_interval: float = 1.0) -> None:
+        self._pipeline = pipeline
+        self._client = client
+        self._polling_interval = polling_interval
+
+    # -- urls ---------------------------------------------------------------------------------
+    def _subscription(self) -> str:
+        sub = self._client.subscription_id
+        if not sub:
+            raise ValidationException(
+                "MLClient needs a subscription_id for workspace operations.",
+                code="MissingSubscription",
+            )
+        return quote(sub)
+
+    def _group(self, resource_group: str | None = None) -> str:
+        group = resource_group or self._client.resource_group_name
+        if not group:
+            raise ValidationException(
+                "MLClient needs a resource_group_name for this operation.",
+                code="MissingResourceGroup",
+            )
+        return quote(group)
+
+    def _url(self, name: str, resource_group: str | None = None) -> str:
+        return (
+            f"/subscriptions/{self._subscription()}/resourceGroups/{self._group(resource_group)}"
+            f"/providers/{NAMESPACE}/workspaces/{quote(name)}"
+        )
+
+    def _name(self, name: str | None) -> str:
+        resolved = name or self._client.workspace_name
+        if not resolved:
+            raise ValidationException(
+                "A workspace name is required (or set workspace_name on MLClient).",
+                code="MissingWorkspaceName",
+            )
+        return resolved
+
+    @staticmethod
+    def _deserialize(response: httpx.Response | None) -> Workspace:
+        assert response is not None
+        return Workspace._from_rest(response.json())
+
+    # -- operations ---------------------------------------------------------------------------
+    def get(self, name: str | None = None, *, resource_group: str | None = None) -> Workspace:
+        """The workspace ``name`` (default: the client's workspace)."""
+        body = self._pipeline.get_json(
+            self._url(self._name(name), resource_group), api_version=ML_API_VERSION
+        )
+        return Workspace._from_rest(body)
+
+    def list(self, *, scope: str = "resource_group") -> ItemPaged[Workspace]:
+        """Workspaces in the client's resource group, or in the subscription with ``scope="subscription"``."""
+        if scope not in ("resource_group", "subscription"):
+            raise ValidationException(
+                "scope must be 'resource_group' or 'subscription'.", code="InvalidScope"
+            )
+        if scope == "subscription" or not self._client.resource_group_name:
+            path = f"/subscriptions/{self._subscription()}/providers/{NAMESPACE}/workspaces"
+        else:
+            path = (
+                f"/subscriptions/{self._subscription()}/resourceGroups/{self._group()}"
+                f"/providers/{NAMESPACE}/workspaces"
+            )
+        return self._pipeline.paged(path, api_version=ML_API_VERSION, factory=Workspace._from_rest)
+
+    def begin_create(
+        self, workspace: Workspace, *, resource_group: str | None = None, **kwargs: Any
+    ) -> LROPoller[Workspace]:
+        """Create (or, if it exists, update) a workspace.
+
+        Without a location the workspace takes its resource group's, as azure-ai-ml does.
+        """
+        group = resource_group or workspace.resource_group or self._client.resource_group_name
+        if not workspace.location:
+            rg = self._pipeline.get_json(
+                f"/subscriptions/{self._subscription()}/resourcegroups/{self._group(group)}",
+                api_version=RESOURCES_API_VERSION,
+            )
+            workspace.location = rg.get("location")
+        url = self._url(workspace.name, group)
+        response = self._pipeline.send("PUT", url, api_version=ML_API_VERSION, json=workspace._to_rest())
+        return LROPoller(
+            self._pipeline, response, self._deserialize, api_version=ML_API_VERSION,
+            final_url=self._pipeline.url(url), polling_interval=self._polling_interval,
+        )
+
+    def begin_update(
+        self, workspace: Workspace, *, resource_group: str | None = None, **kwargs: Any
+    ) -> LROPoller[Workspace]:
+        """PATCH the fields an update may change: tags, description and display name."""
+        group = resource_group or workspace.resource_group
+        url = self._url(self._name(workspace.name), group)
+        response = self._pipeline.send("PATCH", url, api_version=ML_API_VERSION, json=workspace._to_patch())
+        return LROPoller(
+            self._pipeline, response, self._deserialize, api_version=ML_API_VERSION,
+            final_url=self._pipeline.url(url), polling_interval=self._polling_interval,
+        )
+
+    def begin_delete(
+        self,
+        name: str | None = None,
+        *,
+        delete_dependent_resources: bool = False,
+        permanently_delete: bool = False,
+        resource_group: str | None = None,
+        **kwargs: Any,
+    ) -> LROPoller[None]:
+        """Delete a workspace (long-running); ``result()`` returns once it is gone.
+
+        ``delete_dependent_resources`` is accepted for azure-ai-ml compatibility; amlite's
+        associated resources belong to the workspace and go with it.
+        """
+        params = {"forceToPurge": "true"} if permanently_delete else None
+        response = self._pipeline.send(
+            "DELETE", self._url(self._name(name), resource_group),
+            api_version=ML_API_VERSION, params=params,
+        )
+        return LROPoller(
+            self._pipeline, response, lambda _r: None, api_version=ML_API_VERSION,
+            polling_interval=self._polling_interval,
+        )

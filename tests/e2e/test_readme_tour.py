@@ -1,0 +1,60 @@
+"""The README's five-minute tour, run exactly as written against a real server, so the README
+cannot promise what amlite does not do."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import start_server
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def tour_blocks() -> tuple[list[str], str]:
+    text = README.read_text()
+    section = text.split("## Five-minute tour", 1)[1].split("\n## ", 1)[0]
+    shell = re.search(r"```sh\n(.*?)```", section, re.S)
+    python = re.search(r"```python\n(.*?)```", section, re.S)
+    assert shell and python, "the tour must hold a sh block and a python block"
+    lines = [line for line in shell.group(1).splitlines() if line.strip() and not line.startswith("#")]
+    return lines, python.group(1)
+
+
+@pytest.mark.e2e
+def test_readme_tour_runs_as_written(tmp_path: Path) -> None:
+    lines, snippet = tour_blocks()
+    assert lines[0] == "source .venv/bin/activate"
+    server = start_server(tmp_path / ".amlite")  # the README's default data dir, relative to the shell
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMLITE_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["AMLITE_CONFIG_DIR"] = str(tmp_path / "profile")
+    try:
+        for line in lines[1:]:
+            done = subprocess.run(["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True,
+                                  timeout=120, stdin=subprocess.DEVNULL)
+            assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
+            if "--query" in line:
+                shown = json.loads(done.stdout)
+                assert set(shown) == {"workspaceId", "storage"} and "storageAccounts/" in shown["storage"]
+            if line.startswith("amlite group exists"):
+                assert done.stdout.strip() == "true"
+        config = json.loads((tmp_path / "config.json").read_text())
+        assert config["workspace_name"] == "ws-dev" and config["resource_group"] == "rg-dev"
+
+        # The SDK snippet, with the placeholder filled in, in a group that exists again.
+        sub = config["subscription_id"]
+        subprocess.run(["bash", "-c", "amlite group create -g rg-dev -l eastus -o none"], cwd=tmp_path, env=env, check=True)
+        code = snippet.replace("<id from 'amlite account show'>", sub)
+        ran = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0, ran.stderr
+        workspace_id, storage = ran.stdout.split()
+        assert re.fullmatch(r"[0-9a-f-]{36}", workspace_id) and "storageAccounts/" in storage
+    finally:
+        server.stop()
