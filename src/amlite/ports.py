@@ -69,5 +69,6 @@ class UnitOfWork(Protocol):
     datastores: object
     operations: object
     role_assignments: object
+    audit: object
 
     def commit(self) -> None: ...

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 
 from amlite import __version__
 from amlite.api import errors
-from amlite.api.paths import CanonicalPathMiddleware
+from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import identity, operations, resource_groups, subscriptions, workspaces
 
 
@@ -44,4 +44,5 @@ def create_app(container: Any) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(CanonicalPathMiddleware)
+    app.add_middleware(RequestIdMiddleware)
     return app

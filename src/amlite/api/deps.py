@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -64,6 +64,7 @@ def authenticated(request: Request) -> Caller:
     caller = getattr(request.state, "caller", None)
     if caller is None:
         caller = container(request).identity.authenticate(request.headers.get("authorization"))
+        caller = replace(caller, correlation_id=request.state.correlation_id, request_id=request.state.request_id)
         request.state.caller = caller
     return caller  # type: ignore[no-any-return]
 
@@ -83,8 +84,11 @@ class Authorize:
 
     def __call__(self, request: Request) -> Caller:
         caller = authenticated(request)
+        scope = self.scope(dict(request.path_params)) if self.scope is not None else ""
+        caller = caller.acting(self.action, scope)
+        request.state.caller = caller
         if self.scope is not None:
-            container(request).authz.require(caller, self.action, self.scope(dict(request.path_params)))
+            container(request).authz.require(caller, self.action, scope)
         return caller
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from amlite.domain import errors as e
@@ -62,6 +63,24 @@ _HTTP_CODES = {
 }
 
 
+WRITE_METHODS = frozenset({"PUT", "PATCH", "POST", "DELETE"})
+
+
+def _audit_failed_write(request: Request, exc: e.AmliteError) -> None:
+    """A write that an authorized caller attempted and that failed is audited as Failed; a denial
+    was audited when it was decided, and anonymous requests have no principal to record."""
+    caller = getattr(request.state, "caller", None)
+    if caller is None or not caller.action or request.method not in WRITE_METHODS:
+        return
+    if isinstance(exc, (e.AuthorizationFailed, e.AuthenticationFailed)):
+        return
+    from amlite.domain.audit import AuditResult
+    from amlite.services.audit import record_outcome
+
+    record_outcome(request.app.state.container.deps, caller, AuditResult.FAILED, status_of(exc),
+                   f"({exc.code}) {exc.message}")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(OAuthError)
     async def _oauth(_: Request, exc: OAuthError) -> JSONResponse:
@@ -69,7 +88,8 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"error": exc.code, "error_description": exc.message}, status_code=status)
 
     @app.exception_handler(e.AmliteError)
-    async def _amlite(_: Request, exc: e.AmliteError) -> JSONResponse:
+    async def _amlite(request: Request, exc: e.AmliteError) -> JSONResponse:
+        await run_in_threadpool(_audit_failed_write, request, exc)
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)

@@ -5,6 +5,7 @@ words of a path to their canonical spelling before routing, walking the path as 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from amlite.domain.providers import find_provider
@@ -38,6 +39,36 @@ def canonical_path(path: str) -> str:
             expect_keyword = True
         i += 1
     return "/".join(out)
+
+
+class RequestIdMiddleware:
+    """Give every request ARM's ``x-ms-request-id`` and ``x-ms-correlation-request-id`` (the client's
+    correlation id when it sent one) and echo them on the response, so a user can find the request
+    in the audit log."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        request_id = str(uuid.uuid4())
+        correlation = headers.get("x-ms-correlation-request-id") or headers.get("x-ms-client-request-id") or request_id
+        correlation = correlation[:64]
+        state = scope.setdefault("state", {})
+        state["request_id"], state["correlation_id"] = request_id, correlation
+
+        async def send_with_ids(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [
+                    (b"x-ms-request-id", request_id.encode()), (b"x-ms-correlation-request-id", correlation.encode()),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_ids)
 
 
 class CanonicalPathMiddleware:

@@ -29,6 +29,17 @@ class OperationKind(str, Enum):
     DELETE_RESOURCE_GROUP = "resourceGroups/delete"
     DELETE_WORKSPACE = "workspaces/delete"
 
+    @property
+    def action(self) -> str:
+        """The action the operation performs, as the audit log records its end."""
+        return _ACTIONS[self]
+
+
+_ACTIONS = {
+    OperationKind.DELETE_RESOURCE_GROUP: "Microsoft.Resources/subscriptions/resourceGroups/delete",
+    OperationKind.DELETE_WORKSPACE: "Microsoft.MachineLearningServices/workspaces/delete",
+}
+
 
 class IllegalTransition(RuntimeError):
     """A programming error: something tried to move a finished operation."""

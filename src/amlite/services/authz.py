@@ -6,8 +6,10 @@ Every API route declares its one action string; this is where the decision is ma
 
 from __future__ import annotations
 
+from amlite.domain.audit import AuditResult
 from amlite.domain.errors import AuthorizationFailed
 from amlite.domain.rbac import BUILT_IN_ROLES, RoleDefinition, scope_ancestors
+from amlite.services.audit import record_outcome
 from amlite.services.context import Caller, Deps
 
 _ROLES_BY_ID: dict[str, RoleDefinition] = {role.id: role for role in BUILT_IN_ROLES}
@@ -27,11 +29,13 @@ class Authorizer:
         return False
 
     def require(self, caller: Caller, action: str, scope: str) -> None:
-        """Raise Azure's 403 naming the principal, the action and the scope."""
+        """Raise Azure's 403 naming the principal, the action and the scope; the denial is audited."""
         if not self.allowed(caller, action, scope):
-            raise AuthorizationFailed(
+            error = AuthorizationFailed(
                 "AuthorizationFailed",
                 f"The client '{caller.name}' with object id '{caller.principal_id}' does not have authorization "
                 f"to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was "
                 "recently granted, please refresh your credentials.",
             )
+            record_outcome(self._deps, caller, AuditResult.DENIED, 403, error.message, action=action, scope=scope)
+            raise error

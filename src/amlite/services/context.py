@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from amlite.domain.regions import RegionCatalog
@@ -12,12 +12,20 @@ from amlite.ports import BlobStore, UnitOfWorkFactory
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated principal behind a request."""
+    """The authenticated principal behind a request, and what the request does: the route's one
+    declared action, the scope it was checked at, and the ids that tie it to the audit log."""
 
     tenant_id: str
     principal_id: str
     name: str
     principal_type: str  # "User" or "ServicePrincipal"
+    action: str = ""
+    scope: str = ""
+    correlation_id: str = ""
+    request_id: str = ""
+
+    def acting(self, action: str, scope: str) -> "Caller":
+        return replace(self, action=action, scope=scope)
 
     @property
     def stamp_type(self) -> str:

@@ -14,8 +14,10 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from amlite.domain.audit import AuditEntry, AuditResult
 from amlite.domain.errors import AmliteError, NotFound
 from amlite.domain.operations import MAX_ATTEMPTS, Operation, OperationKind
+from amlite.services.audit import entry as audit_entry
 from amlite.services.context import Caller, Deps
 from amlite.services.subscriptions import require_subscription
 
@@ -43,10 +45,13 @@ class OperationService:
         running = uow.operations.open_for_target(target_key)
         if running is not None:
             return running  # type: ignore[no-any-return]
+        caller_info = {"tenantId": caller.tenant_id, "principalId": caller.principal_id,
+                       "principalType": caller.principal_type, "correlationId": caller.correlation_id,
+                       "requestId": caller.request_id}
         op = Operation(
             id=self._deps.ids.new_id(), kind=kind, subscription_id=subscription_id, namespace=namespace,
             location=location, target_id=target_id, target_key=target_key, created_by=caller.name,
-            created_at=self._deps.clock.now(), payload=payload or {},
+            created_at=self._deps.clock.now(), payload={**(payload or {}), "caller": caller_info},
         )
         uow.operations.add(op)
         return op
@@ -74,8 +79,7 @@ class OperationService:
             if op is None:
                 return False
             if op.attempts > MAX_ATTEMPTS:
-                uow.operations.save(op.failed(d.clock.now(), "InternalServerError",
-                                              f"The operation failed after {MAX_ATTEMPTS} attempts."))
+                self.fail(uow, op.id, "InternalServerError", f"The operation failed after {MAX_ATTEMPTS} attempts.")
                 uow.commit()
                 return True
             uow.commit()
@@ -91,12 +95,9 @@ class OperationService:
         return True
 
     def _finish_failed(self, op_id: str, code: str, message: str) -> None:
-        d = self._deps
-        with d.uow(write=True) as uow:
-            op = uow.operations.get(op_id)
-            if op is not None and not op.status.is_terminal:
-                uow.operations.save(op.failed(d.clock.now(), code, message))
-                uow.commit()
+        with self._deps.uow(write=True) as uow:
+            self.fail(uow, op_id, code, message)
+            uow.commit()
 
     def record(self, uow: Any, op_id: str, **payload: Any) -> Operation:
         """Save progress in the operation's payload, inside the handler's unit of work, so a rerun
@@ -113,12 +114,24 @@ class OperationService:
             uow.commit()
 
     def finish(self, uow: Any, op_id: str) -> None:
-        """Mark an operation Succeeded inside the handler's last unit of work."""
+        """Mark an operation Succeeded inside the handler's last unit of work, and audit its end."""
         op = uow.operations.get(op_id)
         if op is not None and not op.status.is_terminal:
             uow.operations.save(op.succeeded(self._deps.clock.now()))
+            uow.audit.append(self._audit_entry(op, AuditResult.SUCCEEDED, 200, "The operation succeeded."))
 
     def fail(self, uow: Any, op_id: str, code: str, message: str) -> None:
         op = uow.operations.get(op_id)
         if op is not None and not op.status.is_terminal:
             uow.operations.save(op.failed(self._deps.clock.now(), code, message))
+            uow.audit.append(self._audit_entry(op, AuditResult.FAILED, None, f"({code}) {message}"))
+
+    def _audit_entry(self, op: Operation, result: AuditResult, status: int | None, message: str) -> AuditEntry:
+        who = op.payload.get("caller", {})
+        caller = Caller(
+            tenant_id=who.get("tenantId", ""), principal_id=who.get("principalId", ""), name=op.created_by,
+            principal_type=who.get("principalType", "User"), correlation_id=who.get("correlationId", op.id),
+            request_id=who.get("requestId", op.id),
+        )
+        return audit_entry(self._deps, caller, action=op.kind.action, scope=op.target_id, result=result,
+                           status_code=status, message=message)

@@ -17,6 +17,7 @@ from amlite.domain.preconditions import NONE, Preconditions
 from amlite.domain.providers import RESOURCES_NAMESPACE
 from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup
 from amlite.faults import fault_point
+from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.operations import OperationService
 from amlite.services.storage import StorageProvisioner
@@ -88,6 +89,7 @@ class ResourceGroupService:
                              stamp=existing.stamp.touched(caller.name, caller.stamp_type, now))
                 uow.resource_groups.save(rg)
                 created = False
+            record_write(d, uow, caller, scope=rg.arm_id)
             uow.commit()
         return rg, created
 
@@ -118,6 +120,7 @@ class ResourceGroupService:
             rg = replace(rg, tags=tags, managed_by=managed_by, etag=new_etag(d.ids),
                          stamp=rg.stamp.touched(caller.name, caller.stamp_type, d.clock.now()))
             uow.resource_groups.save(rg)
+            record_write(d, uow, caller, scope=rg.arm_id)
             uow.commit()
         return rg
 
@@ -161,6 +164,7 @@ class ResourceGroupService:
                 payload={"force": force},
             )
             uow.resource_groups.save(replace(rg, provisioning_state=ProvisioningState.DELETING))
+            record_write(d, uow, caller, scope=rg.arm_id)
             uow.commit()
         return op
 

@@ -10,6 +10,7 @@ from amlite.domain.errors import Conflict, NotFound, invalid
 from amlite.domain.names import check_subscription_id
 from amlite.domain.providers import ALWAYS_REGISTERED, KNOWN_PROVIDERS, ML_NAMESPACE, ProviderType, find_provider
 from amlite.domain.resources import Subscription
+from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
 
 
@@ -54,6 +55,7 @@ class SubscriptionService:
             uow.subscriptions.add_alias(alias, sub.id)
             for namespace in sorted(ALWAYS_REGISTERED):
                 uow.providers.set_state(sub.id, namespace, "Registered")
+            record_write(d, uow, caller, scope=f"/providers/Microsoft.Subscription/aliases/{alias}")
             uow.commit()
         return sub, True
 
@@ -84,6 +86,7 @@ class SubscriptionService:
         with self._deps.uow(write=True) as uow:
             sub = require_subscription(uow, caller, sub_id)
             uow.providers.set_state(sub.id, provider.namespace, "Registered")
+            record_write(self._deps, uow, caller)
             uow.commit()
         return ProviderState(provider, "Registered")
 
@@ -100,6 +103,7 @@ class SubscriptionService:
                     "still holds resources of this provider. Delete them first.",
                 )
             uow.providers.set_state(sub.id, provider.namespace, "NotRegistered")
+            record_write(self._deps, uow, caller)
             uow.commit()
         return ProviderState(provider, "NotRegistered")
 

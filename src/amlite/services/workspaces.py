@@ -29,6 +29,7 @@ from amlite.domain.resources import (
     WorkspaceKind,
 )
 from amlite.faults import fault_point
+from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.operations import OperationService
 from amlite.services.resource_groups import require_group, require_group_writable
@@ -91,6 +92,7 @@ class WorkspaceService:
                 ws = self._updated_by_put(caller, existing, region.name, kind, tags, friendly, description)
                 uow.workspaces.save(ws)
                 view = self._view(uow, ws)
+                record_write(d, uow, caller, scope=ws.arm_id)
                 uow.commit()
                 return view, False
             require_registered(uow, sub, ML_NAMESPACE)
@@ -103,6 +105,7 @@ class WorkspaceService:
                 uow.resources.add(res)
             for ds in datastores:
                 uow.datastores.add(ds)
+            record_write(d, uow, caller, scope=ws.arm_id)
             fault_point("workspace.create.before_commit")
             uow.commit()
         return WorkspaceView(ws, {role: r.arm_id for role, r in zip(ASSOCIATED_TYPES, resources)}), True
@@ -197,6 +200,7 @@ class WorkspaceService:
             )
             uow.workspaces.save(ws)
             view = self._view(uow, ws)
+            record_write(d, uow, caller, scope=ws.arm_id)
             uow.commit()
         return view
 
@@ -253,6 +257,7 @@ class WorkspaceService:
             )
             if ws.provisioning_state is not ProvisioningState.DELETING:
                 uow.workspaces.save(replace(ws, provisioning_state=ProvisioningState.DELETING))
+            record_write(d, uow, caller, scope=ws.arm_id)
             uow.commit()
         return op
 

@@ -220,3 +220,49 @@ role_assignments = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("principal_id", "role_definition_id", "scope_lower", name="uq_role_assignments_triple"),
 )
+
+role_definitions = sa.Table(
+    "role_definitions",
+    metadata,
+    _id("id"),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("name_lower", sa.String(256), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("actions", sa.JSON(), nullable=False),
+    sa.Column("not_actions", sa.JSON(), nullable=False),
+    sa.Column("data_actions", sa.JSON(), nullable=False),
+    sa.Column("not_data_actions", sa.JSON(), nullable=False),
+    sa.Column("assignable_scopes", sa.JSON(), nullable=False),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("tenant_id", "name_lower", name="uq_role_definitions_tenant_name"),
+)
+
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    sa.Column("group_id", sa.String(36), sa.ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("member_id", sa.String(36), sa.ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    _id("id"),
+    sa.Column("tenant_id", sa.String(36), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("principal_id", sa.String(36), nullable=False, index=True),
+    sa.Column("principal_name", sa.String(256), nullable=False),
+    sa.Column("action", sa.String(256), nullable=False),
+    sa.Column("scope", sa.String(1024), nullable=False),
+    sa.Column("scope_lower", sa.String(1024), nullable=False),
+    sa.Column("subscription_id", sa.String(36), index=True),
+    sa.Column("resource_group_lower", sa.String(1024)),
+    sa.Column("result", sa.String(16), nullable=False),
+    sa.Column("status_code", sa.Integer()),
+    sa.Column("correlation_id", sa.String(64), nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("message", sa.Text(), nullable=False),
+)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from amlite.domain.errors import Conflict
+from amlite.store.audit_repos import AuditRepository
 from amlite.store.identity_repos import PrincipalRepository, RoleAssignmentRepository, TenantRepository
 from amlite.store.operation_repos import OperationRepository
 from amlite.store.resource_repos import (
@@ -44,6 +45,7 @@ class SqlUnitOfWork:
         self.workspaces = WorkspaceRepository(conn)
         self.datastores = DatastoreRepository(conn)
         self.operations = OperationRepository(conn)
+        self.audit = AuditRepository(conn)
         return self
 
     def commit(self) -> None:
