@@ -14,6 +14,16 @@ Configuration file (YAML or TOML, by extension)::
         display_name: East US
         paired_region: westus
         storage_root: /srv/amlite/eastus                      # default: data_dir/regions/<name>
+      - name: westus
+        storage:                                              # Azure Blob Storage instead of a directory
+          kind: azure
+          connection_string: "DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;"
+          # or connection_string_env: AMLITE_WESTUS_STORAGE (read from the environment), or
+          # account_url: https://acct.blob.core.windows.net with account_key / account_key_env
+          container_prefix: amlite-westus-                    # the default; Azure containers start with it
+    storage: {kind: azure, connection_string_env: AMLITE_STORAGE}  # default for regions without their own
+
+A region's storage is ``local`` (a directory, the default) or ``azure``.
 
 Environment: ``AMLITE_DATA_DIR``, ``AMLITE_DB``, ``AMLITE_HOST``, ``AMLITE_PORT``, ``AMLITE_ENDPOINT``.
 """
@@ -21,6 +31,7 @@ Environment: ``AMLITE_DATA_DIR``, ``AMLITE_DB``, ``AMLITE_HOST``, ``AMLITE_PORT`
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +47,21 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class StorageSettings:
+    """Where a region keeps its blobs: ``local`` (under ``RegionSettings.storage_root``) or ``azure``."""
+
+    kind: str = "local"
+    connection_string: str | None = field(default=None, repr=False)
+    account_url: str | None = None
+    account_key: str | None = field(default=None, repr=False)
+    container_prefix: str | None = None  # azure: default "amlite-<region>-"
+
+
+@dataclass(frozen=True)
 class RegionSettings:
     region: Region
     storage_root: Path
+    storage: StorageSettings = field(default_factory=StorageSettings)
 
 
 @dataclass(frozen=True)
@@ -82,7 +105,7 @@ class Settings:
         endpoint = str(_first(env.get("AMLITE_ENDPOINT"), file.get("endpoint"), f"http://{shown_host}:{port_}")).rstrip("/")
         return cls(
             data_dir=data, host=host_, port=port_, db_url=db, endpoint=endpoint,
-            regions=_regions(file.get("regions"), data),
+            regions=_regions(file.get("regions"), data, _storage(file.get("storage"), env, "storage"), env),
             operation_lease_seconds=float(file.get("operation_lease_seconds", 15.0)),
             worker_poll_seconds=float(file.get("worker_poll_seconds", 1.0)),
             crash_at=env.get("AMLITE_CRASH_AT") or None,
@@ -112,11 +135,12 @@ def _read_file(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def _regions(raw: Any, data_dir: Path) -> tuple[RegionSettings, ...]:
+def _regions(raw: Any, data_dir: Path, default_storage: StorageSettings, env: dict[str, str] | None = None) -> tuple[RegionSettings, ...]:
     if raw is None:
-        return tuple(RegionSettings(r, data_dir / "regions" / r.name) for r in DEFAULT_REGIONS)
+        return tuple(RegionSettings(r, data_dir / "regions" / r.name, default_storage) for r in DEFAULT_REGIONS)
     if not isinstance(raw, list) or not raw:
         raise ConfigError("regions must be a non-empty list")
+    env = env or {}
     result: list[RegionSettings] = []
     for item in raw:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
@@ -127,9 +151,45 @@ def _regions(raw: Any, data_dir: Path) -> tuple[RegionSettings, ...]:
             paired_region=item.get("paired_region"), geography=str(item.get("geography", "US")),
         )
         root = Path(item["storage_root"]).expanduser() if item.get("storage_root") else data_dir / "regions" / name
-        result.append(RegionSettings(region, root))
+        storage = _storage(item["storage"], env, f"regions[{name}].storage") if "storage" in item else default_storage
+        result.append(RegionSettings(region, root, storage))
     names = {r.region.name for r in result}
     for r in result:
         if r.region.paired_region and r.region.paired_region not in names:
             raise ConfigError(f"region {r.region.name} is paired with {r.region.paired_region}, which is not configured")
     return tuple(result)
+
+
+_PREFIX = re.compile(r"[a-z0-9](?!.*--)[a-z0-9-]{0,30}")
+
+
+def _storage(raw: Any, env: dict[str, str], where: str) -> StorageSettings:
+    """A ``storage`` mapping: ``{kind: local}`` or ``{kind: azure, connection_string | account_url, ...}``;
+    secrets may come from the environment (``*_env`` names a variable) to stay out of the file."""
+    if raw is None:
+        return StorageSettings()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a mapping with a kind (local or azure)")
+    kind = str(raw.get("kind", "local")).lower()
+    if kind == "local":
+        return StorageSettings()
+    if kind != "azure":
+        raise ConfigError(f"{where}.kind must be 'local' or 'azure', got '{raw.get('kind')}'")
+
+    def value(key: str) -> str | None:
+        if raw.get(key):
+            return str(raw[key])
+        variable = raw.get(f"{key}_env")
+        if variable:
+            if not env.get(str(variable)):
+                raise ConfigError(f"{where}.{key}_env names {variable}, which is not set")
+            return env[str(variable)]
+        return None
+
+    connection_string, account_url, account_key = value("connection_string"), value("account_url"), value("account_key")
+    if not connection_string and not account_url:
+        raise ConfigError(f"{where}: azure storage needs a connection_string or an account_url (with account_key)")
+    prefix = raw.get("container_prefix")
+    if prefix is not None and not _PREFIX.fullmatch(str(prefix)):
+        raise ConfigError(f"{where}.container_prefix must be up to 31 lower-case letters, digits and single hyphens")
+    return StorageSettings("azure", connection_string, account_url, account_key, None if prefix is None else str(prefix))

@@ -1,5 +1,15 @@
 """The embedded BlobStore: one directory per region, ``{root}/{account}/{container}/...``.
 
+Blobs live at ``{container}/sha256/<aa>/<bb>/<hexdigest>`` (read-only files). A write goes to a
+temporary file in the container's ``.partial/`` folder, is hashed on the way, fsynced, checked
+against the expected digest, and only then renamed (``os.replace``, atomic on one file system)
+to its key, and the key's directory is fsynced: a reader sees the whole blob or none of it, and
+a blob whose metadata was committed after the write survives a power cut. The temporary file
+cannot sit in the key's own directory because the key is known only once the last byte is
+hashed; ``.partial/`` is inside the container, so it is on the same file system, and it goes
+with the container when the container is deleted. A crash mid-write leaves a ``.part`` file
+there and nothing under any key; ``sweep_partial`` (called at every start) removes them.
+
 Deleting a container first renames it into a trash folder, so a crash mid-delete never leaves a
 half-emptied container visible under its name; whatever is left in the trash is removed at the
 next delete or start.
@@ -7,26 +17,176 @@ next delete or start.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import shutil
+import stat
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
+
+from amlite.blobs._stream import copy_into, drain_and_check, file_chunks
+from amlite.domain.blobs import (
+    CHUNK_SIZE,
+    StoredBlob,
+    blob_key,
+    blob_not_found,
+    check_sha256,
+    container_not_found,
+    hash_mismatch,
+)
+from amlite.ports import BlobStore
+
+log = logging.getLogger(__name__)
 
 _TRASH = ".trash"
+_PARTIAL = ".partial"
+_PART_SUFFIX = ".part"
 
 
 class LocalBlobStore:
-    def __init__(self, region: str, root: Path) -> None:
+    def __init__(self, region: str, root: Path, *, durable: bool = True) -> None:
+        """``durable=False`` skips the fsyncs (only for throwaway stores: a power cut could then
+        lose a blob whose metadata was committed)."""
         self.region = region
         self.root = Path(root)
+        self.durable = durable
         self.root.mkdir(parents=True, exist_ok=True)
+
+    # -- blobs ---------------------------------------------------------------------------------
+
+    def put_stream(
+        self, account: str, container: str, chunks: Iterable[bytes], expected_sha256: str | None = None,
+        size_hint: int | None = None,
+    ) -> StoredBlob:
+        expected = check_sha256(expected_sha256) if expected_sha256 is not None else None
+        base = self._existing(account, container)
+        if expected is not None and (base / blob_key(expected)).is_file():
+            return StoredBlob(expected, drain_and_check(chunks, expected), existed=True)
+        partial = base / _PARTIAL
+        try:
+            partial.mkdir(exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=partial, suffix=_PART_SUFFIX)
+        except FileNotFoundError:
+            raise container_not_found(account, container) from None  # deleted meanwhile
+        tmp = Path(name)
+        try:
+            digest, size = self._write(fd, chunks)
+            if expected is not None and digest != expected:
+                raise hash_mismatch(expected, digest, size)
+            return self._publish(base, tmp, digest, size)
+        finally:
+            tmp.unlink(missing_ok=True)  # published blobs were renamed away; anything else goes
+
+    def _write(self, fd: int, chunks: Iterable[bytes]) -> tuple[str, int]:
+        """Write and hash. Past the first MiB, the writes go to a helper thread so that hashing
+        and disk I/O (both release the GIL) overlap; at most two chunks are in memory."""
+        digest = hashlib.sha256()
+        size = 0
+        writer: ThreadPoolExecutor | None = None
+        pending: Future[int] | None = None
+        with os.fdopen(fd, "wb") as handle:
+            try:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if writer is None and size <= CHUNK_SIZE:
+                        handle.write(chunk)
+                    else:
+                        writer = writer or ThreadPoolExecutor(1, thread_name_prefix="blob-write")
+                        if pending is not None:
+                            pending.result()
+                        pending = writer.submit(handle.write, chunk)
+                    digest.update(chunk)
+                if pending is not None:
+                    pending.result()
+            finally:
+                if writer is not None:
+                    writer.shutdown(wait=True)
+            handle.flush()
+            if self.durable:
+                os.fsync(handle.fileno())
+        return digest.hexdigest(), size
+
+    def _publish(self, base: Path, tmp: Path, digest: str, size: int) -> StoredBlob:
+        final = base / blob_key(digest)
+        directory = base
+        for part in final.relative_to(base).parts[:-1]:  # never recreate a container deleted meanwhile
+            directory = directory / part
+            try:
+                directory.mkdir()
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                raise container_not_found(base.parent.name, base.name) from None
+        if final.is_file():
+            return StoredBlob(digest, size, existed=True)
+        os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP)  # content-addressed bytes never change
+        os.replace(tmp, final)
+        if self.durable:
+            _fsync_dir(final.parent)
+        return StoredBlob(digest, size, existed=False)
+
+    def put_file(self, account: str, container: str, path: Path, expected_sha256: str | None = None) -> StoredBlob:
+        size = Path(path).stat().st_size
+        return self.put_stream(account, container, file_chunks(Path(path)), expected_sha256, size_hint=size)
+
+    def exists(self, account: str, container: str, sha256: str) -> bool:
+        return (self._container(account, container) / blob_key(sha256)).is_file()
+
+    def size(self, account: str, container: str, sha256: str) -> int:
+        try:
+            return (self._container(account, container) / blob_key(sha256)).stat().st_size
+        except FileNotFoundError:
+            raise blob_not_found(account, container, sha256) from None
+
+    def open_chunks(self, account: str, container: str, sha256: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        try:
+            handle = open(self._container(account, container) / blob_key(sha256), "rb")  # noqa: SIM115 - closed by _read
+        except FileNotFoundError:
+            raise blob_not_found(account, container, sha256) from None
+        return _read(handle, chunk_size)
+
+    def delete_blob(self, account: str, container: str, sha256: str) -> None:
+        (self._container(account, container) / blob_key(sha256)).unlink(missing_ok=True)
+
+    def copy_blob(
+        self, source: BlobStore, src_account: str, src_container: str, dst_account: str, dst_container: str,
+        sha256: str,
+    ) -> StoredBlob:
+        return copy_into(self, source, src_account, src_container, dst_account, dst_container, sha256)
+
+    def sweep_partial(self) -> int:
+        """Remove the temporary files of writes a crash interrupted, and the trash."""
+        removed = 0
+        for account in self.list_accounts():
+            for container in self.list_containers(account):
+                partial = self.root / account / container / _PARTIAL
+                if not partial.is_dir():
+                    continue
+                for entry in partial.iterdir():
+                    entry.unlink(missing_ok=True)
+                    removed += 1
+                    log.info("removed the partial upload %s", entry)
+        self.empty_trash()
+        return removed
+
+    # -- accounts and containers ---------------------------------------------------------------
 
     def _container(self, account: str, container: str) -> Path:
         for part in (account, container):
             if not part or "/" in part or "\\" in part or part in {".", ".."} or part.startswith("."):
                 raise ValueError(f"invalid storage name {part!r}")
         return self.root / account / container
+
+    def _existing(self, account: str, container: str) -> Path:
+        path = self._container(account, container)
+        if not path.is_dir():
+            raise container_not_found(account, container)
+        return path
 
     def ensure_container(self, account: str, container: str) -> None:
         self._container(account, container).mkdir(parents=True, exist_ok=True)
@@ -68,3 +228,18 @@ class LocalBlobStore:
         if trash.is_dir():
             for entry in trash.iterdir():
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+def _read(handle: BinaryIO, chunk_size: int) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(chunk_size):
+            yield chunk
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+

@@ -1,0 +1,79 @@
+"""Artifact blobs of a workspace, content-addressed: ``PUT|HEAD|GET {ws}/artifacts/blobs/{sha256}``.
+
+The bodies are raw bytes (``application/octet-stream``), streamed both ways in constant memory:
+an upload is handed to the blob store chunk by chunk as it arrives (``api.streams``), and a
+download is streamed from the store.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.requests import ClientDisconnect
+
+from amlite.api.deps import ML_VERSION, Authorize, container, ws_scope
+from amlite.api.streams import consume_body
+from amlite.domain.errors import UnsupportedMediaType
+from amlite.services.context import Caller
+
+router = APIRouter()
+V = [Depends(ML_VERSION)]
+BLOB = (
+    "/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+    "/providers/Microsoft.MachineLearningServices/workspaces/{workspace}/artifacts/blobs/{sha256}"
+)
+READ = "Microsoft.MachineLearningServices/workspaces/artifacts/read"
+WRITE = "Microsoft.MachineLearningServices/workspaces/artifacts/write"
+OCTET_STREAM = "application/octet-stream"
+#: Declares the raw body in the OpenAPI document; the route meta-tests read it to tell byte
+#: bodies from JSON ones.
+OCTET_BODY = {
+    "requestBody": {"required": True, "content": {OCTET_STREAM: {"schema": {"type": "string", "format": "binary"}}}}
+}
+
+
+def octet_stream(request: Request) -> None:
+    """The body must be raw bytes: ``application/octet-stream`` (or no content type, as ``curl -T``
+    sends); anything else, JSON included, is ``415 UnsupportedMediaType``."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in ("", OCTET_STREAM):
+        raise UnsupportedMediaType(
+            "UnsupportedMediaType", f"The content media type '{ctype}' is not supported. Only '{OCTET_STREAM}' is supported."
+        )
+
+
+def _size_hint(request: Request) -> int | None:
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
+
+
+@router.put(BLOB, dependencies=V, openapi_extra=OCTET_BODY)
+async def put_blob(subscription_id: str, resource_group: str, workspace: str, sha256: str, request: Request,
+                   caller: Caller = Depends(Authorize(WRITE, ws_scope)), _: None = Depends(octet_stream)) -> Response:
+    service = container(request).artifacts
+    put = partial(service.put_blob, caller, subscription_id, resource_group, workspace, sha256,
+                  size_hint=_size_hint(request))
+    try:
+        stored = await consume_body(request, lambda chunks: put(chunks=chunks))
+    except ClientDisconnect:
+        return Response(status_code=499)  # the client went away; the store kept nothing of it
+    body = {"sha256": stored.sha256, "size": stored.size, "existed": stored.existed}
+    return JSONResponse(body, status_code=200 if stored.existed else 201)
+
+
+@router.head(BLOB, dependencies=V)
+def head_blob(subscription_id: str, resource_group: str, workspace: str, sha256: str, request: Request,
+              caller: Caller = Depends(Authorize(READ, ws_scope))) -> Response:
+    size, region = container(request).artifacts.blob_size(caller, subscription_id, resource_group, workspace, sha256)
+    return Response(status_code=200, media_type=OCTET_STREAM,
+                    headers={"Content-Length": str(size), "x-ms-served-region": region})
+
+
+@router.get(BLOB, dependencies=V)
+def get_blob(subscription_id: str, resource_group: str, workspace: str, sha256: str, request: Request,
+             caller: Caller = Depends(Authorize(READ, ws_scope))) -> Response:
+    blob = container(request).artifacts.open_blob(caller, subscription_id, resource_group, workspace, sha256)
+    headers = {"Content-Length": str(blob.size), "x-ms-served-region": blob.region, "ETag": f'"{blob.sha256}"'}
+    return StreamingResponse(blob.chunks, media_type=OCTET_STREAM, headers=headers)

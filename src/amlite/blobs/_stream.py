@@ -1,0 +1,77 @@
+"""Helpers every BlobStore adapter shares: reading files in chunks, hashing on the way, and the
+store-to-store copy that verifies the digest whatever the two stores are."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from amlite.domain.blobs import CHUNK_SIZE, StoredBlob, check_sha256, hash_mismatch
+
+if TYPE_CHECKING:
+    from amlite.ports import BlobStore
+
+
+def file_chunks(path: Path, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """A local file's bytes, ``chunk_size`` at a time."""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            yield chunk
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    """(sha256, size) of a local file, read in constant memory."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in file_chunks(path):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def drain_and_check(chunks: Iterable[bytes], expected: str) -> int:
+    """Read the caller's bytes without storing them and check they are what they claim to be;
+    used when the blob exists already, so that a wrong upload is refused even then."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+    if digest.hexdigest() != expected:
+        raise hash_mismatch(expected, digest.hexdigest(), size)
+    return size
+
+
+def rechunk(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """The same bytes in pieces of exactly ``size`` (the last may be shorter), holding at most
+    one piece plus one input chunk in memory."""
+    buffer = bytearray()
+    for chunk in chunks:
+        buffer += chunk
+        while len(buffer) >= size:
+            yield bytes(buffer[:size])
+            del buffer[:size]
+    if buffer:
+        yield bytes(buffer)
+
+
+def copy_into(
+    target: BlobStore, source: BlobStore, src_account: str, src_container: str, dst_account: str,
+    dst_container: str, sha256: str,
+) -> StoredBlob:
+    """Stream a blob from ``source`` into ``target`` with the digest as the expected hash, so a
+    source whose bytes rotted is refused instead of replicated. A blob the target has already is
+    not read again."""
+    digest = check_sha256(sha256)
+    if target.exists(dst_account, dst_container, digest):
+        return StoredBlob(digest, target.size(dst_account, dst_container, digest), existed=True)
+    size = source.size(src_account, src_container, digest)
+    chunks = source.open_chunks(src_account, src_container, digest)
+    try:
+        return target.put_stream(dst_account, dst_container, chunks, expected_sha256=digest, size_hint=size)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # release the source's file or connection now, not when the generator is collected

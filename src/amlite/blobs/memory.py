@@ -1,0 +1,116 @@
+"""An in-memory BlobStore for unit tests: the same contract as the real adapters (the contract
+suite runs against it too), with every blob held in a dict. Not for production: nothing
+survives the process and every blob sits in memory whole."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from amlite.blobs._stream import copy_into, drain_and_check, file_chunks
+from amlite.domain.blobs import (
+    CHUNK_SIZE,
+    StoredBlob,
+    blob_not_found,
+    check_sha256,
+    container_not_found,
+    hash_mismatch,
+)
+from amlite.ports import BlobStore
+
+
+class MemoryBlobStore:
+    def __init__(self, region: str = "eastus") -> None:
+        self.region = region
+        self._accounts: dict[str, dict[str, dict[str, bytes]]] = {}
+        self._lock = threading.Lock()
+
+    def _blobs(self, account: str, container: str) -> dict[str, bytes]:
+        found = self._accounts.get(account, {}).get(container)
+        if found is None:
+            raise container_not_found(account, container)
+        return found
+
+    # -- blobs ---------------------------------------------------------------------------------
+
+    def put_stream(
+        self, account: str, container: str, chunks: Iterable[bytes], expected_sha256: str | None = None,
+        size_hint: int | None = None,
+    ) -> StoredBlob:
+        expected = check_sha256(expected_sha256) if expected_sha256 is not None else None
+        blobs = self._blobs(account, container)
+        if expected is not None and expected in blobs:
+            return StoredBlob(expected, drain_and_check(chunks, expected), existed=True)
+        buffer = bytearray()
+        digest = hashlib.sha256()
+        for chunk in chunks:  # an exception here leaves the dict untouched
+            digest.update(chunk)
+            buffer += chunk
+        actual = digest.hexdigest()
+        if expected is not None and actual != expected:
+            raise hash_mismatch(expected, actual, len(buffer))
+        with self._lock:
+            blobs = self._blobs(account, container)
+            existed = actual in blobs
+            blobs.setdefault(actual, bytes(buffer))
+        return StoredBlob(actual, len(buffer), existed)
+
+    def put_file(self, account: str, container: str, path: Path, expected_sha256: str | None = None) -> StoredBlob:
+        return self.put_stream(account, container, file_chunks(Path(path)), expected_sha256)
+
+    def exists(self, account: str, container: str, sha256: str) -> bool:
+        digest = check_sha256(sha256)
+        return digest in self._accounts.get(account, {}).get(container, {})
+
+    def _get(self, account: str, container: str, sha256: str) -> bytes:
+        digest = check_sha256(sha256)
+        data = self._accounts.get(account, {}).get(container, {}).get(digest)
+        if data is None:
+            raise blob_not_found(account, container, digest)
+        return data
+
+    def size(self, account: str, container: str, sha256: str) -> int:
+        return len(self._get(account, container, sha256))
+
+    def open_chunks(self, account: str, container: str, sha256: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        data = self._get(account, container, sha256)
+        return (data[i : i + chunk_size] for i in range(0, len(data), chunk_size))
+
+    def delete_blob(self, account: str, container: str, sha256: str) -> None:
+        digest = check_sha256(sha256)
+        with self._lock:
+            self._accounts.get(account, {}).get(container, {}).pop(digest, None)
+
+    def copy_blob(
+        self, source: BlobStore, src_account: str, src_container: str, dst_account: str, dst_container: str,
+        sha256: str,
+    ) -> StoredBlob:
+        return copy_into(self, source, src_account, src_container, dst_account, dst_container, sha256)
+
+    def sweep_partial(self) -> int:
+        return 0  # a write is one dict assignment: nothing partial can exist
+
+    # -- accounts and containers ---------------------------------------------------------------
+
+    def ensure_container(self, account: str, container: str) -> None:
+        with self._lock:
+            self._accounts.setdefault(account, {}).setdefault(container, {})
+
+    def delete_container(self, account: str, container: str) -> None:
+        with self._lock:
+            self._accounts.get(account, {}).pop(container, None)
+
+    def delete_account(self, account: str) -> None:
+        with self._lock:
+            self._accounts.pop(account, None)
+
+    def container_exists(self, account: str, container: str) -> bool:
+        return container in self._accounts.get(account, {})
+
+    def list_containers(self, account: str) -> Iterator[str]:
+        return iter(sorted(self._accounts.get(account, {})))
+
+    def list_accounts(self) -> Iterator[str]:
+        return iter(sorted(self._accounts))
