@@ -81,3 +81,16 @@ def check_tags(tags: object) -> dict[str, str]:
             raise invalid("InvalidTagValueLength", f"Tag '{key}' has a value longer than 256 characters.", "tags")
         clean[key] = text
     return clean
+
+
+def optional_text(props: dict[str, object], key: str, limit: int, prefix: str = "properties") -> str | None:
+    """An optional string field of a request's ``properties``: absent is None, anything but a string
+    or a string past ``limit`` is a 400 naming the field."""
+    value = props.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise invalid("InvalidRequestContent", f"{prefix}.{key} must be a string.", f"{prefix}.{key}")
+    if len(value) > limit:
+        raise invalid("InvalidRequestContent", f"{prefix}.{key} is longer than {limit} characters.", f"{prefix}.{key}")
+    return value

@@ -13,8 +13,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from amlite.domain.errors import Conflict, NotFound, invalid
-from amlite.domain.names import check_tags, check_workspace_name
+from amlite.domain.errors import invalid
+from amlite.domain.names import check_tags, check_workspace_name, optional_text
 from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
@@ -35,6 +35,7 @@ from amlite.services.operations import OperationService
 from amlite.services.resource_groups import require_group, require_group_writable
 from amlite.services.storage import StorageProvisioner
 from amlite.services.subscriptions import require_registered, require_subscription
+from amlite.services.workspace_scope import require_workspace, writable
 
 # role in the workspace's properties -> (namespace, type)
 ASSOCIATED_TYPES: dict[str, tuple[str, str]] = {
@@ -51,13 +52,6 @@ class WorkspaceView:
 
     workspace: Workspace
     associated_ids: dict[str, str] = field(default_factory=dict)
-
-
-def workspace_not_found(rg_name: str, name: str) -> NotFound:
-    return NotFound(
-        "ResourceNotFound",
-        f"The Resource '{ML_NAMESPACE}/workspaces/{name}' under resource group '{rg_name}' was not found.",
-    )
 
 
 class WorkspaceService:
@@ -79,10 +73,9 @@ class WorkspaceService:
         props = body.get("properties") or {}
         if not isinstance(props, dict):
             raise invalid("InvalidRequestContent", "properties must be an object.", "properties")
-        friendly = _text(props, "friendlyName", 256)
-        description = _text(props, "description", 4096)
+        friendly = optional_text(props, "friendlyName", 256)
+        description = optional_text(props, "description", 4096)
         d = self._deps
-        now = d.clock.now()
         with d.uow(write=True) as uow:
             sub = require_subscription(uow, caller, sub_id)
             rg = require_group(uow, sub.id, rg_name)
@@ -112,8 +105,7 @@ class WorkspaceService:
 
     def _updated_by_put(self, caller: Caller, ws: Workspace, location: str, kind: WorkspaceKind,
                         tags: dict[str, str], friendly: str | None, description: str | None) -> Workspace:
-        if ws.provisioning_state is ProvisioningState.DELETING:
-            raise _being_deleted(ws)
+        writable(ws)
         if location != ws.location:
             raise invalid("InvalidRequestContent",
                           f"The location of workspace '{ws.name}' is '{ws.location}' and cannot change.", "location")
@@ -183,15 +175,14 @@ class WorkspaceService:
         props = body.get("properties") or {}
         if not isinstance(props, dict):
             raise invalid("InvalidRequestContent", "properties must be an object.", "properties")
-        friendly = _text(props, "friendlyName", 256)
-        description = _text(props, "description", 4096)
+        friendly = optional_text(props, "friendlyName", 256)
+        description = optional_text(props, "description", 4096)
         tags = check_tags(body["tags"]) if body.get("tags") is not None else None
         d = self._deps
         with d.uow(write=True) as uow:
-            ws = self._require(uow, caller, sub_id, rg_name, name)
+            ws = require_workspace(uow, caller, sub_id, rg_name, name)
             pre.check(ws.etag)
-            if ws.provisioning_state is ProvisioningState.DELETING:
-                raise _being_deleted(ws)
+            writable(ws)
             ws = replace(
                 ws, tags=ws.tags if tags is None else tags,
                 friendly_name=ws.friendly_name if friendly is None else friendly,
@@ -208,26 +199,28 @@ class WorkspaceService:
 
     def get(self, caller: Caller, sub_id: str, rg_name: str, name: str) -> WorkspaceView:
         with self._deps.uow() as uow:
-            return self._view(uow, self._require(uow, caller, sub_id, rg_name, name))
+            return self._view(uow, require_workspace(uow, caller, sub_id, rg_name, name))
 
     def list_in_group(self, caller: Caller, sub_id: str, rg_name: str, offset: int, limit: int) -> Page[WorkspaceView]:
         with self._deps.uow() as uow:
             sub = require_subscription(uow, caller, sub_id)
             rg = require_group(uow, sub.id, rg_name)
-            return self._views(uow, uow.workspaces.list_in_group(rg.key, offset, limit))
+            seen = caller.visibility
+            names = None
+            if seen is not None and not seen.everything:
+                names = {w for g, w in seen.workspaces(sub.id) if g == rg.name.lower()}
+            return self._views(uow, uow.workspaces.list_in_group(rg.key, offset, limit, names))
 
     def list_in_subscription(self, caller: Caller, sub_id: str, offset: int, limit: int) -> Page[WorkspaceView]:
         with self._deps.uow() as uow:
             sub = require_subscription(uow, caller, sub_id)
-            return self._views(uow, uow.workspaces.list_in_subscription(sub.id, offset, limit))
-
-    def _require(self, uow: Any, caller: Caller, sub_id: str, rg_name: str, name: str) -> Workspace:
-        sub = require_subscription(uow, caller, sub_id)
-        rg = require_group(uow, sub.id, rg_name)
-        ws = uow.workspaces.get(sub.id, rg.name, name)
-        if ws is None:
-            raise workspace_not_found(rg.name, name)
-        return ws  # type: ignore[no-any-return]
+            seen = caller.visibility
+            if seen is None or seen.everything:
+                page = uow.workspaces.list_in_subscription(sub.id, offset, limit)
+            else:
+                page = uow.workspaces.list_in_subscription(sub.id, offset, limit, seen.resource_groups(sub.id),
+                                                           seen.workspaces(sub.id))
+            return self._views(uow, page)
 
     def _view(self, uow: Any, ws: Workspace) -> WorkspaceView:
         found = uow.resources.by_keys(list(ws.associated.values()))
@@ -248,7 +241,7 @@ class WorkspaceService:
                      delete_dependents: bool = False, pre: Preconditions = NONE) -> Operation:
         d = self._deps
         with d.uow(write=True) as uow:
-            ws = self._require(uow, caller, sub_id, rg_name, name)
+            ws = require_workspace(uow, caller, sub_id, rg_name, name)
             pre.check(ws.etag)
             op = self._ops.new(
                 uow, kind=OperationKind.DELETE_WORKSPACE, caller=caller, subscription_id=ws.subscription_id,
@@ -286,10 +279,6 @@ class WorkspaceService:
         self._ops.complete(op.id)
 
 
-def _being_deleted(ws: Workspace) -> Conflict:
-    return Conflict("WorkspaceBeingDeleted", f"The workspace '{ws.name}' is being deleted and cannot be changed.")
-
-
 def _kind(value: object) -> WorkspaceKind:
     if value is None:
         return WorkspaceKind.DEFAULT
@@ -300,14 +289,3 @@ def _kind(value: object) -> WorkspaceKind:
         raise invalid("InvalidRequestContent",
                       f"Workspaces of kind '{kind.value}' are not supported yet; use 'Default'.", "kind")
     return kind
-
-
-def _text(props: dict[str, Any], key: str, limit: int) -> str | None:
-    value = props.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise invalid("InvalidRequestContent", f"properties.{key} must be a string.", f"properties.{key}")
-    if len(value) > limit:
-        raise invalid("InvalidRequestContent", f"properties.{key} is longer than {limit} characters.", f"properties.{key}")
-    return value

@@ -1,0 +1,66 @@
+"""Asset containers, asset versions and datastores to ARM JSON, as Azure ML's REST API shapes
+them (``ModelContainerResource``, ``ModelVersionResource``, ``DatastoreResource``...), so Azure
+clients read them unchanged. Secrets never appear here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amlite.api.render import system_data
+from amlite.domain.assets import AssetKind
+from amlite.services.assets import ContainerView, VersionView
+from amlite.services.datastores import STORAGE_FIELD, DatastoreSecrets, DatastoreView
+
+ML = "Microsoft.MachineLearningServices/workspaces"
+
+
+def container(view: ContainerView) -> dict[str, Any]:
+    c = view.container
+    return {
+        "id": view.arm_id, "name": c.name, "type": f"{ML}/{c.kind.value}",
+        "properties": {
+            "description": c.description, "tags": c.tags, "properties": c.properties, "isArchived": c.is_archived,
+            "latestVersion": view.latest_version, "nextVersion": str(c.next_version), "provisioningState": "Succeeded",
+        },
+        "systemData": system_data(c.stamp),
+    }
+
+
+def version(view: VersionView) -> dict[str, Any]:
+    v = view.version
+    props: dict[str, Any] = {
+        "description": v.description, "tags": v.tags, "isArchived": view.is_archived, "isAnonymous": False,
+        **v.spec,
+    }
+    if view.container.kind is AssetKind.ENVIRONMENTS:
+        props["environmentType"] = "UserCreated"
+    if v.manifest:
+        props["artifacts"] = [m.as_json() for m in v.manifest]
+    props["provisioningState"] = "Succeeded"
+    return {
+        "id": view.arm_id, "name": v.version, "type": f"{ML}/{view.container.kind.value}/versions",
+        "properties": props, "systemData": system_data(v.stamp),
+    }
+
+
+def datastore(view: DatastoreView) -> dict[str, Any]:
+    ds = view.datastore
+    return {
+        "id": view.arm_id, "name": ds.name, "type": f"{ML}/datastores",
+        "properties": {
+            "datastoreType": ds.datastore_type, "accountName": ds.account_name,
+            STORAGE_FIELD.get(ds.datastore_type, "containerName"): ds.container_name,
+            "endpoint": ds.endpoint, "protocol": ds.protocol, "subscriptionId": ds.subscription_id,
+            "resourceGroup": ds.resource_group_name, "description": ds.description, "tags": ds.tags,
+            "isDefault": ds.is_default, "credentials": {"credentialsType": ds.credentials_type},
+            "serviceDataAccessAuthIdentity": "None",
+        },
+    }
+
+
+def secrets(found: DatastoreSecrets) -> dict[str, Any]:
+    field = {"AccountKey": "key", "Sas": "sasToken"}.get(found.secrets_type)
+    body: dict[str, Any] = {"secretsType": found.secrets_type}
+    if field is not None:
+        body[field] = found.value
+    return body

@@ -1,0 +1,127 @@
+"""Resolving the references inside an asset version before it is created.
+
+A version may point at other things: a component at its environment, a pipeline component's jobs
+at their components, a model or data asset (or an environment's build context) at a datastore
+path. Each must exist when the version is created, or the create fails with an error naming the
+field (``target``) and changes nothing. References to another workspace of the tenant are
+followed when the caller may read there.
+
+Everything here runs inside the caller's write unit of work, so the check and the insert see the
+same state of the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amlite.domain.assets import LATEST_LABEL, AssetContainer, AssetKind, AssetVersion
+from amlite.domain.errors import AuthorizationFailed, InvalidInput, invalid
+from amlite.domain.providers import ML_NAMESPACE
+from amlite.domain.references import (
+    AssetRef,
+    DatastorePath,
+    WorkspaceLocator,
+    is_reference,
+    parse_asset_reference,
+    parse_datastore_path,
+)
+from amlite.domain.resources import Workspace
+from amlite.services.authz import Authorizer
+from amlite.services.context import Caller
+
+
+def reference_not_found(message: str, target: str) -> InvalidInput:
+    return invalid("AssetReferenceNotFound", message, target)
+
+
+class ReferenceResolver:
+    def __init__(self, authz: Authorizer) -> None:
+        self._authz = authz
+
+    def check_spec(self, uow: Any, caller: Caller, ws: Workspace, kind: AssetKind, spec: dict[str, Any]) -> None:
+        """Every reference in a version's spec resolves, or ``400`` naming the first that does not."""
+        for field in ("modelUri", "dataUri"):
+            if isinstance(spec.get(field), str):
+                self.check_uri(uow, caller, ws, spec[field], f"properties.{field}")
+        build = spec.get("build")
+        if isinstance(build, dict) and isinstance(build.get("contextUri"), str):
+            self.check_uri(uow, caller, ws, build["contextUri"], "properties.build.contextUri")
+        if kind is AssetKind.COMPONENTS:
+            self.check_component(uow, caller, ws, spec["componentSpec"], "properties.componentSpec")
+
+    def check_component(self, uow: Any, caller: Caller, ws: Workspace, component: dict[str, Any], target: str) -> None:
+        env = component.get("environment")
+        if isinstance(env, str):
+            self.resolve(uow, caller, ws, parse_asset_reference(env, AssetKind.ENVIRONMENTS, f"{target}.environment"),
+                         f"{target}.environment")
+        for job_name, job in (component.get("jobs") or {}).items():
+            where = f"{target}.jobs.{job_name}.component"
+            ref = job.get("component") if isinstance(job, dict) else None
+            if isinstance(ref, dict):
+                self.check_component(uow, caller, ws, ref, where)
+            elif isinstance(ref, str):
+                self.resolve(uow, caller, ws, parse_asset_reference(ref, AssetKind.COMPONENTS, where), where)
+
+    def check_uri(self, uow: Any, caller: Caller, ws: Workspace, uri: str, target: str) -> None:
+        """A datastore path's datastore must exist; storage URLs are taken as given."""
+        if not is_reference(uri):
+            return
+        path = parse_datastore_path(uri, target)
+        if path is None:
+            raise invalid("InvalidAssetReference",
+                          f"'{uri}' is not an azureml://datastores/<name>/paths/<path> URI.", target)
+        self.require_datastore(uow, caller, ws, path, target)
+
+    def require_datastore(self, uow: Any, caller: Caller, ws: Workspace, path: DatastorePath, target: str) -> None:
+        home = self._workspace(uow, caller, ws, path.workspace, "datastores/read", target)
+        if uow.datastores.get(home.key, path.datastore) is None:
+            raise invalid("DatastoreNotFound",
+                          f"The datastore '{path.datastore}' does not exist in workspace '{home.name}'.", target)
+
+    def resolve(self, uow: Any, caller: Caller, ws: Workspace, ref: AssetRef, target: str) -> tuple[AssetContainer, AssetVersion]:
+        """The container and version a reference names; ``400 AssetReferenceNotFound`` when missing."""
+        home = self._workspace(uow, caller, ws, ref.workspace, f"{ref.kind.value}/versions/read", target)
+        kind = ref.kind.singular
+        container = uow.asset_containers.get(home.key, ref.kind, ref.name)
+        if container is None:
+            raise reference_not_found(f"The {kind} '{ref.name}' referenced as '{ref}' does not exist in workspace "
+                                      f"'{home.name}'.", target)
+        if ref.version is not None:
+            version = uow.asset_versions.get(container.key, ref.version)
+            if version is None:
+                raise reference_not_found(f"The {kind} '{ref.name}' has no version '{ref.version}' (referenced as "
+                                          f"'{ref}').", target)
+            return container, version
+        if (ref.label or "").lower() != LATEST_LABEL:
+            raise invalid("InvalidAssetReference",
+                          f"'{ref}' names the label '{ref.label}'; only '@latest' is supported.", target)
+        latest = None if container.is_archived else uow.asset_versions.latest(container.key)
+        if latest is None:
+            raise reference_not_found(f"The {kind} '{ref.name}' has no version that is not archived, so '{ref}' "
+                                      "resolves to nothing.", target)
+        return container, latest
+
+    def _workspace(self, uow: Any, caller: Caller, ws: Workspace, locator: WorkspaceLocator | None,
+                   action: str, target: str) -> Workspace:
+        """The workspace a reference lives in: this one, or another of the tenant the caller may read."""
+        if locator is None or (
+            locator.subscription_id.lower() == ws.subscription_id.lower()
+            and locator.resource_group.lower() == ws.resource_group_name.lower()
+            and locator.workspace.lower() == ws.name.lower()
+        ):
+            return ws
+        sub = uow.subscriptions.get(locator.subscription_id.lower())
+        other = uow.workspaces.get(sub.id, locator.resource_group, locator.workspace) if sub and sub.tenant_id == caller.tenant_id else None
+        if other is None:
+            raise reference_not_found(
+                f"The workspace '{locator.workspace}' in resource group '{locator.resource_group}' of subscription "
+                f"'{locator.subscription_id}' does not exist.", target)
+        full_action = f"{ML_NAMESPACE}/workspaces/{action}"
+        if not self._authz.allowed(caller, full_action, other.arm_id):
+            raise AuthorizationFailed(
+                "AuthorizationFailed",
+                f"The client '{caller.name}' with object id '{caller.principal_id}' does not have authorization to "
+                f"perform action '{full_action}' over scope '{other.arm_id}', which {target} refers to.",
+                target,
+            )
+        return other  # type: ignore[no-any-return]

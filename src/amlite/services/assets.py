@@ -1,0 +1,340 @@
+"""Asset use cases for models, environments, components and data: containers and their versions.
+
+Creating a version is one unit of work that locks the asset's container row (creating it when it
+is the first version), so concurrent writers of one asset take turns: each allocates the next
+integer version the previous one left, and the versions come out unique and gapless. A request
+that fails anywhere (bad body, a missing reference, a blob that was never uploaded, a conflicting
+re-create) rolls back whole, container included: bad input changes nothing.
+
+Blobs are checked before the unit of work opens, so slow object storage never holds the store's
+write lock; blobs are never deleted while their workspace exists, so the check stays true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from amlite.domain.asset_specs import (
+    derived_uri,
+    parse_container_body,
+    parse_version_body,
+    parse_version_patch,
+    with_derived_uri,
+)
+from amlite.domain.assets import (
+    LATEST_LABEL,
+    AssetContainer,
+    AssetKind,
+    AssetVersion,
+    ListViewType,
+    ManifestEntry,
+    VersionContent,
+    asset_not_found,
+    check_asset_name,
+    check_version,
+    differing_fields,
+    new_container,
+    next_version_after,
+    updated_version,
+)
+from amlite.domain.errors import BlobNotFound, Conflict, ErrorDetail, invalid
+from amlite.domain.paging import Page
+from amlite.domain.preconditions import NONE, Preconditions
+from amlite.domain.resources import AuditStamp, Workspace
+from amlite.services.artifacts import ArtifactService
+from amlite.services.asset_references import ReferenceResolver
+from amlite.services.audit import record_write
+from amlite.services.context import Caller, Deps, new_etag
+from amlite.services.workspace_scope import require_workspace, writable
+
+@dataclass(frozen=True)
+class ContainerView:
+    workspace: Workspace
+    container: AssetContainer
+    latest_version: str | None
+
+    @property
+    def arm_id(self) -> str:
+        return f"{self.workspace.arm_id}/{self.container.kind.value}/{self.container.name}"
+
+
+@dataclass(frozen=True)
+class VersionView:
+    workspace: Workspace
+    container: AssetContainer
+    version: AssetVersion
+
+    @property
+    def arm_id(self) -> str:
+        return f"{self.workspace.arm_id}/{self.container.kind.value}/{self.container.name}/versions/{self.version.version}"
+
+    @property
+    def is_archived(self) -> bool:
+        return self.version.archived_in(self.container)
+
+
+@dataclass(frozen=True)
+class AssetPath:
+    """Where an asset request points: a workspace (by names, as in the URL), a kind and a name."""
+
+    subscription_id: str
+    resource_group: str
+    workspace: str
+    kind: AssetKind
+    name: str
+
+
+class AssetService:
+    def __init__(self, deps: Deps, artifacts: ArtifactService, references: ReferenceResolver) -> None:
+        self._deps = deps
+        self._artifacts = artifacts
+        self._refs = references
+
+    # -- containers ------------------------------------------------------------------------------
+
+    def create_or_update_container(self, caller: Caller, at: AssetPath, body: dict[str, Any],
+                                   pre: Preconditions = NONE) -> tuple[ContainerView, bool]:
+        check_asset_name(at.name, at.kind)
+        self.get_workspace(caller, at)  # a missing workspace is 404 before the body is judged
+        description, tags, properties, archived = parse_container_body(body)
+        d = self._deps
+        with d.uow(write=True) as uow:
+            ws = writable(_workspace_of(uow, caller, at))
+            existing = uow.asset_containers.lock(ws.key, at.kind, at.name)
+            if existing is None:
+                fresh = new_container(d.ids.new_id(), ws.key, at.kind, at.name, new_etag(d.ids), self._stamp(caller))
+                uow.asset_containers.add_if_missing(fresh)
+                existing = uow.asset_containers.lock(ws.key, at.kind, at.name)
+                assert existing is not None
+                if existing.key == fresh.key:  # ours, not a concurrent writer's
+                    existing = None
+            pre.check(existing.etag if existing else None)
+            container = existing or fresh
+            container = replace(
+                container, description=container.description if description is None else description,
+                tags=container.tags if tags is None else tags,
+                properties=container.properties if properties is None else properties,
+                is_archived=container.is_archived if archived is None else archived,
+            )
+            if existing is None:
+                uow.asset_containers.save(container)
+            elif container != existing:
+                container = replace(container, etag=new_etag(d.ids), stamp=self._touched(existing.stamp, caller))
+                uow.asset_containers.save(container)
+            view = ContainerView(ws, container, uow.asset_containers.latest_versions([container.key]).get(container.key))
+            record_write(d, uow, caller, scope=view.arm_id)
+            uow.commit()
+        return view, existing is None
+
+    def get_container(self, caller: Caller, at: AssetPath) -> ContainerView:
+        with self._deps.uow() as uow:
+            ws = _workspace_of(uow, caller, at)
+            container = _require_container(uow, ws, at)
+            return ContainerView(ws, container, uow.asset_containers.latest_versions([container.key]).get(container.key))
+
+    def list_containers(self, caller: Caller, at: AssetPath, view: ListViewType, offset: int, limit: int) -> Page[ContainerView]:
+        with self._deps.uow() as uow:
+            ws = _workspace_of(uow, caller, at)
+            page = uow.asset_containers.list(ws.key, at.kind, view, offset, limit)
+            latest = uow.asset_containers.latest_versions([c.key for c in page.items])
+            return Page([ContainerView(ws, c, latest.get(c.key)) for c in page.items], page.more)
+
+    def set_container_archived(self, caller: Caller, at: AssetPath, archived: bool) -> ContainerView:
+        d = self._deps
+        with d.uow(write=True) as uow:
+            ws = writable(_workspace_of(uow, caller, at))
+            container = uow.asset_containers.lock(ws.key, at.kind, at.name)
+            if container is None:
+                raise asset_not_found(at.kind, at.name)
+            if container.is_archived != archived:
+                container = replace(container, is_archived=archived, etag=new_etag(d.ids),
+                                    stamp=self._touched(container.stamp, caller))
+                uow.asset_containers.save(container)
+            view = ContainerView(ws, container, uow.asset_containers.latest_versions([container.key]).get(container.key))
+            record_write(d, uow, caller, scope=view.arm_id)
+            uow.commit()
+        return view
+
+    # -- versions --------------------------------------------------------------------------------
+
+    def create_or_update_version(self, caller: Caller, at: AssetPath, version: str, body: dict[str, Any],
+                                 pre: Preconditions = NONE) -> tuple[VersionView, bool]:
+        """PUT: create ``version``; the same content again is a success that changes at most the
+        mutable fields; different content is ``409 AssetVersionConflict`` naming the fields."""
+        check_asset_name(at.name, at.kind)
+        version = check_version(version, at.kind)
+        content = self._prepare(caller, at, body)
+        return self._write_version(caller, at, version, content, pre)
+
+    def create_next_version(self, caller: Caller, at: AssetPath, body: dict[str, Any]) -> VersionView:
+        """POST: create the container's ``nextVersion``, allocated under the container's lock."""
+        check_asset_name(at.name, at.kind)
+        content = self._prepare(caller, at, body)
+        view, _ = self._write_version(caller, at, None, content, NONE)
+        return view
+
+    def update_version(self, caller: Caller, at: AssetPath, version: str, body: dict[str, Any],
+                       pre: Preconditions = NONE) -> VersionView:
+        """PATCH: description, tags and the archived flag; everything else is immutable."""
+        self.get_workspace(caller, at)
+        content = parse_version_patch(at.kind, body)
+        return self._change_version(caller, at, version, pre, lambda v, etag, stamp: updated_version(v, content, etag, stamp))
+
+    def set_version_archived(self, caller: Caller, at: AssetPath, version: str, archived: bool) -> VersionView:
+        content = VersionContent(spec={}, is_archived=archived)
+        return self._change_version(caller, at, version, NONE, lambda v, etag, stamp: updated_version(v, content, etag, stamp))
+
+    def get_version(self, caller: Caller, at: AssetPath, version: str) -> VersionView:
+        """``version`` may be ``@latest``: the newest version not archived."""
+        with self._deps.uow() as uow:
+            ws = _workspace_of(uow, caller, at)
+            container = _require_container(uow, ws, at)
+            if version.startswith("@"):
+                if version[1:].lower() != LATEST_LABEL:
+                    raise invalid("InvalidAssetReference",
+                                  f"'{version}' names a label; only '@latest' is supported.", "version")
+                found = None if container.is_archived else uow.asset_versions.latest(container.key)
+            else:
+                found = uow.asset_versions.get(container.key, version)
+            if found is None:
+                raise asset_not_found(at.kind, container.name, version)
+            return VersionView(ws, container, found)
+
+    def list_versions(self, caller: Caller, at: AssetPath, view: ListViewType, tags: dict[str, str | None],
+                      offset: int, limit: int) -> Page[VersionView]:
+        with self._deps.uow() as uow:
+            ws = _workspace_of(uow, caller, at)
+            container = _require_container(uow, ws, at)
+            page = uow.asset_versions.list(container.key, view, container.is_archived, tags, offset, limit)
+            return Page([VersionView(ws, container, v) for v in page.items], page.more)
+
+    def get_workspace(self, caller: Caller, at: AssetPath) -> Workspace:
+        with self._deps.uow() as uow:
+            return _workspace_of(uow, caller, at)
+
+    # -- the write path --------------------------------------------------------------------------
+
+    def _prepare(self, caller: Caller, at: AssetPath, body: dict[str, Any]) -> VersionContent:
+        """Judge the body and check its blobs, outside the write lock (the workspace first, so a
+        missing one is 404 whatever the body)."""
+        self.get_workspace(caller, at)
+        content = parse_version_body(at.kind, body)
+        if content.manifest:
+            self._check_blobs(caller, at, content.manifest)
+        return content
+
+    def _check_blobs(self, caller: Caller, at: AssetPath, manifest: tuple[ManifestEntry, ...]) -> None:
+        where = self._artifacts.storage_of(caller, at.subscription_id, at.resource_group, at.workspace)
+        for entry in manifest:
+            try:
+                size = where.store.size(where.account, where.container, entry.sha256)
+            except BlobNotFound:
+                raise invalid("ArtifactNotFound",
+                              f"The file '{entry.path}' (sha256 {entry.sha256}) was not uploaded to this workspace; "
+                              "upload it (PUT .../artifacts/blobs/{sha256}) before creating the version.",
+                              "properties.artifacts") from None
+            if size != entry.size:
+                raise invalid("ArtifactSizeMismatch",
+                              f"The file '{entry.path}' is listed with {entry.size} bytes, but the stored blob "
+                              f"{entry.sha256} has {size}.", "properties.artifacts")
+
+    def _write_version(self, caller: Caller, at: AssetPath, version: str | None, content: VersionContent,
+                       pre: Preconditions) -> tuple[VersionView, bool]:
+        d = self._deps
+        with d.uow(write=True) as uow:
+            ws = writable(_workspace_of(uow, caller, at))
+            container = uow.asset_containers.lock(ws.key, at.kind, at.name)
+            if container is None:
+                uow.asset_containers.add_if_missing(
+                    new_container(d.ids.new_id(), ws.key, at.kind, at.name, new_etag(d.ids), self._stamp(caller)))
+                container = uow.asset_containers.lock(ws.key, at.kind, at.name)
+            assert container is not None
+            if version is None:
+                version = str(container.next_version)
+                while uow.asset_versions.get(container.key, version) is not None:
+                    version = str(int(version) + 1)
+            existing = uow.asset_versions.get(container.key, version)
+            pre.check(existing.etag if existing else None)
+            spec = content.spec
+            if content.manifest:
+                uri = derived_uri(ws.subscription_id, ws.resource_group_name, ws.name, at.kind, container.name, version)
+                spec = with_derived_uri(at.kind, spec, uri)
+            content = replace(content, spec=spec)
+            if existing is not None:
+                view = VersionView(ws, container, self._recreate(uow, caller, at, existing, content))
+                created = False
+            else:
+                self._refs.check_spec(uow, caller, ws, at.kind, spec)
+                stamp = self._stamp(caller)
+                row = AssetVersion(
+                    key=d.ids.new_id(), container_key=container.key, version=version,
+                    seq=uow.asset_versions.next_seq(container.key), spec=spec, manifest=content.manifest,
+                    fingerprint=content.fingerprint, description=content.description or "", tags=content.tags or {},
+                    is_archived=bool(content.is_archived), etag=new_etag(d.ids), stamp=stamp,
+                )
+                uow.asset_versions.add(row)
+                bumped = next_version_after(container.next_version, version)
+                if bumped != container.next_version:
+                    container = replace(container, next_version=bumped)
+                    uow.asset_containers.save(container)
+                view, created = VersionView(ws, container, row), True
+            record_write(d, uow, caller, scope=view.arm_id)
+            uow.commit()
+        return view, created
+
+    def _recreate(self, uow: Any, caller: Caller, at: AssetPath, existing: AssetVersion, content: VersionContent) -> AssetVersion:
+        if existing.fingerprint != content.fingerprint:
+            fields = differing_fields(existing, content)
+            raise Conflict(
+                "AssetVersionConflict",
+                f"{at.kind.title} '{at.name}' version '{existing.version}' already exists with different content "
+                f"({', '.join(fields)}); a version's content cannot change: create a new version instead.",
+                target="properties", details=[
+                    ErrorDetail("AssetVersionConflict", f"'{f}' differs from the existing version.", f"properties.{f}")
+                    for f in fields
+                ],
+            )
+        changed = updated_version(existing, content, new_etag(self._deps.ids), self._touched(existing.stamp, caller))
+        if changed is None:
+            return existing
+        uow.asset_versions.save(changed)
+        return changed
+
+    def _change_version(self, caller: Caller, at: AssetPath, version: str, pre: Preconditions, change: Any) -> VersionView:
+        d = self._deps
+        with d.uow(write=True) as uow:
+            ws = writable(_workspace_of(uow, caller, at))
+            container = uow.asset_containers.lock(ws.key, at.kind, at.name)
+            if container is None:
+                raise asset_not_found(at.kind, at.name)
+            found = uow.asset_versions.get(container.key, version)
+            if found is None:
+                raise asset_not_found(at.kind, container.name, version)
+            pre.check(found.etag)
+            changed = change(found, new_etag(d.ids), self._touched(found.stamp, caller))
+            if changed is not None:
+                uow.asset_versions.save(changed)
+                found = changed
+            view = VersionView(ws, container, found)
+            record_write(d, uow, caller, scope=view.arm_id)
+            uow.commit()
+        return view
+
+    def _stamp(self, caller: Caller) -> AuditStamp:
+        now = self._deps.clock.now()
+        return AuditStamp(caller.name, caller.stamp_type, now, caller.name, caller.stamp_type, now)
+
+    def _touched(self, stamp: AuditStamp, caller: Caller) -> AuditStamp:
+        return stamp.touched(caller.name, caller.stamp_type, self._deps.clock.now())
+
+
+def _workspace_of(uow: Any, caller: Caller, at: AssetPath) -> Workspace:
+    return require_workspace(uow, caller, at.subscription_id, at.resource_group, at.workspace)
+
+
+def _require_container(uow: Any, ws: Workspace, at: AssetPath) -> AssetContainer:
+    container = uow.asset_containers.get(ws.key, at.kind, at.name)
+    if container is None:
+        raise asset_not_found(at.kind, at.name)
+    return container  # type: ignore[no-any-return]

@@ -1,0 +1,214 @@
+"""Datastore use cases: create or update, read, list, delete, and listing a datastore's secrets.
+
+A datastore records where data lives (an Azure Blob container, an ADLS Gen2 filesystem or an Azure
+Files share) and the subscription and resource group of its storage account, which a workspace
+move leaves as they are until the user updates them. Its credentials (an account key or a SAS
+token) go encrypted into the workspace's secret namespace in the same unit of work as the
+datastore row; reads never return them, only ``listSecrets`` (its own action) does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from amlite.domain.errors import Conflict, NotFound, invalid
+from amlite.domain.names import check_tags, check_subscription_id, check_resource_group_name
+from amlite.domain.paging import Page
+from amlite.domain.resources import Datastore, Workspace
+from amlite.services.audit import record_write
+from amlite.services.context import Caller, Deps
+from amlite.services.secrets import SecretNamespace
+from amlite.services.workspace_scope import require_workspace, writable
+
+# datastoreType -> the property naming its container
+STORAGE_FIELD = {"AzureBlob": "containerName", "AzureDataLakeGen2": "filesystem", "AzureFile": "fileShareName"}
+CREDENTIALS = {"AccountKey": "key", "Sas": "sasToken", "None": None}
+PROTOCOLS = ("https", "http", "wasbs", "wasb", "abfss", "abfs")
+_NAME = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+P = "properties"
+
+
+@dataclass(frozen=True)
+class DatastoreView:
+    workspace: Workspace
+    datastore: Datastore
+
+    @property
+    def arm_id(self) -> str:
+        return f"{self.workspace.arm_id}/datastores/{self.datastore.name}"
+
+
+@dataclass(frozen=True)
+class DatastoreSecrets:
+    secrets_type: str
+    value: str | None
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A PUT body, judged: the datastore's fields and its secret (``None`` for no credentials)."""
+
+    fields: dict[str, Any]
+    secret: str | None
+
+
+class DatastoreService:
+    def __init__(self, deps: Deps, secrets: SecretNamespace) -> None:
+        self._deps = deps
+        self._secrets = secrets
+
+    def create_or_update(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str,
+                         body: dict[str, Any]) -> tuple[DatastoreView, bool]:
+        check_datastore_name(name)
+        ws = self._workspace(caller, sub_id, rg_name, ws_name)
+        req = _parse(body, ws)
+        d = self._deps
+        with d.uow(write=True) as uow:
+            ws = writable(require_workspace(uow, caller, sub_id, rg_name, ws_name))
+            existing = uow.datastores.get(ws.key, name)
+            if existing is not None and existing.is_default:
+                fixed = ("datastore_type", "account_name", "container_name")
+                if any(getattr(existing, f) != req.fields[f] for f in fixed):
+                    raise Conflict("DefaultDatastoreReadOnly",
+                                   f"'{existing.name}' is a default datastore of the workspace: its storage cannot change.")
+            secret_name = f"datastores--{name.lower()}"
+            if existing is None:
+                ds = Datastore(key=d.ids.new_id(), workspace_key=ws.key, name=name, is_default=False,
+                               created_at=d.clock.now(), secret_name=secret_name if req.secret else None, **req.fields)
+                uow.datastores.add(ds)
+            else:
+                ds = replace(existing, secret_name=secret_name if req.secret else None, **req.fields)
+                uow.datastores.save(ds)
+            if req.secret is not None:
+                self._secrets.put(uow, ws.key, secret_name, req.secret)
+            else:
+                self._secrets.delete(uow, ws.key, secret_name)
+            view = DatastoreView(ws, ds)
+            record_write(d, uow, caller, scope=view.arm_id)
+            uow.commit()
+        return view, existing is None
+
+    def get(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str) -> DatastoreView:
+        with self._deps.uow() as uow:
+            ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
+            return DatastoreView(ws, _require(uow, ws, name))
+
+    def list(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, offset: int, limit: int) -> Page[DatastoreView]:
+        with self._deps.uow() as uow:
+            ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
+            page = uow.datastores.list(ws.key, offset, limit)
+            return Page([DatastoreView(ws, ds) for ds in page.items], page.more)
+
+    def delete(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str) -> bool:
+        """Remove a datastore and its secret; ``False`` when there was none (ARM answers 204)."""
+        d = self._deps
+        with d.uow(write=True) as uow:
+            ws = writable(require_workspace(uow, caller, sub_id, rg_name, ws_name))
+            ds = uow.datastores.get(ws.key, name)
+            if ds is None:
+                return False
+            if ds.is_default:
+                raise Conflict("CannotDeleteDefaultDatastore",
+                               f"'{ds.name}' is a default datastore of the workspace and cannot be deleted.")
+            if ds.secret_name:
+                self._secrets.delete(uow, ws.key, ds.secret_name)
+            uow.datastores.delete(ds.key)
+            record_write(d, uow, caller, scope=DatastoreView(ws, ds).arm_id)
+            uow.commit()
+        return True
+
+    def list_secrets(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str) -> DatastoreSecrets:
+        with self._deps.uow() as uow:
+            ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
+            ds = _require(uow, ws, name)
+            value = self._secrets.get(uow, ws.key, ds.secret_name) if ds.secret_name else None
+        return DatastoreSecrets(ds.credentials_type, value)
+
+    def _workspace(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str) -> Workspace:
+        with self._deps.uow() as uow:
+            return require_workspace(uow, caller, sub_id, rg_name, ws_name)
+
+
+def check_datastore_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise invalid("InvalidDatastoreName",
+                      f"Datastore name '{name}' may contain only letters, digits and '_' (1 to 255 characters).",
+                      "datastoreName")
+    return name
+
+
+def _parse(body: dict[str, Any], ws: Workspace) -> _Request:
+    props = body.get(P)
+    if not isinstance(props, dict):
+        raise invalid("InvalidRequestContent", "properties must be an object.", P)
+    dtype = props.get("datastoreType")
+    if dtype not in STORAGE_FIELD:
+        raise invalid("InvalidRequestContent",
+                      f"datastoreType '{dtype}' is not supported; use {', '.join(STORAGE_FIELD)}.", f"{P}.datastoreType")
+    account = props.get("accountName")
+    if not isinstance(account, str) or not _ACCOUNT.match(account):
+        raise invalid("InvalidRequestContent", "accountName must be a storage account name: 3 to 24 lower-case "
+                      "letters and digits.", f"{P}.accountName")
+    field = STORAGE_FIELD[dtype]
+    container = props.get(field)
+    if not isinstance(container, str) or not re.fullmatch(r"[A-Za-z0-9$][A-Za-z0-9._$-]{0,254}", container):
+        raise invalid("InvalidRequestContent", f"A {dtype} datastore needs {field}.", f"{P}.{field}")
+    protocol = props.get("protocol") or "https"
+    if protocol not in PROTOCOLS:
+        raise invalid("InvalidRequestContent", f"protocol '{protocol}' is not valid; use one of {', '.join(PROTOCOLS)}.",
+                      f"{P}.protocol")
+    fields: dict[str, Any] = {
+        "datastore_type": dtype, "account_name": account, "container_name": container,
+        "endpoint": _text(props, "endpoint", 255) or "core.windows.net", "protocol": protocol,
+        "subscription_id": check_subscription_id(props["subscriptionId"]) if props.get("subscriptionId") else ws.subscription_id,
+        "resource_group_name": check_resource_group_name(props["resourceGroup"]) if props.get("resourceGroup")
+        else ws.resource_group_name,
+        "description": _text(props, "description", 10_000) or "",
+        "tags": check_tags(props.get("tags")),
+    }
+    credentials_type, secret = _credentials(props.get("credentials"))
+    fields["credentials_type"] = credentials_type
+    return _Request(fields, secret)
+
+
+def _credentials(raw: object) -> tuple[str, str | None]:
+    target = f"{P}.credentials"
+    if raw is None:
+        return "None", None
+    if not isinstance(raw, dict):
+        raise invalid("InvalidRequestContent", "credentials must be an object.", target)
+    ctype = raw.get("credentialsType", "None")
+    if ctype not in CREDENTIALS:
+        raise invalid("InvalidRequestContent", f"credentialsType '{ctype}' is not supported; use AccountKey, Sas or None.",
+                      f"{target}.credentialsType")
+    secret_field = CREDENTIALS[ctype]
+    if secret_field is None:
+        return "None", None
+    secrets = raw.get("secrets")
+    value = secrets.get(secret_field) if isinstance(secrets, dict) else None
+    if not isinstance(value, str) or not value:
+        raise invalid("InvalidRequestContent", f"{ctype} credentials need secrets.{secret_field}.",
+                      f"{target}.secrets.{secret_field}")
+    if isinstance(secrets, dict) and secrets.get("secretsType") not in (None, ctype):
+        raise invalid("InvalidRequestContent", f"secrets.secretsType must be '{ctype}' for {ctype} credentials.",
+                      f"{target}.secrets.secretsType")
+    return ctype, value
+
+
+def _text(props: dict[str, Any], key: str, limit: int) -> str | None:
+    value = props.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise invalid("InvalidRequestContent", f"{key} must be a string of at most {limit} characters.", f"{P}.{key}")
+    return value
+
+
+def _require(uow: Any, ws: Workspace, name: str) -> Datastore:
+    ds = uow.datastores.get(ws.key, name)
+    if ds is None:
+        raise NotFound("ResourceNotFound", f"The datastore '{name}' does not exist in workspace '{ws.name}'.")
+    return ds  # type: ignore[no-any-return]

@@ -1,0 +1,38 @@
+"""Finding the workspace a request names, for every use case about a workspace or what lives in
+it (workspaces, assets, datastores, artifacts, role scopes): the subscription must be the caller's tenant's, the group and the workspace
+must exist, and writes are refused while the workspace is being deleted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amlite.domain.errors import Conflict, NotFound
+from amlite.domain.providers import ML_NAMESPACE
+from amlite.domain.resources import ProvisioningState, Workspace
+from amlite.services.context import Caller
+from amlite.services.resource_groups import require_group
+from amlite.services.subscriptions import require_subscription
+
+
+def workspace_not_found(rg_name: str, name: str) -> NotFound:
+    return NotFound(
+        "ResourceNotFound",
+        f"The Resource '{ML_NAMESPACE}/workspaces/{name}' under resource group '{rg_name}' was not found.",
+    )
+
+
+def require_workspace(uow: Any, caller: Caller, sub_id: str, rg_name: str, ws_name: str) -> Workspace:
+    """The workspace, or the ARM 404 of the first missing level (subscription, group, workspace)."""
+    sub = require_subscription(uow, caller, sub_id)
+    rg = require_group(uow, sub.id, rg_name)
+    ws = uow.workspaces.get(sub.id, rg.name, ws_name)
+    if ws is None:
+        raise workspace_not_found(rg.name, ws_name)
+    return ws  # type: ignore[no-any-return]
+
+
+def writable(ws: Workspace) -> Workspace:
+    """A workspace being deleted takes no new children: they would be deleted under the writer."""
+    if ws.provisioning_state is ProvisioningState.DELETING:
+        raise Conflict("WorkspaceBeingDeleted", f"The workspace '{ws.name}' is being deleted and cannot be changed.")
+    return ws

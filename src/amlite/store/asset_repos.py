@@ -1,0 +1,185 @@
+"""Repositories for asset containers and versions, and the workspace's secret namespace.
+
+Version numbers are allocated under a lock on the container row: on SQLite the write unit of work
+already holds the database's write lock (``BEGIN IMMEDIATE``); on PostgreSQL ``lock`` takes
+``SELECT ... FOR UPDATE`` on the row, so concurrent writers of one asset queue there and each sees
+the ``next_version`` the previous one left. A container is created with ``INSERT ... ON CONFLICT
+DO NOTHING`` so that two first writers of a new name meet on the same row instead of one failing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from amlite.domain.assets import AssetContainer, AssetKind, AssetVersion, ListViewType, ManifestEntry
+from amlite.domain.paging import Page
+from amlite.store import tables as t
+from amlite.store.resource_repos import paged, stamp_of, stamp_values
+
+_c = t.asset_containers
+_v = t.asset_versions
+
+
+def _container_values(c: AssetContainer) -> dict[str, Any]:
+    return {
+        "workspace_key": c.workspace_key, "kind": c.kind.value, "name": c.name, "name_lower": c.name.lower(),
+        "description": c.description, "tags": c.tags, "properties": c.properties, "is_archived": c.is_archived,
+        "next_version": c.next_version, "etag": c.etag, **stamp_values(c.stamp),
+    }
+
+
+def _container(row: sa.Row) -> AssetContainer:  # type: ignore[type-arg]
+    return AssetContainer(
+        key=row.key, workspace_key=row.workspace_key, kind=AssetKind(row.kind), name=row.name,
+        description=row.description, tags=dict(row.tags or {}), properties=dict(row.properties or {}),
+        is_archived=bool(row.is_archived), next_version=int(row.next_version), etag=row.etag, stamp=stamp_of(row),
+    )
+
+
+class AssetContainerRepository:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    def get(self, ws_key: str, kind: AssetKind, name: str) -> AssetContainer | None:
+        row = self._conn.execute(sa.select(_c).where(*_by_name(ws_key, kind, name))).first()
+        return _container(row) if row else None
+
+    def lock(self, ws_key: str, kind: AssetKind, name: str) -> AssetContainer | None:
+        """The container, locked against other writers until the unit of work ends."""
+        query = sa.select(_c).where(*_by_name(ws_key, kind, name))
+        if self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self._conn.execute(query).first()
+        return _container(row) if row else None
+
+    def add_if_missing(self, c: AssetContainer) -> None:
+        """Insert the container unless one of that kind and name exists; never fails on a race."""
+        dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(_c).values(key=c.key, **_container_values(c))
+        self._conn.execute(stmt.on_conflict_do_nothing(index_elements=["workspace_key", "kind", "name_lower"]))
+
+    def save(self, c: AssetContainer) -> None:
+        self._conn.execute(_c.update().where(_c.c.key == c.key).values(**_container_values(c)))
+
+    def list(self, ws_key: str, kind: AssetKind, view: ListViewType, offset: int, limit: int) -> Page[AssetContainer]:
+        query = sa.select(_c).where(_c.c.workspace_key == ws_key, _c.c.kind == kind.value)
+        if view is ListViewType.ACTIVE_ONLY:
+            query = query.where(_c.c.is_archived == sa.false())
+        elif view is ListViewType.ARCHIVED_ONLY:
+            query = query.where(_c.c.is_archived == sa.true())
+        return paged(self._conn, query.order_by(_c.c.name_lower), offset, limit, _container)  # type: ignore[no-any-return]
+
+    def latest_versions(self, container_keys: list[str]) -> dict[str, str]:
+        """The ``@latest`` version string of each container (absent: none live)."""
+        if not container_keys:
+            return {}
+        newest = (
+            sa.select(_v.c.container_key, sa.func.max(_v.c.seq).label("seq"))
+            .where(_v.c.container_key.in_(container_keys), _v.c.is_archived == sa.false())
+            .group_by(_v.c.container_key)
+            .subquery()
+        )
+        query = sa.select(_v.c.container_key, _v.c.version).join(
+            newest, sa.and_(newest.c.container_key == _v.c.container_key, newest.c.seq == _v.c.seq)
+        )
+        return {row.container_key: row.version for row in self._conn.execute(query)}
+
+
+def _by_name(ws_key: str, kind: AssetKind, name: str) -> tuple[sa.ColumnElement[bool], ...]:
+    return (_c.c.workspace_key == ws_key, _c.c.kind == kind.value, _c.c.name_lower == name.lower())
+
+
+def _version_values(v: AssetVersion) -> dict[str, Any]:
+    return {
+        "container_key": v.container_key, "version": v.version, "version_lower": v.version.lower(), "seq": v.seq,
+        "spec": v.spec, "manifest": [m.as_json() for m in v.manifest], "fingerprint": v.fingerprint,
+        "description": v.description, "tags": v.tags, "is_archived": v.is_archived, "etag": v.etag,
+        **stamp_values(v.stamp),
+    }
+
+
+def _version(row: sa.Row) -> AssetVersion:  # type: ignore[type-arg]
+    return AssetVersion(
+        key=row.key, container_key=row.container_key, version=row.version, seq=int(row.seq), spec=dict(row.spec),
+        manifest=tuple(ManifestEntry(m["path"], m["sha256"], int(m["size"])) for m in row.manifest or []),
+        fingerprint=row.fingerprint, description=row.description, tags=dict(row.tags or {}),
+        is_archived=bool(row.is_archived), etag=row.etag, stamp=stamp_of(row),
+    )
+
+
+class AssetVersionRepository:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    def add(self, v: AssetVersion) -> None:
+        self._conn.execute(_v.insert().values(key=v.key, **_version_values(v)))
+
+    def save(self, v: AssetVersion) -> None:
+        self._conn.execute(_v.update().where(_v.c.key == v.key).values(**_version_values(v)))
+
+    def get(self, container_key: str, version: str) -> AssetVersion | None:
+        row = self._conn.execute(
+            sa.select(_v).where(_v.c.container_key == container_key, _v.c.version_lower == version.lower())
+        ).first()
+        return _version(row) if row else None
+
+    def latest(self, container_key: str) -> AssetVersion | None:
+        """The newest version that is not archived itself (the container's flag is the caller's)."""
+        row = self._conn.execute(
+            sa.select(_v).where(_v.c.container_key == container_key, _v.c.is_archived == sa.false())
+            .order_by(_v.c.seq.desc()).limit(1)
+        ).first()
+        return _version(row) if row else None
+
+    def next_seq(self, container_key: str) -> int:
+        current = self._conn.execute(sa.select(sa.func.max(_v.c.seq)).where(_v.c.container_key == container_key)).scalar()
+        return int(current or 0) + 1
+
+    def list(self, container_key: str, view: ListViewType, container_archived: bool, tags: dict[str, str | None],
+             offset: int, limit: int) -> Page[AssetVersion]:
+        """Newest first. A version counts as archived when it or its container is; ``tags`` keeps
+        versions carrying each tag (with that value, unless the value is ``None``)."""
+        query = sa.select(_v).where(_v.c.container_key == container_key)
+        if view is ListViewType.ACTIVE_ONLY:
+            query = query.where(sa.false() if container_archived else _v.c.is_archived == sa.false())
+        elif view is ListViewType.ARCHIVED_ONLY and not container_archived:
+            query = query.where(_v.c.is_archived == sa.true())
+        for key, value in sorted(tags.items()):
+            element = _v.c.tags[key].as_string()
+            query = query.where(element.is_not(None) if value is None else element == value)
+        return paged(self._conn, query.order_by(_v.c.seq.desc()), offset, limit, _version)  # type: ignore[no-any-return]
+
+
+class SecretRepository:
+    """The workspace's secret namespace (its key vault): names to ciphertexts. Encryption and
+    decryption are the service's; this table never sees a plaintext."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    def put(self, key: str, ws_key: str, name: str, ciphertext: str, at: datetime) -> None:
+        table = t.secrets
+        updated = self._conn.execute(
+            table.update().where(table.c.workspace_key == ws_key, table.c.name_lower == name.lower())
+            .values(ciphertext=ciphertext, updated_at=at)
+        )
+        if not updated.rowcount:
+            self._conn.execute(table.insert().values(
+                key=key, workspace_key=ws_key, name=name, name_lower=name.lower(), ciphertext=ciphertext,
+                created_at=at, updated_at=at,
+            ))
+
+    def get(self, ws_key: str, name: str) -> str | None:
+        table = t.secrets
+        row = self._conn.execute(
+            sa.select(table.c.ciphertext).where(table.c.workspace_key == ws_key, table.c.name_lower == name.lower())
+        ).first()
+        return str(row.ciphertext) if row else None
+
+    def delete(self, ws_key: str, name: str) -> None:
+        table = t.secrets
+        self._conn.execute(table.delete().where(table.c.workspace_key == ws_key, table.c.name_lower == name.lower()))
