@@ -1,0 +1,256 @@
+"""``amlite ml model|environment|component|data``: versioned assets from Azure ML CLI v2 YAML.
+
+The four kinds share their commands (create, show, list, update, archive, restore), so one factory
+builds each group; ``model download`` is the model's own. As in az, ``create --file F`` reads the
+YAML (relative paths from the file's folder), ``--name/--version/--path/--set k=v`` override it,
+local files are uploaded (a progress bar on stderr for large ones when it is a terminal), and the
+server's body is printed. ``-w``/``-g`` default as for ``ml workspace`` (config.json, then
+``amlite configure --defaults``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from amlite.cli.command import command, current_session
+from amlite.cli.progress import transfer_progress
+from amlite.cli.session import CliError
+from amlite.sdk.asset_entities import ListViewType
+from amlite.sdk.loaders import asset_from_dict, load_component, load_data, load_environment, load_model
+
+__all__ = ["register"]
+
+Workspace = Annotated[str | None, typer.Option("--workspace-name", "-w", help="Name of the workspace (default: config.json or 'amlite configure --defaults workspace=').")]
+Group = Annotated[str | None, typer.Option("--resource-group", "-g", help="Name of the resource group (default: config.json or 'amlite configure --defaults group=').")]
+Sets = Annotated[list[str] | None, typer.Option("--set", help="Space-separated KEY=VALUE overrides of the YAML (dotted keys: tags.team=a).")]
+
+_LOADERS: dict[str, Callable[..., Any]] = {
+    "model": load_model, "environment": load_environment, "component": load_component, "data": load_data,
+}
+_OPERATIONS = {"model": "models", "environment": "environments", "component": "components", "data": "data"}
+
+
+def asset_table(result: Any) -> list[dict[str, Any]]:
+    """Name, Version (LatestVersion for a list of assets), Description, Archived, CreatedAt."""
+    rows: list[dict[str, Any]] = []
+    for item in result if isinstance(result, list) else [result]:
+        if not isinstance(item, dict):
+            continue
+        props = item.get("properties") or {}
+        is_version = "/versions/" in str(item.get("id") or "")
+        name = str(item.get("id") or "").split("/")[-3] if is_version else item.get("name")
+        rows.append({"Name": name, "Version": item.get("name") if is_version else props.get("latestVersion"),
+                     "Description": props.get("description"), "Archived": props.get("isArchived"),
+                     "CreatedAt": (item.get("systemData") or {}).get("createdAt")})
+    return rows
+
+
+def parse_sets(values: list[str] | None) -> list[dict[str, str]]:
+    """``["tags.a=b", "version=2"]`` → azure-ai-ml's ``params_override`` list."""
+    overrides: list[dict[str, str]] = []
+    for item in values or []:
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CliError("InvalidArgumentValue", f"--set: '{item}' is not in KEY=VALUE form.", 2)
+        overrides.append({key.strip(): value})
+    return overrides
+
+
+def workspace_scope(resource_group: str | None, workspace_name: str | None) -> Any:
+    """The session's scope, with the missing-workspace message naming ``-w`` (``-n`` is the asset here)."""
+    try:
+        return current_session().workspace_scope(resource_group, workspace_name)
+    except CliError as exc:
+        if exc.code == "MissingArgument" and "--name/-n" in exc.message:
+            exc.message = exc.message.replace("--name/-n", "--workspace-name/-w")
+        raise
+
+
+def _operations(client: Any, kind: str) -> Any:
+    return getattr(client, _OPERATIONS[kind])
+
+
+File = Annotated[Path | None, typer.Option("--file", "-f", help="The asset's YAML file (Azure ML CLI v2 schema).")]
+NameOverride = Annotated[str | None, typer.Option("--name", "-n", help="Name (overrides the file's).")]
+VersionOverride = Annotated[str | None, typer.Option("--version", "-v", help="Version (overrides the file's; omitted: the next integer).")]
+PathOverride = Annotated[str | None, typer.Option("--path", "-p", help="Local path or URI (overrides the file's).")]
+TypeOverride = Annotated[str | None, typer.Option("--type", "-t", help="Asset type (model: custom_model|mlflow_model|triton_model; data: uri_file|uri_folder|mltable).")]
+
+
+def _create(kind: str, file: Path | None, overrides: list[dict[str, str]], workspace_name: str | None,
+            resource_group: str | None) -> Any:
+    session = current_session()
+    if file is not None:
+        entity = _LOADERS[kind](file, params_override=overrides)
+    elif kind in ("model", "data"):
+        from amlite.schemas._yaml import apply_overrides
+
+        entity = asset_from_dict(kind, apply_overrides({}, overrides), Path.cwd())
+    else:
+        raise CliError("MissingArgument", "the following arguments are required: --file/-f", 2)
+    scope = workspace_scope(resource_group, workspace_name)
+    with session.ml_client(scope) as client:
+        operations = _operations(client, kind)
+        with transfer_progress(f"Uploading {entity.name}", quiet=session.options.only_show_errors) as hook:
+            operations.on_progress = hook
+            return operations.create_or_update(entity).as_dict()
+
+
+def _given(**values: str | None) -> list[dict[str, str]]:
+    return [{key: value} for key, value in values.items() if value is not None]
+
+
+def _make_create(kind: str) -> Callable[..., Any]:
+    if kind in ("model", "data"):
+        def create_with_path(file: File = None, name: NameOverride = None, version: VersionOverride = None,
+                             path: PathOverride = None, type_: TypeOverride = None, set_: Sets = None,
+                             workspace_name: Workspace = None, resource_group: Group = None) -> Any:
+            overrides = parse_sets(set_) + _given(name=name, version=version, path=path, type=type_)
+            return _create(kind, file, overrides, workspace_name, resource_group)
+
+        create_with_path.__doc__ = f"Create a {kind} version from a YAML file or options (local files are uploaded)."
+        return create_with_path
+
+    def create(file: File = None, name: NameOverride = None, version: VersionOverride = None, set_: Sets = None,
+               workspace_name: Workspace = None, resource_group: Group = None) -> Any:
+        overrides = parse_sets(set_) + _given(name=name, version=version)
+        return _create(kind, file, overrides, workspace_name, resource_group)
+
+    create.__doc__ = f"Create a {kind} version from a YAML file (local files are uploaded)."
+    return create
+
+
+Name = Annotated[str, typer.Option("--name", "-n", help="Name of the asset.")]
+OptionalVersion = Annotated[str | None, typer.Option("--version", "-v", help="Version (omitted: the whole asset).")]
+
+
+def _make_show(kind: str) -> Callable[..., Any]:
+    def show(
+        name: Name,
+        version: Annotated[str | None, typer.Option("--version", "-v", help="Version.")] = None,
+        label: Annotated[str | None, typer.Option("--label", "-l", help="Label instead of a version: 'latest'.")] = None,
+        workspace_name: Workspace = None,
+        resource_group: Group = None,
+    ) -> Any:
+        session = current_session()
+        if (version is None) == (label is None):
+            raise CliError("MissingArgument", "give exactly one of --version/-v and --label/-l", 2)
+        scope = workspace_scope(resource_group, workspace_name)
+        with session.ml_client(scope) as client:
+            return _operations(client, kind).get(name, version=version, label=label).as_dict()
+
+    show.__doc__ = f"Show a {kind} version (by --version or --label latest)."
+    return show
+
+
+def _make_list(kind: str) -> Callable[..., Any]:
+    def list_(
+        name: Annotated[str | None, typer.Option("--name", "-n", help="List the versions of this asset.")] = None,
+        include_archived: Annotated[bool, typer.Option("--include-archived", help="Also list archived ones.")] = False,
+        archived_only: Annotated[bool, typer.Option("--archived-only", help="List only archived ones.")] = False,
+        max_results: Annotated[int | None, typer.Option("--max-results", "-r", help="At most this many.")] = None,
+        workspace_name: Workspace = None,
+        resource_group: Group = None,
+    ) -> Any:
+        session = current_session()
+        view = ListViewType.ARCHIVED_ONLY if archived_only else ListViewType.ALL if include_archived \
+            else ListViewType.ACTIVE_ONLY
+        scope = workspace_scope(resource_group, workspace_name)
+        with session.ml_client(scope) as client:
+            items = []
+            for item in _operations(client, kind).list(name, list_view_type=view):
+                if max_results is not None and len(items) >= max_results:
+                    break
+                items.append(item.as_dict())
+            return items
+
+    list_.__doc__ = f"List {kind} assets, or the versions of one with --name."
+    return list_
+
+
+def _make_update(kind: str) -> Callable[..., Any]:
+    def update(
+        name: Name,
+        version: Annotated[str, typer.Option("--version", "-v", help="Version to update.")],
+        set_: Sets = None,
+        workspace_name: Workspace = None,
+        resource_group: Group = None,
+    ) -> Any:
+        session = current_session()
+        description: str | None = None
+        clear_tags = False
+        tag_changes: dict[str, str] = {}
+        for override in parse_sets(set_):  # checked before any request: a bad --set changes nothing
+            ((key, value),) = override.items()
+            if key == "description":
+                description = value
+            elif key == "tags" and value.strip() in ("", "{}"):
+                clear_tags, tag_changes = True, {}
+            elif key.startswith("tags.") and len(key) > len("tags."):
+                tag_changes[key[len("tags."):]] = value
+            else:
+                raise CliError("InvalidArgumentValue", f"--set: only description, tags and tags.KEY can change "
+                               f"on a version (its content is immutable), not '{key}'.", 2)
+        scope = workspace_scope(resource_group, workspace_name)
+        with session.ml_client(scope) as client:
+            operations = _operations(client, kind)
+            tags: dict[str, str] | None = None
+            if clear_tags or tag_changes:
+                tags = {} if clear_tags else dict(operations.get(name, version=version).tags or {})
+                tags.update(tag_changes)
+            return operations.update(name, version, description=description, tags=tags).as_dict()
+
+    update.__doc__ = f"Update the description or tags of a {kind} version (--set description=... tags.k=v)."
+    return update
+
+
+def _make_state(kind: str, action: str) -> Callable[..., Any]:
+    def change(name: Name, version: OptionalVersion = None, workspace_name: Workspace = None,
+               resource_group: Group = None) -> None:
+        session = current_session()
+        scope = workspace_scope(resource_group, workspace_name)
+        with session.ml_client(scope) as client:
+            getattr(_operations(client, kind), action)(name, version=version)
+
+    change.__doc__ = f"{action.capitalize()} a {kind} version, or every version of it without --version."
+    return change
+
+
+def model_download(
+    name: Name,
+    version: Annotated[str, typer.Option("--version", "-v", help="Version to download.")],
+    download_path: Annotated[Path, typer.Option("--download-path", "-p", help="Folder to download into (the files go to DIR/NAME).")] = Path("."),
+    workspace_name: Workspace = None,
+    resource_group: Group = None,
+) -> None:
+    """Download a model version's files into DIR/NAME, byte for byte."""
+    session = current_session()
+    scope = workspace_scope(resource_group, workspace_name)
+    with session.ml_client(scope) as client:
+        with transfer_progress(f"Downloading {name}:{version}", quiet=session.options.only_show_errors) as hook:
+            client.models.on_progress = hook
+            client.models.download(name, version, download_path)
+
+
+def build_group(kind: str) -> typer.Typer:
+    app = typer.Typer(help=f"Manage Azure ML {kind} assets.", no_args_is_help=True)
+    command(app, "create", table=asset_table)(_make_create(kind))
+    command(app, "show", table=asset_table, not_found_exit_code=3)(_make_show(kind))
+    command(app, "list", table=asset_table)(_make_list(kind))
+    command(app, "update", table=asset_table)(_make_update(kind))
+    command(app, "archive")(_make_state(kind, "archive"))
+    command(app, "restore")(_make_state(kind, "restore"))
+    if kind == "model":
+        command(app, "download")(model_download)
+    return app
+
+
+def register(ml_app: typer.Typer) -> None:
+    for kind in ("model", "environment", "component", "data"):
+        ml_app.add_typer(build_group(kind), name=kind)

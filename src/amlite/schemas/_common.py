@@ -1,0 +1,94 @@
+"""Field types every asset YAML shares: names, versions, tags, and the base model with ``$schema``.
+
+Azure ML keeps versions and tag values as strings; YAML read by :mod:`amlite.schemas._yaml` already
+keeps numbers as their source text, and these types turn what the SDK hands in (``version=1``) into
+the same strings, so the YAML path and the Python path produce identical REST bodies.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+__all__ = [
+    "ASSET_NAME_RE",
+    "AssetName",
+    "AssetSpec",
+    "SpecModel",
+    "StrDict",
+    "VERSION_RE",
+    "Version",
+    "check_asset_name",
+    "check_version",
+    "scalar_text",
+]
+
+ASSET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def scalar_text(value: Any) -> Any:
+    """Scalars as Azure ML stores them: text. Booleans are written lower-case, as YAML spells them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+def check_asset_name(value: str) -> str:
+    if "{{" in value or value.startswith("<"):
+        raise ValueError(f"'{value}' is a template placeholder; fill it in before creating the asset")
+    if not ASSET_NAME_RE.match(value):
+        raise ValueError(
+            f"'{value}' is not a valid asset name: use 1-255 letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def check_version(value: str) -> str:
+    if not VERSION_RE.match(value):
+        raise ValueError(
+            f"'{value}' is not a valid version: use 1-64 letters, digits, '.', '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def _text_dict(value: Any) -> Any:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            if isinstance(item, (dict, list)):
+                raise ValueError(f"the value of '{key}' must be a string, not a {type(item).__name__}")
+            out[scalar_text(key)] = "" if item is None else scalar_text(item)
+        return out
+    return value
+
+
+AssetName = Annotated[str, BeforeValidator(scalar_text), AfterValidator(check_asset_name)]
+Version = Annotated[str, BeforeValidator(scalar_text), AfterValidator(check_version)]
+StrDict = Annotated[dict[str, str], BeforeValidator(_text_dict)]
+
+
+class SpecModel(BaseModel):
+    """Base of every YAML spec: unknown fields are refused and ``$schema`` is accepted and ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    schema_: str | None = Field(default=None, alias="$schema", exclude=True)
+
+
+class AssetSpec(SpecModel):
+    """What models, environments, data and components have in common."""
+
+    name: AssetName
+    version: Version | None = None
+    description: str | None = None
+    tags: StrDict = Field(default_factory=dict)
+    properties: StrDict = Field(default_factory=dict)

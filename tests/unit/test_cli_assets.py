@@ -1,0 +1,165 @@
+"""Asset and datastore commands in process, against tests/unit/fake_assets.py behind MockTransport
+(the ARM routes — login, subscriptions — come from test_cli_commands' fake)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.unit.fake_assets import FakeAssets
+from tests.unit.test_cli_commands import FakeArm, login, run
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+WS = ["-w", "ws1", "-g", "rg1"]
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeAssets:
+    assets = FakeAssets(FakeArm())
+    transport = httpx.MockTransport(assets)
+    real_client = httpx.Client
+
+    class RoutedClient(real_client):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["transport"] = transport
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "Client", RoutedClient)
+    monkeypatch.setenv("AMLITE_CONFIG_DIR", str(tmp_path / "profile"))
+    monkeypatch.delenv("AMLITE_ENDPOINT", raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    login(tmp_path)
+    return assets
+
+
+def ok(*args: str) -> Any:
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def test_model_lifecycle(fake: FakeAssets, tmp_path: Path) -> None:
+    yml = str(CORPUS / "model/valid/no_version_autoincrement.yml")
+    first = ok("ml", "model", "create", "--file", yml, *WS)
+    assert first["name"] == "1" and first["id"].endswith("/models/auto-versioned/versions/1")
+    paths = sorted(a["path"] for a in first["properties"]["artifacts"])
+    assert paths == ["model/config.json", "model/weights.bin"]
+    second = ok("ml", "model", "create", "--file", yml, "--set", "description=second", *WS)
+    assert second["name"] == "2"
+    latest = ok("ml", "model", "show", "-n", "auto-versioned", "--label", "latest", *WS)
+    assert latest["name"] == "2"
+    ok("ml", "model", "download", "-n", "auto-versioned", "-v", "1", "--download-path", str(tmp_path / "dl"), *WS)
+    got = tmp_path / "dl" / "auto-versioned" / "model" / "weights.bin"
+    assert got.read_bytes() == (CORPUS / "assets/model/weights.bin").read_bytes()
+    ok("ml", "model", "archive", "-n", "auto-versioned", "-v", "2", *WS)
+    assert ok("ml", "model", "show", "-n", "auto-versioned", "-l", "latest", *WS)["name"] == "1"
+    listed = ok("ml", "model", "list", "-n", "auto-versioned", *WS)
+    assert [v["name"] for v in listed] == ["1"]
+    assert len(ok("ml", "model", "list", "-n", "auto-versioned", "--include-archived", *WS)) == 2
+    ok("ml", "model", "restore", "-n", "auto-versioned", "-v", "2", *WS)
+    updated = ok("ml", "model", "update", "-n", "auto-versioned", "-v", "1", "--set", "tags.stage=prod",
+                 "description=best", *WS)
+    assert updated["properties"]["tags"] == {"stage": "prod"} and updated["properties"]["description"] == "best"
+    table = run("ml", "model", "list", *WS, "-o", "table").stdout.splitlines()
+    assert table[0].split() == ["Name", "Version", "Description", "Archived", "CreatedAt"]
+
+
+def test_version_one_is_the_string_one_and_identical_recreate_is_idempotent(fake: FakeAssets) -> None:
+    yml = str(CORPUS / "model/valid/folder_custom.yml")
+    created = ok("ml", "model", "create", "--file", yml, *WS)
+    assert created["name"] == "1" and created["properties"]["tags"]["python"] == "3.10"
+    put = [r for r in fake.requests if r.method == "PUT" and "/models/" in r.url.path]
+    assert put[-1].url.path.endswith("/versions/1")
+    assert ok("ml", "model", "create", "--file", yml, *WS)["name"] == "1"
+    conflict = run("ml", "model", "create", "--file", yml, "--set", "description=changed", *WS)
+    assert conflict.exit_code == 1 and conflict.stderr.startswith("(AssetVersionConflict)")
+
+
+def test_invalid_yaml_and_missing_path_send_nothing(fake: FakeAssets, tmp_path: Path) -> None:
+    bad = run("ml", "component", "create", "--file", str(CORPUS / "component/invalid/undeclared_input.yml"), *WS)
+    assert bad.exit_code == 1 and bad.stderr.startswith("(InvalidYaml)") and "inputs.dataset" in bad.stderr
+    (tmp_path / "m.yml").write_text("name: m\npath: ./nowhere\n")
+    missing = run("ml", "model", "create", "--file", str(tmp_path / "m.yml"), *WS)
+    assert missing.exit_code == 1 and missing.stderr.startswith("(LocalPathNotFound) path:")
+    assert fake.requests == [] and fake.versions == {} and fake.blobs == {}
+    absent = run("ml", "model", "show", "-n", "nope", "-v", "1", *WS)
+    assert absent.exit_code == 3
+
+
+def test_environment_and_component_with_inline_environment(fake: FakeAssets) -> None:
+    env = ok("ml", "environment", "create", "--file", str(CORPUS / "environment/valid/image_inline_conda.yml"), *WS)
+    assert "scikit-learn" in env["properties"]["condaFile"] and env["properties"]["osType"] == "Linux"
+    built = ok("ml", "environment", "create", "--file", str(CORPUS / "environment/valid/build_context.yml"), *WS)
+    assert built["properties"]["build"] == {"dockerfilePath": "Dockerfile"}
+    assert [a["path"] for a in built["properties"]["artifacts"]] == ["Dockerfile"]
+    comp = ok("ml", "component", "create", "--file", str(CORPUS / "component/valid/inline_environment.yml"), *WS)
+    ref = comp["properties"]["componentSpec"]["environment"]
+    assert ref.startswith("azureml:CliV2AnonymousEnvironment:")
+    again = ok("ml", "component", "create", "--file", str(CORPUS / "component/valid/inline_environment.yml"), *WS)
+    assert again["properties"]["componentSpec"]["environment"] == ref  # same content, same anonymous version
+    assert len(fake.versions[("environments", "CliV2AnonymousEnvironment")]) == 1
+
+
+def test_component_code_upload_and_missing_environment(fake: FakeAssets) -> None:
+    yml = str(CORPUS / "component/valid/train_full.yml")
+    refused = run("ml", "component", "create", "--file", yml, *WS)
+    assert refused.exit_code == 1 and refused.stderr.startswith("(AssetReferenceNotFound)")
+    assert ("components", "train_model") not in fake.versions
+    ok("ml", "environment", "create", "--file", str(CORPUS / "environment/valid/image_only.yml"), *WS)
+    comp = ok("ml", "component", "create", "--file", yml, *WS)
+    props = comp["properties"]
+    assert [a["path"] for a in props["artifacts"]] == ["train.py"] and "code" not in props["componentSpec"]
+    assert props["componentSpec"]["inputs"]["max_epochs"]["default"] == 10
+
+
+def test_pipeline_creates_its_file_children_first(fake: FakeAssets) -> None:
+    ok("ml", "environment", "create", "--file", str(CORPUS / "environment/valid/image_only.yml"), *WS)
+    pipe = ok("ml", "component", "create", "--file", str(CORPUS / "component/valid/pipeline_files_and_refs.yml"), *WS)
+    jobs = pipe["properties"]["componentSpec"]["jobs"]
+    assert jobs["prep"]["component"] == "azureml:prep_data:1"
+    assert jobs["train"]["component"].startswith("azureml:train_step:")
+    assert jobs["report"]["component"] == "azureml:hello:1"
+
+
+def test_data_assets(fake: FakeAssets) -> None:
+    remote = ok("ml", "data", "create", "--file", str(CORPUS / "data/valid/datastore_path.yml"), *WS)
+    assert remote["properties"]["dataUri"] == "azureml://datastores/workspaceblobstore/paths/raw/events/"
+    assert remote["properties"]["dataType"] == "uri_folder" and "artifacts" not in remote["properties"]
+    local = ok("ml", "data", "create", "-n", "csv", "--path", str(CORPUS / "assets/data/titanic.csv"),
+               "--type", "uri_file", *WS)
+    assert local["name"] == "1" and [a["path"] for a in local["properties"]["artifacts"]] == ["titanic.csv"]
+    folder_for_file = run("ml", "data", "create", "-n", "x", "--path", str(CORPUS / "assets/data"),
+                          "--type", "uri_file", *WS)
+    assert folder_for_file.exit_code == 1 and "is not a file" in folder_for_file.stderr
+
+
+def test_datastores_never_print_secrets(fake: FakeAssets) -> None:
+    created = ok("ml", "datastore", "create", "--file", str(CORPUS / "datastore/valid/blob_account_key.yml"), *WS)
+    assert created["properties"]["credentials"] == {"credentialsType": "AccountKey"}
+    shown = run("ml", "datastore", "show", "-n", "blob_example", *WS)
+    assert "XXXxxx" not in shown.stdout and json.loads(shown.stdout)["properties"]["containerName"] == "data-container"
+    assert fake.secrets["blob_example"] == {"secretsType": "AccountKey", "key": "XXXxxxXXXxXXXXxxXXXXXxXXXXXxXxxXxXXXxXXX"}
+    table = run("ml", "datastore", "list", *WS, "-o", "table").stdout.splitlines()
+    assert table[0].split() == ["Name", "Type", "AccountName", "Container", "IsDefault"]
+    ok("ml", "datastore", "delete", "-n", "blob_example", *WS)
+    assert run("ml", "datastore", "show", "-n", "blob_example", *WS).exit_code == 3
+
+
+def test_workspace_defaults_and_usage_errors(fake: FakeAssets) -> None:
+    bare = run("ml", "model", "list")
+    assert bare.exit_code == 2 and "--resource-group/-g" in bare.stderr
+    assert run("configure", "--defaults", "group=rg1").exit_code == 0
+    no_ws = run("ml", "model", "list")
+    assert no_ws.exit_code == 2 and "--workspace-name/-w" in no_ws.stderr
+    assert run("configure", "--defaults", "workspace=ws1").exit_code == 0
+    assert ok("ml", "model", "list") == []
+    both = run("ml", "model", "show", "-n", "m")
+    assert both.exit_code == 2 and "--label" in both.stderr
+    bad_set = run("ml", "model", "update", "-n", "m", "-v", "1", "--set", "path=./x")
+    assert bad_set.exit_code == 2 and "(InvalidArgumentValue)" in bad_set.stderr and "immutable" in bad_set.stderr
