@@ -15,7 +15,7 @@ from amlite.cli.session import CliError
 __all__ = ["MULTI_VALUE_OPTIONS", "apply_set_remove", "expand_argv", "parse_key_values", "parse_tags"]
 
 #: Options that take several space-separated values after one flag.
-MULTI_VALUE_OPTIONS = frozenset({"--tags", "--defaults", "--set", "--remove", "--force-deletion-types"})
+MULTI_VALUE_OPTIONS = frozenset({"--tags", "--defaults", "--set", "--remove", "--force-deletion-types", "--scopes", "--ids"})
 #: Options whose value may be omitted, with the value used then.
 OPTIONAL_VALUE_OPTIONS = {"--write-config": "."}
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+from amlite.domain.errors import invalid
+
 ROOT_SCOPE = "/"
 
 
@@ -26,6 +28,17 @@ class RoleDefinition:
     not_data_actions: tuple[str, ...] = ()
     assignable_scopes: tuple[str, ...] = (ROOT_SCOPE,)
     is_custom: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    created_by: str | None = None
+
+    @property
+    def role_type(self) -> str:
+        return "CustomRole" if self.is_custom else "BuiltInRole"
+
+    def assignable_at(self, scope: str) -> bool:
+        """Azure lets a role be assigned at one of its AssignableScopes or below one of them."""
+        return any(is_at_or_below(scope, allowed) for allowed in self.assignable_scopes)
 
     def permits(self, action: str) -> bool:
         return any(action_matches(p, action) for p in self.actions) and not any(
@@ -41,6 +54,7 @@ class RoleAssignment:
     scope: str
     created_at: datetime
     created_by: str
+    principal_type: str = "User"  # User, ServicePrincipal or Group: the principal's kind, for rendering
 
 
 @lru_cache(maxsize=4096)
@@ -83,49 +97,115 @@ def scope_ancestors(scope: str) -> list[str]:
     return found
 
 
-BUILT_IN_ROLES: tuple[RoleDefinition, ...] = (
-    RoleDefinition(
-        id="8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
-        name="Owner",
-        description="Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
-        actions=("*",),
-    ),
-    RoleDefinition(
-        id="b24988ac-6180-42a0-ab88-20f7382dd24c",
-        name="Contributor",
-        description="Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC.",
-        actions=("*",),
-        not_actions=(
-            "Microsoft.Authorization/*/Delete",
-            "Microsoft.Authorization/*/Write",
-            "Microsoft.Authorization/elevateAccess/Action",
-            "Microsoft.Blueprint/blueprintAssignments/write",
-            "Microsoft.Blueprint/blueprintAssignments/delete",
-            "Microsoft.Compute/galleries/share/action",
-            "Microsoft.Purview/consents/write",
-            "Microsoft.Purview/consents/delete",
-            "Microsoft.Resources/deploymentStacks/manageDenySetting/action",
-            "Microsoft.Subscription/cancel/action",
-            "Microsoft.Subscription/enable/action",
-        ),
-    ),
-    RoleDefinition(
-        id="acdd72a7-3385-48ef-bd42-f606fba81ae7",
-        name="Reader",
-        description="View all resources, but does not allow you to make any changes.",
-        actions=("*/read",),
-    ),
-    RoleDefinition(
-        id="18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
-        name="User Access Administrator",
-        description="Lets you manage user access to Azure resources.",
-        actions=("*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"),
-    ),
-)
+def is_at_or_below(scope: str, ancestor: str) -> bool:
+    """Is ``scope`` the ``ancestor`` scope or inside it (case-insensitively)?"""
+    low, anc = normalize_scope(scope), normalize_scope(ancestor)
+    return anc == ROOT_SCOPE or low == anc or low.startswith(anc + "/")
 
 
-def built_in_role(name: str) -> RoleDefinition:
-    for role in BUILT_IN_ROLES:
-        if role.name.lower() == name.lower():
-            return role
-    raise KeyError(name)
+@dataclass(frozen=True)
+class ParsedScope:
+    """A scope taken apart: ``/``, a subscription, a resource group, or a resource in one."""
+
+    scope: str
+    subscription_id: str | None = None
+    resource_group: str | None = None
+    resource_type: str | None = None  # "Microsoft.MachineLearningServices/workspaces", nested types joined by /
+    resource_name: str | None = None  # the last name; ``resource_path`` holds the names on the way
+
+    @property
+    def workspace(self) -> str | None:
+        """The workspace a scope names or lies in, when it is one of Machine Learning's."""
+        if self.resource_type and self.resource_type.lower().startswith("microsoft.machinelearningservices/workspaces"):
+            return self.scope.split("/")[8]
+        return None
+
+
+def parse_scope(scope: str) -> ParsedScope:
+    """Check that a scope is one Azure accepts (``/``, ``/subscriptions/{s}``, ``.../resourceGroups/{g}``,
+    ``.../providers/{ns}/{type}/{name}[/{type}/{name}...]``) and take it apart; ``InvalidScope`` else."""
+    text = "/" + scope.strip().strip("/")
+    if text == "/":
+        return ParsedScope(ROOT_SCOPE)
+    parts = text.strip("/").split("/")
+    bad = invalid("InvalidScope", f"The scope '{text}' is not valid: expected '/', '/subscriptions/{{id}}', "
+                  "'/subscriptions/{id}/resourceGroups/{name}' or a resource id below one.", "scope")
+    if len(parts) < 2 or parts[0].lower() != "subscriptions" or not parts[1] or any(not p for p in parts):
+        raise bad
+    if len(parts) == 2:
+        return ParsedScope(text, parts[1].lower())
+    if len(parts) < 4 or parts[2].lower() != "resourcegroups":
+        raise bad
+    if len(parts) == 4:
+        return ParsedScope(text, parts[1].lower(), parts[3])
+    rest = parts[4:]
+    if len(rest) < 4 or rest[0].lower() != "providers" or len(rest[2:]) % 2:
+        raise bad
+    pairs = rest[2:]
+    types = "/".join(pairs[0::2])
+    return ParsedScope(text, parts[1].lower(), parts[3], f"{rest[1]}/{types}", pairs[-1])
+
+
+def check_custom_role(role: RoleDefinition) -> None:
+    """What Azure insists on for a custom role: a name, some permission, and assignable scopes that
+    are subscriptions, resource groups or resources (the root ``/`` is for built-in roles)."""
+    if not role.name.strip():
+        raise invalid("InvalidRoleDefinition", "The role definition needs a roleName.", "roleName")
+    if not role.actions and not role.data_actions:
+        raise invalid("InvalidActionOrNotAction", "The role definition must list at least one action.", "permissions")
+    if not role.assignable_scopes:
+        raise invalid("InvalidAssignableScopes", "The role definition needs at least one assignable scope.",
+                      "assignableScopes")
+    for scope in role.assignable_scopes:
+        if parse_scope(scope).scope == ROOT_SCOPE:
+            raise invalid("InvalidAssignableScopes", "The root scope '/' is not allowed as an assignable scope of "
+                          "a custom role.", "assignableScopes")
+    for pattern in (*role.actions, *role.not_actions):
+        if not isinstance(pattern, str) or not pattern.strip() or " " in pattern.strip():
+            raise invalid("InvalidActionOrNotAction", f"'{pattern}' is not a valid action.", "permissions")
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What a caller may list below a scope for one read action.
+
+    ``everything`` when the action is granted at the listed scope or above it; otherwise the
+    (normalized) scopes below it where an assignment grants the action. Repositories receive the
+    names derived here and filter in SQL."""
+
+    everything: bool
+    scopes: tuple[str, ...] = ()
+
+    def subscription_ids(self) -> set[str]:
+        return {p.subscription_id for p in map(parse_scope, self.scopes) if p.subscription_id}
+
+    def resource_groups(self, subscription_id: str) -> set[str]:
+        """Lower-cased names of groups readable as a whole (the grant is at the group)."""
+        found = set()
+        for scope in self.scopes:
+            parsed = parse_scope(scope)
+            if parsed.subscription_id == subscription_id.lower() and parsed.resource_group and not parsed.resource_type:
+                found.add(parsed.resource_group.lower())
+        return found
+
+    def workspaces(self, subscription_id: str) -> set[tuple[str, str]]:
+        """(group, workspace) pairs, lower-cased, readable through a grant at the workspace itself."""
+        found = set()
+        for scope in self.scopes:
+            parsed = parse_scope(scope)
+            if (parsed.subscription_id == subscription_id.lower() and parsed.resource_group and parsed.resource_type
+                    and parsed.resource_type.lower() == "microsoft.machinelearningservices/workspaces"):
+                found.add((parsed.resource_group.lower(), (parsed.resource_name or "").lower()))
+        return found
+
+
+EVERYTHING = Visibility(True)
+
+# Built-in roles live in their own module (they import RoleDefinition from here).
+from amlite.domain.builtin_roles import BUILT_IN_ROLES, built_in_role  # noqa: E402
+
+__all__ = [
+    "BUILT_IN_ROLES", "EVERYTHING", "ROOT_SCOPE", "ParsedScope", "RoleAssignment", "RoleDefinition", "Visibility",
+    "action_matches", "built_in_role", "check_custom_role", "is_at_or_below", "normalize_scope", "parse_scope",
+    "scope_ancestors",
+]

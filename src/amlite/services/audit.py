@@ -19,7 +19,7 @@ def entry(deps: Deps, caller: Caller, *, action: str | None = None, scope: str |
         id=deps.ids.new_id(), tenant_id=caller.tenant_id, at=deps.clock.now(), principal_id=caller.principal_id,
         principal_name=caller.name, action=action or caller.action, scope=scope or caller.scope or "/",
         result=result, correlation_id=caller.correlation_id, request_id=caller.request_id,
-        status_code=status_code, message=message,
+        status_code=status_code, message=message, http_method=caller.http_method, client_ip=caller.client_ip,
     )
 
 

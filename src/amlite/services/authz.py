@@ -1,18 +1,45 @@
 """Authorization: deny by default; allow an action at a scope when an assignment at that scope or
 above grants it (Azure's semantics, see ``domain.rbac``).
 
-Every API route declares its one action string; this is where the decision is made.
+A caller's assignments are its own and those of every group it is in, directly or through nested
+groups. A role grants an action when one of its Actions matches and none of its NotActions does;
+the effective permission is the union over the assignments. Every API route declares its one
+action string; this is where the decision is made.
+
+Lists follow Azure Resource Manager: a caller with the read action at the listed scope (or above)
+sees everything there; one without it but with grants further down sees exactly what those grants
+cover (``Visibility``), and the repositories filter by it in SQL; one with neither is refused
+(403) as for any other request.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from amlite.domain.audit import AuditResult
+from amlite.domain.builtin_roles import BUILT_IN_BY_ID
 from amlite.domain.errors import AuthorizationFailed
-from amlite.domain.rbac import BUILT_IN_ROLES, RoleDefinition, scope_ancestors
+from amlite.domain.rbac import EVERYTHING, RoleAssignment, RoleDefinition, Visibility, normalize_scope, scope_ancestors
+from amlite.domain.resources import Subscription
 from amlite.services.audit import record_outcome
 from amlite.services.context import Caller, Deps
 
-_ROLES_BY_ID: dict[str, RoleDefinition] = {role.id: role for role in BUILT_IN_ROLES}
+
+def roles_by_id(uow: Any, role_ids: set[str]) -> dict[str, RoleDefinition]:
+    """Built-in roles from the domain, custom ones from the store."""
+    found = {rid: BUILT_IN_BY_ID[rid] for rid in role_ids if rid in BUILT_IN_BY_ID}
+    found.update(uow.role_definitions.many(role_ids - set(found)))
+    return found
+
+
+def principal_ids(uow: Any, principal_id: str) -> list[str]:
+    """The principal and every group it belongs to, nested groups included."""
+    return [principal_id, *sorted(uow.group_members.groups_of(principal_id))]
+
+
+def _granting(uow: Any, assignments: list[RoleAssignment], action: str) -> list[RoleAssignment]:
+    roles = roles_by_id(uow, {a.role_definition_id for a in assignments})
+    return [a for a in assignments if a.role_definition_id in roles and roles[a.role_definition_id].permits(action)]
 
 
 class Authorizer:
@@ -21,21 +48,49 @@ class Authorizer:
 
     def allowed(self, caller: Caller, action: str, scope: str) -> bool:
         with self._deps.uow() as uow:
-            assignments = uow.role_assignments.for_principals_at([caller.principal_id], scope_ancestors(scope))
-        for assignment in assignments:
-            role = _ROLES_BY_ID.get(assignment.role_definition_id)
-            if role is not None and role.permits(action):
-                return True
-        return False
+            return self.allowed_in(uow, caller.principal_id, action, scope)
+
+    @staticmethod
+    def allowed_in(uow: Any, principal_id: str, action: str, scope: str) -> bool:
+        """The decision inside an open unit of work (services that check more than one scope)."""
+        assignments = uow.role_assignments.for_principals_at(principal_ids(uow, principal_id), scope_ancestors(scope))
+        return bool(_granting(uow, assignments, action))
 
     def require(self, caller: Caller, action: str, scope: str) -> None:
         """Raise Azure's 403 naming the principal, the action and the scope; the denial is audited."""
         if not self.allowed(caller, action, scope):
-            error = AuthorizationFailed(
-                "AuthorizationFailed",
-                f"The client '{caller.name}' with object id '{caller.principal_id}' does not have authorization "
-                f"to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was "
-                "recently granted, please refresh your credentials.",
-            )
-            record_outcome(self._deps, caller, AuditResult.DENIED, 403, error.message, action=action, scope=scope)
-            raise error
+            self.deny(caller, action, scope)
+
+    def deny(self, caller: Caller, action: str, scope: str) -> None:
+        error = AuthorizationFailed(
+            "AuthorizationFailed",
+            f"The client '{caller.name}' with object id '{caller.principal_id}' does not have authorization "
+            f"to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was "
+            "recently granted, please refresh your credentials.",
+        )
+        record_outcome(self._deps, caller, AuditResult.DENIED, 403, error.message, action=action, scope=scope)
+        raise error
+
+    def visibility(self, caller: Caller, action: str, scope: str) -> Visibility:
+        """What a list at ``scope`` may show the caller: everything, the scopes below it where the
+        action is granted, or a 403 (audited) when there are none."""
+        with self._deps.uow() as uow:
+            ids = principal_ids(uow, caller.principal_id)
+            if _granting(uow, uow.role_assignments.for_principals_at(ids, scope_ancestors(scope)), action):
+                return EVERYTHING
+            below = _granting(uow, uow.role_assignments.for_principals_below(ids, scope), action)
+        if not below:
+            self.deny(caller, action, scope)
+        return Visibility(False, tuple(sorted({normalize_scope(a.scope) for a in below})))
+
+    def visible_subscriptions(self, caller: Caller, action: str) -> list[Subscription]:
+        """Subscriptions listed to the caller: all of the tenant's with ``action`` at the root, else
+        those where it holds any role assignment at the subscription or below it (as ``az login``
+        shows a subscription to someone with access to one resource group in it). Never a 403."""
+        with self._deps.uow() as uow:
+            ids = principal_ids(uow, caller.principal_id)
+            if _granting(uow, uow.role_assignments.for_principals_at(ids, ["/"]), action):
+                return uow.subscriptions.list_for_tenant(caller.tenant_id)  # type: ignore[no-any-return]
+            below = uow.role_assignments.for_principals_below(ids, "/")
+            subs = Visibility(False, tuple(normalize_scope(a.scope) for a in below)).subscription_ids()
+            return uow.subscriptions.list_for_tenant(caller.tenant_id, subs)  # type: ignore[no-any-return]

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
+from amlite.domain.rbac import Visibility
 from amlite.domain.regions import RegionCatalog
 from amlite.ports import BlobStore, UnitOfWorkFactory
 
@@ -23,6 +24,10 @@ class Caller:
     scope: str = ""
     correlation_id: str = ""
     request_id: str = ""
+    http_method: str = ""
+    client_ip: str = ""
+    # Set by list routes: what the caller may see below the listed scope (None: everything).
+    visibility: Visibility | None = None
 
     def acting(self, action: str, scope: str) -> "Caller":
         return replace(self, action=action, scope=scope)

@@ -1,4 +1,4 @@
-"""Repositories for tenants, principals and role assignments."""
+"""Repositories for tenants, principals (users, service principals, groups) and group members."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from amlite.domain.rbac import RoleAssignment, normalize_scope
 from amlite.domain.resources import Principal, PrincipalKind, Tenant
 from amlite.store import tables as t
 
@@ -66,6 +65,30 @@ class PrincipalRepository:
         ).first()
         return _principal(row) if row else None
 
+    def list(self, tenant_id: str, kind: PrincipalKind, *, name_prefix: str | None = None,
+             limit: int = 1000) -> list[Principal]:
+        query = sa.select(t.principals).where(t.principals.c.tenant_id == tenant_id, t.principals.c.kind == kind.value)
+        if name_prefix:
+            query = query.where(sa.func.lower(t.principals.c.display_name).startswith(name_prefix.lower(), autoescape=True))
+        query = query.order_by(sa.func.lower(t.principals.c.display_name), t.principals.c.id).limit(limit)
+        return [_principal(r) for r in self._conn.execute(query)]
+
+    def many(self, ids: Iterable[str]) -> dict[str, Principal]:
+        wanted = [i.lower() for i in ids]
+        if not wanted:
+            return {}
+        rows = self._conn.execute(sa.select(t.principals).where(t.principals.c.id.in_(wanted)))
+        return {r.id: _principal(r) for r in rows}
+
+    def set_secret(self, principal_id: str, secret_hash: str) -> None:
+        self._conn.execute(t.principals.update().where(t.principals.c.id == principal_id).values(secret_hash=secret_hash))
+
+    def delete(self, principal_id: str) -> None:
+        """Its memberships go by the foreign keys' cascade; its role assignments the caller removes."""
+        self._conn.execute(t.group_members.delete().where(
+            sa.or_(t.group_members.c.group_id == principal_id, t.group_members.c.member_id == principal_id)))
+        self._conn.execute(t.principals.delete().where(t.principals.c.id == principal_id))
+
     def by_app_id(self, tenant_id: str, app_id: str) -> Principal | None:
         row = self._conn.execute(
             sa.select(t.principals).where(
@@ -83,45 +106,39 @@ def _principal(row: sa.Row) -> Principal:  # type: ignore[type-arg]
     )
 
 
-class RoleAssignmentRepository:
+class GroupMemberRepository:
+    """Who is in which group. Groups nest: ``groups_of`` follows memberships upwards."""
+
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
 
-    def add(self, tenant_id: str, assignment: RoleAssignment) -> None:
-        self._conn.execute(
-            t.role_assignments.insert().values(
-                id=assignment.id, tenant_id=tenant_id, principal_id=assignment.principal_id,
-                role_definition_id=assignment.role_definition_id, scope=assignment.scope,
-                scope_lower=normalize_scope(assignment.scope), created_by=assignment.created_by,
-                created_at=assignment.created_at,
-            )
-        )
+    def add(self, group_id: str, member_id: str) -> bool:
+        """False when the member was in the group already."""
+        gm = t.group_members
+        exists = self._conn.execute(
+            sa.select(gm.c.group_id).where(gm.c.group_id == group_id, gm.c.member_id == member_id)).first()
+        if exists:
+            return False
+        self._conn.execute(gm.insert().values(group_id=group_id, member_id=member_id))
+        return True
 
-    def for_principals_at(self, principal_ids: Iterable[str], scopes: Iterable[str]) -> list[RoleAssignment]:
-        """Assignments of any of the principals at any of the (normalized) scopes."""
-        query = sa.select(t.role_assignments).where(
-            t.role_assignments.c.principal_id.in_(list(principal_ids)),
-            t.role_assignments.c.scope_lower.in_(list(scopes)),
-        )
-        return [_assignment(r) for r in self._conn.execute(query)]
+    def remove(self, group_id: str, member_id: str) -> bool:
+        gm = t.group_members
+        result = self._conn.execute(gm.delete().where(gm.c.group_id == group_id, gm.c.member_id == member_id))
+        return bool(result.rowcount)
 
-    def delete_at_or_below(self, scope: str) -> int:
-        """Remove assignments at a scope and below it (the scope's resource is gone)."""
-        norm = normalize_scope(scope)
-        result = self._conn.execute(
-            t.role_assignments.delete().where(
-                sa.or_(t.role_assignments.c.scope_lower == norm, t.role_assignments.c.scope_lower.like(_escape(norm) + "/%", escape="\\"))
-            )
-        )
-        return int(result.rowcount or 0)
+    def members(self, group_id: str) -> list[Principal]:
+        gm, p = t.group_members, t.principals
+        query = sa.select(p).join(gm, gm.c.member_id == p.c.id).where(gm.c.group_id == group_id)
+        return [_principal(r) for r in self._conn.execute(query.order_by(sa.func.lower(p.c.display_name), p.c.id))]
 
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _assignment(row: sa.Row) -> RoleAssignment:  # type: ignore[type-arg]
-    return RoleAssignment(
-        id=row.id, principal_id=row.principal_id, role_definition_id=row.role_definition_id, scope=row.scope,
-        created_at=row.created_at, created_by=row.created_by,
-    )
+    def groups_of(self, principal_id: str) -> set[str]:
+        """Every group the principal is in, directly or through nested groups (one query per level)."""
+        gm = t.group_members
+        found: set[str] = set()
+        frontier = {principal_id}
+        while frontier:
+            rows = self._conn.execute(sa.select(gm.c.group_id).where(gm.c.member_id.in_(sorted(frontier))))
+            frontier = {r.group_id for r in rows} - found
+            found |= frontier
+        return found

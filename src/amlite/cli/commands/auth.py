@@ -17,7 +17,7 @@ import typer
 from amlite.cli.command import command, current_session
 from amlite.cli.session import CliError, Session
 from amlite.cli.tables import account_table
-from amlite.sdk._constants import normalize_endpoint
+from amlite.sdk._constants import env_endpoint, normalize_endpoint
 from amlite.sdk.arm import ArmClient
 from amlite.sdk.credentials import AccessToken, TokenResponse, request_token
 
@@ -97,6 +97,8 @@ def login(
         else:
             username = username or data.get("username")
             password = password or data.get("password")
+    # Like az's cloud setting, the endpoint outlives a login: reuse the last one when none is given.
+    endpoint = endpoint or env_endpoint() or (session.store.load_profile() or {}).get("endpoint")
     if not endpoint:
         raise CliError("MissingArgument", "the following arguments are required: --endpoint", 2)
     if not username or not password:

@@ -1,0 +1,254 @@
+"""Role definitions (built-in and custom) and role assignments, with Azure's rules.
+
+- A custom role is tenant-wide; it is seen at, and may be assigned at, its AssignableScopes and
+  below them. Creating or changing one needs ``roleDefinitions/write`` at every scope it names.
+- A role that has assignments cannot be deleted (``RoleDefinitionHasAssignments``).
+- An assignment names a principal that exists, a role that exists and may be assigned at the
+  scope, and a scope whose subscription, resource group and workspace exist. The same principal,
+  role and scope twice is ``RoleAssignmentExists``.
+- Lists at a scope: ``atScope()`` gives the assignments at the scope and above it (what applies
+  there); no filter, or ``principalId eq``, adds those below it as well.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from amlite.domain.builtin_roles import BUILT_IN_BY_ID, BUILT_IN_ROLES
+from amlite.domain.errors import Conflict, NotFound, invalid
+from amlite.domain.rbac import (
+    ROOT_SCOPE, RoleAssignment, RoleDefinition, check_custom_role, is_at_or_below, normalize_scope, parse_scope,
+    scope_ancestors,
+)
+from amlite.services.audit import record_write
+from amlite.services.authz import Authorizer
+from amlite.services.context import Caller, Deps
+from amlite.services.resource_groups import require_group
+from amlite.services.subscriptions import require_subscription
+from amlite.services.workspace_scope import workspace_not_found
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+ROLE_DEFINITIONS_WRITE = "Microsoft.Authorization/roleDefinitions/write"
+
+
+def role_not_found(ref: str) -> NotFound:
+    return NotFound("RoleDefinitionDoesNotExist", f"The specified role definition with ID '{ref}' does not exist.")
+
+
+def assignment_not_found(name: str) -> NotFound:
+    return NotFound("RoleAssignmentNotFound", f"The role assignment '{name}' is not found.")
+
+
+def role_id_of(value: str) -> str:
+    """``/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/{guid}`` or a bare GUID."""
+    return value.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+def _related(role: RoleDefinition, scope: str) -> bool:
+    """A role is visible at a scope it may be assigned at, or above one of its assignable scopes."""
+    return role.assignable_at(scope) or any(is_at_or_below(a, scope) for a in role.assignable_scopes)
+
+
+def _strings(value: Any, field: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise invalid("InvalidRoleDefinition", f"'{field}' must be a list of strings.", field)
+    return tuple(v.strip() for v in value)
+
+
+def _check_scope_exists(uow: Any, caller: Caller, scope: str) -> None:
+    parsed = parse_scope(scope)
+    if parsed.subscription_id:
+        sub = require_subscription(uow, caller, parsed.subscription_id)
+        if parsed.resource_group:
+            rg = require_group(uow, sub.id, parsed.resource_group)
+            if parsed.workspace and uow.workspaces.get(sub.id, rg.name, parsed.workspace) is None:
+                raise workspace_not_found(rg.name, parsed.workspace)
+
+
+class RoleService:
+    def __init__(self, deps: Deps, authz: Authorizer) -> None:
+        self._deps = deps
+        self._authz = authz
+
+    def _existing_scope(self, caller: Caller, scope: str) -> str:
+        """The scope, checked: well formed, and its subscription, group and workspace exist."""
+        with self._deps.uow() as uow:
+            _check_scope_exists(uow, caller, scope)
+        return parse_scope(scope).scope
+
+    # -- role definitions ------------------------------------------------------------------------
+
+    def get_definition(self, caller: Caller, scope: str, role_id: str) -> RoleDefinition:
+        scope = self._existing_scope(caller, scope)
+        with self._deps.uow() as uow:
+            role = self._definition(uow, role_id)
+        if role is None or not _related(role, scope):
+            raise role_not_found(role_id)
+        return role
+
+    def _definition(self, uow: Any, role_id: str) -> RoleDefinition | None:
+        rid = role_id_of(role_id)
+        return BUILT_IN_BY_ID.get(rid) or uow.role_definitions.get(rid)
+
+    def list_definitions(self, caller: Caller, scope: str, *, name: str | None = None,
+                         role_type: str | None = None) -> list[RoleDefinition]:
+        scope = self._existing_scope(caller, scope)
+        with self._deps.uow() as uow:
+            custom = uow.role_definitions.list(caller.tenant_id)
+        roles = [*BUILT_IN_ROLES, *custom]
+        found = [r for r in roles if _related(r, scope)]
+        if name is not None:
+            found = [r for r in found if r.name.lower() == name.lower()]
+        if role_type is not None:
+            found = [r for r in found if r.role_type.lower() == role_type.lower()]
+        return found
+
+    def put_definition(self, caller: Caller, scope: str, role_id: str, body: dict[str, Any]) -> tuple[RoleDefinition, bool]:
+        scope = self._existing_scope(caller, scope)
+        if not _GUID.match(role_id):
+            raise invalid("InvalidRoleDefinitionId", f"The role definition ID '{role_id}' is not valid; it must be a GUID.")
+        if role_id.lower() in BUILT_IN_BY_ID:
+            raise Conflict("RoleDefinitionUpdateNotPermitted", "Built-in role definitions cannot be changed.")
+        props = body.get("properties")
+        if not isinstance(props, dict):
+            raise invalid("InvalidRoleDefinition", "The request body needs 'properties'.", "properties")
+        perms = props.get("permissions") or [{}]
+        if not isinstance(perms, list) or not all(isinstance(p, dict) for p in perms):
+            raise invalid("InvalidRoleDefinition", "'permissions' must be a list of objects.", "permissions")
+        d = self._deps
+        now = d.clock.now()
+        scopes = tuple(parse_scope(s).scope for s in _strings(props.get("assignableScopes"), "assignableScopes"))
+        role = RoleDefinition(
+            id=role_id.lower(), name=str(props.get("roleName") or "").strip(),
+            description=str(props.get("description") or ""),
+            actions=tuple(a for p in perms for a in _strings(p.get("actions"), "actions")),
+            not_actions=tuple(a for p in perms for a in _strings(p.get("notActions"), "notActions")),
+            data_actions=tuple(a for p in perms for a in _strings(p.get("dataActions"), "dataActions")),
+            not_data_actions=tuple(a for p in perms for a in _strings(p.get("notDataActions"), "notDataActions")),
+            assignable_scopes=scopes or (scope,), is_custom=True, created_at=now, updated_at=now,
+            created_by=caller.principal_id,
+        )
+        check_custom_role(role)
+        with d.uow(write=True) as uow:
+            for assignable in role.assignable_scopes:
+                _check_scope_exists(uow, caller, assignable)
+                if not self._authz.allowed_in(uow, caller.principal_id, ROLE_DEFINITIONS_WRITE, assignable):
+                    self._authz.deny(caller, ROLE_DEFINITIONS_WRITE, assignable)
+            same_name = uow.role_definitions.by_name(caller.tenant_id, role.name)
+            if (same_name is not None and same_name.id != role.id) or role.name.lower() in {
+                    r.name.lower() for r in BUILT_IN_ROLES}:
+                raise Conflict("RoleDefinitionWithSameNameExists",
+                               f"A role definition cannot be updated with a name that already exists: '{role.name}'.")
+            existing = uow.role_definitions.get(role.id)
+            if existing is None:
+                uow.role_definitions.add(caller.tenant_id, role)
+            else:
+                role = replace(role, created_at=existing.created_at, created_by=existing.created_by)
+                uow.role_definitions.save(role)
+            record_write(d, uow, caller, scope=definition_id(scope, role.id))
+            uow.commit()
+        return role, existing is None
+
+    def delete_definition(self, caller: Caller, scope: str, role_id: str) -> RoleDefinition:
+        scope = self._existing_scope(caller, scope)
+        d = self._deps
+        with d.uow(write=True) as uow:
+            role = self._definition(uow, role_id)
+            if role is None or not _related(role, scope):
+                raise role_not_found(role_id)
+            if not role.is_custom:
+                raise Conflict("RoleDefinitionUpdateNotPermitted", "Built-in role definitions cannot be deleted.")
+            if uow.role_assignments.count_for_role(role.id):
+                raise Conflict("RoleDefinitionHasAssignments",
+                               f"There are existing role assignments referencing role '{role.name}'; delete them first.")
+            uow.role_definitions.delete(role.id)
+            record_write(d, uow, caller, scope=definition_id(scope, role.id))
+            uow.commit()
+        return role
+
+    # -- role assignments ------------------------------------------------------------------------
+
+    def create_assignment(self, caller: Caller, scope: str, name: str, body: dict[str, Any]) -> tuple[RoleAssignment, bool]:
+        scope = self._existing_scope(caller, scope)
+        if not _GUID.match(name):
+            raise invalid("InvalidRoleAssignmentId", f"The role assignment ID '{name}' is not valid; it must be a GUID.")
+        props = body.get("properties")
+        if not isinstance(props, dict):
+            raise invalid("InvalidRequestContent", "The request body needs 'properties'.", "properties")
+        role_ref, principal_ref = props.get("roleDefinitionId"), props.get("principalId")
+        if not isinstance(role_ref, str) or not role_ref.strip():
+            raise invalid("InvalidRequestContent", "properties.roleDefinitionId is required.", "properties.roleDefinitionId")
+        if not isinstance(principal_ref, str) or not _GUID.match(principal_ref):
+            raise invalid("InvalidRequestContent", "properties.principalId must be an object id (GUID).",
+                          "properties.principalId")
+        d = self._deps
+        with d.uow(write=True) as uow:
+            _check_scope_exists(uow, caller, scope)
+            role = self._definition(uow, role_ref)
+            if role is None:
+                raise invalid("RoleDefinitionDoesNotExist", f"The specified role definition with ID "
+                              f"'{role_id_of(role_ref)}' does not exist.", "properties.roleDefinitionId")
+            if not role.assignable_at(scope):
+                raise invalid("InvalidCreateRoleAssignmentRequest", f"The role '{role.name}' is not available for "
+                              f"assignment at the requested scope '{scope}'.", "properties.roleDefinitionId")
+            principal = uow.principals.get(principal_ref)
+            if principal is None or principal.tenant_id != caller.tenant_id:
+                raise invalid("PrincipalNotFound", f"Principal {principal_ref.replace('-', '')} does not exist in the "
+                              "directory.", "properties.principalId")
+            existing = uow.role_assignments.get(name)
+            if existing is not None:
+                if (existing.principal_id, existing.role_definition_id, normalize_scope(existing.scope)) != (
+                        principal.id, role.id, normalize_scope(scope)):
+                    raise Conflict("RoleAssignmentUpdateNotPermitted",
+                                   "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.")
+                return existing, False
+            if uow.role_assignments.find(principal.id, role.id, scope) is not None:
+                raise Conflict("RoleAssignmentExists", "The role assignment already exists.")
+            assignment = RoleAssignment(
+                id=name.lower(), principal_id=principal.id, role_definition_id=role.id, scope=scope,
+                created_at=d.clock.now(), created_by=caller.principal_id, principal_type=principal.kind.value,
+            )
+            uow.role_assignments.add(caller.tenant_id, assignment)
+            record_write(d, uow, caller, scope=assignment_id(assignment))
+            uow.commit()
+        return assignment, True
+
+    def get_assignment(self, caller: Caller, scope: str, name: str) -> RoleAssignment:
+        scope = self._existing_scope(caller, scope)
+        with self._deps.uow() as uow:
+            found = uow.role_assignments.get(name) if _GUID.match(name) else None
+        if found is None or normalize_scope(found.scope) != normalize_scope(scope):
+            raise assignment_not_found(name)
+        return found  # type: ignore[no-any-return]
+
+    def list_assignments(self, caller: Caller, scope: str, *, at_scope: bool = False,
+                         principal_id: str | None = None) -> list[RoleAssignment]:
+        scope = self._existing_scope(caller, scope)
+        with self._deps.uow() as uow:
+            return uow.role_assignments.list(  # type: ignore[no-any-return]
+                caller.tenant_id, ancestors=scope_ancestors(scope), below=None if at_scope else scope,
+                principal_id=principal_id,
+            )
+
+    def delete_assignment(self, caller: Caller, scope: str, name: str) -> RoleAssignment:
+        found = self.get_assignment(caller, scope, name)
+        d = self._deps
+        with d.uow(write=True) as uow:
+            uow.role_assignments.delete(found.id)
+            record_write(d, uow, caller, scope=assignment_id(found))
+            uow.commit()
+        return found
+
+
+def definition_id(scope: str, role_id: str) -> str:
+    prefix = "" if scope == ROOT_SCOPE else scope.rstrip("/")
+    return f"{prefix}/providers/Microsoft.Authorization/roleDefinitions/{role_id}"
+
+
+def assignment_id(assignment: RoleAssignment) -> str:
+    prefix = "" if assignment.scope == ROOT_SCOPE else assignment.scope.rstrip("/")
+    return f"{prefix}/providers/Microsoft.Authorization/roleAssignments/{assignment.id}"
