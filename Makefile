@@ -6,7 +6,7 @@ DATA   ?= ./.amlite
 HOST   ?= 127.0.0.1
 PORT   ?= 8600
 
-.PHONY: run test install install-test clean
+.PHONY: run test bench install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,16 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
-install-test: $(BIN)/python
+# Azurite (Azure Storage's emulator) for the BlobStore contract tests, pinned, installed with npm
+# into .tools/ (the stamp file reinstalls it when the pin changes).
+AZURITE_VERSION ?= 3.37.0
+AZURITE_STAMP   := .tools/.azurite-$(AZURITE_VERSION)
+
+$(AZURITE_STAMP):
+	npm install --no-audit --no-fund --prefix .tools azurite@$(AZURITE_VERSION)
+	touch $(AZURITE_STAMP)
+
+install-test: $(BIN)/python $(AZURITE_STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
 
 run: install
@@ -24,5 +33,15 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
+# The benchmark compares amlite with MLflow's tracking server; MLflow lives in its own venv
+# (.bench-venv) so its pins never touch amlite's.
+.bench-venv/bin/mlflow:
+	$(PYTHON) -m venv .bench-venv
+	.bench-venv/bin/pip install --quiet --upgrade pip
+	.bench-venv/bin/pip install --quiet "mlflow==3.17.2" "httpx==0.28.1"
+
+bench: install .bench-venv/bin/mlflow
+	$(BIN)/python bench/registry_bench.py --mlflow .bench-venv/bin/mlflow $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) .bench-venv .tools build src/*.egg-info .pytest_cache

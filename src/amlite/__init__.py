@@ -21,10 +21,42 @@ _LAZY = {
     "UsernamePasswordCredential": "amlite.sdk.credentials",
     "AmliteCliCredential": "amlite.sdk.credentials",
     "DefaultAmliteCredential": "amlite.sdk.credentials",
+    "Model": "amlite.sdk.asset_entities",
+    "Environment": "amlite.sdk.asset_entities",
+    "BuildContext": "amlite.sdk.asset_entities",
+    "Data": "amlite.sdk.asset_entities",
+    "CommandComponent": "amlite.sdk.component_entities",
+    "PipelineComponent": "amlite.sdk.component_entities",
+    "AzureBlobDatastore": "amlite.sdk.datastore_entities",
+    "AzureDataLakeGen2Datastore": "amlite.sdk.datastore_entities",
+    "AzureFileDatastore": "amlite.sdk.datastore_entities",
+    "AccountKeyConfiguration": "amlite.sdk.datastore_entities",
+    "SasTokenConfiguration": "amlite.sdk.datastore_entities",
+    "load_model": "amlite.sdk.loaders",
+    "load_environment": "amlite.sdk.loaders",
+    "load_component": "amlite.sdk.loaders",
+    "load_data": "amlite.sdk.loaders",
+    "load_datastore": "amlite.sdk.loaders",
 }
 
 __all__ = [
     "AccessToken",
+    "AccountKeyConfiguration",
+    "AzureBlobDatastore",
+    "AzureDataLakeGen2Datastore",
+    "AzureFileDatastore",
+    "BuildContext",
+    "CommandComponent",
+    "Data",
+    "Environment",
+    "Model",
+    "PipelineComponent",
+    "SasTokenConfiguration",
+    "load_component",
+    "load_data",
+    "load_datastore",
+    "load_environment",
+    "load_model",
     "AmliteCliCredential",
     "ArmClient",
     "ClientSecretCredential",
@@ -44,7 +76,17 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         DefaultAmliteCredential,
         UsernamePasswordCredential,
     )
+    from amlite.sdk.asset_entities import BuildContext, Data, Environment, Model
+    from amlite.sdk.component_entities import CommandComponent, PipelineComponent
+    from amlite.sdk.datastore_entities import (
+        AccountKeyConfiguration,
+        AzureBlobDatastore,
+        AzureDataLakeGen2Datastore,
+        AzureFileDatastore,
+        SasTokenConfiguration,
+    )
     from amlite.sdk.entities import Workspace
+    from amlite.sdk.loaders import load_component, load_data, load_datastore, load_environment, load_model
     from amlite.sdk.ml_client import MLClient
 
 

@@ -14,13 +14,22 @@ import sqlalchemy as sa
 
 from amlite import faults
 from amlite.blobs.local import LocalBlobStore
-from amlite.config import Settings
+from amlite.config import RegionSettings, Settings
 from amlite.domain.regions import RegionCatalog
+from amlite.ports import BlobStore
+from amlite.services.artifacts import ArtifactService
+from amlite.services.asset_references import ReferenceResolver
+from amlite.services.assets import AssetService
+from amlite.services.datastores import DatastoreService
+from amlite.services.activity_log import ActivityLogService
 from amlite.services.authz import Authorizer
 from amlite.services.context import Deps, SystemClock, UuidGenerator
+from amlite.services.directory import DirectoryService
 from amlite.services.identity import FirstStart, IdentityService
 from amlite.services.operations import OperationService
 from amlite.services.resource_groups import ResourceGroupService
+from amlite.services.roles import RoleService
+from amlite.services.secrets import SecretBox, SecretNamespace
 from amlite.services.storage import StorageProvisioner
 from amlite.services.subscriptions import SubscriptionService
 from amlite.services.tokens import SigningKey, TokenService
@@ -41,11 +50,17 @@ class Container:
     deps: Deps
     identity: IdentityService
     authz: Authorizer
+    directory: DirectoryService
+    roles: RoleService
+    activity_log: ActivityLogService
     subscriptions: SubscriptionService
     resource_groups: ResourceGroupService
     workspaces: WorkspaceService
     operations: OperationService
     storage: StorageProvisioner
+    artifacts: ArtifactService
+    assets: AssetService
+    datastores: DatastoreService
     worker: Worker
     first_start: FirstStart | None
     tenant_id: str
@@ -60,6 +75,8 @@ class Container:
 
     def start(self) -> None:
         """Repair what a crash may have left, then start the worker."""
+        for store in self.deps.blob_stores.values():
+            store.sweep_partial()
         self.storage.sweep_orphans()
         if self.engine.dialect.name == "sqlite":
             _release_leases(self.engine)  # one server per SQLite file: every lease is from a dead process
@@ -79,10 +96,10 @@ def build(settings: Settings) -> Container:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = store_engine.create_engine(settings.db_url)
     store_engine.upgrade(engine)
-    blob_stores = {rs.region.name: LocalBlobStore(rs.region.name, rs.storage_root) for rs in settings.regions}
+    blob_stores = {rs.region.name: make_blob_store(rs) for rs in settings.regions}
     deps = Deps(
         uow=SqlUnitOfWorkFactory(engine), clock=SystemClock(), ids=UuidGenerator(),
-        regions=RegionCatalog([rs.region for rs in settings.regions]), blob_stores=blob_stores,  # type: ignore[arg-type]
+        regions=RegionCatalog([rs.region for rs in settings.regions]), blob_stores=blob_stores,
         endpoint=settings.endpoint,
     )
     tokens = TokenService(SigningKey(settings.signing_key_file), settings.endpoint)
@@ -93,13 +110,31 @@ def build(settings: Settings) -> Container:
     operations = OperationService(deps, lease=timedelta(seconds=settings.operation_lease_seconds))
     storage = StorageProvisioner(deps)
     worker = Worker(operations, poll_seconds=settings.worker_poll_seconds)
+    authz = Authorizer(deps)
+    artifacts = ArtifactService(deps)
+    secrets = SecretNamespace(deps, SecretBox(settings.data_dir / "secrets.key"))
     return Container(
-        settings=settings, engine=engine, deps=deps, identity=identity, authz=Authorizer(deps),
+        settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
+        directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
         subscriptions=SubscriptionService(deps),
         resource_groups=ResourceGroupService(deps, operations, storage),
         workspaces=WorkspaceService(deps, operations, storage), operations=operations, storage=storage,
-        worker=worker, first_start=first, tenant_id=identity.tenant().id,
+        artifacts=artifacts, assets=AssetService(deps, artifacts, ReferenceResolver(authz)),
+        datastores=DatastoreService(deps, secrets), worker=worker, first_start=first, tenant_id=identity.tenant().id,
     )
+
+
+def make_blob_store(rs: RegionSettings) -> BlobStore:
+    """The region's object storage, as its settings say: a local directory or Azure Blob Storage."""
+    if rs.storage.kind == "azure":
+        from amlite.blobs.azure import AzureBlobStore  # the Azure SDK is imported only when used
+
+        return AzureBlobStore(
+            rs.region.name, connection_string=rs.storage.connection_string, account_url=rs.storage.account_url,
+            account_key=rs.storage.account_key,
+            container_prefix=rs.storage.container_prefix or f"amlite-{rs.region.name}-",
+        )
+    return LocalBlobStore(rs.region.name, rs.storage_root)
 
 
 def write_credentials(settings: Settings, first: FirstStart) -> None:

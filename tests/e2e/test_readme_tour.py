@@ -58,3 +58,44 @@ def test_readme_tour_runs_as_written(tmp_path: Path) -> None:
         assert re.fullmatch(r"[0-9a-f-]{36}", workspace_id) and "storageAccounts/" in storage
     finally:
         server.stop()
+
+
+def assets_block() -> list[str]:
+    section = README.read_text().split("\n## Assets", 1)[1].split("\n## ", 1)[0]
+    shell = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert shell, "the Assets section must hold a sh block"
+    return [line for line in shell.group(1).splitlines() if line.strip() and not line.startswith("#")]
+
+
+@pytest.mark.e2e
+def test_readme_assets_tour_runs_as_written(tmp_path: Path) -> None:
+    """The Assets block, from a copy of the repository's examples/, after the tour's login."""
+    import shutil
+
+    shutil.copytree(README.parent / "examples", tmp_path / "examples")
+    server = start_server(tmp_path / ".amlite")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMLITE_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["AMLITE_CONFIG_DIR"] = str(tmp_path / "profile")
+    login = tour_blocks()[0][1]
+    assert login.startswith("amlite login")
+    outputs: list[str] = []
+    try:
+        for line in [login, *assets_block()]:
+            done = subprocess.run(["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True,
+                                  timeout=120, stdin=subprocess.DEVNULL)
+            assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
+            outputs.append(done.stdout.strip())
+    finally:
+        server.stop()
+    lines = [login, *assets_block()]
+    out = dict(zip(lines, outputs, strict=True))  # the two identical 'show' lines are read by index below
+    first_create = next(line for line in lines if line.startswith("amlite ml model create"))
+    assert json.loads(out[first_create]) == {"version": "1", "files": 2}
+    shows = [outputs[i] for i, line in enumerate(lines) if "--label latest" in line]
+    assert shows == ["2", "1"]  # the newest, then the newest not archived
+    assert next(o for line, o in out.items() if "component create" in line) == "azureml:sentiment-env:1"
+    data_uri = next(o for line, o in out.items() if "data create" in line)
+    assert data_uri == "azureml://datastores/workspaceblobstore/paths/data/reviews/"
+    assert (tmp_path / "downloads/sentiment/model/config.json").read_bytes() == \
+        (README.parent / "examples/model/config.json").read_bytes()

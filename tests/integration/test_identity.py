@@ -111,7 +111,7 @@ def test_expired_tampered_wrong_audience_and_wrong_tenant_tokens_get_401(api: Ap
         foreign_key: "InvalidAuthenticationToken", "garbage": "InvalidAuthenticationToken",
     }
     for token, code in expected.items():
-        r = api.client.get(f"/subscriptions?api-version=2024-03-01", headers={"Authorization": f"Bearer {token}"})
+        r = api.client.get("/subscriptions?api-version=2024-03-01", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 401, (code, r.text)
         assert r.json()["error"]["code"] == code
     basic = api.client.get("/subscriptions?api-version=2024-03-01", headers={"Authorization": "Basic abc"})

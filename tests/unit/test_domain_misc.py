@@ -67,3 +67,10 @@ def test_operations_end_once() -> None:
 ])
 def test_fixed_path_words_are_canonicalized_and_names_kept(raw: str, canonical: str) -> None:
     assert canonical_path(raw) == canonical
+
+
+def test_asset_and_artifact_path_words_are_canonicalized() -> None:
+    ws = "/subscriptions/S/resourceGroups/G/providers/Microsoft.MachineLearningServices/workspaces/W"
+    shouted = "/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/microsoft.machinelearningservices/WORKSPACES/W"
+    assert canonical_path(shouted + "/ARTIFACTS/BLOBS/abc") == ws + "/artifacts/blobs/abc"
+    assert canonical_path(ws + "/MODELS/m/VERSIONS/1") == ws + "/models/m/versions/1"

@@ -15,10 +15,15 @@ from fastapi.routing import APIRoute
 from amlite import __version__
 from amlite.api import errors
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
-from amlite.api.routers import identity, operations, resource_groups, subscriptions, workspaces
+from amlite.api.routers import (
+    activity_log, artifacts, assets, authorization, datastores, graph, identity, operations, resource_groups, subscriptions,
+    workspaces,
+)
 
 
-ROUTERS = (identity.router, subscriptions.router, resource_groups.router, workspaces.router, operations.router)
+ROUTERS = (identity.router, subscriptions.router, resource_groups.router, workspaces.router, operations.router,
+           artifacts.router, assets.router, datastores.router,
+           graph.router, activity_log.router, authorization.router)
 
 
 def api_routes() -> list[APIRoute]:

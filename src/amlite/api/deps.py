@@ -26,6 +26,11 @@ ML_API_VERSIONS = (
     "2024-07-01-preview", "2024-10-01", "2024-10-01-preview", "2025-01-01-preview", "2025-04-01", "2025-06-01",
 )
 SUBSCRIPTION_API_VERSIONS = ("2020-09-01", "2021-10-01")
+AUTHORIZATION_API_VERSIONS = (
+    "2015-07-01", "2018-01-01-preview", "2018-09-01-preview", "2020-04-01-preview", "2020-10-01-preview",
+    "2022-04-01", "2022-05-01-preview",
+)
+INSIGHTS_API_VERSIONS = ("2015-04-01", "2017-03-01-preview")
 
 
 def container(request: Request) -> Any:
@@ -58,13 +63,16 @@ class ApiVersion:
 RESOURCES_VERSION = ApiVersion(RESOURCES_API_VERSIONS)
 ML_VERSION = ApiVersion(ML_API_VERSIONS)
 SUBSCRIPTION_VERSION = ApiVersion(SUBSCRIPTION_API_VERSIONS)
+AUTHORIZATION_VERSION = ApiVersion(AUTHORIZATION_API_VERSIONS)
+INSIGHTS_VERSION = ApiVersion(INSIGHTS_API_VERSIONS)
 
 
 def authenticated(request: Request) -> Caller:
     caller = getattr(request.state, "caller", None)
     if caller is None:
         caller = container(request).identity.authenticate(request.headers.get("authorization"))
-        caller = replace(caller, correlation_id=request.state.correlation_id, request_id=request.state.request_id)
+        caller = replace(caller, correlation_id=request.state.correlation_id, request_id=request.state.request_id,
+                         http_method=request.method, client_ip=request.client.host if request.client else "")
         request.state.caller = caller
     return caller  # type: ignore[no-any-return]
 
@@ -77,17 +85,23 @@ class Authorize:
     """Dependency that declares a route's one action and checks it at the scope built from the path.
 
     ``scope=None`` marks routes whose scope is only known after a lookup (operation status) or whose
-    listing filters per item; the handler then calls ``authz.require`` or filters itself."""
+    listing filters per item; the handler then calls ``authz.require`` or filters itself.
+    ``lists=True`` marks a list: a caller without the action at the scope but with it on some
+    scopes below sees those (``Caller.visibility``, filtered in SQL) instead of a 403."""
 
     action: str
     scope: ScopeOf | None
+    lists: bool = False
 
     def __call__(self, request: Request) -> Caller:
         caller = authenticated(request)
         scope = self.scope(dict(request.path_params)) if self.scope is not None else ""
         caller = caller.acting(self.action, scope)
         request.state.caller = caller
-        if self.scope is not None:
+        if self.scope is not None and self.lists:
+            caller = replace(caller, visibility=container(request).authz.visibility(caller, self.action, scope))
+            request.state.caller = caller
+        elif self.scope is not None:
             container(request).authz.require(caller, self.action, scope)
         return caller
 
@@ -106,6 +120,11 @@ def ws_scope(p: dict[str, str]) -> str:
 
 def root_scope(_: dict[str, str]) -> str:
     return "/"
+
+
+def path_scope(p: dict[str, str]) -> str:
+    """The ``{scope:path}`` of an extension route (role assignments, role definitions)."""
+    return "/" + p.get("scope", "").strip("/")
 
 
 async def json_body(request: Request) -> dict[str, Any]:

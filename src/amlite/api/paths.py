@@ -14,12 +14,21 @@ KEYWORDS = {
     w.lower(): w
     for w in (
         "subscriptions", "resourceGroups", "providers", "locations", "operationStatuses", "operationResults",
-        "workspaces", "register", "unregister", "resources", "aliases", "tenants",
+        "workspaces", "register", "unregister", "resources", "aliases", "tenants", "roleAssignments",
+        "roleDefinitions", "eventtypes", "values",
+        "models", "environments", "components", "data", "versions", "archive", "restore", "datastores", "listSecrets",
+        "artifacts", "blobs",
     )
 }
 
 
+# Fixed words followed by another fixed word rather than a name: ``artifacts/blobs/{sha256}``.
+COMPOUND = {"artifacts": "blobs"}
+
+
 def canonical_path(path: str) -> str:
+    if path.startswith("/v1.0/"):
+        return path  # the directory (Graph) is not laid out as ARM paths are
     segments = path.split("/")
     out = list(segments)
     i, expect_keyword = 1, True
@@ -28,6 +37,11 @@ def canonical_path(path: str) -> str:
         if expect_keyword:
             if low in KEYWORDS:
                 out[i] = KEYWORDS[low]
+            if low in COMPOUND and i + 1 < len(segments) and segments[i + 1].lower() == COMPOUND[low].lower():
+                out[i + 1] = COMPOUND[low]  # two fixed words in a row, then a value
+                i += 2
+                expect_keyword = False
+                continue
             if low == "providers" and i + 1 < len(segments):
                 provider = find_provider(segments[i + 1])
                 if provider is not None:

@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from amlite.cli.args import expand_argv
-from amlite.cli.commands import account, auth, configure, group, provider, server, workspace
+from amlite.cli.commands import account, ad, auth, configure, group, monitor, provider, role, server, workspace
+from amlite.cli.commands import assets, datastore
 
 __all__ = ["app", "main"]
 
@@ -49,6 +50,11 @@ configure.register(app)
 provider.register(app)
 group.register(app)
 workspace.register(app)
+assets.register(workspace.ml_app)
+datastore.register(workspace.ml_app)
+ad.register(app)
+role.register(app)
+monitor.register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -7,13 +7,16 @@ class to a status code once, and the SDK rebuilds typed errors from the code.
     AmliteError
     ├── InvalidInput                    400  (bad name, bad body, bad location, ...)
     │   ├── MissingApiVersion           400  MissingApiVersionParameter
-    │   └── InvalidApiVersion           400  InvalidApiVersionParameter
+    │   ├── InvalidApiVersion           400  InvalidApiVersionParameter
+    │   └── BlobHashMismatch            400  BlobHashMismatch (uploaded bytes are not the named digest)
     ├── UnsupportedMediaType            415
     ├── AuthenticationFailed            401  (and its token-specific codes)
     ├── AuthorizationFailed             403
     ├── NotFound                        404  (ResourceGroupNotFound, ResourceNotFound, ...)
+    │   └── BlobNotFound                404  BlobNotFound, ContainerNotFound
     ├── Conflict                        409  (duplicates, non-empty groups, state conflicts)
-    └── PreconditionFailed              412  (If-Match / If-None-Match)
+    ├── PreconditionFailed              412  (If-Match / If-None-Match)
+    └── StorageUnavailable              503  (object storage cannot be reached or refused us)
 """
 
 from __future__ import annotations
@@ -58,6 +61,10 @@ class InvalidApiVersion(InvalidInput):
     pass
 
 
+class BlobHashMismatch(InvalidInput):
+    """Bytes written under a digest hash to something else; the write stored nothing."""
+
+
 class UnsupportedMediaType(AmliteError):
     pass
 
@@ -74,12 +81,21 @@ class NotFound(AmliteError):
     pass
 
 
+class BlobNotFound(NotFound):
+    """A blob, or the storage container it should be in, does not exist."""
+
+
 class Conflict(AmliteError):
     pass
 
 
 class PreconditionFailed(AmliteError):
     pass
+
+
+class StorageUnavailable(AmliteError):
+    """Object storage failed for a reason of its own (unreachable, refused our key, answered an
+    error we cannot name); a retry may succeed."""
 
 
 def invalid(code: str, message: str, target: str | None = None) -> InvalidInput:

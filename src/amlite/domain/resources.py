@@ -184,3 +184,9 @@ class Datastore:
     resource_group_name: str
     is_default: bool
     created_at: datetime
+    # "AccountKey", "Sas" or "None"; the secret itself is in the workspace's secret namespace
+    # under ``secret_name`` and is never part of this object.
+    credentials_type: str = "None"
+    secret_name: str | None = None
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)

@@ -15,7 +15,17 @@ from amlite.sdk.credentials import (
     DefaultAmliteCredential,
     UsernamePasswordCredential,
 )
+from amlite.sdk.asset_entities import BuildContext, Data, Environment, ListViewType, Model
+from amlite.sdk.component_entities import CommandComponent, PipelineComponent
+from amlite.sdk.datastore_entities import (
+    AccountKeyConfiguration,
+    AzureBlobDatastore,
+    AzureDataLakeGen2Datastore,
+    AzureFileDatastore,
+    SasTokenConfiguration,
+)
 from amlite.sdk.entities import Workspace
+from amlite.sdk.loaders import load_component, load_data, load_datastore, load_environment, load_model
 from amlite.sdk.ml_client import MLClient
 from amlite.sdk.polling import LROPoller
 
@@ -23,6 +33,23 @@ __version__ = VERSION
 
 __all__ = [
     "AccessToken",
+    "AccountKeyConfiguration",
+    "AzureBlobDatastore",
+    "AzureDataLakeGen2Datastore",
+    "AzureFileDatastore",
+    "BuildContext",
+    "CommandComponent",
+    "Data",
+    "Environment",
+    "ListViewType",
+    "Model",
+    "PipelineComponent",
+    "SasTokenConfiguration",
+    "load_component",
+    "load_data",
+    "load_datastore",
+    "load_environment",
+    "load_model",
     "AmliteCliCredential",
     "ArmClient",
     "ClientSecretCredential",

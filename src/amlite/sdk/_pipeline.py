@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import contextmanager
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlsplit
@@ -61,7 +62,7 @@ class HttpPipeline:
             return path_or_url
         return f"{self.endpoint}/{path_or_url.lstrip('/')}"
 
-    def send_raw(
+    def _build(
         self,
         method: str,
         path_or_url: str,
@@ -69,9 +70,10 @@ class HttpPipeline:
         api_version: str | None = None,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        content: Any = None,
         headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        """Send one request and return the response whatever its status (no error mapping)."""
+    ) -> httpx.Request:
+        """The request with what every ARM request needs (api-version, token, request id)."""
         url = self.url(path_or_url)
         query: dict[str, Any] = dict(params or {})
         existing = {k.lower() for k, _ in parse_qsl(urlsplit(url).query)}
@@ -87,20 +89,60 @@ class HttpPipeline:
         }
         all_headers.update(headers or {})
         log.debug("Request %s %s params=%s request-id=%s", method, url, query, request_id)
+        # Merge rather than pass params=: httpx would replace the query string of a nextLink
+        # or status URL with the params instead of adding to it.
+        target = httpx.URL(url).copy_merge_params(query) if query else httpx.URL(url)
+        return self._client.build_request(method, target, json=json, content=content, headers=all_headers)
+
+    def _transport_error(self, exc: httpx.TransportError) -> ServiceRequestError:
+        return ServiceRequestError(
+            f"Cannot connect to the amlite server at {self.endpoint}: {exc or type(exc).__name__}. "
+            "Check the endpoint, or start the server with 'amlite server'.",
+            endpoint=self.endpoint,
+            error=exc,
+        )
+
+    def send_raw(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        api_version: str | None = None,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        content: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request and return the response whatever its status (no error mapping).
+
+        ``content`` is a raw body: bytes, or an iterator of bytes that httpx streams as it reads it."""
+        request = self._build(method, path_or_url, api_version=api_version, params=params, json=json,
+                              content=content, headers=headers)
         try:
-            # Merge rather than pass params=: httpx would replace the query string of a nextLink
-            # or status URL with the params instead of adding to it.
-            target = httpx.URL(url).copy_merge_params(query) if query else httpx.URL(url)
-            response = self._client.request(method, target, json=json, headers=all_headers)
+            response = self._client.send(request)
         except httpx.TransportError as exc:
-            raise ServiceRequestError(
-                f"Cannot connect to the amlite server at {self.endpoint}: {exc or type(exc).__name__}. "
-                "Check the endpoint, or start the server with 'amlite server'.",
-                endpoint=self.endpoint,
-                error=exc,
-            ) from exc
-        log.debug("Response %s %s -> %s", method, url, response.status_code)
+            raise self._transport_error(exc) from exc
+        log.debug("Response %s %s -> %s", method, request.url, response.status_code)
         return response
+
+    @contextmanager
+    def stream(self, method: str, path_or_url: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """Send one request and yield the response before its body is read (``iter_bytes()``
+        streams it); an error answer raises the typed error, as ``send`` does."""
+        request = self._build(method, path_or_url, **kwargs)
+        try:
+            response = self._client.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from exc
+        try:
+            if response.status_code >= 400:
+                response.read()
+                raise error_from_response(response)
+            yield response
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from exc
+        finally:
+            response.close()
 
     def send(self, method: str, path_or_url: str, **kwargs: Any) -> httpx.Response:
         """Send one request; raise the typed error when the answer is an error (status >= 400)."""

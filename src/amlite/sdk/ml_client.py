@@ -19,13 +19,16 @@ import httpx
 from amlite.sdk._pipeline import HttpPipeline, TokenCredential
 from amlite.sdk.arm import resolve_endpoint
 from amlite.sdk.config import load_config
+from amlite.sdk.operations.assets import DataOperations, EnvironmentOperations, ModelOperations
+from amlite.sdk.operations.components import ComponentOperations
+from amlite.sdk.operations.datastores import DatastoreOperations
 from amlite.sdk.operations.workspaces import WorkspaceOperations
 
 __all__ = ["MLClient"]
 
 
 class MLClient:
-    """A client for the workspaces (and later the assets) of one subscription and resource group."""
+    """A client for the workspaces of one subscription and resource group, and the assets of one workspace."""
 
     def __init__(
         self,
@@ -46,6 +49,11 @@ class MLClient:
         self.endpoint = resolve_endpoint(endpoint, credential)
         self._pipeline = HttpPipeline(credential, self.endpoint, transport=transport)
         self.workspaces = WorkspaceOperations(self._pipeline, self, polling_interval=polling_interval)
+        self.models = ModelOperations(self._pipeline, self)
+        self.environments = EnvironmentOperations(self._pipeline, self)
+        self.components = ComponentOperations(self._pipeline, self, self.environments)
+        self.data = DataOperations(self._pipeline, self)
+        self.datastores = DatastoreOperations(self._pipeline, self)
 
     @classmethod
     def from_config(

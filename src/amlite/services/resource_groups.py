@@ -102,7 +102,9 @@ class ResourceGroupService:
              tag: tuple[str, str | None] | None = None) -> Page[ResourceGroup]:
         with self._deps.uow() as uow:
             sub = require_subscription(uow, caller, sub_id)
-            return uow.resource_groups.list(sub.id, offset, limit, tag)  # type: ignore[no-any-return]
+            seen = caller.visibility
+            names = None if seen is None or seen.everything else seen.resource_groups(sub.id)
+            return uow.resource_groups.list(sub.id, offset, limit, tag, names)  # type: ignore[no-any-return]
 
     def update(self, caller: Caller, sub_id: str, name: str, body: dict[str, Any], pre: Preconditions = NONE) -> ResourceGroup:
         d = self._deps

@@ -35,8 +35,11 @@ class SubscriptionRepository:
         row = self._conn.execute(sa.select(t.subscriptions).where(t.subscriptions.c.id == sub_id.lower())).first()
         return _subscription(row) if row else None
 
-    def list_for_tenant(self, tenant_id: str) -> list[Subscription]:
+    def list_for_tenant(self, tenant_id: str, ids: set[str] | None = None) -> list[Subscription]:
+        """``ids`` (when given) keeps only those subscriptions: the caller's visible ones."""
         query = sa.select(t.subscriptions).where(t.subscriptions.c.tenant_id == tenant_id)
+        if ids is not None:
+            query = query.where(t.subscriptions.c.id.in_(sorted(i.lower() for i in ids)))
         return [_subscription(r) for r in self._conn.execute(query.order_by(t.subscriptions.c.created_at))]
 
     def add_alias(self, alias: str, sub_id: str) -> None:
@@ -102,8 +105,12 @@ class ResourceGroupRepository:
         row = self._conn.execute(sa.select(t.resource_groups).where(t.resource_groups.c.key == key)).first()
         return _resource_group(row) if row else None
 
-    def list(self, sub_id: str, offset: int, limit: int, tag: tuple[str, str | None] | None = None) -> Page[ResourceGroup]:
+    def list(self, sub_id: str, offset: int, limit: int, tag: tuple[str, str | None] | None = None,
+             names: set[str] | None = None) -> Page[ResourceGroup]:
+        """``names`` (lower-cased, when given) keeps only those groups: the ones the caller may read."""
         query = sa.select(t.resource_groups).where(t.resource_groups.c.subscription_id == sub_id.lower())
+        if names is not None:
+            query = query.where(t.resource_groups.c.name_lower.in_(sorted(names)))
         if tag is not None:
             # Tags are a JSON column whose query syntax differs between SQLite and PostgreSQL, and a
             # subscription holds few groups: match tags in Python over the subscription's groups.

@@ -182,7 +182,64 @@ datastores = sa.Table(
     sa.Column("resource_group_name", sa.String(90), nullable=False),
     sa.Column("is_default", sa.Boolean(), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # Credentials live encrypted in the workspace's secret namespace (``secrets``), named here.
+    sa.Column("credentials_type", sa.String(32), nullable=False, server_default="None"),
+    sa.Column("secret_name", sa.String(255)),
+    sa.Column("description", sa.Text(), nullable=False, server_default=""),
+    sa.Column("tags", sa.JSON()),
     sa.UniqueConstraint("workspace_key", "name_lower", name="uq_datastores_ws_name"),
+)
+
+secrets = sa.Table(
+    "secrets",
+    metadata,
+    _id(),
+    sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name_lower", sa.String(255), nullable=False),
+    sa.Column("ciphertext", sa.Text(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("workspace_key", "name_lower", name="uq_secrets_ws_name"),
+)
+
+asset_containers = sa.Table(
+    "asset_containers",
+    metadata,
+    _id(),
+    sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name_lower", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("tags", sa.JSON(), nullable=False),
+    sa.Column("properties", sa.JSON(), nullable=False),
+    sa.Column("is_archived", sa.Boolean(), nullable=False),
+    sa.Column("next_version", sa.Integer(), nullable=False),
+    sa.Column("etag", sa.String(64), nullable=False),
+    *_stamps(),
+    sa.UniqueConstraint("workspace_key", "kind", "name_lower", name="uq_asset_containers_ws_kind_name"),
+)
+
+asset_versions = sa.Table(
+    "asset_versions",
+    metadata,
+    _id(),
+    sa.Column("container_key", sa.String(36), sa.ForeignKey("asset_containers.key", ondelete="CASCADE"), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("version_lower", sa.String(64), nullable=False),
+    # Creation order within the container: ``@latest`` is the highest ``seq`` not archived.
+    sa.Column("seq", sa.Integer(), nullable=False),
+    sa.Column("spec", sa.JSON(), nullable=False),
+    sa.Column("manifest", sa.JSON(), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("tags", sa.JSON(), nullable=False),
+    sa.Column("is_archived", sa.Boolean(), nullable=False),
+    sa.Column("etag", sa.String(64), nullable=False),
+    *_stamps(),
+    sa.UniqueConstraint("container_key", "version_lower", name="uq_asset_versions_container_version"),
+    sa.UniqueConstraint("container_key", "seq", name="uq_asset_versions_container_seq"),
 )
 
 operations = sa.Table(
@@ -265,4 +322,6 @@ audit_log = sa.Table(
     sa.Column("correlation_id", sa.String(64), nullable=False),
     sa.Column("request_id", sa.String(64), nullable=False),
     sa.Column("message", sa.Text(), nullable=False),
+    sa.Column("http_method", sa.String(16), nullable=False, server_default=""),
+    sa.Column("client_ip", sa.String(64), nullable=False, server_default=""),
 )

@@ -8,9 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from amlite.domain.errors import Conflict
+from amlite.store.asset_repos import AssetContainerRepository, AssetVersionRepository, SecretRepository
 from amlite.store.audit_repos import AuditRepository
-from amlite.store.identity_repos import PrincipalRepository, RoleAssignmentRepository, TenantRepository
+from amlite.store.identity_repos import GroupMemberRepository, PrincipalRepository, TenantRepository
 from amlite.store.operation_repos import OperationRepository
+from amlite.store.rbac_repos import RoleAssignmentRepository, RoleDefinitionRepository
 from amlite.store.resource_repos import (
     GenericResourceRepository,
     ProviderRegistrationRepository,
@@ -38,12 +40,17 @@ class SqlUnitOfWork:
         self.tenants = TenantRepository(conn)
         self.principals = PrincipalRepository(conn)
         self.role_assignments = RoleAssignmentRepository(conn)
+        self.role_definitions = RoleDefinitionRepository(conn)
+        self.group_members = GroupMemberRepository(conn)
         self.subscriptions = SubscriptionRepository(conn)
         self.providers = ProviderRegistrationRepository(conn)
         self.resource_groups = ResourceGroupRepository(conn)
         self.resources = GenericResourceRepository(conn)
         self.workspaces = WorkspaceRepository(conn)
         self.datastores = DatastoreRepository(conn)
+        self.asset_containers = AssetContainerRepository(conn)
+        self.asset_versions = AssetVersionRepository(conn)
+        self.secrets = SecretRepository(conn)
         self.operations = OperationRepository(conn)
         self.audit = AuditRepository(conn)
         return self

@@ -40,13 +40,24 @@ class WorkspaceRepository:
         row = self._conn.execute(_select().where(_ws.c.key == key)).first()
         return _workspace(row) if row else None
 
-    def list_in_group(self, rg_key: str, offset: int, limit: int) -> Page[Workspace]:
-        query = _select().where(_ws.c.resource_group_key == rg_key).order_by(_ws.c.name_lower)
-        return paged(self._conn, query, offset, limit, _workspace)
+    def list_in_group(self, rg_key: str, offset: int, limit: int, names: set[str] | None = None) -> Page[Workspace]:
+        """``names`` (lower-cased, when given) keeps only those workspaces: the caller's readable ones."""
+        query = _select().where(_ws.c.resource_group_key == rg_key)
+        if names is not None:
+            query = query.where(_ws.c.name_lower.in_(sorted(names)))
+        return paged(self._conn, query.order_by(_ws.c.name_lower), offset, limit, _workspace)
 
-    def list_in_subscription(self, sub_id: str, offset: int, limit: int) -> Page[Workspace]:
-        query = _select().where(_rg.c.subscription_id == sub_id.lower()).order_by(_rg.c.name_lower, _ws.c.name_lower)
-        return paged(self._conn, query, offset, limit, _workspace)
+    def list_in_subscription(self, sub_id: str, offset: int, limit: int, groups: set[str] | None = None,
+                             pairs: set[tuple[str, str]] | None = None) -> Page[Workspace]:
+        """With ``groups``/``pairs`` (lower-cased) only the workspaces in those groups, or those
+        (group, workspace) pairs: what the caller may read. ``None`` for both: every workspace."""
+        query = _select().where(_rg.c.subscription_id == sub_id.lower())
+        if groups is not None or pairs is not None:
+            query = query.where(sa.or_(
+                sa.false(), _rg.c.name_lower.in_(sorted(groups or ())),
+                *(sa.and_(_rg.c.name_lower == g, _ws.c.name_lower == w) for g, w in sorted(pairs or ())),
+            ))
+        return paged(self._conn, query.order_by(_rg.c.name_lower, _ws.c.name_lower), offset, limit, _workspace)
 
     def count_in_group(self, rg_key: str) -> int:
         query = sa.select(sa.func.count()).select_from(_ws).where(_ws.c.resource_group_key == rg_key)
@@ -98,21 +109,41 @@ class DatastoreRepository:
         self._conn = conn
 
     def add(self, ds: Datastore) -> None:
-        self._conn.execute(
-            t.datastores.insert().values(
-                key=ds.key, workspace_key=ds.workspace_key, name=ds.name, name_lower=ds.name.lower(),
-                datastore_type=ds.datastore_type, account_name=ds.account_name, container_name=ds.container_name,
-                endpoint=ds.endpoint, protocol=ds.protocol, subscription_id=ds.subscription_id,
-                resource_group_name=ds.resource_group_name, is_default=ds.is_default, created_at=ds.created_at,
-            )
-        )
+        self._conn.execute(t.datastores.insert().values(key=ds.key, **_datastore_values(ds)))
+
+    def save(self, ds: Datastore) -> None:
+        self._conn.execute(t.datastores.update().where(t.datastores.c.key == ds.key).values(**_datastore_values(ds)))
+
+    def get(self, ws_key: str, name: str) -> Datastore | None:
+        row = self._conn.execute(
+            sa.select(t.datastores).where(t.datastores.c.workspace_key == ws_key, t.datastores.c.name_lower == name.lower())
+        ).first()
+        return _datastore(row) if row else None
 
     def of_workspace(self, ws_key: str) -> list[Datastore]:
         query = sa.select(t.datastores).where(t.datastores.c.workspace_key == ws_key).order_by(t.datastores.c.name_lower)
         return [_datastore(r) for r in self._conn.execute(query)]
 
+    def list(self, ws_key: str, offset: int, limit: int) -> Page[Datastore]:
+        query = sa.select(t.datastores).where(t.datastores.c.workspace_key == ws_key).order_by(t.datastores.c.name_lower)
+        return paged(self._conn, query, offset, limit, _datastore)  # type: ignore[no-any-return]
+
+    def delete(self, key: str) -> None:
+        self._conn.execute(t.datastores.delete().where(t.datastores.c.key == key))
+
     def delete_of_workspace(self, ws_key: str) -> None:
         self._conn.execute(t.datastores.delete().where(t.datastores.c.workspace_key == ws_key))
+
+
+def _datastore_values(ds: Datastore) -> dict[str, object]:
+    return {
+        "workspace_key": ds.workspace_key, "name": ds.name, "name_lower": ds.name.lower(),
+        "datastore_type": ds.datastore_type, "account_name": ds.account_name, "container_name": ds.container_name,
+        "endpoint": ds.endpoint, "protocol": ds.protocol, "subscription_id": ds.subscription_id,
+        "resource_group_name": ds.resource_group_name, "is_default": ds.is_default, "created_at": ds.created_at,
+        "credentials_type": ds.credentials_type, "secret_name": ds.secret_name, "description": ds.description,
+        "tags": ds.tags,
+    }
 
 
 def _datastore(row: sa.Row) -> Datastore:  # type: ignore[type-arg]
@@ -120,5 +151,6 @@ def _datastore(row: sa.Row) -> Datastore:  # type: ignore[type-arg]
         key=row.key, workspace_key=row.workspace_key, name=row.name, datastore_type=row.datastore_type,
         account_name=row.account_name, container_name=row.container_name, endpoint=row.endpoint,
         protocol=row.protocol, subscription_id=row.subscription_id, resource_group_name=row.resource_group_name,
-        is_default=row.is_default, created_at=row.created_at,
+        is_default=row.is_default, created_at=row.created_at, credentials_type=row.credentials_type,
+        secret_name=row.secret_name, description=row.description, tags=dict(row.tags or {}),
     )

@@ -58,7 +58,7 @@ def exists(subscription_id: str, resource_group: str, request: Request, caller: 
 
 
 @router.get("/subscriptions/{subscription_id}/resourceGroups", dependencies=V)
-def list_groups(subscription_id: str, request: Request, caller: Caller = Depends(Authorize(READ, sub_scope)), page: Paging = Depends(paging)) -> dict[str, Any]:
+def list_groups(subscription_id: str, request: Request, caller: Caller = Depends(Authorize(READ, sub_scope, lists=True)), page: Paging = Depends(paging)) -> dict[str, Any]:
     tag = None
     expression = request.query_params.get("$filter")
     if expression:

@@ -26,9 +26,9 @@ SUB_READ = "Microsoft.Resources/subscriptions/read"
 
 @router.get("/subscriptions", dependencies=V)
 def list_subscriptions(request: Request, caller: Caller = Depends(Authorize(SUB_READ, None))) -> dict[str, Any]:
-    c = container(request)
-    subs = [s for s in c.subscriptions.list(caller) if c.authz.allowed(caller, SUB_READ, s.arm_id)]
-    return {"value": [render.subscription(s) for s in subs]}
+    # Filtered in the query: all with read at the root, else those holding one of the caller's
+    # role assignments (as az login lists them); never a 403.
+    return {"value": [render.subscription(s) for s in container(request).authz.visible_subscriptions(caller, SUB_READ)]}
 
 
 @router.get("/subscriptions/{subscription_id}", dependencies=V)

@@ -71,12 +71,12 @@ def delete(subscription_id: str, resource_group: str, workspace: str, request: R
 
 
 @router.get("/subscriptions/{subscription_id}/resourceGroups/{resource_group}" + NS, dependencies=V)
-def list_in_group(subscription_id: str, resource_group: str, request: Request, caller: Caller = Depends(Authorize(READ, rg_scope)), page: Paging = Depends(paging)) -> dict[str, Any]:
+def list_in_group(subscription_id: str, resource_group: str, request: Request, caller: Caller = Depends(Authorize(READ, rg_scope, lists=True)), page: Paging = Depends(paging)) -> dict[str, Any]:
     result = container(request).workspaces.list_in_group(caller, subscription_id, resource_group, page.offset, page.limit)
     return list_body(request, [_render(request, v) for v in result.items], page, result.more)
 
 
 @router.get("/subscriptions/{subscription_id}" + NS, dependencies=V)
-def list_in_subscription(subscription_id: str, request: Request, caller: Caller = Depends(Authorize(READ, sub_scope)), page: Paging = Depends(paging)) -> dict[str, Any]:
+def list_in_subscription(subscription_id: str, request: Request, caller: Caller = Depends(Authorize(READ, sub_scope, lists=True)), page: Paging = Depends(paging)) -> dict[str, Any]:
     result = container(request).workspaces.list_in_subscription(caller, subscription_id, page.offset, page.limit)
     return list_body(request, [_render(request, v) for v in result.items], page, result.more)

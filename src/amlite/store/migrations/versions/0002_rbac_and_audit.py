@@ -35,6 +35,8 @@ def upgrade() -> None:
     sa.Column('correlation_id', sa.String(length=64), nullable=False),
     sa.Column('request_id', sa.String(length=64), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('http_method', sa.String(length=16), server_default='', nullable=False),
+    sa.Column('client_ip', sa.String(length=64), server_default='', nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
