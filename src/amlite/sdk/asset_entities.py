@@ -9,6 +9,8 @@ the current directory for entities made in code), as azure-ai-ml does.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +51,7 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass
-class Asset:
+class Asset(ABC):
     """Fields every versioned asset has; the server fills in ``id``, ``creation_context``, ``_rest``."""
 
     name: str
@@ -121,8 +123,9 @@ class Asset:
             return dict(self._rest)
         return self._spec().model_dump(mode="json", exclude_none=True)
 
+    @abstractmethod
     def _spec(self) -> Any:  # pragma: no cover - every subclass defines it
-        raise NotImplementedError
+        ...
 
 
 @dataclass

@@ -17,6 +17,8 @@ ARM API live.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import os
 import threading
 import time
@@ -111,7 +113,7 @@ def _refresh_due(token: AccessToken, lifetime: int) -> bool:
     return time.time() >= token.expires_on - margin
 
 
-class _CachingCredential:
+class _CachingCredential(ABC):
     """Shared caching: one token per scope, replaced shortly before it expires; thread-safe."""
 
     def __init__(self, *, transport: httpx.BaseTransport | None = None) -> None:
@@ -120,8 +122,9 @@ class _CachingCredential:
         self._cache: dict[str, tuple[AccessToken, int]] = {}
 
     @property
+    @abstractmethod
     def endpoint(self) -> str | None:  # pragma: no cover - overridden
-        raise NotImplementedError
+        ...
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         """Return a valid token for ``scopes`` (default: the ARM scope), from cache when possible."""
@@ -134,8 +137,9 @@ class _CachingCredential:
             self._cache[scope] = (answer.access_token, answer.expires_in)
             return answer.access_token
 
+    @abstractmethod
     def _acquire(self, scope: str) -> TokenResponse:  # pragma: no cover - overridden
-        raise NotImplementedError
+        ...
 
     def _require_endpoint(self) -> str:
         if not self.endpoint:
@@ -361,3 +365,7 @@ class DefaultAmliteCredential(_CachingCredential):
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         return self._inner.get_token(*scopes, **kwargs)
+
+    def _acquire(self, scope: str) -> TokenResponse:
+        """Tokens come from the chosen credential (which also caches them)."""
+        return self._inner._acquire(scope)

@@ -8,6 +8,8 @@ is read with ``ml_client.datastores.list_secrets(name)`` by those allowed to.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +42,7 @@ Credentials = AccountKeyConfiguration | SasTokenConfiguration | None
 
 
 @dataclass
-class Datastore:
+class Datastore(ABC):
     """What every datastore has; ``subscription_id``/``resource_group`` are the storage account's."""
 
     name: str
@@ -60,8 +62,9 @@ class Datastore:
     TYPE = ""
     REST_TYPE = ""
 
+    @abstractmethod
     def _location_fields(self) -> dict[str, Any]:  # pragma: no cover - subclasses define it
-        raise NotImplementedError
+        ...
 
     def _spec(self) -> Any:
         creds: dict[str, Any] | None = None
@@ -94,8 +97,9 @@ class Datastore:
                  "credentials": credentials, **self._rest_location(spec)}
         return {"properties": _drop_none(props) | {"tags": dict(spec.tags)}}
 
+    @abstractmethod
     def _rest_location(self, spec: Any) -> dict[str, Any]:  # pragma: no cover - subclasses define it
-        raise NotImplementedError
+        ...
 
     def as_dict(self) -> dict[str, Any]:
         if self._rest is not None:

@@ -4,9 +4,15 @@ URLs follow docs/api.md: ``{ws}/{kind}/{name}`` for a container, ``.../versions/
 version, ``POST .../versions`` to let the server pick the next version, ``.../archive|restore``.
 Uploads go through :mod:`amlite.sdk.artifacts` before the version is created, so a version never
 points at bytes the server does not have; a failure before the version ``PUT`` leaves no version.
+
+With ``MLClient(..., registry_name=R)`` the same operations work on registry ``R``'s assets
+(``{reg}/{kind}/...``, found by name wherever it lives in the tenant), and ``share`` copies a
+workspace version into a registry.
 """
 
 from __future__ import annotations
+
+from abc import ABC, abstractmethod
 
 from collections.abc import Callable
 from pathlib import Path
@@ -36,7 +42,7 @@ def local_path_error(field: str, path: Path, what: str = "does not exist") -> Va
     return error
 
 
-class AssetOperations(Generic[T]):
+class AssetOperations(Generic[T], ABC):
     """get/list/archive/restore/update for one asset kind; subclasses add ``create_or_update``."""
 
     KIND = ""  # models | environments | components | data
@@ -46,8 +52,29 @@ class AssetOperations(Generic[T]):
         self._client = client
         #: Set by callers (the CLI's progress bars) to follow uploads and downloads.
         self.on_progress: ProgressHook | None = None
+        self._registry_ids: dict[str, str] = {}
 
     # -- urls ---------------------------------------------------------------------------------
+    def _owner_path(self) -> str:
+        """The registry's ARM id with ``registry_name``, else the workspace's."""
+        name = getattr(self._client, "registry_name", None)
+        if not name:
+            return self._workspace_path()
+        key = name.lower()
+        if key not in self._registry_ids:
+            body = self._pipeline.get_json(f"/providers/{NAMESPACE}/registries/{quote(name)}",
+                                           api_version=ML_API_VERSION)
+            self._registry_ids[key] = str(body["id"])
+        return self._registry_ids[key]
+
+    def _caller_region(self) -> str | None:
+        """The region of the workspace in context (registry downloads are served from its replica)."""
+        client = self._client
+        if not (client.subscription_id and client.resource_group_name and client.workspace_name):
+            return None
+        body = self._pipeline.get_json(self._workspace_path(), api_version=ML_API_VERSION)
+        return str(body.get("location") or "") or None
+
     def _workspace_path(self) -> str:
         client = self._client
         missing = [label for label, value in (("subscription_id", client.subscription_id),
@@ -62,14 +89,15 @@ class AssetOperations(Generic[T]):
                 f"{quote(str(client.workspace_name))}")
 
     def _container_url(self, name: str) -> str:
-        return f"{self._workspace_path()}/{self.KIND}/{quote(name)}"
+        return f"{self._owner_path()}/{self.KIND}/{quote(name)}"
 
     def _version_url(self, name: str, version: str) -> str:
         return f"{self._container_url(name)}/versions/{quote(version)}"
 
     # -- to be provided by subclasses -------------------------------------------------------------
+    @abstractmethod
     def _from_rest(self, body: dict[str, Any]) -> T:  # pragma: no cover - subclasses define it
-        raise NotImplementedError
+        ...
 
     # -- shared operations --------------------------------------------------------------------
     def _put_version(self, name: str, version: str | None, body: dict[str, Any]) -> T:
@@ -99,7 +127,7 @@ class AssetOperations(Generic[T]):
             )
         params: dict[str, Any] = {"listViewType": list_view_type}
         if name is None:
-            path = f"{self._workspace_path()}/{self.KIND}"
+            path = f"{self._owner_path()}/{self.KIND}"
         else:
             path = f"{self._container_url(name)}/versions"
             if tags:
@@ -109,6 +137,16 @@ class AssetOperations(Generic[T]):
     def _post_state(self, action: str, name: str, version: str | None) -> None:
         url = self._container_url(name) if version is None else self._version_url(name, str(version))
         self._pipeline.send("POST", f"{url}/{action}", api_version=ML_API_VERSION)
+
+    def share(self, name: str, version: str, *, registry_name: str, share_with_name: str,
+              share_with_version: str, **kwargs: Any) -> T:
+        """Copy a workspace version into a registry as ``share_with_name:share_with_version``; the
+        registry keeps its lineage, and bytes it has already are not copied again."""
+        url = f"{self._workspace_path()}/{self.KIND}/{quote(name)}/versions/{quote(str(version))}/share"
+        body = {"registryName": registry_name, "shareWithName": share_with_name,
+                "shareWithVersion": str(share_with_version)}
+        response = self._pipeline.send("POST", url, api_version=ML_API_VERSION, json=body)
+        return self._from_rest(response.json())
 
     def archive(self, name: str, version: str | None = None, **kwargs: Any) -> None:
         """Archive one version, or the whole container (all its versions) without a version."""
@@ -146,6 +184,6 @@ class AssetOperations(Generic[T]):
             raise local_path_error(field, local, "is not a file")
         if want == "dir" and not local.is_dir():
             raise local_path_error(field, local, "is not a folder")
-        entries = artifacts.upload_tree(self._pipeline, self._workspace_path(), local, on_progress=self.on_progress)
+        entries = artifacts.upload_tree(self._pipeline, self._owner_path(), local, on_progress=self.on_progress)
         prefix = f"{local.resolve().name}/" if keep_folder_name and local.is_dir() else ""
         return [{**entry.to_dict(), "path": prefix + entry.path} for entry in entries]
