@@ -1,0 +1,355 @@
+"""Registry use cases: create (with a storage account in every replication region), read, list,
+update (tags, description, regions added or removed), and delete as a long-running operation.
+
+Storage comes first and metadata second, as for a workspace: each region's account is created in
+that region's object storage before the commit that records it (a crash in between leaves an
+orphan that ``StorageProvisioner.sweep_orphans`` removes), and is released only after the records
+are gone. Each account is also a generic ``Microsoft.Storage/storageAccounts`` record in the
+registry's group, so the group's resource list, its delete and the orphan sweep all know it.
+
+Ports for the registry-asset side (replication), registered by that service at wiring time:
+
+- ``on_regions_added``: callables ``(registry_key, regions)`` run after the commit that added
+  replication regions, so existing asset versions can be back-filled into them;
+- ``on_regions_removed``: callables ``(registry_key, regions)`` run after the commit that removed
+  regions (their storage is released just before), so reads stop being served from them;
+- ``before_delete``: callables ``(uow, registry)`` run inside the unit of work that deletes a
+  registry (by its own delete or its group's forced delete), to remove rows that point at it.
+
+A failing after-commit hook is logged, never raised: the change it announces is committed, and
+the replication side must treat its queue as repairable (its reconciler back-fills).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from amlite.domain.errors import Conflict, NotFound, invalid
+from amlite.domain.names import check_tags, optional_text
+from amlite.domain.operations import Operation, OperationKind
+from amlite.domain.paging import Page
+from amlite.domain.preconditions import NONE, Preconditions
+from amlite.domain.providers import ML_NAMESPACE
+from amlite.domain.rbac import parse_scope
+from amlite.domain.registries import (
+    REGISTRY_TYPE,
+    Registry,
+    RegionRequest,
+    RegistryRegion,
+    StorageConfig,
+    check_registry_name,
+    parse_region_details,
+    plan_regions,
+)
+from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup
+from amlite.faults import fault_point
+from amlite.services.audit import record_write
+from amlite.services.authz import Authorizer
+from amlite.services.context import Caller, Deps, new_etag
+from amlite.services.operations import OperationService
+from amlite.services.resource_groups import require_group, require_group_writable
+from amlite.services.storage import StorageProvisioner
+from amlite.services.subscriptions import require_registered, require_subscription
+
+log = logging.getLogger(__name__)
+
+READ = f"{REGISTRY_TYPE}/read"
+RegionsHook = Callable[[str, list[str]], None]
+DeleteHook = Callable[[Any, Registry], None]
+
+
+def registry_not_found(rg_name: str | None, name: str) -> NotFound:
+    where = f" under resource group '{rg_name}'" if rg_name else ""
+    return NotFound("ResourceNotFound", f"The Resource '{REGISTRY_TYPE}/{name}'{where} was not found.")
+
+
+def require_registry(uow: Any, caller: Caller, sub_id: str, rg_name: str, name: str) -> Registry:
+    """The registry, or the ARM 404 of the first missing level (subscription, group, registry)."""
+    sub = require_subscription(uow, caller, sub_id)
+    rg = require_group(uow, sub.id, rg_name)
+    reg = uow.registries.get(sub.id, rg.name, name)
+    if reg is None:
+        raise registry_not_found(rg.name, name)
+    return reg  # type: ignore[no-any-return]
+
+
+def _writable(reg: Registry) -> Registry:
+    if reg.provisioning_state is ProvisioningState.DELETING:
+        raise Conflict("RegistryBeingDeleted", f"The registry '{reg.name}' is being deleted and cannot be changed.")
+    return reg
+
+
+class RegistryService:
+    def __init__(self, deps: Deps, operations: OperationService, storage: StorageProvisioner, authz: Authorizer) -> None:
+        self._deps = deps
+        self._ops = operations
+        self._storage = storage
+        self._authz = authz
+        self.on_regions_added: list[RegionsHook] = []
+        self.on_regions_removed: list[RegionsHook] = []
+        self.before_delete: list[DeleteHook] = []
+        operations.register(OperationKind.DELETE_REGISTRY, self._run_delete)
+
+    # -- create / update -------------------------------------------------------------------------
+
+    def create_or_update(self, caller: Caller, sub_id: str, rg_name: str, name: str, body: dict[str, Any],
+                         pre: Preconditions = NONE) -> tuple[Registry, bool]:
+        """PUT: create the registry, or update an existing one (tags, description, regions)."""
+        check_registry_name(name)
+        props = _properties(body)
+        tags = check_tags(body.get("tags"))
+        description = optional_text(props, "description", 4096)
+        primary, parsed = parse_region_details(self._deps.regions, body.get("location"), props.get("regionDetails"))
+        requested: list[RegionRequest] | None = parsed
+        d = self._deps
+        with d.uow(write=True) as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            rg = require_group(uow, sub.id, rg_name)
+            existing = uow.registries.get(sub.id, rg.name, name)
+            pre.check(existing.etag if existing else None)
+            if existing is not None:
+                if props.get("regionDetails") is None:
+                    requested = None  # a PUT without regions keeps them
+                return self._update_in(uow, caller, existing, primary, requested, tags, description), False
+            taken = uow.registries.by_name(caller.tenant_id, name)
+            if taken is not None:
+                raise Conflict(
+                    "RegistryNameNotAvailable",
+                    f"The registry name '{name}' is already in use in this tenant (by '{taken.name}'); registry "
+                    "names are unique in the tenant, whatever the subscription or resource group.",
+                    "registryName",
+                )
+            require_registered(uow, sub, ML_NAMESPACE)
+            require_group_writable(rg)
+            now = d.clock.now()
+            reg = Registry(
+                key=d.ids.new_id(), tenant_id=caller.tenant_id, resource_group_key=rg.key, subscription_id=sub.id,
+                resource_group_name=rg.name, name=name, location=primary, registry_id=d.ids.new_id(),
+                description=description or "", tags=tags, etag=new_etag(d.ids),
+                stamp=AuditStamp(caller.name, caller.stamp_type, now, caller.name, caller.stamp_type, now),
+            )
+            wanted = [(r.region, r.storage or StorageConfig()) for r in parsed]
+            regions, records = self._new_regions(uow, reg, rg, wanted, 0)
+            reg = replace(reg, regions=tuple(regions))
+            with self._released_on_failure(records):
+                for res in records:
+                    uow.resources.add(res)
+                uow.registries.add(reg)
+                record_write(d, uow, caller, scope=reg.arm_id)
+                fault_point("registry.create.before_commit")
+                uow.commit()
+        return reg, True
+
+    def update(self, caller: Caller, sub_id: str, rg_name: str, name: str, body: dict[str, Any],
+               pre: Preconditions = NONE) -> Registry:
+        """PATCH: tags and description; regions too when ``location``/``regionDetails`` are given."""
+        props = _properties(body)
+        description = optional_text(props, "description", 4096)
+        tags = check_tags(body["tags"]) if body.get("tags") is not None else None
+        details = props.get("regionDetails")
+        with self._deps.uow(write=True) as uow:
+            reg = require_registry(uow, caller, sub_id, rg_name, name)
+            pre.check(reg.etag)
+            primary, requested = reg.location, None
+            if details is not None or body.get("location") is not None:
+                primary, requested = parse_region_details(
+                    self._deps.regions, body.get("location", reg.location),
+                    details if details is not None else [{"location": r} for r in reg.region_names],
+                )
+            return self._update_in(uow, caller, reg, primary, requested, tags, description)
+
+    def _update_in(self, uow: Any, caller: Caller, reg: Registry, primary: str, requested: list[RegionRequest] | None,
+                   tags: dict[str, str] | None, description: str | None) -> Registry:
+        """Apply an update inside ``uow`` and commit it; storage for added regions is created
+        first, storage of removed regions released after the commit, then the hooks run."""
+        d = self._deps
+        _writable(reg)
+        if requested is None:  # regions not given: keep them (the primary is still checked)
+            requested = [RegionRequest(r, None) for r in reg.region_names]
+        plan = plan_regions(reg, primary, requested)
+        rg = uow.resource_groups.by_key(reg.resource_group_key)
+        start = max((r.position for r in reg.regions), default=-1) + 1
+        added_regions, records = self._new_regions(uow, reg, rg, plan.added, start)
+        gone = [r for r in reg.regions if r.region in plan.removed]
+        found = uow.resources.by_keys([r.resource_key for r in gone])
+        removed_records = [found[r.resource_key] for r in gone if r.resource_key in found]
+        kept = [r for r in reg.regions if r.region not in plan.removed]
+        updated = replace(
+            reg, regions=tuple(kept + added_regions), tags=reg.tags if tags is None else tags,
+            description=reg.description if description is None else description, etag=new_etag(d.ids),
+            stamp=reg.stamp.touched(caller.name, caller.stamp_type, d.clock.now()),
+        )
+        with self._released_on_failure(records):
+            for res in records:
+                uow.resources.add(res)
+            for res in removed_records:
+                uow.resources.delete(res.key)
+            uow.registries.save(updated)
+            record_write(d, uow, caller, scope=updated.arm_id)
+            uow.commit()
+        self._storage.release(self._storage.accounts_of(removed_records))
+        if added_regions:
+            self._announce(self.on_regions_added, updated.key, [r.region for r in added_regions])
+        if removed_records:
+            self._announce(self.on_regions_removed, updated.key, [r.location for r in removed_records])
+        return updated
+
+    def _new_regions(self, uow: Any, reg: Registry, rg: ResourceGroup, wanted: list[tuple[str, StorageConfig]],
+                     start: int) -> tuple[list[RegistryRegion], list[GenericResource]]:
+        """A storage account per region, created now in that region's object storage, and the
+        records that will point at it (not yet added to the unit of work)."""
+        d = self._deps
+        now = d.clock.now()
+        base = re.sub(r"[^a-z0-9]", "", reg.name.lower())[:12]
+        regions: list[RegistryRegion] = []
+        records: list[GenericResource] = []
+        with self._released_on_failure(records):
+            for offset, (region, storage) in enumerate(wanted):
+                account = base + secrets.token_hex(5)
+                while uow.resources.name_taken("Microsoft.Storage/storageAccounts", account):
+                    account = base + secrets.token_hex(5)
+                res = GenericResource(
+                    key=d.ids.new_id(), resource_group_key=rg.key, subscription_id=rg.subscription_id,
+                    resource_group_name=rg.name, namespace="Microsoft.Storage", type="storageAccounts", name=account,
+                    location=region,
+                    properties={"role": "registryStorage", "registryKey": reg.key, "containers": [reg.artifact_container],
+                                "sku": storage.account_type, "isHnsEnabled": storage.hns},
+                )
+                records.append(res)
+                self._storage.provision(region, account, [reg.artifact_container])
+                regions.append(RegistryRegion(region=region, position=start + offset, storage_account_name=account,
+                                              storage=storage, resource_key=res.key, added_at=now))
+        return regions, records
+
+    def _released_on_failure(self, records: list[GenericResource]) -> "_ReleaseOnFailure":
+        return _ReleaseOnFailure(self._storage, records)
+
+    @staticmethod
+    def _announce(hooks: list[RegionsHook], registry_key: str, regions: list[str]) -> None:
+        for hook in hooks:
+            try:
+                hook(registry_key, regions)
+            except Exception:  # the change is committed; the replication side repairs its queue
+                log.exception("registry hook %r failed for %s %s", hook, registry_key, regions)
+
+    # -- read ------------------------------------------------------------------------------------
+
+    def get(self, caller: Caller, sub_id: str, rg_name: str, name: str) -> Registry:
+        with self._deps.uow() as uow:
+            return require_registry(uow, caller, sub_id, rg_name, name)
+
+    def find(self, caller: Caller, name: str) -> Registry:
+        """The tenant's registry called ``name``, wherever it lives; the caller needs
+        ``registries/read`` on it (checked once its scope is known, denial audited)."""
+        with self._deps.uow() as uow:
+            reg = uow.registries.by_name(caller.tenant_id, name)
+        if reg is None:
+            raise registry_not_found(None, name)
+        self._authz.require(caller.acting(READ, reg.arm_id), READ, reg.arm_id)
+        return reg  # type: ignore[no-any-return]
+
+    def list_in_group(self, caller: Caller, sub_id: str, rg_name: str, offset: int, limit: int) -> Page[Registry]:
+        with self._deps.uow() as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            rg = require_group(uow, sub.id, rg_name)
+            seen = caller.visibility
+            names = None
+            if seen is not None and not seen.everything:
+                names = {n for g, n in _registry_grants(seen.scopes, sub.id) if g == rg.name.lower()}
+            return uow.registries.list_in_group(rg.key, offset, limit, names)  # type: ignore[no-any-return]
+
+    def list_in_subscription(self, caller: Caller, sub_id: str, offset: int, limit: int) -> Page[Registry]:
+        with self._deps.uow() as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            seen = caller.visibility
+            if seen is None or seen.everything:
+                return uow.registries.list_in_subscription(sub.id, offset, limit)  # type: ignore[no-any-return]
+            return uow.registries.list_in_subscription(  # type: ignore[no-any-return]
+                sub.id, offset, limit, seen.resource_groups(sub.id), _registry_grants(seen.scopes, sub.id))
+
+    # -- delete ----------------------------------------------------------------------------------
+
+    def begin_delete(self, caller: Caller, sub_id: str, rg_name: str, name: str,
+                     pre: Preconditions = NONE) -> Operation:
+        d = self._deps
+        with d.uow(write=True) as uow:
+            reg = require_registry(uow, caller, sub_id, rg_name, name)
+            pre.check(reg.etag)
+            op = self._ops.new(
+                uow, kind=OperationKind.DELETE_REGISTRY, caller=caller, subscription_id=reg.subscription_id,
+                namespace=ML_NAMESPACE, location=reg.location, target_id=reg.arm_id, target_key=reg.key,
+            )
+            if reg.provisioning_state is not ProvisioningState.DELETING:
+                uow.registries.save(replace(reg, provisioning_state=ProvisioningState.DELETING))
+            record_write(d, uow, caller, scope=reg.arm_id)
+            uow.commit()
+        return op
+
+    def remove_records(self, uow: Any, reg: Registry) -> list[GenericResource]:
+        """Delete a registry's rows (its assets through ``before_delete``, its regions, its storage
+        records, role assignments at or below it) in ``uow``; returns the storage records, whose
+        accounts the caller releases after the commit. Used by the group's forced delete too."""
+        for hook in self.before_delete:
+            hook(uow, reg)
+        found = uow.resources.by_keys([r.resource_key for r in reg.regions])
+        released = [found[r.resource_key] for r in reg.regions if r.resource_key in found]
+        for res in released:
+            uow.resources.delete(res.key)
+        uow.role_assignments.delete_at_or_below(reg.arm_id)
+        uow.registries.delete(reg.key)
+        return released
+
+    def _run_delete(self, op: Operation) -> None:
+        """Records go in one transaction that notes the storage to release (every region's
+        account), the storage next, the operation ends last; a rerun finishes from the record."""
+        d = self._deps
+        with d.uow(write=True) as uow:
+            reg = uow.registries.by_key(op.target_key)
+            if reg is not None:
+                released = self.remove_records(uow, reg)
+                op = self._ops.record(uow, op.id, release=self._storage.accounts_of(released))
+            fault_point("registry.delete.before_commit")
+            uow.commit()
+        self._storage.release(op.payload.get("release", []))
+        self._ops.complete(op.id)
+
+
+class _ReleaseOnFailure:
+    """Storage created for records that never got committed is released at once (the orphan
+    sweep would find it at the next start; bad input should leave nothing even until then)."""
+
+    def __init__(self, storage: StorageProvisioner, records: list[GenericResource]) -> None:
+        self._storage = storage
+        self._records = records
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None and self._records:
+            self._storage.release(self._storage.accounts_of(self._records))
+
+
+def _properties(body: dict[str, Any]) -> dict[str, Any]:
+    props = body.get("properties") or {}
+    if not isinstance(props, dict):
+        raise invalid("InvalidRequestContent", "properties must be an object.", "properties")
+    return props
+
+
+def _registry_grants(scopes: tuple[str, ...], sub_id: str) -> set[tuple[str, str]]:
+    """(group, registry) pairs, lower-cased, readable through a grant on the registry itself (or
+    on something below it, such as its assets, which lets the caller see the registry)."""
+    found = set()
+    for scope in scopes:
+        parsed = parse_scope(scope)
+        parts = scope.strip("/").split("/")
+        if (parsed.subscription_id == sub_id.lower() and parsed.resource_group and len(parts) >= 8
+                and f"{parts[5]}/{parts[6]}".lower() == REGISTRY_TYPE.lower()):
+            found.add((parsed.resource_group.lower(), parts[7].lower()))
+    return found

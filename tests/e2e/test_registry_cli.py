@@ -1,0 +1,84 @@
+"""Seed 002 through the real ``amlite`` CLI against a real server: both registry.yml files exactly
+as the seed writes them, then show, list, update (a region added from the edited file), delete."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Cli
+
+pytestmark = pytest.mark.e2e
+
+SEED_1 = """name: DemoRegistry1
+description: Basic registry with one primary region and to additional regions
+tags:
+  foo: bar
+location: eastus
+replication_locations:
+  - location: eastus
+  - location: eastus2
+  - location: westus
+"""
+
+SEED_2 = """name: DemoRegistry2
+description: Registry with additional configuration for storage accounts
+tags:
+  foo: bar
+location: eastus
+replication_locations:
+  - location: eastus
+    storage_config:
+      storage_account_hns: False
+      storage_account_type: Standard_LRS
+  - location: eastus2
+    storage_config:
+      storage_account_hns: False
+      storage_account_type: Standard_LRS
+  - location: westus
+    storage_config:
+      storage_account_hns: False
+      storage_account_type: Standard_LRS
+"""
+
+
+def regions(body: dict) -> list[str]:  # type: ignore[type-arg]
+    return [d["location"] for d in body["properties"]["regionDetails"]]
+
+
+def test_the_seed_registries_from_yaml(logged_in: Cli, tmp_path: Path) -> None:
+    cli = logged_in
+    group = f"rg-{uuid.uuid4().hex[:8]}"
+    cli.json("group", "create", "-g", group, "-l", "eastus")
+    first, second = tmp_path / "one", tmp_path / "two"
+    first.mkdir(), second.mkdir()
+    (first / "registry.yml").write_text(SEED_1)
+    (second / "registry.yml").write_text(SEED_2)
+    one = cli.json("ml", "registry", "create", "--file", str(first / "registry.yml"), "-g", group)
+    two = cli.json("ml", "registry", "create", "--file", str(second / "registry.yml"), "-g", group)
+    assert (one["name"], two["name"]) == ("DemoRegistry1", "DemoRegistry2")
+    assert regions(one) == regions(two) == ["eastus", "eastus2", "westus"]
+    assert one["tags"] == {"foo": "bar"} and one["location"] == "eastus"
+    for region in two["properties"]["regionDetails"]:
+        sca = region["storageAccountDetails"][0]["systemCreatedStorageAccount"]
+        assert (sca["storageAccountType"], sca["storageAccountHnsEnabled"]) == ("Standard_LRS", False)
+    # The name is unique in the tenant: a second create of the same file elsewhere is refused.
+    other = f"rg-{uuid.uuid4().hex[:8]}"
+    cli.json("group", "create", "-g", other, "-l", "westus")
+    dup = cli("ml", "registry", "create", "--file", str(first / "registry.yml"), "-g", other)
+    assert dup.returncode == 1 and dup.stderr.startswith("(RegistryNameNotAvailable)"), dup.stderr
+    assert cli.json("ml", "registry", "show", "-n", "demoregistry1")["id"] == one["id"]
+    assert sorted(r["name"] for r in cli.json("ml", "registry", "list", "-g", group)) == ["DemoRegistry1", "DemoRegistry2"]
+    updated = cli.json("ml", "registry", "update", "-n", "DemoRegistry1", "--set", "description=shared models")
+    assert updated["properties"]["description"] == "shared models" and updated["tags"] == {"foo": "bar"}
+    (first / "registry.yml").write_text(SEED_1 + "  - location: North Europe\n")
+    grown = cli.json("ml", "registry", "update", "-n", "DemoRegistry1", "--file", str(first / "registry.yml"))
+    assert regions(grown) == ["eastus", "eastus2", "westus", "northeurope"]
+    (first / "registry.yml").write_text(SEED_1.replace("location: eastus\nrepl", "location: westus\nrepl"))
+    moved = cli("ml", "registry", "update", "-n", "DemoRegistry1", "--file", str(first / "registry.yml"))
+    assert moved.returncode == 1 and moved.stderr.startswith("(PrimaryRegionImmutable)"), moved.stderr
+    for name in ("DemoRegistry1", "DemoRegistry2"):
+        assert cli("ml", "registry", "delete", "-n", name, "--yes").returncode == 0
+        assert cli("ml", "registry", "show", "-n", name).returncode == 3
