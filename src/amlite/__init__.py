@@ -37,6 +37,10 @@ _LAZY = {
     "load_component": "amlite.sdk.loaders",
     "load_data": "amlite.sdk.loaders",
     "load_datastore": "amlite.sdk.loaders",
+    "load_registry": "amlite.sdk.registry_entities",
+    "Registry": "amlite.sdk.registry_entities",
+    "RegistryRegionDetails": "amlite.sdk.registry_entities",
+    "SystemCreatedStorageAccount": "amlite.sdk.registry_entities",
 }
 
 __all__ = [
@@ -57,6 +61,10 @@ __all__ = [
     "load_datastore",
     "load_environment",
     "load_model",
+    "load_registry",
+    "Registry",
+    "RegistryRegionDetails",
+    "SystemCreatedStorageAccount",
     "AmliteCliCredential",
     "ArmClient",
     "ClientSecretCredential",
@@ -88,6 +96,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from amlite.sdk.entities import Workspace
     from amlite.sdk.loaders import load_component, load_data, load_datastore, load_environment, load_model
     from amlite.sdk.ml_client import MLClient
+    from amlite.sdk.registry_entities import (
+        Registry,
+        RegistryRegionDetails,
+        SystemCreatedStorageAccount,
+        load_registry,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -27,6 +27,9 @@ from amlite.services.context import Deps, SystemClock, UuidGenerator
 from amlite.services.directory import DirectoryService
 from amlite.services.identity import FirstStart, IdentityService
 from amlite.services.operations import OperationService
+from amlite.services.registries import RegistryService
+from amlite.services.registry_assets import RegistryAssetService
+from amlite.services.replication import ReplicationService
 from amlite.services.resource_groups import ResourceGroupService
 from amlite.services.roles import RoleService
 from amlite.services.secrets import SecretBox, SecretNamespace
@@ -36,6 +39,7 @@ from amlite.services.tokens import SigningKey, TokenService
 from amlite.services.workspaces import WorkspaceService
 from amlite.store import engine as store_engine
 from amlite.store.uow import SqlUnitOfWorkFactory
+from amlite.worker.replication import ReplicationWorkers
 from amlite.worker.runner import Worker
 
 log = logging.getLogger("amlite")
@@ -56,12 +60,16 @@ class Container:
     subscriptions: SubscriptionService
     resource_groups: ResourceGroupService
     workspaces: WorkspaceService
+    registries: RegistryService
     operations: OperationService
     storage: StorageProvisioner
     artifacts: ArtifactService
     assets: AssetService
     datastores: DatastoreService
     worker: Worker
+    replication: ReplicationService
+    replicators: ReplicationWorkers
+    registry_assets: RegistryAssetService
     first_start: FirstStart | None
     tenant_id: str
 
@@ -80,10 +88,13 @@ class Container:
         self.storage.sweep_orphans()
         if self.engine.dialect.name == "sqlite":
             _release_leases(self.engine)  # one server per SQLite file: every lease is from a dead process
+            self.replication.release_leases()
         self.worker.start()
+        self.replicators.start()
 
     def stop(self) -> None:
         self.worker.stop()
+        self.replicators.stop()
 
     def close(self) -> None:
         self.stop()
@@ -113,13 +124,24 @@ def build(settings: Settings) -> Container:
     authz = Authorizer(deps)
     artifacts = ArtifactService(deps)
     secrets = SecretNamespace(deps, SecretBox(settings.data_dir / "secrets.key"))
+    registries = RegistryService(deps, operations, storage, authz)
+    replication = ReplicationService(deps, lease=timedelta(seconds=settings.replication_lease_seconds),
+                                     backoff=timedelta(seconds=settings.replication_backoff_seconds))
+    replicators = ReplicationWorkers(replication, threads=settings.replication_threads,
+                                     poll_seconds=settings.worker_poll_seconds)
+    replication.wakeup = replicators.notify
+    registries.on_regions_added.append(replication.on_regions_added)
+    registries.on_regions_removed.append(replication.on_regions_removed)
+    assets = AssetService(deps, artifacts, ReferenceResolver(authz), replication)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
         subscriptions=SubscriptionService(deps),
-        resource_groups=ResourceGroupService(deps, operations, storage),
-        workspaces=WorkspaceService(deps, operations, storage), operations=operations, storage=storage,
-        artifacts=artifacts, assets=AssetService(deps, artifacts, ReferenceResolver(authz)),
+        resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
+        workspaces=WorkspaceService(deps, operations, storage), registries=registries, operations=operations,
+        storage=storage,
+        artifacts=artifacts, assets=assets, replication=replication, replicators=replicators,
+        registry_assets=RegistryAssetService(deps, assets, artifacts, authz),
         datastores=DatastoreService(deps, secrets), worker=worker, first_start=first, tenant_id=identity.tenant().id,
     )
 

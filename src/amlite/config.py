@@ -9,6 +9,9 @@ Configuration file (YAML or TOML, by extension)::
     db: postgresql+psycopg://postgres@127.0.0.1:5432/amlite   # default: SQLite in data_dir
     endpoint: https://amlite.example.org                      # public URL, default http://host:port
     operation_lease_seconds: 15
+    replication_threads: 4                                    # registry regions copied at once
+    replication_backoff_seconds: 2                            # first retry of a failed region copy
+    replication_lease_seconds: 60                             # claim on one region copy (crash recovery on PostgreSQL)
     regions:                                                  # default: eastus, eastus2, westus, ...
       - name: eastus
         display_name: East US
@@ -74,6 +77,9 @@ class Settings:
     regions: tuple[RegionSettings, ...]
     operation_lease_seconds: float = 15.0
     worker_poll_seconds: float = 1.0
+    replication_threads: int = 4  # registry replication: how many regions copy at once
+    replication_backoff_seconds: float = 2.0  # first retry of a failed region; doubles each time
+    replication_lease_seconds: float = 60.0  # a copy's claim; after a crash (PostgreSQL) it is retried after this
     crash_at: str | None = field(default=None, repr=False)
 
     @property
@@ -108,6 +114,9 @@ class Settings:
             regions=_regions(file.get("regions"), data, _storage(file.get("storage"), env, "storage"), env),
             operation_lease_seconds=float(file.get("operation_lease_seconds", 15.0)),
             worker_poll_seconds=float(file.get("worker_poll_seconds", 1.0)),
+            replication_threads=int(file.get("replication_threads", 4)),
+            replication_backoff_seconds=float(file.get("replication_backoff_seconds", 2.0)),
+            replication_lease_seconds=float(file.get("replication_lease_seconds", 60.0)),
             crash_at=env.get("AMLITE_CRASH_AT") or None,
         )
 

@@ -149,8 +149,12 @@ def test_every_arm_route_insists_on_a_known_api_version(api: Api, version: str |
 def test_every_body_route_refuses_bad_json_and_wrong_media_type_and_changes_nothing(api: Api, name: str) -> None:
     api.create_group(name)
     api.create_workspace(name, "target")
+    registry = f"reg-{name}"  # registry byte routes (blobs) need one that exists to judge the bytes
+    made = api.request("PUT", f"{api.rg_path(name)}/providers/Microsoft.MachineLearningServices/registries/{registry}",
+                       "api-version=2024-10-01", json={"location": "eastus"})
+    assert made.status_code == 201, made.text
     before = api.snapshot()
-    values = {"resource_group": name, "workspace": "target", "alias": "a" + name,
+    values = {"resource_group": name, "workspace": "target", "registry": registry, "alias": "a" + name,
               "sha256": hashlib.sha256(b"the bytes that were meant").hexdigest(),
               "scope": f"subscriptions/{api.sub}/resourceGroups/{name}"}
     octet_routes = 0

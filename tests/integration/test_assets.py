@@ -200,7 +200,7 @@ BAD_INPUTS: list[tuple[str, str, str, dict[str, Any], int, str]] = [
      "AssetReferenceNotFound"),
     ("components", "c", "1", {"properties": {"componentSpec": {"type": "command", "command": "x",
                                                                "environment": "azureml://registries/r/environments/e/versions/1"}}},
-     400, "RegistryReferenceNotSupported"),
+     400, "AssetReferenceNotFound"),
     ("components", "c", "1", {"properties": {"componentSpec": {"type": "command", "command": "x ${{inputs.y}}",
                                                                "environment": {"image": "python"}}}}, 400,
      "InvalidRequestContent"),

@@ -192,14 +192,23 @@ def test_asset_references_parse(text: str, expected: AssetRef) -> None:
     ("azureml:env@", "InvalidAssetReference"),
     ("azureml:bad name:1", "InvalidAssetReference"),
     ("azureml://subscriptions/s/resourcegroups/rg/workspaces/ws/models/m/versions/1", "InvalidAssetReference"),
-    ("azureml://registries/reg/environments/env/versions/1", "RegistryReferenceNotSupported"),
-    ("azureml://registries/reg/environments/env/labels/latest", "RegistryReferenceNotSupported"),
+    ("azureml://registries/reg/models/env/versions/1", "InvalidAssetReference"),
+    ("azureml://registries/reg/environments/env", "InvalidAssetReference"),
+    ("azureml://registries/reg/environments/bad name/versions/1", "InvalidAssetReference"),
     ("", "InvalidAssetReference"),
 ])
 def test_bad_asset_references_name_the_field(text: str, code: str) -> None:
     with pytest.raises(InvalidInput) as err:
         parse_asset_reference(text, AssetKind.ENVIRONMENTS, "componentSpec.environment")
     assert err.value.code == code and err.value.target == "componentSpec.environment"
+
+
+def test_registry_references_parse() -> None:
+    ref = parse_asset_reference("azureml://registries/Reg1/environments/env/versions/3", AssetKind.ENVIRONMENTS, "e")
+    assert (ref.registry, ref.name, ref.version, ref.label) == ("Reg1", "env", "3", None)
+    latest = parse_asset_reference("azureml://registries/reg/models/m/labels/latest", AssetKind.MODELS, "m")
+    assert (latest.registry, latest.name, latest.version, latest.label) == ("reg", "m", None, "latest")
+    assert str(latest) == "azureml://registries/reg/models/m/labels/latest"
 
 
 def test_datastore_paths_parse() -> None:

@@ -16,14 +16,14 @@ from amlite import __version__
 from amlite.api import errors
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import (
-    activity_log, artifacts, assets, authorization, datastores, graph, identity, operations, resource_groups, subscriptions,
-    workspaces,
+    activity_log, artifacts, assets, authorization, datastores, graph, identity, operations, registries, resource_groups,
+    subscriptions, workspaces,
 )
 
 
 ROUTERS = (identity.router, subscriptions.router, resource_groups.router, workspaces.router, operations.router,
            artifacts.router, assets.router, datastores.router,
-           graph.router, activity_log.router, authorization.router)
+           graph.router, activity_log.router, authorization.router, registries.router)
 
 
 def api_routes() -> list[APIRoute]:

@@ -118,6 +118,10 @@ def ws_scope(p: dict[str, str]) -> str:
     return rg_scope(p) + f"/providers/Microsoft.MachineLearningServices/workspaces/{p['workspace']}"
 
 
+def reg_scope(p: dict[str, str]) -> str:
+    return rg_scope(p) + f"/providers/Microsoft.MachineLearningServices/registries/{p['registry']}"
+
+
 def root_scope(_: dict[str, str]) -> str:
     return "/"
 

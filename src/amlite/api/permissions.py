@@ -22,7 +22,7 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "permissions.md"
 
 _SCOPES = {
     deps.root_scope: "`/`", deps.sub_scope: "subscription", deps.rg_scope: "resource group",
-    deps.ws_scope: "workspace", deps.path_scope: "the `{scope}` in the path (`/` when there is none)",
+    deps.ws_scope: "workspace", deps.reg_scope: "registry", deps.path_scope: "the `{scope}` in the path (`/` when there is none)",
 }
 
 INTRO = """# Permissions

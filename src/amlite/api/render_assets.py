@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from amlite.api.render import system_data
+from amlite.api.render import system_data, ts
 from amlite.domain.assets import AssetKind
+from amlite.domain.replication import RegionReplica, ReplicationState
 from amlite.services.assets import ContainerView, VersionView
 from amlite.services.datastores import STORAGE_FIELD, DatastoreSecrets, DatastoreView
 
@@ -17,7 +18,7 @@ ML = "Microsoft.MachineLearningServices/workspaces"
 def container(view: ContainerView) -> dict[str, Any]:
     c = view.container
     return {
-        "id": view.arm_id, "name": c.name, "type": f"{ML}/{c.kind.value}",
+        "id": view.arm_id, "name": c.name, "type": f"{view.owner.resource_type}/{c.kind.value}",
         "properties": {
             "description": c.description, "tags": c.tags, "properties": c.properties, "isArchived": c.is_archived,
             "latestVersion": view.latest_version, "nextVersion": str(c.next_version), "provisioningState": "Succeeded",
@@ -36,11 +37,26 @@ def version(view: VersionView) -> dict[str, Any]:
         props["environmentType"] = "UserCreated"
     if v.manifest:
         props["artifacts"] = [m.as_json() for m in v.manifest]
+    if v.lineage:
+        props["lineage"] = dict(v.lineage)
+    if view.owner.is_registry:
+        props["replication"] = [_replica(r) for r in view.replication]
     props["provisioningState"] = "Succeeded"
     return {
-        "id": view.arm_id, "name": v.version, "type": f"{ML}/{view.container.kind.value}/versions",
+        "id": view.arm_id, "name": v.version, "type": f"{view.owner.resource_type}/{view.container.kind.value}/versions",
         "properties": props, "systemData": system_data(v.stamp),
     }
+
+
+def _replica(r: RegionReplica) -> dict[str, Any]:
+    body: dict[str, Any] = {"location": r.location, "state": r.state.value, "attempts": r.attempts}
+    if r.reason:
+        body["reason"] = r.reason
+    if r.last_attempt_time is not None:
+        body["lastAttemptTime"] = ts(r.last_attempt_time)
+    if r.next_attempt_time is not None and r.state is ReplicationState.FAILED:
+        body["nextAttemptTime"] = ts(r.next_attempt_time)
+    return body
 
 
 def datastore(view: DatastoreView) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import typer
 
 from amlite.cli.args import expand_argv
 from amlite.cli.commands import account, ad, auth, configure, group, monitor, provider, role, server, workspace
-from amlite.cli.commands import assets, datastore
+from amlite.cli.commands import assets, datastore, registry
 
 __all__ = ["app", "main"]
 
@@ -52,6 +52,7 @@ group.register(app)
 workspace.register(app)
 assets.register(workspace.ml_app)
 datastore.register(workspace.ml_app)
+registry.register(workspace.ml_app)
 ad.register(app)
 role.register(app)
 monitor.register(app)

@@ -116,8 +116,11 @@ class ManifestEntry:
 
 @dataclass(frozen=True)
 class AssetContainer:
+    """A name's versions and what they share. ``owner_key`` is the workspace's or the registry's
+    key (``domain.asset_owners``): the same rules hold whoever owns the asset."""
+
     key: str
-    workspace_key: str
+    owner_key: str
     kind: AssetKind
     name: str
     description: str
@@ -143,6 +146,8 @@ class AssetVersion:
     is_archived: bool
     etag: str
     stamp: AuditStamp
+    # Registry versions shared from a workspace: {sourceAssetId, sourceWorkspaceId, sourceJobName?}.
+    lineage: dict[str, str] | None = None
 
     def archived_in(self, container: AssetContainer) -> bool:
         """Archiving a container hides all its versions (Azure ML's rule)."""
@@ -159,6 +164,7 @@ class VersionContent:
     description: str | None = None
     tags: dict[str, str] | None = None
     is_archived: bool | None = None
+    lineage: dict[str, str] | None = None  # not content: a shared copy keeps its source's fingerprint
 
     @property
     def fingerprint(self) -> str:
@@ -231,8 +237,8 @@ def check_relative_path(value: object, target: str) -> str:
 # -- containers and versions ---------------------------------------------------------------------
 
 
-def new_container(key: str, workspace_key: str, kind: AssetKind, name: str, etag: str, stamp: AuditStamp) -> AssetContainer:
-    return AssetContainer(key=key, workspace_key=workspace_key, kind=kind, name=name, description="", tags={},
+def new_container(key: str, owner_key: str, kind: AssetKind, name: str, etag: str, stamp: AuditStamp) -> AssetContainer:
+    return AssetContainer(key=key, owner_key=owner_key, kind=kind, name=name, description="", tags={},
                           properties={}, is_archived=False, next_version=1, etag=etag, stamp=stamp)
 
 
@@ -254,11 +260,11 @@ def latest_of(container: AssetContainer, versions: list[AssetVersion]) -> AssetV
 
 def asset_not_found(kind: AssetKind, name: str, version: str | None = None) -> NotFound:
     if version is None:
-        return NotFound("ResourceNotFound", f"The {kind.singular} container '{name}' was not found in this workspace.")
+        return NotFound("ResourceNotFound", f"The {kind.singular} container '{name}' was not found.")
     if version == "@" + LATEST_LABEL:
         return NotFound("ResourceNotFound",
                         f"The {kind.singular} '{name}' has no version that is not archived, so it has no latest version.")
-    return NotFound("ResourceNotFound", f"The {kind.singular} '{name}' has no version '{version}' in this workspace.")
+    return NotFound("ResourceNotFound", f"The {kind.singular} '{name}' has no version '{version}'.")
 
 
 def parse_tag_filter(text: str | None) -> dict[str, str | None]:

@@ -28,6 +28,7 @@ class OperationStatus(str, Enum):
 class OperationKind(str, Enum):
     DELETE_RESOURCE_GROUP = "resourceGroups/delete"
     DELETE_WORKSPACE = "workspaces/delete"
+    DELETE_REGISTRY = "registries/delete"
 
     @property
     def action(self) -> str:
@@ -38,6 +39,7 @@ class OperationKind(str, Enum):
 _ACTIONS = {
     OperationKind.DELETE_RESOURCE_GROUP: "Microsoft.Resources/subscriptions/resourceGroups/delete",
     OperationKind.DELETE_WORKSPACE: "Microsoft.MachineLearningServices/workspaces/delete",
+    OperationKind.DELETE_REGISTRY: "Microsoft.MachineLearningServices/registries/delete",
 }
 
 

@@ -11,7 +11,11 @@ Understood forms (``kind`` is known from the field the reference sits in):
     azureml://datastores/<ds>/paths/<p>           a path on a datastore of the same workspace
     azureml://subscriptions/<s>/resourcegroups/<rg>/workspaces/<ws>/datastores/<ds>/paths/<p>
 
-``azureml://registries/...`` parses into a clear "not supported yet" error: registries come later.
+    azureml://registries/<reg>/<kind>/<name>/versions/<v>   a version in a registry of the tenant
+    azureml://registries/<reg>/<kind>/<name>/labels/latest  its newest non-archived version
+
+A registry's datastore-like URIs (``azureml://registries/.../paths/...``) are refused: registry
+assets carry their files with them.
 """
 
 from __future__ import annotations
@@ -41,8 +45,12 @@ class AssetRef:
     version: str | None = None
     label: str | None = None
     workspace: WorkspaceLocator | None = None
+    registry: str | None = None  # the registry's name for azureml://registries/... references
 
     def __str__(self) -> str:
+        if self.registry is not None:
+            tail = f"versions/{self.version}" if self.version is not None else f"labels/{self.label}"
+            return f"azureml://registries/{self.registry}/{self.kind.value}/{self.name}/{tail}"
         return f"azureml:{self.name}" + (f":{self.version}" if self.version is not None else f"@{self.label}")
 
 
@@ -62,6 +70,10 @@ _LONG_ASSET = re.compile(
 _ARM_ASSET = re.compile(
     r"^azureml:/subscriptions/(?P<s>[^/]+)/resourcegroups/(?P<rg>[^/]+)/providers/"
     r"microsoft\.machinelearningservices/workspaces/(?P<ws>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)/versions/(?P<v>[^/]+)$",
+    re.IGNORECASE,
+)
+_REGISTRY_ASSET = re.compile(
+    r"^azureml://registries/(?P<reg>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)/(?P<how>versions|labels)/(?P<v>[^/]+)$",
     re.IGNORECASE,
 )
 _SHORT_DATASTORE = re.compile(r"^azureml://datastores/(?P<ds>[^/]+)/paths/(?P<p>.*)$", re.IGNORECASE)
@@ -84,7 +96,7 @@ def parse_asset_reference(value: object, kind: AssetKind, target: str) -> AssetR
     text = value.strip()
     low = text.lower()
     if low.startswith("azureml://registries/"):
-        raise _registries_not_supported(text, target)
+        return _registry_reference(text, kind, target)
     match = _LONG_ASSET.match(text) or _ARM_ASSET.match(text)
     if match:
         found = _KINDS.get(match["kind"].lower())
@@ -128,9 +140,24 @@ def parse_datastore_path(value: str, target: str) -> DatastorePath | None:
     return None
 
 
+def _registry_reference(text: str, kind: AssetKind, target: str) -> AssetRef:
+    match = _REGISTRY_ASSET.match(text)
+    if match is None:
+        raise invalid(CODE, f"'{text}' is not a registry {kind.singular} reference; use azureml://registries/<registry>/"
+                      f"{kind.value}/<name>/versions/<version> or .../labels/latest.", target)
+    found = _KINDS.get(match["kind"].lower())
+    if found is not kind:
+        raise invalid(CODE, f"'{text}' refers to {match['kind']}, but {target} needs a {kind.singular}.", target)
+    name = _name(match["name"], kind, text, target)
+    if match["how"].lower() == "labels":
+        return AssetRef(kind, name, label=match["v"], registry=match["reg"])
+    return AssetRef(kind, name, _version(match["v"], kind, text, target), registry=match["reg"])
+
+
 def _registries_not_supported(text: str, target: str) -> InvalidInput:
-    return invalid("RegistryReferenceNotSupported",
-                   f"'{text}' refers to a registry; registry references are not supported yet.", target)
+    return invalid("InvalidAssetReference",
+                   f"'{text}' is a registry path; a registry's files are reached through its assets "
+                   "(azureml://registries/<registry>/<kind>/<name>/versions/<version>).", target)
 
 
 def _name(name: str, kind: AssetKind, text: str, target: str) -> str:

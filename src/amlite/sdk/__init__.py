@@ -28,6 +28,12 @@ from amlite.sdk.entities import Workspace
 from amlite.sdk.loaders import load_component, load_data, load_datastore, load_environment, load_model
 from amlite.sdk.ml_client import MLClient
 from amlite.sdk.polling import LROPoller
+from amlite.sdk.registry_entities import (
+    Registry,
+    RegistryRegionDetails,
+    SystemCreatedStorageAccount,
+    load_registry,
+)
 
 __version__ = VERSION
 
@@ -50,6 +56,10 @@ __all__ = [
     "load_datastore",
     "load_environment",
     "load_model",
+    "load_registry",
+    "Registry",
+    "RegistryRegionDetails",
+    "SystemCreatedStorageAccount",
     "AmliteCliCredential",
     "ArmClient",
     "ClientSecretCredential",

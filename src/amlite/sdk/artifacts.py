@@ -219,14 +219,17 @@ def _exists(pipeline: HttpPipeline, url: str) -> bool:
 
 
 def download_tree(pipeline_or_client: Any, workspace_scope: str, manifest: list[ManifestEntry],
-                  dest_dir: str | os.PathLike[str], *, on_progress: Progress | None = None) -> list[Path]:
+                  dest_dir: str | os.PathLike[str], *, on_progress: Progress | None = None,
+                  params: dict[str, Any] | None = None, served_regions: set[str] | None = None) -> list[Path]:
     """Restore the tree ``manifest`` describes under ``dest_dir`` and return the files written.
 
     Each file is streamed into a temporary file beside its destination, its size and sha256 are
     checked, and only then is it renamed into place, so an interrupted download never leaves a
     truncated file under a final name. Manifest paths that would land outside ``dest_dir`` (``..``,
     absolute paths, or through a symlink already in ``dest_dir``) are refused before anything
-    is written. Files with the same digest are downloaded once and copied locally.
+    is written. Files with the same digest are downloaded once and copied locally. ``params`` go
+    on every blob request (a registry read's ``callerRegion``); the regions that served the blobs
+    (``x-ms-served-region``) are added to ``served_regions``.
     """
     pipeline = _pipeline(pipeline_or_client)
     dest = Path(dest_dir)
@@ -247,7 +250,10 @@ def download_tree(pipeline_or_client: Any, workspace_scope: str, manifest: list[
             _atomic_copy(written[entry.sha256], target)
             done += entry.size
         else:
-            with pipeline.stream("GET", _blob_url(workspace_scope, entry.sha256), api_version=ML_API_VERSION) as response:
+            with pipeline.stream("GET", _blob_url(workspace_scope, entry.sha256), api_version=ML_API_VERSION,
+                                 params=params) as response:
+                if served_regions is not None and response.headers.get("x-ms-served-region"):
+                    served_regions.add(response.headers["x-ms-served-region"])
                 def progress(n: int) -> None:
                     nonlocal done
                     done += n

@@ -22,6 +22,7 @@ from amlite.sdk.config import load_config
 from amlite.sdk.operations.assets import DataOperations, EnvironmentOperations, ModelOperations
 from amlite.sdk.operations.components import ComponentOperations
 from amlite.sdk.operations.datastores import DatastoreOperations
+from amlite.sdk.operations.registries import RegistryOperations
 from amlite.sdk.operations.workspaces import WorkspaceOperations
 
 __all__ = ["MLClient"]
@@ -37,6 +38,7 @@ class MLClient:
         resource_group_name: str | None = None,
         workspace_name: str | None = None,
         *,
+        registry_name: str | None = None,
         endpoint: str | None = None,
         transport: httpx.BaseTransport | None = None,
         polling_interval: float = 1.0,
@@ -46,9 +48,14 @@ class MLClient:
         self.subscription_id = subscription_id
         self.resource_group_name = resource_group_name
         self.workspace_name = workspace_name
+        #: With a registry name, ``models``/``environments``/``components``/``data`` work on that
+        #: registry's assets (as azure-ai-ml's ``MLClient(..., registry_name=...)``); a workspace
+        #: given too is the one whose region downloads are served from.
+        self.registry_name = registry_name
         self.endpoint = resolve_endpoint(endpoint, credential)
         self._pipeline = HttpPipeline(credential, self.endpoint, transport=transport)
         self.workspaces = WorkspaceOperations(self._pipeline, self, polling_interval=polling_interval)
+        self.registries = RegistryOperations(self._pipeline, self, polling_interval=polling_interval)
         self.models = ModelOperations(self._pipeline, self)
         self.environments = EnvironmentOperations(self._pipeline, self)
         self.components = ComponentOperations(self._pipeline, self, self.environments)
@@ -94,5 +101,6 @@ class MLClient:
         return (
             f"MLClient(subscription_id={self.subscription_id!r}, "
             f"resource_group_name={self.resource_group_name!r}, "
-            f"workspace_name={self.workspace_name!r}, endpoint={self.endpoint!r})"
+            f"workspace_name={self.workspace_name!r}, registry_name={self.registry_name!r}, "
+            f"endpoint={self.endpoint!r})"
         )

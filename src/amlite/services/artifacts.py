@@ -6,6 +6,12 @@ workspace's region, keyed by sha256. Writing a blob needs no metadata row: the b
 (atomically, verified against the digest the caller named) before any asset version that refers
 to them is committed, so a crash can leave an unreferenced blob but never a reference to a
 missing or partial one. Unreferenced blobs are harmless, and dedup makes a retry free.
+
+A registry's blobs live in its ``azureml-registry-<id>`` container in each replication region's
+storage account: uploads go to the primary region, the replication workers copy them to the
+others, and a read names the caller's region (``callerRegion``) to be served that region's copy
+when it is there. A blob is present in a region only once a verified copy was published there
+(every adapter publishes atomically), so "present" means "this region's replica is ready".
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.blobs import CHUNK_SIZE, StoredBlob, check_sha256
-from amlite.domain.errors import NotFound
+from amlite.domain.errors import Conflict, NotFound
 from amlite.domain.resources import Workspace
 from amlite.ports import BlobStore
+from amlite.services.asset_owners import registry_owner
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
+from amlite.services.registries import require_registry
 from amlite.services.workspace_scope import require_workspace, writable
 
 
@@ -77,6 +86,72 @@ class ArtifactService:
     def storage_of(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str) -> ArtifactStorage:
         """The workspace's artifact storage, for other use cases (asset versions) that write blobs."""
         return self._storage(caller, sub_id, rg_name, ws_name)
+
+    def storage_for(self, owner: AssetOwner, region: str | None = None) -> ArtifactStorage:
+        """Where an owner's blobs are: a workspace's default storage, or a registry's storage in
+        ``region`` (default: its primary region)."""
+        if not owner.is_registry:
+            with self._deps.uow() as opened:
+                uow: Any = opened
+                ws = uow.workspaces.by_key(owner.key)
+                if ws is None:
+                    raise NotFound("ResourceNotFound", f"The workspace '{owner.name}' was not found.")
+                return self._default_storage(uow, ws)
+        place = owner.region(region) if region else owner.primary
+        if place is None:
+            raise NotFound("StorageNotFound", f"The registry '{owner.name}' has no replication region '{region}'.")
+        store = self._deps.blob_stores.get(place.region)
+        if store is None:
+            raise NotFound("StorageNotFound", f"No object storage is configured for region '{place.region}'.")
+        return ArtifactStorage(place.region, place.account, place.container, store)
+
+    # -- registries ----------------------------------------------------------------------------
+
+    def put_registry_blob(self, caller: Caller, sub_id: str, rg_name: str, reg_name: str, sha256: str,
+                          chunks: Iterable[bytes], size_hint: int | None = None) -> StoredBlob:
+        """Store a blob in the registry's primary region (replicas follow its asset versions)."""
+        owner = self._registry(caller, sub_id, rg_name, reg_name)
+        if not owner.writable:
+            raise Conflict("RegistryBeingDeleted", f"The registry '{owner.name}' is being deleted and cannot be changed.")
+        where = self.storage_for(owner)
+        stored = where.store.put_stream(where.account, where.container, chunks, check_sha256(sha256), size_hint)
+        with self._deps.uow(write=True) as uow:
+            record_write(self._deps, uow, caller)
+            uow.commit()
+        return stored
+
+    def open_registry_blob(self, caller: Caller, sub_id: str, rg_name: str, reg_name: str, sha256: str,
+                           caller_region: str | None = None, chunk_size: int = CHUNK_SIZE) -> BlobDownload:
+        """The blob from ``caller_region``'s replica when it is there, else from the primary;
+        ``BlobDownload.region`` says which served it."""
+        where = self._registry_copy(caller, sub_id, rg_name, reg_name, sha256, caller_region)
+        digest = check_sha256(sha256)
+        size = where.store.size(where.account, where.container, digest)
+        return BlobDownload(digest, size, where.region, where.store.open_chunks(where.account, where.container, digest,
+                                                                                 chunk_size))
+
+    def registry_blob_size(self, caller: Caller, sub_id: str, rg_name: str, reg_name: str, sha256: str,
+                           caller_region: str | None = None) -> tuple[int, str]:
+        where = self._registry_copy(caller, sub_id, rg_name, reg_name, sha256, caller_region)
+        return where.store.size(where.account, where.container, check_sha256(sha256)), where.region
+
+    def _registry_copy(self, caller: Caller, sub_id: str, rg_name: str, reg_name: str, sha256: str,
+                       caller_region: str | None) -> ArtifactStorage:
+        owner = self._registry(caller, sub_id, rg_name, reg_name)
+        digest = check_sha256(sha256)
+        region = self._deps.regions.find(caller_region) if caller_region else None
+        if region is not None and owner.region(region.name) is not None and region.name != owner.location:
+            replica = self.storage_for(owner, region.name)
+            try:
+                if replica.store.exists(replica.account, replica.container, digest):
+                    return replica
+            except Exception:  # the region's storage is down: the primary still serves  # noqa: BLE001
+                pass
+        return self.storage_for(owner)
+
+    def _registry(self, caller: Caller, sub_id: str, rg_name: str, reg_name: str) -> AssetOwner:
+        with self._deps.uow() as uow:
+            return registry_owner(require_registry(uow, caller, sub_id, rg_name, reg_name))
 
     def _storage(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, *, writing: bool = False) -> ArtifactStorage:
         with self._deps.uow() as opened:

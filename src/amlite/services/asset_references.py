@@ -4,7 +4,10 @@ A version may point at other things: a component at its environment, a pipeline 
 at their components, a model or data asset (or an environment's build context) at a datastore
 path. Each must exist when the version is created, or the create fails with an error naming the
 field (``target``) and changes nothing. References to another workspace of the tenant are
-followed when the caller may read there.
+followed when the caller may read there; references to a registry of the tenant
+(``azureml://registries/<reg>/...``) when the caller has ``registries/assets/read`` on it. The
+owner of the version being created may itself be a workspace or a registry (``AssetOwner``);
+short references (``azureml:<name>:<v>``) resolve in that owner.
 
 Everything here runs inside the caller's write unit of work, so the check and the insert see the
 same state of the store.
@@ -14,8 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.assets import LATEST_LABEL, AssetContainer, AssetKind, AssetVersion
-from amlite.domain.errors import AuthorizationFailed, InvalidInput, invalid
+from amlite.domain.errors import AuthorizationFailed, InvalidInput, NotFound, invalid
 from amlite.domain.providers import ML_NAMESPACE
 from amlite.domain.references import (
     AssetRef,
@@ -25,9 +29,11 @@ from amlite.domain.references import (
     parse_asset_reference,
     parse_datastore_path,
 )
-from amlite.domain.resources import Workspace
+from amlite.services.asset_owners import containers_of, registry_by_name, versions_of, workspace_owner
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller
+
+REGISTRY_ASSETS_READ = f"{ML_NAMESPACE}/registries/assets/read"
 
 
 def reference_not_found(message: str, target: str) -> InvalidInput:
@@ -38,7 +44,7 @@ class ReferenceResolver:
     def __init__(self, authz: Authorizer) -> None:
         self._authz = authz
 
-    def check_spec(self, uow: Any, caller: Caller, ws: Workspace, kind: AssetKind, spec: dict[str, Any]) -> None:
+    def check_spec(self, uow: Any, caller: Caller, ws: AssetOwner, kind: AssetKind, spec: dict[str, Any]) -> None:
         """Every reference in a version's spec resolves, or ``400`` naming the first that does not."""
         for field in ("modelUri", "dataUri"):
             if isinstance(spec.get(field), str):
@@ -49,7 +55,7 @@ class ReferenceResolver:
         if kind is AssetKind.COMPONENTS:
             self.check_component(uow, caller, ws, spec["componentSpec"], "properties.componentSpec")
 
-    def check_component(self, uow: Any, caller: Caller, ws: Workspace, component: dict[str, Any], target: str) -> None:
+    def check_component(self, uow: Any, caller: Caller, ws: AssetOwner, component: dict[str, Any], target: str) -> None:
         env = component.get("environment")
         if isinstance(env, str):
             self.resolve(uow, caller, ws, parse_asset_reference(env, AssetKind.ENVIRONMENTS, f"{target}.environment"),
@@ -62,32 +68,42 @@ class ReferenceResolver:
             elif isinstance(ref, str):
                 self.resolve(uow, caller, ws, parse_asset_reference(ref, AssetKind.COMPONENTS, where), where)
 
-    def check_uri(self, uow: Any, caller: Caller, ws: Workspace, uri: str, target: str) -> None:
+    def check_uri(self, uow: Any, caller: Caller, ws: AssetOwner, uri: str, target: str) -> None:
         """A datastore path's datastore must exist; storage URLs are taken as given."""
         if not is_reference(uri):
             return
+        if ws.is_registry and uri.lower().startswith(f"azureml://registries/{ws.name.lower()}/"):
+            return  # a registry version's own files (the URI the server derived for them)
         path = parse_datastore_path(uri, target)
         if path is None:
             raise invalid("InvalidAssetReference",
                           f"'{uri}' is not an azureml://datastores/<name>/paths/<path> URI.", target)
         self.require_datastore(uow, caller, ws, path, target)
 
-    def require_datastore(self, uow: Any, caller: Caller, ws: Workspace, path: DatastorePath, target: str) -> None:
+    def require_datastore(self, uow: Any, caller: Caller, ws: AssetOwner, path: DatastorePath, target: str) -> None:
         home = self._workspace(uow, caller, ws, path.workspace, "datastores/read", target)
+        if home.is_registry:
+            raise invalid("InvalidAssetReference",
+                          f"A registry asset cannot point at a datastore ('{path.datastore}'): registries have none. "
+                          "Upload the files with the asset instead.", target)
         if uow.datastores.get(home.key, path.datastore) is None:
             raise invalid("DatastoreNotFound",
                           f"The datastore '{path.datastore}' does not exist in workspace '{home.name}'.", target)
 
-    def resolve(self, uow: Any, caller: Caller, ws: Workspace, ref: AssetRef, target: str) -> tuple[AssetContainer, AssetVersion]:
+    def resolve(self, uow: Any, caller: Caller, ws: AssetOwner, ref: AssetRef, target: str) -> tuple[AssetContainer, AssetVersion]:
         """The container and version a reference names; ``400 AssetReferenceNotFound`` when missing."""
-        home = self._workspace(uow, caller, ws, ref.workspace, f"{ref.kind.value}/versions/read", target)
+        if ref.registry is not None:
+            home = self._registry(uow, caller, ref.registry, target)
+        else:
+            home = self._workspace(uow, caller, ws, ref.workspace, f"{ref.kind.value}/versions/read", target)
         kind = ref.kind.singular
-        container = uow.asset_containers.get(home.key, ref.kind, ref.name)
+        where = "registry" if home.is_registry else "workspace"
+        container = containers_of(uow, home).get(home.key, ref.kind, ref.name)
         if container is None:
-            raise reference_not_found(f"The {kind} '{ref.name}' referenced as '{ref}' does not exist in workspace "
+            raise reference_not_found(f"The {kind} '{ref.name}' referenced as '{ref}' does not exist in {where} "
                                       f"'{home.name}'.", target)
         if ref.version is not None:
-            version = uow.asset_versions.get(container.key, ref.version)
+            version = versions_of(uow, home).get(container.key, ref.version)
             if version is None:
                 raise reference_not_found(f"The {kind} '{ref.name}' has no version '{ref.version}' (referenced as "
                                           f"'{ref}').", target)
@@ -95,17 +111,18 @@ class ReferenceResolver:
         if (ref.label or "").lower() != LATEST_LABEL:
             raise invalid("InvalidAssetReference",
                           f"'{ref}' names the label '{ref.label}'; only '@latest' is supported.", target)
-        latest = None if container.is_archived else uow.asset_versions.latest(container.key)
+        latest = None if container.is_archived else versions_of(uow, home).latest(container.key)
         if latest is None:
             raise reference_not_found(f"The {kind} '{ref.name}' has no version that is not archived, so '{ref}' "
                                       "resolves to nothing.", target)
         return container, latest
 
-    def _workspace(self, uow: Any, caller: Caller, ws: Workspace, locator: WorkspaceLocator | None,
-                   action: str, target: str) -> Workspace:
+    def _workspace(self, uow: Any, caller: Caller, ws: AssetOwner, locator: WorkspaceLocator | None,
+                   action: str, target: str) -> AssetOwner:
         """The workspace a reference lives in: this one, or another of the tenant the caller may read."""
         if locator is None or (
-            locator.subscription_id.lower() == ws.subscription_id.lower()
+            not ws.is_registry
+            and locator.subscription_id.lower() == ws.subscription_id.lower()
             and locator.resource_group.lower() == ws.resource_group_name.lower()
             and locator.workspace.lower() == ws.name.lower()
         ):
@@ -124,4 +141,19 @@ class ReferenceResolver:
                 f"perform action '{full_action}' over scope '{other.arm_id}', which {target} refers to.",
                 target,
             )
-        return other  # type: ignore[no-any-return]
+        return workspace_owner(other)
+
+    def _registry(self, uow: Any, caller: Caller, name: str, target: str) -> AssetOwner:
+        """A registry of the caller's tenant that the caller may read assets of."""
+        try:
+            home = registry_by_name(uow, caller, name)
+        except NotFound:
+            raise reference_not_found(f"The registry '{name}' does not exist in this tenant.", target) from None
+        if not self._authz.allowed(caller, REGISTRY_ASSETS_READ, home.arm_id):
+            raise AuthorizationFailed(
+                "AuthorizationFailed",
+                f"The client '{caller.name}' with object id '{caller.principal_id}' does not have authorization to "
+                f"perform action '{REGISTRY_ASSETS_READ}' over scope '{home.arm_id}', which {target} refers to.",
+                target,
+            )
+        return home

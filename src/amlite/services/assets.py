@@ -7,7 +7,12 @@ that fails anywhere (bad body, a missing reference, a blob that was never upload
 re-create) rolls back whole, container included: bad input changes nothing.
 
 Blobs are checked before the unit of work opens, so slow object storage never holds the store's
-write lock; blobs are never deleted while their workspace exists, so the check stays true.
+write lock; blobs are never deleted while their owner exists, so the check stays true.
+
+The owner of an asset is a workspace or a registry (``domain.asset_owners``); every rule here
+holds for both. A registry version is usable as soon as it is committed (its files are in the
+primary region); its replication tasks are written in the same unit of work and the replication
+workers are woken after the commit.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from amlite.domain.asset_owners import AssetOwner, OwnerType
 from amlite.domain.asset_specs import (
-    derived_uri,
     parse_container_body,
     parse_version_body,
     parse_version_patch,
@@ -41,33 +46,37 @@ from amlite.domain.assets import (
 from amlite.domain.errors import BlobNotFound, Conflict, ErrorDetail, invalid
 from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
-from amlite.domain.resources import AuditStamp, Workspace
+from amlite.domain.replication import RegionReplica
+from amlite.domain.resources import AuditStamp
 from amlite.services.artifacts import ArtifactService
+from amlite.services.asset_owners import containers_of, require_owner, versions_of
 from amlite.services.asset_references import ReferenceResolver
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps, new_etag
-from amlite.services.workspace_scope import require_workspace, writable
+from amlite.services.replication import ReplicationService
 
 @dataclass(frozen=True)
 class ContainerView:
-    workspace: Workspace
+    owner: AssetOwner
     container: AssetContainer
     latest_version: str | None
 
     @property
     def arm_id(self) -> str:
-        return f"{self.workspace.arm_id}/{self.container.kind.value}/{self.container.name}"
+        return f"{self.owner.arm_id}/{self.container.kind.value}/{self.container.name}"
 
 
 @dataclass(frozen=True)
 class VersionView:
-    workspace: Workspace
+    owner: AssetOwner
     container: AssetContainer
     version: AssetVersion
+    # Registry versions: the state of each replication region, the primary first.
+    replication: tuple[RegionReplica, ...] = ()
 
     @property
     def arm_id(self) -> str:
-        return f"{self.workspace.arm_id}/{self.container.kind.value}/{self.container.name}/versions/{self.version.version}"
+        return f"{self.owner.arm_id}/{self.container.kind.value}/{self.container.name}/versions/{self.version.version}"
 
     @property
     def is_archived(self) -> bool:
@@ -76,36 +85,40 @@ class VersionView:
 
 @dataclass(frozen=True)
 class AssetPath:
-    """Where an asset request points: a workspace (by names, as in the URL), a kind and a name."""
+    """Where an asset request points: its owner (by names, as in the URL: a workspace, or a
+    registry with ``owner=REGISTRY``, named by ``workspace``), a kind and a name."""
 
     subscription_id: str
     resource_group: str
     workspace: str
     kind: AssetKind
     name: str
+    owner: OwnerType = OwnerType.WORKSPACE
 
 
 class AssetService:
-    def __init__(self, deps: Deps, artifacts: ArtifactService, references: ReferenceResolver) -> None:
+    def __init__(self, deps: Deps, artifacts: ArtifactService, references: ReferenceResolver,
+                 replication: ReplicationService) -> None:
         self._deps = deps
         self._artifacts = artifacts
         self._refs = references
+        self._replication = replication
 
     # -- containers ------------------------------------------------------------------------------
 
     def create_or_update_container(self, caller: Caller, at: AssetPath, body: dict[str, Any],
                                    pre: Preconditions = NONE) -> tuple[ContainerView, bool]:
         check_asset_name(at.name, at.kind)
-        self.get_workspace(caller, at)  # a missing workspace is 404 before the body is judged
+        self.get_owner(caller, at)  # a missing workspace is 404 before the body is judged
         description, tags, properties, archived = parse_container_body(body)
         d = self._deps
         with d.uow(write=True) as uow:
-            ws = writable(_workspace_of(uow, caller, at))
-            existing = uow.asset_containers.lock(ws.key, at.kind, at.name)
+            ws = _writable(_owner_of(uow, caller, at))
+            existing = containers_of(uow, ws).lock(ws.key, at.kind, at.name)
             if existing is None:
                 fresh = new_container(d.ids.new_id(), ws.key, at.kind, at.name, new_etag(d.ids), self._stamp(caller))
-                uow.asset_containers.add_if_missing(fresh)
-                existing = uow.asset_containers.lock(ws.key, at.kind, at.name)
+                containers_of(uow, ws).add_if_missing(fresh)
+                existing = containers_of(uow, ws).lock(ws.key, at.kind, at.name)
                 assert existing is not None
                 if existing.key == fresh.key:  # ours, not a concurrent writer's
                     existing = None
@@ -118,40 +131,40 @@ class AssetService:
                 is_archived=container.is_archived if archived is None else archived,
             )
             if existing is None:
-                uow.asset_containers.save(container)
+                containers_of(uow, ws).save(container)
             elif container != existing:
                 container = replace(container, etag=new_etag(d.ids), stamp=self._touched(existing.stamp, caller))
-                uow.asset_containers.save(container)
-            view = ContainerView(ws, container, uow.asset_containers.latest_versions([container.key]).get(container.key))
+                containers_of(uow, ws).save(container)
+            view = ContainerView(ws, container, containers_of(uow, ws).latest_versions([container.key]).get(container.key))
             record_write(d, uow, caller, scope=view.arm_id)
             uow.commit()
         return view, existing is None
 
     def get_container(self, caller: Caller, at: AssetPath) -> ContainerView:
         with self._deps.uow() as uow:
-            ws = _workspace_of(uow, caller, at)
+            ws = _owner_of(uow, caller, at)
             container = _require_container(uow, ws, at)
-            return ContainerView(ws, container, uow.asset_containers.latest_versions([container.key]).get(container.key))
+            return ContainerView(ws, container, containers_of(uow, ws).latest_versions([container.key]).get(container.key))
 
     def list_containers(self, caller: Caller, at: AssetPath, view: ListViewType, offset: int, limit: int) -> Page[ContainerView]:
         with self._deps.uow() as uow:
-            ws = _workspace_of(uow, caller, at)
-            page = uow.asset_containers.list(ws.key, at.kind, view, offset, limit)
-            latest = uow.asset_containers.latest_versions([c.key for c in page.items])
+            ws = _owner_of(uow, caller, at)
+            page = containers_of(uow, ws).list(ws.key, at.kind, view, offset, limit)
+            latest = containers_of(uow, ws).latest_versions([c.key for c in page.items])
             return Page([ContainerView(ws, c, latest.get(c.key)) for c in page.items], page.more)
 
     def set_container_archived(self, caller: Caller, at: AssetPath, archived: bool) -> ContainerView:
         d = self._deps
         with d.uow(write=True) as uow:
-            ws = writable(_workspace_of(uow, caller, at))
-            container = uow.asset_containers.lock(ws.key, at.kind, at.name)
+            ws = _writable(_owner_of(uow, caller, at))
+            container = containers_of(uow, ws).lock(ws.key, at.kind, at.name)
             if container is None:
                 raise asset_not_found(at.kind, at.name)
             if container.is_archived != archived:
                 container = replace(container, is_archived=archived, etag=new_etag(d.ids),
                                     stamp=self._touched(container.stamp, caller))
-                uow.asset_containers.save(container)
-            view = ContainerView(ws, container, uow.asset_containers.latest_versions([container.key]).get(container.key))
+                containers_of(uow, ws).save(container)
+            view = ContainerView(ws, container, containers_of(uow, ws).latest_versions([container.key]).get(container.key))
             record_write(d, uow, caller, scope=view.arm_id)
             uow.commit()
         return view
@@ -177,7 +190,7 @@ class AssetService:
     def update_version(self, caller: Caller, at: AssetPath, version: str, body: dict[str, Any],
                        pre: Preconditions = NONE) -> VersionView:
         """PATCH: description, tags and the archived flag; everything else is immutable."""
-        self.get_workspace(caller, at)
+        self.get_owner(caller, at)
         content = parse_version_patch(at.kind, body)
         return self._change_version(caller, at, version, pre, lambda v, etag, stamp: updated_version(v, content, etag, stamp))
 
@@ -188,50 +201,52 @@ class AssetService:
     def get_version(self, caller: Caller, at: AssetPath, version: str) -> VersionView:
         """``version`` may be ``@latest``: the newest version not archived."""
         with self._deps.uow() as uow:
-            ws = _workspace_of(uow, caller, at)
+            ws = _owner_of(uow, caller, at)
             container = _require_container(uow, ws, at)
             if version.startswith("@"):
                 if version[1:].lower() != LATEST_LABEL:
                     raise invalid("InvalidAssetReference",
                                   f"'{version}' names a label; only '@latest' is supported.", "version")
-                found = None if container.is_archived else uow.asset_versions.latest(container.key)
+                found = None if container.is_archived else versions_of(uow, ws).latest(container.key)
             else:
-                found = uow.asset_versions.get(container.key, version)
+                found = versions_of(uow, ws).get(container.key, version)
             if found is None:
                 raise asset_not_found(at.kind, container.name, version)
-            return VersionView(ws, container, found)
+            return self._views(uow, ws, container, [found])[0]
 
     def list_versions(self, caller: Caller, at: AssetPath, view: ListViewType, tags: dict[str, str | None],
                       offset: int, limit: int) -> Page[VersionView]:
         with self._deps.uow() as uow:
-            ws = _workspace_of(uow, caller, at)
+            ws = _owner_of(uow, caller, at)
             container = _require_container(uow, ws, at)
-            page = uow.asset_versions.list(container.key, view, container.is_archived, tags, offset, limit)
-            return Page([VersionView(ws, container, v) for v in page.items], page.more)
+            page = versions_of(uow, ws).list(container.key, view, container.is_archived, tags, offset, limit)
+            return Page(self._views(uow, ws, container, page.items), page.more)
 
-    def get_workspace(self, caller: Caller, at: AssetPath) -> Workspace:
+    def get_owner(self, caller: Caller, at: AssetPath) -> AssetOwner:
         with self._deps.uow() as uow:
-            return _workspace_of(uow, caller, at)
+            return _owner_of(uow, caller, at)
 
     # -- the write path --------------------------------------------------------------------------
 
     def _prepare(self, caller: Caller, at: AssetPath, body: dict[str, Any]) -> VersionContent:
         """Judge the body and check its blobs, outside the write lock (the workspace first, so a
         missing one is 404 whatever the body)."""
-        self.get_workspace(caller, at)
+        self.get_owner(caller, at)
         content = parse_version_body(at.kind, body)
         if content.manifest:
             self._check_blobs(caller, at, content.manifest)
         return content
 
     def _check_blobs(self, caller: Caller, at: AssetPath, manifest: tuple[ManifestEntry, ...]) -> None:
-        where = self._artifacts.storage_of(caller, at.subscription_id, at.resource_group, at.workspace)
+        owner = self.get_owner(caller, at)
+        where = self._artifacts.storage_for(owner)
+        what = "registry" if owner.is_registry else "workspace"
         for entry in manifest:
             try:
                 size = where.store.size(where.account, where.container, entry.sha256)
             except BlobNotFound:
                 raise invalid("ArtifactNotFound",
-                              f"The file '{entry.path}' (sha256 {entry.sha256}) was not uploaded to this workspace; "
+                              f"The file '{entry.path}' (sha256 {entry.sha256}) was not uploaded to this {what}; "
                               "upload it (PUT .../artifacts/blobs/{sha256}) before creating the version.",
                               "properties.artifacts") from None
             if size != entry.size:
@@ -243,47 +258,63 @@ class AssetService:
                        pre: Preconditions) -> tuple[VersionView, bool]:
         d = self._deps
         with d.uow(write=True) as uow:
-            ws = writable(_workspace_of(uow, caller, at))
-            container = uow.asset_containers.lock(ws.key, at.kind, at.name)
+            ws = _writable(_owner_of(uow, caller, at))
+            container = containers_of(uow, ws).lock(ws.key, at.kind, at.name)
             if container is None:
-                uow.asset_containers.add_if_missing(
+                containers_of(uow, ws).add_if_missing(
                     new_container(d.ids.new_id(), ws.key, at.kind, at.name, new_etag(d.ids), self._stamp(caller)))
-                container = uow.asset_containers.lock(ws.key, at.kind, at.name)
+                container = containers_of(uow, ws).lock(ws.key, at.kind, at.name)
             assert container is not None
             if version is None:
                 version = str(container.next_version)
-                while uow.asset_versions.get(container.key, version) is not None:
+                while versions_of(uow, ws).get(container.key, version) is not None:
                     version = str(int(version) + 1)
-            existing = uow.asset_versions.get(container.key, version)
+            existing = versions_of(uow, ws).get(container.key, version)
             pre.check(existing.etag if existing else None)
             spec = content.spec
             if content.manifest:
-                uri = derived_uri(ws.subscription_id, ws.resource_group_name, ws.name, at.kind, container.name, version)
-                spec = with_derived_uri(at.kind, spec, uri)
+                spec = with_derived_uri(at.kind, spec, ws.files_uri(at.kind, container.name, version))
             content = replace(content, spec=spec)
             if existing is not None:
-                view = VersionView(ws, container, self._recreate(uow, caller, at, existing, content))
+                view = VersionView(ws, container, self._recreate(uow, caller, ws, at, existing, content))
                 created = False
             else:
                 self._refs.check_spec(uow, caller, ws, at.kind, spec)
                 stamp = self._stamp(caller)
                 row = AssetVersion(
                     key=d.ids.new_id(), container_key=container.key, version=version,
-                    seq=uow.asset_versions.next_seq(container.key), spec=spec, manifest=content.manifest,
+                    seq=versions_of(uow, ws).next_seq(container.key), spec=spec, manifest=content.manifest,
                     fingerprint=content.fingerprint, description=content.description or "", tags=content.tags or {},
-                    is_archived=bool(content.is_archived), etag=new_etag(d.ids), stamp=stamp,
+                    is_archived=bool(content.is_archived), etag=new_etag(d.ids), stamp=stamp, lineage=content.lineage,
                 )
-                uow.asset_versions.add(row)
+                versions_of(uow, ws).add(row)
+                if ws.is_registry:
+                    self._replication.plan(uow, ws, row.key)
                 bumped = next_version_after(container.next_version, version)
                 if bumped != container.next_version:
                     container = replace(container, next_version=bumped)
-                    uow.asset_containers.save(container)
+                    containers_of(uow, ws).save(container)
                 view, created = VersionView(ws, container, row), True
             record_write(d, uow, caller, scope=view.arm_id)
             uow.commit()
+        if ws.is_registry:
+            self._replication.wake()
+            view = self.with_replication(view)
         return view, created
 
-    def _recreate(self, uow: Any, caller: Caller, at: AssetPath, existing: AssetVersion, content: VersionContent) -> AssetVersion:
+    def write_version(self, caller: Caller, at: AssetPath, version: str, content: VersionContent) -> tuple[VersionView, bool]:
+        """Create ``version`` from already judged content whose blobs are in the owner's storage
+        (sharing uses it after copying the blobs); same rules as a PUT."""
+        return self._write_version(caller, at, version, content, NONE)
+
+    def with_replication(self, view: VersionView) -> VersionView:
+        """A registry version's view with the state of each of its regions."""
+        if not view.owner.is_registry:
+            return view
+        return replace(view, replication=tuple(self._replication.state_of(view.owner, view.version.key)))
+
+    def _recreate(self, uow: Any, caller: Caller, ws: AssetOwner, at: AssetPath, existing: AssetVersion,
+                  content: VersionContent) -> AssetVersion:
         if existing.fingerprint != content.fingerprint:
             fields = differing_fields(existing, content)
             raise Conflict(
@@ -298,28 +329,36 @@ class AssetService:
         changed = updated_version(existing, content, new_etag(self._deps.ids), self._touched(existing.stamp, caller))
         if changed is None:
             return existing
-        uow.asset_versions.save(changed)
+        versions_of(uow, ws).save(changed)
         return changed
 
     def _change_version(self, caller: Caller, at: AssetPath, version: str, pre: Preconditions, change: Any) -> VersionView:
         d = self._deps
         with d.uow(write=True) as uow:
-            ws = writable(_workspace_of(uow, caller, at))
-            container = uow.asset_containers.lock(ws.key, at.kind, at.name)
+            ws = _writable(_owner_of(uow, caller, at))
+            container = containers_of(uow, ws).lock(ws.key, at.kind, at.name)
             if container is None:
                 raise asset_not_found(at.kind, at.name)
-            found = uow.asset_versions.get(container.key, version)
+            found = versions_of(uow, ws).get(container.key, version)
             if found is None:
                 raise asset_not_found(at.kind, container.name, version)
             pre.check(found.etag)
             changed = change(found, new_etag(d.ids), self._touched(found.stamp, caller))
             if changed is not None:
-                uow.asset_versions.save(changed)
+                versions_of(uow, ws).save(changed)
                 found = changed
-            view = VersionView(ws, container, found)
+            view = self._views(uow, ws, container, [found])[0]
             record_write(d, uow, caller, scope=view.arm_id)
             uow.commit()
         return view
+
+    def _views(self, uow: Any, owner: AssetOwner, container: AssetContainer,
+               versions: list[AssetVersion]) -> list[VersionView]:
+        """Versions as views; a registry's carry the state of each replication region."""
+        if not owner.is_registry:
+            return [VersionView(owner, container, v) for v in versions]
+        states = self._replication.states_in(uow, owner, [v.key for v in versions])
+        return [VersionView(owner, container, v, tuple(states[v.key])) for v in versions]
 
     def _stamp(self, caller: Caller) -> AuditStamp:
         now = self._deps.clock.now()
@@ -329,12 +368,21 @@ class AssetService:
         return stamp.touched(caller.name, caller.stamp_type, self._deps.clock.now())
 
 
-def _workspace_of(uow: Any, caller: Caller, at: AssetPath) -> Workspace:
-    return require_workspace(uow, caller, at.subscription_id, at.resource_group, at.workspace)
+def _owner_of(uow: Any, caller: Caller, at: AssetPath) -> AssetOwner:
+    return require_owner(uow, caller, at.owner, at.subscription_id, at.resource_group, at.workspace)
 
 
-def _require_container(uow: Any, ws: Workspace, at: AssetPath) -> AssetContainer:
-    container = uow.asset_containers.get(ws.key, at.kind, at.name)
+def _writable(owner: AssetOwner) -> AssetOwner:
+    """An owner being deleted takes no new children: they would be deleted under the writer."""
+    if not owner.writable:
+        what = "registry" if owner.is_registry else "workspace"
+        raise Conflict(f"{what.capitalize()}BeingDeleted",
+                       f"The {what} '{owner.name}' is being deleted and cannot be changed.")
+    return owner
+
+
+def _require_container(uow: Any, ws: AssetOwner, at: AssetPath) -> AssetContainer:
+    container = containers_of(uow, ws).get(ws.key, at.kind, at.name)
     if container is None:
         raise asset_not_found(at.kind, at.name)
     return container  # type: ignore[no-any-return]

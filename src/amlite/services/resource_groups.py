@@ -6,6 +6,7 @@ brings along (storage account, key vault, ...) go with the group as they do on A
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -23,7 +24,11 @@ from amlite.services.operations import OperationService
 from amlite.services.storage import StorageProvisioner
 from amlite.services.subscriptions import require_subscription
 
-FORCEABLE_TYPES = ("microsoft.machinelearningservices/workspaces",)
+WORKSPACES_TYPE = "microsoft.machinelearningservices/workspaces"
+REGISTRIES_TYPE = "microsoft.machinelearningservices/registries"
+FORCEABLE_TYPES = (WORKSPACES_TYPE, REGISTRIES_TYPE)
+# Deletes one registry's rows inside a unit of work and returns its storage records (registries.py).
+RemoveRegistry = Callable[[Any, Any], list[GenericResource]]
 
 
 def group_not_found(name: str) -> NotFound:
@@ -47,10 +52,12 @@ def require_group_writable(rg: ResourceGroup) -> None:
 
 
 class ResourceGroupService:
-    def __init__(self, deps: Deps, operations: OperationService, storage: StorageProvisioner) -> None:
+    def __init__(self, deps: Deps, operations: OperationService, storage: StorageProvisioner,
+                 remove_registry: RemoveRegistry | None = None) -> None:
         self._deps = deps
         self._ops = operations
         self._storage = storage
+        self._remove_registry = remove_registry
         operations.register(OperationKind.DELETE_RESOURCE_GROUP, self._run_delete)
 
     def create_or_update(
@@ -127,12 +134,13 @@ class ResourceGroupService:
         return rg
 
     def resources(self, caller: Caller, sub_id: str, name: str) -> tuple[list[Any], list[GenericResource]]:
-        """Everything in a group: its workspaces and the records of other resources."""
+        """Everything in a group: its workspaces and registries, and the records of other resources."""
         with self._deps.uow() as uow:
             sub = require_subscription(uow, caller, sub_id)
             rg = require_group(uow, sub.id, name)
             workspaces = uow.workspaces.list_in_group(rg.key, 0, 10_000).items
-            return workspaces, uow.resources.in_group(rg.key)
+            registries = uow.registries.list_in_group(rg.key, 0, 10_000).items
+            return [*workspaces, *registries], uow.resources.in_group(rg.key)
 
     def begin_delete(self, caller: Caller, sub_id: str, name: str, force_types: list[str],
                      pre: Preconditions = NONE) -> Operation:
@@ -140,10 +148,11 @@ class ResourceGroupService:
         if unknown:
             raise invalid(
                 "InvalidForceDeletionTypes",
-                f"forceDeletionTypes may name only Microsoft.MachineLearningServices/workspaces; got {', '.join(unknown)}.",
+                "forceDeletionTypes may name only Microsoft.MachineLearningServices/workspaces and "
+                f"Microsoft.MachineLearningServices/registries; got {', '.join(unknown)}.",
                 "forceDeletionTypes",
             )
-        force = bool(force_types)
+        forced = {t.lower() for t in force_types}
         d = self._deps
         with d.uow(write=True) as uow:
             sub = require_subscription(uow, caller, sub_id)
@@ -152,18 +161,19 @@ class ResourceGroupService:
             running = uow.operations.open_for_target(rg.key)
             if running is not None:
                 return running  # type: ignore[no-any-return]
-            names = uow.workspaces.names_in_group(rg.key)
-            if names and not force:
-                raise Conflict(
-                    "ResourceGroupNotEmpty",
-                    f"The resource group '{rg.name}' holds {len(names)} workspace(s): {', '.join(names)}. Delete them "
-                    "first, or force the deletion with forceDeletionTypes=Microsoft.MachineLearningServices/workspaces "
-                    "(the CLI's --force-deletion-types).",
-                )
+            for kind, rtype, names in (("workspace", WORKSPACES_TYPE, uow.workspaces.names_in_group(rg.key)),
+                                       ("registry", REGISTRIES_TYPE, uow.registries.names_in_group(rg.key))):
+                if names and rtype not in forced:
+                    raise Conflict(
+                        "ResourceGroupNotEmpty",
+                        f"The resource group '{rg.name}' holds {len(names)} {kind} resource(s): {', '.join(names)}. "
+                        f"Delete them first, or force the deletion with forceDeletionTypes={_canonical(rtype)} "
+                        "(the CLI's --force-deletion-types).",
+                    )
             op = self._ops.new(
                 uow, kind=OperationKind.DELETE_RESOURCE_GROUP, caller=caller, subscription_id=sub.id,
                 namespace=RESOURCES_NAMESPACE, location=rg.location, target_id=rg.arm_id, target_key=rg.key,
-                payload={"force": force},
+                payload={"force": WORKSPACES_TYPE in forced, "forceRegistries": REGISTRIES_TYPE in forced},
             )
             uow.resource_groups.save(replace(rg, provisioning_state=ProvisioningState.DELETING))
             record_write(d, uow, caller, scope=rg.arm_id)
@@ -178,17 +188,26 @@ class ResourceGroupService:
             rg = uow.resource_groups.by_key(op.target_key)
             if rg is not None:
                 workspaces = uow.workspaces.list_in_group(rg.key, 0, 100_000).items
-                if workspaces and not op.payload.get("force"):
-                    # A workspace was created between the request and now: refuse, restore the group.
+                registries = uow.registries.list_in_group(rg.key, 0, 100_000).items
+                blocking = [w.name for w in workspaces if not op.payload.get("force")]
+                blocking += [r.name for r in registries if not op.payload.get("forceRegistries")]
+                if blocking:
+                    # A resource was created between the request and now: refuse, restore the group.
                     uow.resource_groups.save(replace(rg, provisioning_state=ProvisioningState.SUCCEEDED))
                     self._ops.fail(uow, op.id, "ResourceGroupNotEmpty",
-                                   f"The resource group '{rg.name}' is not empty: {', '.join(w.name for w in workspaces)}.")
+                                   f"The resource group '{rg.name}' is not empty: {', '.join(blocking)}.")
                     uow.commit()
                     return
                 for ws in workspaces:
                     uow.datastores.delete_of_workspace(ws.key)
                     uow.workspaces.delete(ws.key)
-                released = uow.resources.in_group(rg.key)
+                released: list[GenericResource] = []
+                for reg in registries:
+                    if self._remove_registry is not None:
+                        released += self._remove_registry(uow, reg)
+                    else:
+                        uow.registries.delete(reg.key)
+                released += uow.resources.in_group(rg.key)
                 for res in released:
                     uow.resources.delete(res.key)
                 uow.role_assignments.delete_at_or_below(rg.arm_id)
@@ -199,3 +218,7 @@ class ResourceGroupService:
         fault_point("resource_group.delete.after_commit")
         self._storage.release(op.payload.get("release", []))
         self._ops.complete(op.id)
+
+
+def _canonical(rtype: str) -> str:
+    return "Microsoft.MachineLearningServices/" + rtype.split("/", 1)[1]

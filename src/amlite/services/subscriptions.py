@@ -96,7 +96,8 @@ class SubscriptionService:
             raise Conflict("CannotUnregisterProvider", f"The resource provider '{provider.namespace}' cannot be unregistered.")
         with self._deps.uow(write=True) as uow:
             sub = require_subscription(uow, caller, sub_id)
-            if provider.namespace == ML_NAMESPACE and uow.workspaces.count_in_subscription(sub.id):
+            if provider.namespace == ML_NAMESPACE and (uow.workspaces.count_in_subscription(sub.id)
+                                                       or uow.registries.count_in_subscription(sub.id)):
                 raise Conflict(
                     "ProviderHasResources",
                     f"The resource provider '{provider.namespace}' cannot be unregistered: the subscription "

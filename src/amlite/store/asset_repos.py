@@ -1,5 +1,9 @@
 """Repositories for asset containers and versions, and the workspace's secret namespace.
 
+The same two repositories serve both owners of assets: bound to ``WORKSPACE_TABLES`` they read
+and write a workspace's assets, bound to ``REGISTRY_TABLES`` a registry's. The tables have one
+shape (the registry's versions add ``lineage``), so the rules are written once.
+
 Version numbers are allocated under a lock on the container row: on SQLite the write unit of work
 already holds the database's write lock (``BEGIN IMMEDIATE``); on PostgreSQL ``lock`` takes
 ``SELECT ... FOR UPDATE`` on the row, so concurrent writers of one asset queue there and each sees
@@ -9,6 +13,7 @@ DO NOTHING`` so that two first writers of a new name meet on the same row instea
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,61 +25,85 @@ from amlite.domain.paging import Page
 from amlite.store import tables as t
 from amlite.store.resource_repos import paged, stamp_of, stamp_values
 
-_c = t.asset_containers
-_v = t.asset_versions
 
 
-def _container_values(c: AssetContainer) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AssetTables:
+    """The container and version tables of one kind of owner, and the owner's column."""
+
+    containers: sa.Table
+    versions: sa.Table
+    owner_column: str
+
+
+WORKSPACE_TABLES = AssetTables(t.asset_containers, t.asset_versions, "workspace_key")
+REGISTRY_TABLES = AssetTables(t.registry_asset_containers, t.registry_asset_versions, "registry_key")
+
+
+def _container_values(c: AssetContainer, owner_column: str) -> dict[str, Any]:
     return {
-        "workspace_key": c.workspace_key, "kind": c.kind.value, "name": c.name, "name_lower": c.name.lower(),
+        owner_column: c.owner_key, "kind": c.kind.value, "name": c.name, "name_lower": c.name.lower(),
         "description": c.description, "tags": c.tags, "properties": c.properties, "is_archived": c.is_archived,
         "next_version": c.next_version, "etag": c.etag, **stamp_values(c.stamp),
     }
 
 
-def _container(row: sa.Row) -> AssetContainer:  # type: ignore[type-arg]
+def _container(row: sa.Row, owner_column: str) -> AssetContainer:  # type: ignore[type-arg]
     return AssetContainer(
-        key=row.key, workspace_key=row.workspace_key, kind=AssetKind(row.kind), name=row.name,
+        key=row.key, owner_key=getattr(row, owner_column), kind=AssetKind(row.kind), name=row.name,
         description=row.description, tags=dict(row.tags or {}), properties=dict(row.properties or {}),
         is_archived=bool(row.is_archived), next_version=int(row.next_version), etag=row.etag, stamp=stamp_of(row),
     )
 
 
 class AssetContainerRepository:
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, tables: AssetTables = WORKSPACE_TABLES) -> None:
         self._conn = conn
+        self._t = tables
+        self._c = tables.containers
+        self._v = tables.versions
 
-    def get(self, ws_key: str, kind: AssetKind, name: str) -> AssetContainer | None:
-        row = self._conn.execute(sa.select(_c).where(*_by_name(ws_key, kind, name))).first()
-        return _container(row) if row else None
+    def _row(self, row: sa.Row) -> AssetContainer:  # type: ignore[type-arg]
+        return _container(row, self._t.owner_column)
 
-    def lock(self, ws_key: str, kind: AssetKind, name: str) -> AssetContainer | None:
+    def _by_name(self, owner_key: str, kind: AssetKind, name: str) -> tuple[sa.ColumnElement[bool], ...]:
+        c = self._c.c
+        return (c[self._t.owner_column] == owner_key, c.kind == kind.value, c.name_lower == name.lower())
+
+    def get(self, owner_key: str, kind: AssetKind, name: str) -> AssetContainer | None:
+        row = self._conn.execute(sa.select(self._c).where(*self._by_name(owner_key, kind, name))).first()
+        return self._row(row) if row else None
+
+    def lock(self, owner_key: str, kind: AssetKind, name: str) -> AssetContainer | None:
         """The container, locked against other writers until the unit of work ends."""
-        query = sa.select(_c).where(*_by_name(ws_key, kind, name))
+        query = sa.select(self._c).where(*self._by_name(owner_key, kind, name))
         if self._conn.dialect.name == "postgresql":
             query = query.with_for_update()
         row = self._conn.execute(query).first()
-        return _container(row) if row else None
+        return self._row(row) if row else None
 
     def add_if_missing(self, c: AssetContainer) -> None:
         """Insert the container unless one of that kind and name exists; never fails on a race."""
         dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(_c).values(key=c.key, **_container_values(c))
-        self._conn.execute(stmt.on_conflict_do_nothing(index_elements=["workspace_key", "kind", "name_lower"]))
+        stmt = dialect.insert(self._c).values(key=c.key, **_container_values(c, self._t.owner_column))
+        self._conn.execute(stmt.on_conflict_do_nothing(index_elements=[self._t.owner_column, "kind", "name_lower"]))
 
     def save(self, c: AssetContainer) -> None:
-        self._conn.execute(_c.update().where(_c.c.key == c.key).values(**_container_values(c)))
+        self._conn.execute(self._c.update().where(self._c.c.key == c.key)
+                           .values(**_container_values(c, self._t.owner_column)))
 
-    def list(self, ws_key: str, kind: AssetKind, view: ListViewType, offset: int, limit: int) -> Page[AssetContainer]:
-        query = sa.select(_c).where(_c.c.workspace_key == ws_key, _c.c.kind == kind.value)
+    def list(self, owner_key: str, kind: AssetKind, view: ListViewType, offset: int, limit: int) -> Page[AssetContainer]:
+        _c = self._c
+        query = sa.select(_c).where(_c.c[self._t.owner_column] == owner_key, _c.c.kind == kind.value)
         if view is ListViewType.ACTIVE_ONLY:
             query = query.where(_c.c.is_archived == sa.false())
         elif view is ListViewType.ARCHIVED_ONLY:
             query = query.where(_c.c.is_archived == sa.true())
-        return paged(self._conn, query.order_by(_c.c.name_lower), offset, limit, _container)  # type: ignore[no-any-return]
+        return paged(self._conn, query.order_by(_c.c.name_lower), offset, limit, self._row)  # type: ignore[no-any-return]
 
     def latest_versions(self, container_keys: list[str]) -> dict[str, str]:
         """The ``@latest`` version string of each container (absent: none live)."""
+        _v = self._v
         if not container_keys:
             return {}
         newest = (
@@ -89,10 +118,6 @@ class AssetContainerRepository:
         return {row.container_key: row.version for row in self._conn.execute(query)}
 
 
-def _by_name(ws_key: str, kind: AssetKind, name: str) -> tuple[sa.ColumnElement[bool], ...]:
-    return (_c.c.workspace_key == ws_key, _c.c.kind == kind.value, _c.c.name_lower == name.lower())
-
-
 def _version_values(v: AssetVersion) -> dict[str, Any]:
     return {
         "container_key": v.container_key, "version": v.version, "version_lower": v.version.lower(), "seq": v.seq,
@@ -103,25 +128,39 @@ def _version_values(v: AssetVersion) -> dict[str, Any]:
 
 
 def _version(row: sa.Row) -> AssetVersion:  # type: ignore[type-arg]
+    lineage = getattr(row, "lineage", None)
     return AssetVersion(
         key=row.key, container_key=row.container_key, version=row.version, seq=int(row.seq), spec=dict(row.spec),
         manifest=tuple(ManifestEntry(m["path"], m["sha256"], int(m["size"])) for m in row.manifest or []),
         fingerprint=row.fingerprint, description=row.description, tags=dict(row.tags or {}),
         is_archived=bool(row.is_archived), etag=row.etag, stamp=stamp_of(row),
+        lineage=dict(lineage) if lineage else None,
     )
 
 
 class AssetVersionRepository:
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, tables: AssetTables = WORKSPACE_TABLES) -> None:
         self._conn = conn
+        self._v = tables.versions
+
+    def _values(self, v: AssetVersion) -> dict[str, Any]:
+        values = _version_values(v)
+        if "lineage" in self._v.c:
+            values["lineage"] = v.lineage
+        return values
 
     def add(self, v: AssetVersion) -> None:
-        self._conn.execute(_v.insert().values(key=v.key, **_version_values(v)))
+        self._conn.execute(self._v.insert().values(key=v.key, **self._values(v)))
 
     def save(self, v: AssetVersion) -> None:
-        self._conn.execute(_v.update().where(_v.c.key == v.key).values(**_version_values(v)))
+        self._conn.execute(self._v.update().where(self._v.c.key == v.key).values(**self._values(v)))
+
+    def get_by_key(self, key: str) -> AssetVersion | None:
+        row = self._conn.execute(sa.select(self._v).where(self._v.c.key == key)).first()
+        return _version(row) if row else None
 
     def get(self, container_key: str, version: str) -> AssetVersion | None:
+        _v = self._v
         row = self._conn.execute(
             sa.select(_v).where(_v.c.container_key == container_key, _v.c.version_lower == version.lower())
         ).first()
@@ -129,6 +168,7 @@ class AssetVersionRepository:
 
     def latest(self, container_key: str) -> AssetVersion | None:
         """The newest version that is not archived itself (the container's flag is the caller's)."""
+        _v = self._v
         row = self._conn.execute(
             sa.select(_v).where(_v.c.container_key == container_key, _v.c.is_archived == sa.false())
             .order_by(_v.c.seq.desc()).limit(1)
@@ -136,6 +176,7 @@ class AssetVersionRepository:
         return _version(row) if row else None
 
     def next_seq(self, container_key: str) -> int:
+        _v = self._v
         current = self._conn.execute(sa.select(sa.func.max(_v.c.seq)).where(_v.c.container_key == container_key)).scalar()
         return int(current or 0) + 1
 
@@ -143,6 +184,7 @@ class AssetVersionRepository:
              offset: int, limit: int) -> Page[AssetVersion]:
         """Newest first. A version counts as archived when it or its container is; ``tags`` keeps
         versions carrying each tag (with that value, unless the value is ``None``)."""
+        _v = self._v
         query = sa.select(_v).where(_v.c.container_key == container_key)
         if view is ListViewType.ACTIVE_ONLY:
             query = query.where(sa.false() if container_archived else _v.c.is_archived == sa.false())

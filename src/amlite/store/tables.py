@@ -325,3 +325,105 @@ audit_log = sa.Table(
     sa.Column("http_method", sa.String(16), nullable=False, server_default=""),
     sa.Column("client_ip", sa.String(64), nullable=False, server_default=""),
 )
+
+# Registries are unique by name in the tenant (across subscriptions), case-insensitively.
+registries = sa.Table(
+    "registries",
+    metadata,
+    _id(),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("resource_group_key", sa.String(36), sa.ForeignKey("resource_groups.key"), nullable=False, index=True),
+    sa.Column("name", sa.String(32), nullable=False),
+    sa.Column("name_lower", sa.String(32), nullable=False),
+    sa.Column("location", sa.String(64), nullable=False),
+    sa.Column("registry_id", sa.String(36), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("tags", sa.JSON(), nullable=False),
+    sa.Column("etag", sa.String(64), nullable=False),
+    sa.Column("provisioning_state", sa.String(32), nullable=False),
+    *_stamps(),
+    sa.UniqueConstraint("tenant_id", "name_lower", name="uq_registries_tenant_name"),
+    sa.UniqueConstraint("registry_id", name="uq_registries_registry_id"),
+)
+
+# One row per replication region of a registry; a removed region's row is deleted.
+registry_regions = sa.Table(
+    "registry_regions",
+    metadata,
+    _id(),
+    sa.Column("registry_key", sa.String(36), sa.ForeignKey("registries.key", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("region", sa.String(64), nullable=False),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("storage_account_name", sa.String(64), nullable=False),
+    sa.Column("storage_account_type", sa.String(64), nullable=False),
+    sa.Column("hns", sa.Boolean(), nullable=False),
+    # The generic resource record (Microsoft.Storage/storageAccounts) of this region's account.
+    sa.Column("resource_key", sa.String(36), nullable=False),
+    sa.Column("added_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("registry_key", "region", name="uq_registry_regions_registry_region"),
+)
+
+# Registry assets: the same shape as a workspace's asset containers and versions, owned by a
+# registry instead (docs/architecture.md, "Asset owners"), plus the shared version's lineage.
+registry_asset_containers = sa.Table(
+    "registry_asset_containers",
+    metadata,
+    _id(),
+    sa.Column("registry_key", sa.String(36), sa.ForeignKey("registries.key", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name_lower", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("tags", sa.JSON(), nullable=False),
+    sa.Column("properties", sa.JSON(), nullable=False),
+    sa.Column("is_archived", sa.Boolean(), nullable=False),
+    sa.Column("next_version", sa.Integer(), nullable=False),
+    sa.Column("etag", sa.String(64), nullable=False),
+    *_stamps(),
+    sa.UniqueConstraint("registry_key", "kind", "name_lower", name="uq_registry_asset_containers_reg_kind_name"),
+)
+
+registry_asset_versions = sa.Table(
+    "registry_asset_versions",
+    metadata,
+    _id(),
+    sa.Column("container_key", sa.String(36), sa.ForeignKey("registry_asset_containers.key", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("version_lower", sa.String(64), nullable=False),
+    sa.Column("seq", sa.Integer(), nullable=False),
+    sa.Column("spec", sa.JSON(), nullable=False),
+    sa.Column("manifest", sa.JSON(), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("tags", sa.JSON(), nullable=False),
+    sa.Column("is_archived", sa.Boolean(), nullable=False),
+    sa.Column("etag", sa.String(64), nullable=False),
+    sa.Column("lineage", sa.JSON()),
+    *_stamps(),
+    sa.UniqueConstraint("container_key", "version_lower", name="uq_registry_asset_versions_container_version"),
+    sa.UniqueConstraint("container_key", "seq", name="uq_registry_asset_versions_container_seq"),
+)
+
+# One row per (registry version, non-primary region): the durable replication queue.
+replication_tasks = sa.Table(
+    "replication_tasks",
+    metadata,
+    _id(),
+    sa.Column("version_key", sa.String(36), sa.ForeignKey("registry_asset_versions.key", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("registry_key", sa.String(36), sa.ForeignKey("registries.key", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("region", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text()),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), index=True),
+    sa.Column("last_attempt_at", UtcDateTime()),
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("lease_expires_at", UtcDateTime()),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("version_key", "region", name="uq_replication_tasks_version_region"),
+)

@@ -8,11 +8,18 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from amlite.domain.errors import Conflict
-from amlite.store.asset_repos import AssetContainerRepository, AssetVersionRepository, SecretRepository
+from amlite.store.asset_repos import (
+    REGISTRY_TABLES,
+    AssetContainerRepository,
+    AssetVersionRepository,
+    SecretRepository,
+)
 from amlite.store.audit_repos import AuditRepository
 from amlite.store.identity_repos import GroupMemberRepository, PrincipalRepository, TenantRepository
 from amlite.store.operation_repos import OperationRepository
+from amlite.store.replication_repos import ReplicationTaskRepository
 from amlite.store.rbac_repos import RoleAssignmentRepository, RoleDefinitionRepository
+from amlite.store.registry_repos import RegistryRepository
 from amlite.store.resource_repos import (
     GenericResourceRepository,
     ProviderRegistrationRepository,
@@ -47,9 +54,13 @@ class SqlUnitOfWork:
         self.resource_groups = ResourceGroupRepository(conn)
         self.resources = GenericResourceRepository(conn)
         self.workspaces = WorkspaceRepository(conn)
+        self.registries = RegistryRepository(conn)
         self.datastores = DatastoreRepository(conn)
         self.asset_containers = AssetContainerRepository(conn)
         self.asset_versions = AssetVersionRepository(conn)
+        self.registry_asset_containers = AssetContainerRepository(conn, REGISTRY_TABLES)
+        self.registry_asset_versions = AssetVersionRepository(conn, REGISTRY_TABLES)
+        self.replication_tasks = ReplicationTaskRepository(conn)
         self.secrets = SecretRepository(conn)
         self.operations = OperationRepository(conn)
         self.audit = AuditRepository(conn)

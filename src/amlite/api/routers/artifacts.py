@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 
-from amlite.api.deps import ML_VERSION, Authorize, container, ws_scope
+from amlite.api.deps import ML_VERSION, Authorize, container, reg_scope, ws_scope
 from amlite.api.streams import consume_body
 from amlite.domain.errors import UnsupportedMediaType
 from amlite.services.context import Caller
@@ -75,5 +75,51 @@ def head_blob(subscription_id: str, resource_group: str, workspace: str, sha256:
 def get_blob(subscription_id: str, resource_group: str, workspace: str, sha256: str, request: Request,
              caller: Caller = Depends(Authorize(READ, ws_scope))) -> Response:
     blob = container(request).artifacts.open_blob(caller, subscription_id, resource_group, workspace, sha256)
+    headers = {"Content-Length": str(blob.size), "x-ms-served-region": blob.region, "ETag": f'"{blob.sha256}"'}
+    return StreamingResponse(blob.chunks, media_type=OCTET_STREAM, headers=headers)
+
+
+# -- registries: uploads to the primary region, reads from the caller's region's replica -------
+
+REG_BLOB = (
+    "/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+    "/providers/Microsoft.MachineLearningServices/registries/{registry}/artifacts/blobs/{sha256}"
+)
+REG_READ = "Microsoft.MachineLearningServices/registries/assets/read"
+REG_WRITE = "Microsoft.MachineLearningServices/registries/assets/write"
+
+
+@router.put(REG_BLOB, dependencies=V, openapi_extra=OCTET_BODY)
+async def put_registry_blob(subscription_id: str, resource_group: str, registry: str, sha256: str, request: Request,
+                            caller: Caller = Depends(Authorize(REG_WRITE, reg_scope)),
+                            _: None = Depends(octet_stream)) -> Response:
+    service = container(request).artifacts
+    put = partial(service.put_registry_blob, caller, subscription_id, resource_group, registry, sha256,
+                  size_hint=_size_hint(request))
+    try:
+        stored = await consume_body(request, lambda chunks: put(chunks=chunks))
+    except ClientDisconnect:
+        return Response(status_code=499)
+    body = {"sha256": stored.sha256, "size": stored.size, "existed": stored.existed}
+    return JSONResponse(body, status_code=200 if stored.existed else 201)
+
+
+@router.head(REG_BLOB, dependencies=V)
+def head_registry_blob(subscription_id: str, resource_group: str, registry: str, sha256: str, request: Request,
+                       callerRegion: str | None = None,  # noqa: N803 - the query parameter's wire name
+                       caller: Caller = Depends(Authorize(REG_READ, reg_scope))) -> Response:
+    size, region = container(request).artifacts.registry_blob_size(
+        caller, subscription_id, resource_group, registry, sha256, callerRegion)
+    return Response(status_code=200, media_type=OCTET_STREAM,
+                    headers={"Content-Length": str(size), "x-ms-served-region": region})
+
+
+@router.get(REG_BLOB, dependencies=V)
+def get_registry_blob(subscription_id: str, resource_group: str, registry: str, sha256: str, request: Request,
+                      callerRegion: str | None = None,  # noqa: N803 - the query parameter's wire name
+                      caller: Caller = Depends(Authorize(REG_READ, reg_scope))) -> Response:
+    """The blob from the ``callerRegion`` replica when it is ready there, else from the primary."""
+    blob = container(request).artifacts.open_registry_blob(
+        caller, subscription_id, resource_group, registry, sha256, callerRegion)
     headers = {"Content-Length": str(blob.size), "x-ms-served-region": blob.region, "ETag": f'"{blob.sha256}"'}
     return StreamingResponse(blob.chunks, media_type=OCTET_STREAM, headers=headers)

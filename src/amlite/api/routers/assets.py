@@ -1,6 +1,8 @@
-"""Models, environments, components and data: one set of routes per kind, each with its own
-declared actions (``.../workspaces/models/read``, ``.../workspaces/models/versions/write``...),
-as Azure RBAC names them. Archive and restore are writes."""
+"""Models, environments, components and data: one set of routes per kind and owner. In a
+workspace each kind has its own declared actions (``.../workspaces/models/read``,
+``.../workspaces/models/versions/write``...), as Azure RBAC names them; in a registry every kind
+answers to ``.../registries/assets/read|write`` (seed 002's table). Archive and restore are writes.
+A workspace version can also be shared into a registry (``.../versions/{version}/share``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,19 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from amlite.api import render, render_assets
-from amlite.api.deps import ML_VERSION, Authorize, Paging, container, json_body, list_body, paging, preconditions, ws_scope
+from amlite.api.deps import (
+    ML_VERSION,
+    Authorize,
+    Paging,
+    container,
+    json_body,
+    list_body,
+    paging,
+    preconditions,
+    reg_scope,
+    ws_scope,
+)
+from amlite.domain.asset_owners import OwnerType
 from amlite.domain.assets import AssetKind, ListViewType, parse_tag_filter
 from amlite.domain.preconditions import Preconditions
 from amlite.services.assets import AssetPath
@@ -18,110 +32,125 @@ from amlite.services.context import Caller
 router = APIRouter()
 V = [Depends(ML_VERSION)]
 WS = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.MachineLearningServices/workspaces/{workspace}"
+REG = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.MachineLearningServices/registries/{registry}"
 NS = "Microsoft.MachineLearningServices/workspaces"
+REG_NS = "Microsoft.MachineLearningServices/registries"
 
 
-def _at(kind: AssetKind, subscription_id: str, resource_group: str, workspace: str, name: str = "") -> AssetPath:
-    return AssetPath(subscription_id, resource_group, workspace, kind, name)
+def _at(kind: AssetKind, owner: OwnerType, request: Request, name: str = "") -> AssetPath:
+    p = request.path_params
+    owner_name = p["registry"] if owner is OwnerType.REGISTRY else p["workspace"]
+    return AssetPath(p["subscription_id"], p["resource_group"], owner_name, kind, name, owner)
 
 
-def _add_kind(kind: AssetKind) -> None:
-    """Register the container and version routes of one kind."""
-    base = f"{WS}/{kind.value}"
-    c_read, c_write = Authorize(f"{NS}/{kind.value}/read", ws_scope), Authorize(f"{NS}/{kind.value}/write", ws_scope)
-    v_read = Authorize(f"{NS}/{kind.value}/versions/read", ws_scope)
-    v_write = Authorize(f"{NS}/{kind.value}/versions/write", ws_scope)
+def _actions(kind: AssetKind, owner: OwnerType) -> tuple[Authorize, Authorize, Authorize, Authorize]:
+    """(container read, container write, version read, version write) of a kind in an owner:
+    a workspace names each kind's actions, a registry has one set for all its assets."""
+    if owner is OwnerType.REGISTRY:
+        read, write = Authorize(f"{REG_NS}/assets/read", reg_scope), Authorize(f"{REG_NS}/assets/write", reg_scope)
+        return read, write, read, write
+    return (Authorize(f"{NS}/{kind.value}/read", ws_scope), Authorize(f"{NS}/{kind.value}/write", ws_scope),
+            Authorize(f"{NS}/{kind.value}/versions/read", ws_scope),
+            Authorize(f"{NS}/{kind.value}/versions/write", ws_scope))
 
-    @router.put(base + "/{name}", dependencies=V, name=f"put_{kind.value}_container")
-    def put_container(subscription_id: str, resource_group: str, workspace: str, name: str, request: Request,
-                      caller: Caller = Depends(c_write), body: dict[str, Any] = Depends(json_body),
-                      pre: Preconditions = Depends(preconditions)) -> Any:
-        view, created = container(request).assets.create_or_update_container(
-            caller, _at(kind, subscription_id, resource_group, workspace, name), body, pre)
+
+def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
+    """Register the container and version routes of one kind in one kind of owner."""
+    base = f"{WS if owner is OwnerType.WORKSPACE else REG}/{kind.value}"
+    tag = kind.value if owner is OwnerType.WORKSPACE else f"registry_{kind.value}"
+    c_read, c_write, v_read, v_write = _actions(kind, owner)
+    assets = lambda request: container(request).assets  # noqa: E731
+
+    @router.put(base + "/{name}", dependencies=V, name=f"put_{tag}_container")
+    def put_container(name: str, request: Request, caller: Caller = Depends(c_write),
+                      body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
+        view, created = assets(request).create_or_update_container(caller, _at(kind, owner, request, name), body, pre)
         return render.json(render_assets.container(view), status=201 if created else 200, etag=view.container.etag)
 
-    @router.get(base + "/{name}", dependencies=V, name=f"get_{kind.value}_container")
-    def get_container(subscription_id: str, resource_group: str, workspace: str, name: str, request: Request,
-                      caller: Caller = Depends(c_read)) -> Any:
-        view = container(request).assets.get_container(caller, _at(kind, subscription_id, resource_group, workspace, name))
+    @router.get(base + "/{name}", dependencies=V, name=f"get_{tag}_container")
+    def get_container(name: str, request: Request, caller: Caller = Depends(c_read)) -> Any:
+        view = assets(request).get_container(caller, _at(kind, owner, request, name))
         return render.json(render_assets.container(view), etag=view.container.etag)
 
-    @router.get(base, dependencies=V, name=f"list_{kind.value}_containers")
-    def list_containers(subscription_id: str, resource_group: str, workspace: str, request: Request,
-                        caller: Caller = Depends(c_read), page: Paging = Depends(paging)) -> Any:
+    @router.get(base, dependencies=V, name=f"list_{tag}_containers")
+    def list_containers(request: Request, caller: Caller = Depends(c_read), page: Paging = Depends(paging)) -> Any:
         view = ListViewType.parse(request.query_params.get("listViewType"))
-        result = container(request).assets.list_containers(
-            caller, _at(kind, subscription_id, resource_group, workspace), view, page.offset, page.limit)
+        result = assets(request).list_containers(caller, _at(kind, owner, request), view, page.offset, page.limit)
         return list_body(request, [render_assets.container(v) for v in result.items], page, result.more)
 
     for verb, archived in (("archive", True), ("restore", False)):
-        router.add_api_route(base + "/{name}/" + verb, _container_flag(kind, c_write, archived), methods=["POST"],
-                             dependencies=V, name=f"{verb}_{kind.value}_container")
+        router.add_api_route(base + "/{name}/" + verb, _container_flag(kind, owner, c_write, archived),
+                             methods=["POST"], dependencies=V, name=f"{verb}_{tag}_container")
 
-    @router.put(base + "/{name}/versions/{version}", dependencies=V, name=f"put_{kind.value}_version")
-    def put_version(subscription_id: str, resource_group: str, workspace: str, name: str, version: str, request: Request,
-                    caller: Caller = Depends(v_write), body: dict[str, Any] = Depends(json_body),
-                    pre: Preconditions = Depends(preconditions)) -> Any:
-        view, created = container(request).assets.create_or_update_version(
-            caller, _at(kind, subscription_id, resource_group, workspace, name), version, body, pre)
+    @router.put(base + "/{name}/versions/{version}", dependencies=V, name=f"put_{tag}_version")
+    def put_version(name: str, version: str, request: Request, caller: Caller = Depends(v_write),
+                    body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
+        view, created = assets(request).create_or_update_version(caller, _at(kind, owner, request, name), version,
+                                                                 body, pre)
         return render.json(render_assets.version(view), status=201 if created else 200, etag=view.version.etag)
 
-    @router.post(base + "/{name}/versions", dependencies=V, name=f"create_next_{kind.value}_version")
-    def post_version(subscription_id: str, resource_group: str, workspace: str, name: str, request: Request,
-                     caller: Caller = Depends(v_write), body: dict[str, Any] = Depends(json_body)) -> Any:
-        view = container(request).assets.create_next_version(
-            caller, _at(kind, subscription_id, resource_group, workspace, name), body)
+    @router.post(base + "/{name}/versions", dependencies=V, name=f"create_next_{tag}_version")
+    def post_version(name: str, request: Request, caller: Caller = Depends(v_write),
+                     body: dict[str, Any] = Depends(json_body)) -> Any:
+        view = assets(request).create_next_version(caller, _at(kind, owner, request, name), body)
         return render.json(render_assets.version(view), status=201, etag=view.version.etag)
 
-    @router.get(base + "/{name}/versions/{version}", dependencies=V, name=f"get_{kind.value}_version")
-    def get_version(subscription_id: str, resource_group: str, workspace: str, name: str, version: str, request: Request,
-                    caller: Caller = Depends(v_read)) -> Any:
-        view = container(request).assets.get_version(
-            caller, _at(kind, subscription_id, resource_group, workspace, name), version)
+    @router.get(base + "/{name}/versions/{version}", dependencies=V, name=f"get_{tag}_version")
+    def get_version(name: str, version: str, request: Request, caller: Caller = Depends(v_read)) -> Any:
+        view = assets(request).get_version(caller, _at(kind, owner, request, name), version)
         return render.json(render_assets.version(view), etag=view.version.etag)
 
-    @router.patch(base + "/{name}/versions/{version}", dependencies=V, name=f"patch_{kind.value}_version")
-    def patch_version(subscription_id: str, resource_group: str, workspace: str, name: str, version: str,
-                      request: Request, caller: Caller = Depends(v_write), body: dict[str, Any] = Depends(json_body),
-                      pre: Preconditions = Depends(preconditions)) -> Any:
-        view = container(request).assets.update_version(
-            caller, _at(kind, subscription_id, resource_group, workspace, name), version, body, pre)
+    @router.patch(base + "/{name}/versions/{version}", dependencies=V, name=f"patch_{tag}_version")
+    def patch_version(name: str, version: str, request: Request, caller: Caller = Depends(v_write),
+                      body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
+        view = assets(request).update_version(caller, _at(kind, owner, request, name), version, body, pre)
         return render.json(render_assets.version(view), etag=view.version.etag)
 
-    @router.get(base + "/{name}/versions", dependencies=V, name=f"list_{kind.value}_versions")
-    def list_versions(subscription_id: str, resource_group: str, workspace: str, name: str, request: Request,
-                      caller: Caller = Depends(v_read), page: Paging = Depends(paging)) -> Any:
+    @router.get(base + "/{name}/versions", dependencies=V, name=f"list_{tag}_versions")
+    def list_versions(name: str, request: Request, caller: Caller = Depends(v_read), page: Paging = Depends(paging)) -> Any:
         view = ListViewType.parse(request.query_params.get("listViewType"))
         tags = parse_tag_filter(request.query_params.get("tags"))
-        result = container(request).assets.list_versions(
-            caller, _at(kind, subscription_id, resource_group, workspace, name), view, tags, page.offset, page.limit)
+        result = assets(request).list_versions(caller, _at(kind, owner, request, name), view, tags, page.offset,
+                                               page.limit)
         return list_body(request, [render_assets.version(v) for v in result.items], page, result.more)
 
     for verb, archived in (("archive", True), ("restore", False)):
-        router.add_api_route(base + "/{name}/versions/{version}/" + verb, _version_flag(kind, v_write, archived),
-                             methods=["POST"], dependencies=V, name=f"{verb}_{kind.value}_version")
+        router.add_api_route(base + "/{name}/versions/{version}/" + verb,
+                             _version_flag(kind, owner, v_write, archived), methods=["POST"], dependencies=V,
+                             name=f"{verb}_{tag}_version")
+
+    if owner is OwnerType.WORKSPACE:
+        @router.post(base + "/{name}/versions/{version}/share", dependencies=V, name=f"share_{tag}_version")
+        def share_version(name: str, version: str, request: Request, caller: Caller = Depends(v_read),
+                          body: dict[str, Any] = Depends(json_body)) -> Any:
+            """Copy the version into a registry (the caller also needs registries/assets/write there)."""
+            result = container(request).registry_assets.share(caller, _at(kind, owner, request, name), version, body)
+            return render.json(render_assets.version(result.view), status=201 if result.created else 200,
+                               etag=result.view.version.etag,
+                               headers={"x-ms-copied-blobs": str(result.blobs_copied),
+                                        "x-ms-copied-bytes": str(result.bytes_copied)})
 
 
-def _container_flag(kind: AssetKind, action: Authorize, archived: bool) -> Any:
+def _container_flag(kind: AssetKind, owner: OwnerType, action: Authorize, archived: bool) -> Any:
     """The archive (or restore) endpoint of a kind's containers."""
-    def set_flag(subscription_id: str, resource_group: str, workspace: str, name: str, request: Request,
-                 caller: Caller = Depends(action), _: dict[str, Any] = Depends(json_body)) -> Any:
-        view = container(request).assets.set_container_archived(
-            caller, _at(kind, subscription_id, resource_group, workspace, name), archived)
+    def set_flag(name: str, request: Request, caller: Caller = Depends(action),
+                 _: dict[str, Any] = Depends(json_body)) -> Any:
+        view = container(request).assets.set_container_archived(caller, _at(kind, owner, request, name), archived)
         return render.json(render_assets.container(view), etag=view.container.etag)
 
     return set_flag
 
 
-def _version_flag(kind: AssetKind, action: Authorize, archived: bool) -> Any:
+def _version_flag(kind: AssetKind, owner: OwnerType, action: Authorize, archived: bool) -> Any:
     """The archive (or restore) endpoint of a kind's versions."""
-    def set_flag(subscription_id: str, resource_group: str, workspace: str, name: str, version: str,
-                 request: Request, caller: Caller = Depends(action), _: dict[str, Any] = Depends(json_body)) -> Any:
-        view = container(request).assets.set_version_archived(
-            caller, _at(kind, subscription_id, resource_group, workspace, name), version, archived)
+    def set_flag(name: str, version: str, request: Request, caller: Caller = Depends(action),
+                 _: dict[str, Any] = Depends(json_body)) -> Any:
+        view = container(request).assets.set_version_archived(caller, _at(kind, owner, request, name), version,
+                                                              archived)
         return render.json(render_assets.version(view), etag=view.version.etag)
 
     return set_flag
 
-for _kind in AssetKind:
-    _add_kind(_kind)
+for _owner in OwnerType:
+    for _kind in AssetKind:
+        _add_kind(_kind, _owner)

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from amlite.api import render
+from amlite.api import render, render_registries
 from amlite.api.deps import (
     RESOURCES_VERSION,
     Authorize,
@@ -23,6 +23,7 @@ from amlite.api.deps import (
 )
 from amlite.domain.errors import InvalidInput, NotFound
 from amlite.domain.preconditions import Preconditions
+from amlite.domain.registries import Registry
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -89,8 +90,9 @@ def delete(subscription_id: str, resource_group: str, request: Request, caller: 
 
 @router.get(RG + "/resources", dependencies=V)
 def list_resources(subscription_id: str, resource_group: str, request: Request, caller: Caller = Depends(Authorize("Microsoft.Resources/subscriptions/resourceGroups/resources/read", rg_scope))) -> dict[str, Any]:
-    workspaces, others = container(request).resource_groups.resources(caller, subscription_id, resource_group)
-    items = [{"id": ws.arm_id, "name": ws.name, "type": "Microsoft.MachineLearningServices/workspaces",
-              "location": ws.location, "tags": ws.tags, "kind": ws.kind.value} for ws in workspaces]
+    found, others = container(request).resource_groups.resources(caller, subscription_id, resource_group)
+    items = [render_registries.registry_resource(r) if isinstance(r, Registry) else
+             {"id": r.arm_id, "name": r.name, "type": "Microsoft.MachineLearningServices/workspaces",
+              "location": r.location, "tags": r.tags, "kind": r.kind.value} for r in found]
     items += [render.generic_resource(r) for r in others]
     return {"value": items}

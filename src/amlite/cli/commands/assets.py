@@ -6,10 +6,16 @@ YAML (relative paths from the file's folder), ``--name/--version/--path/--set k=
 local files are uploaded (a progress bar on stderr for large ones when it is a terminal), and the
 server's body is printed. ``-w``/``-g`` default as for ``ml workspace`` (config.json, then
 ``amlite configure --defaults``).
+
+``--registry-name R`` makes a command work on registry ``R``'s assets instead, from any
+workspace's context (the registry is found by name in the tenant; a workspace in context, if
+any, is the one whose region a download is served from). ``share`` copies a workspace version
+into a registry, with the exact options of ``az ml <kind> share``.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +24,7 @@ import typer
 
 from amlite.cli.command import command, current_session
 from amlite.cli.progress import transfer_progress
-from amlite.cli.session import CliError
+from amlite.cli.session import CliError, WorkspaceScope
 from amlite.sdk.asset_entities import ListViewType
 from amlite.sdk.loaders import asset_from_dict, load_component, load_data, load_environment, load_model
 
@@ -26,6 +32,7 @@ __all__ = ["register"]
 
 Workspace = Annotated[str | None, typer.Option("--workspace-name", "-w", help="Name of the workspace (default: config.json or 'amlite configure --defaults workspace=').")]
 Group = Annotated[str | None, typer.Option("--resource-group", "-g", help="Name of the resource group (default: config.json or 'amlite configure --defaults group=').")]
+RegistryName = Annotated[str | None, typer.Option("--registry-name", help="Work on this registry's assets instead of a workspace's.")]
 Sets = Annotated[list[str] | None, typer.Option("--set", help="Space-separated KEY=VALUE overrides of the YAML (dotted keys: tags.team=a).")]
 
 _LOADERS: dict[str, Callable[..., Any]] = {
@@ -76,6 +83,23 @@ def _operations(client: Any, kind: str) -> Any:
     return getattr(client, _OPERATIONS[kind])
 
 
+def asset_client(resource_group: str | None, workspace_name: str | None, registry_name: str | None) -> Any:
+    """An MLClient on the workspace in context, or on registry ``registry_name`` (then a workspace
+    is optional: without one in context the registry is still found by name)."""
+    session = current_session()
+    if registry_name is None:
+        return session.ml_client(workspace_scope(resource_group, workspace_name))
+    try:
+        scope = workspace_scope(resource_group, workspace_name)
+    except CliError as exc:
+        if exc.code != "MissingArgument":
+            raise
+        scope = WorkspaceScope(session.subscription_id(), None, None)
+    client = session.ml_client(scope)
+    client.registry_name = registry_name
+    return client
+
+
 File = Annotated[Path | None, typer.Option("--file", "-f", help="The asset's YAML file (Azure ML CLI v2 schema).")]
 NameOverride = Annotated[str | None, typer.Option("--name", "-n", help="Name (overrides the file's).")]
 VersionOverride = Annotated[str | None, typer.Option("--version", "-v", help="Version (overrides the file's; omitted: the next integer).")]
@@ -84,7 +108,7 @@ TypeOverride = Annotated[str | None, typer.Option("--type", "-t", help="Asset ty
 
 
 def _create(kind: str, file: Path | None, overrides: list[dict[str, str]], workspace_name: str | None,
-            resource_group: str | None) -> Any:
+            resource_group: str | None, registry_name: str | None = None) -> Any:
     session = current_session()
     if file is not None:
         entity = _LOADERS[kind](file, params_override=overrides)
@@ -94,8 +118,7 @@ def _create(kind: str, file: Path | None, overrides: list[dict[str, str]], works
         entity = asset_from_dict(kind, apply_overrides({}, overrides), Path.cwd())
     else:
         raise CliError("MissingArgument", "the following arguments are required: --file/-f", 2)
-    scope = workspace_scope(resource_group, workspace_name)
-    with session.ml_client(scope) as client:
+    with asset_client(resource_group, workspace_name, registry_name) as client:
         operations = _operations(client, kind)
         with transfer_progress(f"Uploading {entity.name}", quiet=session.options.only_show_errors) as hook:
             operations.on_progress = hook
@@ -110,17 +133,19 @@ def _make_create(kind: str) -> Callable[..., Any]:
     if kind in ("model", "data"):
         def create_with_path(file: File = None, name: NameOverride = None, version: VersionOverride = None,
                              path: PathOverride = None, type_: TypeOverride = None, set_: Sets = None,
-                             workspace_name: Workspace = None, resource_group: Group = None) -> Any:
+                             workspace_name: Workspace = None, resource_group: Group = None,
+                             registry_name: RegistryName = None) -> Any:
             overrides = parse_sets(set_) + _given(name=name, version=version, path=path, type=type_)
-            return _create(kind, file, overrides, workspace_name, resource_group)
+            return _create(kind, file, overrides, workspace_name, resource_group, registry_name)
 
         create_with_path.__doc__ = f"Create a {kind} version from a YAML file or options (local files are uploaded)."
         return create_with_path
 
     def create(file: File = None, name: NameOverride = None, version: VersionOverride = None, set_: Sets = None,
-               workspace_name: Workspace = None, resource_group: Group = None) -> Any:
+               workspace_name: Workspace = None, resource_group: Group = None,
+               registry_name: RegistryName = None) -> Any:
         overrides = parse_sets(set_) + _given(name=name, version=version)
-        return _create(kind, file, overrides, workspace_name, resource_group)
+        return _create(kind, file, overrides, workspace_name, resource_group, registry_name)
 
     create.__doc__ = f"Create a {kind} version from a YAML file (local files are uploaded)."
     return create
@@ -137,12 +162,11 @@ def _make_show(kind: str) -> Callable[..., Any]:
         label: Annotated[str | None, typer.Option("--label", "-l", help="Label instead of a version: 'latest'.")] = None,
         workspace_name: Workspace = None,
         resource_group: Group = None,
+        registry_name: RegistryName = None,
     ) -> Any:
-        session = current_session()
         if (version is None) == (label is None):
             raise CliError("MissingArgument", "give exactly one of --version/-v and --label/-l", 2)
-        scope = workspace_scope(resource_group, workspace_name)
-        with session.ml_client(scope) as client:
+        with asset_client(resource_group, workspace_name, registry_name) as client:
             return _operations(client, kind).get(name, version=version, label=label).as_dict()
 
     show.__doc__ = f"Show a {kind} version (by --version or --label latest)."
@@ -157,12 +181,11 @@ def _make_list(kind: str) -> Callable[..., Any]:
         max_results: Annotated[int | None, typer.Option("--max-results", "-r", help="At most this many.")] = None,
         workspace_name: Workspace = None,
         resource_group: Group = None,
+        registry_name: RegistryName = None,
     ) -> Any:
-        session = current_session()
         view = ListViewType.ARCHIVED_ONLY if archived_only else ListViewType.ALL if include_archived \
             else ListViewType.ACTIVE_ONLY
-        scope = workspace_scope(resource_group, workspace_name)
-        with session.ml_client(scope) as client:
+        with asset_client(resource_group, workspace_name, registry_name) as client:
             items = []
             for item in _operations(client, kind).list(name, list_view_type=view):
                 if max_results is not None and len(items) >= max_results:
@@ -181,8 +204,8 @@ def _make_update(kind: str) -> Callable[..., Any]:
         set_: Sets = None,
         workspace_name: Workspace = None,
         resource_group: Group = None,
+        registry_name: RegistryName = None,
     ) -> Any:
-        session = current_session()
         description: str | None = None
         clear_tags = False
         tag_changes: dict[str, str] = {}
@@ -197,8 +220,7 @@ def _make_update(kind: str) -> Callable[..., Any]:
             else:
                 raise CliError("InvalidArgumentValue", f"--set: only description, tags and tags.KEY can change "
                                f"on a version (its content is immutable), not '{key}'.", 2)
-        scope = workspace_scope(resource_group, workspace_name)
-        with session.ml_client(scope) as client:
+        with asset_client(resource_group, workspace_name, registry_name) as client:
             operations = _operations(client, kind)
             tags: dict[str, str] | None = None
             if clear_tags or tag_changes:
@@ -212,10 +234,8 @@ def _make_update(kind: str) -> Callable[..., Any]:
 
 def _make_state(kind: str, action: str) -> Callable[..., Any]:
     def change(name: Name, version: OptionalVersion = None, workspace_name: Workspace = None,
-               resource_group: Group = None) -> None:
-        session = current_session()
-        scope = workspace_scope(resource_group, workspace_name)
-        with session.ml_client(scope) as client:
+               resource_group: Group = None, registry_name: RegistryName = None) -> None:
+        with asset_client(resource_group, workspace_name, registry_name) as client:
             getattr(_operations(client, kind), action)(name, version=version)
 
     change.__doc__ = f"{action.capitalize()} a {kind} version, or every version of it without --version."
@@ -228,14 +248,44 @@ def model_download(
     download_path: Annotated[Path, typer.Option("--download-path", "-p", help="Folder to download into (the files go to DIR/NAME).")] = Path("."),
     workspace_name: Workspace = None,
     resource_group: Group = None,
-) -> None:
-    """Download a model version's files into DIR/NAME, byte for byte."""
+    registry_name: RegistryName = None,
+) -> Any:
+    """Download a model version's files into DIR/NAME, byte for byte (from a registry: from the
+    replica in the region of the workspace in context, when it is ready there)."""
     session = current_session()
-    scope = workspace_scope(resource_group, workspace_name)
-    with session.ml_client(scope) as client:
+    with asset_client(resource_group, workspace_name, registry_name) as client:
         with transfer_progress(f"Downloading {name}:{version}", quiet=session.options.only_show_errors) as hook:
             client.models.on_progress = hook
-            client.models.download(name, version, download_path)
+            dest = client.models.download(name, version, download_path)
+    if registry_name is None:
+        return None
+    regions = client.models.last_served_regions
+    if not session.options.only_show_errors:
+        print(f"Downloaded {name}:{version} from registry '{registry_name}', served from region "
+              f"{', '.join(regions) or 'none'}.", file=sys.stderr)
+    return {"downloadPath": str(dest), "servedRegions": regions}
+
+
+def _make_share(kind: str) -> Callable[..., Any]:
+    def share(
+        name: Name,
+        version: Annotated[str, typer.Option("--version", "-v", help="Version of the workspace asset to share.")],
+        registry_name: Annotated[str, typer.Option("--registry-name", help="The registry to share into.")],
+        share_with_name: Annotated[str, typer.Option("--share-with-name", help="The asset's name in the registry.")],
+        share_with_version: Annotated[str, typer.Option("--share-with-version", help="The asset's version in the registry.")],
+        workspace_name: Workspace = None,
+        resource_group: Group = None,
+    ) -> Any:
+        session = current_session()
+        scope = workspace_scope(resource_group, workspace_name)
+        with session.ml_client(scope) as client:
+            return _operations(client, kind).share(name, version, registry_name=registry_name,
+                                                   share_with_name=share_with_name,
+                                                   share_with_version=share_with_version).as_dict()
+
+    share.__doc__ = (f"Share a {kind} version from a workspace to a registry (its files are copied once; "
+                     "the registry keeps its lineage).")
+    return share
 
 
 def build_group(kind: str) -> typer.Typer:
@@ -246,6 +296,7 @@ def build_group(kind: str) -> typer.Typer:
     command(app, "update", table=asset_table)(_make_update(kind))
     command(app, "archive")(_make_state(kind, "archive"))
     command(app, "restore")(_make_state(kind, "restore"))
+    command(app, "share", table=asset_table)(_make_share(kind))
     if kind == "model":
         command(app, "download")(model_download)
     return app

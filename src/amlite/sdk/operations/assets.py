@@ -31,6 +31,8 @@ def _with_artifacts(body: dict[str, Any], artifacts: list[dict[str, Any]] | None
 
 class ModelOperations(AssetOperations[Model]):
     KIND = "models"
+    #: The region(s) whose storage served the last :meth:`download` (``x-ms-served-region``).
+    last_served_regions: list[str] = []
 
     def _from_rest(self, body: dict[str, Any]) -> Model:
         return Model._from_rest(body)
@@ -51,7 +53,10 @@ class ModelOperations(AssetOperations[Model]):
         return self._put_version(spec.name, spec.version, _with_artifacts(model._to_rest(spec, remote), artifacts))
 
     def download(self, name: str, version: str, download_path: str | Path = ".") -> Path:
-        """Download a version's files into ``download_path/<name>``, byte for byte; returns that folder."""
+        """Download a version's files into ``download_path/<name>``, byte for byte; returns that folder.
+
+        From a registry, the files come from the replica in the region of the client's workspace
+        when it is ready there; :attr:`last_served_regions` says which region(s) served them."""
         from amlite.sdk import artifacts
 
         model = self.get(name, version=version)
@@ -63,7 +68,11 @@ class ModelOperations(AssetOperations[Model]):
                 code="NothingToDownload",
             )
         entries = [artifacts.ManifestEntry.from_dict(item) for item in manifest]
-        artifacts.download_tree(self._pipeline, self._workspace_path(), entries, dest, on_progress=self.on_progress)
+        region = self._caller_region() if self._client.registry_name else None
+        served: set[str] = set()
+        artifacts.download_tree(self._pipeline, self._owner_path(), entries, dest, on_progress=self.on_progress,
+                                params={"callerRegion": region} if region else None, served_regions=served)
+        self.last_served_regions = sorted(served)
         return dest
 
 

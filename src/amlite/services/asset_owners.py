@@ -1,0 +1,65 @@
+"""Finding the owner of assets a request names — a workspace or a registry — as an ``AssetOwner``,
+and the repositories that hold that owner's assets.
+
+This is the one place that knows both kinds of owner; the asset use cases (services/assets.py),
+the reference resolver and the artifact service ask it and are otherwise the same for both.
+A registry is found by its ARM path (``.../registries/{name}``) or, for references and the CLI's
+``--registry-name``, by its name alone: registry names are unique in the tenant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amlite.domain.asset_owners import AssetOwner, OwnerType, RegionStorage
+from amlite.domain.registries import Registry
+from amlite.domain.resources import ProvisioningState, Workspace
+from amlite.services.context import Caller
+from amlite.services.registries import registry_not_found, require_registry
+from amlite.services.workspace_scope import require_workspace
+
+
+def workspace_owner(ws: Workspace) -> AssetOwner:
+    return AssetOwner(
+        type=OwnerType.WORKSPACE, key=ws.key, name=ws.name, subscription_id=ws.subscription_id,
+        resource_group_name=ws.resource_group_name, location=ws.location,
+        writable=ws.provisioning_state is not ProvisioningState.DELETING,
+    )
+
+
+def registry_owner(reg: Registry) -> AssetOwner:
+    return AssetOwner(
+        type=OwnerType.REGISTRY, key=reg.key, name=reg.name, subscription_id=reg.subscription_id,
+        resource_group_name=reg.resource_group_name, location=reg.location,
+        writable=reg.provisioning_state is not ProvisioningState.DELETING,
+        regions=tuple(RegionStorage(r.region, r.storage_account_name, reg.artifact_container) for r in reg.regions),
+    )
+
+
+def require_owner(uow: Any, caller: Caller, owner: OwnerType, sub_id: str, rg_name: str, name: str) -> AssetOwner:
+    """The owner an ARM path names, or the 404 of its first missing level."""
+    if owner is OwnerType.REGISTRY:
+        return registry_owner(require_registry(uow, caller, sub_id, rg_name, name))
+    return workspace_owner(require_workspace(uow, caller, sub_id, rg_name, name))
+
+
+def registry_by_name(uow: Any, caller: Caller, name: str) -> AssetOwner:
+    """The caller's tenant's registry called ``name`` (case-insensitive), wherever it lives."""
+    reg = uow.registries.by_name(caller.tenant_id, name)
+    if reg is None:
+        raise registry_not_found(None, name)
+    return registry_owner(reg)
+
+
+def registry_by_key(uow: Any, key: str) -> AssetOwner | None:
+    reg = uow.registries.by_key(key)
+    return registry_owner(reg) if reg is not None else None
+
+
+def containers_of(uow: Any, owner: AssetOwner) -> Any:
+    """The container repository holding ``owner``'s assets."""
+    return uow.registry_asset_containers if owner.is_registry else uow.asset_containers
+
+
+def versions_of(uow: Any, owner: AssetOwner) -> Any:
+    return uow.registry_asset_versions if owner.is_registry else uow.asset_versions

@@ -1,0 +1,121 @@
+"""Sharing a workspace asset version into a registry (``share_asset_version``).
+
+``POST {ws}/{kind}/{name}/versions/{version}/share`` with ``{registryName, shareWithName,
+shareWithVersion}``. The caller reads the source in the workspace (the route's action) and needs
+``registries/assets/write`` on the registry, wherever in the tenant it is.
+
+Order of effects, as for any asset: everything is judged first (the source exists, the registry
+exists and may be written, a target version that exists already has the same content), then
+the blobs are copied server-side from the workspace's storage into the registry's primary
+region (``BlobStore.copy_blob``, verified and atomic; blobs already there are not copied again:
+content addressing), and only then is the registry version committed, with its lineage and its
+replication tasks. A failure before the commit leaves at most unreferenced blobs; bad input
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from amlite.domain.asset_owners import AssetOwner, Lineage, OwnerType
+from amlite.domain.asset_specs import with_derived_uri
+from amlite.domain.assets import AssetKind, VersionContent, check_asset_name, check_version, differing_fields
+from amlite.domain.errors import Conflict, ErrorDetail, invalid
+from amlite.domain.providers import ML_NAMESPACE
+from amlite.services.artifacts import ArtifactService
+from amlite.services.asset_owners import containers_of, registry_by_name, versions_of
+from amlite.services.assets import AssetPath, AssetService, VersionView
+from amlite.services.authz import Authorizer
+from amlite.services.context import Caller, Deps
+
+REGISTRY_ASSETS_WRITE = f"{ML_NAMESPACE}/registries/assets/write"
+
+
+@dataclass(frozen=True)
+class ShareResult:
+    view: VersionView
+    created: bool
+    blobs_copied: int
+    bytes_copied: int
+
+
+class RegistryAssetService:
+    def __init__(self, deps: Deps, assets: AssetService, artifacts: ArtifactService, authz: Authorizer) -> None:
+        self._deps = deps
+        self._assets = assets
+        self._artifacts = artifacts
+        self._authz = authz
+
+    def share(self, caller: Caller, at: AssetPath, version: str, body: dict[str, Any]) -> ShareResult:
+        self._assets.get_owner(caller, at)  # a missing workspace is 404 whatever the body says
+        registry_name, target_name, target_version = _share_body(at.kind, body)
+        source = self._assets.get_version(caller, at, version)
+        with self._deps.uow() as uow:
+            registry = registry_by_name(uow, caller, registry_name)
+        writer = caller.acting(REGISTRY_ASSETS_WRITE, registry.arm_id)
+        self._authz.require(writer, REGISTRY_ASSETS_WRITE, registry.arm_id)
+        if not registry.writable:
+            raise Conflict("RegistryBeingDeleted", f"The registry '{registry.name}' is being deleted and cannot be changed.")
+        src = source.version
+        spec = dict(src.spec)
+        if src.manifest:
+            spec = with_derived_uri(at.kind, spec, registry.files_uri(at.kind, target_name, target_version))
+        lineage = Lineage(source.arm_id, source.owner.arm_id, spec.get("jobName") if at.kind is AssetKind.MODELS else None)
+        content = VersionContent(spec=spec, manifest=src.manifest, description=src.description, tags=dict(src.tags),
+                                 lineage=lineage.as_json())
+        self._refuse_conflict(registry, at.kind, target_name, target_version, content)
+        copied, size = self._copy_blobs(source.owner, registry, content)
+        target = AssetPath(registry.subscription_id, registry.resource_group_name, registry.name, at.kind, target_name,
+                           OwnerType.REGISTRY)
+        view, created = self._assets.write_version(writer, target, target_version, content)
+        return ShareResult(view, created, copied, size)
+
+    def _refuse_conflict(self, registry: AssetOwner, kind: AssetKind, name: str, version: str,
+                         content: VersionContent) -> None:
+        """A target version that exists with other content is refused before any byte moves."""
+        with self._deps.uow() as uow:
+            container = containers_of(uow, registry).get(registry.key, kind, name)
+            existing = versions_of(uow, registry).get(container.key, version) if container else None
+        if existing is None or existing.fingerprint == content.fingerprint:
+            return
+        fields = differing_fields(existing, content)
+        raise Conflict(
+            "AssetVersionConflict",
+            f"{kind.title} '{name}' version '{version}' already exists in registry '{registry.name}' with different "
+            f"content ({', '.join(fields)}); share with another --share-with-version.",
+            target="shareWithVersion",
+            details=[ErrorDetail("AssetVersionConflict", f"'{f}' differs from the existing version.", f"properties.{f}")
+                     for f in fields],
+        )
+
+    def _copy_blobs(self, workspace: AssetOwner, registry: AssetOwner, content: VersionContent) -> tuple[int, int]:
+        """Copy the blobs the registry's primary region lacks; returns (blobs, bytes) copied."""
+        if not content.manifest:
+            return 0, 0
+        src = self._artifacts.storage_for(workspace)
+        dst = self._artifacts.storage_for(registry)
+        copied = size = 0
+        for entry in {m.sha256: m for m in content.manifest}.values():
+            if dst.store.exists(dst.account, dst.container, entry.sha256):
+                continue
+            stored = dst.store.copy_blob(src.store, src.account, src.container, dst.account, dst.container, entry.sha256)
+            if not stored.existed:
+                copied, size = copied + 1, size + stored.size
+        return copied, size
+
+
+def _share_body(kind: AssetKind, body: dict[str, Any]) -> tuple[str, str, str]:
+    """``registryName``, ``shareWithName`` and ``shareWithVersion``, each required and valid."""
+    registry = body.get("registryName")
+    if not isinstance(registry, str) or not registry.strip():
+        raise invalid("InvalidRequestContent", "registryName is required: the registry to share into.", "registryName")
+    name = body.get("shareWithName")
+    if name is None:
+        raise invalid("InvalidRequestContent", "shareWithName is required: the asset's name in the registry.",
+                      "shareWithName")
+    version = body.get("shareWithVersion")
+    if version is None:
+        raise invalid("InvalidRequestContent", "shareWithVersion is required: the asset's version in the registry.",
+                      "shareWithVersion")
+    return registry.strip(), check_asset_name(name, kind), check_version(version, kind)
