@@ -83,6 +83,7 @@ PATCH  ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/com
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/versions/{version} | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/versions/{version}/archive | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/versions/{version}/restore | 401  403  403  404  404  403
+POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/versions/{version}/share   | 401  404  403  404  404  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/data       | 401  404  403  404  404  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/data/{name} | 401  404  403  404  404  403
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/data/{name} | 401  403  403  404  404  403
@@ -95,6 +96,7 @@ PATCH  ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/dat
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/data/{name}/versions/{version} | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/data/{name}/versions/{version}/archive | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/data/{name}/versions/{version}/restore | 401  403  403  404  404  403
+POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/data/{name}/versions/{version}/share   | 401  404  403  404  404  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/environments | 401  404  403  404  404  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/environments/{name} | 401  404  403  404  404  403
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/environments/{name} | 401  403  403  404  404  403
@@ -107,6 +109,7 @@ PATCH  ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/env
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/environments/{name}/versions/{version} | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/environments/{name}/versions/{version}/archive | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/environments/{name}/versions/{version}/restore | 401  403  403  404  404  403
+POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/environments/{name}/versions/{version}/share   | 401  404  403  404  404  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/models     | 401  404  403  404  404  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/models/{name} | 401  404  403  404  404  403
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/models/{name} | 401  403  403  404  404  403
@@ -119,6 +122,7 @@ PATCH  ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/mod
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/models/{name}/versions/{version} | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/models/{name}/versions/{version}/archive | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/models/{name}/versions/{version}/restore | 401  403  403  404  404  403
+POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/models/{name}/versions/{version}/share   | 401  404  403  404  404  403
 POST   ~ws/components/{name}/versions/{version}/share                                   | 401  400  400  400  400  403
 POST   ~ws/data/{name}/versions/{version}/share                                         | 401  400  400  400  400  403
 POST   ~ws/environments/{name}/versions/{version}/share                                 | 401  400  400  400  400  403

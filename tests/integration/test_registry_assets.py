@@ -331,3 +331,97 @@ def test_deleting_a_registry_removes_its_assets_and_tasks(api: Api, setup: Any) 
         assert conn.execute(sa.select(sa.func.count()).select_from(tasks)
                             .where(tasks.c.registry_key == key)).scalar() == 0
     assert api.request("GET", f"{path}/models/gone/versions/1", ML).status_code == 404
+
+
+@pytest.fixture
+def two_registries(api: Api, setup: Any) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """``setup`` plus a target registry in other regions (westus primary), so a registry→registry
+    share really moves bytes between storage accounts; the source registry holds ``staged:1``,
+    shared from the workspace's ``dev:3`` (made by ``job1``)."""
+    rg, src_name, _ = setup
+    ws = api.ws_path(rg, f"ws{rg}")
+    dst_name = f"dst-{rg}"
+    dst = make_registry(api, rg, dst_name, ["westus", "northeurope"])
+    data = b"staged model " * 1000
+    digest = upload(api, ws, data)
+    api.request("PUT", f"{ws}/models/dev/versions/3", ML, json=model_body(digest, len(data), jobName="job1"))
+    r = api.request("POST", f"{ws}/models/dev/versions/3/share", ML,
+                    json={"registryName": src_name, "shareWithName": "staged", "shareWithVersion": "1"})
+    assert r.status_code == 201, r.text
+    yield src_name, dst_name, digest, dst
+
+
+def test_share_from_a_registry_copies_once_keeps_lineage_and_replicates(api: Api, setup: Any,
+                                                                         two_registries: Any) -> None:
+    rg = setup[0]
+    src_name, dst_name, digest, dst = two_registries
+    ws = api.ws_path(rg, f"ws{rg}")
+    src, target = reg_path(api, rg, src_name), reg_path(api, rg, dst_name)
+    share = {"registryName": dst_name, "shareWithName": "prod", "shareWithVersion": "1"}
+    r = api.request("POST", f"{src}/models/staged/versions/1/share", ML, json=share)
+    assert r.status_code == 201, r.text
+    assert r.headers["x-ms-copied-blobs"] == "1" and r.headers["x-ms-copied-bytes"] == str(len(b"staged model ") * 1000)
+    shared = r.json()
+    assert shared["id"] == f"{target}/models/prod/versions/1"
+    assert shared["properties"]["modelUri"] == f"azureml://registries/{dst_name}/models/prod/versions/1"
+    # Lineage points at the registry version it was copied from and still reaches the dev workspace.
+    assert shared["properties"]["lineage"] == {"sourceAssetId": f"{src}/models/staged/versions/1",
+                                               "sourceWorkspaceId": ws, "sourceJobName": "job1"}
+    again = api.request("POST", f"{src}/models/staged/versions/1/share", ML, json=share)
+    assert again.status_code == 200 and again.headers["x-ms-copied-blobs"] == "0"
+    other = api.request("POST", f"{src}/models/staged/versions/1/share", ML, json={**share, "shareWithName": "p2"})
+    assert other.status_code == 201 and other.headers["x-ms-copied-blobs"] == "0"
+    body = wait_replicated(api, f"{target}/models/prod/versions/1")
+    assert {x["location"]: x["state"] for x in body["properties"]["replication"]} == {
+        "westus": "Succeeded", "northeurope": "Succeeded"}, body
+    for region in ("westus", "northeurope"):
+        assert hashlib.sha256(replica_file(api, dst, region, digest).read_bytes()).hexdigest() == digest
+    # A version made directly in a registry has no workspace: its copy's lineage says only where it came from.
+    data = b"made in the registry"
+    direct = upload(api, src, data)
+    api.request("PUT", f"{src}/models/direct/versions/1", ML, json=model_body(direct, len(data)))
+    r = api.request("POST", f"{src}/models/direct/versions/1/share", ML,
+                    json={"registryName": dst_name, "shareWithName": "direct", "shareWithVersion": "1"})
+    assert r.status_code == 201, r.text
+    assert r.json()["properties"]["lineage"] == {"sourceAssetId": f"{src}/models/direct/versions/1"}
+
+
+@pytest.mark.parametrize("case", ["missing-version", "unknown-registry", "different-content"])
+def test_bad_registry_to_registry_shares_change_nothing(api: Api, setup: Any, two_registries: Any,
+                                                         case: str) -> None:
+    rg = setup[0]
+    src_name, dst_name, digest, dst = two_registries
+    src, target = reg_path(api, rg, src_name), reg_path(api, rg, dst_name)
+    data = b"taken content"
+    taken = upload(api, target, data)
+    assert api.request("PUT", f"{target}/models/taken/versions/1", ML,
+                       json=model_body(taken, len(data))).status_code == 201
+    wait_replicated(api, f"{target}/models/taken/versions/1")
+    before = api.snapshot()
+    share = {"registryName": dst_name, "shareWithName": "taken", "shareWithVersion": "1"}
+    url, body, status, code = {
+        "missing-version": (f"{src}/models/staged/versions/9/share", {**share, "shareWithVersion": "2"}, 404,
+                            "ResourceNotFound"),
+        "unknown-registry": (f"{src}/models/staged/versions/1/share", {**share, "registryName": "nope-reg"}, 404,
+                             "ResourceNotFound"),
+        "different-content": (f"{src}/models/staged/versions/1/share", share, 409, "AssetVersionConflict"),
+    }[case]
+    r = api.request("POST", url, ML, json=body)
+    assert r.status_code == status and r.json()["error"]["code"] == code, r.text
+    assert api.snapshot() == before
+    assert not replica_file(api, dst, "westus", digest).exists()  # refused before any byte moved
+
+
+def test_sdk_shares_from_a_registry_client_into_another_registry(api: Api, setup: Any, two_registries: Any) -> None:
+    from amlite import MLClient
+    from tests.integration.test_artifacts import _Token
+
+    rg = setup[0]
+    src_name, dst_name, _, _ = two_registries
+    client = MLClient(_Token(api.token), api.sub, rg, f"ws{rg}", registry_name=src_name,
+                      endpoint="http://127.0.0.1:8600", transport=api.client._transport)
+    shared = client.models.share("staged", "1", registry_name=dst_name, share_with_name="prod",
+                                 share_with_version="2")
+    assert shared.id.endswith(f"/registries/{dst_name}/models/prod/versions/2")
+    assert [m.name for m in client.models.list()] == ["staged"]  # the source registry is unchanged
+    client.close()

@@ -64,3 +64,14 @@ def test_owners_name_their_files_as_azure_ml_does() -> None:
     assert ws.files_uri(AssetKind.DATA, "d", "2").endswith("/workspaces/w/datastores/workspaceblobstore/paths/data/d/2/")
     lineage = Lineage("asset", "ws", "job")
     assert Lineage.from_json(lineage.as_json()) == lineage and Lineage.from_json(None) is None
+
+
+def test_a_registry_source_passes_on_its_own_origin() -> None:
+    ws = AssetOwner(OwnerType.WORKSPACE, "k", "w", "s", "rg", "eastus")
+    reg = AssetOwner(OwnerType.REGISTRY, "k2", "staging", "s", "rg", "eastus",
+                     regions=(RegionStorage("eastus", "a1", "c"),))
+    first = Lineage.of_share("ws-asset", ws, None, "job")
+    assert first == Lineage("ws-asset", ws.arm_id, "job")
+    second = Lineage.of_share("reg-asset", reg, first.as_json(), None)
+    assert second.as_json() == {"sourceAssetId": "reg-asset", "sourceWorkspaceId": ws.arm_id, "sourceJobName": "job"}
+    assert Lineage.of_share("direct", reg, None, None).as_json() == {"sourceAssetId": "direct"}

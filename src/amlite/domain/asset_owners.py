@@ -85,14 +85,32 @@ class AssetOwner:
 @dataclass(frozen=True)
 class Lineage:
     """Where a shared registry version came from: the source asset's ARM id and its workspace's
-    id (and, when a job made it, the job), so a prod user can trace a model back to dev."""
+    id (and, when a job made it, the job), so a prod user can trace a model back to dev.
+
+    A version created directly in a registry has no workspace; a copy of it says so by leaving
+    ``sourceWorkspaceId`` out rather than naming the registry as if it were one."""
 
     source_asset_id: str
-    source_workspace_id: str
+    source_workspace_id: str | None
     source_job_name: str | None = None
 
+    @classmethod
+    def of_share(cls, source_asset_id: str, source_owner: AssetOwner, source_lineage: dict[str, str] | None,
+                 job_name: str | None) -> "Lineage":
+        """The lineage of a copy of ``source_asset_id``. A workspace source is the origin itself; a
+        registry source passes on where *it* came from (its workspace and job), so a version
+        promoted dev → staging registry → prod registry still traces back to the dev workspace."""
+        if not source_owner.is_registry:
+            return cls(source_asset_id, source_owner.arm_id, job_name)
+        earlier = cls.from_json(source_lineage)
+        if earlier is None:
+            return cls(source_asset_id, None, job_name)
+        return cls(source_asset_id, earlier.source_workspace_id, earlier.source_job_name or job_name)
+
     def as_json(self) -> dict[str, str]:
-        body = {"sourceAssetId": self.source_asset_id, "sourceWorkspaceId": self.source_workspace_id}
+        body = {"sourceAssetId": self.source_asset_id}
+        if self.source_workspace_id:
+            body["sourceWorkspaceId"] = self.source_workspace_id
         if self.source_job_name:
             body["sourceJobName"] = self.source_job_name
         return body
@@ -101,4 +119,4 @@ class Lineage:
     def from_json(cls, body: dict[str, str] | None) -> "Lineage | None":
         if not body:
             return None
-        return cls(body["sourceAssetId"], body["sourceWorkspaceId"], body.get("sourceJobName"))
+        return cls(body["sourceAssetId"], body.get("sourceWorkspaceId"), body.get("sourceJobName"))

@@ -1,13 +1,17 @@
-"""Sharing a workspace asset version into a registry (``share_asset_version``).
+"""Sharing an asset version into a registry (``share_asset_version``), from a workspace or from
+another registry.
 
-``POST {ws}/{kind}/{name}/versions/{version}/share`` with ``{registryName, shareWithName,
-shareWithVersion}``. The caller reads the source in the workspace (the route's action) and needs
-``registries/assets/write`` on the registry, wherever in the tenant it is.
+``POST {ws|reg}/{kind}/{name}/versions/{version}/share`` with ``{registryName, shareWithName,
+shareWithVersion}``. The caller reads the source where it is (the route's action:
+``workspaces/{kind}/versions/read`` or ``registries/assets/read``) and needs
+``registries/assets/write`` on the target registry, wherever in the tenant it is. The source is an
+``AssetOwner`` of either kind, so both shares are this one use case: only the lineage differs (a
+registry source passes on its own origin, ``Lineage.of_share``).
 
 Order of effects, as for any asset: everything is judged first (the source exists, the registry
 exists and may be written, a target version that exists already has the same content), then
-the blobs are copied server-side from the workspace's storage into the registry's primary
-region (``BlobStore.copy_blob``, verified and atomic; blobs already there are not copied again:
+the blobs are copied server-side from the source's storage (a workspace's default storage, a
+registry's primary region) into the target registry's primary region (``BlobStore.copy_blob``, verified and atomic; blobs already there are not copied again:
 content addressing), and only then is the registry version committed, with its lineage and its
 replication tasks. A failure before the commit leaves at most unreferenced blobs; bad input
 changes nothing.
@@ -48,7 +52,7 @@ class RegistryAssetService:
         self._authz = authz
 
     def share(self, caller: Caller, at: AssetPath, version: str, body: dict[str, Any]) -> ShareResult:
-        self._assets.get_owner(caller, at)  # a missing workspace is 404 whatever the body says
+        self._assets.get_owner(caller, at)  # a missing source owner is 404 whatever the body says
         registry_name, target_name, target_version = _share_body(at.kind, body)
         source = self._assets.get_version(caller, at, version)
         with self._deps.uow() as uow:
@@ -61,7 +65,8 @@ class RegistryAssetService:
         spec = dict(src.spec)
         if src.manifest:
             spec = with_derived_uri(at.kind, spec, registry.files_uri(at.kind, target_name, target_version))
-        lineage = Lineage(source.arm_id, source.owner.arm_id, spec.get("jobName") if at.kind is AssetKind.MODELS else None)
+        job_name = spec.get("jobName") if at.kind is AssetKind.MODELS else None
+        lineage = Lineage.of_share(source.arm_id, source.owner, src.lineage, job_name)
         content = VersionContent(spec=spec, manifest=src.manifest, description=src.description, tags=dict(src.tags),
                                  lineage=lineage.as_json())
         self._refuse_conflict(registry, at.kind, target_name, target_version, content)
@@ -89,11 +94,13 @@ class RegistryAssetService:
                      for f in fields],
         )
 
-    def _copy_blobs(self, workspace: AssetOwner, registry: AssetOwner, content: VersionContent) -> tuple[int, int]:
-        """Copy the blobs the registry's primary region lacks; returns (blobs, bytes) copied."""
+    def _copy_blobs(self, source: AssetOwner, registry: AssetOwner, content: VersionContent) -> tuple[int, int]:
+        """Copy the blobs the registry's primary region lacks from the source owner's storage
+        (a registry source's primary region holds every committed version's blobs); returns
+        (blobs, bytes) copied."""
         if not content.manifest:
             return 0, 0
-        src = self._artifacts.storage_for(workspace)
+        src = self._artifacts.storage_for(source)
         dst = self._artifacts.storage_for(registry)
         copied = size = 0
         for entry in {m.sha256: m for m in content.manifest}.values():

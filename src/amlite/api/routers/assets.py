@@ -2,7 +2,8 @@
 workspace each kind has its own declared actions (``.../workspaces/models/read``,
 ``.../workspaces/models/versions/write``...), as Azure RBAC names them; in a registry every kind
 answers to ``.../registries/assets/read|write`` (seed 002's table). Archive and restore are writes.
-A workspace version can also be shared into a registry (``.../versions/{version}/share``)."""
+A workspace or registry version can also be shared into a registry (``.../versions/{version}/share``:
+the route declares reading the source, the service checks writing the target)."""
 
 from __future__ import annotations
 
@@ -119,16 +120,15 @@ def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
                              _version_flag(kind, owner, v_write, archived), methods=["POST"], dependencies=V,
                              name=f"{verb}_{tag}_version")
 
-    if owner is OwnerType.WORKSPACE:
-        @router.post(base + "/{name}/versions/{version}/share", dependencies=V, name=f"share_{tag}_version")
-        def share_version(name: str, version: str, request: Request, caller: Caller = Depends(v_read),
-                          body: dict[str, Any] = Depends(json_body)) -> Any:
-            """Copy the version into a registry (the caller also needs registries/assets/write there)."""
-            result = container(request).registry_assets.share(caller, _at(kind, owner, request, name), version, body)
-            return render.json(render_assets.version(result.view), status=201 if result.created else 200,
-                               etag=result.view.version.etag,
-                               headers={"x-ms-copied-blobs": str(result.blobs_copied),
-                                        "x-ms-copied-bytes": str(result.bytes_copied)})
+    @router.post(base + "/{name}/versions/{version}/share", dependencies=V, name=f"share_{tag}_version")
+    def share_version(name: str, version: str, request: Request, caller: Caller = Depends(v_read),
+                      body: dict[str, Any] = Depends(json_body)) -> Any:
+        """Copy the version into a registry (the caller also needs registries/assets/write there)."""
+        result = container(request).registry_assets.share(caller, _at(kind, owner, request, name), version, body)
+        return render.json(render_assets.version(result.view), status=201 if result.created else 200,
+                           etag=result.view.version.etag,
+                           headers={"x-ms-copied-blobs": str(result.blobs_copied),
+                                    "x-ms-copied-bytes": str(result.bytes_copied)})
 
 
 def _container_flag(kind: AssetKind, owner: OwnerType, action: Authorize, archived: bool) -> Any:

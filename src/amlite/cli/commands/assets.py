@@ -10,7 +10,8 @@ server's body is printed. ``-w``/``-g`` default as for ``ml workspace`` (config.
 ``--registry-name R`` makes a command work on registry ``R``'s assets instead, from any
 workspace's context (the registry is found by name in the tenant; a workspace in context, if
 any, is the one whose region a download is served from). ``share`` copies a workspace version
-into a registry, with the exact options of ``az ml <kind> share``.
+into a registry, with the exact options of ``az ml <kind> share``; since ``--registry-name`` is
+already the target there, ``--source-registry-name`` names a registry to share *from* instead.
 """
 
 from __future__ import annotations
@@ -269,22 +270,22 @@ def model_download(
 def _make_share(kind: str) -> Callable[..., Any]:
     def share(
         name: Name,
-        version: Annotated[str, typer.Option("--version", "-v", help="Version of the workspace asset to share.")],
+        version: Annotated[str, typer.Option("--version", "-v", help="Version of the asset to share.")],
         registry_name: Annotated[str, typer.Option("--registry-name", help="The registry to share into.")],
         share_with_name: Annotated[str, typer.Option("--share-with-name", help="The asset's name in the registry.")],
         share_with_version: Annotated[str, typer.Option("--share-with-version", help="The asset's version in the registry.")],
+        source_registry_name: Annotated[str | None, typer.Option(
+            "--source-registry-name", help="Share from this registry's version instead of the workspace's.")] = None,
         workspace_name: Workspace = None,
         resource_group: Group = None,
     ) -> Any:
-        session = current_session()
-        scope = workspace_scope(resource_group, workspace_name)
-        with session.ml_client(scope) as client:
+        with asset_client(resource_group, workspace_name, source_registry_name) as client:
             return _operations(client, kind).share(name, version, registry_name=registry_name,
                                                    share_with_name=share_with_name,
                                                    share_with_version=share_with_version).as_dict()
 
-    share.__doc__ = (f"Share a {kind} version from a workspace to a registry (its files are copied once; "
-                     "the registry keeps its lineage).")
+    share.__doc__ = (f"Share a {kind} version from a workspace (or another registry) to a registry (its files "
+                     "are copied once; the registry keeps its lineage).")
     return share
 
 

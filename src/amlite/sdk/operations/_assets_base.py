@@ -7,7 +7,7 @@ points at bytes the server does not have; a failure before the version ``PUT`` l
 
 With ``MLClient(..., registry_name=R)`` the same operations work on registry ``R``'s assets
 (``{reg}/{kind}/...``, found by name wherever it lives in the tenant), and ``share`` copies a
-workspace version into a registry.
+version of the client's workspace — or, with ``registry_name``, of that registry — into a registry.
 """
 
 from __future__ import annotations
@@ -140,9 +140,11 @@ class AssetOperations(Generic[T], ABC):
 
     def share(self, name: str, version: str, *, registry_name: str, share_with_name: str,
               share_with_version: str, **kwargs: Any) -> T:
-        """Copy a workspace version into a registry as ``share_with_name:share_with_version``; the
-        registry keeps its lineage, and bytes it has already are not copied again."""
-        url = f"{self._workspace_path()}/{self.KIND}/{quote(name)}/versions/{quote(str(version))}/share"
+        """Copy a version into registry ``registry_name`` as ``share_with_name:share_with_version``:
+        from the client's workspace, or from the client's ``registry_name`` when it has one
+        (promoting between registries). The target keeps its lineage back to the workspace, and
+        bytes it has already are not copied again."""
+        url = f"{self._owner_path()}/{self.KIND}/{quote(name)}/versions/{quote(str(version))}/share"
         body = {"registryName": registry_name, "shareWithName": share_with_name,
                 "shareWithVersion": str(share_with_version)}
         response = self._pipeline.send("POST", url, api_version=ML_API_VERSION, json=body)
