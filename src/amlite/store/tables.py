@@ -203,44 +203,55 @@ secrets = sa.Table(
     sa.UniqueConstraint("workspace_key", "name_lower", name="uq_secrets_ws_name"),
 )
 
-asset_containers = sa.Table(
-    "asset_containers",
-    metadata,
-    _id(),
-    sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("name_lower", sa.String(255), nullable=False),
-    sa.Column("description", sa.Text(), nullable=False),
-    sa.Column("tags", sa.JSON(), nullable=False),
-    sa.Column("properties", sa.JSON(), nullable=False),
-    sa.Column("is_archived", sa.Boolean(), nullable=False),
-    sa.Column("next_version", sa.Integer(), nullable=False),
-    sa.Column("etag", sa.String(64), nullable=False),
-    *_stamps(),
-    sa.UniqueConstraint("workspace_key", "kind", "name_lower", name="uq_asset_containers_ws_kind_name"),
-)
+def _asset_containers(name: str, owner_column: str, owner_table: str, unique_name: str) -> sa.Table:
+    """Asset containers of one kind of owner (workspaces, registries): one definition, so the two
+    owners' tables cannot drift apart; each keeps a real foreign key to its owner."""
+    return sa.Table(
+        name,
+        metadata,
+        _id(),
+        sa.Column(owner_column, sa.String(36), sa.ForeignKey(f"{owner_table}.key", ondelete="CASCADE"), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("name", sa.String(255), nullable=False),
+        sa.Column("name_lower", sa.String(255), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("tags", sa.JSON(), nullable=False),
+        sa.Column("properties", sa.JSON(), nullable=False),
+        sa.Column("is_archived", sa.Boolean(), nullable=False),
+        sa.Column("next_version", sa.Integer(), nullable=False),
+        sa.Column("etag", sa.String(64), nullable=False),
+        *_stamps(),
+        sa.UniqueConstraint(owner_column, "kind", "name_lower", name=unique_name),
+    )
 
-asset_versions = sa.Table(
-    "asset_versions",
-    metadata,
-    _id(),
-    sa.Column("container_key", sa.String(36), sa.ForeignKey("asset_containers.key", ondelete="CASCADE"), nullable=False),
-    sa.Column("version", sa.String(64), nullable=False),
-    sa.Column("version_lower", sa.String(64), nullable=False),
-    # Creation order within the container: ``@latest`` is the highest ``seq`` not archived.
-    sa.Column("seq", sa.Integer(), nullable=False),
-    sa.Column("spec", sa.JSON(), nullable=False),
-    sa.Column("manifest", sa.JSON(), nullable=False),
-    sa.Column("fingerprint", sa.String(64), nullable=False),
-    sa.Column("description", sa.Text(), nullable=False),
-    sa.Column("tags", sa.JSON(), nullable=False),
-    sa.Column("is_archived", sa.Boolean(), nullable=False),
-    sa.Column("etag", sa.String(64), nullable=False),
-    *_stamps(),
-    sa.UniqueConstraint("container_key", "version_lower", name="uq_asset_versions_container_version"),
-    sa.UniqueConstraint("container_key", "seq", name="uq_asset_versions_container_seq"),
-)
+
+def _asset_versions(name: str, containers: str, *extra: sa.Column[Any]) -> sa.Table:
+    """Asset versions under the containers table ``containers``."""
+    return sa.Table(
+        name,
+        metadata,
+        _id(),
+        sa.Column("container_key", sa.String(36), sa.ForeignKey(f"{containers}.key", ondelete="CASCADE"), nullable=False),
+        sa.Column("version", sa.String(64), nullable=False),
+        sa.Column("version_lower", sa.String(64), nullable=False),
+        # Creation order within the container: ``@latest`` is the highest ``seq`` not archived.
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("spec", sa.JSON(), nullable=False),
+        sa.Column("manifest", sa.JSON(), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("tags", sa.JSON(), nullable=False),
+        sa.Column("is_archived", sa.Boolean(), nullable=False),
+        sa.Column("etag", sa.String(64), nullable=False),
+        *extra,
+        *_stamps(),
+        sa.UniqueConstraint("container_key", "version_lower", name=f"uq_{name}_container_version"),
+        sa.UniqueConstraint("container_key", "seq", name=f"uq_{name}_container_seq"),
+    )
+
+
+asset_containers = _asset_containers("asset_containers", "workspace_key", "workspaces", "uq_asset_containers_ws_kind_name")
+asset_versions = _asset_versions("asset_versions", "asset_containers")
 
 operations = sa.Table(
     "operations",
@@ -366,44 +377,11 @@ registry_regions = sa.Table(
 
 # Registry assets: the same shape as a workspace's asset containers and versions, owned by a
 # registry instead (docs/architecture.md, "Asset owners"), plus the shared version's lineage.
-registry_asset_containers = sa.Table(
-    "registry_asset_containers",
-    metadata,
-    _id(),
-    sa.Column("registry_key", sa.String(36), sa.ForeignKey("registries.key", ondelete="CASCADE"), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("name_lower", sa.String(255), nullable=False),
-    sa.Column("description", sa.Text(), nullable=False),
-    sa.Column("tags", sa.JSON(), nullable=False),
-    sa.Column("properties", sa.JSON(), nullable=False),
-    sa.Column("is_archived", sa.Boolean(), nullable=False),
-    sa.Column("next_version", sa.Integer(), nullable=False),
-    sa.Column("etag", sa.String(64), nullable=False),
-    *_stamps(),
-    sa.UniqueConstraint("registry_key", "kind", "name_lower", name="uq_registry_asset_containers_reg_kind_name"),
+registry_asset_containers = _asset_containers(
+    "registry_asset_containers", "registry_key", "registries", "uq_registry_asset_containers_reg_kind_name"
 )
-
-registry_asset_versions = sa.Table(
-    "registry_asset_versions",
-    metadata,
-    _id(),
-    sa.Column("container_key", sa.String(36), sa.ForeignKey("registry_asset_containers.key", ondelete="CASCADE"),
-              nullable=False),
-    sa.Column("version", sa.String(64), nullable=False),
-    sa.Column("version_lower", sa.String(64), nullable=False),
-    sa.Column("seq", sa.Integer(), nullable=False),
-    sa.Column("spec", sa.JSON(), nullable=False),
-    sa.Column("manifest", sa.JSON(), nullable=False),
-    sa.Column("fingerprint", sa.String(64), nullable=False),
-    sa.Column("description", sa.Text(), nullable=False),
-    sa.Column("tags", sa.JSON(), nullable=False),
-    sa.Column("is_archived", sa.Boolean(), nullable=False),
-    sa.Column("etag", sa.String(64), nullable=False),
-    sa.Column("lineage", sa.JSON()),
-    *_stamps(),
-    sa.UniqueConstraint("container_key", "version_lower", name="uq_registry_asset_versions_container_version"),
-    sa.UniqueConstraint("container_key", "seq", name="uq_registry_asset_versions_container_seq"),
+registry_asset_versions = _asset_versions(
+    "registry_asset_versions", "registry_asset_containers", sa.Column("lineage", sa.JSON())
 )
 
 # One row per (registry version, non-primary region): the durable replication queue.
