@@ -12,13 +12,12 @@ from typing import Annotated
 
 import typer
 
+from amlite import __version__ as VERSION
 from amlite.cli.args import expand_argv
 from amlite.cli.commands import account, ad, auth, configure, group, monitor, provider, role, server, workspace
 from amlite.cli.commands import assets, datastore, registry
 
 __all__ = ["app", "main"]
-
-VERSION = "0.1.0"
 
 app = typer.Typer(
     name="amlite",

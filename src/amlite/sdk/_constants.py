@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-VERSION = "0.1.0"
+from amlite import __version__ as VERSION
+
 USER_AGENT = f"amlite-sdk/{VERSION}"
 
 #: api-version sent to Microsoft.Resources routes (subscriptions, providers, resource groups).
