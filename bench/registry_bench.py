@@ -131,12 +131,13 @@ class System:
 
 
 class Amlite(System):
-    def __init__(self, workdir: Path, amlite: str) -> None:
+    def __init__(self, workdir: Path, amlite: str, config: Path | None = None) -> None:
         super().__init__("amlite")
         port = free_port()
         data = workdir / "amlite-data"
         log = open(workdir / "amlite.log", "wb")
-        self.proc = subprocess.Popen([amlite, "server", "--data-dir", str(data), "--port", str(port)],
+        args = [amlite, "server", "--data-dir", str(data), "--port", str(port)]
+        self.proc = subprocess.Popen([*args, "--config", str(config)] if config else args,
                                      stdout=log, stderr=subprocess.STDOUT)
         self.base = f"http://{HOST}:{port}"
         wait_http(f"{self.base}/health", self.proc)

@@ -156,7 +156,7 @@ def make_blob_store(rs: RegionSettings) -> BlobStore:
             account_key=rs.storage.account_key,
             container_prefix=rs.storage.container_prefix or f"amlite-{rs.region.name}-",
         )
-    return LocalBlobStore(rs.region.name, rs.storage_root)
+    return LocalBlobStore(rs.region.name, rs.storage_root, hard_links=rs.storage.hard_links)
 
 
 def write_credentials(settings: Settings, first: FirstStart) -> None:

@@ -17,6 +17,7 @@ Configuration file (YAML or TOML, by extension)::
         display_name: East US
         paired_region: westus
         storage_root: /srv/amlite/eastus                      # default: data_dir/regions/<name>
+        storage: {kind: local, hard_links: false}             # copy blobs from regions on the same file system
       - name: westus
         storage:                                              # Azure Blob Storage instead of a directory
           kind: azure
@@ -26,7 +27,10 @@ Configuration file (YAML or TOML, by extension)::
           container_prefix: amlite-westus-                    # the default; Azure containers start with it
     storage: {kind: azure, connection_string_env: AMLITE_STORAGE}  # default for regions without their own
 
-A region's storage is ``local`` (a directory, the default) or ``azure``.
+A region's storage is ``local`` (a directory, the default) or ``azure``. A local region receives a
+blob from another local region on the same file system as a hard link (``hard_links: true``, the
+default): blobs are immutable and named by their sha256, so the link is verified like a copy and
+costs no second write of the bytes; a region that must hold its own bytes sets ``hard_links: false``.
 
 Environment: ``AMLITE_DATA_DIR``, ``AMLITE_DB``, ``AMLITE_HOST``, ``AMLITE_PORT``, ``AMLITE_ENDPOINT``.
 """
@@ -58,6 +62,7 @@ class StorageSettings:
     account_url: str | None = None
     account_key: str | None = field(default=None, repr=False)
     container_prefix: str | None = None  # azure: default "amlite-<region>-"
+    hard_links: bool = True  # local: take blobs from local regions on the same file system as hard links
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,10 @@ def _storage(raw: Any, env: dict[str, str], where: str) -> StorageSettings:
         raise ConfigError(f"{where} must be a mapping with a kind (local or azure)")
     kind = str(raw.get("kind", "local")).lower()
     if kind == "local":
-        return StorageSettings()
+        hard_links = raw.get("hard_links", True)
+        if not isinstance(hard_links, bool):
+            raise ConfigError(f"{where}.hard_links must be true or false, got '{hard_links}'")
+        return StorageSettings(hard_links=hard_links)
     if kind != "azure":
         raise ConfigError(f"{where}.kind must be 'local' or 'azure', got '{raw.get('kind')}'")
 

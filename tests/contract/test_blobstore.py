@@ -6,7 +6,9 @@ nothing visible, reads stream, and blobs copy between stores with their digest v
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import random
 import threading
 import uuid
@@ -321,3 +323,112 @@ def test_local_blobs_are_read_only_files(tmp_path: Path) -> None:
     stored = store.put_stream(ACCOUNT, CONTAINER, iter([b"immutable"]))
     path = store.root / ACCOUNT / CONTAINER / blob_key(stored.sha256)
     assert path.stat().st_mode & 0o222 == 0
+
+
+def _two_local_stores(tmp_path: Path, hard_links: bool = True) -> tuple[LocalBlobStore, LocalBlobStore, bytes]:
+    source = LocalBlobStore("eastus", tmp_path / "east")
+    target = LocalBlobStore("westus", tmp_path / "west", hard_links=hard_links)
+    source.ensure_container("src", "artifacts")
+    target.ensure_container("dst", "replica")
+    data = payload(CHUNK_SIZE + 5_000, seed=13)
+    source.put_stream("src", "artifacts", pieces(data))
+    return source, target, data
+
+
+def test_local_copy_on_one_file_system_is_a_verified_hard_link(tmp_path: Path) -> None:
+    source, target, data = _two_local_stores(tmp_path)
+    copied = target.copy_blob(source, "src", "artifacts", "dst", "replica", sha(data))
+    assert (copied.sha256, copied.size, copied.existed) == (sha(data), len(data), False)
+    original = source.root / "src" / "artifacts" / blob_key(sha(data))
+    replica = target.root / "dst" / "replica" / blob_key(sha(data))
+    assert replica.stat().st_ino == original.stat().st_ino and replica.stat().st_nlink == 2
+    assert replica.stat().st_mode & 0o222 == 0
+    assert list((target.root / "dst" / "replica" / ".partial").iterdir()) == []
+    assert target.copy_blob(source, "src", "artifacts", "dst", "replica", sha(data)).existed
+    source.delete_container("src", "artifacts")  # the region that gave the bytes goes away
+    assert b"".join(target.open_chunks("dst", "replica", sha(data))) == data
+
+
+def test_a_local_store_without_hard_links_writes_its_own_bytes(tmp_path: Path) -> None:
+    source, target, data = _two_local_stores(tmp_path, hard_links=False)
+    target.copy_blob(source, "src", "artifacts", "dst", "replica", sha(data))
+    original = source.root / "src" / "artifacts" / blob_key(sha(data))
+    replica = target.root / "dst" / "replica" / blob_key(sha(data))
+    assert replica.stat().st_ino != original.stat().st_ino and original.stat().st_nlink == 1
+    assert replica.read_bytes() == data
+
+
+@pytest.mark.parametrize("refusal", [errno.EXDEV, errno.EPERM])
+def test_a_file_system_that_refuses_the_link_gets_a_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         refusal: int) -> None:
+    """link(2) answers EXDEV across file systems and EPERM where links are not allowed; both
+    cannot be staged on one tmp directory, so the answer is given here."""
+    source, target, data = _two_local_stores(tmp_path)
+
+    def refuse(src: object, dst: object) -> None:
+        raise OSError(refusal, os.strerror(refusal))
+
+    monkeypatch.setattr(os, "link", refuse)
+    copied = target.copy_blob(source, "src", "artifacts", "dst", "replica", sha(data))
+    assert not copied.existed
+    replica = target.root / "dst" / "replica" / blob_key(sha(data))
+    assert replica.stat().st_nlink == 1 and replica.read_bytes() == data
+
+
+def test_a_hard_link_to_a_missing_blob_or_container_is_refused(tmp_path: Path) -> None:
+    source, target, data = _two_local_stores(tmp_path)
+    with pytest.raises(BlobNotFound) as missing_blob:
+        target.copy_blob(source, "src", "artifacts", "dst", "replica", sha(b"missing"))
+    assert missing_blob.value.code == "BlobNotFound"
+    with pytest.raises(BlobNotFound) as missing_container:
+        target.copy_blob(source, "src", "artifacts", "dst", "nothere", sha(data))
+    assert missing_container.value.code == "ContainerNotFound"
+    assert not target.container_exists("dst", "nothere")
+
+
+def test_regions_linking_one_file_hash_its_bytes_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three regions take the same inode at once: one of them hashes it, the others wait for that
+    answer; a file rewritten since (new mtime) is hashed again and refused."""
+    import amlite.blobs.local as local_module
+
+    source, _, data = _two_local_stores(tmp_path)
+    calls: list[Path] = []
+    real_hash_file = local_module.hash_file
+
+    def counting_hash_file(path: Path) -> tuple[str, int]:
+        calls.append(path)
+        return real_hash_file(path)
+
+    monkeypatch.setattr(local_module, "hash_file", counting_hash_file)
+    targets = [LocalBlobStore(region, tmp_path / region) for region in ("r1", "r2", "r3")]
+    for target in targets:
+        target.ensure_container("dst", "replica")
+    threads = [threading.Thread(target=t.copy_blob, args=(source, "src", "artifacts", "dst", "replica", sha(data)))
+               for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(t.exists("dst", "replica", sha(data)) for t in targets) and len(calls) == 1
+
+    original = source.root / "src" / "artifacts" / blob_key(sha(data))
+    original.chmod(0o600)
+    original.write_bytes(data[:-1] + b"\x00")  # rot after the links: every name sees it
+    late = LocalBlobStore("r4", tmp_path / "r4")
+    late.ensure_container("dst", "replica")
+    with pytest.raises(BlobHashMismatch):
+        late.copy_blob(source, "src", "artifacts", "dst", "replica", sha(data))
+    assert len(calls) == 2 and not late.exists("dst", "replica", sha(data))
+
+
+def test_a_remembered_hash_expires(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import amlite.blobs.local as local_module
+
+    calls: list[Path] = []
+    real_hash_file = local_module.hash_file
+    monkeypatch.setattr(local_module, "hash_file", lambda path: calls.append(path) or real_hash_file(path))
+    file = tmp_path / "f.bin"
+    file.write_bytes(b"bytes")
+    fresh, stale = local_module._HashedFiles(max_age=300.0), local_module._HashedFiles(max_age=0.0)
+    assert fresh.digest(file) == fresh.digest(file) == (sha(b"bytes"), 5) and len(calls) == 1
+    assert stale.digest(file) == stale.digest(file) and len(calls) == 3

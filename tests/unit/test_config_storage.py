@@ -65,8 +65,22 @@ def test_account_url_with_a_key(tmp_path: Path) -> None:
     ("storage: azure", "must be a mapping"),
     (f"storage: {{kind: azure, connection_string: '{CS}', container_prefix: 'Bad_Prefix'}}", "container_prefix"),
     ("regions:\n  - {name: a, storage: {kind: azure}}", "regions[a].storage"),
+    ("storage: {kind: local, hard_links: sometimes}", "storage.hard_links must be true or false"),
 ])
 def test_bad_storage_settings_are_refused_clearly(tmp_path: Path, text: str, words: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load(tmp_path, text)
     assert words in str(caught.value)
+
+
+def test_local_regions_share_blobs_by_hard_link_unless_told_not_to(tmp_path: Path) -> None:
+    s = load(tmp_path, """
+regions:
+  - {name: eastus}
+  - {name: westus, storage: {kind: local, hard_links: false}}
+""")
+    east, west = (make_blob_store(r) for r in s.regions)
+    assert isinstance(east, LocalBlobStore) and isinstance(west, LocalBlobStore)
+    assert (east.hard_links, west.hard_links) == (True, False)
+    everywhere = load(tmp_path, "storage: {kind: local, hard_links: false}\n")
+    assert not any(r.storage.hard_links for r in everywhere.regions)

@@ -10,6 +10,13 @@ hashed; ``.partial/`` is inside the container, so it is on the same file system,
 with the container when the container is deleted. A crash mid-write leaves a ``.part`` file
 there and nothing under any key; ``sweep_partial`` (called at every start) removes them.
 
+A blob copied in from another local store on the same file system arrives as a hard link
+(``hard_links=True``): the link is made under ``.partial/``, its bytes are hashed and checked like
+a copy's, and it is published by the same rename. Content-addressed files are read-only and never
+change, so the two names are as good as two copies for every reader, deleting either leaves the
+other whole, and a 512 MB model reaches three regions of one disk without writing 1.5 GB. A store
+on another file system (or one that refuses links) gets a streamed copy instead.
+
 Deleting a container first renames it into a trash folder, so a crash mid-delete never leaves a
 half-emptied container visible under its name; whatever is left in the trash is removed at the
 next delete or start.
@@ -17,19 +24,23 @@ next delete or start.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
 import shutil
 import stat
 import tempfile
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
-from amlite.blobs._stream import copy_into, drain_and_check, file_chunks
+from amlite.blobs._stream import copy_into, drain_and_check, file_chunks, hash_file
 from amlite.domain.blobs import (
     CHUNK_SIZE,
     StoredBlob,
@@ -46,15 +57,19 @@ log = logging.getLogger(__name__)
 _TRASH = ".trash"
 _PARTIAL = ".partial"
 _PART_SUFFIX = ".part"
+#: link(2) errors that mean "not here, copy instead": another file system, or one without links.
+_CANNOT_LINK = frozenset({errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP})
 
 
 class LocalBlobStore:
-    def __init__(self, region: str, root: Path, *, durable: bool = True) -> None:
+    def __init__(self, region: str, root: Path, *, durable: bool = True, hard_links: bool = True) -> None:
         """``durable=False`` skips the fsyncs (only for throwaway stores: a power cut could then
-        lose a blob whose metadata was committed)."""
+        lose a blob whose metadata was committed). ``hard_links=False`` makes every copy from
+        another local store write its own bytes."""
         self.region = region
         self.root = Path(root)
         self.durable = durable
+        self.hard_links = hard_links
         self.root.mkdir(parents=True, exist_ok=True)
 
     # -- blobs ---------------------------------------------------------------------------------
@@ -157,7 +172,47 @@ class LocalBlobStore:
         self, source: BlobStore, src_account: str, src_container: str, dst_account: str, dst_container: str,
         sha256: str,
     ) -> StoredBlob:
+        if self.hard_links and isinstance(source, LocalBlobStore):
+            linked = self._link_from(source, src_account, src_container, dst_account, dst_container, sha256)
+            if linked is not None:
+                return linked
         return copy_into(self, source, src_account, src_container, dst_account, dst_container, sha256)
+
+    def _link_from(
+        self, source: LocalBlobStore, src_account: str, src_container: str, dst_account: str, dst_container: str,
+        sha256: str,
+    ) -> StoredBlob | None:
+        """Publish the source's file under this store's key as a hard link, after checking that
+        the linked bytes hash to the key (a rotted source is refused, as a copy would refuse
+        it); None when the two stores cannot share a file, so the caller copies."""
+        digest = check_sha256(sha256)
+        base = self._existing(dst_account, dst_container)
+        final = base / blob_key(digest)
+        if final.is_file():
+            return StoredBlob(digest, final.stat().st_size, existed=True)
+        origin = source._container(src_account, src_container) / blob_key(digest)
+        if not origin.is_file():
+            raise blob_not_found(src_account, src_container, digest)
+        partial = base / _PARTIAL
+        tmp = partial / f"{uuid.uuid4().hex}{_PART_SUFFIX}"
+        try:
+            partial.mkdir(exist_ok=True)
+            os.link(origin, tmp)
+        except FileNotFoundError:
+            if not origin.is_file():
+                raise blob_not_found(src_account, src_container, digest) from None  # deleted meanwhile
+            raise container_not_found(dst_account, dst_container) from None
+        except OSError as exc:
+            if exc.errno in _CANNOT_LINK:
+                return None
+            raise
+        try:
+            actual, size = _HASHED_FILES.digest(tmp)
+            if actual != digest:
+                raise hash_mismatch(digest, actual, size)
+            return self._publish(base, tmp, digest, size)
+        finally:
+            tmp.unlink(missing_ok=True)  # published links were renamed away
 
     def sweep_partial(self) -> int:
         """Remove the temporary files of writes a crash interrupted, and the trash."""
@@ -228,6 +283,47 @@ class LocalBlobStore:
         if trash.is_dir():
             for entry in trash.iterdir():
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+class _HashedFiles:
+    """The sha256 of files hashed in the last few minutes, by (device, inode, size, mtime).
+
+    The regions of one file system link the same inode, so a model shared into a registry and
+    replicated to three regions would otherwise be hashed four times over the same bytes within
+    seconds. Threads asking for the same inode at once wait for the first one's answer; a file
+    rewritten since has a new mtime and is hashed again (git's index trusts the same fields).
+    Answers expire after ``max_age`` seconds, so a link made later (a region added a month on)
+    reads the bytes again and still refuses a source that rotted."""
+
+    def __init__(self, capacity: int = 1024, max_age: float = 300.0) -> None:
+        self._capacity = capacity
+        self._max_age = max_age
+        self._lock = threading.Lock()
+        self._known: OrderedDict[tuple[int, int, int, int], tuple[str, float]] = OrderedDict()
+        self._hashing: dict[tuple[int, int, int, int], threading.Lock] = {}
+
+    def digest(self, path: Path) -> tuple[str, int]:
+        st = path.stat()
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        with self._lock:
+            busy = self._hashing.setdefault(key, threading.Lock())
+        with busy:
+            with self._lock:
+                known = self._known.get(key)
+            if known is not None and time.monotonic() - known[1] < self._max_age:
+                return known[0], st.st_size
+            digest, size = hash_file(path)
+            with self._lock:
+                self._hashing.pop(key, None)
+                if size == st.st_size:  # the file did not change size under us
+                    self._known[key] = (digest, time.monotonic())
+                    self._known.move_to_end(key)
+                    while len(self._known) > self._capacity:
+                        self._known.popitem(last=False)
+            return digest, size
+
+
+_HASHED_FILES = _HashedFiles()
 
 
 def _read(handle: BinaryIO, chunk_size: int) -> Iterator[bytes]:
