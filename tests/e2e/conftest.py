@@ -2,7 +2,8 @@
 
 - :func:`start_server` starts a server on a free loopback port with its own data dir and waits for
   ``GET /health``; the returned :class:`ServerProcess` can ``stop()``, ``kill()`` (SIGKILL, for
-  crash tests) and ``restart()`` on the same port and data dir.
+  crash tests) and ``restart()`` on the same port and data dir. Settings that have no command-line
+  option (leases, poll intervals) go in ``config``, passed to the server as ``--config FILE``.
 - ``amlite_server`` is one server shared by the session (per xdist worker); ``server_factory``
   starts extra servers for a test and stops them afterwards.
 - ``run_cli`` runs the console script as a subprocess with the test's own ``AMLITE_CONFIG_DIR`` and
@@ -28,6 +29,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 60.0
@@ -66,6 +68,7 @@ class ServerProcess:
     db_url: str | None = None
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    config: Path | None = None  # a settings file, passed as ``--config`` (the command line still wins)
 
     @property
     def endpoint(self) -> str:
@@ -88,6 +91,8 @@ class ServerProcess:
                 "--port", str(self.port)]
         if self.db_url:
             args += ["--db", self.db_url]
+        if self.config is not None:
+            args += ["--config", str(self.config)]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own console script
                 args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -150,11 +155,17 @@ def start_server(
     port: int | None = None,
     env: Mapping[str, str] | None = None,
     db_url: str | None = None,
+    config: str | os.PathLike[str] | Mapping[str, Any] | None = None,
 ) -> ServerProcess:
-    """Start ``amlite server`` on a free loopback port (or ``port``) and wait until it is healthy."""
+    """Start ``amlite server`` on a free loopback port (or ``port``) and wait until it is healthy.
+
+    ``config`` is a settings file, or a mapping of settings that is written as YAML next to the
+    data dir (``<data dir>-config.yaml``) so that a restart reads the same file.
+    """
+    config_file = _config_file(Path(data_dir), config)
     last: Exception | None = None
     for _attempt in range(3):
-        server = ServerProcess(Path(data_dir), port or free_port(), dict(env or {}), db_url)
+        server = ServerProcess(Path(data_dir), port or free_port(), dict(env or {}), db_url, config=config_file)
         try:
             return server.start()
         except RuntimeError as exc:  # e.g. the free port was taken in between: try another
@@ -163,6 +174,17 @@ def start_server(
             if port is not None:
                 break
     raise last or RuntimeError("amlite server did not start")
+
+
+def _config_file(data_dir: Path, config: str | os.PathLike[str] | Mapping[str, Any] | None) -> Path | None:
+    if config is None:
+        return None
+    if not isinstance(config, Mapping):
+        return Path(config)
+    path = data_dir.parent / f"{data_dir.name}-config.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(dict(config), sort_keys=False))
+    return path
 
 
 def run_cli(

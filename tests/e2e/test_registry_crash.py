@@ -1,7 +1,14 @@
-"""Replication survives the server's death: kill -9 while a 200 MB model replicates to three
-regions, or a crash at the step between a finished copy and its record; after a restart every
-region reaches Succeeded, each replica's sha256 matches, and no partial object is ever visible
-under a blob's key."""
+"""Replication survives the server's death, on SQLite and on PostgreSQL: kill -9 while a 200 MB
+model replicates to three regions, or a crash at the step between a finished copy and its record;
+after a restart every region reaches Succeeded, each replica's sha256 matches, no partial object is
+ever visible under a blob's key, and the temporary files of interrupted copies are swept.
+
+The backends differ in how the dead process's claim on a copy ends. On SQLite (one server per
+file) the restarted server releases every lease at start and copies again at once; on PostgreSQL
+(several servers may share the store) nobody can tell a dead claimant from a slow one, so the copy
+is taken over only when its lease runs out: those variants run with a short lease, and check that
+the copy was claimed again after that lease expired, not before.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +16,50 @@ import hashlib
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from amlite.store.tables import replication_tasks
 from tests.e2e.conftest import ServerProcess, start_server
+from tests.pg import postgres_database
 
 pytestmark = pytest.mark.e2e
 RES, ML = "api-version=2024-03-01", "api-version=2024-10-01"
 REGIONS = ["eastus", "eastus2", "westus"]
+#: PostgreSQL: a dead process's copy is retried once its lease runs out (60 s by default); a short
+#: lease keeps that wait short, and a short poll lets an idle worker notice the expiry soon.
+PG_SETTINGS: dict[str, Any] = {"replication_lease_seconds": 3, "worker_poll_seconds": 0.2}
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The store the server keeps its records in, and the settings it runs with there."""
+
+    name: str
+    db_url: str | None  # None: the default, SQLite in the data dir
+    config: dict[str, Any] | None = None
+
+    def store_url(self, data_dir: Path) -> str:
+        return self.db_url or f"sqlite:///{data_dir / 'amlite.db'}"
+
+    def start(self, data_dir: Path, env: dict[str, str] | None = None,
+              settings: dict[str, Any] | None = None) -> ServerProcess:
+        config = {**(self.config or {}), **(settings or {})}
+        return start_server(data_dir, env=env, db_url=self.db_url, config=config or None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    if request.param == "sqlite":
+        yield Backend("sqlite", None)
+    else:
+        with postgres_database() as url:
+            yield Backend("postgresql", url, PG_SETTINGS)
 
 
 class Http:
@@ -97,9 +137,47 @@ def _replicas(data_dir: Path, digest: str) -> dict[str, Path]:
     return {p.parts[-7]: p for p in _visible_blobs(data_dir) if p.name == digest}
 
 
-def test_kill_9_while_a_200_mb_model_replicates(tmp_path: Path) -> None:
+def _partial_files(data_dir: Path) -> list[Path]:
+    return list(data_dir.glob("regions/*/*/*/.partial/*"))
+
+
+def _tasks(store_url: str) -> dict[str, dict[str, Any]]:
+    """The replication records by region, read from the store itself: right after a kill this is
+    what the dead process left (the API only answers once a new server runs, which may already
+    have changed them), and only the store shows a claim's lease."""
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            return {row.region: dict(row._mapping) for row in conn.execute(sa.select(replication_tasks))}
+    finally:
+        engine.dispose()
+
+
+def _in_progress(tasks: dict[str, dict[str, Any]]) -> list[str]:
+    return sorted(region for region, task in tasks.items() if task["state"] == "InProgress")
+
+
+def _assert_claimed_again(backend: Backend, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]],
+                          regions: list[str]) -> None:
+    """Each copy the crash cut short was claimed anew by the restarted server: at once on SQLite
+    (its leases are released at start), only once the dead claim's lease expired on PostgreSQL."""
+    for region in regions:
+        old, new = before[region], after[region]
+        assert new["attempts"] > old["attempts"], (region, old, new)
+        if backend.name == "postgresql":
+            assert new["last_attempt_at"] > old["lease_expires_at"], (region, old, new)
+        else:
+            assert new["last_attempt_at"] < old["lease_expires_at"], (region, old, new)
+
+
+#: Every region on one file system would take the blob as a hard link; the kill must cut a copy
+#: that streams 200 MB into each region, so the regions here write their own bytes.
+OWN_BYTES: dict[str, Any] = {"storage": {"kind": "local", "hard_links": False}}
+
+
+def test_kill_9_while_a_200_mb_model_replicates(tmp_path: Path, backend: Backend) -> None:
     data = tmp_path / "data"
-    server = start_server(data)
+    server = backend.start(data, settings=OWN_BYTES)
     try:
         http = Http(server)
         reg = http.registry("rg-crash", "crashreg")
@@ -114,7 +192,11 @@ def test_kill_9_while_a_200_mb_model_replicates(tmp_path: Path) -> None:
             time.sleep(0.01)
         server.kill()
         assert states.get("eastus") == "Succeeded" and "InProgress" in states.values(), states
-        interrupted = list(data.glob("regions/*/*/*/.partial/*"))  # copies cut short, never under a key
+        # The poll saw a copy under way; the dead process's records show one still was at the kill.
+        left = _tasks(backend.store_url(data))
+        cut_short = _in_progress(left)
+        assert cut_short and all(left[region]["lease_owner"] for region in cut_short), (states, left)
+        interrupted = _partial_files(data)  # copies cut short, never under a key
         _assert_no_partial_object_visible(data)
         server.process = None
         server.start()
@@ -122,15 +204,17 @@ def test_kill_9_while_a_200_mb_model_replicates(tmp_path: Path) -> None:
         assert http.wait_all(version) == {region: "Succeeded" for region in REGIONS}
         replicas = _replicas(data, digest)
         assert sorted(replicas) == sorted(REGIONS)
+        assert len({p.stat().st_ino for p in replicas.values()}) == len(REGIONS), "each region holds its own bytes"
         _assert_no_partial_object_visible(data)
-        assert not [p for p in data.glob("regions/*/*/*/.partial/*")], interrupted  # swept at start
+        assert not _partial_files(data), interrupted  # swept at start (on every backend)
+        _assert_claimed_again(backend, left, _tasks(backend.store_url(data)), cut_short)
     finally:
         server.stop()
 
 
-def test_crash_between_copy_and_record_resumes(tmp_path: Path) -> None:
+def test_crash_between_copy_and_record_resumes(tmp_path: Path, backend: Backend) -> None:
     data = tmp_path / "data"
-    server = start_server(data, env={"AMLITE_CRASH_AT": "replication.before_succeeded"})
+    server = backend.start(data, env={"AMLITE_CRASH_AT": "replication.before_succeeded"})
     try:
         http = Http(server)
         reg = http.registry("rg-crash2", "crashreg2")
@@ -139,12 +223,20 @@ def test_crash_between_copy_and_record_resumes(tmp_path: Path) -> None:
         assert server.process is not None
         server.process.wait(timeout=30)
         assert server.process.returncode == 137, server.log_tail()
+        # A copy finished and the process died before recording it: the record still says InProgress.
+        left = _tasks(backend.store_url(data))
+        unrecorded = _in_progress(left)
+        assert unrecorded, left
         server.env.pop("AMLITE_CRASH_AT", None)
         server.process = None
         server.start()
         http = Http(server)
         assert http.wait_all(version) == {region: "Succeeded" for region in REGIONS}
-        assert sorted(_replicas(data, digest)) == sorted(REGIONS)
+        replicas = _replicas(data, digest)
+        assert sorted(replicas) == sorted(REGIONS)
+        assert len({p.stat().st_ino for p in replicas.values()}) == 1, "regions of one file system share a link"
         _assert_no_partial_object_visible(data)
+        assert not _partial_files(data)
+        _assert_claimed_again(backend, left, _tasks(backend.store_url(data)), unrecorded)
     finally:
         server.stop()

@@ -7,8 +7,10 @@ region, registry references from a workspace, and bad input changing nothing."""
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 from amlite.domain.assets import AssetKind
 from amlite.domain.blobs import blob_key
 from amlite.domain.errors import StorageUnavailable
+from amlite.services.replication import ReplicationService
 from tests.integration.conftest import ML, Api
 
 NS = "providers/Microsoft.MachineLearningServices/registries"
@@ -239,6 +242,65 @@ def test_a_region_that_is_down_is_retried_with_backoff_while_others_succeed(api:
         stores["westus"] = healthy
     body = wait_replicated(api, f"{path}/models/o/versions/1", timeout=30)
     assert {x["location"]: x["state"] for x in body["properties"]["replication"]}["westus"] == "Succeeded", body
+
+
+class _Slow:
+    """A region's object storage that takes ``seconds`` to store each blob (a far, slow account)."""
+
+    def __init__(self, inner: Any, seconds: float) -> None:
+        self._inner = inner
+        self._seconds = seconds
+        self.region = inner.region
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def copy_blob(self, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(self._seconds)
+        return self._inner.copy_blob(*args, **kwargs)
+
+
+def test_a_copy_that_outlasts_its_lease_keeps_its_claim(api: Api, setup: Any) -> None:
+    """One blob into a slow region takes four times the lease: the worker renews its claim while it
+    copies, so a second worker never takes the copy over and it counts one attempt."""
+    rg, reg_name, _ = setup
+    path = reg_path(api, rg, reg_name)
+    container = api.container
+    container.replicators.stop()  # only the two workers below run copies
+    stores = container.deps.blob_stores
+    healthy = stores["westus"]
+    stores["westus"] = _Slow(healthy, 1.6)  # type: ignore[assignment]
+    service = ReplicationService(container.deps, lease=timedelta(seconds=0.4))
+    try:
+        data = b"slow region"
+        digest = upload(api, path, data)
+        api.request("PUT", f"{path}/models/slow/versions/1", ML, json=model_body(digest, len(data)))
+        first = threading.Thread(target=lambda: [None for _ in iter(lambda: service.run_next("first"), False)])
+        first.start()
+        deadline = time.monotonic() + 10
+        while _westus_task(api, reg_name, "slow").lease_owner != "first":  # the slow copy is under way
+            assert time.monotonic() < deadline and first.is_alive(), _westus_task(api, reg_name, "slow")
+            time.sleep(0.01)
+        taken_over = 0
+        while first.is_alive():  # the second worker keeps asking for work while the first copies
+            if service.run_next("second"):
+                taken_over += 1
+            time.sleep(0.05)
+        first.join()
+    finally:
+        stores["westus"] = healthy
+        container.replicators.start()
+    rep = {x["location"]: x for x in
+           api.request("GET", f"{path}/models/slow/versions/1", ML).json()["properties"]["replication"]}
+    assert rep["westus"]["state"] == "Succeeded" and rep["westus"]["attempts"] == 1, rep
+    assert rep["eastus2"]["state"] == "Succeeded" and taken_over <= 1, (rep, taken_over)
+
+
+def _westus_task(api: Api, reg_name: str, model: str) -> Any:
+    with api.container.deps.uow() as uow:
+        version_key = uow.registry_asset_versions.get(
+            uow.registry_asset_containers.get(_key(api, reg_name), AssetKind.MODELS, model).key, "1").key
+        return next(t for t in uow.replication_tasks.of_versions([version_key])[version_key] if t.region == "westus")
 
 
 def _key(api: Api, reg_name: str) -> str:

@@ -3,8 +3,8 @@
 The queue is durable: one ``replication_tasks`` row per (version, non-primary region), written in
 the unit of work that creates the version (``plan``) or, when regions are added to a registry,
 by the back-fill hook (``on_regions_added``). Workers (``worker/replication.py``, several threads)
-each claim one due task at a time with a lease, so the regions of one version copy in parallel;
-the copy runs outside any transaction.
+each claim one due task at a time with a lease, renewed while the copy runs, so the regions of one
+version copy in parallel; the copy runs outside any transaction.
 
 A copy streams each blob of the version's manifest from the primary region's store into the
 region's store with ``BlobStore.copy_blob``, which verifies the sha256 and publishes atomically:
@@ -18,7 +18,9 @@ was removed are dropped; reads never go to a region the registry no longer lists
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -139,12 +141,35 @@ class ReplicationService:
         primary, target = owner.primary, owner.region(task.region)
         assert target is not None
         source, dest = self._deps.blobs(primary.region), self._deps.blobs(target.region)
-        for index, digest in enumerate(dict.fromkeys(digests)):
-            if not dest.exists(target.account, target.container, digest):
-                dest.copy_blob(source, primary.account, primary.container, target.account, target.container, digest)
-                fault_point("replication.after_blob")
-            if index % 8 == 7:
-                self._renew(task, worker)
+        with self._lease_kept(task, worker):
+            for digest in dict.fromkeys(digests):
+                if not dest.exists(target.account, target.container, digest):
+                    dest.copy_blob(source, primary.account, primary.container, target.account, target.container,
+                                   digest)
+                    fault_point("replication.after_blob")
+
+    @contextmanager
+    def _lease_kept(self, task: ReplicationTask, worker: str) -> Iterator[None]:
+        """Renew the claim every third of the lease while the copy runs. One blob may take longer
+        than the lease (gigabytes into slow storage); a claim left to run out would hand the copy
+        to a second worker half-way, and the two would copy the same bytes, each counting an attempt."""
+        done = threading.Event()
+        interval = max(0.05, self._lease.total_seconds() / 3)
+
+        def beat() -> None:
+            while not done.wait(interval):
+                try:
+                    self._renew(task, worker)
+                except Exception:  # the store is busy or unreachable: try again at the next beat
+                    log.exception("could not renew the claim of %s on %s", worker, task.key)
+
+        heart = threading.Thread(target=beat, name=f"{worker}-lease", daemon=True)
+        heart.start()
+        try:
+            yield
+        finally:
+            done.set()
+            heart.join()
 
     def _renew(self, task: ReplicationTask, worker: str) -> None:
         with self._deps.uow(write=True) as uow:
