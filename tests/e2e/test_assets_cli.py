@@ -62,6 +62,8 @@ def test_environment_build_context_component_and_pipeline(logged_in: Cli, ws: li
     cli.json("ml", "component", "create", "--file", str(CORPUS / "component/valid/no_type.yml"), *ws)
     pipe = cli.json("ml", "component", "create", "--file", str(CORPUS / "component/valid/pipeline_files_and_refs.yml"), *ws)
     assert pipe["properties"]["componentSpec"]["jobs"]["prep"]["component"] == "azureml:prep_data:1"
+    listed = {c["name"] for c in cli.json("ml", "component", "list", *ws)}  # containers, without a name
+    assert {"inline_env_component", "prep_data", "train_pipeline"} <= listed, listed
 
 
 def test_datastore_secrets_stay_on_the_server(logged_in: Cli, ws: list[str]) -> None:

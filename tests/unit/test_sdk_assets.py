@@ -74,6 +74,10 @@ def test_data_and_component_bodies() -> None:
                           "inputs": {"a": {"type": "string"}}}}})
     assert isinstance(component, CommandComponent) and component.environment == "azureml:e:1"
     assert (component.name, component.version, component.inputs) == ("c", "2", {"a": {"type": "string"}})
+    container = component_from_rest({"id": f"{WS_ID}/components/c", "name": "c", "properties": {"description": "d"}})
+    assert type(container).__name__ == "Component" and container.description == "d"  # list() without a name
+    with pytest.raises(TypeError, match="no spec"):
+        container._spec()
 
 
 def test_datastore_bodies_carry_secrets_only_on_the_way_in() -> None:

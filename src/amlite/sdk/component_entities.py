@@ -32,6 +32,10 @@ class Component(Asset):
                            "inputs": self.inputs, "outputs": self.outputs,
                            "is_deterministic": None if self.is_deterministic else False})
 
+    def _spec(self) -> CommandComponentSpec | PipelineComponentSpec:
+        """A bare component (a container, as ``list()`` without a name gives) has no spec to send."""
+        raise TypeError(f"a bare {type(self).__name__} has no spec; use CommandComponent or PipelineComponent")
+
     @staticmethod
     def _spec_body(spec: Any) -> dict[str, Any]:
         """The ``componentSpec`` sent to the server: the YAML shape, defaults left out."""
