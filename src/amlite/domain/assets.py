@@ -34,7 +34,9 @@ class AssetKind(str, Enum):
         return {"models": "model", "environments": "environment", "components": "component", "data": "data"}[self.value]
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
+        """The singular, capitalised, as messages start with it ("Model"); not ``title``, which
+        would hide ``str.title``."""
         return self.singular.capitalize()
 
 
@@ -64,11 +66,11 @@ def check_asset_name(name: object, kind: AssetKind) -> str:
     if not isinstance(name, str) or not name:
         raise invalid("InvalidAssetName", f"A {kind.singular} needs a name.", "name")
     if len(name) > 255:
-        raise invalid("InvalidAssetName", f"{kind.title} name '{name[:40]}...' is longer than 255 characters.", "name")
+        raise invalid("InvalidAssetName", f"{kind.label} name '{name[:40]}...' is longer than 255 characters.", "name")
     if not _NAME.match(name):
         raise invalid(
             "InvalidAssetName",
-            f"{kind.title} name '{name}' may contain only letters, digits, '-', '_' and '.', "
+            f"{kind.label} name '{name}' may contain only letters, digits, '-', '_' and '.', "
             "and must start with a letter or a digit.",
             "name",
         )
@@ -84,7 +86,7 @@ def check_version(version: object, kind: AssetKind) -> str:
     if not isinstance(version, str) or not _VERSION.match(version):
         raise invalid(
             "InvalidAssetVersion",
-            f"{kind.title} version '{version}' may contain only letters, digits, '.', '-' and '_' (1 to 64 characters).",
+            f"{kind.label} version '{version}' may contain only letters, digits, '.', '-' and '_' (1 to 64 characters).",
             "version",
         )
     return version

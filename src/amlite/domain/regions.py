@@ -6,6 +6,7 @@ both spellings occur in YAML files and scripts in the wild.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from amlite.domain.errors import invalid
@@ -46,7 +47,7 @@ class RegionCatalog:
             self._by_key[_key(region.name)] = region
             self._by_key[_key(region.display_name)] = region
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Region]:
         return iter(self._regions)
 
     def names(self) -> list[str]:

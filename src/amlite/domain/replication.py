@@ -37,7 +37,8 @@ MAX_BACKOFF = timedelta(minutes=5)
 
 def backoff(attempts: int, base: timedelta) -> timedelta:
     """The wait before attempt ``attempts + 1``: base, 2·base, 4·base, ... capped at ``MAX_BACKOFF``."""
-    return min(base * (2 ** max(0, attempts - 1)), MAX_BACKOFF)
+    factor: int = 2 ** max(0, attempts - 1)  # typeshed types int ** int as Any: a negative power is a float
+    return min(base * factor, MAX_BACKOFF)
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ DatastoreSpec = Annotated[
     AzureBlobDatastoreSpec | AzureDataLakeGen2DatastoreSpec | AzureFileDatastoreSpec,
     Field(discriminator="type"),
 ]
-_BY_TYPE: dict[str, type[_DatastoreBase]] = {
+_BY_TYPE: dict[str, type[AzureBlobDatastoreSpec | AzureDataLakeGen2DatastoreSpec | AzureFileDatastoreSpec]] = {
     "azure_blob": AzureBlobDatastoreSpec,
     "azure_data_lake_gen2": AzureDataLakeGen2DatastoreSpec,
     "azure_file": AzureFileDatastoreSpec,
@@ -129,7 +129,6 @@ def parse_datastore(
         raise YamlSchemaError(f"'{kind}' is not a datastore type (use one of {', '.join(DATASTORE_TYPES)})",
                               field="type", source=source)
     try:
-        result: Any = _BY_TYPE[kind].model_validate(data)
+        return _BY_TYPE[kind].model_validate(data)
     except ValidationError as exc:
         raise raise_from_pydantic(exc, source) from None
-    return result  # type: ignore[no-any-return]

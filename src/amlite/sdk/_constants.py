@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-from amlite import __version__ as VERSION
+from amlite import __version__
+
+VERSION = __version__
 
 USER_AGENT = f"amlite-sdk/{VERSION}"
 

@@ -121,7 +121,8 @@ class Asset(ABC):
         """The server's body when this came from the server, else the YAML-shaped spec."""
         if self._rest is not None:
             return dict(self._rest)
-        return self._spec().model_dump(mode="json", exclude_none=True)
+        spec: dict[str, Any] = self._spec().model_dump(mode="json", exclude_none=True)
+        return spec
 
     @abstractmethod
     def _spec(self) -> Any:  # pragma: no cover - every subclass defines it

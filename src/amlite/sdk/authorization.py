@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from amlite.sdk._pipeline import HttpPipeline, TokenCredential, quote
+from amlite.sdk._pipeline import HttpPipeline, ItemPaged, TokenCredential, quote
 from amlite.sdk.arm import resolve_endpoint
 
 __all__ = ["AUTHORIZATION_API_VERSION", "AuthorizationClient", "MONITOR_API_VERSION"]
@@ -96,7 +96,9 @@ class ActivityLogOperations:
         """Events newest first, following nextLink up to ``max_events``."""
         url = f"/subscriptions/{quote(subscription_id)}/providers/Microsoft.Insights/eventtypes/management/values"
         events: list[dict[str, Any]] = []
-        for page in self._pipeline.paged(url, api_version=MONITOR_API_VERSION, params={"$filter": filter}).by_page():
+        pages: ItemPaged[dict[str, Any]] = self._pipeline.paged(url, api_version=MONITOR_API_VERSION,
+                                                                params={"$filter": filter})
+        for page in pages.by_page():
             events.extend(page)
             if max_events is not None and len(events) >= max_events:
                 return events[:max_events]

@@ -28,7 +28,7 @@ class ActivityLogService:
         seen = caller.visibility
         with d.uow() as uow:
             sub = require_subscription(uow, caller, sub_id)
-            return uow.audit.query(  # type: ignore[no-any-return]
+            return uow.audit.query(
                 caller.tenant_id, scope=where.resource_uri, subscription_id=sub.id,
                 resource_group=where.resource_group, since=since, until=where.until, caller=where.caller,
                 correlation_id=where.correlation_id, offset=offset, limit=limit,

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.blobs import CHUNK_SIZE, StoredBlob, check_sha256
 from amlite.domain.errors import Conflict, NotFound
 from amlite.domain.resources import Workspace
-from amlite.ports import BlobStore
+from amlite.ports import BlobStore, UnitOfWork
 from amlite.services.asset_owners import registry_owner
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
@@ -91,8 +90,7 @@ class ArtifactService:
         """Where an owner's blobs are: a workspace's default storage, or a registry's storage in
         ``region`` (default: its primary region)."""
         if not owner.is_registry:
-            with self._deps.uow() as opened:
-                uow: Any = opened
+            with self._deps.uow() as uow:
                 ws = uow.workspaces.by_key(owner.key)
                 if ws is None:
                     raise NotFound("ResourceNotFound", f"The workspace '{owner.name}' was not found.")
@@ -154,14 +152,13 @@ class ArtifactService:
             return registry_owner(require_registry(uow, caller, sub_id, rg_name, reg_name))
 
     def _storage(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, *, writing: bool = False) -> ArtifactStorage:
-        with self._deps.uow() as opened:
-            uow: Any = opened  # repositories are typed by their adapters, not by the port
+        with self._deps.uow() as uow:
             ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
             if writing:
                 writable(ws)
             return self._default_storage(uow, ws)
 
-    def _default_storage(self, uow: Any, ws: Workspace) -> ArtifactStorage:
+    def _default_storage(self, uow: UnitOfWork, ws: Workspace) -> ArtifactStorage:
         default = next((ds for ds in uow.datastores.of_workspace(ws.key) if ds.is_default), None)
         if default is None:
             raise NotFound("DatastoreNotFound", f"The workspace '{ws.name}' has no default datastore for its artifacts.")

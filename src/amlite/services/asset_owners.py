@@ -9,11 +9,10 @@ A registry is found by its ARM path (``.../registries/{name}``) or, for referenc
 
 from __future__ import annotations
 
-from typing import Any
-
 from amlite.domain.asset_owners import AssetOwner, OwnerType, RegionStorage
 from amlite.domain.registries import Registry
 from amlite.domain.resources import ProvisioningState, Workspace
+from amlite.ports import AssetContainers, AssetVersions, UnitOfWork
 from amlite.services.context import Caller
 from amlite.services.registries import registry_not_found, require_registry
 from amlite.services.workspace_scope import require_workspace
@@ -36,14 +35,14 @@ def registry_owner(reg: Registry) -> AssetOwner:
     )
 
 
-def require_owner(uow: Any, caller: Caller, owner: OwnerType, sub_id: str, rg_name: str, name: str) -> AssetOwner:
+def require_owner(uow: UnitOfWork, caller: Caller, owner: OwnerType, sub_id: str, rg_name: str, name: str) -> AssetOwner:
     """The owner an ARM path names, or the 404 of its first missing level."""
     if owner is OwnerType.REGISTRY:
         return registry_owner(require_registry(uow, caller, sub_id, rg_name, name))
     return workspace_owner(require_workspace(uow, caller, sub_id, rg_name, name))
 
 
-def registry_by_name(uow: Any, caller: Caller, name: str) -> AssetOwner:
+def registry_by_name(uow: UnitOfWork, caller: Caller, name: str) -> AssetOwner:
     """The caller's tenant's registry called ``name`` (case-insensitive), wherever it lives."""
     reg = uow.registries.by_name(caller.tenant_id, name)
     if reg is None:
@@ -51,15 +50,15 @@ def registry_by_name(uow: Any, caller: Caller, name: str) -> AssetOwner:
     return registry_owner(reg)
 
 
-def registry_by_key(uow: Any, key: str) -> AssetOwner | None:
+def registry_by_key(uow: UnitOfWork, key: str) -> AssetOwner | None:
     reg = uow.registries.by_key(key)
     return registry_owner(reg) if reg is not None else None
 
 
-def containers_of(uow: Any, owner: AssetOwner) -> Any:
+def containers_of(uow: UnitOfWork, owner: AssetOwner) -> AssetContainers:
     """The container repository holding ``owner``'s assets."""
     return uow.registry_asset_containers if owner.is_registry else uow.asset_containers
 
 
-def versions_of(uow: Any, owner: AssetOwner) -> Any:
+def versions_of(uow: UnitOfWork, owner: AssetOwner) -> AssetVersions:
     return uow.registry_asset_versions if owner.is_registry else uow.asset_versions

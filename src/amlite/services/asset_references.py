@@ -29,6 +29,7 @@ from amlite.domain.references import (
     parse_asset_reference,
     parse_datastore_path,
 )
+from amlite.ports import UnitOfWork
 from amlite.services.asset_owners import containers_of, registry_by_name, versions_of, workspace_owner
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller
@@ -44,7 +45,7 @@ class ReferenceResolver:
     def __init__(self, authz: Authorizer) -> None:
         self._authz = authz
 
-    def check_spec(self, uow: Any, caller: Caller, ws: AssetOwner, kind: AssetKind, spec: dict[str, Any]) -> None:
+    def check_spec(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, kind: AssetKind, spec: dict[str, Any]) -> None:
         """Every reference in a version's spec resolves, or ``400`` naming the first that does not."""
         for field in ("modelUri", "dataUri"):
             if isinstance(spec.get(field), str):
@@ -55,7 +56,7 @@ class ReferenceResolver:
         if kind is AssetKind.COMPONENTS:
             self.check_component(uow, caller, ws, spec["componentSpec"], "properties.componentSpec")
 
-    def check_component(self, uow: Any, caller: Caller, ws: AssetOwner, component: dict[str, Any], target: str) -> None:
+    def check_component(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, component: dict[str, Any], target: str) -> None:
         env = component.get("environment")
         if isinstance(env, str):
             self.resolve(uow, caller, ws, parse_asset_reference(env, AssetKind.ENVIRONMENTS, f"{target}.environment"),
@@ -68,7 +69,7 @@ class ReferenceResolver:
             elif isinstance(ref, str):
                 self.resolve(uow, caller, ws, parse_asset_reference(ref, AssetKind.COMPONENTS, where), where)
 
-    def check_uri(self, uow: Any, caller: Caller, ws: AssetOwner, uri: str, target: str) -> None:
+    def check_uri(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, uri: str, target: str) -> None:
         """A datastore path's datastore must exist; storage URLs are taken as given."""
         if not is_reference(uri):
             return
@@ -80,7 +81,7 @@ class ReferenceResolver:
                           f"'{uri}' is not an azureml://datastores/<name>/paths/<path> URI.", target)
         self.require_datastore(uow, caller, ws, path, target)
 
-    def require_datastore(self, uow: Any, caller: Caller, ws: AssetOwner, path: DatastorePath, target: str) -> None:
+    def require_datastore(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, path: DatastorePath, target: str) -> None:
         home = self._workspace(uow, caller, ws, path.workspace, "datastores/read", target)
         if home.is_registry:
             raise invalid("InvalidAssetReference",
@@ -90,7 +91,7 @@ class ReferenceResolver:
             raise invalid("DatastoreNotFound",
                           f"The datastore '{path.datastore}' does not exist in workspace '{home.name}'.", target)
 
-    def resolve(self, uow: Any, caller: Caller, ws: AssetOwner, ref: AssetRef, target: str) -> tuple[AssetContainer, AssetVersion]:
+    def resolve(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, ref: AssetRef, target: str) -> tuple[AssetContainer, AssetVersion]:
         """The container and version a reference names; ``400 AssetReferenceNotFound`` when missing."""
         if ref.registry is not None:
             home = self._registry(uow, caller, ref.registry, target)
@@ -117,7 +118,7 @@ class ReferenceResolver:
                                       "resolves to nothing.", target)
         return container, latest
 
-    def _workspace(self, uow: Any, caller: Caller, ws: AssetOwner, locator: WorkspaceLocator | None,
+    def _workspace(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, locator: WorkspaceLocator | None,
                    action: str, target: str) -> AssetOwner:
         """The workspace a reference lives in: this one, or another of the tenant the caller may read."""
         if locator is None or (
@@ -143,7 +144,7 @@ class ReferenceResolver:
             )
         return workspace_owner(other)
 
-    def _registry(self, uow: Any, caller: Caller, name: str, target: str) -> AssetOwner:
+    def _registry(self, uow: UnitOfWork, caller: Caller, name: str, target: str) -> AssetOwner:
         """A registry of the caller's tenant that the caller may read assets of."""
         try:
             home = registry_by_name(uow, caller, name)

@@ -48,6 +48,7 @@ from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
 from amlite.domain.replication import RegionReplica
 from amlite.domain.resources import AuditStamp
+from amlite.ports import UnitOfWork
 from amlite.services.artifacts import ArtifactService
 from amlite.services.asset_owners import containers_of, require_owner, versions_of
 from amlite.services.asset_references import ReferenceResolver
@@ -313,13 +314,13 @@ class AssetService:
             return view
         return replace(view, replication=tuple(self._replication.state_of(view.owner, view.version.key)))
 
-    def _recreate(self, uow: Any, caller: Caller, ws: AssetOwner, at: AssetPath, existing: AssetVersion,
+    def _recreate(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, at: AssetPath, existing: AssetVersion,
                   content: VersionContent) -> AssetVersion:
         if existing.fingerprint != content.fingerprint:
             fields = differing_fields(existing, content)
             raise Conflict(
                 "AssetVersionConflict",
-                f"{at.kind.title} '{at.name}' version '{existing.version}' already exists with different content "
+                f"{at.kind.label} '{at.name}' version '{existing.version}' already exists with different content "
                 f"({', '.join(fields)}); a version's content cannot change: create a new version instead.",
                 target="properties", details=[
                     ErrorDetail("AssetVersionConflict", f"'{f}' differs from the existing version.", f"properties.{f}")
@@ -352,7 +353,7 @@ class AssetService:
             uow.commit()
         return view
 
-    def _views(self, uow: Any, owner: AssetOwner, container: AssetContainer,
+    def _views(self, uow: UnitOfWork, owner: AssetOwner, container: AssetContainer,
                versions: list[AssetVersion]) -> list[VersionView]:
         """Versions as views; a registry's carry the state of each replication region."""
         if not owner.is_registry:
@@ -368,7 +369,7 @@ class AssetService:
         return stamp.touched(caller.name, caller.stamp_type, self._deps.clock.now())
 
 
-def _owner_of(uow: Any, caller: Caller, at: AssetPath) -> AssetOwner:
+def _owner_of(uow: UnitOfWork, caller: Caller, at: AssetPath) -> AssetOwner:
     return require_owner(uow, caller, at.owner, at.subscription_id, at.resource_group, at.workspace)
 
 
@@ -381,8 +382,8 @@ def _writable(owner: AssetOwner) -> AssetOwner:
     return owner
 
 
-def _require_container(uow: Any, ws: AssetOwner, at: AssetPath) -> AssetContainer:
+def _require_container(uow: UnitOfWork, ws: AssetOwner, at: AssetPath) -> AssetContainer:
     container = containers_of(uow, ws).get(ws.key, at.kind, at.name)
     if container is None:
         raise asset_not_found(at.kind, at.name)
-    return container  # type: ignore[no-any-return]
+    return container

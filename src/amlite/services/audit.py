@@ -7,9 +7,8 @@ entries are committed on their own.
 
 from __future__ import annotations
 
-from typing import Any
-
 from amlite.domain.audit import AuditEntry, AuditResult
+from amlite.ports import UnitOfWork
 from amlite.services.context import Caller, Deps
 
 
@@ -23,7 +22,7 @@ def entry(deps: Deps, caller: Caller, *, action: str | None = None, scope: str |
     )
 
 
-def record_write(deps: Deps, uow: Any, caller: Caller, *, scope: str | None = None, action: str | None = None) -> None:
+def record_write(deps: Deps, uow: UnitOfWork, caller: Caller, *, scope: str | None = None, action: str | None = None) -> None:
     """Call inside the write's unit of work, before ``commit()``."""
     uow.audit.append(entry(deps, caller, scope=scope, action=action))
 

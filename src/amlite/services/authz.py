@@ -14,30 +14,29 @@ cover (``Visibility``), and the repositories filter by it in SQL; one with neith
 
 from __future__ import annotations
 
-from typing import Any
-
 from amlite.domain.audit import AuditResult
 from amlite.domain.builtin_roles import BUILT_IN_BY_ID
 from amlite.domain.errors import AuthorizationFailed
 from amlite.domain.rbac import EVERYTHING, RoleAssignment, RoleDefinition, Visibility, normalize_scope, scope_ancestors
 from amlite.domain.resources import Subscription
+from amlite.ports import UnitOfWork
 from amlite.services.audit import record_outcome
 from amlite.services.context import Caller, Deps
 
 
-def roles_by_id(uow: Any, role_ids: set[str]) -> dict[str, RoleDefinition]:
+def roles_by_id(uow: UnitOfWork, role_ids: set[str]) -> dict[str, RoleDefinition]:
     """Built-in roles from the domain, custom ones from the store."""
     found = {rid: BUILT_IN_BY_ID[rid] for rid in role_ids if rid in BUILT_IN_BY_ID}
     found.update(uow.role_definitions.many(role_ids - set(found)))
     return found
 
 
-def principal_ids(uow: Any, principal_id: str) -> list[str]:
+def principal_ids(uow: UnitOfWork, principal_id: str) -> list[str]:
     """The principal and every group it belongs to, nested groups included."""
     return [principal_id, *sorted(uow.group_members.groups_of(principal_id))]
 
 
-def _granting(uow: Any, assignments: list[RoleAssignment], action: str) -> list[RoleAssignment]:
+def _granting(uow: UnitOfWork, assignments: list[RoleAssignment], action: str) -> list[RoleAssignment]:
     roles = roles_by_id(uow, {a.role_definition_id for a in assignments})
     return [a for a in assignments if a.role_definition_id in roles and roles[a.role_definition_id].permits(action)]
 
@@ -51,7 +50,7 @@ class Authorizer:
             return self.allowed_in(uow, caller.principal_id, action, scope)
 
     @staticmethod
-    def allowed_in(uow: Any, principal_id: str, action: str, scope: str) -> bool:
+    def allowed_in(uow: UnitOfWork, principal_id: str, action: str, scope: str) -> bool:
         """The decision inside an open unit of work (services that check more than one scope)."""
         assignments = uow.role_assignments.for_principals_at(principal_ids(uow, principal_id), scope_ancestors(scope))
         return bool(_granting(uow, assignments, action))
@@ -90,7 +89,7 @@ class Authorizer:
         with self._deps.uow() as uow:
             ids = principal_ids(uow, caller.principal_id)
             if _granting(uow, uow.role_assignments.for_principals_at(ids, ["/"]), action):
-                return uow.subscriptions.list_for_tenant(caller.tenant_id)  # type: ignore[no-any-return]
+                return uow.subscriptions.list_for_tenant(caller.tenant_id)
             below = uow.role_assignments.for_principals_below(ids, "/")
             subs = Visibility(False, tuple(normalize_scope(a.scope) for a in below)).subscription_ids()
-            return uow.subscriptions.list_for_tenant(caller.tenant_id, subs)  # type: ignore[no-any-return]
+            return uow.subscriptions.list_for_tenant(caller.tenant_id, subs)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from amlite.domain.rbac import Visibility
 from amlite.domain.regions import RegionCatalog
-from amlite.ports import BlobStore, UnitOfWorkFactory
+from amlite.ports import BlobStore, IdGenerator, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,9 @@ class UuidGenerator:
         return str(uuid.uuid4())
 
 
-def new_etag(ids: "UuidGenerator | object") -> str:
+def new_etag(ids: IdGenerator) -> str:
     """ETags are opaque quoted strings, as HTTP writes them."""
-    return f'"{ids.new_id()}"'  # type: ignore[attr-defined]
+    return f'"{ids.new_id()}"'
 
 
 @dataclass

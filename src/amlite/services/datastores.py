@@ -17,6 +17,7 @@ from amlite.domain.errors import Conflict, NotFound, invalid
 from amlite.domain.names import check_tags, check_subscription_id, check_resource_group_name
 from amlite.domain.paging import Page
 from amlite.domain.resources import Datastore, Workspace
+from amlite.ports import UnitOfWork
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
 from amlite.services.secrets import SecretNamespace
@@ -207,8 +208,8 @@ def _text(props: dict[str, Any], key: str, limit: int) -> str | None:
     return value
 
 
-def _require(uow: Any, ws: Workspace, name: str) -> Datastore:
+def _require(uow: UnitOfWork, ws: Workspace, name: str) -> Datastore:
     ds = uow.datastores.get(ws.key, name)
     if ds is None:
         raise NotFound("ResourceNotFound", f"The datastore '{name}' does not exist in workspace '{ws.name}'.")
-    return ds  # type: ignore[no-any-return]
+    return ds

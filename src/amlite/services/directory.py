@@ -11,6 +11,7 @@ token it still holds authenticates nobody (401) and grants nothing.
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from typing import Any
 
 from amlite.domain.errors import Conflict, NotFound, invalid
 from amlite.domain.resources import Principal, PrincipalKind
+from amlite.ports import UnitOfWork
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
 from amlite.services.tokens import hash_secret, new_secret
@@ -63,7 +65,7 @@ class DirectoryService:
         with self._deps.uow() as uow:
             return self._require(uow, caller, kind, ref)
 
-    def _require(self, uow: Any, caller: Caller, kind: PrincipalKind, ref: str) -> Principal:
+    def _require(self, uow: UnitOfWork, caller: Caller, kind: PrincipalKind, ref: str) -> Principal:
         found: Principal | None = None
         if _GUID.match(ref):
             found = uow.principals.get(ref)
@@ -83,16 +85,16 @@ class DirectoryService:
             found = found or (uow.principals.by_app_id(caller.tenant_id, ref) if _GUID.match(ref) else None)
         if found is None or found.tenant_id != caller.tenant_id:
             raise not_found("directoryObject", ref)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def list(self, caller: Caller, kind: PrincipalKind, name_prefix: str | None = None) -> list[Principal]:
         with self._deps.uow() as uow:
-            return uow.principals.list(caller.tenant_id, kind, name_prefix=name_prefix)  # type: ignore[no-any-return]
+            return uow.principals.list(caller.tenant_id, kind, name_prefix=name_prefix)
 
-    def members(self, caller: Caller, group_ref: str) -> list[Principal]:
+    def members(self, caller: Caller, group_ref: str) -> builtins.list[Principal]:
         with self._deps.uow() as uow:
             group = self._require(uow, caller, PrincipalKind.GROUP, group_ref)
-            return uow.group_members.members(group.id)  # type: ignore[no-any-return]
+            return uow.group_members.members(group.id)
 
     # -- writes ----------------------------------------------------------------------------------
 

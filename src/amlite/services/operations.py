@@ -17,6 +17,7 @@ from typing import Any
 from amlite.domain.audit import AuditEntry, AuditResult
 from amlite.domain.errors import AmliteError, NotFound
 from amlite.domain.operations import MAX_ATTEMPTS, Operation, OperationKind
+from amlite.ports import UnitOfWork
 from amlite.services.audit import entry as audit_entry
 from amlite.services.context import Caller, Deps
 from amlite.services.subscriptions import require_subscription
@@ -37,14 +38,14 @@ class OperationService:
     # -- starting --------------------------------------------------------------------------------
 
     def new(
-        self, uow: Any, *, kind: OperationKind, caller: Caller, subscription_id: str, namespace: str,
+        self, uow: UnitOfWork, *, kind: OperationKind, caller: Caller, subscription_id: str, namespace: str,
         location: str, target_id: str, target_key: str, payload: dict[str, Any] | None = None,
     ) -> Operation:
         """Add an operation inside the caller's unit of work, or return the one already running
         for the same target (a repeated DELETE answers the same operation, as ARM does)."""
         running = uow.operations.open_for_target(target_key)
         if running is not None:
-            return running  # type: ignore[no-any-return]
+            return running
         caller_info = {"tenantId": caller.tenant_id, "principalId": caller.principal_id,
                        "principalType": caller.principal_type, "correlationId": caller.correlation_id,
                        "requestId": caller.request_id}
@@ -99,10 +100,11 @@ class OperationService:
             self.fail(uow, op_id, code, message)
             uow.commit()
 
-    def record(self, uow: Any, op_id: str, **payload: Any) -> Operation:
+    def record(self, uow: UnitOfWork, op_id: str, **payload: Any) -> Operation:
         """Save progress in the operation's payload, inside the handler's unit of work, so a rerun
         after a crash knows what the first run already did."""
         op = uow.operations.get(op_id)
+        assert op is not None, "handlers record on the operation they are running"
         updated = replace(op, payload={**op.payload, **payload})
         uow.operations.save(updated)
         return updated
@@ -113,14 +115,14 @@ class OperationService:
             self.finish(uow, op_id)
             uow.commit()
 
-    def finish(self, uow: Any, op_id: str) -> None:
+    def finish(self, uow: UnitOfWork, op_id: str) -> None:
         """Mark an operation Succeeded inside the handler's last unit of work, and audit its end."""
         op = uow.operations.get(op_id)
         if op is not None and not op.status.is_terminal:
             uow.operations.save(op.succeeded(self._deps.clock.now()))
             uow.audit.append(self._audit_entry(op, AuditResult.SUCCEEDED, 200, "The operation succeeded."))
 
-    def fail(self, uow: Any, op_id: str, code: str, message: str) -> None:
+    def fail(self, uow: UnitOfWork, op_id: str, code: str, message: str) -> None:
         op = uow.operations.get(op_id)
         if op is not None and not op.status.is_terminal:
             uow.operations.save(op.failed(self._deps.clock.now(), code, message))

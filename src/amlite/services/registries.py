@@ -48,6 +48,7 @@ from amlite.domain.registries import (
 )
 from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup
 from amlite.faults import fault_point
+from amlite.ports import UnitOfWork
 from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
@@ -60,7 +61,7 @@ log = logging.getLogger(__name__)
 
 READ = f"{REGISTRY_TYPE}/read"
 RegionsHook = Callable[[str, list[str]], None]
-DeleteHook = Callable[[Any, Registry], None]
+DeleteHook = Callable[[UnitOfWork, Registry], None]
 
 
 def registry_not_found(rg_name: str | None, name: str) -> NotFound:
@@ -68,14 +69,14 @@ def registry_not_found(rg_name: str | None, name: str) -> NotFound:
     return NotFound("ResourceNotFound", f"The Resource '{REGISTRY_TYPE}/{name}'{where} was not found.")
 
 
-def require_registry(uow: Any, caller: Caller, sub_id: str, rg_name: str, name: str) -> Registry:
+def require_registry(uow: UnitOfWork, caller: Caller, sub_id: str, rg_name: str, name: str) -> Registry:
     """The registry, or the ARM 404 of the first missing level (subscription, group, registry)."""
     sub = require_subscription(uow, caller, sub_id)
     rg = require_group(uow, sub.id, rg_name)
     reg = uow.registries.get(sub.id, rg.name, name)
     if reg is None:
         raise registry_not_found(rg.name, name)
-    return reg  # type: ignore[no-any-return]
+    return reg
 
 
 def _writable(reg: Registry) -> Registry:
@@ -163,7 +164,7 @@ class RegistryService:
                 )
             return self._update_in(uow, caller, reg, primary, requested, tags, description)
 
-    def _update_in(self, uow: Any, caller: Caller, reg: Registry, primary: str, requested: list[RegionRequest] | None,
+    def _update_in(self, uow: UnitOfWork, caller: Caller, reg: Registry, primary: str, requested: list[RegionRequest] | None,
                    tags: dict[str, str] | None, description: str | None) -> Registry:
         """Apply an update inside ``uow`` and commit it; storage for added regions is created
         first, storage of removed regions released after the commit, then the hooks run."""
@@ -173,6 +174,7 @@ class RegistryService:
             requested = [RegionRequest(r, None) for r in reg.region_names]
         plan = plan_regions(reg, primary, requested)
         rg = uow.resource_groups.by_key(reg.resource_group_key)
+        assert rg is not None, "a registry's resource group outlives it"
         start = max((r.position for r in reg.regions), default=-1) + 1
         added_regions, records = self._new_regions(uow, reg, rg, plan.added, start)
         gone = [r for r in reg.regions if r.region in plan.removed]
@@ -199,7 +201,7 @@ class RegistryService:
             self._announce(self.on_regions_removed, updated.key, [r.location for r in removed_records])
         return updated
 
-    def _new_regions(self, uow: Any, reg: Registry, rg: ResourceGroup, wanted: list[tuple[str, StorageConfig]],
+    def _new_regions(self, uow: UnitOfWork, reg: Registry, rg: ResourceGroup, wanted: list[tuple[str, StorageConfig]],
                      start: int) -> tuple[list[RegistryRegion], list[GenericResource]]:
         """A storage account per region, created now in that region's object storage, and the
         records that will point at it (not yet added to the unit of work)."""
@@ -251,7 +253,7 @@ class RegistryService:
         if reg is None:
             raise registry_not_found(None, name)
         self._authz.require(caller.acting(READ, reg.arm_id), READ, reg.arm_id)
-        return reg  # type: ignore[no-any-return]
+        return reg
 
     def list_in_group(self, caller: Caller, sub_id: str, rg_name: str, offset: int, limit: int) -> Page[Registry]:
         with self._deps.uow() as uow:
@@ -261,15 +263,15 @@ class RegistryService:
             names = None
             if seen is not None and not seen.everything:
                 names = {n for g, n in _registry_grants(seen.scopes, sub.id) if g == rg.name.lower()}
-            return uow.registries.list_in_group(rg.key, offset, limit, names)  # type: ignore[no-any-return]
+            return uow.registries.list_in_group(rg.key, offset, limit, names)
 
     def list_in_subscription(self, caller: Caller, sub_id: str, offset: int, limit: int) -> Page[Registry]:
         with self._deps.uow() as uow:
             sub = require_subscription(uow, caller, sub_id)
             seen = caller.visibility
             if seen is None or seen.everything:
-                return uow.registries.list_in_subscription(sub.id, offset, limit)  # type: ignore[no-any-return]
-            return uow.registries.list_in_subscription(  # type: ignore[no-any-return]
+                return uow.registries.list_in_subscription(sub.id, offset, limit)
+            return uow.registries.list_in_subscription(
                 sub.id, offset, limit, seen.resource_groups(sub.id), _registry_grants(seen.scopes, sub.id))
 
     # -- delete ----------------------------------------------------------------------------------
@@ -290,7 +292,7 @@ class RegistryService:
             uow.commit()
         return op
 
-    def remove_records(self, uow: Any, reg: Registry) -> list[GenericResource]:
+    def remove_records(self, uow: UnitOfWork, reg: Registry) -> list[GenericResource]:
         """Delete a registry's rows (its assets through ``before_delete``, its regions, its storage
         records, role assignments at or below it) in ``uow``; returns the storage records, whose
         accounts the caller releases after the commit. Used by the group's forced delete too."""

@@ -87,7 +87,7 @@ class RegistryAssetService:
         fields = differing_fields(existing, content)
         raise Conflict(
             "AssetVersionConflict",
-            f"{kind.title} '{name}' version '{version}' already exists in registry '{registry.name}' with different "
+            f"{kind.label} '{name}' version '{version}' already exists in registry '{registry.name}' with different "
             f"content ({', '.join(fields)}); share with another --share-with-version.",
             target="shareWithVersion",
             details=[ErrorDetail("AssetVersionConflict", f"'{f}' differs from the existing version.", f"properties.{f}")

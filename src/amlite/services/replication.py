@@ -22,12 +22,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
 
 from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.errors import AmliteError
 from amlite.domain.replication import RegionReplica, ReplicationTask, new_task, replication_of
 from amlite.faults import fault_point
+from amlite.ports import UnitOfWork
 from amlite.services.asset_owners import registry_by_key
 from amlite.services.context import Deps
 
@@ -47,12 +47,12 @@ class ReplicationService:
 
     # -- queueing (inside the caller's unit of work) ----------------------------------------------
 
-    def plan(self, uow: Any, owner: AssetOwner, version_key: str) -> int:
+    def plan(self, uow: UnitOfWork, owner: AssetOwner, version_key: str) -> int:
         """Write a task for each replica region of a new registry version."""
         now = self._deps.clock.now()
         tasks = [new_task(self._deps.ids.new_id(), version_key, owner.key, region, now)
                  for region in owner.replica_regions]
-        return uow.replication_tasks.add_missing(tasks)  # type: ignore[no-any-return]
+        return uow.replication_tasks.add_missing(tasks)
 
     def wake(self) -> None:
         self.wakeup()
@@ -83,7 +83,7 @@ class ReplicationService:
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def states_in(self, uow: Any, owner: AssetOwner, version_keys: list[str]) -> dict[str, list[RegionReplica]]:
+    def states_in(self, uow: UnitOfWork, owner: AssetOwner, version_keys: list[str]) -> dict[str, list[RegionReplica]]:
         tasks = uow.replication_tasks.of_versions(version_keys)
         regions = tuple(r.region for r in owner.regions)
         return {key: replication_of(owner.location, regions, tasks.get(key, [])) for key in version_keys}
@@ -99,7 +99,7 @@ class ReplicationService:
         with self._deps.uow(write=True) as uow:
             released = uow.replication_tasks.release_leases()
             uow.commit()
-        return released  # type: ignore[no-any-return]
+        return released
 
     def seconds_until_due(self, ceiling: float) -> float:
         """How long a worker with nothing to do may sleep before a retry falls due."""

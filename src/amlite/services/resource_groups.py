@@ -6,6 +6,7 @@ brings along (storage account, key vault, ...) go with the group as they do on A
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -16,8 +17,10 @@ from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
 from amlite.domain.providers import RESOURCES_NAMESPACE
+from amlite.domain.registries import Registry
 from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup
 from amlite.faults import fault_point
+from amlite.ports import UnitOfWork
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.operations import OperationService
@@ -28,19 +31,19 @@ WORKSPACES_TYPE = "microsoft.machinelearningservices/workspaces"
 REGISTRIES_TYPE = "microsoft.machinelearningservices/registries"
 FORCEABLE_TYPES = (WORKSPACES_TYPE, REGISTRIES_TYPE)
 # Deletes one registry's rows inside a unit of work and returns its storage records (registries.py).
-RemoveRegistry = Callable[[Any, Any], list[GenericResource]]
+RemoveRegistry = Callable[[UnitOfWork, Registry], list[GenericResource]]
 
 
 def group_not_found(name: str) -> NotFound:
     return NotFound("ResourceGroupNotFound", f"Resource group '{name}' could not be found.", "resourceGroupName")
 
 
-def require_group(uow: Any, sub_id: str, name: str) -> ResourceGroup:
+def require_group(uow: UnitOfWork, sub_id: str, name: str) -> ResourceGroup:
     check_resource_group_name(name)
     rg = uow.resource_groups.get(sub_id, name)
     if rg is None:
         raise group_not_found(name)
-    return rg  # type: ignore[no-any-return]
+    return rg
 
 
 def require_group_writable(rg: ResourceGroup) -> None:
@@ -111,7 +114,7 @@ class ResourceGroupService:
             sub = require_subscription(uow, caller, sub_id)
             seen = caller.visibility
             names = None if seen is None or seen.everything else seen.resource_groups(sub.id)
-            return uow.resource_groups.list(sub.id, offset, limit, tag, names)  # type: ignore[no-any-return]
+            return uow.resource_groups.list(sub.id, offset, limit, tag, names)
 
     def update(self, caller: Caller, sub_id: str, name: str, body: dict[str, Any], pre: Preconditions = NONE) -> ResourceGroup:
         d = self._deps
@@ -133,7 +136,7 @@ class ResourceGroupService:
             uow.commit()
         return rg
 
-    def resources(self, caller: Caller, sub_id: str, name: str) -> tuple[list[Any], list[GenericResource]]:
+    def resources(self, caller: Caller, sub_id: str, name: str) -> tuple[builtins.list[Any], builtins.list[GenericResource]]:
         """Everything in a group: its workspaces and registries, and the records of other resources."""
         with self._deps.uow() as uow:
             sub = require_subscription(uow, caller, sub_id)
@@ -142,7 +145,7 @@ class ResourceGroupService:
             registries = uow.registries.list_in_group(rg.key, 0, 10_000).items
             return [*workspaces, *registries], uow.resources.in_group(rg.key)
 
-    def begin_delete(self, caller: Caller, sub_id: str, name: str, force_types: list[str],
+    def begin_delete(self, caller: Caller, sub_id: str, name: str, force_types: builtins.list[str],
                      pre: Preconditions = NONE) -> Operation:
         unknown = [t for t in force_types if t.lower() not in FORCEABLE_TYPES]
         if unknown:
@@ -160,7 +163,7 @@ class ResourceGroupService:
             pre.check(rg.etag)
             running = uow.operations.open_for_target(rg.key)
             if running is not None:
-                return running  # type: ignore[no-any-return]
+                return running
             for kind, rtype, names in (("workspace", WORKSPACES_TYPE, uow.workspaces.names_in_group(rg.key)),
                                        ("registry", REGISTRIES_TYPE, uow.registries.names_in_group(rg.key))):
                 if names and rtype not in forced:

@@ -22,6 +22,7 @@ from amlite.domain.rbac import (
     ROOT_SCOPE, RoleAssignment, RoleDefinition, check_custom_role, is_at_or_below, normalize_scope, parse_scope,
     scope_ancestors,
 )
+from amlite.ports import UnitOfWork
 from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps
@@ -59,7 +60,7 @@ def _strings(value: Any, field: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-def _check_scope_exists(uow: Any, caller: Caller, scope: str) -> None:
+def _check_scope_exists(uow: UnitOfWork, caller: Caller, scope: str) -> None:
     parsed = parse_scope(scope)
     if parsed.subscription_id:
         sub = require_subscription(uow, caller, parsed.subscription_id)
@@ -90,7 +91,7 @@ class RoleService:
             raise role_not_found(role_id)
         return role
 
-    def _definition(self, uow: Any, role_id: str) -> RoleDefinition | None:
+    def _definition(self, uow: UnitOfWork, role_id: str) -> RoleDefinition | None:
         rid = role_id_of(role_id)
         return BUILT_IN_BY_ID.get(rid) or uow.role_definitions.get(rid)
 
@@ -223,13 +224,13 @@ class RoleService:
             found = uow.role_assignments.get(name) if _GUID.match(name) else None
         if found is None or normalize_scope(found.scope) != normalize_scope(scope):
             raise assignment_not_found(name)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def list_assignments(self, caller: Caller, scope: str, *, at_scope: bool = False,
                          principal_id: str | None = None) -> list[RoleAssignment]:
         scope = self._existing_scope(caller, scope)
         with self._deps.uow() as uow:
-            return uow.role_assignments.list(  # type: ignore[no-any-return]
+            return uow.role_assignments.list(
                 caller.tenant_id, ancestors=scope_ancestors(scope), below=None if at_scope else scope,
                 principal_id=principal_id,
             )

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from amlite.domain.errors import AmliteError
+from amlite.ports import UnitOfWork
 from amlite.services.context import Deps
 
 
@@ -69,12 +69,12 @@ class SecretNamespace:
         self._deps = deps
         self._box = box
 
-    def put(self, uow: Any, workspace_key: str, name: str, value: str) -> None:
+    def put(self, uow: UnitOfWork, workspace_key: str, name: str, value: str) -> None:
         uow.secrets.put(self._deps.ids.new_id(), workspace_key, name, self._box.seal(value), self._deps.clock.now())
 
-    def get(self, uow: Any, workspace_key: str, name: str) -> str | None:
+    def get(self, uow: UnitOfWork, workspace_key: str, name: str) -> str | None:
         ciphertext = uow.secrets.get(workspace_key, name)
         return None if ciphertext is None else self._box.open(ciphertext)
 
-    def delete(self, uow: Any, workspace_key: str, name: str) -> None:
+    def delete(self, uow: UnitOfWork, workspace_key: str, name: str) -> None:
         uow.secrets.delete(workspace_key, name)

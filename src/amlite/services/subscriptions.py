@@ -3,6 +3,7 @@ resource provider registration."""
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from amlite.domain.errors import Conflict, NotFound, invalid
 from amlite.domain.names import check_subscription_id
 from amlite.domain.providers import ALWAYS_REGISTERED, KNOWN_PROVIDERS, ML_NAMESPACE, ProviderType, find_provider
 from amlite.domain.resources import Subscription
+from amlite.ports import UnitOfWork
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
 
@@ -68,7 +70,7 @@ class SubscriptionService:
 
     # -- providers -------------------------------------------------------------------------------
 
-    def providers(self, caller: Caller, sub_id: str) -> list[ProviderState]:
+    def providers(self, caller: Caller, sub_id: str) -> builtins.list[ProviderState]:
         with self._deps.uow() as uow:
             sub = require_subscription(uow, caller, sub_id)
             states = uow.providers.states(sub.id)
@@ -116,7 +118,7 @@ def _known(namespace: str) -> ProviderType:
     return provider
 
 
-def require_subscription(uow, caller: Caller, sub_id: str) -> Subscription:  # type: ignore[no-untyped-def]
+def require_subscription(uow: UnitOfWork, caller: Caller, sub_id: str) -> Subscription:
     """The caller's tenant's subscription, or 404; a malformed id is 400."""
     canonical = check_subscription_id(sub_id)
     sub = uow.subscriptions.get(canonical)
@@ -125,7 +127,7 @@ def require_subscription(uow, caller: Caller, sub_id: str) -> Subscription:  # t
     return sub
 
 
-def require_registered(uow, sub: Subscription, namespace: str) -> None:  # type: ignore[no-untyped-def]
+def require_registered(uow: UnitOfWork, sub: Subscription, namespace: str) -> None:
     if uow.providers.states(sub.id).get(namespace.lower()) != "Registered":
         raise Conflict(
             "MissingSubscriptionRegistration",

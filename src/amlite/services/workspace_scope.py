@@ -4,11 +4,10 @@ must exist, and writes are refused while the workspace is being deleted."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from amlite.domain.errors import Conflict, NotFound
 from amlite.domain.providers import ML_NAMESPACE
 from amlite.domain.resources import ProvisioningState, Workspace
+from amlite.ports import UnitOfWork
 from amlite.services.context import Caller
 from amlite.services.resource_groups import require_group
 from amlite.services.subscriptions import require_subscription
@@ -21,14 +20,14 @@ def workspace_not_found(rg_name: str, name: str) -> NotFound:
     )
 
 
-def require_workspace(uow: Any, caller: Caller, sub_id: str, rg_name: str, ws_name: str) -> Workspace:
+def require_workspace(uow: UnitOfWork, caller: Caller, sub_id: str, rg_name: str, ws_name: str) -> Workspace:
     """The workspace, or the ARM 404 of the first missing level (subscription, group, workspace)."""
     sub = require_subscription(uow, caller, sub_id)
     rg = require_group(uow, sub.id, rg_name)
     ws = uow.workspaces.get(sub.id, rg.name, ws_name)
     if ws is None:
         raise workspace_not_found(rg.name, ws_name)
-    return ws  # type: ignore[no-any-return]
+    return ws
 
 
 def writable(ws: Workspace) -> Workspace:

@@ -29,6 +29,7 @@ from amlite.domain.resources import (
     WorkspaceKind,
 )
 from amlite.faults import fault_point
+from amlite.ports import UnitOfWork
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.operations import OperationService
@@ -222,11 +223,11 @@ class WorkspaceService:
                                                            seen.workspaces(sub.id))
             return self._views(uow, page)
 
-    def _view(self, uow: Any, ws: Workspace) -> WorkspaceView:
+    def _view(self, uow: UnitOfWork, ws: Workspace) -> WorkspaceView:
         found = uow.resources.by_keys(list(ws.associated.values()))
         return WorkspaceView(ws, {role: found[k].arm_id for role, k in ws.associated.items() if k in found})
 
-    def _views(self, uow: Any, page: Page[Workspace]) -> Page[WorkspaceView]:
+    def _views(self, uow: UnitOfWork, page: Page[Workspace]) -> Page[WorkspaceView]:
         keys = [k for ws in page.items for k in ws.associated.values()]
         found = uow.resources.by_keys(keys)
         views = [

@@ -12,6 +12,7 @@ version of the client's workspace — or, with ``registry_name``, of that regist
 
 from __future__ import annotations
 
+import builtins
 from abc import ABC, abstractmethod
 
 from collections.abc import Callable
@@ -172,7 +173,7 @@ class AssetOperations(Generic[T], ABC):
 
     # -- files ----------------------------------------------------------------------------------
     def _upload(self, field: str, local: Path, *, want: str | None = None,
-                keep_folder_name: bool = False) -> list[dict[str, Any]]:
+                keep_folder_name: bool = False) -> builtins.list[dict[str, Any]]:
         """Upload a local file or folder; the manifest the version body carries as ``artifacts``.
 
         ``keep_folder_name`` puts a folder's files under its own name (``model/weights.bin``), as

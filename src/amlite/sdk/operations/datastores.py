@@ -49,7 +49,7 @@ class DatastoreOperations(AssetOperations[Datastore]):
                 return store
         return self.get("workspaceblobstore")
 
-    def list(self, name: str | None = None, **kwargs: Any) -> ItemPaged[Datastore]:  # type: ignore[override]
+    def list(self, name: str | None = None, **kwargs: Any) -> ItemPaged[Datastore]:
         """Every datastore of the workspace, the default ones included."""
         return self._pipeline.paged(f"{self._workspace_path()}/{self.KIND}", api_version=ML_API_VERSION,
                                     factory=datastore_from_rest)
