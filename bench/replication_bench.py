@@ -94,7 +94,7 @@ def replicate(workdir: Path, amlite: str, src: Path, sha: str, hard_links: bool)
                 break
             assert not any(s["state"] == "Failed" for s in replicas), states
             assert time.perf_counter() < deadline, states
-            time.sleep(0.02)
+            time.sleep(0.05)
         replicate_s = time.perf_counter() - t1
 
         again = c.post(f"{system.ws}/models/big/versions/1/share?{ML}", json={
