@@ -76,6 +76,7 @@ def test_data_and_component_bodies() -> None:
     assert (component.name, component.version, component.inputs) == ("c", "2", {"a": {"type": "string"}})
     container = component_from_rest({"id": f"{WS_ID}/components/c", "name": "c", "properties": {"description": "d"}})
     assert type(container).__name__ == "Component" and container.description == "d"  # list() without a name
+    assert (container.name, container.version) == ("c", None)
     with pytest.raises(TypeError, match="no spec"):
         container._spec()
 

@@ -93,10 +93,10 @@ class Asset(ABC):
         props: dict[str, Any] = body.get("properties") or {}
         ids = parse_arm_id(str(body.get("id") or ""))
         kind_name = next((ids[k] for k in ("models", "environments", "components", "data") if k in ids), None)
-        if kind_name is not None:
+        if kind_name is not None and "versions" in ids:  # .../models/{name}/versions/{version}
             self.name = kind_name
-            self.version = str(body.get("name")) if body.get("name") is not None else None
-        else:  # a container: its name is the asset's name
+            self.version = ids["versions"]
+        else:  # a container (.../models/{name}): its name is the asset's name, it has no version
             self.name = str(body.get("name") or self.name)
             self.version = None
         self.id = body.get("id")
