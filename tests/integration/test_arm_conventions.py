@@ -108,6 +108,9 @@ def test_every_route_with_a_name_answers_arm_404_for_a_missing_resource(api: Api
         body = {"location": "eastus", "properties": {"displayName": "x"}} if method in ("PUT", "PATCH") else None
         if method == "PUT" and ("aliases" in path or path.startswith("/providers/Microsoft.Authorization/")):
             continue  # PUT of an alias, or of a role at the root, creates it: nothing to be missing
+        if method == "DELETE" and path == "/providers/Microsoft.Authorization/roleAssignments/{name}":
+            assert api.client.delete(url).status_code == 204  # Azure: already deleted or never there
+            continue
         if method == "PUT" and body_media_type(route) == OCTET_STREAM:
             r = api.client.request(method, url, content=b"some bytes", headers={"Content-Type": OCTET_STREAM})
         else:

@@ -158,7 +158,7 @@ DELETE ~auth/roleDefinitions/{role_id}                                          
 GET    ~auth/roleAssignments                                                            | 401  200  403  200  200  403
 PUT    ~auth/roleAssignments/{name}                                                     | 401  403  403  403  400  403
 GET    ~auth/roleAssignments/{name}                                                     | 401  404  403  404  404  403
-DELETE ~auth/roleAssignments/{name}                                                     | 401  403  403  403  404  403
+DELETE ~auth/roleAssignments/{name}                                                     | 401  403  403  403  204  403
 GET    ~root/roleDefinitions                                                            | 401  403  403  403  403  403
 PUT    ~root/roleDefinitions/{role_id}                                                  | 401  403  403  403  403  403
 GET    ~root/roleDefinitions/{role_id}                                                  | 401  403  403  403  403  403

@@ -101,7 +101,14 @@ def test_custom_roles_stay_inside_their_assignable_scopes_and_in_use_cannot_go(a
     role_url = f"{api.rg_path(name)}/providers/Microsoft.Authorization/roleDefinitions/{role['name']}?{AUTH}"
     busy = api.client.delete(role_url)
     assert busy.status_code == 409 and busy.json()["error"]["code"] == "RoleDefinitionHasAssignments"
-    assert api.client.delete(f"{inside.json()['id']}?{AUTH}").status_code == 200
+    gone = api.client.delete(f"{inside.json()['id']}?{AUTH}")
+    assert gone.status_code == 200 and gone.json()["name"] == inside.json()["name"]
+    again = api.client.delete(f"{inside.json()['id']}?{AUTH}")  # Azure: already deleted is no error
+    assert again.status_code == 204 and again.content == b""
+    elsewhere = inside.json()["id"].replace(f"/resourceGroups/{name}/", f"/resourceGroups/{name}x/")
+    assert api.client.delete(f"{elsewhere}?{AUTH}").status_code == 204  # not at that scope: none to delete
+    no_scope = inside.json()["id"].replace(f"/resourceGroups/{name}/", "/resourceGroups/nosuchgroup/")
+    assert api.client.delete(f"{no_scope}?{AUTH}").status_code == 404  # a scope that does not exist still is
     assert api.client.delete(role_url).status_code == 200
     assert api.client.get(role_url).status_code == 404
 

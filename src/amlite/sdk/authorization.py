@@ -84,8 +84,10 @@ class RoleAssignmentOperations:
                                        api_version=AUTHORIZATION_API_VERSION, params=params)
         return list(body.get("value") or [])
 
-    def delete_by_id(self, assignment_id: str) -> dict[str, Any]:
-        return dict(self._pipeline.send("DELETE", assignment_id, api_version=AUTHORIZATION_API_VERSION).json())
+    def delete_by_id(self, assignment_id: str) -> dict[str, Any] | None:
+        """The deleted assignment, or None if there was none by that id (204, as on Azure)."""
+        response = self._pipeline.send("DELETE", assignment_id, api_version=AUTHORIZATION_API_VERSION)
+        return None if response.status_code == 204 else dict(response.json())
 
 
 class ActivityLogOperations:

@@ -235,10 +235,16 @@ class RoleService:
                 principal_id=principal_id,
             )
 
-    def delete_assignment(self, caller: Caller, scope: str, name: str) -> RoleAssignment:
-        found = self.get_assignment(caller, scope, name)
+    def delete_assignment(self, caller: Caller, scope: str, name: str) -> RoleAssignment | None:
+        """The deleted assignment, or None when the scope holds none by that name: as on Azure,
+        deleting an assignment that is already gone is no error (scripts clean up idempotently),
+        while a scope that does not exist still is."""
+        scope = self._existing_scope(caller, scope)
         d = self._deps
         with d.uow(write=True) as uow:
+            found = uow.role_assignments.get(name) if _GUID.match(name) else None
+            if found is None or normalize_scope(found.scope) != normalize_scope(scope):
+                return None
             uow.role_assignments.delete(found.id)
             record_write(d, uow, caller, scope=assignment_id(found))
             uow.commit()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from amlite.api.deps import AUTHORIZATION_VERSION, Authorize, container, json_body, path_scope
 from amlite.api.render import json as json_response
@@ -128,8 +128,9 @@ def get_assignment(name: str, request: Request, caller: Caller = Depends(Authori
 
 @router.delete("/{scope:path}" + ASSIGNS + "/{name}", dependencies=V)
 @router.delete(ASSIGNS + "/{name}", dependencies=V)
-def delete_assignment(name: str, request: Request, caller: Caller = Depends(Authorize(RA_DELETE, path_scope))) -> dict[str, Any]:
-    return render_assignment(container(request).roles.delete_assignment(caller, _scope(request), name))
+def delete_assignment(name: str, request: Request, caller: Caller = Depends(Authorize(RA_DELETE, path_scope))) -> Any:
+    deleted = container(request).roles.delete_assignment(caller, _scope(request), name)
+    return Response(status_code=204) if deleted is None else render_assignment(deleted)
 
 
 @router.get("/{scope:path}" + ASSIGNS, dependencies=V)
