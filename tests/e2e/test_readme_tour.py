@@ -1,5 +1,5 @@
-"""The README's five-minute tour, run exactly as written against a real server, so the README
-cannot promise what amlite does not do."""
+"""The README's tours (five-minute, assets, registries), run exactly as written against a real
+server, so the README cannot promise what amlite does not do."""
 
 from __future__ import annotations
 
@@ -99,3 +99,45 @@ def test_readme_assets_tour_runs_as_written(tmp_path: Path) -> None:
     assert data_uri == "azureml://datastores/workspaceblobstore/paths/data/reviews/"
     assert (tmp_path / "downloads/sentiment/model/config.json").read_bytes() == \
         (README.parent / "examples/model/config.json").read_bytes()
+
+
+def registries_block() -> str:
+    section = README.read_text().split("\n## Registries", 1)[1].split("\n## ", 1)[0]
+    shell = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert shell, "the Registries section must hold a sh block"
+    return shell.group(1)
+
+
+@pytest.mark.e2e
+def test_readme_registries_tour_runs_as_written(tmp_path: Path) -> None:
+    """The Registries block as one bash script (it keeps the prod subscription in a variable), from
+    a copy of examples/, after the tour's login: dev model shared to a three-region registry, read
+    from a prod workspace in another subscription and region, with lineage back to dev."""
+    import shutil
+
+    shutil.copytree(README.parent / "examples", tmp_path / "examples")
+    server = start_server(tmp_path / ".amlite")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMLITE_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["AMLITE_CONFIG_DIR"] = str(tmp_path / "profile")
+    login = tour_blocks()[0][1]
+    try:
+        subprocess.run(["bash", "-c", login], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=120)
+        done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", registries_block()], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    finally:
+        server.stop()
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    lines = done.stdout.splitlines()
+    assert lines[:3] == ["eastus", "eastus2", "westus"]  # the registry's regions, primary first
+    states = [line.split("\t") for line in lines[3:6]]
+    assert [s[0] for s in states] == ["eastus", "eastus2", "westus"] and states[0][1] == "Succeeded"
+    assert all(s[1] in {"NotStarted", "InProgress", "Succeeded"} for s in states), states
+    assert re.fullmatch(r"/subscriptions/[0-9a-f-]{36}/resourceGroups/rg-ml-dev/providers/Microsoft\."
+                        r"MachineLearningServices/workspaces/ws-ml-dev/models/sentiment/versions/1", lines[6]), lines
+    assert len(lines) == 7, lines
+    served = re.search(r"served from region (\w+)", done.stderr)
+    assert served and served.group(1) in {"westus", "eastus"}, done.stderr  # its own region once the copy is ready
+    for name in ("config.json", "weights.bin"):  # the prod download restores the dev files byte for byte
+        assert (tmp_path / "prod-model/sentiment/model" / name).read_bytes() == \
+            (README.parent / "examples/model" / name).read_bytes()
