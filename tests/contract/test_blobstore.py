@@ -432,3 +432,16 @@ def test_a_remembered_hash_expires(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     fresh, stale = local_module._HashedFiles(max_age=300.0), local_module._HashedFiles(max_age=0.0)
     assert fresh.digest(file) == fresh.digest(file) == (sha(b"bytes"), 5) and len(calls) == 1
     assert stale.digest(file) == stale.digest(file) and len(calls) == 3
+
+
+def test_remembered_hashes_hold_no_lock_once_answered(tmp_path: Path) -> None:
+    import amlite.blobs.local as local_module
+
+    file = tmp_path / "f.bin"
+    file.write_bytes(b"bytes")
+    hashed = local_module._HashedFiles()
+    for _ in range(3):
+        hashed.digest(file)
+    with pytest.raises(FileNotFoundError):
+        hashed.digest(tmp_path / "missing.bin")
+    assert hashed._hashing == {}  # one lock per inode only while it is being hashed

@@ -4,34 +4,22 @@ activity log shows the refusal."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import start_server
-
-README = Path(__file__).resolve().parents[2] / "README.md"
-
-
-def access_control_block() -> str:
-    section = README.read_text().split("## Access control", 1)[1].split("\n## ", 1)[0]
-    shell = re.search(r"```sh\n(.*?)```", section, re.S)
-    assert shell, "the access-control section must hold a sh block"
-    return shell.group(1)
+from tests.e2e.readme import readme_block, user_shell_env
 
 
 @pytest.mark.e2e
 def test_readme_access_control_runs_as_written(tmp_path: Path) -> None:
-    script = access_control_block()
+    script = readme_block("Access control")
     assert script.startswith("source .venv/bin/activate\n")
     server = start_server(tmp_path / ".amlite")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMLITE_")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["AMLITE_CONFIG_DIR"] = str(tmp_path / "profile")
+    env = user_shell_env(tmp_path)
     body = script.split("\n", 1)[1]  # the venv is this interpreter's; PATH has it
     try:
         done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", body], cwd=tmp_path, env=env,

@@ -4,8 +4,8 @@ server, so the README cannot promise what amlite does not do."""
 from __future__ import annotations
 
 import json
-import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,18 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import start_server
-
-README = Path(__file__).resolve().parents[2] / "README.md"
+from tests.e2e.readme import README, command_lines, readme_block, user_shell_env
 
 
 def tour_blocks() -> tuple[list[str], str]:
-    text = README.read_text()
-    section = text.split("## Five-minute tour", 1)[1].split("\n## ", 1)[0]
-    shell = re.search(r"```sh\n(.*?)```", section, re.S)
-    python = re.search(r"```python\n(.*?)```", section, re.S)
-    assert shell and python, "the tour must hold a sh block and a python block"
-    lines = [line for line in shell.group(1).splitlines() if line.strip() and not line.startswith("#")]
-    return lines, python.group(1)
+    return command_lines(readme_block("Five-minute tour")), readme_block("Five-minute tour", "python")
 
 
 @pytest.mark.e2e
@@ -32,9 +25,7 @@ def test_readme_tour_runs_as_written(tmp_path: Path) -> None:
     lines, snippet = tour_blocks()
     assert lines[0] == "source .venv/bin/activate"
     server = start_server(tmp_path / ".amlite")  # the README's default data dir, relative to the shell
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMLITE_")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["AMLITE_CONFIG_DIR"] = str(tmp_path / "profile")
+    env = user_shell_env(tmp_path)
     try:
         for line in lines[1:]:
             done = subprocess.run(["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True,
@@ -61,22 +52,15 @@ def test_readme_tour_runs_as_written(tmp_path: Path) -> None:
 
 
 def assets_block() -> list[str]:
-    section = README.read_text().split("\n## Assets", 1)[1].split("\n## ", 1)[0]
-    shell = re.search(r"```sh\n(.*?)```", section, re.S)
-    assert shell, "the Assets section must hold a sh block"
-    return [line for line in shell.group(1).splitlines() if line.strip() and not line.startswith("#")]
+    return command_lines(readme_block("Assets"))
 
 
 @pytest.mark.e2e
 def test_readme_assets_tour_runs_as_written(tmp_path: Path) -> None:
     """The Assets block, from a copy of the repository's examples/, after the tour's login."""
-    import shutil
-
     shutil.copytree(README.parent / "examples", tmp_path / "examples")
     server = start_server(tmp_path / ".amlite")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMLITE_")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["AMLITE_CONFIG_DIR"] = str(tmp_path / "profile")
+    env = user_shell_env(tmp_path)
     login = tour_blocks()[0][1]
     assert login.startswith("amlite login")
     outputs: list[str] = []
@@ -102,10 +86,7 @@ def test_readme_assets_tour_runs_as_written(tmp_path: Path) -> None:
 
 
 def registries_block() -> str:
-    section = README.read_text().split("\n## Registries", 1)[1].split("\n## ", 1)[0]
-    shell = re.search(r"```sh\n(.*?)```", section, re.S)
-    assert shell, "the Registries section must hold a sh block"
-    return shell.group(1)
+    return readme_block("Registries")
 
 
 @pytest.mark.e2e
@@ -113,13 +94,9 @@ def test_readme_registries_tour_runs_as_written(tmp_path: Path) -> None:
     """The Registries block as one bash script (it keeps the prod subscription in a variable), from
     a copy of examples/, after the tour's login: dev model shared to a three-region registry, read
     from a prod workspace in another subscription and region, with lineage back to dev."""
-    import shutil
-
     shutil.copytree(README.parent / "examples", tmp_path / "examples")
     server = start_server(tmp_path / ".amlite")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMLITE_")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["AMLITE_CONFIG_DIR"] = str(tmp_path / "profile")
+    env = user_shell_env(tmp_path)
     login = tour_blocks()[0][1]
     try:
         subprocess.run(["bash", "-c", login], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=120)

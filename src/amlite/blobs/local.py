@@ -307,20 +307,24 @@ class _HashedFiles:
         key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         with self._lock:
             busy = self._hashing.setdefault(key, threading.Lock())
-        with busy:
-            with self._lock:
-                known = self._known.get(key)
-            if known is not None and time.monotonic() - known[1] < self._max_age:
-                return known[0], st.st_size
-            digest, size = hash_file(path)
-            with self._lock:
-                self._hashing.pop(key, None)
+        try:
+            with busy:
+                with self._lock:
+                    known = self._known.get(key)
+                if known is not None and time.monotonic() - known[1] < self._max_age:
+                    return known[0], st.st_size
+                digest, size = hash_file(path)
                 if size == st.st_size:  # the file did not change size under us
-                    self._known[key] = (digest, time.monotonic())
-                    self._known.move_to_end(key)
-                    while len(self._known) > self._capacity:
-                        self._known.popitem(last=False)
-            return digest, size
+                    with self._lock:
+                        self._known[key] = (digest, time.monotonic())
+                        self._known.move_to_end(key)
+                        while len(self._known) > self._capacity:
+                            self._known.popitem(last=False)
+                return digest, size
+        finally:
+            with self._lock:  # threads already waiting hold the lock object; later ones find the answer
+                if self._hashing.get(key) is busy:
+                    del self._hashing[key]
 
 
 _HASHED_FILES = _HashedFiles()
