@@ -82,10 +82,13 @@ class Container:
         return self.deps.regions
 
     def start(self) -> None:
-        """Repair what a crash may have left, then start the worker."""
+        """Repair what a crash may have left, then start the worker. The sweep of orphaned
+        storage holds the start-up lock: other servers on the same PostgreSQL database wait
+        before they make storage, so none of theirs is taken for an orphan."""
         for store in self.deps.blob_stores.values():
             store.sweep_partial()
-        self.storage.sweep_orphans()
+        with store_engine.startup_lock(self.engine):
+            self.storage.sweep_orphans()
         if self.engine.dialect.name == "sqlite":
             _release_leases(self.engine)  # one server per SQLite file: every lease is from a dead process
             self.replication.release_leases()
@@ -106,18 +109,19 @@ def build(settings: Settings) -> Container:
     faults.arm(settings.crash_at)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = store_engine.create_engine(settings.db_url)
-    store_engine.upgrade(engine)
     blob_stores = {rs.region.name: make_blob_store(rs) for rs in settings.regions}
     deps = Deps(
         uow=SqlUnitOfWorkFactory(engine), clock=SystemClock(), ids=UuidGenerator(),
         regions=RegionCatalog([rs.region for rs in settings.regions]), blob_stores=blob_stores,
         endpoint=settings.endpoint,
     )
-    tokens = TokenService(SigningKey(settings.signing_key_file), settings.endpoint)
-    identity = IdentityService(deps, tokens)
-    first = identity.initialize()
-    if first is not None:
-        write_credentials(settings, first)
+    with store_engine.startup_lock(engine):  # servers sharing a PostgreSQL database start one at a time
+        store_engine.upgrade(engine)
+        tokens = TokenService(SigningKey(settings.signing_key_file), settings.endpoint)
+        identity = IdentityService(deps, tokens)
+        first = identity.initialize()
+        if first is not None:
+            write_credentials(settings, first)
     operations = OperationService(deps, lease=timedelta(seconds=settings.operation_lease_seconds))
     storage = StorageProvisioner(deps)
     worker = Worker(operations, poll_seconds=settings.worker_poll_seconds)

@@ -355,4 +355,10 @@ class UnitOfWork(Protocol):
     @property
     def audit(self) -> AuditLog: ...
 
+    def hold_provisioning_lock(self) -> None:
+        """Keep every server from sweeping orphaned storage until this unit of work ends, waiting
+        for a sweep under way to finish: storage is made before the record that names it is
+        committed, and a sweep that ran in between would take it for an orphan."""
+        ...
+
     def commit(self) -> None: ...

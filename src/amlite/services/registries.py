@@ -223,7 +223,7 @@ class RegistryService:
                                 "sku": storage.account_type, "isHnsEnabled": storage.hns},
                 )
                 records.append(res)
-                self._storage.provision(region, account, [reg.artifact_container])
+                self._storage.provision(uow, region, account, [reg.artifact_container])
                 regions.append(RegistryRegion(region=region, position=start + offset, storage_account_name=account,
                                               storage=storage, resource_key=res.key, added_at=now))
         return regions, records

@@ -8,7 +8,6 @@ backup, a dump attached to a bug report) reveals no credential without the key f
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -16,6 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from amlite.domain.errors import AmliteError
 from amlite.ports import UnitOfWork
 from amlite.services.context import Deps
+from amlite.services.key_files import load_or_create
 
 
 class SecretKeyMismatch(AmliteError):
@@ -26,7 +26,7 @@ class SecretBox:
     """Encrypts and decrypts secret values under the server's secret key."""
 
     def __init__(self, key_file: Path) -> None:
-        self._fernet = Fernet(_load_or_create(key_file))
+        self._fernet = Fernet(load_or_create(key_file, Fernet.generate_key).strip())
 
     def seal(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
@@ -40,25 +40,6 @@ class SecretBox:
                 "A stored secret cannot be decrypted with this server's secret key (was the data directory's "
                 "secrets.key replaced?).",
             ) from None
-
-
-def _load_or_create(path: Path) -> bytes:
-    """The key, made once with mode 0600; a concurrent first start keeps whichever key won."""
-    if path.exists():
-        return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key()
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
-    try:
-        os.link(tmp, path)  # fails if another process created the key first
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path.read_bytes().strip()
 
 
 class SecretNamespace:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from amlite.domain.resources import GenericResource
+from amlite.ports import UnitOfWork
 from amlite.services.context import Deps
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,10 @@ class StorageProvisioner:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    def provision(self, region: str, account: str, containers: list[str]) -> None:
+    def provision(self, uow: UnitOfWork, region: str, account: str, containers: list[str]) -> None:
+        """Make the containers inside ``uow``, which then commits the record naming them; no
+        server sweeps orphans in between (``hold_provisioning_lock``)."""
+        uow.hold_provisioning_lock()
         store = self._deps.blobs(region)
         for container in containers:
             store.ensure_container(account, container)
@@ -45,7 +49,9 @@ class StorageProvisioner:
                 store.delete_account(item["account"])
 
     def sweep_orphans(self) -> int:
-        """Delete containers of storage accounts that no record names; returns how many accounts."""
+        """Delete containers of storage accounts that no record names; returns how many accounts.
+        The caller holds the start-up lock (``Container.start``), so no record is being written
+        for storage already made."""
         with self._deps.uow() as uow:
             known = uow.resources.storage_account_names()
         swept = 0

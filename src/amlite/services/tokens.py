@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from amlite.domain.errors import AuthenticationFailed
+from amlite.services.key_files import load_or_create
 
 MANAGEMENT_AUDIENCE = "https://management.azure.com/"
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
@@ -75,17 +76,7 @@ class SigningKey:
     """The server's RSA key, created once and kept (mode 0600) in the data directory."""
 
     def __init__(self, path: Path) -> None:
-        if path.exists():
-            self._key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        else:
-            self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = self._key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
+        self._key = serialization.load_pem_private_key(load_or_create(path, _new_private_key_pem), password=None)
         public_der = self._key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -103,6 +94,11 @@ class SigningKey:
         jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.public, as_dict=True)
         jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
         return {"keys": [jwk]}
+
+
+def _new_private_key_pem() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
 class TokenService:

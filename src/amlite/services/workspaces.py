@@ -93,7 +93,7 @@ class WorkspaceService:
             require_group_writable(rg)
             ws, resources, datastores = self._new_workspace(caller, rg, name, region.name, kind, tags, friendly, description)
             storage = resources[0]
-            self._storage.provision(region.name, storage.name, storage.properties["containers"])
+            self._storage.provision(uow, region.name, storage.name, storage.properties["containers"])
             uow.workspaces.add(ws)
             for res in resources:
                 uow.resources.add(res)

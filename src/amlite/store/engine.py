@@ -6,6 +6,8 @@ SQLite gets WAL, foreign keys and a busy timeout on every connection, and writer
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,9 @@ from alembic.config import Config
 from sqlalchemy import event
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: The PostgreSQL advisory lock that serializes server starts on one database (any fixed number
+#: no other application on the database uses; this one spells "amlite" in ASCII).
+STARTUP_LOCK = 0x616D6C697465
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -58,3 +63,23 @@ def upgrade(engine: sa.Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@contextmanager
+def startup_lock(engine: sa.Engine) -> Iterator[None]:
+    """Hold the database's start-up lock: on PostgreSQL, several servers may share one database
+    and start at the same moment, and migrating, creating the tenant on a first start and making
+    the key files must happen once, not once per process (two Alembic runs collide; two first
+    starts would make two tenants). Later starts wait for the first, then find everything done.
+    SQLite serves one server per file and needs no lock."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK})
+            connection.commit()

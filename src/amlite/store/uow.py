@@ -15,6 +15,7 @@ from amlite.store.asset_repos import (
     SecretRepository,
 )
 from amlite.store.audit_repos import AuditRepository
+from amlite.store.engine import STARTUP_LOCK
 from amlite.store.identity_repos import GroupMemberRepository, PrincipalRepository, TenantRepository
 from amlite.store.operation_repos import OperationRepository
 from amlite.store.replication_repos import ReplicationTaskRepository
@@ -65,6 +66,12 @@ class SqlUnitOfWork:
         self.operations = OperationRepository(conn)
         self.audit = AuditRepository(conn)
         return self
+
+    def hold_provisioning_lock(self) -> None:
+        """PostgreSQL: the start-up lock, shared, to the end of the transaction (sweeps take it
+        exclusively). SQLite: one server per file sweeps before it serves, so nothing to hold."""
+        if self._conn.dialect.name == "postgresql":
+            self._conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": STARTUP_LOCK})
 
     def commit(self) -> None:
         try:
