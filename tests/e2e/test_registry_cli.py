@@ -9,39 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Cli
+from tests.seed_registries import SEED_1, SEED_2
 
 pytestmark = pytest.mark.e2e
-
-SEED_1 = """name: DemoRegistry1
-description: Basic registry with one primary region and to additional regions
-tags:
-  foo: bar
-location: eastus
-replication_locations:
-  - location: eastus
-  - location: eastus2
-  - location: westus
-"""
-
-SEED_2 = """name: DemoRegistry2
-description: Registry with additional configuration for storage accounts
-tags:
-  foo: bar
-location: eastus
-replication_locations:
-  - location: eastus
-    storage_config:
-      storage_account_hns: False
-      storage_account_type: Standard_LRS
-  - location: eastus2
-    storage_config:
-      storage_account_hns: False
-      storage_account_type: Standard_LRS
-  - location: westus
-    storage_config:
-      storage_account_hns: False
-      storage_account_type: Standard_LRS
-"""
 
 
 def regions(body: dict) -> list[str]:  # type: ignore[type-arg]

@@ -12,39 +12,9 @@ import pytest
 from amlite import load_registry
 from tests.integration.conftest import ML, Api
 from tests.integration.rbac_helpers import assign, bearer, create_user, custom_role, user_token
+from tests.seed_registries import SEED_1, SEED_2
 
 NS = "providers/Microsoft.MachineLearningServices/registries"
-
-SEED_1 = """name: DemoRegistry1
-description: Basic registry with one primary region and to additional regions
-tags:
-  foo: bar
-location: eastus
-replication_locations:
-  - location: eastus
-  - location: eastus2
-  - location: westus
-"""
-
-SEED_2 = """name: DemoRegistry2
-description: Registry with additional configuration for storage accounts
-tags:
-  foo: bar
-location: eastus
-replication_locations:
-  - location: eastus
-    storage_config:
-      storage_account_hns: False
-      storage_account_type: Standard_LRS
-  - location: eastus2
-    storage_config:
-      storage_account_hns: False
-      storage_account_type: Standard_LRS
-  - location: westus
-    storage_config:
-      storage_account_hns: False
-      storage_account_type: Standard_LRS
-"""
 
 
 def reg_path(api: Api, rg: str, name: str) -> str:
