@@ -57,8 +57,8 @@ class ListViewType(str, Enum):
 
 
 LATEST_LABEL = "latest"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
-_VERSION = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+_VERSION = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def check_asset_name(name: object, kind: AssetKind) -> str:
@@ -67,7 +67,7 @@ def check_asset_name(name: object, kind: AssetKind) -> str:
         raise invalid("InvalidAssetName", f"A {kind.singular} needs a name.", "name")
     if len(name) > 255:
         raise invalid("InvalidAssetName", f"{kind.label} name '{name[:40]}...' is longer than 255 characters.", "name")
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise invalid(
             "InvalidAssetName",
             f"{kind.label} name '{name}' may contain only letters, digits, '-', '_' and '.', "
@@ -83,7 +83,7 @@ def check_version(version: object, kind: AssetKind) -> str:
         raise invalid("InvalidAssetVersion", f"A {kind.singular} version must be a string.", "version")
     if isinstance(version, int):
         version = str(version)
-    if not isinstance(version, str) or not _VERSION.match(version):
+    if not isinstance(version, str) or not _VERSION.fullmatch(version):
         raise invalid(
             "InvalidAssetVersion",
             f"{kind.label} version '{version}' may contain only letters, digits, '.', '-' and '_' (1 to 64 characters).",

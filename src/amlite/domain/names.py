@@ -11,8 +11,8 @@ import uuid
 
 from amlite.domain.errors import invalid
 
-_WORKSPACE_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
-_RESOURCE_GROUP_CHARS = re.compile(r"^[-\w._()]+$", re.UNICODE)
+_WORKSPACE_CHARS = re.compile(r"[A-Za-z0-9_-]+")
+_RESOURCE_GROUP_CHARS = re.compile(r"[-\w._()]+", re.UNICODE)
 
 
 def check_workspace_name(name: str) -> str:
@@ -20,7 +20,7 @@ def check_workspace_name(name: str) -> str:
     code, target = "InvalidWorkspaceName", "workspaceName"
     if not 3 <= len(name) <= 33:
         raise invalid(code, f"Workspace name '{name}' must be between 3 and 33 characters long.", target)
-    if not _WORKSPACE_CHARS.match(name):
+    if not _WORKSPACE_CHARS.fullmatch(name):
         raise invalid(
             code,
             f"Workspace name '{name}' may contain only letters, digits, '-' and '_'.",
@@ -36,7 +36,7 @@ def check_resource_group_name(name: str) -> str:
     code, target = "InvalidResourceGroupName", "resourceGroupName"
     if not 1 <= len(name) <= 90:
         raise invalid(code, f"Resource group name '{name}' must be between 1 and 90 characters long.", target)
-    if not _RESOURCE_GROUP_CHARS.match(name):
+    if not _RESOURCE_GROUP_CHARS.fullmatch(name):
         raise invalid(
             code,
             f"Resource group name '{name}' may contain only letters, digits, '_', '-', '.', '(' and ')'.",

@@ -68,8 +68,13 @@ def action_matches(pattern: str, action: str) -> bool:
 
 
 def normalize_scope(scope: str) -> str:
-    """Scopes compare without case and without a trailing slash; the root is ``/``."""
-    trimmed = scope.strip().rstrip("/")
+    """Scopes compare without case and without a trailing slash; the root is ``/``.
+
+    Nothing else is folded: whitespace and control characters stay, so ``rg-b\n`` is another
+    (invalid) name than ``rg-b`` for authorization exactly as it is for the store; stripping here
+    once let a grant on ``rg-b`` cover ``rg-b\n`` and a delete of ``rg-b\n`` remove ``rg-b``'s
+    assignments."""
+    trimmed = scope.rstrip("/")
     return trimmed.lower() if trimmed else ROOT_SCOPE
 
 
@@ -121,16 +126,23 @@ class ParsedScope:
         return None
 
 
+def _segment_ok(part: str) -> bool:
+    """No name of any scope level holds whitespace or control characters (nor may a scope be
+    trimmed into one that does not): such a segment names nothing."""
+    return all(ch.isprintable() and not ch.isspace() for ch in part)
+
+
 def parse_scope(scope: str) -> ParsedScope:
     """Check that a scope is one Azure accepts (``/``, ``/subscriptions/{s}``, ``.../resourceGroups/{g}``,
     ``.../providers/{ns}/{type}/{name}[/{type}/{name}...]``) and take it apart; ``InvalidScope`` else."""
-    text = "/" + scope.strip().strip("/")
+    text = "/" + scope.strip("/")
     if text == "/":
         return ParsedScope(ROOT_SCOPE)
     parts = text.strip("/").split("/")
-    bad = invalid("InvalidScope", f"The scope '{text}' is not valid: expected '/', '/subscriptions/{{id}}', "
+    bad = invalid("InvalidScope", f"The scope {text!r} is not valid: expected '/', '/subscriptions/{{id}}', "
                   "'/subscriptions/{id}/resourceGroups/{name}' or a resource id below one.", "scope")
-    if len(parts) < 2 or parts[0].lower() != "subscriptions" or not parts[1] or any(not p for p in parts):
+    if (len(parts) < 2 or parts[0].lower() != "subscriptions" or not parts[1] or any(not p for p in parts)
+            or any(not _segment_ok(p) for p in parts)):
         raise bad
     if len(parts) == 2:
         return ParsedScope(text, parts[1].lower())
@@ -160,8 +172,8 @@ def check_custom_role(role: RoleDefinition) -> None:
         if parse_scope(scope).scope == ROOT_SCOPE:
             raise invalid("InvalidAssignableScopes", "The root scope '/' is not allowed as an assignable scope of "
                           "a custom role.", "assignableScopes")
-    for pattern in (*role.actions, *role.not_actions):
-        if not isinstance(pattern, str) or not pattern.strip() or " " in pattern.strip():
+    for pattern in (*role.actions, *role.not_actions, *role.data_actions, *role.not_data_actions):
+        if not isinstance(pattern, str) or not pattern or not _segment_ok(pattern):
             raise invalid("InvalidActionOrNotAction", f"'{pattern}' is not a valid action.", "permissions")
 
 

@@ -63,23 +63,23 @@ class DatastorePath:
 
 _KINDS = {k.value: k for k in AssetKind}
 _LONG_ASSET = re.compile(
-    r"^azureml://subscriptions/(?P<s>[^/]+)/resourcegroups/(?P<rg>[^/]+)/workspaces/(?P<ws>[^/]+)"
-    r"/(?P<kind>[^/]+)/(?P<name>[^/]+)/versions/(?P<v>[^/]+)$",
+    r"azureml://subscriptions/(?P<s>[^/]+)/resourcegroups/(?P<rg>[^/]+)/workspaces/(?P<ws>[^/]+)"
+    r"/(?P<kind>[^/]+)/(?P<name>[^/]+)/versions/(?P<v>[^/]+)",
     re.IGNORECASE,
 )
 _ARM_ASSET = re.compile(
-    r"^azureml:/subscriptions/(?P<s>[^/]+)/resourcegroups/(?P<rg>[^/]+)/providers/"
-    r"microsoft\.machinelearningservices/workspaces/(?P<ws>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)/versions/(?P<v>[^/]+)$",
+    r"azureml:/subscriptions/(?P<s>[^/]+)/resourcegroups/(?P<rg>[^/]+)/providers/"
+    r"microsoft\.machinelearningservices/workspaces/(?P<ws>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)/versions/(?P<v>[^/]+)",
     re.IGNORECASE,
 )
 _REGISTRY_ASSET = re.compile(
-    r"^azureml://registries/(?P<reg>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)/(?P<how>versions|labels)/(?P<v>[^/]+)$",
+    r"azureml://registries/(?P<reg>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)/(?P<how>versions|labels)/(?P<v>[^/]+)",
     re.IGNORECASE,
 )
-_SHORT_DATASTORE = re.compile(r"^azureml://datastores/(?P<ds>[^/]+)/paths/(?P<p>.*)$", re.IGNORECASE)
+_SHORT_DATASTORE = re.compile(r"azureml://datastores/(?P<ds>[^/]+)/paths/(?P<p>.*)", re.IGNORECASE)
 _LONG_DATASTORE = re.compile(
-    r"^azureml://subscriptions/(?P<s>[^/]+)/resourcegroups/(?P<rg>[^/]+)/workspaces/(?P<ws>[^/]+)"
-    r"/datastores/(?P<ds>[^/]+)/paths/(?P<p>.*)$",
+    r"azureml://subscriptions/(?P<s>[^/]+)/resourcegroups/(?P<rg>[^/]+)/workspaces/(?P<ws>[^/]+)"
+    r"/datastores/(?P<ds>[^/]+)/paths/(?P<p>.*)",
     re.IGNORECASE,
 )
 
@@ -97,7 +97,7 @@ def parse_asset_reference(value: object, kind: AssetKind, target: str) -> AssetR
     low = text.lower()
     if low.startswith("azureml://registries/"):
         return _registry_reference(text, kind, target)
-    match = _LONG_ASSET.match(text) or _ARM_ASSET.match(text)
+    match = _LONG_ASSET.fullmatch(text) or _ARM_ASSET.fullmatch(text)
     if match:
         found = _KINDS.get(match["kind"].lower())
         if found is not kind:
@@ -130,10 +130,10 @@ def parse_datastore_path(value: str, target: str) -> DatastorePath | None:
     text = value.strip()
     if text.lower().startswith("azureml://registries/"):
         raise _registries_not_supported(text, target)
-    match = _SHORT_DATASTORE.match(text)
+    match = _SHORT_DATASTORE.fullmatch(text)
     if match:
         return DatastorePath(_datastore(match["ds"], text, target), match["p"])
-    match = _LONG_DATASTORE.match(text)
+    match = _LONG_DATASTORE.fullmatch(text)
     if match:
         locator = WorkspaceLocator(match["s"], match["rg"], match["ws"])
         return DatastorePath(_datastore(match["ds"], text, target), match["p"], locator)
@@ -141,7 +141,7 @@ def parse_datastore_path(value: str, target: str) -> DatastorePath | None:
 
 
 def _registry_reference(text: str, kind: AssetKind, target: str) -> AssetRef:
-    match = _REGISTRY_ASSET.match(text)
+    match = _REGISTRY_ASSET.fullmatch(text)
     if match is None:
         raise invalid(CODE, f"'{text}' is not a registry {kind.singular} reference; use azureml://registries/<registry>/"
                       f"{kind.value}/<name>/versions/<version> or .../labels/latest.", target)

@@ -30,7 +30,7 @@ STORAGE_ACCOUNT_TYPES = (
     "Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS",
     "Premium_LRS", "Premium_ZRS",
 )
-_NAME_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
+_NAME_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def check_registry_name(name: str) -> str:
@@ -38,7 +38,7 @@ def check_registry_name(name: str) -> str:
     '-' only (no spaces: the name is part of asset ids used in code); starts with a letter or digit."""
     if not 2 <= len(name) <= 32:
         raise invalid(NAME_CODE, f"Registry name '{name}' must be between 2 and 32 characters long.", NAME_TARGET)
-    if not _NAME_CHARS.match(name):
+    if not _NAME_CHARS.fullmatch(name):
         raise invalid(
             NAME_CODE,
             f"Registry name '{name}' may contain only letters, digits, '_' and '-' (no spaces or other characters).",

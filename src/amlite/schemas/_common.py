@@ -25,8 +25,8 @@ __all__ = [
     "scalar_text",
 ]
 
-ASSET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
-VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+ASSET_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def scalar_text(value: Any) -> Any:
@@ -41,7 +41,7 @@ def scalar_text(value: Any) -> Any:
 def check_asset_name(value: str) -> str:
     if "{{" in value or value.startswith("<"):
         raise ValueError(f"'{value}' is a template placeholder; fill it in before creating the asset")
-    if not ASSET_NAME_RE.match(value):
+    if not ASSET_NAME_RE.fullmatch(value):
         raise ValueError(
             f"'{value}' is not a valid asset name: use 1-255 letters, digits, '-', '_' or '.', "
             "starting with a letter or digit"
@@ -50,7 +50,7 @@ def check_asset_name(value: str) -> str:
 
 
 def check_version(value: str) -> str:
-    if not VERSION_RE.match(value):
+    if not VERSION_RE.fullmatch(value):
         raise ValueError(
             f"'{value}' is not a valid version: use 1-64 letters, digits, '.', '-' or '_', "
             "starting with a letter or digit"

@@ -34,7 +34,7 @@ __all__ = [
 
 PRIMITIVE_TYPES = ("string", "integer", "number", "boolean")
 ASSET_TYPES = ("uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BINDING = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _OPTIONAL_BLOCK = re.compile(r"\$\[\[(.*?)\]\]", re.S)
 
@@ -134,7 +134,7 @@ DistributionSpec = Annotated[
 
 def _ports(kind: str, names: dict[str, Any]) -> dict[str, Any]:
     for name in names:
-        if not _IDENTIFIER.match(str(name)):
+        if not _IDENTIFIER.fullmatch(str(name)):
             raise ValueError(f"{kind} name '{name}' must be an identifier (letters, digits and '_', "
                              "not starting with a digit)")
     return names
@@ -219,7 +219,7 @@ class PipelineJobSpec(SpecModel):
     outputs: dict[str, Any] = Field(default_factory=dict)
 
 
-_PARENT = re.compile(r"^parent\.(inputs|outputs)\.([^.]+)$|^parent\.jobs\.([^.]+)\.outputs\.([^.]+)$")
+_PARENT = re.compile(r"parent\.(inputs|outputs)\.([^.]+)|parent\.jobs\.([^.]+)\.outputs\.([^.]+)")
 
 
 class PipelineComponentSpec(_ComponentBase):
@@ -233,7 +233,7 @@ class PipelineComponentSpec(_ComponentBase):
                 for port, value in values.items():
                     text = value if isinstance(value, str) else ""
                     for expression in _BINDING.findall(text):
-                        match = _PARENT.match(expression)
+                        match = _PARENT.fullmatch(expression)
                         ok = False
                         if match and match.group(1) == "inputs":
                             ok = match.group(2) in self.inputs

@@ -14,6 +14,8 @@ cover (``Visibility``), and the repositories filter by it in SQL; one with neith
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from amlite.domain.audit import AuditResult
 from amlite.domain.builtin_roles import BUILT_IN_BY_ID
 from amlite.domain.errors import AuthorizationFailed
@@ -36,9 +38,18 @@ def principal_ids(uow: UnitOfWork, principal_id: str) -> list[str]:
     return [principal_id, *sorted(uow.group_members.groups_of(principal_id))]
 
 
-def _granting(uow: UnitOfWork, assignments: list[RoleAssignment], action: str) -> list[RoleAssignment]:
+def _effective(uow: UnitOfWork, assignments: list[RoleAssignment]) -> list[tuple[RoleAssignment, RoleDefinition]]:
+    """The assignments that count, each with its role: the role must still exist and still be
+    assignable at the assignment's scope. Role updates refuse to drop a scope that has assignments
+    (``RoleService``); this is the second line, so an assignment left outside its role's scopes
+    (by an older version, or a restored database) grants nothing."""
     roles = roles_by_id(uow, {a.role_definition_id for a in assignments})
-    return [a for a in assignments if a.role_definition_id in roles and roles[a.role_definition_id].permits(action)]
+    return [(a, roles[a.role_definition_id]) for a in assignments
+            if a.role_definition_id in roles and roles[a.role_definition_id].assignable_at(a.scope)]
+
+
+def _granting(uow: UnitOfWork, assignments: list[RoleAssignment], action: str) -> list[RoleAssignment]:
+    return [a for a, role in _effective(uow, assignments) if role.permits(action)]
 
 
 class Authorizer:
@@ -60,7 +71,7 @@ class Authorizer:
         if not self.allowed(caller, action, scope):
             self.deny(caller, action, scope)
 
-    def deny(self, caller: Caller, action: str, scope: str) -> None:
+    def deny(self, caller: Caller, action: str, scope: str) -> NoReturn:
         error = AuthorizationFailed(
             "AuthorizationFailed",
             f"The client '{caller.name}' with object id '{caller.principal_id}' does not have authorization "
@@ -90,6 +101,6 @@ class Authorizer:
             ids = principal_ids(uow, caller.principal_id)
             if _granting(uow, uow.role_assignments.for_principals_at(ids, ["/"]), action):
                 return uow.subscriptions.list_for_tenant(caller.tenant_id)
-            below = uow.role_assignments.for_principals_below(ids, "/")
+            below = [a for a, _ in _effective(uow, uow.role_assignments.for_principals_below(ids, "/"))]
             subs = Visibility(False, tuple(normalize_scope(a.scope) for a in below)).subscription_ids()
             return uow.subscriptions.list_for_tenant(caller.tenant_id, subs)

@@ -27,8 +27,8 @@ from amlite.services.workspace_scope import require_workspace, writable
 STORAGE_FIELD = {"AzureBlob": "containerName", "AzureDataLakeGen2": "filesystem", "AzureFile": "fileShareName"}
 CREDENTIALS = {"AccountKey": "key", "Sas": "sasToken", "None": None}
 PROTOCOLS = ("https", "http", "wasbs", "wasb", "abfss", "abfs")
-_NAME = re.compile(r"^[A-Za-z0-9_]{1,255}$")
-_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+_NAME = re.compile(r"[A-Za-z0-9_]{1,255}")
+_ACCOUNT = re.compile(r"[a-z0-9]{3,24}")
 P = "properties"
 
 
@@ -134,7 +134,7 @@ class DatastoreService:
 
 
 def check_datastore_name(name: str) -> str:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise invalid("InvalidDatastoreName",
                       f"Datastore name '{name}' may contain only letters, digits and '_' (1 to 255 characters).",
                       "datastoreName")
@@ -150,7 +150,7 @@ def _parse(body: dict[str, Any], ws: Workspace) -> _Request:
         raise invalid("InvalidRequestContent",
                       f"datastoreType '{dtype}' is not supported; use {', '.join(STORAGE_FIELD)}.", f"{P}.datastoreType")
     account = props.get("accountName")
-    if not isinstance(account, str) or not _ACCOUNT.match(account):
+    if not isinstance(account, str) or not _ACCOUNT.fullmatch(account):
         raise invalid("InvalidRequestContent", "accountName must be a storage account name: 3 to 24 lower-case "
                       "letters and digits.", f"{P}.accountName")
     field = STORAGE_FIELD[dtype]

@@ -24,8 +24,8 @@ from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
 from amlite.services.tokens import hash_secret, new_secret
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-_UPN = re.compile(r"^[^@\s]+@[^@\s]+$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_UPN = re.compile(r"[^@\s]+@[^@\s]+")
 SECRET_LIFETIME = timedelta(days=365)
 
 
@@ -67,7 +67,7 @@ class DirectoryService:
 
     def _require(self, uow: UnitOfWork, caller: Caller, kind: PrincipalKind, ref: str) -> Principal:
         found: Principal | None = None
-        if _GUID.match(ref):
+        if _GUID.fullmatch(ref):
             found = uow.principals.get(ref)
             if found is None and kind is PrincipalKind.SERVICE_PRINCIPAL:
                 found = uow.principals.by_app_id(caller.tenant_id, ref)
@@ -80,9 +80,9 @@ class DirectoryService:
     def find_any(self, caller: Caller, ref: str) -> Principal:
         """A principal of any kind: object id, UPN or app id (``--assignee`` resolution)."""
         with self._deps.uow() as uow:
-            found = uow.principals.get(ref) if _GUID.match(ref) else None
+            found = uow.principals.get(ref) if _GUID.fullmatch(ref) else None
             found = found or uow.principals.by_user_principal_name(caller.tenant_id, ref)
-            found = found or (uow.principals.by_app_id(caller.tenant_id, ref) if _GUID.match(ref) else None)
+            found = found or (uow.principals.by_app_id(caller.tenant_id, ref) if _GUID.fullmatch(ref) else None)
         if found is None or found.tenant_id != caller.tenant_id:
             raise not_found("directoryObject", ref)
         return found
@@ -101,7 +101,7 @@ class DirectoryService:
     def create_user(self, caller: Caller, body: dict[str, Any]) -> Principal:
         upn = _text(body, "userPrincipalName")
         assert upn is not None
-        if not _UPN.match(upn):
+        if not _UPN.fullmatch(upn):
             raise invalid("Request_BadRequest", f"'{upn}' is not a valid user principal name (name@domain).",
                           "userPrincipalName")
         profile = body.get("passwordProfile") or {}
@@ -115,7 +115,7 @@ class DirectoryService:
     def create_service_principal(self, caller: Caller, body: dict[str, Any]) -> Principal:
         display = _text(body, "displayName")
         app_id = body.get("appId") or self._deps.ids.new_id()
-        if not isinstance(app_id, str) or not _GUID.match(app_id):
+        if not isinstance(app_id, str) or not _GUID.fullmatch(app_id):
             raise invalid("Request_BadRequest", "appId must be a GUID.", "appId")
         return self._add(caller, PrincipalKind.SERVICE_PRINCIPAL, display or app_id, app_id=app_id.lower())
 
@@ -173,7 +173,7 @@ class DirectoryService:
                 raise invalid("Request_BadRequest", "The body needs '@odata.id': "
                               "'https://graph.microsoft.com/v1.0/directoryObjects/{id}'.", "@odata.id")
             member_ref = odata_id.rstrip("/").rsplit("/", 1)[-1]
-            member = uow.principals.get(member_ref) if _GUID.match(member_ref) else None
+            member = uow.principals.get(member_ref) if _GUID.fullmatch(member_ref) else None
             if member is None or member.tenant_id != caller.tenant_id:
                 raise not_found("directoryObject", member_ref)
             if member.id == group.id or group.id in uow.group_members.groups_of(member.id) or \

@@ -1,8 +1,11 @@
 """Role definitions (built-in and custom) and role assignments, with Azure's rules.
 
 - A custom role is tenant-wide; it is seen at, and may be assigned at, its AssignableScopes and
-  below them. Creating or changing one needs ``roleDefinitions/write`` at every scope it names.
-- A role that has assignments cannot be deleted (``RoleDefinitionHasAssignments``).
+  below them. Creating or changing one needs ``roleDefinitions/write`` at every scope it names,
+  the ones it has and the ones it is given; deleting one needs ``roleDefinitions/delete`` at every
+  one of its scopes, whichever scope the URL names.
+- A role that has assignments cannot be deleted, nor lose an assignable scope that still has
+  assignments of it (``RoleDefinitionHasAssignments``).
 - An assignment names a principal that exists, a role that exists and may be assigned at the
   scope, and a scope whose subscription, resource group and workspace exist. The same principal,
   role and scope twice is ``RoleAssignmentExists``.
@@ -30,8 +33,9 @@ from amlite.services.resource_groups import require_group
 from amlite.services.subscriptions import require_subscription
 from amlite.services.workspace_scope import workspace_not_found
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 ROLE_DEFINITIONS_WRITE = "Microsoft.Authorization/roleDefinitions/write"
+ROLE_DEFINITIONS_DELETE = "Microsoft.Authorization/roleDefinitions/delete"
 
 
 def role_not_found(ref: str) -> NotFound:
@@ -57,7 +61,7 @@ def _strings(value: Any, field: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise invalid("InvalidRoleDefinition", f"'{field}' must be a list of strings.", field)
-    return tuple(v.strip() for v in value)
+    return tuple(value)  # as given: a scope or action with whitespace is refused, never trimmed into another
 
 
 def _check_scope_exists(uow: UnitOfWork, caller: Caller, scope: str) -> None:
@@ -68,6 +72,12 @@ def _check_scope_exists(uow: UnitOfWork, caller: Caller, scope: str) -> None:
             rg = require_group(uow, sub.id, parsed.resource_group)
             if parsed.workspace and uow.workspaces.get(sub.id, rg.name, parsed.workspace) is None:
                 raise workspace_not_found(rg.name, parsed.workspace)
+
+
+class _Denied(Exception):
+    def __init__(self, action: str, scope: str) -> None:
+        super().__init__(action, scope)
+        self.action, self.scope = action, scope
 
 
 class RoleService:
@@ -110,7 +120,7 @@ class RoleService:
 
     def put_definition(self, caller: Caller, scope: str, role_id: str, body: dict[str, Any]) -> tuple[RoleDefinition, bool]:
         scope = self._existing_scope(caller, scope)
-        if not _GUID.match(role_id):
+        if not _GUID.fullmatch(role_id):
             raise invalid("InvalidRoleDefinitionId", f"The role definition ID '{role_id}' is not valid; it must be a GUID.")
         if role_id.lower() in BUILT_IN_BY_ID:
             raise Conflict("RoleDefinitionUpdateNotPermitted", "Built-in role definitions cannot be changed.")
@@ -134,17 +144,29 @@ class RoleService:
             created_by=caller.principal_id,
         )
         check_custom_role(role)
+        try:
+            return self._write_definition(caller, scope, role)
+        except _Denied as no:
+            self._authz.deny(caller, no.action, no.scope)
+
+    def _write_definition(self, caller: Caller, scope: str, role: RoleDefinition) -> tuple[RoleDefinition, bool]:
+        d = self._deps
         with d.uow(write=True) as uow:
+            existing = uow.role_definitions.get(role.id)
+            old_scopes = existing.assignable_scopes if existing is not None else ()
+            # Azure: the write permission at every assignable scope, the role's current ones and the
+            # new ones, before anything is looked up (a scope the caller may not write answers 403
+            # whether it exists or not).
+            self._require_everywhere(uow, caller, ROLE_DEFINITIONS_WRITE, (*old_scopes, *role.assignable_scopes))
             for assignable in role.assignable_scopes:
                 _check_scope_exists(uow, caller, assignable)
-                if not self._authz.allowed_in(uow, caller.principal_id, ROLE_DEFINITIONS_WRITE, assignable):
-                    self._authz.deny(caller, ROLE_DEFINITIONS_WRITE, assignable)
+            if existing is not None:
+                _refuse_dropping_assigned_scopes(uow, role)
             same_name = uow.role_definitions.by_name(caller.tenant_id, role.name)
             if (same_name is not None and same_name.id != role.id) or role.name.lower() in {
                     r.name.lower() for r in BUILT_IN_ROLES}:
                 raise Conflict("RoleDefinitionWithSameNameExists",
                                f"A role definition cannot be updated with a name that already exists: '{role.name}'.")
-            existing = uow.role_definitions.get(role.id)
             if existing is None:
                 uow.role_definitions.add(caller.tenant_id, role)
             else:
@@ -156,6 +178,12 @@ class RoleService:
 
     def delete_definition(self, caller: Caller, scope: str, role_id: str) -> RoleDefinition:
         scope = self._existing_scope(caller, scope)
+        try:
+            return self._delete_definition(caller, scope, role_id)
+        except _Denied as no:
+            self._authz.deny(caller, no.action, no.scope)
+
+    def _delete_definition(self, caller: Caller, scope: str, role_id: str) -> RoleDefinition:
         d = self._deps
         with d.uow(write=True) as uow:
             role = self._definition(uow, role_id)
@@ -163,6 +191,9 @@ class RoleService:
                 raise role_not_found(role_id)
             if not role.is_custom:
                 raise Conflict("RoleDefinitionUpdateNotPermitted", "Built-in role definitions cannot be deleted.")
+            # The delete permission at every scope the role serves, not only the URL's: a role
+            # assignable at rg-c is not rg-b's to delete.
+            self._require_everywhere(uow, caller, ROLE_DEFINITIONS_DELETE, role.assignable_scopes)
             if uow.role_assignments.count_for_role(role.id):
                 raise Conflict("RoleDefinitionHasAssignments",
                                f"There are existing role assignments referencing role '{role.name}'; delete them first.")
@@ -171,11 +202,19 @@ class RoleService:
             uow.commit()
         return role
 
+    def _require_everywhere(self, uow: UnitOfWork, caller: Caller, action: str, scopes: tuple[str, ...]) -> None:
+        """The action at each scope, or ``_Denied`` naming the first where it is missing (turned
+        into the audited 403 once the write unit of work is closed: the audit entry needs a
+        transaction of its own)."""
+        for scope in dict.fromkeys(scopes):
+            if not self._authz.allowed_in(uow, caller.principal_id, action, scope):
+                raise _Denied(action, scope)
+
     # -- role assignments ------------------------------------------------------------------------
 
     def create_assignment(self, caller: Caller, scope: str, name: str, body: dict[str, Any]) -> tuple[RoleAssignment, bool]:
         scope = self._existing_scope(caller, scope)
-        if not _GUID.match(name):
+        if not _GUID.fullmatch(name):
             raise invalid("InvalidRoleAssignmentId", f"The role assignment ID '{name}' is not valid; it must be a GUID.")
         props = body.get("properties")
         if not isinstance(props, dict):
@@ -183,7 +222,7 @@ class RoleService:
         role_ref, principal_ref = props.get("roleDefinitionId"), props.get("principalId")
         if not isinstance(role_ref, str) or not role_ref.strip():
             raise invalid("InvalidRequestContent", "properties.roleDefinitionId is required.", "properties.roleDefinitionId")
-        if not isinstance(principal_ref, str) or not _GUID.match(principal_ref):
+        if not isinstance(principal_ref, str) or not _GUID.fullmatch(principal_ref):
             raise invalid("InvalidRequestContent", "properties.principalId must be an object id (GUID).",
                           "properties.principalId")
         d = self._deps
@@ -221,7 +260,7 @@ class RoleService:
     def get_assignment(self, caller: Caller, scope: str, name: str) -> RoleAssignment:
         scope = self._existing_scope(caller, scope)
         with self._deps.uow() as uow:
-            found = uow.role_assignments.get(name) if _GUID.match(name) else None
+            found = uow.role_assignments.get(name) if _GUID.fullmatch(name) else None
         if found is None or normalize_scope(found.scope) != normalize_scope(scope):
             raise assignment_not_found(name)
         return found
@@ -242,13 +281,25 @@ class RoleService:
         scope = self._existing_scope(caller, scope)
         d = self._deps
         with d.uow(write=True) as uow:
-            found = uow.role_assignments.get(name) if _GUID.match(name) else None
+            found = uow.role_assignments.get(name) if _GUID.fullmatch(name) else None
             if found is None or normalize_scope(found.scope) != normalize_scope(scope):
                 return None
             uow.role_assignments.delete(found.id)
             record_write(d, uow, caller, scope=assignment_id(found))
             uow.commit()
         return found
+
+
+def _refuse_dropping_assigned_scopes(uow: UnitOfWork, role: RoleDefinition) -> None:
+    """An update may not take away a scope that has assignments of the role: each existing
+    assignment must stay at or below one of the new assignable scopes (``RoleDefinitionHasAssignments``)."""
+    for assignment in uow.role_assignments.for_role(role.id):
+        if not role.assignable_at(assignment.scope):
+            raise Conflict(
+                "RoleDefinitionHasAssignments",
+                f"The role '{role.name}' is assigned at scope '{assignment.scope}', which the new assignable scopes "
+                "do not cover; delete the role assignments there first or keep an assignable scope over them.",
+            )
 
 
 def definition_id(scope: str, role_id: str) -> str:

@@ -136,6 +136,11 @@ class RoleAssignmentRepository:
         query = sa.select(sa.func.count()).select_from(_ra).where(_ra.c.role_definition_id == role_definition_id)
         return int(self._conn.execute(query).scalar_one())
 
+    def for_role(self, role_definition_id: str) -> list[RoleAssignment]:
+        """Every assignment of one role, wherever it is (what a change of its scopes must keep covered)."""
+        query = _select().where(_ra.c.role_definition_id == role_definition_id.lower()).order_by(_ra.c.scope_lower, _ra.c.id)
+        return [_assignment(r) for r in self._conn.execute(query)]
+
     def delete(self, assignment_id: str) -> None:
         self._conn.execute(_ra.delete().where(_ra.c.id == assignment_id))
 

@@ -28,10 +28,10 @@ DEFS, ASSIGNS = NS + "/roleDefinitions", NS + "/roleAssignments"
 DEF_READ, DEF_WRITE, DEF_DELETE = (f"Microsoft.Authorization/roleDefinitions/{v}" for v in ("read", "write", "delete"))
 RA_READ, RA_WRITE, RA_DELETE = (f"Microsoft.Authorization/roleAssignments/{v}" for v in ("read", "write", "delete"))
 
-_NAME = re.compile(r"^\s*roleName\s+eq\s+'((?:[^']|'')*)'\s*$", re.IGNORECASE)
-_TYPE = re.compile(r"^\s*type\s+eq\s+'(CustomRole|BuiltInRole)'\s*$", re.IGNORECASE)
-_AT_SCOPE = re.compile(r"^\s*atScope\(\)\s*$", re.IGNORECASE)
-_PRINCIPAL = re.compile(r"^\s*principalId\s+eq\s+'([0-9a-fA-F-]{36})'\s*$", re.IGNORECASE)
+_NAME = re.compile(r"\s*roleName\s+eq\s+'((?:[^']|'')*)'\s*", re.IGNORECASE)
+_TYPE = re.compile(r"\s*type\s+eq\s+'(CustomRole|BuiltInRole)'\s*", re.IGNORECASE)
+_AT_SCOPE = re.compile(r"\s*atScope\(\)\s*", re.IGNORECASE)
+_PRINCIPAL = re.compile(r"\s*principalId\s+eq\s+'([0-9a-fA-F-]{36})'\s*", re.IGNORECASE)
 
 
 def _scope(request: Request) -> str:
@@ -98,7 +98,7 @@ def list_definitions(request: Request, caller: Caller = Depends(Authorize(DEF_RE
     name = role_type = None
     expression = request.query_params.get("$filter")
     if expression:
-        by_name, by_type = _NAME.match(expression), _TYPE.match(expression)
+        by_name, by_type = _NAME.fullmatch(expression), _TYPE.fullmatch(expression)
         if by_name:
             name = by_name.group(1).replace("''", "'")
         elif by_type:
@@ -140,9 +140,9 @@ def list_assignments(request: Request, caller: Caller = Depends(Authorize(RA_REA
     for term in re.split(r"\s+and\s+", request.query_params.get("$filter") or "", flags=re.IGNORECASE):
         if not term.strip():
             continue
-        if _AT_SCOPE.match(term):
+        if _AT_SCOPE.fullmatch(term):
             at_scope = True
-        elif (match := _PRINCIPAL.match(term)) is not None:
+        elif (match := _PRINCIPAL.fullmatch(term)) is not None:
             principal = match.group(1).lower()
         else:
             raise invalid("InvalidFilterInQueryString", "Only $filter=atScope() and/or principalId eq '{id}' is "
