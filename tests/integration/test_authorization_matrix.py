@@ -67,7 +67,7 @@ PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}    
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}            | 401  404  403  404  404  403
 PATCH  ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}            | 401  403  403  404  404  403
 DELETE ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}            | 401  403  403  404  404  403
-GET    /providers/Microsoft.MachineLearningServices/registries/{registry}               | 401  404  404  404  404  404
+GET    /providers/Microsoft.MachineLearningServices/registries/{registry}               | 401  403  403  403  403  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/artifacts/blobs/{sha256} | 401  404  403  404  404  403
 HEAD   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/artifacts/blobs/{sha256} | 401  404  403  404  404  403
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/artifacts/blobs/{sha256} | 401  403  403  404  404  403

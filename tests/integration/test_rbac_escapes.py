@@ -5,6 +5,8 @@
   scope the role no longer covered.
 - Names with a trailing newline (``rg-b%0A``) were new names to the store but ``rg-b`` to
   authorization and to the cleanup of role assignments.
+- A lookup before the authorization check told a caller whether a workspace or registry outside
+  its scope exists, and in which group.
 """
 
 from __future__ import annotations
@@ -206,4 +208,53 @@ def test_scopes_with_whitespace_are_other_scopes(api: Api, name: str) -> None:
         # (A newline does not even reach the route: the router's ``{scope:path}`` stops at it.)
         assert denied.status_code == (404 if "%0A" in twin else 403), (twin, denied.text)
         assert api.client.delete(f"{r.json()['id']}?{AUTH}", headers=uaa).status_code == 200
+    assert api.snapshot() == before
+
+
+# -- the same 403 whether it exists or not --------------------------------------------------------
+
+def test_a_registry_outside_the_callers_scope_answers_the_same_whether_it_exists(api: Api, name: str) -> None:
+    rg_b, rg_c = name + "b", name + "c"
+    api.create_group(rg_b)
+    api.create_group(rg_c)
+    api.create_workspace(rg_b, "wsb")
+    api.create_workspace(rg_c, "wsc")
+    registry = "r" + name[1:]
+    made = api.request("PUT", f"{api.rg_path(rg_c)}/providers/Microsoft.MachineLearningServices/registries/{registry}",
+                       ML, json={"location": "eastus", "properties": {"regionDetails": [{"location": "eastus"}]}})
+    assert made.status_code in (200, 201), made.text
+    _, contributor = user(api, name + "k", "Contributor", api.rg_path(rg_b))
+
+    def by_name(reg: str) -> Any:
+        return api.client.get(f"/providers/Microsoft.MachineLearningServices/registries/{reg}?{ML}", headers=contributor)
+
+    def shape(r: Any, reg: str) -> tuple[int, str, str]:
+        return r.status_code, error_code(r), r.json()["error"]["message"].replace(reg, "<reg>")
+
+    existing, missing = by_name(registry), by_name(registry + "x")
+    assert existing.status_code == 403 and shape(existing, registry) == shape(missing, registry + "x")
+    assert rg_c.lower() not in existing.text.lower()
+    # The admin (Reader and more at the root) still learns that a missing one is missing.
+    assert api.client.get(f"/providers/Microsoft.MachineLearningServices/registries/{registry}x?{ML}").status_code == 404
+
+    # A reference from rg-b's workspace to an environment in that registry, or to a workspace in rg-c.
+    ws = api.ws_path(rg_b, "wsb")
+    before = api.snapshot()
+
+    def component(env: str) -> Any:
+        body = {"properties": {"componentSpec": {"type": "command", "command": "python x.py", "environment": env}}}
+        return api.request("PUT", f"{ws}/components/c1/versions/1", ML, json=body, headers=contributor)
+
+    env_ref = "azureml://registries/{}/environments/e/versions/1"
+    existing, missing = component(env_ref.format(registry)), component(env_ref.format(registry + "x"))
+    assert existing.status_code == 403 and shape(existing, registry) == shape(missing, registry + "x"), existing.text
+    assert rg_c.lower() not in existing.text.lower()
+
+    def data(ws_name: str) -> Any:
+        uri = f"azureml://subscriptions/{api.sub}/resourcegroups/{rg_c}/workspaces/{ws_name}/datastores/d/paths/x.csv"
+        body = {"properties": {"dataType": "uri_file", "dataUri": uri}}
+        return api.request("PUT", f"{ws}/data/d1/versions/1", ML, json=body, headers=contributor)
+
+    existing, missing = data("wsc"), data("wscx")
+    assert existing.status_code == 403 and shape(existing, "wsc") == shape(missing, "wscx"), (existing.text, missing.text)
     assert api.snapshot() == before

@@ -14,7 +14,7 @@ from amlite.domain.registries import Registry
 from amlite.domain.resources import ProvisioningState, Workspace
 from amlite.ports import AssetContainers, AssetVersions, UnitOfWork
 from amlite.services.context import Caller
-from amlite.services.registries import registry_not_found, require_registry
+from amlite.services.registries import require_registry
 from amlite.services.workspace_scope import require_workspace
 
 
@@ -40,14 +40,6 @@ def require_owner(uow: UnitOfWork, caller: Caller, owner: OwnerType, sub_id: str
     if owner is OwnerType.REGISTRY:
         return registry_owner(require_registry(uow, caller, sub_id, rg_name, name))
     return workspace_owner(require_workspace(uow, caller, sub_id, rg_name, name))
-
-
-def registry_by_name(uow: UnitOfWork, caller: Caller, name: str) -> AssetOwner:
-    """The caller's tenant's registry called ``name`` (case-insensitive), wherever it lives."""
-    reg = uow.registries.by_name(caller.tenant_id, name)
-    if reg is None:
-        raise registry_not_found(None, name)
-    return registry_owner(reg)
 
 
 def registry_by_key(uow: UnitOfWork, key: str) -> AssetOwner | None:

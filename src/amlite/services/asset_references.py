@@ -5,7 +5,9 @@ at their components, a model or data asset (or an environment's build context) a
 path. Each must exist when the version is created, or the create fails with an error naming the
 field (``target``) and changes nothing. References to another workspace of the tenant are
 followed when the caller may read there; references to a registry of the tenant
-(``azureml://registries/<reg>/...``) when the caller has ``registries/assets/read`` on it. The
+(``azureml://registries/<reg>/...``) when the caller has ``registries/assets/read`` on it. Either
+right is checked before the lookup, so a caller without it gets the same 403 whether the
+workspace or registry exists or not. The
 owner of the version being created may itself be a workspace or a registry (``AssetOwner``);
 short references (``azureml:<name>:<v>``) resolve in that owner.
 
@@ -30,9 +32,10 @@ from amlite.domain.references import (
     parse_datastore_path,
 )
 from amlite.ports import UnitOfWork
-from amlite.services.asset_owners import containers_of, registry_by_name, versions_of, workspace_owner
+from amlite.services.asset_owners import containers_of, registry_owner, versions_of, workspace_owner
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller
+from amlite.services.registries import registry_for, tenant_registry_path
 
 REGISTRY_ASSETS_READ = f"{ML_NAMESPACE}/registries/assets/read"
 
@@ -128,33 +131,37 @@ class ReferenceResolver:
             and locator.workspace.lower() == ws.name.lower()
         ):
             return ws
+        # Authorization first, at the scope the reference names: a workspace the caller may not
+        # read answers the same 403 whether it exists or not.
+        full_action = f"{ML_NAMESPACE}/workspaces/{action}"
+        scope = (f"/subscriptions/{locator.subscription_id}/resourceGroups/{locator.resource_group}/providers/"
+                 f"{ML_NAMESPACE}/workspaces/{locator.workspace}")
+        if not Authorizer.allowed_in(uow, caller.principal_id, full_action, scope):
+            raise _denied(caller, full_action, scope, target)
         sub = uow.subscriptions.get(locator.subscription_id.lower())
         other = uow.workspaces.get(sub.id, locator.resource_group, locator.workspace) if sub and sub.tenant_id == caller.tenant_id else None
         if other is None:
             raise reference_not_found(
                 f"The workspace '{locator.workspace}' in resource group '{locator.resource_group}' of subscription "
                 f"'{locator.subscription_id}' does not exist.", target)
-        full_action = f"{ML_NAMESPACE}/workspaces/{action}"
-        if not self._authz.allowed(caller, full_action, other.arm_id):
-            raise AuthorizationFailed(
-                "AuthorizationFailed",
-                f"The client '{caller.name}' with object id '{caller.principal_id}' does not have authorization to "
-                f"perform action '{full_action}' over scope '{other.arm_id}', which {target} refers to.",
-                target,
-            )
         return workspace_owner(other)
 
     def _registry(self, uow: UnitOfWork, caller: Caller, name: str, target: str) -> AssetOwner:
-        """A registry of the caller's tenant that the caller may read assets of."""
+        """A registry of the caller's tenant that the caller may read assets of; without that right
+        the same 403 whether it exists or not (``registry_for``)."""
         try:
-            home = registry_by_name(uow, caller, name)
+            found = registry_for(uow, caller, name, REGISTRY_ASSETS_READ)
         except NotFound:
             raise reference_not_found(f"The registry '{name}' does not exist in this tenant.", target) from None
-        if not self._authz.allowed(caller, REGISTRY_ASSETS_READ, home.arm_id):
-            raise AuthorizationFailed(
-                "AuthorizationFailed",
-                f"The client '{caller.name}' with object id '{caller.principal_id}' does not have authorization to "
-                f"perform action '{REGISTRY_ASSETS_READ}' over scope '{home.arm_id}', which {target} refers to.",
-                target,
-            )
-        return home
+        if found is None:
+            raise _denied(caller, REGISTRY_ASSETS_READ, tenant_registry_path(name), target)
+        return registry_owner(found)
+
+
+def _denied(caller: Caller, action: str, scope: str, target: str) -> AuthorizationFailed:
+    return AuthorizationFailed(
+        "AuthorizationFailed",
+        f"The client '{caller.name}' with object id '{caller.principal_id}' does not have authorization to "
+        f"perform action '{action}' over scope '{scope}', which {target} refers to.",
+        target,
+    )

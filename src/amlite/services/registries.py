@@ -79,6 +79,27 @@ def require_registry(uow: UnitOfWork, caller: Caller, sub_id: str, rg_name: str,
     return reg
 
 
+def tenant_registry_path(name: str) -> str:
+    """What a request naming a registry by its name alone is about, before the registry is known:
+    the scope a denial names, so that it gives away neither the registry's group nor its existence."""
+    return f"/providers/{REGISTRY_TYPE}/{name}"
+
+
+def registry_for(uow: UnitOfWork, caller: Caller, name: str, action: str) -> Registry | None:
+    """The tenant's registry called ``name`` (any group) when the caller holds ``action`` on it.
+
+    ``None`` when the caller may not learn whether it exists: it is missing, or the caller lacks
+    the action on it; the caller then refuses with the same 403 over ``tenant_registry_path``
+    either way. Only a caller holding the action at the root, who may see every registry, is told
+    that a missing one is missing (404)."""
+    reg = uow.registries.by_name(caller.tenant_id, name)
+    if reg is not None and Authorizer.allowed_in(uow, caller.principal_id, action, reg.arm_id):
+        return reg
+    if reg is None and Authorizer.allowed_in(uow, caller.principal_id, action, "/"):
+        raise registry_not_found(None, name)
+    return None
+
+
 def _writable(reg: Registry) -> Registry:
     if reg.provisioning_state is ProvisioningState.DELETING:
         raise Conflict("RegistryBeingDeleted", f"The registry '{reg.name}' is being deleted and cannot be changed.")
@@ -247,12 +268,13 @@ class RegistryService:
 
     def find(self, caller: Caller, name: str) -> Registry:
         """The tenant's registry called ``name``, wherever it lives; the caller needs
-        ``registries/read`` on it (checked once its scope is known, denial audited)."""
+        ``registries/read`` on it, and without it gets the same audited 403 whether the registry
+        exists or not (``registry_for``)."""
         with self._deps.uow() as uow:
-            reg = uow.registries.by_name(caller.tenant_id, name)
+            reg = registry_for(uow, caller, name, READ)
         if reg is None:
-            raise registry_not_found(None, name)
-        self._authz.require(caller.acting(READ, reg.arm_id), READ, reg.arm_id)
+            where = tenant_registry_path(name)
+            self._authz.deny(caller.acting(READ, where), READ, where)
         return reg
 
     def list_in_group(self, caller: Caller, sub_id: str, rg_name: str, offset: int, limit: int) -> Page[Registry]:

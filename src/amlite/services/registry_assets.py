@@ -28,10 +28,11 @@ from amlite.domain.assets import AssetKind, VersionContent, check_asset_name, ch
 from amlite.domain.errors import Conflict, ErrorDetail, invalid
 from amlite.domain.providers import ML_NAMESPACE
 from amlite.services.artifacts import ArtifactService
-from amlite.services.asset_owners import containers_of, registry_by_name, versions_of
+from amlite.services.asset_owners import containers_of, registry_owner, versions_of
 from amlite.services.assets import AssetPath, AssetService, VersionView
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps
+from amlite.services.registries import registry_for, tenant_registry_path
 
 REGISTRY_ASSETS_WRITE = f"{ML_NAMESPACE}/registries/assets/write"
 
@@ -56,9 +57,12 @@ class RegistryAssetService:
         registry_name, target_name, target_version = _share_body(at.kind, body)
         source = self._assets.get_version(caller, at, version)
         with self._deps.uow() as uow:
-            registry = registry_by_name(uow, caller, registry_name)
+            found = registry_for(uow, caller, registry_name, REGISTRY_ASSETS_WRITE)
+        if found is None:  # missing or not writable: the same 403, naming neither its group nor whether it exists
+            where = tenant_registry_path(registry_name)
+            self._authz.deny(caller.acting(REGISTRY_ASSETS_WRITE, where), REGISTRY_ASSETS_WRITE, where)
+        registry = registry_owner(found)
         writer = caller.acting(REGISTRY_ASSETS_WRITE, registry.arm_id)
-        self._authz.require(writer, REGISTRY_ASSETS_WRITE, registry.arm_id)
         if not registry.writable:
             raise Conflict("RegistryBeingDeleted", f"The registry '{registry.name}' is being deleted and cannot be changed.")
         src = source.version
