@@ -58,10 +58,15 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     },
     RESOURCE_BODY_SCHEMA: {
         "type": "object",
-        "description": "An ARM resource body: the fields each resource type reads are described in docs/api.md.",
+        "description": "An ARM resource body (the envelope of ARM's common types); the fields each resource "
+                       "type reads in ``properties`` are described in docs/api.md.",
         "properties": {
             "location": {"type": "string"},
             "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+            "managedBy": {"type": "string"},
+            "kind": {"type": "string"},
+            "sku": {"type": "object", "properties": {"name": {"type": "string"}, "tier": {"type": "string"}}},
+            "identity": {"type": "object", "properties": {"type": {"type": "string"}}},
             "properties": {"type": "object"},
         },
     },
