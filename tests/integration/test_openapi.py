@@ -69,7 +69,8 @@ def test_every_route_that_checks_an_api_version_declares_it_with_its_accepted_ve
             continue
         checked += 1
         accepted = [c.accepted for c in calls(route) if isinstance(c, ApiVersion)]
-        if declared is None or not declared.get("required") or [declared["schema"].get("enum")] != [list(a) for a in accepted]:
+        enum = [declared["schema"].get("enum")] if declared is not None else []
+        if declared is None or not declared.get("required") or enum != [list(a) for a in accepted]:
             missing.append(f"{method} {path}")
     assert missing == [], f"routes whose api-version is not declared as required with its accepted set: {missing}"
     assert checked >= 150
