@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from amlite import __version__
-from amlite.api import errors
+from amlite.api import errors, openapi
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import (
     activity_log, artifacts, assets, authorization, datastores, graph, identity, operations, registries, resource_groups,
@@ -46,6 +46,7 @@ def create_app(container: Any) -> FastAPI:
     )
     app.state.container = container
     errors.install(app)
+    openapi.install(app, api_routes())
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(CanonicalPathMiddleware)

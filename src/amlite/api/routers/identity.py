@@ -25,7 +25,15 @@ def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
-@router.post("/{tenant}/oauth2/v2.0/token")
+#: The token request's form (read by hand below, so the OpenAPI document is told here).
+TOKEN_FORM = {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "required": ["grant_type"],
+    "properties": {k: {"type": "string"} for k in ("grant_type", "client_id", "client_secret", "username", "password",
+                                                   "refresh_token", "scope")},
+}}}}}
+
+
+@router.post("/{tenant}/oauth2/v2.0/token", openapi_extra=TOKEN_FORM)
 async def token(tenant: str, request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/x-www-form-urlencoded":

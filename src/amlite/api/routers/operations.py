@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from amlite.api import render
-from amlite.api.deps import ML_VERSION, RESOURCES_VERSION, Authorize, container
+from amlite.api.deps import ML_VERSION, RESOURCES_VERSION, ApiVersion, Authorize, container
 from amlite.api.errors import error_response
 from amlite.domain.errors import AmliteError, Conflict
 from amlite.domain.operations import Operation, OperationStatus
@@ -23,11 +23,20 @@ PREFIX = "/subscriptions/{subscription_id}/providers/{namespace}/locations/{loca
 READ = "Microsoft.Resources/subscriptions/operationresults/read"
 
 
-def api_version(request: Request) -> str:
-    """Machine Learning operations take its api-versions; every other namespace Microsoft.Resources'."""
-    if request.path_params.get("namespace", "").lower() == ML_NAMESPACE.lower():
-        return ML_VERSION(request)
-    return RESOURCES_VERSION(request)
+class NamespaceApiVersion(ApiVersion):
+    """Machine Learning operations take its api-versions; every other namespace Microsoft.Resources'.
+    ``accepted`` is the union, which is what the OpenAPI document can say of a ``{namespace}`` path."""
+
+    def __init__(self) -> None:
+        super().__init__(tuple(dict.fromkeys(ML_VERSION.accepted + RESOURCES_VERSION.accepted)))
+
+    def __call__(self, request: Request) -> str:
+        if request.path_params.get("namespace", "").lower() == ML_NAMESPACE.lower():
+            return ML_VERSION(request)
+        return RESOURCES_VERSION(request)
+
+
+api_version = NamespaceApiVersion()
 
 
 def _load(request: Request, caller: Caller, subscription_id: str, op_id: str) -> Operation:
