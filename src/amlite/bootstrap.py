@@ -199,6 +199,7 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from amlite.api.app import create_app as make_app
+    from amlite.api.http_server import server_protocol
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -209,6 +210,7 @@ def serve(settings: Settings) -> None:
     print(f"  store:  {container.engine.url.render_as_string(hide_password=True)}", flush=True)
     print(f"  log in: amlite login --credentials-file {settings.credentials_file}", flush=True)
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
+                    http=server_protocol())
     finally:
         container.engine.dispose()
