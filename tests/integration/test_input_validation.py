@@ -169,3 +169,29 @@ def test_a_repeated_api_version_is_refused(api: Api, name: str) -> None:
     assert_refused(api, r, before, code="InvalidApiVersionParameter")
     r = api.client.get(f"/subscriptions/{api.sub}/resourcegroups?api-version=2024-03-01&api-version=bogus")
     assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidApiVersionParameter"
+
+
+# -- item 6: versions and manifests that cannot be paths ---------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["%2E", "%2E%2E", ".hidden", "1%0A"])
+def test_a_version_that_is_not_a_plain_segment_is_refused(api: Api, name: str, version: str) -> None:
+    api.create_group(name)
+    api.create_workspace(name, "ws" + name)
+    before = api.snapshot()
+    path = api.ws_path(name, "ws" + name) + f"/models/m/versions/{version}"
+    r = api.request("PUT", path, ML, json={"properties": {"modelUri": "https://a.blob.core.windows.net/c/m"}})
+    assert_refused(api, r, before, code="InvalidAssetVersion")
+
+
+@pytest.mark.parametrize("paths", [["a", "a/b"], ["w\n.bin"], ["nul\u0000"]])
+def test_a_manifest_that_cannot_be_a_tree_is_refused(api: Api, name: str, paths: list[str]) -> None:
+    api.create_group(name)
+    api.create_workspace(name, "ws" + name)
+    before = api.snapshot()
+    artifacts = [{"path": p, "sha256": "a" * 64, "size": 1} for p in paths]
+    r = api.request("PUT", api.ws_path(name, "ws" + name) + "/models/m/versions/1", ML,
+                    json={"properties": {"artifacts": artifacts}})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] in ("InvalidArtifactPath", "InvalidRequestContent")
+    assert api.snapshot() == before

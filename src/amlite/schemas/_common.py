@@ -26,7 +26,9 @@ __all__ = [
 ]
 
 ASSET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
-VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# The server's rule too (``amlite.domain.assets``): full match, starting alphanumeric, so "." and ".." never
+# name a version.
+VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def scalar_text(value: Any) -> Any:
@@ -50,7 +52,7 @@ def check_asset_name(value: str) -> str:
 
 
 def check_version(value: str) -> str:
-    if not VERSION_RE.match(value):
+    if not VERSION_RE.fullmatch(value):
         raise ValueError(
             f"'{value}' is not a valid version: use 1-64 letters, digits, '.', '-' or '_', "
             "starting with a letter or digit"
