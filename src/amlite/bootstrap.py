@@ -107,7 +107,9 @@ class Container:
 def build(settings: Settings) -> Container:
     """Open the store (applying migrations), make the services, and initialize the tenant."""
     faults.arm(settings.crash_at)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Owner-only: the directory holds the SQLite store, the signing and secrets keys and local blobs.
+    # One that exists is left as its owner made it; its files are private on their own.
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = store_engine.create_engine(settings.db_url)
     blob_stores = {rs.region.name: make_blob_store(rs) for rs in settings.regions}
     deps = Deps(
