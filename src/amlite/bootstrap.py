@@ -107,7 +107,9 @@ class Container:
 def build(settings: Settings) -> Container:
     """Open the store (applying migrations), make the services, and initialize the tenant."""
     faults.arm(settings.crash_at)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Owner-only: the directory holds the SQLite store, the signing and secrets keys and local blobs.
+    # One that exists is left as its owner made it; its files are private on their own.
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = store_engine.create_engine(settings.db_url)
     blob_stores = {rs.region.name: make_blob_store(rs) for rs in settings.regions}
     deps = Deps(
@@ -199,6 +201,7 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from amlite.api.app import create_app as make_app
+    from amlite.api.http_server import server_protocol
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -209,6 +212,7 @@ def serve(settings: Settings) -> None:
     print(f"  store:  {container.engine.url.render_as_string(hide_password=True)}", flush=True)
     print(f"  log in: amlite login --credentials-file {settings.credentials_file}", flush=True)
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
+                    http=server_protocol())
     finally:
         container.engine.dispose()

@@ -163,3 +163,19 @@ def test_workspace_defaults_and_usage_errors(fake: FakeAssets) -> None:
     assert both.exit_code == 2 and "--label" in both.stderr
     bad_set = run("ml", "model", "update", "-n", "m", "-v", "1", "--set", "path=./x")
     assert bad_set.exit_code == 2 and "(InvalidArgumentValue)" in bad_set.stderr and "immutable" in bad_set.stderr
+
+
+@pytest.mark.parametrize("bad, says", [("bomb", "expands to more than"), ("twice", "duplicate key")])
+def test_the_cli_refuses_yaml_bombs_and_duplicate_keys(fake: FakeAssets, tmp_path: Path, bad: str, says: str) -> None:
+    from tests.unit.test_yaml_safety import billion_laughs
+
+    file = tmp_path / f"{bad}.yml"
+    file.write_text(billion_laughs() if bad == "bomb" else "name: a\nname: b\npath: https://a.blob.core.windows.net/c/m\n")
+    result = run("ml", "model", "create", "--file", str(file), *WS)
+    assert result.exit_code != 0
+    assert says in result.stderr
+    ws_file = tmp_path / f"ws-{bad}.yml"
+    ws_file.write_text(billion_laughs("description") if bad == "bomb" else "name: a\nname: b\n")
+    result = run("ml", "workspace", "create", "--file", str(ws_file), "-g", "rg1")
+    assert result.exit_code != 0
+    assert says in result.stderr

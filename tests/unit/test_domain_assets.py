@@ -229,3 +229,42 @@ def _version(spec: dict[str, Any], manifest: tuple[ManifestEntry, ...], *, versi
     return AssetVersion(key="k" + version, container_key="c", version=version, seq=seq, spec=spec, manifest=manifest,
                         fingerprint=fingerprint(spec, manifest), description="", tags={}, is_archived=archived,
                         etag='"e"', stamp=STAMP)
+
+
+@pytest.mark.parametrize("version", [".", "..", ".hidden", "-1", "_x", "1\n", "1\x00", "a/b"])
+def test_versions_that_are_path_segments_or_traversal_are_refused(version: str) -> None:
+    with pytest.raises(InvalidInput):
+        check_version(version, M)
+
+
+def test_the_server_and_the_client_apply_one_version_rule() -> None:
+    from amlite.schemas._common import check_version as client_check
+
+    samples = [".", "..", ".a", "-a", "_a", "a", "1", "1.0", "v1-rc_2", "a" * 64, "a" * 65, "1\n", "\n1", "a b",
+               "é", "1.", "1..2", "a/b", "%2E"]
+    for sample in samples:
+        try:
+            client_check(sample)
+            client_ok = True
+        except ValueError:
+            client_ok = False
+        try:
+            check_version(sample, M)
+            server_ok = True
+        except InvalidInput:
+            server_ok = False
+        assert client_ok == server_ok, sample
+
+
+@pytest.mark.parametrize("paths", [["a", "a/b"], ["x/a/b/c", "x/a"], ["m/w.bin", "m/w.bin/x"]])
+def test_a_manifest_path_cannot_be_both_a_file_and_a_folder(paths: list[str]) -> None:
+    with pytest.raises(InvalidInput, match="both a file and a folder"):
+        check_manifest([{"path": p, "sha256": "a" * 64, "size": 1} for p in paths])
+    assert len(check_manifest([{"path": p, "sha256": "a" * 64, "size": 1} for p in ("a/b", "a/c", "ab")])) == 3
+
+
+@pytest.mark.parametrize("path", ["a\nb", "line\r", "tab\tname", "nul\x00", "esc\x1b", "c1\x85"])
+def test_a_manifest_path_with_a_control_character_is_refused(path: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        check_manifest([{"path": path, "sha256": "a" * 64, "size": 1}])
+    assert err.value.code == "InvalidArtifactPath"

@@ -145,3 +145,11 @@ def test_datastore_operations(client: MLClient) -> None:
     client.datastores.delete("b")
     with pytest.raises(ResourceNotFoundError):
         client.datastores.get("b")
+
+
+@pytest.mark.parametrize("version", [".", ".."])
+def test_the_sdk_refuses_dot_versions_before_sending(client: MLClient, version: str) -> None:
+    from amlite.sdk.errors import ValidationException
+
+    with pytest.raises(ValidationException):
+        client.models.get("m", version=version)

@@ -14,6 +14,8 @@ from fastapi.routing import APIRoute
 
 from amlite import __version__
 from amlite.api import errors, openapi
+from amlite.api.http_server import QueryLimitMiddleware
+from amlite.api.json_input import SafeJSONResponse
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import (
     activity_log, artifacts, assets, authorization, datastores, graph, identity, operations, registries, resource_groups,
@@ -41,7 +43,7 @@ def create_app(container: Any) -> FastAPI:
             container.stop()
 
     app = FastAPI(
-        title="amlite", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None,
+        title="amlite", default_response_class=SafeJSONResponse, version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None,
         description="A self-hosted Azure Machine Learning control plane speaking Azure Resource Manager's REST dialect.",
     )
     app.state.container = container
@@ -50,5 +52,7 @@ def create_app(container: Any) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(CanonicalPathMiddleware)
+    app.add_middleware(errors.UnexpectedErrorMiddleware)
+    app.add_middleware(QueryLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -4,7 +4,6 @@ preconditions and paging. Routers stay thin: parse, call one service, render."""
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -12,6 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
+from amlite.api.json_input import parse_json
 from amlite.domain.errors import InvalidApiVersion, InvalidInput, MissingApiVersion, UnsupportedMediaType
 from amlite.domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from amlite.domain.preconditions import Preconditions
@@ -45,7 +45,12 @@ class ApiVersion:
         self.accepted = accepted
 
     def __call__(self, request: Request) -> str:
-        value = request.query_params.get("api-version")
+        values = request.query_params.getlist("api-version")
+        if len(values) > 1:
+            raise InvalidApiVersion(
+                "InvalidApiVersionParameter", "The api-version query parameter may be given only once.", "api-version",
+            )
+        value = values[0] if values else None
         if value is None:
             raise MissingApiVersion(
                 "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.",
@@ -132,7 +137,8 @@ def path_scope(p: dict[str, str]) -> str:
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; wrong content type is 415, malformed JSON 400."""
+    """The request's JSON object; wrong content type is 415, malformed JSON 400 (including what
+    :func:`~amlite.api.json_input.parse_json` refuses: text no store could hold or render)."""
     raw = await request.body()
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if not raw.strip():
@@ -143,10 +149,7 @@ async def json_body(request: Request) -> dict[str, Any]:
         raise UnsupportedMediaType(
             "UnsupportedMediaType", f"The content media type '{ctype or 'none'}' is not supported. Only 'application/json' is supported."
         )
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("InvalidRequestContent", f"The request content was invalid and could not be deserialized: {exc}.") from None
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise InvalidInput("InvalidRequestContent", "The request content must be a JSON object.")
     return body
@@ -173,9 +176,13 @@ def paging(request: Request) -> Paging:
     offset = 0
     if token:
         try:
-            offset = int(base64.urlsafe_b64decode(token.encode() + b"==").decode())
+            text = base64.urlsafe_b64decode(token.encode() + b"==").decode()
         except ValueError:
-            raise InvalidInput("InvalidSkipToken", "The $skipToken is not valid.", "$skipToken") from None
+            text = ""
+        # Only tokens this server could have written: a plain offset small enough for any store.
+        if not text.isascii() or not text.isdigit() or len(text) > 15:
+            raise InvalidInput("InvalidSkipToken", "The $skipToken is not valid.", "$skipToken")
+        offset = int(text)
     return Paging(offset, limit)
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from amlite.api.json_input import SafeJSONResponse as JSONResponse
 from amlite.domain import errors as e
 from amlite.services.identity import OAuthError
 
@@ -107,8 +107,53 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        # Only reached when a middleware outside UnexpectedErrorMiddleware fails.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            error_body("InternalServerError", "The server met an unexpected error; the request changed nothing."),
-            status_code=500,
-        )
+        return bug_response(request.method)
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def bug_response(method: str) -> JSONResponse:
+    """The 500 of a bug. A read changed nothing; of a write the server cannot tell here whether its
+    unit of work committed before the failure, so it says so rather than promise either."""
+    if method in READ_METHODS:
+        message = "The server met an unexpected error; the request changed nothing."
+    else:
+        message = ("The server met an unexpected error; the request may or may not have taken effect. "
+                   "Read the resource before retrying.")
+    return JSONResponse(error_body("InternalServerError", message), status_code=500)
+
+
+class UnexpectedErrorMiddleware:
+    """Answer a bug's exception with the ARM 500 body here, inside the app.
+
+    Starlette's outermost ``ServerErrorMiddleware`` answers too, but then re-raises so the server
+    logs it, and the server then closes the connection: a kept-alive client loses its connection
+    (and any pipelined request) to one failed request. Handled here, the exception stops, the
+    connection stays usable. Only when the response had already started is it re-raised, because
+    then closing the connection is the only way left to tell the client the body is incomplete."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: dict[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await bug_response(str(scope.get("method", "")))(scope, receive, send)

@@ -67,7 +67,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         request_id = str(uuid.uuid4())
         correlation = headers.get("x-ms-correlation-request-id") or headers.get("x-ms-client-request-id") or request_id
         correlation = correlation[:64]

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.background import BackgroundTask
 
 from amlite.api.deps import ML_API_VERSIONS, RESOURCES_API_VERSIONS
+from amlite.api.json_input import SafeJSONResponse as JSONResponse
 from amlite.domain.operations import Operation, OperationStatus
 from amlite.domain.regions import Region
 from amlite.domain.resources import AuditStamp, GenericResource, ResourceGroup, Subscription, Tenant

@@ -58,7 +58,9 @@ class ListViewType(str, Enum):
 
 LATEST_LABEL = "latest"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
-_VERSION = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# The same rule as ``amlite.schemas._common.VERSION_RE`` (the client side; a unit test keeps them equal).
+# Starting alphanumeric keeps "." and ".." out: a version is a segment of blob paths and URIs.
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def check_asset_name(name: object, kind: AssetKind) -> str:
@@ -78,7 +80,8 @@ def check_asset_name(name: object, kind: AssetKind) -> str:
 
 
 def check_version(version: object, kind: AssetKind) -> str:
-    """Versions are strings: ``1`` and ``"1"`` are the same version; 1-64 letters, digits, '.', '-', '_'."""
+    """Versions are strings: ``1`` and ``"1"`` are the same version; 1-64 letters, digits, '.', '-', '_',
+    starting with a letter or a digit."""
     if isinstance(version, bool) or version is None:
         raise invalid("InvalidAssetVersion", f"A {kind.singular} version must be a string.", "version")
     if isinstance(version, int):
@@ -86,7 +89,8 @@ def check_version(version: object, kind: AssetKind) -> str:
     if not isinstance(version, str) or not _VERSION.fullmatch(version):
         raise invalid(
             "InvalidAssetVersion",
-            f"{kind.label} version '{version}' may contain only letters, digits, '.', '-' and '_' (1 to 64 characters).",
+            f"{kind.label} version '{version}' may contain only letters, digits, '.', '-' and '_' (1 to 64 characters), "
+            "and must start with a letter or a digit.",
             "version",
         )
     return version
@@ -219,14 +223,21 @@ def check_manifest(raw: object, target: str = "properties.artifacts") -> tuple[M
             raise invalid("InvalidRequestContent", f"Artifact path '{path}' is listed twice.", f"{where}.path")
         seen.add(path)
         entries.append(ManifestEntry(path, digest.lower(), size))
+    folders = {path.rsplit("/", i)[0] for path in seen for i in range(1, path.count("/") + 1)}
+    clash = sorted(seen & folders)
+    if clash:
+        raise invalid("InvalidArtifactPath", f"Artifact path '{clash[0]}' is both a file and a folder of other "
+                      "files; a tree cannot hold both.", target)
     return tuple(sorted(entries, key=lambda m: m.path))
 
 
 def check_relative_path(value: object, target: str) -> str:
     if not isinstance(value, str) or not value:
         raise invalid("InvalidRequestContent", "An artifact path must be a non-empty string.", target)
-    if "\x00" in value or "\\" in value:
-        raise invalid("InvalidArtifactPath", f"Artifact path '{value}' must use '/' and no NUL or '\\' characters.", target)
+    if "\\" in value or any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        raise invalid("InvalidArtifactPath",
+                      f"Artifact path {value!r} must use '/' and no '\\' or control characters (newline, NUL...).",
+                      target)
     if value.startswith("/") or re.match(r"^[A-Za-z]:", value):
         raise invalid("InvalidArtifactPath", f"Artifact path '{value}' must be relative to the upload root.", target)
     parts = value.split("/")

@@ -58,6 +58,17 @@ def check_subscription_id(value: str) -> str:
         ) from None
 
 
+def has_control_characters(text: str, allowed: str = "") -> bool:
+    """Whether ``text`` holds a C0/C1 control character (other than those in ``allowed``) or is not
+    well-formed Unicode (a lone surrogate). Azure refuses control characters in tags and names;
+    multi-line fields such as descriptions allow ``"\t\n\r"``."""
+    for ch in text:
+        code = ord(ch)
+        if (code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000) and ch not in allowed:
+            return True
+    return False
+
+
 def check_tags(tags: object) -> dict[str, str]:
     """ARM tags: at most 50, names up to 512 characters, values up to 256, all strings."""
     if tags is None:
@@ -70,7 +81,7 @@ def check_tags(tags: object) -> dict[str, str]:
     for key, value in tags.items():
         if not isinstance(key, str) or not key or len(key) > 512:
             raise invalid("InvalidTagNameLength", f"Tag name '{key}' must be 1 to 512 characters.", "tags")
-        if any(ch in key for ch in "<>%&\\?/"):
+        if any(ch in key for ch in "<>%&\\?/") or has_control_characters(key):
             raise invalid("InvalidTagNameCharacters", f"Tag name '{key}' has a character that is not allowed.", "tags")
         if value is None:
             value = ""
@@ -79,6 +90,8 @@ def check_tags(tags: object) -> dict[str, str]:
         text = value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
         if len(text) > 256:
             raise invalid("InvalidTagValueLength", f"Tag '{key}' has a value longer than 256 characters.", "tags")
+        if has_control_characters(text):
+            raise invalid("InvalidTag", f"Tag '{key}' has a value with a control character.", "tags")
         clean[key] = text
     return clean
 
@@ -93,4 +106,6 @@ def optional_text(props: dict[str, object], key: str, limit: int, prefix: str = 
         raise invalid("InvalidRequestContent", f"{prefix}.{key} must be a string.", f"{prefix}.{key}")
     if len(value) > limit:
         raise invalid("InvalidRequestContent", f"{prefix}.{key} is longer than {limit} characters.", f"{prefix}.{key}")
+    if has_control_characters(value, "\t\n\r"):
+        raise invalid("InvalidRequestContent", f"{prefix}.{key} holds a control character.", f"{prefix}.{key}")
     return value

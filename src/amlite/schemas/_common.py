@@ -26,6 +26,8 @@ __all__ = [
 ]
 
 ASSET_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+# The server's rule too (``amlite.domain.assets``): full match, starting alphanumeric, so "." and ".." never
+# name a version.
 VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "apply_overrides",
     "format_location",
     "load_yaml_dict",
+    "load_yaml_text",
     "raise_from_pydantic",
 ]
 
@@ -46,8 +47,63 @@ class YamlSchemaError(ValueError):
         super().__init__(f"{where}{named}{message}")
 
 
+#: Most nodes a YAML document may expand to once aliases are followed. Azure ML specs have a few
+#: hundred; a "billion laughs" document of a few hundred bytes expands to billions, and whoever
+#: walks it (validation, ``--set``, JSON encoding) runs out of memory.
+MAX_EXPANDED_NODES = 100_000
+
+
 class SourceTextLoader(yaml.SafeLoader):
-    """A safe loader that keeps numbers as the text they were written as (see the module docstring)."""
+    """A safe loader that keeps numbers as the text they were written as (see the module docstring),
+    refuses a key given twice in one mapping (PyYAML keeps the last silently, so a file could say
+    two things), and refuses documents whose aliases expand past :data:`MAX_EXPANDED_NODES`."""
+
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark,
+                        f"found duplicate key '{key_node.value}'", key_node.start_mark)
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Count the nodes ``root`` expands to, each alias counted as often as it is used, without
+    expanding anything: a node's size is computed once. A node that contains itself is refused."""
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        if children_done:
+            on_path.discard(key)
+            size[key] = 1 + sum(size[id(child)] for child in children)
+            if size[key] > MAX_EXPANDED_NODES:
+                raise yaml.YAMLError(f"the document expands to more than {MAX_EXPANDED_NODES} nodes "
+                                     "(aliases used too often)")
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise yaml.YAMLError("the document refers to itself through an alias")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in size)
 
 
 SourceTextLoader.yaml_implicit_resolvers = {
@@ -57,11 +113,19 @@ SourceTextLoader.yaml_implicit_resolvers = {
 }
 
 
-def _parse_text(text: str, source: str | None) -> dict[str, Any]:
+def load_yaml_text(text: str, source: str | None = None) -> Any:
+    """The value a YAML text holds, read by :class:`SourceTextLoader`; ``YamlSchemaError`` if it
+    is not YAML or breaks the loader's rules (duplicate keys, alias bombs, nesting too deep)."""
     try:
-        data = yaml.load(text, Loader=SourceTextLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=SourceTextLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise YamlSchemaError(f"not valid YAML: {exc}", source=source) from None
+    except RecursionError:
+        raise YamlSchemaError("not valid YAML: nested too deeply.", source=source) from None
+
+
+def _parse_text(text: str, source: str | None) -> dict[str, Any]:
+    data = load_yaml_text(text, source)
     if data is None:
         raise YamlSchemaError("the file is empty; it must hold a YAML mapping.", source=source)
     if not isinstance(data, dict):
@@ -87,8 +151,8 @@ def _override_value(value: Any) -> Any:
     """Values from ``--set k=v`` arrive as text: parse them as YAML scalars/flows, numbers kept as text."""
     if isinstance(value, str):
         try:
-            parsed = yaml.load(value, Loader=SourceTextLoader)  # noqa: S506
-        except yaml.YAMLError:
+            parsed = load_yaml_text(value)
+        except YamlSchemaError:
             return value
         return value if parsed is None and value.strip() not in ("null", "~") else parsed
     return value

@@ -20,7 +20,7 @@ from urllib.parse import quote as _quote
 import httpx
 
 from amlite.sdk._constants import DEFAULT_SCOPE, USER_AGENT, normalize_endpoint
-from amlite.sdk.errors import ServiceRequestError, error_from_response
+from amlite.sdk.errors import ServiceRequestError, ValidationException, error_from_response
 
 __all__ = ["HttpPipeline", "ItemPaged", "TokenCredential", "quote"]
 
@@ -35,7 +35,12 @@ class TokenCredential(Protocol):
 
 
 def quote(segment: str) -> str:
-    """Percent-encode one path segment (names never contain '/', but be safe)."""
+    """Percent-encode one path segment (names never contain '/', but be safe).
+
+    ``.`` and ``..`` are refused, as the server refuses such names and versions: a URL resolves
+    them, so ``.../versions/..`` would silently name the container instead of a version."""
+    if segment in (".", ".."):
+        raise ValidationException(f"'{segment}' is not a valid name or version.", code="InvalidArguments")
     return _quote(segment, safe="")
 
 

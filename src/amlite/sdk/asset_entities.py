@@ -233,15 +233,15 @@ class Environment(Asset):
 
     @classmethod
     def _from_rest(cls, body: dict[str, Any]) -> Environment:
-        import yaml
+        from amlite.schemas._yaml import load_yaml_text
 
         props: dict[str, Any] = body.get("properties") or {}
         build = props.get("build")
         conda: Any = props.get("condaFile")
         if isinstance(conda, str):
             try:
-                conda = yaml.safe_load(conda)
-            except yaml.YAMLError:
+                conda = load_yaml_text(conda)
+            except YamlSchemaError:
                 pass
         env = cls(
             name="", image=props.get("image"),

@@ -146,7 +146,7 @@ def _parse(body: dict[str, Any], ws: Workspace) -> _Request:
     if not isinstance(props, dict):
         raise invalid("InvalidRequestContent", "properties must be an object.", P)
     dtype = props.get("datastoreType")
-    if dtype not in STORAGE_FIELD:
+    if not isinstance(dtype, str) or dtype not in STORAGE_FIELD:  # a JSON object is not hashable
         raise invalid("InvalidRequestContent",
                       f"datastoreType '{dtype}' is not supported; use {', '.join(STORAGE_FIELD)}.", f"{P}.datastoreType")
     account = props.get("accountName")
@@ -164,9 +164,8 @@ def _parse(body: dict[str, Any], ws: Workspace) -> _Request:
     fields: dict[str, Any] = {
         "datastore_type": dtype, "account_name": account, "container_name": container,
         "endpoint": _text(props, "endpoint", 255) or "core.windows.net", "protocol": protocol,
-        "subscription_id": check_subscription_id(props["subscriptionId"]) if props.get("subscriptionId") else ws.subscription_id,
-        "resource_group_name": check_resource_group_name(props["resourceGroup"]) if props.get("resourceGroup")
-        else ws.resource_group_name,
+        "subscription_id": check_subscription_id(_text(props, "subscriptionId", 64) or ws.subscription_id),
+        "resource_group_name": check_resource_group_name(_text(props, "resourceGroup", 90) or ws.resource_group_name),
         "description": _text(props, "description", 10_000) or "",
         "tags": check_tags(props.get("tags")),
     }
@@ -182,7 +181,7 @@ def _credentials(raw: object) -> tuple[str, str | None]:
     if not isinstance(raw, dict):
         raise invalid("InvalidRequestContent", "credentials must be an object.", target)
     ctype = raw.get("credentialsType", "None")
-    if ctype not in CREDENTIALS:
+    if not isinstance(ctype, str) or ctype not in CREDENTIALS:
         raise invalid("InvalidRequestContent", f"credentialsType '{ctype}' is not supported; use AccountKey, Sas or None.",
                       f"{target}.credentialsType")
     secret_field = CREDENTIALS[ctype]

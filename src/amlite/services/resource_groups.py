@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from amlite.domain.errors import Conflict, NotFound, invalid
-from amlite.domain.names import check_resource_group_name, check_tags
+from amlite.domain.names import check_resource_group_name, check_tags, has_control_characters
 from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
@@ -69,9 +69,7 @@ class ResourceGroupService:
         check_resource_group_name(name)
         region = self._deps.regions.resolve(body.get("location"))
         tags = check_tags(body.get("tags"))
-        managed_by = body.get("managedBy")
-        if managed_by is not None and not isinstance(managed_by, str):
-            raise invalid("InvalidRequestContent", "managedBy must be a string.", "managedBy")
+        managed_by = _managed_by(body, None)
         d = self._deps
         now = d.clock.now()
         with d.uow(write=True) as uow:
@@ -128,7 +126,7 @@ class ResourceGroupService:
                 if region.name != rg.location:
                     raise invalid("InvalidRequestContent", "The location of a resource group cannot change.", "location")
             tags = check_tags(body["tags"]) if "tags" in body else rg.tags
-            managed_by = body.get("managedBy", rg.managed_by)
+            managed_by = _managed_by(body, rg.managed_by)
             rg = replace(rg, tags=tags, managed_by=managed_by, etag=new_etag(d.ids),
                          stamp=rg.stamp.touched(caller.name, caller.stamp_type, d.clock.now()))
             uow.resource_groups.save(rg)
@@ -225,3 +223,14 @@ class ResourceGroupService:
 
 def _canonical(rtype: str) -> str:
     return "Microsoft.MachineLearningServices/" + rtype.split("/", 1)[1]
+
+
+def _managed_by(body: dict[str, Any], current: str | None) -> str | None:
+    """``managedBy``: the id of the resource that manages the group, a string (absent keeps ``current``)."""
+    if "managedBy" not in body:
+        return current
+    value = body["managedBy"]
+    if value is not None and (not isinstance(value, str) or len(value) > 512 or has_control_characters(value)):
+        raise invalid("InvalidRequestContent", "managedBy must be a resource id: a string of at most 512 characters.",
+                      "managedBy")
+    return value

@@ -6,6 +6,7 @@ SQLite gets WAL, foreign keys and a busy timeout on every connection, and writer
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,12 +26,27 @@ STARTUP_LOCK = 0x616D6C697465
 def create_engine(url: str) -> sa.Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
     if url.startswith("sqlite"):
+        _private_sqlite_files(url)
         engine = sa.create_engine(url, connect_args={"timeout": 30}, pool_size=8, max_overflow=16)
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return sa.create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
+
+
+def _private_sqlite_files(url: str) -> None:
+    """Create the database file readable by its owner only (0600), and tighten one that exists, before
+    SQLite opens it: it holds password hashes and encrypted secrets. SQLite gives the ``-wal`` and
+    ``-shm`` files it creates the database file's mode; ones left from before are tightened here."""
+    database = sa.engine.make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:

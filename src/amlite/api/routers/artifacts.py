@@ -10,10 +10,11 @@ from __future__ import annotations
 from functools import partial
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 
 from amlite.api.deps import ML_VERSION, Authorize, container, reg_scope, ws_scope
+from amlite.api.json_input import SafeJSONResponse as JSONResponse
 from amlite.api.streams import consume_body
 from amlite.domain.errors import UnsupportedMediaType
 from amlite.services.context import Caller

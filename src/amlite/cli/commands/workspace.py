@@ -30,13 +30,13 @@ NoWait = Annotated[bool, typer.Option("--no-wait", help="Do not wait for the lon
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
-    import yaml
+    from amlite.schemas._yaml import YamlSchemaError, load_yaml_text
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml_text(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CliError("FileNotFound", f"The file '{path}' does not exist.") from None
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, YamlSchemaError) as exc:
         raise CliError("InvalidYaml", f"Cannot read '{path}': {exc}") from None
     if not isinstance(data, dict):
         raise CliError("InvalidYaml", f"'{path}' must hold a YAML mapping.")

@@ -1,0 +1,81 @@
+"""Requests the app never sees whole: over-long request targets and what the HTTP server itself
+refuses. Both are answered with the ARM error body, as every other error is.
+
+- :class:`QueryLimitMiddleware` refuses a query string over :data:`MAX_QUERY_BYTES` with
+  ``414 RequestUriTooLong`` before routing. The limit sits well above any query amlite writes (a
+  ``nextLink`` carries a few dozen bytes; ``$filter`` expressions a few hundred) and below the
+  64 KiB beyond which uvicorn's httptools parser cannot parse a request target at all.
+- :func:`server_protocol` is uvicorn's HTTP protocol with one change: the 400 it writes for a
+  request it cannot parse (which the app never receives: an unparsable or over-long request
+  line, a malformed header) carries the ARM JSON body instead of plain text, and is a 414 when the
+  request target is what was too long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from amlite.api.errors import error_body
+
+#: Longest query string, in bytes, that a request may carry.
+MAX_QUERY_BYTES = 32 * 1024
+
+_TOO_LONG = ("RequestUriTooLong",
+             f"The request URI is too long: its query string may be at most {MAX_QUERY_BYTES} bytes.")
+_UNPARSABLE = ("InvalidRequest", "The HTTP request could not be parsed.")
+
+
+def _json(code: str, message: str) -> bytes:
+    return json.dumps(error_body(code, message), separators=(",", ":")).encode()
+
+
+class QueryLimitMiddleware:
+    """ASGI middleware: ``414`` with the ARM body for a query string over :data:`MAX_QUERY_BYTES`."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
+            body = _json(*_TOO_LONG)
+            await send({"type": "http.response.start", "status": 414, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            ]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
+def _response(status: int, reason: bytes, body: bytes) -> bytes:
+    return (b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+            b"connection: close\r\n\r\n" % (status, reason, len(body))) + body
+
+
+def server_protocol() -> type[asyncio.Protocol]:
+    """The HTTP protocol class to serve with: the one uvicorn's ``http="auto"`` picks (httptools when
+    installed, else h11), answering requests it cannot parse with the ARM error body."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # pragma: no cover - httptools is a dependency; h11 is uvicorn's fallback
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        class ArmH11Protocol(H11Protocol):
+            def send_400_response(self, msg: str) -> None:
+                self.transport.write(_response(400, b"Bad Request", _json(*_UNPARSABLE)))
+                self.transport.close()
+
+        return ArmH11Protocol
+
+    class ArmHttpToolsProtocol(HttpToolsProtocol):
+        def send_400_response(self, msg: str) -> None:
+            # ``url`` holds the request target read so far; httptools cannot parse one of 64 KiB or more.
+            if len(getattr(self, "url", b"")) > MAX_QUERY_BYTES:
+                response = _response(414, b"URI Too Long", _json(*_TOO_LONG))
+            else:
+                response = _response(400, b"Bad Request", _json(*_UNPARSABLE))
+            self.transport.write(response)
+            self.transport.close()
+
+    return ArmHttpToolsProtocol
