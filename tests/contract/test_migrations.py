@@ -3,15 +3,20 @@ and applying them twice is harmless."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from amlite.store.engine import create_engine, upgrade
+from amlite.domain.assets import ManifestEntry, fingerprint
+from amlite.store.engine import alembic_config, create_engine, upgrade
 from amlite.store.tables import metadata
 from tests.pg import postgres_database
 
@@ -45,3 +50,94 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path: Path) -> 
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     eng.dispose()
+
+
+def _migrate_to(engine: sa.Engine, revision: str) -> None:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def _insert(conn: sa.Connection, table: str, **values: Any) -> None:
+    conn.execute(sa.table(table, *(sa.column(k, sa.JSON() if isinstance(v, (dict, list)) else None)
+                                   for k, v in values.items())).insert().values(**values))
+
+
+STAMPS = {"created_by": "u", "created_by_type": "User", "created_at": datetime(2026, 1, 1, tzinfo=timezone.utc),
+          "modified_by": "u", "modified_by_type": "User", "modified_at": datetime(2026, 1, 1, tzinfo=timezone.utc)}
+
+
+def test_0006_takes_the_owner_ids_out_of_stored_versions_and_datastores(engine: sa.Engine) -> None:
+    """Rows written in the shape before 0006 (a derived URI naming the workspace in the spec and in
+    the fingerprint, datastores holding copies of the workspace's ids) come out location-free:
+    the URI is gone, the fingerprint is the content's, a storage account's own group is kept."""
+    _migrate_to(engine, "0005")
+    sub, weights = "00000000-0000-0000-0000-000000000001", "ab" * 32
+    manifest = [{"path": "model/w.bin", "sha256": weights, "size": 7}]
+    old_uri = (f"azureml://subscriptions/{sub}/resourcegroups/rg1/workspaces/ws1"
+               "/datastores/workspaceblobstore/paths/models/m/1/")
+    old_spec = {"properties": {}, "modelType": "custom_model", "modelUri": old_uri}
+    env_spec = {"properties": {}, "osType": "Linux", "build": {"dockerfilePath": "Dockerfile", "contextUri": "x"}}
+    by_url = {"properties": {}, "modelType": "custom_model", "modelUri": "https://example.org/m.pkl"}
+    reg_spec = {"properties": {}, "modelType": "custom_model", "modelUri": "azureml://registries/reg1/models/p/versions/1"}
+    now = STAMPS["created_at"]
+    with engine.begin() as conn:
+        _insert(conn, "tenants", id="t1", display_name="t", default_domain="t", created_at=now)
+        _insert(conn, "subscriptions", id=sub, tenant_id="t1", display_name="s", state="Enabled", created_at=now)
+        _insert(conn, "resource_groups", key="rg1", subscription_id=sub, name="rg1", name_lower="rg1",
+                location="eastus", tags={}, etag="e", provisioning_state="Succeeded", **STAMPS)
+        _insert(conn, "workspaces", key="ws1", resource_group_key="rg1", name="ws1", name_lower="ws1",
+                kind="Default", location="eastus", workspace_id="w-1", friendly_name="ws1", description="",
+                tags={}, etag="e", identity_principal_id="p", provisioning_state="Succeeded", associated={}, **STAMPS)
+        for key, name, ds_sub, ds_rg in (("d1", "workspaceblobstore", sub, "RG1"), ("d2", "elsewhere", sub, "data-rg")):
+            _insert(conn, "datastores", key=key, workspace_key="ws1", name=name, name_lower=name,
+                    datastore_type="AzureBlob", account_name="acct", container_name="c", endpoint="core.windows.net",
+                    protocol="https", subscription_id=ds_sub, resource_group_name=ds_rg, is_default=key == "d1",
+                    created_at=now, credentials_type="None", description="", tags={})
+        for key, kind, name in (("c1", "models", "m"), ("c2", "environments", "e")):
+            _insert(conn, "asset_containers", key=key, workspace_key="ws1", kind=kind, name=name, name_lower=name,
+                    description="", tags={}, properties={}, is_archived=False, next_version=3, etag="e", **STAMPS)
+        rows = (("v1", "c1", "1", old_spec, manifest), ("v2", "c1", "2", by_url, []), ("v3", "c2", "1", env_spec, manifest))
+        for key, container, version, spec, files in rows:
+            _insert(conn, "asset_versions", key=key, container_key=container, version=version, version_lower=version,
+                    seq=int(version), spec=spec, manifest=files, fingerprint="0" * 64, description="d", tags={"a": "b"},
+                    is_archived=False, etag="e", **STAMPS)
+        _insert(conn, "registries", key="r1", tenant_id="t1", resource_group_key="rg1", name="reg1", name_lower="reg1",
+                location="eastus", registry_id="r-1", description="", tags={}, etag="e", provisioning_state="Succeeded",
+                **STAMPS)
+        _insert(conn, "registry_asset_containers", key="rc1", registry_key="r1", kind="models", name="p",
+                name_lower="p", description="", tags={}, properties={}, is_archived=False, next_version=2, etag="e",
+                **STAMPS)
+        _insert(conn, "registry_asset_versions", key="rv1", container_key="rc1", version="1", version_lower="1", seq=1,
+                spec=reg_spec, manifest=manifest, fingerprint="0" * 64, description="", tags={}, is_archived=False,
+                etag="e", lineage={"sourceAssetId": "/x", "sourceWorkspaceId": "/w"}, **STAMPS)
+
+    _migrate_to(engine, "0006")
+
+    entries = tuple(ManifestEntry(**m) for m in manifest)
+    with engine.connect() as conn:
+        versions = {r.key: r for r in conn.execute(sa.text(
+            "SELECT key, spec, manifest, fingerprint, description, tags, etag FROM asset_versions "
+            "UNION ALL SELECT key, spec, manifest, fingerprint, description, tags, etag FROM registry_asset_versions"))}
+        datastores = {r.key: (r.subscription_id, r.resource_group_name)
+                      for r in conn.execute(sa.text("SELECT key, subscription_id, resource_group_name FROM datastores"))}
+        lineage = conn.execute(sa.text("SELECT lineage FROM registry_asset_versions")).scalar_one()
+
+    def spec_of(key: str) -> dict[str, Any]:
+        value = versions[key].spec
+        return json.loads(value) if isinstance(value, str) else dict(value)
+
+    model = {"properties": {}, "modelType": "custom_model"}
+    assert spec_of("v1") == model and versions["v1"].fingerprint == fingerprint(model, entries)
+    # the workspace's model and the registry's copy of the same bytes and YAML are one content now
+    assert spec_of("rv1") == model and versions["rv1"].fingerprint == versions["v1"].fingerprint
+    env = {"properties": {}, "osType": "Linux", "build": {"dockerfilePath": "Dockerfile"}}
+    assert spec_of("v3") == env and versions["v3"].fingerprint == fingerprint(env, entries)
+    assert spec_of("v2") == by_url and versions["v2"].fingerprint == "0" * 64  # no uploaded files: left as it was
+    assert {versions[k].etag for k in versions} == {"e"}  # what clients see did not change
+    assert versions["v1"].description == "d"
+    assert (json.loads(lineage) if isinstance(lineage, str) else lineage)["sourceWorkspaceId"] == "/w"
+    assert datastores == {"d1": (None, None), "d2": (sub, "data-rg")}
+
+    upgrade(engine)  # and on to head

@@ -9,7 +9,9 @@ import threading
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from amlite.domain.assets import AssetKind
 from tests.integration.conftest import ML, Api
 
 KINDS = ["models", "environments", "components", "data"]
@@ -285,3 +287,87 @@ def test_container_put_and_workspace_delete_leaves_no_asset_rows(api: Api, ws: s
         versions = conn.execute(sa.select(sa.func.count()).select_from(t.asset_versions).where(
             t.asset_versions.c.container_key.not_in(sa.select(t.asset_containers.c.key)))).scalar()
         assert versions == 0
+
+
+def stored_fingerprint(api: Api, rg: str, ws_name: str, kind: AssetKind, asset: str, version: str) -> str:
+    """A version's fingerprint as the store holds it."""
+    with api.container.deps.uow() as uow:
+        ws = uow.workspaces.get(api.sub, rg, ws_name)
+        container = uow.asset_containers.get(ws.key, kind, asset)
+        found = uow.asset_versions.get(container.key, version)
+        assert found is not None
+        return found.fingerprint
+
+
+def asset_rows(api: Api) -> dict[str, list[tuple[Any, ...]]]:
+    snap = api.snapshot()
+    return {t: snap[t] for t in ("asset_containers", "asset_versions", "datastores")}
+
+
+def test_content_is_location_independent_and_survives_rerooting_its_workspace(api: Api, name: str) -> None:
+    """The same model YAML and bytes in two workspaces of two resource groups is one content (one
+    fingerprint). Re-pointing a workspace at another resource group in the store (what a move
+    does) changes no asset or datastore row, and every asset stays usable under the new ids:
+    shown, listed and downloaded, referenced, and re-created from the same YAML (200, not 409)."""
+    data = b"the same weights"
+    model = {"properties": {"modelType": "custom_model", "description": "m",
+                            "artifacts": [{"path": "model/w.bin", "sha256": hashlib.sha256(data).hexdigest(),
+                                           "size": len(data)}]}}
+    context = b"FROM python:3.11\n"
+    env = {"properties": {"build": {"dockerfilePath": "Dockerfile"},
+                          "artifacts": [{"path": "Dockerfile", "sha256": hashlib.sha256(context).hexdigest(),
+                                         "size": len(context)}]}}
+    component = {"properties": {"componentSpec": {"type": "command", "command": "python train.py",
+                                                  "environment": "azureml:env:1"}}}
+    groups = [f"{name}a", f"{name}b"]
+    for rg in groups:
+        api.create_group(rg)
+        api.create_workspace(rg, "ws1")
+        upload(api, rg, data)
+        upload(api, rg, context)
+        assert put(api, rg, "models", "m", "1", model).status_code == 201
+        assert put(api, rg, "environments", "env", "1", env).status_code == 201
+        assert put(api, rg, "components", "c", "1", component).status_code == 201
+    prints = {stored_fingerprint(api, rg, "ws1", AssetKind.MODELS, "m", "1") for rg in groups}
+    assert len(prints) == 1, prints
+    assert len({stored_fingerprint(api, rg, "ws1", AssetKind.ENVIRONMENTS, "env", "1") for rg in groups}) == 1
+
+    # Re-root the first workspace: one pointer in the store, as a move would change it.
+    old, new = groups[0], f"{name}n"
+    api.create_group(new)
+    before = asset_rows(api)
+    with api.container.engine.begin() as conn:
+        new_key = conn.execute(sa.text("SELECT key FROM resource_groups WHERE name = :n"), {"n": new}).scalar_one()
+        old_key = conn.execute(sa.text("SELECT key FROM resource_groups WHERE name = :n"), {"n": old}).scalar_one()
+        moved = conn.execute(sa.text("UPDATE workspaces SET resource_group_key = :new WHERE resource_group_key = :old"),
+                             {"new": new_key, "old": old_key})
+        assert moved.rowcount == 1
+    assert asset_rows(api) == before
+
+    ws = api.ws_path(new, "ws1")
+    assert api.request("GET", f"{api.ws_path(old, 'ws1')}/models/m/versions/1", ML).status_code == 404
+    got = api.request("GET", f"{ws}/models/m/versions/1", ML)
+    assert got.status_code == 200, got.text
+    assert got.json()["id"] == f"{ws}/models/m/versions/1"
+    assert got.json()["properties"]["modelUri"] == (f"azureml://subscriptions/{api.sub}/resourcegroups/{new}"
+                                                    "/workspaces/ws1/datastores/workspaceblobstore/paths/models/m/1/")
+    shown_env = api.request("GET", f"{ws}/environments/env/versions/1", ML).json()
+    assert f"/resourcegroups/{new}/workspaces/ws1/" in shown_env["properties"]["build"]["contextUri"]
+    listed = api.request("GET", f"{ws}/models/m/versions", ML)
+    assert listed.status_code == 200 and [v["name"] for v in listed.json()["value"]] == ["1"]
+    for entry in got.json()["properties"]["artifacts"]:
+        blob = api.client.get(api.url(f"{ws}/artifacts/blobs/{entry['sha256']}", ML))
+        assert blob.status_code == 200 and blob.content == data
+    store = api.request("GET", f"{ws}/datastores/workspaceblobstore", ML).json()["properties"]
+    assert (store["subscriptionId"], store["resourceGroup"]) == (api.sub, new)
+
+    # References resolve under the new ids; the same YAML again is the same content.
+    assert api.request("GET", f"{ws}/components/c/versions/1", ML).status_code == 200
+    made = api.request("PUT", f"{ws}/components/c2/versions/1", ML, json=component)
+    assert made.status_code == 201, made.text
+    for kind, asset, body in (("models", "m", model), ("environments", "env", env), ("components", "c", component)):
+        again = api.request("PUT", f"{ws}/{kind}/{asset}/versions/1", ML, json=body)
+        assert again.status_code == 200, again.text
+    # and what a client read back (URIs under the new ids) PUT back unchanged is the same content too
+    assert api.request("PUT", f"{ws}/models/m/versions/1", ML, json={"properties": got.json()["properties"]}).status_code == 200
+    assert stored_fingerprint(api, new, "ws1", AssetKind.MODELS, "m", "1") in prints

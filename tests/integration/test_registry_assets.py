@@ -487,3 +487,37 @@ def test_sdk_shares_from_a_registry_client_into_another_registry(api: Api, setup
     assert shared.id.endswith(f"/registries/{dst_name}/models/prod/versions/2")
     assert [m.name for m in client.models.list()] == ["staged"]  # the source registry is unchanged
     client.close()
+
+
+def registry_fingerprint(api: Api, reg_name: str, asset: str, version: str) -> str:
+    with api.container.deps.uow() as uow:
+        reg = uow.registries.by_name(api.tenant, reg_name)
+        container = uow.registry_asset_containers.get(reg.key, AssetKind.MODELS, asset)
+        found = uow.registry_asset_versions.get(container.key, version)
+        assert found is not None
+        return found.fingerprint  # type: ignore[no-any-return]
+
+
+def test_the_same_content_has_one_fingerprint_in_workspaces_and_registries(api: Api, setup: Any, name: str) -> None:
+    """The same YAML and bytes in two registries, and a workspace version shared into a registry
+    under another name, are one content: their fingerprints are equal, and each is shown with the
+    URI of where it is."""
+    rg, reg_name, _ = setup
+    other_rg, other_name = f"o{name}", f"other-{name}"
+    api.create_group(other_rg)
+    make_registry(api, other_rg, other_name, ["eastus"])
+    data = b"registry weights"
+    for path in (reg_path(api, rg, reg_name), reg_path(api, other_rg, other_name)):
+        digest = upload(api, path, data)
+        made = api.request("PUT", f"{path}/models/m/versions/1", ML, json=model_body(digest, len(data)))
+        assert made.status_code == 201, made.text
+    assert registry_fingerprint(api, reg_name, "m", "1") == registry_fingerprint(api, other_name, "m", "1")
+    ws = api.ws_path(rg, f"ws{rg}")
+    upload(api, ws, data)
+    assert api.request("PUT", f"{ws}/models/dev/versions/3", ML, json=model_body(digest, len(data))).status_code == 201
+    share = {"registryName": reg_name, "shareWithName": "prod", "shareWithVersion": "9"}
+    shared = api.request("POST", f"{ws}/models/dev/versions/3/share", ML, json=share)
+    assert shared.status_code == 201, shared.text
+    assert shared.json()["properties"]["modelUri"] == f"azureml://registries/{reg_name}/models/prod/versions/9"
+    assert registry_fingerprint(api, reg_name, "prod", "9") == registry_fingerprint(api, reg_name, "m", "1")
+    assert api.request("POST", f"{ws}/models/dev/versions/3/share", ML, json=share).status_code == 200

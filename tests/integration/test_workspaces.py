@@ -37,13 +37,16 @@ def test_create_makes_the_workspace_and_its_associated_resources(api: Api, name:
     root = api.container.deps.blobs("eastus").root  # type: ignore[attr-defined]
     containers = sorted(p.name for p in (root / account).iterdir())
     assert containers == sorted([f"azureml-blobstore-{props['workspaceId']}", f"code-{props['workspaceId']}"])
-    # The default datastore points at it and records the account's subscription and group.
+    # The default datastore points at it; the account sits with the workspace, so the row keeps no
+    # copy of the workspace's subscription and group and the API shows the workspace's current ones.
     with api.container.engine.connect() as conn:
         rows = conn.execute(sa.select(tables.datastores).order_by(tables.datastores.c.name)).all()
     stores = {row.name: row for row in rows if row.account_name == account}
     blob = stores["workspaceblobstore"]
     assert blob.is_default and blob.container_name == f"azureml-blobstore-{props['workspaceId']}"
-    assert blob.subscription_id == api.sub and blob.resource_group_name == name
+    assert blob.subscription_id is None and blob.resource_group_name is None
+    shown = api.request("GET", f"{api.ws_path(name, 'Team-WS_1')}/datastores/workspaceblobstore", ML).json()["properties"]
+    assert (shown["subscriptionId"], shown["resourceGroup"]) == (api.sub, name)
     # The group lists the workspace and its associated resources.
     listed = api.request("GET", api.rg_path(name) + "/resources").json()["value"]
     assert {item["type"] for item in listed} == {

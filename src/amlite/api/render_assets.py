@@ -31,7 +31,7 @@ def version(view: VersionView) -> dict[str, Any]:
     v = view.version
     props: dict[str, Any] = {
         "description": v.description, "tags": v.tags, "isArchived": view.is_archived, "isAnonymous": False,
-        **v.spec,
+        **view.spec,
     }
     if view.container.kind is AssetKind.ENVIRONMENTS:
         props["environmentType"] = "UserCreated"
@@ -61,13 +61,14 @@ def _replica(r: RegionReplica) -> dict[str, Any]:
 
 def datastore(view: DatastoreView) -> dict[str, Any]:
     ds = view.datastore
+    subscription_id, resource_group = ds.storage_ids(view.workspace)
     return {
         "id": view.arm_id, "name": ds.name, "type": f"{ML}/datastores",
         "properties": {
             "datastoreType": ds.datastore_type, "accountName": ds.account_name,
             STORAGE_FIELD.get(ds.datastore_type, "containerName"): ds.container_name,
-            "endpoint": ds.endpoint, "protocol": ds.protocol, "subscriptionId": ds.subscription_id,
-            "resourceGroup": ds.resource_group_name, "description": ds.description, "tags": ds.tags,
+            "endpoint": ds.endpoint, "protocol": ds.protocol, "subscriptionId": subscription_id,
+            "resourceGroup": resource_group, "description": ds.description, "tags": ds.tags,
             "isDefault": ds.is_default, "credentials": {"credentialsType": ds.credentials_type},
             "serviceDataAccessAuthIdentity": "None",
         },

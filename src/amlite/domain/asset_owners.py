@@ -75,7 +75,8 @@ class AssetOwner:
         return tuple(r.region for r in self.regions if r.region.lower() != self.location.lower())
 
     def files_uri(self, kind: AssetKind, name: str, version: str) -> str:
-        """Where an uploaded version's files appear, as Azure ML spells it for each owner."""
+        """Where an uploaded version's files appear, as Azure ML spells it for each owner. Derived
+        from the owner's current ids whenever a version is shown, never stored with it."""
         if self.is_registry:
             return f"azureml://registries/{self.name}/{kind.value}/{name}/versions/{version}"
         return (f"azureml://subscriptions/{self.subscription_id}/resourcegroups/{self.resource_group_name}"

@@ -169,8 +169,12 @@ class Workspace:
 
 @dataclass(frozen=True)
 class Datastore:
-    """Where a workspace's data lives; records the storage account's subscription and group,
-    which a move leaves as they are until the user updates them (seed 000)."""
+    """Where a workspace's data lives.
+
+    ``subscription_id`` and ``resource_group_name`` are those of the storage account when the
+    user named them; ``None`` means the account sits with its workspace, whose current ids are
+    shown (``storage_ids``). No copy of the workspace's own ids is kept, so re-rooting a workspace
+    changes no datastore row; a move that leaves the storage behind pins the old ids here."""
 
     key: str
     workspace_key: str
@@ -180,8 +184,8 @@ class Datastore:
     container_name: str
     endpoint: str
     protocol: str
-    subscription_id: str
-    resource_group_name: str
+    subscription_id: str | None
+    resource_group_name: str | None
     is_default: bool
     created_at: datetime
     # "AccountKey", "Sas" or "None"; the secret itself is in the workspace's secret namespace
@@ -190,3 +194,8 @@ class Datastore:
     secret_name: str | None = None
     description: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+
+    def storage_ids(self, workspace: Workspace) -> tuple[str, str]:
+        """The storage account's subscription and resource group, as shown to clients."""
+        return (self.subscription_id or workspace.subscription_id,
+                self.resource_group_name or workspace.resource_group_name)

@@ -77,7 +77,7 @@ class ReferenceResolver:
         if not is_reference(uri):
             return
         if ws.is_registry and uri.lower().startswith(f"azureml://registries/{ws.name.lower()}/"):
-            return  # a registry version's own files (the URI the server derived for them)
+            return  # files of this registry's own versions
         path = parse_datastore_path(uri, target)
         if path is None:
             raise invalid("InvalidAssetReference",

@@ -83,6 +83,17 @@ class VersionView:
     def is_archived(self) -> bool:
         return self.version.archived_in(self.container)
 
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The version's spec as clients see it. An uploaded version's ``...Uri`` (where its files
+        appear) is derived here from the owner's current ids and never stored: the stored content,
+        and so its fingerprint, stays the same wherever the owner sits or moves."""
+        v = self.version
+        if not v.manifest:
+            return v.spec
+        kind = self.container.kind
+        return with_derived_uri(kind, v.spec, self.owner.files_uri(kind, self.container.name, v.version))
+
 
 @dataclass(frozen=True)
 class AssetPath:
@@ -272,10 +283,8 @@ class AssetService:
                     version = str(int(version) + 1)
             existing = versions_of(uow, ws).get(container.key, version)
             pre.check(existing.etag if existing else None)
+            # The spec is stored as sent: no URI naming the owner (VersionView.spec derives it).
             spec = content.spec
-            if content.manifest:
-                spec = with_derived_uri(at.kind, spec, ws.files_uri(at.kind, container.name, version))
-            content = replace(content, spec=spec)
             if existing is not None:
                 view = VersionView(ws, container, self._recreate(uow, caller, ws, at, existing, content))
                 created = False

@@ -1,8 +1,9 @@
 """Datastore use cases: create or update, read, list, delete, and listing a datastore's secrets.
 
 A datastore records where data lives (an Azure Blob container, an ADLS Gen2 filesystem or an Azure
-Files share) and the subscription and resource group of its storage account, which a workspace
-move leaves as they are until the user updates them. Its credentials (an account key or a SAS
+Files share) and, when the user names them, the subscription and resource group of its storage
+account; otherwise the account sits with the workspace and the workspace's current ids are shown
+(``Datastore.storage_ids``), never a stored copy of them. Its credentials (an account key or a SAS
 token) go encrypted into the workspace's secret namespace in the same unit of work as the
 datastore row; reads never return them, only ``listSecrets`` (its own action) does.
 """
@@ -64,8 +65,8 @@ class DatastoreService:
     def create_or_update(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str,
                          body: dict[str, Any]) -> tuple[DatastoreView, bool]:
         check_datastore_name(name)
-        ws = self._workspace(caller, sub_id, rg_name, ws_name)
-        req = _parse(body, ws)
+        self._workspace(caller, sub_id, rg_name, ws_name)  # a missing workspace is 404 before the body is judged
+        req = _parse(body)
         d = self._deps
         with d.uow(write=True) as uow:
             ws = writable(require_workspace(uow, caller, sub_id, rg_name, ws_name))
@@ -141,7 +142,7 @@ def check_datastore_name(name: str) -> str:
     return name
 
 
-def _parse(body: dict[str, Any], ws: Workspace) -> _Request:
+def _parse(body: dict[str, Any]) -> _Request:
     props = body.get(P)
     if not isinstance(props, dict):
         raise invalid("InvalidRequestContent", "properties must be an object.", P)
@@ -164,8 +165,9 @@ def _parse(body: dict[str, Any], ws: Workspace) -> _Request:
     fields: dict[str, Any] = {
         "datastore_type": dtype, "account_name": account, "container_name": container,
         "endpoint": _text(props, "endpoint", 255) or "core.windows.net", "protocol": protocol,
-        "subscription_id": check_subscription_id(_text(props, "subscriptionId", 64) or ws.subscription_id),
-        "resource_group_name": check_resource_group_name(_text(props, "resourceGroup", 90) or ws.resource_group_name),
+        # The storage account's own ids when given; none given: it sits with the workspace.
+        "subscription_id": check_subscription_id(sid) if (sid := _text(props, "subscriptionId", 64)) else None,
+        "resource_group_name": check_resource_group_name(rg) if (rg := _text(props, "resourceGroup", 90)) else None,
         "description": _text(props, "description", 10_000) or "",
         "tags": check_tags(props.get("tags")),
     }

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from amlite.domain.asset_owners import AssetOwner, Lineage, OwnerType
-from amlite.domain.asset_specs import with_derived_uri
 from amlite.domain.assets import AssetKind, VersionContent, check_asset_name, check_version, differing_fields
 from amlite.domain.errors import Conflict, ErrorDetail, invalid
 from amlite.domain.providers import ML_NAMESPACE
@@ -66,9 +65,7 @@ class RegistryAssetService:
         if not registry.writable:
             raise Conflict("RegistryBeingDeleted", f"The registry '{registry.name}' is being deleted and cannot be changed.")
         src = source.version
-        spec = dict(src.spec)
-        if src.manifest:
-            spec = with_derived_uri(at.kind, spec, registry.files_uri(at.kind, target_name, target_version))
+        spec = dict(src.spec)  # the same content, so the copy has its source's fingerprint
         job_name = spec.get("jobName") if at.kind is AssetKind.MODELS else None
         lineage = Lineage.of_share(source.arm_id, source.owner, src.lineage, job_name)
         content = VersionContent(spec=spec, manifest=src.manifest, description=src.description, tags=dict(src.tags),

@@ -161,11 +161,11 @@ class WorkspaceService:
         datastores = [
             Datastore(key=d.ids.new_id(), workspace_key=key, name="workspaceblobstore", datastore_type="AzureBlob",
                       account_name=account, container_name=blob_container, endpoint="core.windows.net",
-                      protocol="https", subscription_id=rg.subscription_id, resource_group_name=rg.name,
+                      protocol="https", subscription_id=None, resource_group_name=None,
                       is_default=True, created_at=now),
             Datastore(key=d.ids.new_id(), workspace_key=key, name="workspacefilestore", datastore_type="AzureFile",
                       account_name=account, container_name=file_share, endpoint="core.windows.net",
-                      protocol="https", subscription_id=rg.subscription_id, resource_group_name=rg.name,
+                      protocol="https", subscription_id=None, resource_group_name=None,
                       is_default=False, created_at=now),
         ]
         return ws, resources, datastores

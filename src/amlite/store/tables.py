@@ -178,8 +178,9 @@ datastores = sa.Table(
     sa.Column("container_name", sa.String(255), nullable=False),
     sa.Column("endpoint", sa.String(255), nullable=False),
     sa.Column("protocol", sa.String(16), nullable=False),
-    sa.Column("subscription_id", sa.String(36), nullable=False),
-    sa.Column("resource_group_name", sa.String(90), nullable=False),
+    # The storage account's ids when given; NULL: it sits with the workspace (no copy of its ids).
+    sa.Column("subscription_id", sa.String(36)),
+    sa.Column("resource_group_name", sa.String(90)),
     sa.Column("is_default", sa.Boolean(), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     # Credentials live encrypted in the workspace's secret namespace (``secrets``), named here.
