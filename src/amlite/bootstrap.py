@@ -33,6 +33,7 @@ from amlite.services.replication import ReplicationService
 from amlite.services.resource_groups import ResourceGroupService
 from amlite.services.roles import RoleService
 from amlite.services.secrets import SecretBox, SecretNamespace
+from amlite.services.sign_in_throttle import SignInThrottle
 from amlite.services.storage import StorageProvisioner
 from amlite.services.subscriptions import SubscriptionService
 from amlite.services.tokens import SigningKey, TokenService
@@ -118,7 +119,10 @@ def build(settings: Settings) -> Container:
     with store_engine.startup_lock(engine):  # servers sharing a PostgreSQL database start one at a time
         store_engine.upgrade(engine)
         tokens = TokenService(SigningKey(settings.signing_key_file), settings.endpoint)
-        identity = IdentityService(deps, tokens)
+        limits = settings.limits
+        throttle = SignInThrottle(window_seconds=limits.sign_in_window_seconds, per_ip=limits.max_failed_sign_ins_per_ip,
+                                  per_principal=limits.max_failed_sign_ins_per_principal)
+        identity = IdentityService(deps, tokens, throttle)
         first = identity.initialize()
         if first is not None:
             write_credentials(settings, first)

@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from amlite import __version__
 from amlite.api import errors
+from amlite.api.limits import BodyLimits
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import (
     activity_log, artifacts, assets, authorization, datastores, graph, identity, operations, registries, resource_groups,
@@ -45,9 +47,13 @@ def create_app(container: Any) -> FastAPI:
         description="A self-hosted Azure Machine Learning control plane speaking Azure Resource Manager's REST dialect.",
     )
     app.state.container = container
+    limits = container.settings.limits
+    app.state.password_checks = CapacityLimiter(limits.max_concurrent_password_checks)
+    app.state.upload_spool = container.settings.data_dir / "uploads"  # api.streams
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(BodyLimits, limits=limits)  # innermost: sees canonical paths, answers with request ids
     app.add_middleware(CanonicalPathMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 
 from amlite import __version__
@@ -32,9 +33,13 @@ async def token(tenant: str, request: Request) -> dict[str, Any]:
         raise UnsupportedMediaType("UnsupportedMediaType", "The token endpoint takes application/x-www-form-urlencoded.")
     form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
     identity = container(request).identity
-    from starlette.concurrency import run_in_threadpool  # scrypt is slow on purpose: keep it off the loop
-
-    return await run_in_threadpool(identity.issue_token, tenant, form)  # type: ignore[no-any-return]
+    client_ip = request.client.host if request.client else ""
+    # scrypt is slow on purpose: off the loop, and on threads of its own (a bounded number) so
+    # that a login flood cannot take the pool every other route runs in.
+    hashes = form.get("grant_type") in ("password", "client_credentials")
+    limiter = request.app.state.password_checks if hashes else None
+    return await to_thread.run_sync(identity.issue_token, tenant, form, client_ip,  # type: ignore[no-any-return]
+                                    limiter=limiter)
 
 
 @router.get("/{tenant}/discovery/v2.0/keys")
