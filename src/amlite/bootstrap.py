@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -203,6 +204,7 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from amlite.api.app import create_app as make_app
+    from amlite.api.connections import connection_cap, protocol_class, raise_open_file_limit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -212,7 +214,10 @@ def serve(settings: Settings) -> None:
     print(f"  data:   {settings.data_dir}", flush=True)
     print(f"  store:  {container.engine.url.render_as_string(hide_password=True)}", flush=True)
     print(f"  log in: amlite login --credentials-file {settings.credentials_file}", flush=True)
+    limits = settings.limits
+    http = protocol_class(limits, connection_cap(limits, raise_open_file_limit()))
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False, http=http,
+                    timeout_keep_alive=math.ceil(limits.keep_alive_timeout_seconds), backlog=4096)
     finally:
         container.engine.dispose()

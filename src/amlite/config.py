@@ -86,7 +86,7 @@ class Limits:
     #: A connection must deliver a request's complete headers within this many seconds of opening
     #: (or of the request's first byte on a kept-alive connection), else it is closed.
     header_timeout_seconds: float = 10.0
-    #: Headers larger than this are refused (431) and the connection closed.
+    #: A request whose headers grow past this many bytes has its connection closed.
     max_header_bytes: int = 64 * 1024
     #: A kept-alive connection with no request in progress is closed after this many seconds.
     keep_alive_timeout_seconds: float = 5.0
@@ -113,7 +113,7 @@ class Limits:
     max_failed_sign_ins_per_principal: int = 10
     #: Password and client-secret checks (scrypt: CPU and memory on purpose) running at once.
     #: They have their own threads, so a login flood cannot take the pool every other route uses.
-    max_concurrent_password_checks: int = 2
+    max_concurrent_password_checks: int = 1
 
 
 @dataclass(frozen=True)
