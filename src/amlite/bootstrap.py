@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,6 +34,7 @@ from amlite.services.replication import ReplicationService
 from amlite.services.resource_groups import ResourceGroupService
 from amlite.services.roles import RoleService
 from amlite.services.secrets import SecretBox, SecretNamespace
+from amlite.services.sign_in_throttle import SignInThrottle
 from amlite.services.storage import StorageProvisioner
 from amlite.services.subscriptions import SubscriptionService
 from amlite.services.tokens import SigningKey, TokenService
@@ -120,7 +122,10 @@ def build(settings: Settings) -> Container:
     with store_engine.startup_lock(engine):  # servers sharing a PostgreSQL database start one at a time
         store_engine.upgrade(engine)
         tokens = TokenService(SigningKey(settings.signing_key_file), settings.endpoint)
-        identity = IdentityService(deps, tokens)
+        limits = settings.limits
+        throttle = SignInThrottle(window_seconds=limits.sign_in_window_seconds, per_ip=limits.max_failed_sign_ins_per_ip,
+                                  per_principal=limits.max_failed_sign_ins_per_principal)
+        identity = IdentityService(deps, tokens, throttle)
         first = identity.initialize()
         if first is not None:
             write_credentials(settings, first)
@@ -201,7 +206,7 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from amlite.api.app import create_app as make_app
-    from amlite.api.http_server import server_protocol
+    from amlite.api.connections import connection_cap, protocol_class, raise_open_file_limit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -211,8 +216,10 @@ def serve(settings: Settings) -> None:
     print(f"  data:   {settings.data_dir}", flush=True)
     print(f"  store:  {container.engine.url.render_as_string(hide_password=True)}", flush=True)
     print(f"  log in: amlite login --credentials-file {settings.credentials_file}", flush=True)
+    limits = settings.limits
+    http = protocol_class(limits, connection_cap(limits, raise_open_file_limit()))
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                    http=server_protocol())
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False, http=http,
+                    timeout_keep_alive=math.ceil(limits.keep_alive_timeout_seconds), backlog=4096)
     finally:
         container.engine.dispose()

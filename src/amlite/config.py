@@ -26,6 +26,11 @@ Configuration file (YAML or TOML, by extension)::
           # account_url: https://acct.blob.core.windows.net with account_key / account_key_env
           container_prefix: amlite-westus-                    # the default; Azure containers start with it
     storage: {kind: azure, connection_string_env: AMLITE_STORAGE}  # default for regions without their own
+    limits:                                                   # what one client may cost the server (see Limits)
+      header_timeout_seconds: 10                              # a request's headers must arrive within this
+      max_connections: 4096                                   # past it, the longest-idle connection is closed
+      max_json_body_bytes: 4194304                            # ARM's own limit (413 RequestContentTooLarge)
+      max_failed_sign_ins_per_ip: 20                          # then 429 + Retry-After for the rest of the window
 
 A region's storage is ``local`` (a directory, the default) or ``azure``. A local region receives a
 blob from another local region on the same file system as a hard link (``hard_links: true``, the
@@ -73,6 +78,45 @@ class RegionSettings:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one unauthenticated client may cost the server: connections, bytes, time and password
+    hashes. Each bound turns a flood into prompt refusals instead of a server that stops answering.
+    Defaults are safe for a server on the internet; every field is a key of ``limits:``."""
+
+    #: A connection must deliver a request's complete headers within this many seconds of opening
+    #: (or of the request's first byte on a kept-alive connection), else it is closed.
+    header_timeout_seconds: float = 10.0
+    #: A request whose headers grow past this many bytes has its connection closed.
+    max_header_bytes: int = 64 * 1024
+    #: A kept-alive connection with no request in progress is closed after this many seconds.
+    keep_alive_timeout_seconds: float = 5.0
+    #: Open connections. A new connection past the cap closes the one that has waited longest
+    #: without a request in progress (then the oldest still sending a body), so idle sockets can
+    #: never keep out a fresh request such as ``/health``. Lowered to fit the open-file limit.
+    max_connections: int = 4096
+    #: Request bodies of the ARM and directory routes (ARM's own limit is 4 MB): 413 past it.
+    max_json_body_bytes: int = 4 * 1024 * 1024
+    #: The OAuth2 token endpoint's form (a few KB in practice): 413 past it.
+    max_token_form_bytes: int = 64 * 1024
+    #: A JSON body or token form must arrive completely within this many seconds: 408 after.
+    body_timeout_seconds: float = 60.0
+    #: A blob upload that sends no byte for this many seconds is cut off (408).
+    upload_idle_timeout_seconds: float = 30.0
+    #: A blob upload must average at least this many bytes a second, counted from its first
+    #: ``upload_idle_timeout_seconds`` on, else it is cut off (408): trickling is refused.
+    upload_min_bytes_per_second: int = 10 * 1024
+    #: Failed sign-ins counted over a sliding window of this many seconds.
+    sign_in_window_seconds: float = 300.0
+    #: Failed sign-ins from one client address in the window; past it, 429 with ``Retry-After``.
+    max_failed_sign_ins_per_ip: int = 20
+    #: Failed sign-ins for one user or application id in the window, from any address.
+    max_failed_sign_ins_per_principal: int = 10
+    #: Password and client-secret checks (scrypt: CPU and memory on purpose) running at once.
+    #: They have their own threads, so a login flood cannot take the pool every other route uses.
+    max_concurrent_password_checks: int = 1
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     host: str
@@ -85,6 +129,7 @@ class Settings:
     replication_threads: int = 4  # registry replication: how many regions copy at once
     replication_backoff_seconds: float = 2.0  # first retry of a failed region; doubles each time
     replication_lease_seconds: float = 60.0  # a copy's claim; after a crash (PostgreSQL) it is retried after this
+    limits: Limits = field(default_factory=Limits)
     crash_at: str | None = field(default=None, repr=False)
 
     @property
@@ -122,6 +167,7 @@ class Settings:
             replication_threads=int(file.get("replication_threads", 4)),
             replication_backoff_seconds=float(file.get("replication_backoff_seconds", 2.0)),
             replication_lease_seconds=float(file.get("replication_lease_seconds", 60.0)),
+            limits=_limits(file.get("limits")),
             crash_at=env.get("AMLITE_CRASH_AT") or None,
         )
 
@@ -147,6 +193,25 @@ def _read_file(path: Path) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise ConfigError(f"configuration file {path} must hold a mapping of settings")
     return loaded
+
+
+def _limits(raw: Any) -> Limits:
+    """The ``limits:`` mapping: known keys only, each a positive number of its field's type."""
+    if raw is None:
+        return Limits()
+    if not isinstance(raw, dict):
+        raise ConfigError("limits must be a mapping of limit names to numbers")
+    defaults = Limits()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not hasattr(defaults, str(key)):
+            raise ConfigError(f"limits.{key} is not a known limit")
+        kind = type(getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 \
+                or (kind is int and value != int(value)):
+            raise ConfigError(f"limits.{key} must be a positive {'whole ' if kind is int else ''}number, got '{value}'")
+        values[key] = kind(value)
+    return Limits(**values)
 
 
 def _regions(raw: Any, data_dir: Path, default_storage: StorageSettings, env: dict[str, str] | None = None) -> tuple[RegionSettings, ...]:

@@ -142,3 +142,15 @@ def test_key_discovery_publishes_the_signing_key(api: Api) -> None:
     claims = jwt.decode(token, key.key, algorithms=["RS256"], audience="https://management.azure.com/")
     assert claims["tid"] == api.tenant
     assert timedelta(seconds=claims["exp"] - claims["iat"]) == timedelta(hours=1)
+
+
+@pytest.mark.parametrize("raw", [
+    b"grant_type=password&username=\xff\xfe&password=x",          # not UTF-8
+    b"grant_type=password&username=%ff%fe&password=x",            # percent-encoded bytes that are not UTF-8
+    b"grant_type=password&username=admin%00@amlite.local&password=x",  # a NUL no database stores intact
+])
+def test_a_token_form_that_is_not_clean_text_is_an_oauth_400(api: Api, raw: bytes) -> None:
+    r = api.client.post(f"/{api.tenant}/oauth2/v2.0/token", content=raw,
+                        headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == "invalid_request"

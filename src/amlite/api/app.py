@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
@@ -16,6 +17,7 @@ from amlite import __version__
 from amlite.api import errors, openapi
 from amlite.api.http_server import QueryLimitMiddleware
 from amlite.api.json_input import SafeJSONResponse
+from amlite.api.limits import BodyLimits
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import (
     activity_log, artifacts, assets, authorization, datastores, graph, identity, operations, registries, resource_groups,
@@ -47,10 +49,14 @@ def create_app(container: Any) -> FastAPI:
         description="A self-hosted Azure Machine Learning control plane speaking Azure Resource Manager's REST dialect.",
     )
     app.state.container = container
+    limits = container.settings.limits
+    app.state.password_checks = CapacityLimiter(limits.max_concurrent_password_checks)
+    app.state.upload_spool = container.settings.data_dir / "uploads"  # api.streams
     errors.install(app)
     openapi.install(app, api_routes())
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(BodyLimits, limits=limits)  # innermost: sees canonical paths, answers with request ids
     app.add_middleware(CanonicalPathMiddleware)
     app.add_middleware(errors.UnexpectedErrorMiddleware)
     app.add_middleware(QueryLimitMiddleware)

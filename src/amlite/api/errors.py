@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from amlite.api.json_input import SafeJSONResponse as JSONResponse
 from amlite.domain import errors as e
 from amlite.services.identity import OAuthError
+from amlite.services.sign_in_throttle import SignInThrottled
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,13 @@ def install(app: FastAPI) -> None:
     async def _oauth(_: Request, exc: OAuthError) -> JSONResponse:
         status = 401 if exc.code == "invalid_client" else 400
         return JSONResponse({"error": exc.code, "error_description": exc.message}, status_code=status)
+
+    @app.exception_handler(SignInThrottled)
+    async def _throttled(_: Request, exc: SignInThrottled) -> JSONResponse:
+        """Azure AD answers a throttled sign-in 429 with ``Retry-After``, in OAuth2's body."""
+        description = f"Too many failed sign-in attempts for {exc.subject}. Try again in {exc.retry_after} seconds."
+        return JSONResponse({"error": "temporarily_unavailable", "error_description": description}, status_code=429,
+                            headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(e.AmliteError)
     async def _amlite(request: Request, exc: e.AmliteError) -> JSONResponse:

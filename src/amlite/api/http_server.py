@@ -17,6 +17,8 @@ import asyncio
 import json
 from typing import Any
 
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
 from amlite.api.errors import error_body
 
 #: Longest query string, in bytes, that a request may carry.
@@ -53,29 +55,20 @@ def _response(status: int, reason: bytes, body: bytes) -> bytes:
             b"connection: close\r\n\r\n" % (status, reason, len(body))) + body
 
 
+class ArmHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (httptools is a dependency), answering a request it cannot parse
+    with the ARM error body; ``api.connections`` builds its connection limits on this class."""
+
+    def send_400_response(self, msg: str) -> None:
+        # ``url`` holds the request target read so far; httptools cannot parse one of 64 KiB or more.
+        if len(getattr(self, "url", b"")) > MAX_QUERY_BYTES:
+            response = _response(414, b"URI Too Long", _json(*_TOO_LONG))
+        else:
+            response = _response(400, b"Bad Request", _json(*_UNPARSABLE))
+        self.transport.write(response)
+        self.transport.close()
+
+
 def server_protocol() -> type[asyncio.Protocol]:
-    """The HTTP protocol class to serve with: the one uvicorn's ``http="auto"`` picks (httptools when
-    installed, else h11), answering requests it cannot parse with the ARM error body."""
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-    except ImportError:  # pragma: no cover - httptools is a dependency; h11 is uvicorn's fallback
-        from uvicorn.protocols.http.h11_impl import H11Protocol
-
-        class ArmH11Protocol(H11Protocol):
-            def send_400_response(self, msg: str) -> None:
-                self.transport.write(_response(400, b"Bad Request", _json(*_UNPARSABLE)))
-                self.transport.close()
-
-        return ArmH11Protocol
-
-    class ArmHttpToolsProtocol(HttpToolsProtocol):
-        def send_400_response(self, msg: str) -> None:
-            # ``url`` holds the request target read so far; httptools cannot parse one of 64 KiB or more.
-            if len(getattr(self, "url", b"")) > MAX_QUERY_BYTES:
-                response = _response(414, b"URI Too Long", _json(*_TOO_LONG))
-            else:
-                response = _response(400, b"Bad Request", _json(*_UNPARSABLE))
-            self.transport.write(response)
-            self.transport.close()
-
+    """The HTTP protocol class to serve with when no connection limits are wanted (tests)."""
     return ArmHttpToolsProtocol

@@ -15,6 +15,7 @@ from amlite.domain.providers import ALWAYS_REGISTERED, DEFAULT_REGISTERED
 from amlite.domain.rbac import ROOT_SCOPE, RoleAssignment, built_in_role
 from amlite.domain.resources import Principal, PrincipalKind, Subscription, Tenant
 from amlite.services.context import Caller, Deps
+from amlite.services.sign_in_throttle import SignInThrottle
 from amlite.services.tokens import TokenService, hash_secret, verify_secret
 
 ADMIN_USERNAME = "admin@amlite.local"
@@ -37,9 +38,10 @@ class FirstStart:
 
 
 class IdentityService:
-    def __init__(self, deps: Deps, tokens: TokenService) -> None:
+    def __init__(self, deps: Deps, tokens: TokenService, throttle: SignInThrottle | None = None) -> None:
         self._deps = deps
         self._tokens = tokens
+        self._throttle = throttle or SignInThrottle(window_seconds=300, per_ip=20, per_principal=10)
 
     # -- the tenant ------------------------------------------------------------------------------
 
@@ -85,16 +87,30 @@ class IdentityService:
 
     # -- tokens ----------------------------------------------------------------------------------
 
-    def issue_token(self, tenant_ref: str, form: dict[str, str]) -> dict[str, Any]:
-        """Answer the OAuth2 token endpoint for one of the three grants amlite supports."""
+    def issue_token(self, tenant_ref: str, form: dict[str, str], client_ip: str = "") -> dict[str, Any]:
+        """Answer the OAuth2 token endpoint for one of the three grants amlite supports. Secret and
+        password checks pass the sign-in throttle first (``SignInThrottled``: too many failures
+        from ``client_ip`` or for the name), so refused guesses cost no password hash."""
         tenant = self._resolve_tenant(tenant_ref)
         grant = form.get("grant_type", "")
         audience = _audience(form.get("scope"))
         if grant == "client_credentials":
-            principal = self._check_client(tenant.id, form.get("client_id", ""), form.get("client_secret", ""))
+            client_id = form.get("client_id", "")
+            with self._throttle.attempt(client_ip, client_id) as failed:
+                try:
+                    principal = self._check_client(tenant.id, client_id, form.get("client_secret", ""))
+                except OAuthError:
+                    failed()
+                    raise
             return self._token_body(principal, audience, with_refresh=False)
         if grant == "password":
-            principal = self._check_user(tenant.id, form.get("username", ""), form.get("password", ""))
+            username = form.get("username", "")
+            with self._throttle.attempt(client_ip, username) as failed:
+                try:
+                    principal = self._check_user(tenant.id, username, form.get("password", ""))
+                except OAuthError:
+                    failed()
+                    raise
             return self._token_body(principal, audience, with_refresh=True)
         if grant == "refresh_token":
             principal = self._check_refresh(tenant.id, form.get("refresh_token", ""))

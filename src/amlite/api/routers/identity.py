@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 
 from amlite import __version__
@@ -12,6 +13,7 @@ from amlite.api import render
 from amlite.api.deps import RESOURCES_VERSION, Authorize, container
 from amlite.domain.errors import UnsupportedMediaType
 from amlite.services.context import Caller
+from amlite.services.identity import OAuthError
 
 router = APIRouter()
 
@@ -33,16 +35,33 @@ TOKEN_FORM = {"requestBody": {"required": True, "content": {"application/x-www-f
 }}}}}
 
 
+def _form(raw: bytes) -> dict[str, str]:
+    """The token request's fields: UTF-8, percent-decoded strictly, with no control characters (a NUL
+    reaches no database intact, and no credential holds one)."""
+    try:
+        fields = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise OAuthError("invalid_request", "The request body is not valid UTF-8 form data.") from None
+    for key, value in fields:
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in key + value):
+            raise OAuthError("invalid_request", f"The form field '{key[:64]}' holds a control character.")
+    return dict(fields)
+
+
 @router.post("/{tenant}/oauth2/v2.0/token", openapi_extra=TOKEN_FORM)
 async def token(tenant: str, request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/x-www-form-urlencoded":
         raise UnsupportedMediaType("UnsupportedMediaType", "The token endpoint takes application/x-www-form-urlencoded.")
-    form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+    form = _form(await request.body())
     identity = container(request).identity
-    from starlette.concurrency import run_in_threadpool  # scrypt is slow on purpose: keep it off the loop
-
-    return await run_in_threadpool(identity.issue_token, tenant, form)  # type: ignore[no-any-return]
+    client_ip = request.client.host if request.client else ""
+    # scrypt is slow on purpose: off the loop, and on threads of its own (a bounded number) so
+    # that a login flood cannot take the pool every other route runs in.
+    hashes = form.get("grant_type") in ("password", "client_credentials")
+    limiter = request.app.state.password_checks if hashes else None
+    return await to_thread.run_sync(identity.issue_token, tenant, form, client_ip,  # type: ignore[no-any-return]
+                                    limiter=limiter)
 
 
 @router.get("/{tenant}/discovery/v2.0/keys")
