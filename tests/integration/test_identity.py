@@ -105,7 +105,9 @@ def test_expired_tampered_wrong_audience_and_wrong_tenant_tokens_get_401(api: Ap
     claims["oid"] = "00000000-0000-0000-0000-000000000002"
     tampered = ".".join([head, base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("="), sig])
     foreign_key = jwt.encode({"tid": api.tenant, "aud": "https://management.azure.com/"}, "a-key-that-is-not-the-servers-key-at-all", algorithm="HS256")
+    unsigned = ".".join([base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').decode().rstrip("="), payload, ""])
     expected = {
+        unsigned: "InvalidAuthenticationToken",
         expired: "ExpiredAuthenticationToken", wrong_aud: "InvalidAuthenticationTokenAudience",
         wrong_tenant: "InvalidAuthenticationTokenTenant", tampered: "InvalidAuthenticationToken",
         foreign_key: "InvalidAuthenticationToken", "garbage": "InvalidAuthenticationToken",
