@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from amlite.domain.asset_specs import derived_uri, parse_version_body, parse_version_patch, with_derived_uri
+from amlite.domain.asset_specs import parse_version_body, parse_version_patch, with_derived_uri
 from amlite.domain.assets import (
-    AssetContainer,
     AssetKind,
     AssetVersion,
     ListViewType,
@@ -20,7 +19,6 @@ from amlite.domain.assets import (
     check_version,
     differing_fields,
     fingerprint,
-    latest_of,
     next_version_after,
     parse_tag_filter,
     updated_version,
@@ -130,8 +128,7 @@ def test_version_bodies_keep_values_as_strings_and_fill_defaults() -> None:
 
 
 def test_uploaded_versions_derive_their_uri() -> None:
-    uri = derived_uri("s", "rg", "ws", M, "m", "3")
-    assert uri == "azureml://subscriptions/s/resourcegroups/rg/workspaces/ws/datastores/workspaceblobstore/paths/models/m/3/"
+    uri = "azureml://subscriptions/s/resourcegroups/rg/workspaces/ws/datastores/workspaceblobstore/paths/models/m/3/"
     manifest = [{"path": "w.bin", "sha256": "a" * 64, "size": 1}]
     env = parse_version_body(AssetKind.ENVIRONMENTS, {"properties": {"artifacts": manifest}})
     assert with_derived_uri(AssetKind.ENVIRONMENTS, env.spec, uri)["build"] == {"dockerfilePath": "Dockerfile",
@@ -148,14 +145,8 @@ def test_patch_names_only_mutable_fields() -> None:
     assert err.value.target == "properties.modelType"
 
 
-def test_latest_is_newest_by_creation_order_and_not_archived() -> None:
-    container = AssetContainer("c", "w", M, "m", "", {}, {}, False, 4, '"e"', STAMP)
-    versions = [_version({}, (), version="10", seq=1), _version({}, (), version="2", seq=2),
-                _version({}, (), version="3", seq=3, archived=True)]
-    assert latest_of(container, versions).version == "2"  # type: ignore[union-attr]
-    from dataclasses import replace
-
-    assert latest_of(replace(container, is_archived=True), versions) is None
+def test_an_update_changes_only_mutable_fields() -> None:
+    versions = [_version({}, (), version="10", seq=1)]
     changed = updated_version(versions[0], VersionContent(spec={}, tags={"a": "b"}), '"n"', STAMP)
     assert changed is not None and changed.tags == {"a": "b"} and changed.etag == '"n"'
     assert updated_version(versions[0], VersionContent(spec={}, tags={}), '"n"', STAMP) is None

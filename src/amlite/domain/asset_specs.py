@@ -195,12 +195,6 @@ def check_storage_uri(uri: str, target: str) -> str:
                   "client and sent as artifacts.", target)
 
 
-def derived_uri(subscription_id: str, resource_group: str, workspace: str, kind: AssetKind, name: str, version: str) -> str:
-    """Where an uploaded version's files appear on the workspace's default datastore."""
-    return (f"azureml://subscriptions/{subscription_id}/resourcegroups/{resource_group}/workspaces/{workspace}"
-            f"/datastores/workspaceblobstore/paths/{kind.value}/{name}/{version}/")
-
-
 def with_derived_uri(kind: AssetKind, spec: dict[str, Any], uri: str) -> dict[str, Any]:
     """The spec of an uploaded version with its ``...Uri`` pointing at its files."""
     out = dict(spec)

@@ -265,12 +265,6 @@ def updated_version(version: AssetVersion, content: VersionContent, etag: str, s
     return replace(version, description=description, tags=tags, is_archived=archived, etag=etag, stamp=stamp)
 
 
-def latest_of(container: AssetContainer, versions: list[AssetVersion]) -> AssetVersion | None:
-    """The newest version not archived, by creation order; none when the container is archived."""
-    live = [v for v in versions if not v.archived_in(container)]
-    return max(live, key=lambda v: v.seq) if live else None
-
-
 def asset_not_found(kind: AssetKind, name: str, version: str | None = None) -> NotFound:
     if version is None:
         return NotFound("ResourceNotFound", f"The {kind.singular} container '{name}' was not found.")

@@ -16,12 +16,13 @@ when it is there. A blob is present in a region only once a verified copy was pu
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.blobs import CHUNK_SIZE, StoredBlob, check_sha256
-from amlite.domain.errors import Conflict, NotFound
+from amlite.domain.errors import Conflict, NotFound, StorageUnavailable
 from amlite.domain.resources import Workspace
 from amlite.ports import BlobStore, UnitOfWork
 from amlite.services.asset_owners import registry_owner
@@ -29,6 +30,8 @@ from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
 from amlite.services.registries import require_registry
 from amlite.services.workspace_scope import require_workspace, writable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,6 @@ class ArtifactService:
         size = where.store.size(where.account, where.container, digest)
         chunks = where.store.open_chunks(where.account, where.container, digest, chunk_size)
         return BlobDownload(digest, size, where.region, chunks)
-
-    def storage_of(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str) -> ArtifactStorage:
-        """The workspace's artifact storage, for other use cases (asset versions) that write blobs."""
-        return self._storage(caller, sub_id, rg_name, ws_name)
 
     def storage_for(self, owner: AssetOwner, region: str | None = None) -> ArtifactStorage:
         """Where an owner's blobs are: a workspace's default storage, or a registry's storage in
@@ -143,8 +142,9 @@ class ArtifactService:
             try:
                 if replica.store.exists(replica.account, replica.container, digest):
                     return replica
-            except Exception:  # the region's storage is down: the primary still serves  # noqa: BLE001
-                pass
+            except (StorageUnavailable, OSError) as exc:  # the region's storage is down: the primary still serves
+                log.warning("registry %s: region %s cannot serve sha256:%s (%s); serving the primary's copy",
+                            owner.name, region.name, digest, exc)
         return self.storage_for(owner)
 
     def _registry(self, caller: Caller, sub_id: str, rg_name: str, reg_name: str) -> AssetOwner:

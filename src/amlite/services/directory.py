@@ -77,16 +77,6 @@ class DirectoryService:
             raise not_found(kind.value, ref)
         return found
 
-    def find_any(self, caller: Caller, ref: str) -> Principal:
-        """A principal of any kind: object id, UPN or app id (``--assignee`` resolution)."""
-        with self._deps.uow() as uow:
-            found = uow.principals.get(ref) if _GUID.fullmatch(ref) else None
-            found = found or uow.principals.by_user_principal_name(caller.tenant_id, ref)
-            found = found or (uow.principals.by_app_id(caller.tenant_id, ref) if _GUID.fullmatch(ref) else None)
-        if found is None or found.tenant_id != caller.tenant_id:
-            raise not_found("directoryObject", ref)
-        return found
-
     def list(self, caller: Caller, kind: PrincipalKind, name_prefix: str | None = None) -> list[Principal]:
         with self._deps.uow() as uow:
             return uow.principals.list(caller.tenant_id, kind, name_prefix=name_prefix)

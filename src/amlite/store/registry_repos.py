@@ -86,10 +86,6 @@ class RegistryRepository:
         query = sa.select(_reg.c.name).where(_reg.c.resource_group_key == rg_key).order_by(_reg.c.name_lower)
         return [r.name for r in self._conn.execute(query)]
 
-    def keys_in_group(self, rg_key: str) -> list[str]:
-        query = sa.select(_reg.c.key).where(_reg.c.resource_group_key == rg_key)
-        return [r.key for r in self._conn.execute(query)]
-
     def count_in_subscription(self, sub_id: str) -> int:
         query = sa.select(sa.func.count()).select_from(_reg.join(_rg, _rg.c.key == _reg.c.resource_group_key)).where(
             _rg.c.subscription_id == sub_id.lower()

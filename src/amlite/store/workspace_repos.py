@@ -59,10 +59,6 @@ class WorkspaceRepository:
             ))
         return paged(self._conn, query.order_by(_rg.c.name_lower, _ws.c.name_lower), offset, limit, _workspace)
 
-    def count_in_group(self, rg_key: str) -> int:
-        query = sa.select(sa.func.count()).select_from(_ws).where(_ws.c.resource_group_key == rg_key)
-        return int(self._conn.execute(query).scalar_one())
-
     def names_in_group(self, rg_key: str) -> list[str]:
         query = sa.select(_ws.c.name).where(_ws.c.resource_group_key == rg_key).order_by(_ws.c.name_lower)
         return [r.name for r in self._conn.execute(query)]
