@@ -24,7 +24,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from amlite.store.tables import replication_tasks
+from amlite.domain.replication import REPLICATE
+from amlite.store.tables import tasks
 from tests.e2e.conftest import ServerProcess, start_server
 from tests.pg import postgres_database
 
@@ -142,19 +143,20 @@ def _partial_files(data_dir: Path) -> list[Path]:
 
 
 def _tasks(store_url: str) -> dict[str, dict[str, Any]]:
-    """The replication records by region, read from the store itself: right after a kill this is
+    """The replication tasks by region, read from the store itself: right after a kill this is
     what the dead process left (the API only answers once a new server runs, which may already
     have changed them), and only the store shows a claim's lease."""
     engine = sa.create_engine(store_url)
     try:
         with engine.connect() as conn:
-            return {row.region: dict(row._mapping) for row in conn.execute(sa.select(replication_tasks))}
+            rows = conn.execute(sa.select(tasks).where(tasks.c.kind == REPLICATE))
+            return {row.payload["region"]: dict(row._mapping) for row in rows}
     finally:
         engine.dispose()
 
 
-def _in_progress(tasks: dict[str, dict[str, Any]]) -> list[str]:
-    return sorted(region for region, task in tasks.items() if task["state"] == "InProgress")
+def _in_progress(found: dict[str, dict[str, Any]]) -> list[str]:
+    return sorted(region for region, task in found.items() if task["state"] == "Running")
 
 
 def _assert_claimed_again(backend: Backend, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]],
@@ -165,9 +167,9 @@ def _assert_claimed_again(backend: Backend, before: dict[str, dict[str, Any]], a
         old, new = before[region], after[region]
         assert new["attempts"] > old["attempts"], (region, old, new)
         if backend.name == "postgresql":
-            assert new["last_attempt_at"] > old["lease_expires_at"], (region, old, new)
+            assert new["last_run_at"] > old["lease_expires_at"], (region, old, new)
         else:
-            assert new["last_attempt_at"] < old["lease_expires_at"], (region, old, new)
+            assert new["last_run_at"] < old["lease_expires_at"], (region, old, new)
 
 
 #: Every region on one file system would take the blob as a hard link; the kill must cut a copy

@@ -16,13 +16,13 @@ Ports for the registry-asset side (replication), registered by that service at w
 - ``before_delete``: callables ``(uow, registry)`` run inside the unit of work that deletes a
   registry (by its own delete or its group's forced delete), to remove rows that point at it.
 
-A failing after-commit hook is logged, never raised: the change it announces is committed, and
-the replication side must treat its queue as repairable (its reconciler back-fills).
+An after-commit hook that fails fails the request (its error is logged as any 500 is), although
+the change it announces is committed: a repeated update is harmless, and the replication side's
+reconciler (``ReplicationService.reconcile``, run periodically) queues what the hook did not.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -57,7 +57,6 @@ from amlite.services.resource_groups import require_group, require_group_writabl
 from amlite.services.storage import StorageProvisioner
 from amlite.services.subscriptions import require_registered, require_subscription
 
-log = logging.getLogger(__name__)
 
 READ = f"{REGISTRY_TYPE}/read"
 RegionsHook = Callable[[str, list[str]], None]
@@ -216,6 +215,7 @@ class RegistryService:
             record_write(d, uow, caller, scope=updated.arm_id)
             uow.commit()
         self._storage.release(self._storage.accounts_of(removed_records))
+        fault_point("registry.regions.before_hooks")
         if added_regions:
             self._announce(self.on_regions_added, updated.key, [r.region for r in added_regions])
         if removed_records:
@@ -255,10 +255,7 @@ class RegistryService:
     @staticmethod
     def _announce(hooks: list[RegionsHook], registry_key: str, regions: list[str]) -> None:
         for hook in hooks:
-            try:
-                hook(registry_key, regions)
-            except Exception:  # the change is committed; the replication side repairs its queue
-                log.exception("registry hook %r failed for %s %s", hook, registry_key, regions)
+            hook(registry_key, regions)
 
     # -- read ------------------------------------------------------------------------------------
 

@@ -86,6 +86,10 @@ class RegistryRepository:
         query = sa.select(_reg.c.name).where(_reg.c.resource_group_key == rg_key).order_by(_reg.c.name_lower)
         return [r.name for r in self._conn.execute(query)]
 
+    def all_keys(self) -> list[str]:
+        """Every registry's key (the reconciler's round)."""
+        return [row.key for row in self._conn.execute(sa.select(t.registries.c.key))]
+
     def keys_in_group(self, rg_key: str) -> list[str]:
         query = sa.select(_reg.c.key).where(_reg.c.resource_group_key == rg_key)
         return [r.key for r in self._conn.execute(query)]
