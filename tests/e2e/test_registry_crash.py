@@ -242,3 +242,39 @@ def test_crash_between_copy_and_record_resumes(tmp_path: Path, backend: Backend)
         _assert_claimed_again(backend, left, _tasks(backend.store_url(data)), unrecorded)
     finally:
         server.stop()
+
+
+def test_crash_between_a_region_change_and_its_backfill_heals(tmp_path: Path, backend: Backend) -> None:
+    """The process dies after committing a new region and before its back-fill queues the copies
+    of the versions already there: nothing records them, yet after a restart the reconciler
+    derives them from the state and the new region receives every version."""
+    data = tmp_path / "data"
+    server = backend.start(data)
+    try:
+        http = Http(server)
+        reg = http.registry("rg-crash3", "crashreg3")
+        digest = _random_file(tmp_path / "weights.bin", 1)
+        version = _model(http, reg, tmp_path / "weights.bin", digest)
+        assert http.wait_all(version) == {region: "Succeeded" for region in REGIONS}
+        server.env["AMLITE_CRASH_AT"] = "registry.regions.before_hooks"
+        server.restart()
+        http = Http(server)
+        body = {"location": "eastus", "properties": {
+            "regionDetails": [{"location": region} for region in [*REGIONS, "northeurope"]]}}
+        with pytest.raises(httpx.TransportError):
+            http.client.put(f"{reg}?{ML}", json=body)
+        assert server.process is not None
+        server.process.wait(timeout=30)
+        assert server.process.returncode == 137, server.log_tail()
+        assert "northeurope" not in _tasks(backend.store_url(data))  # the back-fill never ran
+        server.env.pop("AMLITE_CRASH_AT", None)
+        server.process = None
+        server.start()
+        http = Http(server)
+        shown = http.client.get(f"{reg}?{ML}").json()["properties"]["regionDetails"]
+        assert [d["location"] for d in shown] == [*REGIONS, "northeurope"]  # the region change was committed
+        assert http.wait_all(version) == {region: "Succeeded" for region in [*REGIONS, "northeurope"]}
+        assert sorted(_replicas(data, digest)) == sorted([*REGIONS, "northeurope"])
+        _assert_no_partial_object_visible(data)
+    finally:
+        server.stop()

@@ -60,8 +60,10 @@ class TaskRepository:
         added = 0
         for task in tasks:
             stmt = dialect.insert(_t).values(key=task.key, **_values(task))
-            result = self._conn.execute(stmt.on_conflict_do_nothing(index_elements=["dedupe_key"]))
-            added += result.rowcount or 0
+            # RETURNING counts the rows inserted on both stores (psycopg's rowcount may be -1 here)
+            inserted = self._conn.execute(stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+                                          .returning(_t.c.key)).first()
+            added += inserted is not None
         return added
 
     def save(self, task: Task) -> None:
