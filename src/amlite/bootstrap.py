@@ -37,11 +37,12 @@ from amlite.services.secrets import SecretBox, SecretNamespace
 from amlite.services.sign_in_throttle import SignInThrottle
 from amlite.services.storage import StorageProvisioner
 from amlite.services.subscriptions import SubscriptionService
+from amlite.services.tasks import TaskEngine
 from amlite.services.tokens import SigningKey, TokenService
 from amlite.services.workspaces import WorkspaceService
 from amlite.store import engine as store_engine
 from amlite.store.uow import SqlUnitOfWorkFactory
-from amlite.worker.replication import ReplicationWorkers
+from amlite.worker.reconciler import Reconciler
 from amlite.worker.runner import Worker
 
 log = logging.getLogger("amlite")
@@ -68,9 +69,10 @@ class Container:
     artifacts: ArtifactService
     assets: AssetService
     datastores: DatastoreService
+    tasks: TaskEngine
     worker: Worker
+    reconciler: Reconciler
     replication: ReplicationService
-    replicators: ReplicationWorkers
     registry_assets: RegistryAssetService
     first_start: FirstStart | None
     tenant_id: str
@@ -92,14 +94,13 @@ class Container:
         with store_engine.startup_lock(self.engine):
             self.storage.sweep_orphans()
         if self.engine.dialect.name == "sqlite":
-            _release_leases(self.engine)  # one server per SQLite file: every lease is from a dead process
-            self.replication.release_leases()
+            self.tasks.release_leases()  # one server per SQLite file: every lease is from a dead process
         self.worker.start()
-        self.replicators.start()
+        self.reconciler.start()
 
     def stop(self) -> None:
+        self.reconciler.stop()
         self.worker.stop()
-        self.replicators.stop()
 
     def close(self) -> None:
         self.stop()
@@ -129,20 +130,21 @@ def build(settings: Settings) -> Container:
         first = identity.initialize()
         if first is not None:
             write_credentials(settings, first)
-    operations = OperationService(deps, lease=timedelta(seconds=settings.operation_lease_seconds))
+    tasks = TaskEngine(deps)
+    operations = OperationService(deps, tasks, lease=timedelta(seconds=settings.operation_lease_seconds))
     storage = StorageProvisioner(deps)
-    worker = Worker(operations, poll_seconds=settings.worker_poll_seconds)
+    worker = Worker(tasks, threads=settings.worker_threads, poll_seconds=settings.worker_poll_seconds)
+    tasks.wakeup = worker.notify
     authz = Authorizer(deps)
     artifacts = ArtifactService(deps)
     secrets = SecretNamespace(deps, SecretBox(settings.data_dir / "secrets.key"))
     registries = RegistryService(deps, operations, storage, authz)
-    replication = ReplicationService(deps, lease=timedelta(seconds=settings.replication_lease_seconds),
+    replication = ReplicationService(deps, tasks, lease=timedelta(seconds=settings.replication_lease_seconds),
                                      backoff=timedelta(seconds=settings.replication_backoff_seconds))
-    replicators = ReplicationWorkers(replication, threads=settings.replication_threads,
-                                     poll_seconds=settings.worker_poll_seconds)
-    replication.wakeup = replicators.notify
     registries.on_regions_added.append(replication.on_regions_added)
     registries.on_regions_removed.append(replication.on_regions_removed)
+    registries.before_delete.append(replication.before_registry_delete)
+    reconciler = Reconciler([replication.reconcile], interval=settings.reconcile_seconds)
     assets = AssetService(deps, artifacts, ReferenceResolver(authz), replication)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
@@ -151,7 +153,7 @@ def build(settings: Settings) -> Container:
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
         workspaces=WorkspaceService(deps, operations, storage), registries=registries, operations=operations,
         storage=storage,
-        artifacts=artifacts, assets=assets, replication=replication, replicators=replicators,
+        artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,
         registry_assets=RegistryAssetService(deps, assets, artifacts, authz),
         datastores=DatastoreService(deps, secrets), worker=worker, first_start=first, tenant_id=identity.tenant().id,
     )
@@ -184,15 +186,6 @@ def write_credentials(settings: Settings, first: FirstStart) -> None:
         handle.write("\n")
     os.replace(tmp, path)
     os.chmod(path, 0o600)
-
-
-def _release_leases(engine: sa.Engine) -> None:
-    from amlite.store.tables import operations
-
-    with engine.begin() as conn:
-        conn.execute(
-            operations.update().where(operations.c.status == "InProgress").values(lease_owner=None, lease_expires_at=None)
-        )
 
 
 def create_app(settings: Settings) -> Any:

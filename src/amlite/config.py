@@ -9,7 +9,8 @@ Configuration file (YAML or TOML, by extension)::
     db: postgresql+psycopg://postgres@127.0.0.1:5432/amlite   # default: SQLite in data_dir
     endpoint: https://amlite.example.org                      # public URL, default http://host:port
     operation_lease_seconds: 15
-    replication_threads: 4                                    # registry regions copied at once
+    worker_threads: 4                                         # background tasks run at once (region copies, deletes)
+    reconcile_seconds: 30                                     # how often missing background work is re-queued
     replication_backoff_seconds: 2                            # first retry of a failed region copy
     replication_lease_seconds: 60                             # claim on one region copy (crash recovery on PostgreSQL)
     regions:                                                  # default: eastus, eastus2, westus, ...
@@ -126,7 +127,8 @@ class Settings:
     regions: tuple[RegionSettings, ...]
     operation_lease_seconds: float = 15.0
     worker_poll_seconds: float = 1.0
-    replication_threads: int = 4  # registry replication: how many regions copy at once
+    worker_threads: int = 4  # background tasks run at once (``replication_threads`` is its old name)
+    reconcile_seconds: float = 30.0  # the reconciler's round: missing replication work is queued again
     replication_backoff_seconds: float = 2.0  # first retry of a failed region; doubles each time
     replication_lease_seconds: float = 60.0  # a copy's claim; after a crash (PostgreSQL) it is retried after this
     limits: Limits = field(default_factory=Limits)
@@ -164,7 +166,8 @@ class Settings:
             regions=_regions(file.get("regions"), data, _storage(file.get("storage"), env, "storage"), env),
             operation_lease_seconds=float(file.get("operation_lease_seconds", 15.0)),
             worker_poll_seconds=float(file.get("worker_poll_seconds", 1.0)),
-            replication_threads=int(file.get("replication_threads", 4)),
+            worker_threads=int(file.get("worker_threads", file.get("replication_threads", 4))),
+            reconcile_seconds=float(file.get("reconcile_seconds", 30.0)),
             replication_backoff_seconds=float(file.get("replication_backoff_seconds", 2.0)),
             replication_lease_seconds=float(file.get("replication_lease_seconds", 60.0)),
             limits=_limits(file.get("limits")),

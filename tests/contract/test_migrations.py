@@ -141,3 +141,55 @@ def test_0006_takes_the_owner_ids_out_of_stored_versions_and_datastores(engine: 
     assert datastores == {"d1": (None, None), "d2": (sub, "data-rg")}
 
     upgrade(engine)  # and on to head
+
+
+def test_0007_moves_replication_tasks_and_operations_work_into_one_task_queue(engine: sa.Engine) -> None:
+    """Pending copies stay pending, a failed copy waiting for its retry keeps its reason and time,
+    a copy under a claim stays claimed, and an open operation's attempts and lease move to its task."""
+    _migrate_to(engine, "0006")
+    sub, now = "00000000-0000-0000-0000-000000000001", STAMPS["created_at"]
+    later = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    with engine.begin() as conn:
+        _insert(conn, "tenants", id="t1", display_name="t", default_domain="t", created_at=now)
+        _insert(conn, "subscriptions", id=sub, tenant_id="t1", display_name="s", state="Enabled", created_at=now)
+        _insert(conn, "resource_groups", key="rg1", subscription_id=sub, name="rg1", name_lower="rg1",
+                location="eastus", tags={}, etag="e", provisioning_state="Succeeded", **STAMPS)
+        _insert(conn, "registries", key="r1", tenant_id="t1", resource_group_key="rg1", name="reg1", name_lower="reg1",
+                location="eastus", registry_id="r-1", description="", tags={}, etag="e", provisioning_state="Succeeded",
+                **STAMPS)
+        _insert(conn, "registry_asset_containers", key="rc1", registry_key="r1", kind="models", name="p",
+                name_lower="p", description="", tags={}, properties={}, is_archived=False, next_version=2, etag="e",
+                **STAMPS)
+        _insert(conn, "registry_asset_versions", key="rv1", container_key="rc1", version="1", version_lower="1", seq=1,
+                spec={}, manifest=[], fingerprint="0" * 64, description="", tags={}, is_archived=False, etag="e",
+                lineage=None, **STAMPS)
+        for key, region, state, extra in (
+            ("k1", "westus", "NotStarted", {"attempts": 0, "next_attempt_at": now}),
+            ("k2", "eastus2", "Failed", {"attempts": 2, "reason": "down", "next_attempt_at": later,
+                                         "last_attempt_at": now}),
+            ("k3", "northeurope", "InProgress", {"attempts": 1, "lease_owner": "w", "lease_expires_at": later,
+                                                 "last_attempt_at": now}),
+        ):
+            _insert(conn, "replication_tasks", key=key, version_key="rv1", registry_key="r1", region=region,
+                    state=state, created_at=now, updated_at=now, **extra)
+        _insert(conn, "operations", id="op1", kind="workspaces/delete", subscription_id=sub, namespace="n",
+                location="eastus", target_id="/x", target_key="ws1", status="InProgress", payload={"a": 1},
+                created_by="u", created_at=now, attempts=2, lease_owner="w", lease_expires_at=later)
+
+    _migrate_to(engine, "0007")
+
+    with engine.connect() as conn:
+        rows = {r.key: r for r in conn.execute(sa.text(
+            "SELECT key, kind, dedupe_key, subject_key, scope_key, state, attempts, last_error, lease_owner "
+            "FROM tasks"))}
+        op_columns = {c["name"] for c in sa.inspect(conn).get_columns("operations")}
+    assert {k: (r.kind, r.state, r.attempts, r.last_error, r.lease_owner) for k, r in rows.items()} == {
+        "k1": ("registry.replicate", "Pending", 0, None, None),
+        "k2": ("registry.replicate", "Pending", 2, "down", None),
+        "k3": ("registry.replicate", "Running", 1, None, "w"),
+        "op1": ("workspaces/delete", "Running", 2, None, "w"),
+    }
+    assert rows["k2"].dedupe_key == "registry.replicate:rv1:eastus2" and rows["k2"].scope_key == "r1"
+    assert rows["op1"].subject_key == "op1" and rows["op1"].dedupe_key == "operation:op1"
+    assert not {"attempts", "lease_owner", "lease_expires_at"} & op_columns
+    upgrade(engine)  # and on to head

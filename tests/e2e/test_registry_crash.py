@@ -24,7 +24,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from amlite.store.tables import replication_tasks
+from amlite.domain.replication import REPLICATE
+from amlite.store.tables import tasks
 from tests.e2e.conftest import ServerProcess, start_server
 from tests.pg import postgres_database
 
@@ -142,19 +143,20 @@ def _partial_files(data_dir: Path) -> list[Path]:
 
 
 def _tasks(store_url: str) -> dict[str, dict[str, Any]]:
-    """The replication records by region, read from the store itself: right after a kill this is
+    """The replication tasks by region, read from the store itself: right after a kill this is
     what the dead process left (the API only answers once a new server runs, which may already
     have changed them), and only the store shows a claim's lease."""
     engine = sa.create_engine(store_url)
     try:
         with engine.connect() as conn:
-            return {row.region: dict(row._mapping) for row in conn.execute(sa.select(replication_tasks))}
+            rows = conn.execute(sa.select(tasks).where(tasks.c.kind == REPLICATE))
+            return {row.payload["region"]: dict(row._mapping) for row in rows}
     finally:
         engine.dispose()
 
 
-def _in_progress(tasks: dict[str, dict[str, Any]]) -> list[str]:
-    return sorted(region for region, task in tasks.items() if task["state"] == "InProgress")
+def _in_progress(found: dict[str, dict[str, Any]]) -> list[str]:
+    return sorted(region for region, task in found.items() if task["state"] == "Running")
 
 
 def _assert_claimed_again(backend: Backend, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]],
@@ -165,9 +167,9 @@ def _assert_claimed_again(backend: Backend, before: dict[str, dict[str, Any]], a
         old, new = before[region], after[region]
         assert new["attempts"] > old["attempts"], (region, old, new)
         if backend.name == "postgresql":
-            assert new["last_attempt_at"] > old["lease_expires_at"], (region, old, new)
+            assert new["last_run_at"] > old["lease_expires_at"], (region, old, new)
         else:
-            assert new["last_attempt_at"] < old["lease_expires_at"], (region, old, new)
+            assert new["last_run_at"] < old["lease_expires_at"], (region, old, new)
 
 
 #: Every region on one file system would take the blob as a hard link; the kill must cut a copy
@@ -238,5 +240,41 @@ def test_crash_between_copy_and_record_resumes(tmp_path: Path, backend: Backend)
         _assert_no_partial_object_visible(data)
         assert not _partial_files(data)
         _assert_claimed_again(backend, left, _tasks(backend.store_url(data)), unrecorded)
+    finally:
+        server.stop()
+
+
+def test_crash_between_a_region_change_and_its_backfill_heals(tmp_path: Path, backend: Backend) -> None:
+    """The process dies after committing a new region and before its back-fill queues the copies
+    of the versions already there: nothing records them, yet after a restart the reconciler
+    derives them from the state and the new region receives every version."""
+    data = tmp_path / "data"
+    server = backend.start(data)
+    try:
+        http = Http(server)
+        reg = http.registry("rg-crash3", "crashreg3")
+        digest = _random_file(tmp_path / "weights.bin", 1)
+        version = _model(http, reg, tmp_path / "weights.bin", digest)
+        assert http.wait_all(version) == {region: "Succeeded" for region in REGIONS}
+        server.env["AMLITE_CRASH_AT"] = "registry.regions.before_hooks"
+        server.restart()
+        http = Http(server)
+        body = {"location": "eastus", "properties": {
+            "regionDetails": [{"location": region} for region in [*REGIONS, "northeurope"]]}}
+        with pytest.raises(httpx.TransportError):
+            http.client.put(f"{reg}?{ML}", json=body)
+        assert server.process is not None
+        server.process.wait(timeout=30)
+        assert server.process.returncode == 137, server.log_tail()
+        assert "northeurope" not in _tasks(backend.store_url(data))  # the back-fill never ran
+        server.env.pop("AMLITE_CRASH_AT", None)
+        server.process = None
+        server.start()
+        http = Http(server)
+        shown = http.client.get(f"{reg}?{ML}").json()["properties"]["regionDetails"]
+        assert [d["location"] for d in shown] == [*REGIONS, "northeurope"]  # the region change was committed
+        assert http.wait_all(version) == {region: "Succeeded" for region in [*REGIONS, "northeurope"]}
+        assert sorted(_replicas(data, digest)) == sorted([*REGIONS, "northeurope"])
+        _assert_no_partial_object_visible(data)
     finally:
         server.stop()

@@ -19,7 +19,9 @@ import pytest
 from amlite.domain.assets import AssetKind
 from amlite.domain.blobs import blob_key
 from amlite.domain.errors import StorageUnavailable
+from amlite.domain.replication import REPLICATE
 from amlite.services.replication import ReplicationService
+from amlite.services.tasks import TaskEngine
 from tests.integration.conftest import ML, Api
 
 NS = "providers/Microsoft.MachineLearningServices/registries"
@@ -235,9 +237,10 @@ def test_a_region_that_is_down_is_retried_with_backoff_while_others_succeed(api:
         with api.container.deps.uow() as uow:
             version_key = uow.registry_asset_versions.get(
                 uow.registry_asset_containers.get(_key(api, reg_name), AssetKind.MODELS, "o").key, "1").key
-            [task] = [t for t in uow.replication_tasks.of_versions([version_key])[version_key] if t.region == "westus"]
-        assert task.next_attempt_at is not None and task.last_attempt_at is not None
-        assert task.next_attempt_at > task.last_attempt_at  # backoff: not retried at once
+            [task] = [t for t in uow.tasks.of_subjects(REPLICATE, [version_key])[version_key]
+                      if t.payload["region"] == "westus"]
+        assert task.next_run_at is not None and task.last_run_at is not None
+        assert task.next_run_at > task.last_run_at  # backoff: not retried at once
     finally:
         stores["westus"] = healthy
     body = wait_replicated(api, f"{path}/models/o/versions/1", timeout=30)
@@ -266,11 +269,12 @@ def test_a_copy_that_outlasts_its_lease_keeps_its_claim(api: Api, setup: Any) ->
     rg, reg_name, _ = setup
     path = reg_path(api, rg, reg_name)
     container = api.container
-    container.replicators.stop()  # only the two workers below run copies
+    container.worker.stop()  # only the two workers below run copies
     stores = container.deps.blob_stores
     healthy = stores["westus"]
     stores["westus"] = _Slow(healthy, 1.6)  # type: ignore[assignment]
-    service = ReplicationService(container.deps, lease=timedelta(seconds=0.4))
+    service = TaskEngine(container.deps)  # an engine of its own, where copies hold a short lease
+    ReplicationService(container.deps, service, lease=timedelta(seconds=0.4))
     try:
         data = b"slow region"
         digest = upload(api, path, data)
@@ -289,7 +293,7 @@ def test_a_copy_that_outlasts_its_lease_keeps_its_claim(api: Api, setup: Any) ->
         first.join()
     finally:
         stores["westus"] = healthy
-        container.replicators.start()
+        container.worker.start()
     rep = {x["location"]: x for x in
            api.request("GET", f"{path}/models/slow/versions/1", ML).json()["properties"]["replication"]}
     assert rep["westus"]["state"] == "Succeeded" and rep["westus"]["attempts"] == 1, rep
@@ -300,7 +304,8 @@ def _westus_task(api: Api, reg_name: str, model: str) -> Any:
     with api.container.deps.uow() as uow:
         version_key = uow.registry_asset_versions.get(
             uow.registry_asset_containers.get(_key(api, reg_name), AssetKind.MODELS, model).key, "1").key
-        return next(t for t in uow.replication_tasks.of_versions([version_key])[version_key] if t.region == "westus")
+        return next(t for t in uow.tasks.of_subjects(REPLICATE, [version_key])[version_key]
+                    if t.payload["region"] == "westus")
 
 
 def _key(api: Api, reg_name: str) -> str:
@@ -325,7 +330,7 @@ def test_adding_a_region_backfills_every_version_and_removing_one_stops_reads(ap
     while True:
         with api.container.deps.uow() as uow:
             key = uow.registries.by_name(api.tenant, reg_name).key
-            counts = uow.replication_tasks.count_by_state(key)
+            counts = uow.tasks.count_by_state(REPLICATE, key)
         if counts.get("Succeeded", 0) == 300 or time.monotonic() > deadline:
             break
         time.sleep(0.1)
@@ -389,9 +394,9 @@ def test_deleting_a_registry_removes_its_assets_and_tasks(api: Api, setup: Any) 
         containers = t.registry_asset_containers
         assert conn.execute(sa.select(sa.func.count()).select_from(containers)
                             .where(containers.c.registry_key == key)).scalar() == 0
-        tasks = t.replication_tasks
+        tasks = t.tasks
         assert conn.execute(sa.select(sa.func.count()).select_from(tasks)
-                            .where(tasks.c.registry_key == key)).scalar() == 0
+                            .where(tasks.c.scope_key == key)).scalar() == 0
     assert api.request("GET", f"{path}/models/gone/versions/1", ML).status_code == 404
 
 
@@ -410,6 +415,8 @@ def two_registries(api: Api, setup: Any) -> Iterator[tuple[str, str, str, dict[s
     r = api.request("POST", f"{ws}/models/dev/versions/3/share", ML,
                     json={"registryName": src_name, "shareWithName": "staged", "shareWithVersion": "1"})
     assert r.status_code == 201, r.text
+    # settled, so a test comparing snapshots sees only its own changes, not this copy finishing
+    wait_replicated(api, f"{reg_path(api, rg, src_name)}/models/staged/versions/1")
     yield src_name, dst_name, digest, dst
 
 

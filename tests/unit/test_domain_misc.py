@@ -45,10 +45,8 @@ def _op() -> Operation:
 
 
 def test_operations_end_once() -> None:
-    claimed = _op().claimed("w1", NOW, timedelta(seconds=5))
-    assert claimed.attempts == 1 and claimed.lease_expires_at == NOW + timedelta(seconds=5)
-    done = claimed.succeeded(NOW)
-    assert done.status is OperationStatus.SUCCEEDED and done.lease_owner is None and done.status.is_terminal
+    done = _op().succeeded(NOW)
+    assert done.status is OperationStatus.SUCCEEDED and done.ended_at == NOW and done.status.is_terminal
     with pytest.raises(IllegalTransition):
         done.failed(NOW, "X", "y")
     failed = _op().failed(NOW, "Code", "why")

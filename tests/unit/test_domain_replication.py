@@ -1,4 +1,4 @@
-"""The replication state machine, its backoff, per-region state, and asset owners' URIs."""
+"""Per-region replication state as clients see it, and asset owners' URIs."""
 
 from __future__ import annotations
 
@@ -6,52 +6,44 @@ from datetime import datetime, timedelta, timezone
 
 from amlite.domain.asset_owners import AssetOwner, Lineage, OwnerType, RegionStorage
 from amlite.domain.assets import AssetKind
-from amlite.domain.replication import (
-    MAX_ATTEMPTS,
-    MAX_BACKOFF,
-    ReplicationState,
-    backoff,
-    new_task,
-    replication_of,
-)
+from amlite.domain.tasks import Task
+from amlite.domain.replication import REPLICATE, ReplicationState, copy_key, replication_of
+from amlite.domain.tasks import new_task
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 BASE = timedelta(seconds=2)
 
 
-def test_backoff_doubles_and_is_capped() -> None:
-    assert [backoff(n, BASE).total_seconds() for n in (1, 2, 3, 4)] == [2, 4, 8, 16]
-    assert backoff(40, BASE) == MAX_BACKOFF
-
-
-def test_a_task_is_claimed_fails_with_a_reason_is_retried_later_and_succeeds() -> None:
-    task = new_task("k", "v", "r", "westus", NOW)
-    assert task.state is ReplicationState.NOT_STARTED and task.next_attempt_at == NOW
-    claimed = task.claimed("w1", NOW, timedelta(seconds=60))
-    assert claimed.state is ReplicationState.IN_PROGRESS and claimed.attempts == 1 and claimed.lease_owner == "w1"
-    failed = claimed.failed(NOW, "storage down", BASE)
-    assert failed.state is ReplicationState.FAILED and failed.reason == "storage down"
-    assert failed.next_attempt_at == NOW + BASE and failed.lease_owner is None
-    again = failed.claimed("w2", NOW + BASE, timedelta(seconds=60)).failed(NOW + BASE, "still down", BASE)
-    assert again.attempts == 2 and again.next_attempt_at == NOW + BASE + 2 * BASE
-    done = again.claimed("w3", NOW, timedelta(seconds=60)).succeeded(NOW)
-    assert done.state is ReplicationState.SUCCEEDED and done.reason is None and done.next_attempt_at is None
-
-
-def test_a_task_that_used_its_attempts_stays_failed() -> None:
-    task = new_task("k", "v", "r", "westus", NOW)
-    for _ in range(MAX_ATTEMPTS):
-        task = task.claimed("w", NOW, timedelta(seconds=1)).failed(NOW, "down", BASE)
-    assert task.state is ReplicationState.FAILED and task.next_attempt_at is None
+def _copy(key: str, region: str) -> Task:
+    return new_task(key, REPLICATE, NOW, dedupe_key=copy_key("v", region), subject_key="v", scope_key="r",
+                    payload={"region": region})
 
 
 def test_replication_of_lists_the_primary_first_and_only_current_regions() -> None:
-    westus = new_task("k1", "v", "r", "westus", NOW).claimed("w", NOW, BASE)
-    gone = new_task("k2", "v", "r", "centralus", NOW)
+    westus = _copy("k1", "westus").claimed("w", NOW, BASE)
+    gone = _copy("k2", "centralus")
     states = replication_of("eastus", ("eastus", "eastus2", "westus"), [westus, gone])
     assert [(s.location, s.state) for s in states] == [
         ("eastus", ReplicationState.SUCCEEDED), ("eastus2", ReplicationState.NOT_STARTED),
         ("westus", ReplicationState.IN_PROGRESS)]
+
+
+def test_a_region_shows_its_copy_task_as_clients_know_it() -> None:
+    """Pending → NotStarted, Running → InProgress, waiting after a failure → Failed with its
+    reason and next attempt, failed for good → Failed without one, Succeeded."""
+    def shown(task: Task) -> tuple[ReplicationState, str | None, bool]:
+        [_, line] = replication_of("eastus", ("eastus", "westus"), [task])
+        return line.state, line.reason, line.next_attempt_time is not None
+
+    task = _copy("k", "westus")
+    assert shown(task) == (ReplicationState.NOT_STARTED, None, False)
+    running = task.claimed("w", NOW, BASE)
+    assert shown(running) == (ReplicationState.IN_PROGRESS, None, False)
+    waiting = running.retried(NOW, "down", BASE, max_attempts=3)
+    assert shown(waiting) == (ReplicationState.FAILED, "down", True)
+    assert shown(waiting.claimed("w", NOW, BASE).failed(NOW, "gone")) == (ReplicationState.FAILED, "gone", False)
+    assert shown(waiting.claimed("w", NOW, BASE).succeeded(NOW)) == (ReplicationState.SUCCEEDED, None, False)
+    assert copy_key("v", "West US".replace(" ", "").lower()) == copy_key("v", "westus")
 
 
 def test_owners_name_their_files_as_azure_ml_does() -> None:

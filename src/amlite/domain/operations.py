@@ -1,15 +1,16 @@
 """Long-running operations as a state machine.
 
-An operation is a row in the store. It starts ``InProgress``; a worker claims it with a lease,
-advances it, and ends it ``Succeeded``, ``Failed`` or ``Canceled``. A terminal state never changes
-again. A lease that expires (its worker died with the server) lets another worker claim the
-operation and redo it: every step an operation takes must therefore be idempotent.
+An operation is the status a client polls (ARM's ``Azure-AsyncOperation``). It starts
+``InProgress`` and ends ``Succeeded``, ``Failed`` or ``Canceled``; a terminal state never changes
+again. Its work runs as a task of the one task engine (``domain/tasks.py``), whose kind is the
+operation's kind: a worker that dies mid-way leaves the task to be claimed again and redone, so
+every step an operation takes must be idempotent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -47,8 +48,8 @@ class IllegalTransition(RuntimeError):
     """A programming error: something tried to move a finished operation."""
 
 
-# How many times an operation may be claimed before it is failed for good; protects the queue from
-# an operation that crashes its worker every time.
+# How many times an operation's task may be claimed before the operation is failed for good;
+# protects the queue from an operation that crashes its worker every time.
 MAX_ATTEMPTS = 5
 
 
@@ -68,30 +69,22 @@ class Operation:
     error_code: str | None = None
     error_message: str | None = None
     ended_at: datetime | None = None
-    attempts: int = 0
-    lease_owner: str | None = None
-    lease_expires_at: datetime | None = None
-
-    def claimed(self, owner: str, now: datetime, lease: timedelta) -> "Operation":
-        self._check_open()
-        return replace(self, lease_owner=owner, lease_expires_at=now + lease, attempts=self.attempts + 1)
 
     def succeeded(self, now: datetime) -> "Operation":
         self._check_open()
-        return replace(self, status=OperationStatus.SUCCEEDED, ended_at=now, lease_owner=None, lease_expires_at=None)
+        return replace(self, status=OperationStatus.SUCCEEDED, ended_at=now)
 
     def failed(self, now: datetime, code: str, message: str) -> "Operation":
         self._check_open()
         return replace(
             self, status=OperationStatus.FAILED, ended_at=now, error_code=code, error_message=message,
-            lease_owner=None, lease_expires_at=None,
         )
 
     def canceled(self, now: datetime, message: str) -> "Operation":
         self._check_open()
         return replace(
             self, status=OperationStatus.CANCELED, ended_at=now, error_code="OperationCanceled",
-            error_message=message, lease_owner=None, lease_expires_at=None,
+            error_message=message,
         )
 
     def _check_open(self) -> None:

@@ -1,9 +1,13 @@
 """Long-running operations: starting them, reading their status, and running them.
 
-A use case that starts an operation writes its row in the same transaction as the state change
-that announces it (a workspace turning ``Deleting``). The API wakes the worker once the 202 has been
-sent, so a client always knows where to poll before the work starts. The worker claims the row, runs the handler registered for its kind, and the handler ends the operation in the same
-transaction as its last metadata change, so an operation is never reported done before it is.
+A use case that starts an operation writes its row, and the task that will do its work (a task
+of the one engine, ``services/tasks.py``, whose kind is the operation's kind), in the same
+transaction as the state change that announces it (a workspace turning ``Deleting``). The API
+wakes the workers once the 202 has been sent, so a client always knows where to poll before the
+work starts. A worker claims the task and runs the handler registered for the operation's kind;
+the handler ends the operation in the same transaction as its last metadata change, so an
+operation is never reported done before it is. An operation whose task fails for good (its
+attempts used up) ends ``Failed`` in the transaction that fails the task.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from typing import Any
 
 from amlite.domain.audit import AuditEntry, AuditResult
 from amlite.domain.errors import AmliteError, NotFound
-from amlite.domain.operations import MAX_ATTEMPTS, Operation, OperationKind
+from amlite.domain.operations import MAX_ATTEMPTS, Operation, OperationKind, OperationStatus
+from amlite.domain.tasks import Task, TaskFailed
 from amlite.ports import UnitOfWork
 from amlite.services.audit import entry as audit_entry
 from amlite.services.context import Caller, Deps
 from amlite.services.subscriptions import require_subscription
+from amlite.services.tasks import TaskEngine, TaskKind
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +36,10 @@ Handler = Callable[[Operation], None]
 
 
 class OperationService:
-    def __init__(self, deps: Deps, lease: timedelta = DEFAULT_LEASE) -> None:
+    def __init__(self, deps: Deps, engine: TaskEngine, lease: timedelta = DEFAULT_LEASE) -> None:
         self._deps = deps
+        self._engine = engine
         self._lease = lease
-        self._handlers: dict[OperationKind, Handler] = {}
 
     # -- starting --------------------------------------------------------------------------------
 
@@ -55,6 +61,7 @@ class OperationService:
             created_at=self._deps.clock.now(), payload={**(payload or {}), "caller": caller_info},
         )
         uow.operations.add(op)
+        self._engine.enqueue(uow, kind.value, dedupe_key=f"operation:{op.id}", subject_key=op.id)
         return op
 
     # -- reading ---------------------------------------------------------------------------------
@@ -70,30 +77,31 @@ class OperationService:
     # -- running ---------------------------------------------------------------------------------
 
     def register(self, kind: OperationKind, handler: Handler) -> None:
-        self._handlers[kind] = handler
+        """Run ``handler`` for the operations of ``kind``, as tasks of the same kind."""
+        self._engine.register(TaskKind(
+            kind.value, lambda task: self._run(handler, task), lease=self._lease, max_attempts=MAX_ATTEMPTS,
+            on_failed=self._task_failed,
+        ))
 
-    def run_next(self, owner: str) -> bool:
-        """Claim and run one operation; False when the queue has nothing to do."""
-        d = self._deps
-        with d.uow(write=True) as uow:
-            op = uow.operations.claim_next(owner, d.clock.now(), self._lease)
-            if op is None:
-                return False
-            if op.attempts > MAX_ATTEMPTS:
-                self.fail(uow, op.id, "InternalServerError", f"The operation failed after {MAX_ATTEMPTS} attempts.")
-                uow.commit()
-                return True
-            uow.commit()
-        handler = self._handlers.get(op.kind)
+    def _run(self, handler: Handler, task: Task) -> None:
+        with self._deps.uow() as uow:
+            found = uow.operations.get(task.subject_key or "")
+        if found is None:
+            raise TaskFailed(f"The operation '{task.subject_key}' no longer exists.")
+        if found.status is OperationStatus.FAILED:  # failed by an earlier attempt that died before its task
+            raise TaskFailed(f"({found.error_code}) {found.error_message}")
+        if found.status.is_terminal:
+            return
         try:
-            if handler is None:
-                raise AmliteError("InternalServerError", f"No handler for operations of kind '{op.kind.value}'.")
-            handler(op)
-        except AmliteError as exc:
-            self._finish_failed(op.id, exc.code, exc.message)
-        except Exception:  # an unexpected bug: keep the lease, let a later attempt retry
-            log.exception("operation %s (%s) failed; it will be retried", op.id, op.kind.value)
-        return True
+            handler(found)
+        except AmliteError as exc:  # the operation's own failure: final, shown to the client
+            self._finish_failed(found.id, exc.code, exc.message)
+            raise TaskFailed(f"({exc.code}) {exc.message}") from exc
+
+    def _task_failed(self, uow: UnitOfWork, task: Task) -> None:
+        """The task gave up (attempts used up): the operation ends ``Failed`` with it."""
+        self.fail(uow, task.subject_key or "", "InternalServerError",
+                  f"The operation failed after {MAX_ATTEMPTS} attempts.")
 
     def _finish_failed(self, op_id: str, code: str, message: str) -> None:
         with self._deps.uow(write=True) as uow:

@@ -16,8 +16,9 @@ Ports for the registry-asset side (replication), registered by that service at w
 - ``before_delete``: callables ``(uow, registry)`` run inside the unit of work that deletes a
   registry (by its own delete or its group's forced delete), to remove rows that point at it.
 
-A failing after-commit hook is logged, never raised: the change it announces is committed, and
-the replication side must treat its queue as repairable (its reconciler back-fills).
+An after-commit hook that fails fails the request (its error is logged as any 500 is), although
+the change it announces is committed: a repeated update is harmless, and the replication side's
+reconciler (``ReplicationService.reconcile``, run periodically) queues what the hook did not.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from amlite.services.storage import StorageProvisioner
 from amlite.services.subscriptions import require_registered, require_subscription
 
 log = logging.getLogger(__name__)
+
 
 READ = f"{REGISTRY_TYPE}/read"
 RegionsHook = Callable[[str, list[str]], None]
@@ -216,6 +218,7 @@ class RegistryService:
             record_write(d, uow, caller, scope=updated.arm_id)
             uow.commit()
         self._storage.release(self._storage.accounts_of(removed_records))
+        fault_point("registry.regions.before_hooks")
         if added_regions:
             self._announce(self.on_regions_added, updated.key, [r.region for r in added_regions])
         if removed_records:
@@ -254,11 +257,16 @@ class RegistryService:
 
     @staticmethod
     def _announce(hooks: list[RegionsHook], registry_key: str, regions: list[str]) -> None:
+        """Tell the replication side at once; the region change is already committed, so a hook
+        that fails (its store is briefly unreachable) must not turn the answer into an error: the
+        reconciler (``worker/reconciler.py``) derives the missing copies from the state and queues
+        them on its next round. The failure is logged with its traceback."""
         for hook in hooks:
             try:
                 hook(registry_key, regions)
-            except Exception:  # the change is committed; the replication side repairs its queue
-                log.exception("registry hook %r failed for %s %s", hook, registry_key, regions)
+            except Exception:  # noqa: BLE001 - logged; the reconciler repairs what the hook left undone
+                log.exception("registry %s: the hook for regions %s failed; the reconciler will queue the "
+                              "missing copies", registry_key, ", ".join(regions))
 
     # -- read ------------------------------------------------------------------------------------
 

@@ -1,35 +1,38 @@
 """Replicating registry asset versions to every replication region of their registry.
 
-The queue is durable: one ``replication_tasks`` row per (version, non-primary region), written in
-the unit of work that creates the version (``plan``) or, when regions are added to a registry,
-by the back-fill hook (``on_regions_added``). Workers (``worker/replication.py``, several threads)
-each claim one due task at a time with a lease, renewed while the copy runs, so the regions of one
-version copy in parallel; the copy runs outside any transaction.
+Each copy of a version into one region is a task of kind ``REPLICATE`` on the one task engine
+(``services/tasks.py``), written in the unit of work that creates the version (``plan``) or,
+when regions are added to a registry, by the back-fill hook (``on_regions_added``). The
+reconciler (``reconcile``, run periodically by ``worker/reconciler.py``) derives from the state
+what must exist (every version of a registry in every replica region) and queues what is
+missing, so a lost back-fill (the process died between the region change and the hook, or the
+hook failed) heals by itself; it also drops the copies no longer wanted (a region removed, a
+version or registry deleted).
 
 A copy streams each blob of the version's manifest from the primary region's store into the
 region's store with ``BlobStore.copy_blob``, which verifies the sha256 and publishes atomically:
 a crash mid-copy leaves no partial object under any key (the adapter's temporary object is swept
 at start), and the rerun skips blobs already there (content addressing), so the handler is
-idempotent. A failure (the region's storage unreachable) is recorded on the task with its reason
-and retried after an exponential backoff while the other regions proceed. Tasks of a region that
-was removed are dropped; reads never go to a region the registry no longer lists.
+idempotent. A failure (the region's storage unreachable) is retried after an exponential backoff
+with its reason shown, while the other regions proceed. Reads never go to a region the registry
+no longer lists.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.errors import AmliteError
-from amlite.domain.replication import RegionReplica, ReplicationTask, new_task, replication_of
+from amlite.domain.registries import Registry
+from amlite.domain.replication import MAX_ATTEMPTS, REPLICATE, RegionReplica, copy_key, region_of, replication_of
+from amlite.domain.tasks import RetryLater, Task
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
 from amlite.services.asset_owners import registry_by_key
 from amlite.services.context import Deps
+from amlite.services.tasks import TaskEngine, TaskKind
 
 log = logging.getLogger(__name__)
 
@@ -38,53 +41,103 @@ DEFAULT_BACKOFF = timedelta(seconds=2)
 
 
 class ReplicationService:
-    def __init__(self, deps: Deps, lease: timedelta = DEFAULT_LEASE, backoff: timedelta = DEFAULT_BACKOFF) -> None:
+    def __init__(self, deps: Deps, engine: TaskEngine, lease: timedelta = DEFAULT_LEASE,
+                 backoff: timedelta = DEFAULT_BACKOFF) -> None:
         self._deps = deps
-        self._lease = lease
-        self._backoff = backoff
-        #: Set by bootstrap to the workers' wake-up; called after a commit that queued work.
-        self.wakeup: Callable[[], None] = lambda: None
+        self._engine = engine
+        engine.register(TaskKind(REPLICATE, self._run, lease=lease, backoff=backoff, max_attempts=MAX_ATTEMPTS))
 
     # -- queueing (inside the caller's unit of work) ----------------------------------------------
 
     def plan(self, uow: UnitOfWork, owner: AssetOwner, version_key: str) -> int:
-        """Write a task for each replica region of a new registry version."""
-        now = self._deps.clock.now()
-        tasks = [new_task(self._deps.ids.new_id(), version_key, owner.key, region, now)
-                 for region in owner.replica_regions]
-        return uow.replication_tasks.add_missing(tasks)
+        """Queue a copy into each replica region of a new registry version."""
+        return self._engine.enqueue_many(uow, [self._copy_task(owner.key, version_key, region)
+                                               for region in owner.replica_regions])
+
+    def _copy_task(self, registry_key: str, version_key: str, region: str) -> Task:
+        return self._engine.new(REPLICATE, dedupe_key=copy_key(version_key, region), subject_key=version_key,
+                                scope_key=registry_key, payload={"region": region})
 
     def wake(self) -> None:
-        self.wakeup()
+        self._engine.wake()
 
-    # -- registry hooks (after the registry's commit) ---------------------------------------------
+    # -- registry hooks --------------------------------------------------------------------------
 
     def on_regions_added(self, registry_key: str, regions: list[str]) -> None:
-        """Back-fill: every existing version of the registry gets a task in each new region."""
+        """Back-fill (after the registry's commit): every version gets a copy in each new region.
+        Lost, it is done by the next ``reconcile``."""
         d = self._deps
         with d.uow(write=True) as uow:
             owner = registry_by_key(uow, registry_key)
             if owner is None:
                 return
-            now = d.clock.now()
             wanted = [r for r in regions if r.lower() != owner.location.lower()]
-            tasks = [new_task(d.ids.new_id(), key, registry_key, region, now)
-                     for key in uow.replication_tasks.version_keys_of_registry(registry_key) for region in wanted]
-            added = uow.replication_tasks.add_missing(tasks)
+            tasks = [self._copy_task(registry_key, key, region)
+                     for key in uow.registry_asset_versions.keys_of_owner(registry_key) for region in wanted]
+            added = self._engine.enqueue_many(uow, tasks)
             uow.commit()
         log.info("back-filling %d version copies of registry %s into %s", added, registry_key, regions)
         self.wake()
 
     def on_regions_removed(self, registry_key: str, regions: list[str]) -> None:
+        """Drop the removed regions' copies at once (the reconciler would, later)."""
         with self._deps.uow(write=True) as uow:
-            for region in regions:
-                uow.replication_tasks.delete_region(registry_key, region)
+            owner = registry_by_key(uow, registry_key)
+            if owner is not None:
+                unwanted = self._unwanted(uow, owner)
+                uow.tasks.delete_by_dedupe_keys(unwanted)
             uow.commit()
+
+    def before_registry_delete(self, uow: UnitOfWork, reg: Registry) -> None:
+        uow.tasks.delete_scope(REPLICATE, reg.key)
+
+    # -- reconciling -----------------------------------------------------------------------------
+
+    def reconcile(self) -> int:
+        """Queue every missing copy of every registry version and drop the copies nobody wants;
+        returns how many tasks were added or removed. One registry per transaction."""
+        with self._deps.uow() as uow:
+            registries = set(uow.registries.all_keys())
+            scopes = uow.tasks.scopes_of(REPLICATE)
+        changed = 0
+        for registry_key in sorted(registries | scopes):
+            changed += self._reconcile_registry(registry_key)
+        if changed:
+            log.info("reconciler: %d replication tasks queued or dropped", changed)
+            self.wake()
+        return changed
+
+    def _reconcile_registry(self, registry_key: str) -> int:
+        with self._deps.uow(write=True) as uow:
+            # Tasks are read before the registry and its versions: a task committed by then has
+            # its version and region committed too, so none is taken for an orphan.
+            have = uow.tasks.dedupe_keys_in_scope(REPLICATE, registry_key)
+            owner = registry_by_key(uow, registry_key)
+            if owner is None:
+                dropped = uow.tasks.delete_scope(REPLICATE, registry_key)
+                uow.commit()
+                return dropped
+            wanted = {copy_key(key, region): (key, region)
+                      for key in uow.registry_asset_versions.keys_of_owner(registry_key)
+                      for region in owner.replica_regions}
+            missing = [self._copy_task(registry_key, key, region)
+                       for dedupe, (key, region) in wanted.items() if dedupe not in have]
+            added = self._engine.enqueue_many(uow, missing)
+            dropped = uow.tasks.delete_by_dedupe_keys(sorted(have - wanted.keys()))
+            uow.commit()
+        if added:
+            log.warning("reconciler: registry %s lacked %d version copies; queued them", registry_key, added)
+        return added + dropped
+
+    def _unwanted(self, uow: UnitOfWork, owner: AssetOwner) -> list[str]:
+        regions = {r.lower() for r in owner.replica_regions}
+        have = uow.tasks.dedupe_keys_in_scope(REPLICATE, owner.key)
+        return sorted(k for k in have if k.rsplit(":", 1)[1] not in regions)
 
     # -- reading ---------------------------------------------------------------------------------
 
     def states_in(self, uow: UnitOfWork, owner: AssetOwner, version_keys: list[str]) -> dict[str, list[RegionReplica]]:
-        tasks = uow.replication_tasks.of_versions(version_keys)
+        tasks = uow.tasks.of_subjects(REPLICATE, version_keys)
         regions = tuple(r.region for r in owner.regions)
         return {key: replication_of(owner.location, regions, tasks.get(key, [])) for key in version_keys}
 
@@ -92,97 +145,30 @@ class ReplicationService:
         with self._deps.uow() as uow:
             return self.states_in(uow, owner, [version_key])[version_key]
 
-    # -- running (the workers) -------------------------------------------------------------------
+    # -- running (the task's handler) ------------------------------------------------------------
 
-    def release_leases(self) -> int:
-        """At start on SQLite (one server per file): every lease is a dead process's."""
+    def _run(self, task: Task) -> None:
+        """Copy the task's version into its region; a copy no longer wanted is dropped."""
+        region = region_of(task)
         with self._deps.uow(write=True) as uow:
-            released = uow.replication_tasks.release_leases()
-            uow.commit()
-        return released
-
-    def seconds_until_due(self, ceiling: float) -> float:
-        """How long a worker with nothing to do may sleep before a retry falls due."""
-        with self._deps.uow() as uow:
-            due: datetime | None = uow.replication_tasks.next_due_at()
-        if due is None:
-            return ceiling
-        return max(0.0, min(ceiling, (due - self._deps.clock.now()).total_seconds()))
-
-    def run_next(self, worker: str) -> bool:
-        """Claim one due task and copy its version into its region; False when none is due."""
-        d = self._deps
-        with d.uow(write=True) as uow:
-            task = uow.replication_tasks.claim_next(worker, d.clock.now(), self._lease)
-            if task is None:
-                return False
-            owner = registry_by_key(uow, task.registry_key)
-            version = uow.registry_asset_versions.get_by_key(task.version_key)
-            if owner is None or version is None or owner.region(task.region) is None:
-                # The version, its registry or the region is gone (deleted meanwhile): nothing to copy.
-                uow.replication_tasks.delete(task.key)
+            owner = registry_by_key(uow, task.scope_key or "")
+            version = uow.registry_asset_versions.get_by_key(task.subject_key or "")
+            if owner is None or version is None or owner.region(region) is None:
+                uow.tasks.delete(task.key)  # the version, its registry or the region is gone
                 uow.commit()
-                return True
-            uow.commit()
+                return
         try:
-            self._copy(owner, task, [entry.sha256 for entry in version.manifest], worker)
+            self._copy(owner, region, [entry.sha256 for entry in version.manifest])
         except (AmliteError, OSError) as exc:
             reason = exc.message if isinstance(exc, AmliteError) else f"{type(exc).__name__}: {exc}"
-            log.warning("replication of %s to %s failed (attempt %d): %s", task.version_key, task.region,
-                        task.attempts, reason)
-            self._end(task, worker, lambda t, now: t.failed(now, f"Storage in region '{task.region}': {reason}",
-                                                             self._backoff))
-            return True
+            raise RetryLater(f"Storage in region '{region}': {reason}") from exc
         fault_point("replication.before_succeeded")
-        self._end(task, worker, lambda t, now: t.succeeded(now))
-        return True
 
-    def _copy(self, owner: AssetOwner, task: ReplicationTask, digests: list[str], worker: str) -> None:
-        primary, target = owner.primary, owner.region(task.region)
+    def _copy(self, owner: AssetOwner, region: str, digests: list[str]) -> None:
+        primary, target = owner.primary, owner.region(region)
         assert target is not None
         source, dest = self._deps.blobs(primary.region), self._deps.blobs(target.region)
-        with self._lease_kept(task, worker):
-            for digest in dict.fromkeys(digests):
-                if not dest.exists(target.account, target.container, digest):
-                    dest.copy_blob(source, primary.account, primary.container, target.account, target.container,
-                                   digest)
-                    fault_point("replication.after_blob")
-
-    @contextmanager
-    def _lease_kept(self, task: ReplicationTask, worker: str) -> Iterator[None]:
-        """Renew the claim every third of the lease while the copy runs. One blob may take longer
-        than the lease (gigabytes into slow storage); a claim left to run out would hand the copy
-        to a second worker half-way, and the two would copy the same bytes, each counting an attempt."""
-        done = threading.Event()
-        interval = max(0.05, self._lease.total_seconds() / 3)
-
-        def beat() -> None:
-            while not done.wait(interval):
-                try:
-                    self._renew(task, worker)
-                except Exception:  # the store is busy or unreachable: try again at the next beat
-                    log.exception("could not renew the claim of %s on %s", worker, task.key)
-
-        heart = threading.Thread(target=beat, name=f"{worker}-lease", daemon=True)
-        heart.start()
-        try:
-            yield
-        finally:
-            done.set()
-            heart.join()
-
-    def _renew(self, task: ReplicationTask, worker: str) -> None:
-        with self._deps.uow(write=True) as uow:
-            current = uow.replication_tasks.get(task.key)
-            if current is not None and current.lease_owner == worker:
-                uow.replication_tasks.save(current.renewed(self._deps.clock.now(), self._lease))
-            uow.commit()
-
-    def _end(self, task: ReplicationTask, worker: str,
-             change: Callable[[ReplicationTask, datetime], ReplicationTask]) -> None:
-        """Record the outcome unless another worker took the task over (its lease expired)."""
-        with self._deps.uow(write=True) as uow:
-            current = uow.replication_tasks.get(task.key)
-            if current is not None and current.lease_owner == worker:
-                uow.replication_tasks.save(change(current, self._deps.clock.now()))
-            uow.commit()
+        for digest in dict.fromkeys(digests):
+            if not dest.exists(target.account, target.container, digest):
+                dest.copy_blob(source, primary.account, primary.container, target.account, target.container, digest)
+                fault_point("replication.after_blob")

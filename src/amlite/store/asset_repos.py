@@ -142,6 +142,7 @@ class AssetVersionRepository:
     def __init__(self, conn: sa.Connection, tables: AssetTables = WORKSPACE_TABLES) -> None:
         self._conn = conn
         self._v = tables.versions
+        self._tables = tables
 
     def _values(self, v: AssetVersion) -> dict[str, Any]:
         values = _version_values(v)
@@ -174,6 +175,13 @@ class AssetVersionRepository:
             .order_by(_v.c.seq.desc()).limit(1)
         ).first()
         return _version(row) if row else None
+
+    def keys_of_owner(self, owner_key: str) -> list[str]:
+        """Every version key of one owner (a registry's versions, which its regions replicate)."""
+        c = self._tables.containers
+        query = sa.select(self._v.c.key).join(c, c.c.key == self._v.c.container_key).where(
+            c.c[self._tables.owner_column] == owner_key)
+        return [row.key for row in self._conn.execute(query)]
 
     def next_seq(self, container_key: str) -> int:
         _v = self._v

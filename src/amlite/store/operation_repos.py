@@ -1,13 +1,6 @@
-"""The durable queue of long-running operations.
-
-A worker claims an operation by writing a lease on it. PostgreSQL claims with
-``FOR UPDATE SKIP LOCKED`` so many workers share the queue; SQLite has one writer at a time
-(``BEGIN IMMEDIATE``), which serializes claims by itself.
-"""
+"""Long-running operations' status records (their work is queued in ``tasks``)."""
 
 from __future__ import annotations
-
-from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -40,35 +33,6 @@ class OperationRepository:
         ).first()
         return _operation(row) if row else None
 
-    def claim_next(self, owner: str, now: datetime, lease: timedelta) -> Operation | None:
-        """Lease the oldest open operation whose lease is free or expired, or return None."""
-        query = (
-            sa.select(t.operations)
-            .where(
-                t.operations.c.status == OperationStatus.IN_PROGRESS.value,
-                sa.or_(t.operations.c.lease_expires_at.is_(None), t.operations.c.lease_expires_at < now),
-            )
-            .order_by(t.operations.c.created_at)
-            .limit(1)
-        )
-        if self._conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        row = self._conn.execute(query).first()
-        if row is None:
-            return None
-        claimed = _operation(row).claimed(owner, now, lease)
-        self.save(claimed)
-        return claimed
-
-    def count_open(self) -> int:
-        return int(
-            self._conn.execute(
-                sa.select(sa.func.count()).select_from(t.operations).where(
-                    t.operations.c.status == OperationStatus.IN_PROGRESS.value
-                )
-            ).scalar_one()
-        )
-
 
 def _values(op: Operation) -> dict[str, object]:
     return {
@@ -76,8 +40,7 @@ def _values(op: Operation) -> dict[str, object]:
         "location": op.location, "target_id": op.target_id, "target_key": op.target_key,
         "status": op.status.value, "payload": op.payload, "error_code": op.error_code,
         "error_message": op.error_message, "created_by": op.created_by, "created_at": op.created_at,
-        "ended_at": op.ended_at, "attempts": op.attempts, "lease_owner": op.lease_owner,
-        "lease_expires_at": op.lease_expires_at,
+        "ended_at": op.ended_at,
     }
 
 
@@ -87,6 +50,5 @@ def _operation(row: sa.Row) -> Operation:  # type: ignore[type-arg]
         location=row.location, target_id=row.target_id, target_key=row.target_key,
         status=OperationStatus(row.status), payload=dict(row.payload or {}), error_code=row.error_code,
         error_message=row.error_message, created_by=row.created_by, created_at=row.created_at,
-        ended_at=row.ended_at, attempts=row.attempts, lease_owner=row.lease_owner,
-        lease_expires_at=row.lease_expires_at,
+        ended_at=row.ended_at,
     )

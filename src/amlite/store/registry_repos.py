@@ -86,6 +86,10 @@ class RegistryRepository:
         query = sa.select(_reg.c.name).where(_reg.c.resource_group_key == rg_key).order_by(_reg.c.name_lower)
         return [r.name for r in self._conn.execute(query)]
 
+    def all_keys(self) -> list[str]:
+        """Every registry's key (the reconciler's round)."""
+        return [row.key for row in self._conn.execute(sa.select(t.registries.c.key))]
+
     def count_in_subscription(self, sub_id: str) -> int:
         query = sa.select(sa.func.count()).select_from(_reg.join(_rg, _rg.c.key == _reg.c.resource_group_key)).where(
             _rg.c.subscription_id == sub_id.lower()

@@ -271,9 +271,6 @@ operations = sa.Table(
     sa.Column("created_by", sa.String(256), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("ended_at", UtcDateTime()),
-    sa.Column("attempts", sa.Integer(), nullable=False),
-    sa.Column("lease_owner", sa.String(64)),
-    sa.Column("lease_expires_at", UtcDateTime()),
 )
 
 role_assignments = sa.Table(
@@ -385,24 +382,25 @@ registry_asset_versions = _asset_versions(
     "registry_asset_versions", "registry_asset_containers", sa.Column("lineage", sa.JSON())
 )
 
-# One row per (registry version, non-primary region): the durable replication queue.
-replication_tasks = sa.Table(
-    "replication_tasks",
+# The durable task queue of every background job (services/tasks.py): one row per unit of work.
+tasks = sa.Table(
+    "tasks",
     metadata,
     _id(),
-    sa.Column("version_key", sa.String(36), sa.ForeignKey("registry_asset_versions.key", ondelete="CASCADE"),
-              nullable=False),
-    sa.Column("registry_key", sa.String(36), sa.ForeignKey("registries.key", ondelete="CASCADE"), nullable=False,
-              index=True),
-    sa.Column("region", sa.String(64), nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("reason", sa.Text()),
+    sa.Column("kind", sa.String(64), nullable=False),
+    # What the task does, named so that the same work is queued once (unique).
+    sa.Column("dedupe_key", sa.String(256), nullable=False, unique=True),
+    sa.Column("subject_key", sa.String(36), index=True),
+    sa.Column("scope_key", sa.String(36), index=True),
+    sa.Column("payload", sa.JSON(), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
     sa.Column("attempts", sa.Integer(), nullable=False),
-    sa.Column("next_attempt_at", UtcDateTime(), index=True),
-    sa.Column("last_attempt_at", UtcDateTime()),
+    sa.Column("last_error", sa.Text()),
+    sa.Column("next_run_at", UtcDateTime(), index=True),
+    sa.Column("last_run_at", UtcDateTime()),
     sa.Column("lease_owner", sa.String(64)),
     sa.Column("lease_expires_at", UtcDateTime()),
+    sa.Column("heartbeat_at", UtcDateTime()),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
-    sa.UniqueConstraint("version_key", "region", name="uq_replication_tasks_version_region"),
 )

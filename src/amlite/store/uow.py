@@ -18,9 +18,9 @@ from amlite.store.audit_repos import AuditRepository
 from amlite.store.engine import STARTUP_LOCK
 from amlite.store.identity_repos import GroupMemberRepository, PrincipalRepository, TenantRepository
 from amlite.store.operation_repos import OperationRepository
-from amlite.store.replication_repos import ReplicationTaskRepository
 from amlite.store.rbac_repos import RoleAssignmentRepository, RoleDefinitionRepository
 from amlite.store.registry_repos import RegistryRepository
+from amlite.store.task_repos import TaskRepository
 from amlite.store.resource_repos import (
     GenericResourceRepository,
     ProviderRegistrationRepository,
@@ -61,7 +61,7 @@ class SqlUnitOfWork:
         self.asset_versions = AssetVersionRepository(conn)
         self.registry_asset_containers = AssetContainerRepository(conn, REGISTRY_TABLES)
         self.registry_asset_versions = AssetVersionRepository(conn, REGISTRY_TABLES)
-        self.replication_tasks = ReplicationTaskRepository(conn)
+        self.tasks = TaskRepository(conn)
         self.secrets = SecretRepository(conn)
         self.operations = OperationRepository(conn)
         self.audit = AuditRepository(conn)
