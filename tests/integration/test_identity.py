@@ -156,3 +156,13 @@ def test_a_token_form_that_is_not_clean_text_is_an_oauth_400(api: Api, raw: byte
                         headers={"content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 400, r.text
     assert r.json()["error"] == "invalid_request"
+
+
+def test_the_token_endpoint_answers_every_refusal_in_oauth_terms(api: Api) -> None:
+    """Its clients (MSAL, azure-identity) read OAuth2's body; an ARM body there is unreadable to them."""
+    url = f"/{api.tenant}/oauth2/v2.0/token"
+    as_json = api.client.post(url, json={"grant_type": "password"})
+    too_long = api.client.post(f"{url}?x={'a' * 40_000}", data={"grant_type": "password"})
+    for r in (as_json, too_long):
+        assert r.status_code in (400, 414), r.text
+        assert r.json()["error"] == "invalid_request" and r.json()["error_description"], r.text

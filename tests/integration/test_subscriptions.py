@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.conftest import ML, Api
 
 
@@ -52,3 +54,14 @@ def test_a_new_subscription_needs_its_providers_registered(api: Api, name: str) 
     assert api.wait(api.request("DELETE", ws_path, ML))["status"] == "Succeeded"
     done = api.request("POST", f"/subscriptions/{sub}/providers/Microsoft.MachineLearningServices/unregister")
     assert done.status_code == 200 and done.json()["registrationState"] == "NotRegistered"
+
+
+@pytest.mark.parametrize("properties", ["AAA", ["displayName"], 3])
+def test_an_alias_whose_properties_are_not_an_object_is_a_400(api: Api, properties: object) -> None:
+    before = api.snapshot()
+    r = api.client.put("/providers/Microsoft.Subscription/aliases/not-an-object?api-version=2021-10-01",
+                       json={"properties": properties})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == {"code": "InvalidRequestContent", "message": "properties must be an object.",
+                                 "target": "properties"}
+    assert api.snapshot() == before

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from amlite.domain.errors import invalid
 
@@ -94,6 +95,16 @@ def check_tags(tags: object) -> dict[str, str]:
             raise invalid("InvalidTag", f"Tag '{key}' has a value with a control character.", "tags")
         clean[key] = text
     return clean
+
+
+def properties_of(body: dict[str, Any]) -> dict[str, Any]:
+    """A request's ``properties``: absent is empty, anything but a JSON object is a 400."""
+    props = body.get("properties")
+    if props is None:
+        return {}
+    if not isinstance(props, dict):
+        raise invalid("InvalidRequestContent", "properties must be an object.", "properties")
+    return props
 
 
 def optional_text(props: dict[str, object], key: str, limit: int, prefix: str = "properties") -> str | None:

@@ -31,7 +31,7 @@ from dataclasses import replace
 from typing import Any
 
 from amlite.domain.errors import Conflict, NotFound, invalid
-from amlite.domain.names import check_tags, optional_text
+from amlite.domain.names import check_tags, optional_text, properties_of
 from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
@@ -125,7 +125,7 @@ class RegistryService:
                          pre: Preconditions = NONE) -> tuple[Registry, bool]:
         """PUT: create the registry, or update an existing one (tags, description, regions)."""
         check_registry_name(name)
-        props = _properties(body)
+        props = properties_of(body)
         tags = check_tags(body.get("tags"))
         description = optional_text(props, "description", 4096)
         primary, parsed = parse_region_details(self._deps.regions, body.get("location"), props.get("regionDetails"))
@@ -172,7 +172,7 @@ class RegistryService:
     def update(self, caller: Caller, sub_id: str, rg_name: str, name: str, body: dict[str, Any],
                pre: Preconditions = NONE) -> Registry:
         """PATCH: tags and description; regions too when ``location``/``regionDetails`` are given."""
-        props = _properties(body)
+        props = properties_of(body)
         description = optional_text(props, "description", 4096)
         tags = check_tags(body["tags"]) if body.get("tags") is not None else None
         details = props.get("regionDetails")
@@ -367,11 +367,6 @@ class _ReleaseOnFailure:
             self._storage.release(self._storage.accounts_of(self._records))
 
 
-def _properties(body: dict[str, Any]) -> dict[str, Any]:
-    props = body.get("properties") or {}
-    if not isinstance(props, dict):
-        raise invalid("InvalidRequestContent", "properties must be an object.", "properties")
-    return props
 
 
 def _registry_grants(scopes: tuple[str, ...], sub_id: str) -> set[tuple[str, str]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from amlite.domain.errors import invalid
-from amlite.domain.names import check_tags, check_workspace_name, optional_text
+from amlite.domain.names import check_tags, check_workspace_name, optional_text, properties_of
 from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
@@ -71,9 +71,7 @@ class WorkspaceService:
         region = self._deps.regions.resolve(body.get("location"))
         kind = _kind(body.get("kind"))
         tags = check_tags(body.get("tags"))
-        props = body.get("properties") or {}
-        if not isinstance(props, dict):
-            raise invalid("InvalidRequestContent", "properties must be an object.", "properties")
+        props = properties_of(body)
         friendly = optional_text(props, "friendlyName", 256)
         description = optional_text(props, "description", 4096)
         d = self._deps
@@ -173,9 +171,7 @@ class WorkspaceService:
     def update(self, caller: Caller, sub_id: str, rg_name: str, name: str, body: dict[str, Any],
                pre: Preconditions = NONE) -> WorkspaceView:
         """PATCH: tags, description and friendly name."""
-        props = body.get("properties") or {}
-        if not isinstance(props, dict):
-            raise invalid("InvalidRequestContent", "properties must be an object.", "properties")
+        props = properties_of(body)
         friendly = optional_text(props, "friendlyName", 256)
         description = optional_text(props, "description", 4096)
         tags = check_tags(body["tags"]) if body.get("tags") is not None else None

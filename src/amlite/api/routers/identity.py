@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Request
 from amlite import __version__
 from amlite.api import render
 from amlite.api.deps import RESOURCES_VERSION, Authorize, container
-from amlite.domain.errors import UnsupportedMediaType
 from amlite.services.context import Caller
 from amlite.services.identity import OAuthError
 
@@ -52,7 +51,8 @@ def _form(raw: bytes) -> dict[str, str]:
 async def token(tenant: str, request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/x-www-form-urlencoded":
-        raise UnsupportedMediaType("UnsupportedMediaType", "The token endpoint takes application/x-www-form-urlencoded.")
+        # OAuth2's error shape, as every answer of this endpoint (Entra ID answers invalid_request too).
+        raise OAuthError("invalid_request", "The token endpoint takes application/x-www-form-urlencoded.")
     form = _form(await request.body())
     identity = container(request).identity
     client_ip = request.client.host if request.client else ""

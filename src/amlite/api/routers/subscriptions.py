@@ -16,6 +16,7 @@ from amlite.api.deps import (
     root_scope,
     sub_scope,
 )
+from amlite.domain.names import properties_of
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -45,7 +46,7 @@ def list_locations(subscription_id: str, request: Request, caller: Caller = Depe
 
 @router.put("/providers/Microsoft.Subscription/aliases/{alias}", dependencies=[Depends(SUBSCRIPTION_VERSION)])
 def create_alias(alias: str, request: Request, caller: Caller = Depends(Authorize("Microsoft.Subscription/aliases/write", root_scope)), body: dict[str, Any] = Depends(json_body)) -> Any:
-    props = body.get("properties") or {}
+    props = properties_of(body)
     sub, created = container(request).subscriptions.create_alias(
         caller, alias, props.get("displayName"), props.get("subscriptionId")
     )
