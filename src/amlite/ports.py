@@ -44,6 +44,26 @@ class IdGenerator(Protocol):
         ...
 
 
+class BlobWriter(Protocol):
+    """One write into a ``BlobStore``, fed by the caller: ``write`` any number of times, then either
+    ``commit`` or ``abort`` (after which ``write`` and ``commit`` raise ``ValueError``). Calls are
+    made one at a time (from any thread). Until ``commit`` the bytes live only in the adapter's
+    partial area (a ``.part`` file, uncommitted Azure blocks), never under a key."""
+
+    def write(self, data: bytes) -> None:
+        """Append bytes (hashed on the way); may wait for earlier writes to reach storage."""
+        ...
+
+    def commit(self) -> StoredBlob:
+        """Verify the digest and publish atomically. On any failure (``BlobHashMismatch``, a
+        container deleted meanwhile, storage errors) nothing is stored and the partial is gone."""
+        ...
+
+    def abort(self) -> None:
+        """Drop the write and its partial; idempotent, and harmless after ``commit``."""
+        ...
+
+
 class BlobStore(Protocol):
     """Object storage of one region: accounts hold containers, containers hold blobs.
 
@@ -59,13 +79,22 @@ class BlobStore(Protocol):
 
     # -- blobs -------------------------------------------------------------------------------
 
+    def begin_put(
+        self, account: str, container: str, expected_sha256: str | None = None, size_hint: int | None = None,
+    ) -> BlobWriter:
+        """Start a write the caller pushes bytes into (``BlobWriter``), for a source that cannot be
+        pulled from a thread, such as a request body the event loop awaits. With
+        ``expected_sha256`` the bytes must hash to it or nothing is stored (``BlobHashMismatch`` from
+        ``commit``). ``size_hint`` lets an adapter pick its block size. A missing container fails
+        here (``BlobNotFound``)."""
+        ...
+
     def put_stream(
         self, account: str, container: str, chunks: Iterable[bytes], expected_sha256: str | None = None,
         size_hint: int | None = None,
     ) -> StoredBlob:
-        """Store the bytes ``chunks`` yields. With ``expected_sha256`` the bytes must hash to it or
-        nothing is stored (``BlobHashMismatch``); an exception raised by ``chunks`` propagates and
-        likewise stores nothing. ``size_hint`` lets an adapter pick its block size."""
+        """Store the bytes ``chunks`` yields, through ``begin_put``; an exception raised by
+        ``chunks`` aborts the write, propagates, and stores nothing."""
         ...
 
     def put_file(self, account: str, container: str, path: Path, expected_sha256: str | None = None) -> StoredBlob:

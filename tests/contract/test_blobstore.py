@@ -225,6 +225,99 @@ def test_concurrent_uploads_of_the_same_bytes_both_succeed(store: BlobStore) -> 
     assert read(store, sha(data)) == data
 
 
+# -- pushed writes (begin_put) -------------------------------------------------------------------
+
+
+def uncommitted_blocks(store: BlobStore, digest: str) -> list[int]:
+    """Sizes of the Azure blob's uncommitted blocks (staged, invisible to readers)."""
+    assert isinstance(store, AzureBlobStore)
+    blob = store._azure_container(ACCOUNT).get_blob_client(f"{CONTAINER}/{blob_key(digest)}")
+    return [block.size for block in blob.get_block_list("uncommitted")[1]]
+
+
+@pytest.mark.parametrize("with_digest", [True, False])
+def test_a_pushed_write_is_invisible_until_commit(store: BlobStore, with_digest: bool) -> None:
+    data = payload(300_000, seed=20)
+    writer = store.begin_put(ACCOUNT, CONTAINER, sha(data) if with_digest else None, size_hint=len(data))
+    for piece in pieces(data, 70_000):
+        writer.write(piece)
+    assert not store.exists(ACCOUNT, CONTAINER, sha(data))
+    if isinstance(store, LocalBlobStore):
+        assert [Path(p).stat().st_size for p in partial_files(store)] == [len(data)]
+    stored = writer.commit()
+    assert (stored.sha256, stored.size, stored.existed) == (sha(data), len(data), False)
+    assert read(store, sha(data)) == data
+    assert partial_files(store) == []
+    writer.abort()  # harmless after commit
+    assert read(store, sha(data)) == data
+
+    again = store.begin_put(ACCOUNT, CONTAINER, sha(data))
+    again.write(data)
+    assert again.commit() == stored.__class__(sha(data), len(data), existed=True)
+
+
+@pytest.mark.parametrize("with_digest", [True, False])
+def test_an_aborted_write_leaves_nothing(store: BlobStore, with_digest: bool) -> None:
+    data = payload(200_000, seed=21)
+    writer = store.begin_put(ACCOUNT, CONTAINER, sha(data) if with_digest else None)
+    writer.write(data[:150_000])
+    if isinstance(store, LocalBlobStore):
+        assert len(partial_files(store)) == 1, "the bytes went to the partial area"
+    writer.abort()
+    writer.abort()  # idempotent
+    assert not store.exists(ACCOUNT, CONTAINER, sha(data))
+    assert not store.exists(ACCOUNT, CONTAINER, sha(data[:150_000]))
+    assert partial_files(store) == []
+    assert store.sweep_partial() == 0
+    with pytest.raises(ValueError):
+        writer.write(b"more")
+    assert not store.exists(ACCOUNT, CONTAINER, sha(data[:150_000]))
+
+
+def test_a_pushed_write_with_the_wrong_digest_leaves_nothing(store: BlobStore) -> None:
+    data, claimed = payload(250_000, seed=22), sha(b"the client claimed these bytes")
+    writer = store.begin_put(ACCOUNT, CONTAINER, claimed)
+    for piece in pieces(data, 64_000):
+        writer.write(piece)
+    with pytest.raises(BlobHashMismatch) as caught:
+        writer.commit()
+    assert caught.value.code == "BlobHashMismatch" and sha(data) in caught.value.message
+    writer.abort()
+    assert not store.exists(ACCOUNT, CONTAINER, claimed)
+    assert not store.exists(ACCOUNT, CONTAINER, sha(data))
+    assert partial_files(store) == []
+
+
+def test_a_pushed_write_into_a_missing_container_is_refused(store: BlobStore) -> None:
+    with pytest.raises(BlobNotFound) as caught:
+        store.begin_put(ACCOUNT, "missing-container", sha(b"data"))
+    assert caught.value.code == "ContainerNotFound"
+    assert not store.container_exists(ACCOUNT, "missing-container")
+
+
+def test_azure_writes_are_staged_in_whole_blocks_across_write_boundaries(make_store: StoreFactory) -> None:
+    """Writes of any size are cut into blocks of exactly the block size (Azure wants equal blocks);
+    the blocks stay uncommitted, invisible, until ``commit``."""
+    store = make_store("azure")
+    store.ensure_container(ACCOUNT, CONTAINER)
+    data = payload(5 * SMALL_BLOCK + 1234, seed=23)
+    sizes = [1, 50_000, SMALL_BLOCK, 3, 2 * SMALL_BLOCK + 17, 100_000]
+    sizes.append(len(data) - sum(sizes))
+    writer = store.begin_put(ACCOUNT, CONTAINER, sha(data), size_hint=len(data))
+    offset = 0
+    for size in sizes:
+        writer.write(data[offset : offset + size])
+        offset += size
+    assert not store.exists(ACCOUNT, CONTAINER, sha(data))
+    assert set(uncommitted_blocks(store, sha(data))) <= {SMALL_BLOCK}  # the tail is still buffered
+    stored = writer.commit()
+    assert (stored.size, stored.existed) == (len(data), False)
+    blob = store._azure_container(ACCOUNT).get_blob_client(f"{CONTAINER}/{blob_key(sha(data))}")
+    committed = [block.size for block in blob.get_block_list("committed")[0]]
+    assert committed == [SMALL_BLOCK] * 5 + [1234]
+    assert read(store, sha(data)) == data
+
+
 # -- copies between stores -----------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,8 +28,8 @@ LIMITS = Limits(body_timeout_seconds=0.5, upload_idle_timeout_seconds=0.5, uploa
 
 
 class Server:
-    def __init__(self, app: Any, creds: dict[str, Any]) -> None:
-        self.app, self.creds = app, creds
+    def __init__(self, app: Any, creds: dict[str, Any], data_dir: Path) -> None:
+        self.app, self.creds, self.data_dir = app, creds, data_dir
         self.sub, self.tenant = creds["subscriptionId"], creds["tenantId"]
         self.token = ""
 
@@ -55,7 +56,7 @@ def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     settings = settings_for(tmp_path_factory.mktemp("limits"), backend)
     container = build(replace(settings, limits=LIMITS))
     creds = json.loads(container.settings.credentials_file.read_text())
-    srv = Server(create_app(container), creds)
+    srv = Server(create_app(container), creds, container.settings.data_dir)
     r = srv.login("10.0.0.254")
     assert r.status_code == 200, r.text
     srv.token = r.json()["access_token"]
@@ -132,6 +133,27 @@ def test_a_trickled_upload_is_cut_off_and_stores_nothing(server: Server) -> None
     # sent at once, the same upload is stored
     r = server.request("PUT", _ws_blob(server, sha), content=data, headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 201, r.text
+
+
+def test_an_upload_cut_off_after_its_first_batches_removes_its_partial(server: Server) -> None:
+    """The first 600 KiB are written into the region's partial area as they arrive; the 408 that
+    ends the upload aborts that write, so nothing is left, on disk or under the key."""
+    data = bytes(range(256)) * 4096  # 1 MiB
+    sha = hashlib.sha256(data).hexdigest()
+    regions = server.data_dir / "regions"
+    seen: list[int] = []
+
+    async def stalls() -> AsyncIterator[bytes]:
+        yield data[:600 * 1024]
+        seen.extend(p.stat().st_size for p in regions.rglob("*.part"))
+        await asyncio.sleep(1.5)
+        yield data[600 * 1024:]
+
+    r = server.request("PUT", _ws_blob(server, sha), content=stalls(), headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 408, r.text
+    assert seen == [600 * 1024], "the received bytes went straight to the region's partial area"
+    assert list(regions.rglob("*.part")) == []
+    assert server.request("HEAD", _ws_blob(server, sha)).status_code == 404
 
 
 def test_failed_logins_from_one_address_are_throttled_and_others_still_sign_in(server: Server) -> None:

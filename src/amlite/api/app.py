@@ -51,7 +51,6 @@ def create_app(container: Any) -> FastAPI:
     app.state.container = container
     limits = container.settings.limits
     app.state.password_checks = CapacityLimiter(limits.max_concurrent_password_checks)
-    app.state.upload_spool = container.settings.data_dir / "uploads"  # api.streams
     errors.install(app)
     openapi.install(app, api_routes())
     for router in ROUTERS:

@@ -37,7 +37,7 @@ from amlite.config import Limits
 
 log = logging.getLogger(__name__)
 
-#: File descriptors kept for everything but client sockets (database, blob files, logs, spools).
+#: File descriptors kept for everything but client sockets (database, blob files, logs).
 RESERVED_FILES = 256
 
 

@@ -1,40 +1,46 @@
-"""Request bodies handed to blocking code as plain iterators, in constant memory, without a
-thread waiting on the network.
+"""Request bodies pushed into blocking writers, in constant memory, without a thread waiting on
+the network.
 
-Blob stores are synchronous (file and SDK I/O) and pull their bytes from an iterator, so the
-code that stores an upload runs in a worker thread. If that thread pulled the bytes straight from
-the socket, a client sending slowly would hold it for as long as it liked, and a few dozen such
-clients would hold the whole pool every route shares. Instead the event loop awaits the body;
-each complete batch of bytes is written to a spool file by a short worker-thread call; and only
-once the body is complete does ``use`` run, reading the spool at disk speed. A body of one batch
-or less never touches the disk. The spool is an anonymous temporary file (nothing is left after
-a crash) in ``app.state.upload_spool``, the data directory's ``uploads/`` (not ``/tmp``, which
-may be memory).
+Blob stores are synchronous (file and SDK I/O), so the code that stores an upload runs in worker
+threads. If a thread pulled the bytes straight from the socket, a client sending slowly would
+hold it for as long as it liked, and a few dozen such clients would hold the whole pool every
+route shares. Instead the event loop awaits the body, and each complete batch of bytes is handed
+to the store's writer (``ports.BlobWriter``) by a short worker-thread call that only writes it;
+``commit`` runs in a thread once the body is complete. The bytes go straight to the store's
+partial area (written once, no spool), and a body of one batch or less takes a single thread
+call. Whatever ends the body early (the client went away, a body limit of ``api.limits``, a
+failed write) aborts the writer, so nothing is left behind.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import IO, TypeVar
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
+import anyio
 from anyio import to_thread
 from starlette.requests import Request
 
-from amlite.domain.blobs import CHUNK_SIZE
-
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 #: Bytes gathered on the event loop before they are handed to a thread (held per upload).
-SPOOL_BATCH = 256 * 1024
+UPLOAD_BATCH = 256 * 1024
 
 
-async def consume_body(request: Request, use: Callable[[Iterator[bytes]], T], batch: int = SPOOL_BATCH) -> T:
-    """Run ``use(chunks)`` in a worker thread once the whole body is in, ``chunks`` yielding it.
-    An error while reading the body (the client went away: ``ClientDisconnect``; a body limit:
-    ``api.limits``) propagates from here before ``use`` runs, so nothing is stored."""
-    spool: IO[bytes] | None = None
+class BodySink(Protocol[T_co]):
+    """Where a body goes: a ``BlobWriter``, or a service's wrapper of one."""
+
+    def write(self, data: bytes) -> None: ...
+    def commit(self) -> T_co: ...
+    def abort(self) -> None: ...
+
+
+async def stream_body(request: Request, begin: Callable[[], BodySink[T]], batch: int = UPLOAD_BATCH) -> T:
+    """Push the request body into the sink ``begin()`` opens, and commit it; the result of
+    ``commit``. ``begin`` runs (in a thread) when the first batch is in, so a body that fails
+    early opens nothing. An error while reading the body (``ClientDisconnect``; a body limit)
+    or from the sink aborts the sink and propagates from here."""
+    sink: BodySink[T] | None = None
     parts: list[bytes] = []
     size = 0
     try:
@@ -44,28 +50,25 @@ async def consume_body(request: Request, use: Callable[[Iterator[bytes]], T], ba
             parts.append(chunk)
             size += len(chunk)
             if size >= batch:
-                if spool is None:
-                    spool = await to_thread.run_sync(_open_spool, getattr(request.app.state, "upload_spool", None))
-                await to_thread.run_sync(spool.write, b"".join(parts))
+                if sink is None:
+                    sink = await to_thread.run_sync(begin)
+                await to_thread.run_sync(sink.write, b"".join(parts))
                 parts, size = [], 0
-        tail = b"".join(parts)
-        if spool is None:
-            return await to_thread.run_sync(use, iter([tail] if tail else []))
+        return await to_thread.run_sync(_finish, sink, begin, b"".join(parts))
+    except BaseException:
+        if sink is not None:
+            with anyio.CancelScope(shield=True):  # a cancelled request still removes its partial
+                await to_thread.run_sync(sink.abort)
+        raise
+
+
+def _finish(sink: BodySink[T] | None, begin: Callable[[], BodySink[T]], tail: bytes) -> T:
+    """The last write and the commit, in one thread call (with ``begin`` for a one-batch body)."""
+    opened = sink or begin()
+    try:
         if tail:
-            await to_thread.run_sync(spool.write, tail)
-        return await to_thread.run_sync(use, _read_back(spool))
-    finally:
-        if spool is not None:
-            spool.close()
-
-
-def _open_spool(directory: Path | None) -> IO[bytes]:
-    if directory is not None:
-        os.makedirs(directory, exist_ok=True)
-    return tempfile.TemporaryFile(dir=directory)
-
-
-def _read_back(spool: IO[bytes]) -> Iterator[bytes]:
-    spool.seek(0)
-    while chunk := spool.read(CHUNK_SIZE):
-        yield chunk
+            opened.write(tail)
+    except BaseException:
+        opened.abort()
+        raise
+    return opened.commit()

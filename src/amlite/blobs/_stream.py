@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from amlite.domain.blobs import CHUNK_SIZE, StoredBlob, check_sha256, hash_mismatch
 
 if TYPE_CHECKING:
-    from amlite.ports import BlobStore
+    from amlite.ports import BlobStore, BlobWriter
 
 
 def file_chunks(path: Path, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
@@ -31,17 +31,45 @@ def hash_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def drain_and_check(chunks: Iterable[bytes], expected: str) -> int:
-    """Read the caller's bytes without storing them and check they are what they claim to be;
-    used when the blob exists already, so that a wrong upload is refused even then."""
-    digest = hashlib.sha256()
-    size = 0
-    for chunk in chunks:
-        digest.update(chunk)
-        size += len(chunk)
-    if digest.hexdigest() != expected:
-        raise hash_mismatch(expected, digest.hexdigest(), size)
-    return size
+def write_all(writer: BlobWriter, chunks: Iterable[bytes]) -> StoredBlob:
+    """Push every chunk into ``writer`` and commit; any exception (the source's included) aborts
+    the write first. Every adapter's ``put_stream`` is this loop over its own ``begin_put``."""
+    try:
+        for chunk in chunks:
+            writer.write(chunk)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.commit()
+
+
+class KnownBlobWriter:
+    """The writer for a blob the store has already: the bytes are hashed, not stored, and
+    ``commit`` still checks them, so that a wrong upload is refused even then."""
+
+    def __init__(self, expected: str) -> None:
+        self._expected = expected
+        self._digest = hashlib.sha256()
+        self._size = 0
+        self._done = False
+
+    def write(self, data: bytes) -> None:
+        if self._done:
+            raise ValueError("write after commit or abort")
+        self._digest.update(data)
+        self._size += len(data)
+
+    def commit(self) -> StoredBlob:
+        if self._done:
+            raise ValueError("commit after commit or abort")
+        self._done = True
+        actual = self._digest.hexdigest()
+        if actual != self._expected:
+            raise hash_mismatch(self._expected, actual, self._size)
+        return StoredBlob(self._expected, self._size, existed=True)
+
+    def abort(self) -> None:
+        self._done = True  # nothing was written
 
 
 def rechunk(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:

@@ -54,7 +54,7 @@ from azure.core.exceptions import (
 )
 from azure.storage.blob import BlobBlock, BlobServiceClient, ContainerClient
 
-from amlite.blobs._stream import copy_into, drain_and_check, file_chunks, hash_file, rechunk
+from amlite.blobs._stream import KnownBlobWriter, copy_into, file_chunks, hash_file, rechunk, write_all
 from amlite.domain.blobs import (
     CHUNK_SIZE,
     StoredBlob,
@@ -65,7 +65,7 @@ from amlite.domain.blobs import (
     hash_mismatch,
 )
 from amlite.domain.errors import StorageUnavailable
-from amlite.ports import BlobStore
+from amlite.ports import BlobStore, BlobWriter
 
 log = logging.getLogger(__name__)
 
@@ -118,66 +118,29 @@ class AzureBlobStore:
 
     # -- blobs ---------------------------------------------------------------------------------
 
-    def put_stream(
-        self, account: str, container: str, chunks: Iterable[bytes], expected_sha256: str | None = None,
-        size_hint: int | None = None,
-    ) -> StoredBlob:
+    def begin_put(
+        self, account: str, container: str, expected_sha256: str | None = None, size_hint: int | None = None,
+    ) -> BlobWriter:
         expected = check_sha256(expected_sha256) if expected_sha256 is not None else None
         client = self._azure_container(account)
         if not self.container_exists(account, container):
             raise container_not_found(account, container)
         if expected is not None:
             if self.exists(account, container, expected):
-                return StoredBlob(expected, drain_and_check(chunks, expected), existed=True)
+                return KnownBlobWriter(expected)
             name = self._key(container, expected)
         else:
             name = f"{_PARTIAL}{uuid.uuid4().hex}"
-        blob = client.get_blob_client(name)
-        blocks, digest, size = self._stage(blob, chunks, size_hint, account, container)
-        if expected is not None and digest != expected:
-            raise hash_mismatch(expected, digest, size)  # the staged blocks are never committed
-        with self._translate(account, container):
-            if expected is not None:
-                return self._commit(blob, blocks, digest, size)
-            blob.commit_block_list(blocks)
-        try:
-            return self._copy_to_key(client, blob, container, digest, size, account)
-        finally:
-            with self._translate(account, container):
-                try:
-                    blob.delete_blob()
-                except ResourceNotFoundError:
-                    pass
-
-    def _stage(
-        self, blob: Any, chunks: Iterable[bytes], size_hint: int | None, account: str, container: str,
-    ) -> tuple[list[BlobBlock], str, int]:
-        """Stage the bytes as uncommitted blocks, a few in flight at once, hashing as they pass."""
         block_size = self.block_size
         if size_hint:
             block_size = max(block_size, -(-size_hint // (_MAX_BLOCKS - 1000)))
-        upload = uuid.uuid4().hex
-        digest = hashlib.sha256()
-        size = 0
-        blocks: list[BlobBlock] = []
-        in_flight: deque[Future[Any]] = deque()
-        with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="azure-stage") as pool:
-            try:
-                for data in rechunk(chunks, block_size):
-                    digest.update(data)
-                    size += len(data)
-                    block_id = f"{upload}-{len(blocks):08d}"  # same length for every block
-                    blocks.append(BlobBlock(block_id=block_id))
-                    in_flight.append(pool.submit(self._stage_block, blob, block_id, data, account, container))
-                    while len(in_flight) >= self.max_concurrency:
-                        in_flight.popleft().result()
-                while in_flight:
-                    in_flight.popleft().result()
-            except BaseException:
-                for future in in_flight:
-                    future.cancel()
-                raise
-        return blocks, digest.hexdigest(), size
+        return _BlockWriter(self, client, client.get_blob_client(name), account, container, expected, block_size)
+
+    def put_stream(
+        self, account: str, container: str, chunks: Iterable[bytes], expected_sha256: str | None = None,
+        size_hint: int | None = None,
+    ) -> StoredBlob:
+        return write_all(self.begin_put(account, container, expected_sha256, size_hint), chunks)
 
     def _stage_block(self, blob: Any, block_id: str, data: bytes, account: str, container: str) -> None:
         with self._translate(account, container):
@@ -348,6 +311,88 @@ class AzureBlobStore:
             ) from None
         except AzureError as exc:
             raise StorageUnavailable("StorageError", f"Azure Blob Storage failed: {_first_line(exc)}") from None
+
+
+class _BlockWriter:
+    """A write staged as uncommitted blocks of ``block_size`` (the last may be shorter), a few in
+    flight at once on a pool of its own, hashed as they pass; ``commit`` commits the block list
+    (see the module docstring). ``abort`` only stops staging: uncommitted blocks are invisible,
+    and Azure discards them itself."""
+
+    def __init__(self, store: AzureBlobStore, client: ContainerClient, blob: Any, account: str, container: str,
+                 expected: str | None, block_size: int) -> None:
+        self._store = store
+        self._client = client
+        self._blob = blob
+        self._where = (account, container)
+        self._expected = expected
+        self._block_size = block_size
+        self._upload = uuid.uuid4().hex
+        self._digest = hashlib.sha256()
+        self._size = 0
+        self._buffer = bytearray()
+        self._blocks: list[BlobBlock] = []
+        self._in_flight: deque[Future[Any]] = deque()
+        self._pool: ThreadPoolExecutor | None = None
+        self._done = False
+
+    def write(self, data: bytes) -> None:
+        if self._done:
+            raise ValueError("write after commit or abort")
+        self._digest.update(data)
+        self._size += len(data)
+        self._buffer += data
+        while len(self._buffer) >= self._block_size:
+            block = bytes(self._buffer[: self._block_size])
+            del self._buffer[: self._block_size]
+            self._stage(block)
+
+    def _stage(self, data: bytes) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._store.max_concurrency, thread_name_prefix="azure-stage")
+        block_id = f"{self._upload}-{len(self._blocks):08d}"  # same length for every block
+        self._blocks.append(BlobBlock(block_id=block_id))
+        self._in_flight.append(self._pool.submit(self._store._stage_block, self._blob, block_id, data, *self._where))
+        while len(self._in_flight) >= self._store.max_concurrency:
+            self._in_flight.popleft().result()
+
+    def commit(self) -> StoredBlob:
+        if self._done:
+            raise ValueError("commit after commit or abort")
+        try:
+            if self._buffer:
+                self._stage(bytes(self._buffer))
+                self._buffer = bytearray()
+            while self._in_flight:
+                self._in_flight.popleft().result()
+            digest, size = self._digest.hexdigest(), self._size
+            if self._expected is not None and digest != self._expected:
+                raise hash_mismatch(self._expected, digest, size)  # the staged blocks are never committed
+            store, blob, (account, container) = self._store, self._blob, self._where
+            with store._translate(account, container):
+                if self._expected is not None:
+                    return store._commit(blob, self._blocks, digest, size)
+                blob.commit_block_list(self._blocks)
+            try:
+                return store._copy_to_key(self._client, blob, container, digest, size, account)
+            finally:
+                with store._translate(account, container):
+                    try:
+                        blob.delete_blob()
+                    except ResourceNotFoundError:
+                        pass
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        self._done = True
+        self._buffer = bytearray()
+        for future in self._in_flight:
+            future.cancel()
+        self._in_flight.clear()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)  # a block being staged finishes; no thread outlives the write
 
 
 def _first_line(exc: BaseException) -> str:

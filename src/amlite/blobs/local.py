@@ -40,7 +40,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
-from amlite.blobs._stream import copy_into, drain_and_check, file_chunks, hash_file
+from amlite.blobs._stream import KnownBlobWriter, copy_into, file_chunks, hash_file, write_all
 from amlite.domain.blobs import (
     CHUNK_SIZE,
     StoredBlob,
@@ -50,7 +50,7 @@ from amlite.domain.blobs import (
     container_not_found,
     hash_mismatch,
 )
-from amlite.ports import BlobStore
+from amlite.ports import BlobStore, BlobWriter
 
 log = logging.getLogger(__name__)
 
@@ -74,57 +74,26 @@ class LocalBlobStore:
 
     # -- blobs ---------------------------------------------------------------------------------
 
-    def put_stream(
-        self, account: str, container: str, chunks: Iterable[bytes], expected_sha256: str | None = None,
-        size_hint: int | None = None,
-    ) -> StoredBlob:
+    def begin_put(
+        self, account: str, container: str, expected_sha256: str | None = None, size_hint: int | None = None,
+    ) -> BlobWriter:
         expected = check_sha256(expected_sha256) if expected_sha256 is not None else None
         base = self._existing(account, container)
         if expected is not None and (base / blob_key(expected)).is_file():
-            return StoredBlob(expected, drain_and_check(chunks, expected), existed=True)
+            return KnownBlobWriter(expected)
         partial = base / _PARTIAL
         try:
             partial.mkdir(exist_ok=True)
             fd, name = tempfile.mkstemp(dir=partial, suffix=_PART_SUFFIX)
         except FileNotFoundError:
             raise container_not_found(account, container) from None  # deleted meanwhile
-        tmp = Path(name)
-        try:
-            digest, size = self._write(fd, chunks)
-            if expected is not None and digest != expected:
-                raise hash_mismatch(expected, digest, size)
-            return self._publish(base, tmp, digest, size)
-        finally:
-            tmp.unlink(missing_ok=True)  # published blobs were renamed away; anything else goes
+        return _PartFileWriter(self, base, fd, Path(name), expected)
 
-    def _write(self, fd: int, chunks: Iterable[bytes]) -> tuple[str, int]:
-        """Write and hash. Past the first MiB, the writes go to a helper thread so that hashing
-        and disk I/O (both release the GIL) overlap; at most two chunks are in memory."""
-        digest = hashlib.sha256()
-        size = 0
-        writer: ThreadPoolExecutor | None = None
-        pending: Future[int] | None = None
-        with os.fdopen(fd, "wb") as handle:
-            try:
-                for chunk in chunks:
-                    size += len(chunk)
-                    if writer is None and size <= CHUNK_SIZE:
-                        handle.write(chunk)
-                    else:
-                        writer = writer or ThreadPoolExecutor(1, thread_name_prefix="blob-write")
-                        if pending is not None:
-                            pending.result()
-                        pending = writer.submit(handle.write, chunk)
-                    digest.update(chunk)
-                if pending is not None:
-                    pending.result()
-            finally:
-                if writer is not None:
-                    writer.shutdown(wait=True)
-            handle.flush()
-            if self.durable:
-                os.fsync(handle.fileno())
-        return digest.hexdigest(), size
+    def put_stream(
+        self, account: str, container: str, chunks: Iterable[bytes], expected_sha256: str | None = None,
+        size_hint: int | None = None,
+    ) -> StoredBlob:
+        return write_all(self.begin_put(account, container, expected_sha256, size_hint), chunks)
 
     def _publish(self, base: Path, tmp: Path, digest: str, size: int) -> StoredBlob:
         final = base / blob_key(digest)
@@ -283,6 +252,74 @@ class LocalBlobStore:
         if trash.is_dir():
             for entry in trash.iterdir():
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+class _PartFileWriter:
+    """A write into a ``.part`` file of the container's ``.partial/``, published by rename on commit.
+
+    Past the first MiB, the disk writes go to a helper thread so that hashing (in the caller's
+    thread) and disk I/O (both release the GIL) overlap: ``write`` returns while its bytes are
+    still being written, and the next call waits for them; at most two chunks are in memory."""
+
+    def __init__(self, store: LocalBlobStore, base: Path, fd: int, tmp: Path, expected: str | None) -> None:
+        self._store = store
+        self._base = base
+        self._tmp = tmp
+        self._expected = expected
+        self._handle: BinaryIO = os.fdopen(fd, "wb")
+        self._digest = hashlib.sha256()
+        self._size = 0
+        self._helper: ThreadPoolExecutor | None = None
+        self._pending: Future[int] | None = None
+        self._done = False
+
+    def write(self, data: bytes) -> None:
+        if self._done:
+            raise ValueError("write after commit or abort")
+        self._size += len(data)
+        if self._helper is None and self._size <= CHUNK_SIZE:
+            self._handle.write(data)
+        else:
+            self._helper = self._helper or ThreadPoolExecutor(1, thread_name_prefix="blob-write")
+            self._settle()
+            self._pending = self._helper.submit(self._handle.write, data)
+        self._digest.update(data)
+
+    def _settle(self) -> None:
+        """Wait for the write in flight; its error (a full disk) surfaces here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def commit(self) -> StoredBlob:
+        if self._done:
+            raise ValueError("commit after commit or abort")
+        try:
+            self._settle()
+            self._handle.flush()
+            if self._store.durable:
+                os.fsync(self._handle.fileno())
+            self._close()
+            digest = self._digest.hexdigest()
+            if self._expected is not None and digest != self._expected:
+                raise hash_mismatch(self._expected, digest, self._size)
+            return self._store._publish(self._base, self._tmp, digest, self._size)
+        finally:
+            self.abort()  # published blobs were renamed away; anything else goes
+
+    def abort(self) -> None:
+        self._done = True
+        try:
+            self._close()
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+    def _close(self) -> None:
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            helper.shutdown(wait=True)  # lets a write in flight finish before the file closes
+        self._pending = None
+        self._handle.close()
 
 
 class _HashedFiles:

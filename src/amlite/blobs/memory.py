@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from amlite.blobs._stream import copy_into, drain_and_check, file_chunks
+from amlite.blobs._stream import KnownBlobWriter, copy_into, file_chunks, write_all
 from amlite.domain.blobs import (
     CHUNK_SIZE,
     StoredBlob,
@@ -18,7 +18,7 @@ from amlite.domain.blobs import (
     container_not_found,
     hash_mismatch,
 )
-from amlite.ports import BlobStore
+from amlite.ports import BlobStore, BlobWriter
 
 
 class MemoryBlobStore:
@@ -35,27 +35,27 @@ class MemoryBlobStore:
 
     # -- blobs ---------------------------------------------------------------------------------
 
+    def begin_put(
+        self, account: str, container: str, expected_sha256: str | None = None, size_hint: int | None = None,
+    ) -> BlobWriter:
+        expected = check_sha256(expected_sha256) if expected_sha256 is not None else None
+        blobs = self._blobs(account, container)
+        if expected is not None and expected in blobs:
+            return KnownBlobWriter(expected)
+        return _BufferWriter(self, account, container, expected)
+
     def put_stream(
         self, account: str, container: str, chunks: Iterable[bytes], expected_sha256: str | None = None,
         size_hint: int | None = None,
     ) -> StoredBlob:
-        expected = check_sha256(expected_sha256) if expected_sha256 is not None else None
-        blobs = self._blobs(account, container)
-        if expected is not None and expected in blobs:
-            return StoredBlob(expected, drain_and_check(chunks, expected), existed=True)
-        buffer = bytearray()
-        digest = hashlib.sha256()
-        for chunk in chunks:  # an exception here leaves the dict untouched
-            digest.update(chunk)
-            buffer += chunk
-        actual = digest.hexdigest()
-        if expected is not None and actual != expected:
-            raise hash_mismatch(expected, actual, len(buffer))
+        return write_all(self.begin_put(account, container, expected_sha256, size_hint), chunks)
+
+    def _publish(self, account: str, container: str, digest: str, data: bytes) -> StoredBlob:
         with self._lock:
             blobs = self._blobs(account, container)
-            existed = actual in blobs
-            blobs.setdefault(actual, bytes(buffer))
-        return StoredBlob(actual, len(buffer), existed)
+            existed = digest in blobs
+            blobs.setdefault(digest, data)
+        return StoredBlob(digest, len(data), existed)
 
     def put_file(self, account: str, container: str, path: Path, expected_sha256: str | None = None) -> StoredBlob:
         return self.put_stream(account, container, file_chunks(Path(path)), expected_sha256)
@@ -114,3 +114,35 @@ class MemoryBlobStore:
 
     def list_accounts(self) -> Iterator[str]:
         return iter(sorted(self._accounts))
+
+
+
+class _BufferWriter:
+    """A write held in a buffer until ``commit`` puts it in the dict in one assignment."""
+
+    def __init__(self, store: MemoryBlobStore, account: str, container: str, expected: str | None) -> None:
+        self._store = store
+        self._where = (account, container)
+        self._expected = expected
+        self._buffer = bytearray()
+        self._digest = hashlib.sha256()
+        self._done = False
+
+    def write(self, data: bytes) -> None:
+        if self._done:
+            raise ValueError("write after commit or abort")
+        self._digest.update(data)
+        self._buffer += data
+
+    def commit(self) -> StoredBlob:
+        if self._done:
+            raise ValueError("commit after commit or abort")
+        actual, data = self._digest.hexdigest(), bytes(self._buffer)
+        self.abort()
+        if self._expected is not None and actual != self._expected:
+            raise hash_mismatch(self._expected, actual, len(data))
+        return self._store._publish(*self._where, actual, data)
+
+    def abort(self) -> None:
+        self._done = True
+        self._buffer = bytearray()

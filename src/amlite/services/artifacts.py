@@ -17,14 +17,15 @@ when it is there. A blob is present in a region only once a verified copy was pu
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.blobs import CHUNK_SIZE, StoredBlob, check_sha256
 from amlite.domain.errors import Conflict, NotFound, StorageUnavailable
 from amlite.domain.resources import Workspace
-from amlite.ports import BlobStore, UnitOfWork
+from amlite.ports import BlobStore, BlobWriter, UnitOfWork
 from amlite.services.asset_owners import registry_owner
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
@@ -54,22 +55,47 @@ class BlobDownload:
     chunks: Iterator[bytes]
 
 
+class BlobUpload:
+    """A blob upload under way: the store's writer, whose ``commit`` also records the write in the
+    audit log. The API pushes the request body into it (``api.streams``)."""
+
+    def __init__(self, writer: BlobWriter, on_commit: Callable[[], None]) -> None:
+        self._writer = writer
+        self._on_commit = on_commit
+
+    def write(self, data: bytes) -> None:
+        self._writer.write(data)
+
+    def commit(self) -> StoredBlob:
+        stored = self._writer.commit()
+        self._on_commit()
+        return stored
+
+    def abort(self) -> None:
+        self._writer.abort()
+
+
 class ArtifactService:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    def put_blob(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, sha256: str,
-                 chunks: Iterable[bytes], size_hint: int | None = None) -> StoredBlob:
-        """Store the bytes ``chunks`` yields as the blob ``sha256``; bytes that hash to anything
-        else are refused (``BlobHashMismatch``) and store nothing. Storing bytes that are there
-        already stores nothing new (``existed``)."""
+    def begin_blob(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, sha256: str,
+                   size_hint: int | None = None) -> BlobUpload:
+        """Start storing the blob ``sha256``: the caller writes the bytes into the returned upload
+        and commits it. Bytes that hash to anything else are refused at commit
+        (``BlobHashMismatch``) and store nothing; bytes that are there already store nothing new
+        (``existed``)."""
         where = self._storage(caller, sub_id, rg_name, ws_name, writing=True)
-        digest = check_sha256(sha256)
-        stored = where.store.put_stream(where.account, where.container, chunks, digest, size_hint)
+        return self._begin(caller, where, sha256, size_hint)
+
+    def _begin(self, caller: Caller, where: ArtifactStorage, sha256: str, size_hint: int | None) -> BlobUpload:
+        writer = where.store.begin_put(where.account, where.container, check_sha256(sha256), size_hint)
+        return BlobUpload(writer, partial(self._record_upload, caller))
+
+    def _record_upload(self, caller: Caller) -> None:
         with self._deps.uow(write=True) as uow:
             record_write(self._deps, uow, caller)
             uow.commit()
-        return stored
 
     def blob_size(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, sha256: str) -> tuple[int, str]:
         """(size, region) of a stored blob; ``BlobNotFound`` when it is not there."""
@@ -104,18 +130,14 @@ class ArtifactService:
 
     # -- registries ----------------------------------------------------------------------------
 
-    def put_registry_blob(self, caller: Caller, sub_id: str, rg_name: str, reg_name: str, sha256: str,
-                          chunks: Iterable[bytes], size_hint: int | None = None) -> StoredBlob:
-        """Store a blob in the registry's primary region (replicas follow its asset versions)."""
+    def begin_registry_blob(self, caller: Caller, sub_id: str, rg_name: str, reg_name: str, sha256: str,
+                            size_hint: int | None = None) -> BlobUpload:
+        """Start storing a blob in the registry's primary region (replicas follow its asset
+        versions), as ``begin_blob``."""
         owner = self._registry(caller, sub_id, rg_name, reg_name)
         if not owner.writable:
             raise Conflict("RegistryBeingDeleted", f"The registry '{owner.name}' is being deleted and cannot be changed.")
-        where = self.storage_for(owner)
-        stored = where.store.put_stream(where.account, where.container, chunks, check_sha256(sha256), size_hint)
-        with self._deps.uow(write=True) as uow:
-            record_write(self._deps, uow, caller)
-            uow.commit()
-        return stored
+        return self._begin(caller, self.storage_for(owner), sha256, size_hint)
 
     def open_registry_blob(self, caller: Caller, sub_id: str, rg_name: str, reg_name: str, sha256: str,
                            caller_region: str | None = None, chunk_size: int = CHUNK_SIZE) -> BlobDownload:

@@ -1,13 +1,11 @@
 """Artifact blobs of a workspace, content-addressed: ``PUT|HEAD|GET {ws}/artifacts/blobs/{sha256}``.
 
 The bodies are raw bytes (``application/octet-stream``), streamed both ways in constant memory:
-an upload is handed to the blob store chunk by chunk as it arrives (``api.streams``), and a
-download is streamed from the store.
+an upload is pushed into the blob store's writer batch by batch as it arrives (``api.streams``),
+and a download is streamed from the store.
 """
 
 from __future__ import annotations
-
-from functools import partial
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
@@ -15,7 +13,7 @@ from starlette.requests import ClientDisconnect
 
 from amlite.api.deps import ML_VERSION, Authorize, container, reg_scope, ws_scope
 from amlite.api.json_input import SafeJSONResponse as JSONResponse
-from amlite.api.streams import consume_body
+from amlite.api.streams import stream_body
 from amlite.domain.errors import UnsupportedMediaType
 from amlite.services.context import Caller
 
@@ -54,10 +52,10 @@ def _size_hint(request: Request) -> int | None:
 async def put_blob(subscription_id: str, resource_group: str, workspace: str, sha256: str, request: Request,
                    caller: Caller = Depends(Authorize(WRITE, ws_scope)), _: None = Depends(octet_stream)) -> Response:
     service = container(request).artifacts
-    put = partial(service.put_blob, caller, subscription_id, resource_group, workspace, sha256,
-                  size_hint=_size_hint(request))
+    size_hint = _size_hint(request)
     try:
-        stored = await consume_body(request, lambda chunks: put(chunks=chunks))
+        stored = await stream_body(request, lambda: service.begin_blob(
+            caller, subscription_id, resource_group, workspace, sha256, size_hint))
     except ClientDisconnect:
         return Response(status_code=499)  # the client went away; the store kept nothing of it
     body = {"sha256": stored.sha256, "size": stored.size, "existed": stored.existed}
@@ -95,10 +93,10 @@ async def put_registry_blob(subscription_id: str, resource_group: str, registry:
                             caller: Caller = Depends(Authorize(REG_WRITE, reg_scope)),
                             _: None = Depends(octet_stream)) -> Response:
     service = container(request).artifacts
-    put = partial(service.put_registry_blob, caller, subscription_id, resource_group, registry, sha256,
-                  size_hint=_size_hint(request))
+    size_hint = _size_hint(request)
     try:
-        stored = await consume_body(request, lambda chunks: put(chunks=chunks))
+        stored = await stream_body(request, lambda: service.begin_registry_blob(
+            caller, subscription_id, resource_group, registry, sha256, size_hint))
     except ClientDisconnect:
         return Response(status_code=499)
     body = {"sha256": stored.sha256, "size": stored.size, "existed": stored.existed}
