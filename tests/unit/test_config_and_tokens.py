@@ -64,3 +64,22 @@ def test_signing_key_is_kept_and_tokens_check_expiry() -> None:
     with pytest.raises(AuthenticationFailed) as info:
         tokens.verify(token, now=now, tenant_id="other")
     assert info.value.code == "InvalidAuthenticationTokenTenant"
+
+
+def test_workers_and_key_encryption_key_settings(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    kek = Fernet.generate_key().decode()
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("workers: 3\nkey_encryption_key_env: MY_KEK\n")
+    s = Settings.load(data_dir=tmp_path, config_file=cfg, env={"MY_KEK": kek})
+    assert (s.workers, s.key_encryption_key) == (3, kek)
+    assert kek not in repr(s)
+    assert Settings.load(data_dir=tmp_path, config_file=cfg, workers=2, env={"MY_KEK": kek, "AMLITE_WORKERS": "5"}).workers == 2
+    assert Settings.load(data_dir=tmp_path, env={"AMLITE_WORKERS": "5"}).workers == 5
+    assert Settings.load(data_dir=tmp_path, env={}).key_encryption_key is None
+    for env, message in (({}, "MY_KEK, which is not set"), ({"MY_KEK": "short"}, "must be a Fernet key")):
+        with pytest.raises(ConfigError, match=message):
+            Settings.load(data_dir=tmp_path, config_file=cfg, env=env)
+    with pytest.raises(ConfigError, match="workers must be at least 1"):
+        Settings.load(data_dir=tmp_path, env={"AMLITE_WORKERS": "0"})
