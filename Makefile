@@ -43,6 +43,7 @@ test: install-test
 bench: install .bench-venv/bin/mlflow
 	$(BIN)/python bench/registry_bench.py --mlflow .bench-venv/bin/mlflow $(BENCH_ARGS)
 	$(BIN)/python bench/replication_bench.py
+	$(BIN)/python bench/keepalive_bench.py
 
 clean:
 	rm -rf $(VENV) .bench-venv .tools build src/*.egg-info .pytest_cache

@@ -17,6 +17,7 @@ from amlite import faults
 from amlite.blobs.local import LocalBlobStore
 from amlite.config import RegionSettings, Settings
 from amlite.domain.regions import RegionCatalog
+from amlite.domain.server_keys import SECRETS_KEY, TOKEN_SIGNING_KEY
 from amlite.ports import BlobStore
 from amlite.services.artifacts import ArtifactService
 from amlite.services.asset_references import ReferenceResolver
@@ -33,12 +34,13 @@ from amlite.services.registry_assets import RegistryAssetService
 from amlite.services.replication import ReplicationService
 from amlite.services.resource_groups import ResourceGroupService
 from amlite.services.roles import RoleService
-from amlite.services.secrets import SecretBox, SecretNamespace
+from amlite.services.secrets import SecretBox, SecretNamespace, new_secrets_key
+from amlite.services.server_keys import ServerKeyStore
 from amlite.services.sign_in_throttle import SignInThrottle
 from amlite.services.storage import StorageProvisioner
 from amlite.services.subscriptions import SubscriptionService
 from amlite.services.tasks import TaskEngine
-from amlite.services.tokens import SigningKey, TokenService
+from amlite.services.tokens import SigningKey, TokenService, new_private_key_pem
 from amlite.services.workspaces import WorkspaceService
 from amlite.store import engine as store_engine
 from amlite.store.uow import SqlUnitOfWorkFactory
@@ -76,6 +78,11 @@ class Container:
     registry_assets: RegistryAssetService
     first_start: FirstStart | None
     tenant_id: str
+    #: Whether ``start`` repairs what a crash left (``repair``). A server of several processes
+    #: repairs once in the parent, before its workers serve: a worker started later (one that
+    #: replaces a dead one) must not take its live siblings' unfinished writes and leases for a
+    #: dead process's.
+    repair_on_start: bool = True
 
     @property
     def endpoint(self) -> str:
@@ -86,17 +93,24 @@ class Container:
         return self.deps.regions
 
     def start(self) -> None:
-        """Repair what a crash may have left, then start the worker. The sweep of orphaned
-        storage holds the start-up lock: other servers on the same PostgreSQL database wait
-        before they make storage, so none of theirs is taken for an orphan."""
+        """Repair what a crash may have left (unless the server's parent process did), then
+        start the background workers."""
+        if self.repair_on_start:
+            self.repair()
+        self.worker.start()
+        self.reconciler.start()
+
+    def repair(self) -> None:
+        """Remove unfinished blob writes and orphaned storage; on SQLite, free every lease. Runs
+        once per server start, before any of its processes serves. The sweep of orphaned storage
+        holds the start-up lock: other servers on the same PostgreSQL database wait before they
+        make storage, so none of theirs is taken for an orphan."""
         for store in self.deps.blob_stores.values():
             store.sweep_partial()
         with store_engine.startup_lock(self.engine):
             self.storage.sweep_orphans()
         if self.engine.dialect.name == "sqlite":
             self.tasks.release_leases()  # one server per SQLite file: every lease is from a dead process
-        self.worker.start()
-        self.reconciler.start()
 
     def stop(self) -> None:
         self.reconciler.stop()
@@ -110,7 +124,7 @@ class Container:
 def build(settings: Settings) -> Container:
     """Open the store (applying migrations), make the services, and initialize the tenant."""
     faults.arm(settings.crash_at)
-    # Owner-only: the directory holds the SQLite store, the signing and secrets keys and local blobs.
+    # Owner-only: the directory holds the SQLite store (with the server's keys) and local blobs.
     # One that exists is left as its owner made it; its files are private on their own.
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = store_engine.create_engine(settings.db_url)
@@ -122,7 +136,10 @@ def build(settings: Settings) -> Container:
     )
     with store_engine.startup_lock(engine):  # servers sharing a PostgreSQL database start one at a time
         store_engine.upgrade(engine)
-        tokens = TokenService(SigningKey(settings.signing_key_file), settings.endpoint)
+        keys = ServerKeyStore(deps, settings.key_encryption_key)
+        tokens = TokenService(SigningKey(keys.load_or_create(
+            TOKEN_SIGNING_KEY, new_private_key_pem, settings.signing_key_file)), settings.endpoint)
+        box = SecretBox(keys.load_or_create(SECRETS_KEY, new_secrets_key, settings.secrets_key_file))
         limits = settings.limits
         throttle = SignInThrottle(window_seconds=limits.sign_in_window_seconds, per_ip=limits.max_failed_sign_ins_per_ip,
                                   per_principal=limits.max_failed_sign_ins_per_principal)
@@ -137,7 +154,7 @@ def build(settings: Settings) -> Container:
     tasks.wakeup = worker.notify
     authz = Authorizer(deps)
     artifacts = ArtifactService(deps)
-    secrets = SecretNamespace(deps, SecretBox(settings.data_dir / "secrets.key"))
+    secrets = SecretNamespace(deps, box)
     registries = RegistryService(deps, operations, storage, authz)
     replication = ReplicationService(deps, tasks, lease=timedelta(seconds=settings.replication_lease_seconds),
                                      backoff=timedelta(seconds=settings.replication_backoff_seconds))
@@ -192,27 +209,3 @@ def create_app(settings: Settings) -> Any:
     from amlite.api.app import create_app as make_app
 
     return make_app(build(settings))
-
-
-def serve(settings: Settings) -> None:
-    """Run the server in the foreground until interrupted."""
-    import uvicorn
-
-    from amlite.api.app import create_app as make_app
-    from amlite.api.connections import connection_cap, protocol_class, raise_open_file_limit
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    container = build(settings)
-    app = make_app(container)
-    print(f"amlite {app.version} listening on {settings.endpoint}", flush=True)
-    print(f"  data:   {settings.data_dir}", flush=True)
-    print(f"  store:  {container.engine.url.render_as_string(hide_password=True)}", flush=True)
-    print(f"  log in: amlite login --credentials-file {settings.credentials_file}", flush=True)
-    limits = settings.limits
-    http = protocol_class(limits, connection_cap(limits, raise_open_file_limit()))
-    try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False, http=http,
-                    timeout_keep_alive=math.ceil(limits.keep_alive_timeout_seconds), backlog=4096)
-    finally:
-        container.engine.dispose()

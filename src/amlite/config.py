@@ -8,6 +8,8 @@ Configuration file (YAML or TOML, by extension)::
     port: 8600
     db: postgresql+psycopg://postgres@127.0.0.1:5432/amlite   # default: SQLite in data_dir
     endpoint: https://amlite.example.org                      # public URL, default http://host:port
+    workers: 4                                                # server processes (default 1)
+    key_encryption_key_env: AMLITE_KEY_ENCRYPTION_KEY         # wraps the keys kept in the store (see below)
     operation_lease_seconds: 15
     worker_threads: 4                                         # background tasks run at once (region copies, deletes)
     reconcile_seconds: 30                                     # how often missing background work is re-queued
@@ -38,7 +40,15 @@ blob from another local region on the same file system as a hard link (``hard_li
 default): blobs are immutable and named by their sha256, so the link is verified like a copy and
 costs no second write of the bytes; a region that must hold its own bytes sets ``hard_links: false``.
 
-Environment: ``AMLITE_DATA_DIR``, ``AMLITE_DB``, ``AMLITE_HOST``, ``AMLITE_PORT``, ``AMLITE_ENDPOINT``.
+The token signing key and the secrets key live in the store, shared by every server process on
+it (``services/server_keys.py``). A key-encryption key wraps them there: a Fernet key (make one
+with ``python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``)
+given as ``AMLITE_KEY_ENCRYPTION_KEY``, or named by ``key_encryption_key_env`` (or, less safely,
+written as ``key_encryption_key``) in the file. Without one the keys are stored in clear and the
+database's access control is all that protects them.
+
+Environment: ``AMLITE_DATA_DIR``, ``AMLITE_DB``, ``AMLITE_HOST``, ``AMLITE_PORT``, ``AMLITE_ENDPOINT``,
+``AMLITE_WORKERS``, ``AMLITE_KEY_ENCRYPTION_KEY``.
 """
 
 from __future__ import annotations
@@ -51,6 +61,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from cryptography.fernet import Fernet
 
 from amlite.domain.regions import DEFAULT_REGIONS, Region
 
@@ -133,6 +144,8 @@ class Settings:
     replication_lease_seconds: float = 60.0  # a copy's claim; after a crash (PostgreSQL) it is retried after this
     limits: Limits = field(default_factory=Limits)
     crash_at: str | None = field(default=None, repr=False)
+    workers: int = 1  # server processes sharing the listening socket
+    key_encryption_key: str | None = field(default=None, repr=False)  # wraps the keys kept in the store
 
     @property
     def credentials_file(self) -> Path:
@@ -140,13 +153,19 @@ class Settings:
 
     @property
     def signing_key_file(self) -> Path:
+        """Where servers before the keys moved to the store kept the signing key (imported once)."""
         return self.data_dir / "signing-key.pem"
+
+    @property
+    def secrets_key_file(self) -> Path:
+        """Where servers before the keys moved to the store kept the secrets key (imported once)."""
+        return self.data_dir / "secrets.key"
 
     @classmethod
     def load(
         cls, *, data_dir: str | os.PathLike[str] | None = None, host: str | None = None, port: int | None = None,
         db_url: str | None = None, config_file: str | os.PathLike[str] | None = None,
-        env: dict[str, str] | None = None,
+        env: dict[str, str] | None = None, workers: int | None = None,
     ) -> "Settings":
         env = dict(os.environ if env is None else env)
         file = _read_file(Path(config_file)) if config_file else {}
@@ -159,6 +178,12 @@ class Settings:
         db = str(_first(db_url, env.get("AMLITE_DB"), file.get("db"), f"sqlite:///{data / 'amlite.db'}"))
         if not (db.startswith("sqlite") or db.startswith("postgresql")):
             raise ConfigError(f"db must be a sqlite:/// or postgresql+psycopg:// URL, got '{db}'")
+        try:
+            workers_ = int(_first(workers, env.get("AMLITE_WORKERS"), file.get("workers"), 1))
+        except ValueError:
+            raise ConfigError("workers must be a whole number") from None
+        if workers_ < 1:
+            raise ConfigError(f"workers must be at least 1, got {workers_}")
         shown_host = f"[{host_}]" if ":" in host_ else host_
         endpoint = str(_first(env.get("AMLITE_ENDPOINT"), file.get("endpoint"), f"http://{shown_host}:{port_}")).rstrip("/")
         return cls(
@@ -172,6 +197,8 @@ class Settings:
             replication_lease_seconds=float(file.get("replication_lease_seconds", 60.0)),
             limits=_limits(file.get("limits")),
             crash_at=env.get("AMLITE_CRASH_AT") or None,
+            workers=workers_,
+            key_encryption_key=_key_encryption_key(file, env),
         )
 
 
@@ -196,6 +223,24 @@ def _read_file(path: Path) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise ConfigError(f"configuration file {path} must hold a mapping of settings")
     return loaded
+
+
+def _key_encryption_key(file: dict[str, Any], env: dict[str, str]) -> str | None:
+    """``AMLITE_KEY_ENCRYPTION_KEY``, else the variable ``key_encryption_key_env`` names, else
+    ``key_encryption_key``; it must be a Fernet key, so a typo is refused before any key is wrapped."""
+    variable = file.get("key_encryption_key_env")
+    if variable and not env.get(str(variable)):
+        raise ConfigError(f"key_encryption_key_env names {variable}, which is not set")
+    value = _first(env.get("AMLITE_KEY_ENCRYPTION_KEY"), env.get(str(variable)) if variable else None,
+                   file.get("key_encryption_key"))
+    if value is None:
+        return None
+    try:
+        Fernet(str(value).encode())
+    except ValueError:
+        raise ConfigError("the key-encryption key must be a Fernet key: 32 random bytes in url-safe base64 "
+                          "(44 characters)") from None
+    return str(value)
 
 
 def _limits(raw: Any) -> Limits:

@@ -29,6 +29,7 @@ from amlite.domain.resources import (
     Tenant,
     Workspace,
 )
+from amlite.domain.server_keys import StoredKey
 from amlite.domain.tasks import Task
 
 
@@ -336,6 +337,12 @@ class AuditLog(Protocol):
     ) -> list[AuditEntry]: ...
 
 
+class ServerKeys(Protocol):
+    def get(self, name: str) -> StoredKey | None: ...
+    def add(self, key: StoredKey, at: datetime) -> None: ...
+    def save(self, key: StoredKey, at: datetime) -> None: ...
+
+
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, write: bool = False) -> AbstractContextManager["UnitOfWork"]:
         """Open a unit of work; ``write=True`` takes the write lock at the start (SQLite's
@@ -388,6 +395,8 @@ class UnitOfWork(Protocol):
     def operations(self) -> Operations: ...
     @property
     def audit(self) -> AuditLog: ...
+    @property
+    def server_keys(self) -> ServerKeys: ...
 
     def hold_provisioning_lock(self) -> None:
         """Keep every server from sweeping orphaned storage until this unit of work ends, waiting

@@ -9,7 +9,7 @@ import pytest
 
 from amlite.config import ConfigError, Settings
 from amlite.domain.errors import AuthenticationFailed
-from amlite.services.tokens import SigningKey, TokenService, hash_secret, verify_secret
+from amlite.services.tokens import SigningKey, TokenService, hash_secret, new_private_key_pem, verify_secret
 
 
 def test_defaults_are_embedded(tmp_path: Path) -> None:
@@ -49,10 +49,10 @@ def test_secrets_hash_with_a_salt_and_verify() -> None:
     assert not verify_secret("pw", None) and not verify_secret("pw", "garbage")
 
 
-def test_signing_key_is_kept_and_tokens_check_expiry(tmp_path: Path) -> None:
-    key = SigningKey(tmp_path / "k.pem")
-    assert (tmp_path / "k.pem").stat().st_mode & 0o777 == 0o600
-    assert SigningKey(tmp_path / "k.pem").kid == key.kid
+def test_signing_key_is_kept_and_tokens_check_expiry() -> None:
+    pem = new_private_key_pem()
+    key = SigningKey(pem)
+    assert SigningKey(pem).kid == key.kid  # the kid follows the key: a restart publishes the same one
     tokens = TokenService(key, "http://127.0.0.1:8600")
     now = datetime.now(timezone.utc)
     token, _ = tokens.issue(tenant_id="t", object_id="o", name="n", principal_type="User", now=now)
@@ -64,3 +64,22 @@ def test_signing_key_is_kept_and_tokens_check_expiry(tmp_path: Path) -> None:
     with pytest.raises(AuthenticationFailed) as info:
         tokens.verify(token, now=now, tenant_id="other")
     assert info.value.code == "InvalidAuthenticationTokenTenant"
+
+
+def test_workers_and_key_encryption_key_settings(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    kek = Fernet.generate_key().decode()
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("workers: 3\nkey_encryption_key_env: MY_KEK\n")
+    s = Settings.load(data_dir=tmp_path, config_file=cfg, env={"MY_KEK": kek})
+    assert (s.workers, s.key_encryption_key) == (3, kek)
+    assert kek not in repr(s)
+    assert Settings.load(data_dir=tmp_path, config_file=cfg, workers=2, env={"MY_KEK": kek, "AMLITE_WORKERS": "5"}).workers == 2
+    assert Settings.load(data_dir=tmp_path, env={"AMLITE_WORKERS": "5"}).workers == 5
+    assert Settings.load(data_dir=tmp_path, env={}).key_encryption_key is None
+    for env, message in (({}, "MY_KEK, which is not set"), ({"MY_KEK": "short"}, "must be a Fernet key")):
+        with pytest.raises(ConfigError, match=message):
+            Settings.load(data_dir=tmp_path, config_file=cfg, env=env)
+    with pytest.raises(ConfigError, match="workers must be at least 1"):
+        Settings.load(data_dir=tmp_path, env={"AMLITE_WORKERS": "0"})

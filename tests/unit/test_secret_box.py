@@ -1,26 +1,23 @@
-"""The secret box: values are sealed under a key kept once (mode 0600) in the data directory."""
+"""The secret box: values are sealed under the server's secrets key (kept in the store,
+``services/server_keys.py``)."""
 
 from __future__ import annotations
 
-import stat
-from pathlib import Path
-
 import pytest
 
-from amlite.services.secrets import SecretBox, SecretKeyMismatch
+from amlite.services.secrets import SecretBox, SecretKeyMismatch, new_secrets_key
 
 
-def test_seal_and_open_round_trip_under_a_kept_key(tmp_path: Path) -> None:
-    key_file = tmp_path / "secrets.key"
-    box = SecretBox(key_file)
-    sealed = box.seal("account-key==")
+def test_seal_and_open_round_trip_under_a_kept_key() -> None:
+    key = new_secrets_key()
+    sealed = SecretBox(key).seal("account-key==")
     assert "account-key" not in sealed
-    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert SecretBox(key_file).open(sealed) == "account-key=="  # a restart reads the same key
+    assert SecretBox(key).open(sealed) == "account-key=="  # a restart with the same key opens it
+    assert SecretBox(key + b"\n").open(sealed) == "account-key=="  # as read from an old key file
 
 
-def test_another_key_cannot_open_and_says_why(tmp_path: Path) -> None:
-    sealed = SecretBox(tmp_path / "a.key").seal("v")
+def test_another_key_cannot_open_and_says_why() -> None:
+    sealed = SecretBox(new_secrets_key()).seal("v")
     with pytest.raises(SecretKeyMismatch) as err:
-        SecretBox(tmp_path / "b.key").open(sealed)
+        SecretBox(new_secrets_key()).open(sealed)
     assert err.value.code == "SecretDecryptionFailed"

@@ -8,7 +8,14 @@ refuses. Both are answered with the ARM error body, as every other error is.
 - :func:`server_protocol` is uvicorn's HTTP protocol with one change: the 400 it writes for a
   request it cannot parse (which the app never receives: an unparsable or over-long request
   line, a malformed header) carries the ARM JSON body instead of plain text, and is a 414 when the
-  request target is what was too long.
+  request target is what was too long; and every accepted TCP connection gets ``TCP_NODELAY``.
+
+asyncio sets ``TCP_NODELAY`` itself only on sockets whose protocol number says TCP. The
+listening socket uvicorn binds for its worker processes (``--workers N``) is made with protocol
+number 0 (``socket.socket(family)``), and the connections it accepts inherit that number, so they
+kept Nagle's algorithm: a response written in two pieces (headers, then body) on a kept-alive
+connection then waited about 40 ms for the client's delayed ACK. The protocol sets it on every
+connection, whoever bound the socket.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -65,7 +73,12 @@ def _response(status: int, reason: bytes, body: bytes) -> bytes:
 
 class ArmHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol (httptools is a dependency), answering a request it cannot parse
-    with the ARM error body; ``api.connections`` builds its connection limits on this class."""
+    with the ARM error body, and with ``TCP_NODELAY`` on every connection; ``api.connections``
+    builds its connection limits on this class."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        set_nodelay(transport)
+        super().connection_made(transport)
 
     def send_400_response(self, msg: str) -> None:
         # ``url`` holds the request target read so far; httptools cannot parse one of 64 KiB or more.
@@ -75,6 +88,17 @@ class ArmHttpToolsProtocol(HttpToolsProtocol):
             response = _response(400, b"Bad Request", _json(*_UNPARSABLE))
         self.transport.write(response)
         self.transport.close()
+
+
+def set_nodelay(transport: asyncio.BaseTransport) -> None:
+    """Send small writes at once (no Nagle delay) on the transport's TCP socket; other sockets
+    (a Unix socket in tests) are left alone."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:  # the peer is already gone
+            pass
 
 
 def server_protocol() -> type[asyncio.Protocol]:

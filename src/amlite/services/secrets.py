@@ -1,32 +1,35 @@
 """The workspace's secret namespace (what Azure keeps in the workspace's key vault).
 
 Secrets are encrypted with Fernet (AES-128-CBC with HMAC-SHA256, from ``cryptography``) under one
-key made on first start and kept, readable by the owner only, in the data directory, as the token
-signing key is. The metadata store only ever holds ciphertext, so a copy of the database (a
-backup, a dump attached to a bug report) reveals no credential without the key file.
+key made on first start and kept in the store with the token signing key (``services.server_keys``,
+which says what protects it). The secrets table only ever holds ciphertext; with a key-encryption
+key configured, a copy of the database (a backup, a dump attached to a bug report) reveals no
+credential without that key.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from amlite.domain.errors import AmliteError
 from amlite.ports import UnitOfWork
 from amlite.services.context import Deps
-from amlite.services.key_files import load_or_create
 
 
 class SecretKeyMismatch(AmliteError):
-    """A stored secret cannot be decrypted: the key file is not the one it was encrypted with."""
+    """A stored secret cannot be decrypted: the secrets key is not the one it was encrypted with."""
+
+
+def new_secrets_key() -> bytes:
+    """A fresh secrets key (a Fernet key: 32 random bytes, url-safe base64)."""
+    return Fernet.generate_key()
 
 
 class SecretBox:
     """Encrypts and decrypts secret values under the server's secret key."""
 
-    def __init__(self, key_file: Path) -> None:
-        self._fernet = Fernet(load_or_create(key_file, Fernet.generate_key).strip())
+    def __init__(self, key: bytes) -> None:
+        self._fernet = Fernet(key.strip())
 
     def seal(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
@@ -37,8 +40,8 @@ class SecretBox:
         except InvalidToken:
             raise SecretKeyMismatch(
                 "SecretDecryptionFailed",
-                "A stored secret cannot be decrypted with this server's secret key (was the data directory's "
-                "secrets.key replaced?).",
+                "A stored secret cannot be decrypted with this server's secrets key (was the store's "
+                "server_keys row replaced?).",
             ) from None
 
 

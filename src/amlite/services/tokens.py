@@ -2,7 +2,8 @@
 
 Tokens are RS256 JWTs shaped like Microsoft Entra ID's (``tid``, ``oid``, ``aud``, ``iat``,
 ``exp``), because some clients read ``tid`` and ``aud`` without verifying. The signing key is made
-on first start and kept in the data directory; its public half is published as a JWKS.
+on first start and kept in the store (``services.server_keys``); its public half is published as a
+JWKS.
 Secrets and passwords are hashed with scrypt, a slow KDF from the standard library.
 """
 
@@ -15,7 +16,6 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -23,7 +23,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from amlite.domain.errors import AuthenticationFailed
-from amlite.services.key_files import load_or_create
 
 MANAGEMENT_AUDIENCE = "https://management.azure.com/"
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
@@ -73,10 +72,10 @@ class TokenClaims:
 
 
 class SigningKey:
-    """The server's RSA key, created once and kept (mode 0600) in the data directory."""
+    """The server's RSA key (PKCS#8 PEM, made by :func:`new_private_key_pem`, kept in the store)."""
 
-    def __init__(self, path: Path) -> None:
-        self._key = serialization.load_pem_private_key(load_or_create(path, _new_private_key_pem), password=None)
+    def __init__(self, pem: bytes) -> None:
+        self._key = serialization.load_pem_private_key(pem, password=None)
         public_der = self._key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -96,7 +95,7 @@ class SigningKey:
         return {"keys": [jwk]}
 
 
-def _new_private_key_pem() -> bytes:
+def new_private_key_pem() -> bytes:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 

@@ -27,6 +27,7 @@ from amlite.store.resource_repos import (
     ResourceGroupRepository,
     SubscriptionRepository,
 )
+from amlite.store.server_key_repos import ServerKeyRepository
 from amlite.store.workspace_repos import DatastoreRepository, WorkspaceRepository
 
 
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
         self.secrets = SecretRepository(conn)
         self.operations = OperationRepository(conn)
         self.audit = AuditRepository(conn)
+        self.server_keys = ServerKeyRepository(conn)
         return self
 
     def hold_provisioning_lock(self) -> None:

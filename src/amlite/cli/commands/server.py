@@ -21,14 +21,16 @@ def server(
     port: Annotated[int | None, typer.Option("--port", help="Port to listen on (default 8600).")] = None,
     db: Annotated[str | None, typer.Option("--db", help="Database URL (default: SQLite in the data dir).")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Settings file.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Server processes sharing the port (default 1).")] = None,
 ) -> None:
     """Run the amlite server (the ARM-shaped REST API) in the foreground."""
-    from amlite.bootstrap import serve  # type: ignore[import-not-found,unused-ignore]
+    from amlite.serving import serve  # type: ignore[import-not-found,unused-ignore]
     from amlite.config import Settings  # type: ignore[import-not-found,unused-ignore]
+    from amlite.services.server_keys import ServerKeyUnavailable  # type: ignore[import-not-found,unused-ignore]
 
     try:
         settings = Settings.load(
-            data_dir=data_dir, host=host, port=port, db_url=db, config_file=config
+            data_dir=data_dir, host=host, port=port, db_url=db, config_file=config, workers=workers
         )
     except (ValueError, OSError) as exc:  # ConfigError is a ValueError; a missing file an OSError
         print(f"(InvalidConfiguration) {exc}", file=sys.stderr)
@@ -37,6 +39,9 @@ def server(
         serve(settings)
     except KeyboardInterrupt:
         pass
+    except ServerKeyUnavailable as exc:  # the store's keys are wrapped by another key-encryption key
+        print(str(exc), file=sys.stderr)
+        raise typer.Exit(1) from None
 
 
 def register(app: typer.Typer) -> None:
