@@ -35,7 +35,7 @@ from amlite.services.replication import ReplicationService
 from amlite.services.resource_groups import ResourceGroupService
 from amlite.services.roles import RoleService
 from amlite.services.secrets import SecretBox, SecretNamespace, new_secrets_key
-from amlite.services.server_keys import ServerKeyStore
+from amlite.services.server_keys import ServerKeyStore, local_key_encryption_key
 from amlite.services.sign_in_throttle import SignInThrottle
 from amlite.services.storage import StorageProvisioner
 from amlite.services.subscriptions import SubscriptionService
@@ -136,7 +136,8 @@ def build(settings: Settings) -> Container:
     )
     with store_engine.startup_lock(engine):  # servers sharing a PostgreSQL database start one at a time
         store_engine.upgrade(engine)
-        keys = ServerKeyStore(deps, settings.key_encryption_key)
+        keys = ServerKeyStore(deps, settings.key_encryption_key
+                              or local_key_encryption_key(settings.key_encryption_key_file))
         tokens = TokenService(SigningKey(keys.load_or_create(
             TOKEN_SIGNING_KEY, new_private_key_pem, settings.signing_key_file)), settings.endpoint)
         box = SecretBox(keys.load_or_create(SECRETS_KEY, new_secrets_key, settings.secrets_key_file))

@@ -44,8 +44,9 @@ The token signing key and the secrets key live in the store, shared by every ser
 it (``services/server_keys.py``). A key-encryption key wraps them there: a Fernet key (make one
 with ``python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``)
 given as ``AMLITE_KEY_ENCRYPTION_KEY``, or named by ``key_encryption_key_env`` (or, less safely,
-written as ``key_encryption_key``) in the file. Without one the keys are stored in clear and the
-database's access control is all that protects them.
+written as ``key_encryption_key``) in the file. Without one the server makes one on its first start,
+``key-encryption.key`` in the data directory, so a copy of the database alone never yields the
+keys; replicas with data directories of their own need that key given to each of them.
 
 Environment: ``AMLITE_DATA_DIR``, ``AMLITE_DB``, ``AMLITE_HOST``, ``AMLITE_PORT``, ``AMLITE_ENDPOINT``,
 ``AMLITE_WORKERS``, ``AMLITE_KEY_ENCRYPTION_KEY``.
@@ -150,6 +151,11 @@ class Settings:
     @property
     def credentials_file(self) -> Path:
         return self.data_dir / "admin-credentials.json"
+
+    @property
+    def key_encryption_key_file(self) -> Path:
+        """Where a server whose settings name no key-encryption key keeps the one it made."""
+        return self.data_dir / "key-encryption.key"
 
     @property
     def signing_key_file(self) -> Path:

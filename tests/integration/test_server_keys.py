@@ -1,8 +1,9 @@
-"""The server's keys live in the store, on both stores: servers with nothing but the database in
-common (each its own data directory) accept each other's tokens and open each other's secrets;
-a deployment that kept its keys in the data directory keeps them (old tokens and sealed secrets
-stay valid); a key-encryption key wraps them, and a server given the wrong one, or none, refuses
-to start instead of making keys of its own."""
+"""The server's keys live in the store, on both stores: servers with nothing but the database and
+their settings in common (each its own data directory) accept each other's tokens and open each
+other's secrets; a deployment that kept its keys in the data directory keeps them (old tokens and
+sealed secrets stay valid); a key-encryption key always wraps them (the configured one, else one
+the server makes in its data directory), and a server with another one refuses to start instead
+of making keys of its own."""
 
 from __future__ import annotations
 
@@ -71,12 +72,14 @@ def stored_keys(engine: sa.Engine) -> dict[str, tuple[str, str | None]]:
 
 
 def test_servers_with_separate_data_dirs_share_keys_through_the_store(tmp_path: Path, db_url: str) -> None:
-    first = build(settings(tmp_path, "a", db_url))
-    second = build(settings(tmp_path, "b", db_url))
+    kek = Fernet.generate_key().decode()
+    first = build(settings(tmp_path, "a", db_url, kek))
+    second = build(settings(tmp_path, "b", db_url, kek))
     try:
         assert not second.settings.credentials_file.exists()  # the tenant was made once, by the first
         assert not (second.settings.data_dir / "signing-key.pem").exists()
         assert not (second.settings.data_dir / "secrets.key").exists()
+        assert not second.settings.key_encryption_key_file.exists()  # the configured one is used
         creds = json.loads(first.settings.credentials_file.read_text())
         on_first, on_second = client(first, log_in(first, creds)), client(second, log_in(first, creds))
         group = f"/subscriptions/{creds['subscriptionId']}/resourceGroups/rg1"
@@ -96,7 +99,8 @@ def test_servers_with_separate_data_dirs_share_keys_through_the_store(tmp_path: 
 
 
 def test_keys_kept_in_the_data_directory_are_imported_and_old_tokens_stay_valid(tmp_path: Path, db_url: str) -> None:
-    old_settings = settings(tmp_path, "old", db_url)
+    kek = Fernet.generate_key().decode()
+    old_settings = settings(tmp_path, "old", db_url, kek)
     deployment = build(old_settings)
     creds = json.loads(old_settings.credentials_file.read_text())
     old_token = log_in(deployment, creds)
@@ -109,9 +113,11 @@ def test_keys_kept_in_the_data_directory_are_imported_and_old_tokens_stay_valid(
     assert api.put(f"{workspace}/datastores/raw?{ML}", json=DATASTORE).status_code == 201
     # Make it the deployment of the previous version: its keys in data-directory files, no
     # server_keys table (its migration undone).
-    keys = stored_keys(deployment.engine)
-    old_settings.signing_key_file.write_bytes(keys[TOKEN_SIGNING_KEY][0].encode())
-    old_settings.secrets_key_file.write_bytes(keys[SECRETS_KEY][0].encode() + b"\n")
+    fernet = Fernet(kek.encode())
+    keys = {name: fernet.decrypt(material.encode()).decode() for name, (material, _) in
+            stored_keys(deployment.engine).items()}
+    old_settings.signing_key_file.write_bytes(keys[TOKEN_SIGNING_KEY].encode())
+    old_settings.secrets_key_file.write_bytes(keys[SECRETS_KEY].encode() + b"\n")
     config = alembic_config(deployment.engine.url.render_as_string(hide_password=False))
     with deployment.engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -119,10 +125,12 @@ def test_keys_kept_in_the_data_directory_are_imported_and_old_tokens_stay_valid(
     deployment.close()
 
     upgraded = build(old_settings)  # the first start of the new version
-    replica = build(settings(tmp_path, "new-replica", db_url))  # a new process: nothing but the database
+    replica = build(settings(tmp_path, "new-replica", db_url, kek))  # a new process: the database and its settings
     try:
-        assert stored_keys(upgraded.engine) == {
-            TOKEN_SIGNING_KEY: (keys[TOKEN_SIGNING_KEY][0], None), SECRETS_KEY: (keys[SECRETS_KEY][0] + "\n", None)}
+        stored = stored_keys(upgraded.engine)
+        assert set(stored) == {TOKEN_SIGNING_KEY, SECRETS_KEY}
+        assert fernet.decrypt(stored[TOKEN_SIGNING_KEY][0].encode()).decode() == keys[TOKEN_SIGNING_KEY]
+        assert fernet.decrypt(stored[SECRETS_KEY][0].encode()).decode() == keys[SECRETS_KEY] + "\n"
         for server in (upgraded, replica):
             api = client(server, old_token)
             assert api.get(f"{workspace}?{ML}").status_code == 200  # the token issued before the upgrade
@@ -133,34 +141,56 @@ def test_keys_kept_in_the_data_directory_are_imported_and_old_tokens_stay_valid(
         replica.close()
 
 
-def test_a_key_encryption_key_wraps_the_keys_and_is_required_after(tmp_path: Path, db_url: str) -> None:
-    clear = build(settings(tmp_path, "a", db_url))  # keys made in clear: no key-encryption key given
-    kid = clear.identity.jwks(clear.tenant_id)["keys"][0]["kid"]
-    unwrapped = stored_keys(clear.engine)
-    assert "PRIVATE KEY" in unwrapped[TOKEN_SIGNING_KEY][0] and unwrapped[SECRETS_KEY][1] is None
-    clear.close()
+def test_without_a_configured_key_encryption_key_the_server_makes_one_and_a_database_copy_yields_nothing(
+        tmp_path: Path, db_url: str) -> None:
+    first = build(settings(tmp_path, "a", db_url))  # no key-encryption key configured
+    kid = first.identity.jwks(first.tenant_id)["keys"][0]["kid"]
+    made = first.settings.key_encryption_key_file
+    first.close()
+    assert made.stat().st_mode & 0o777 == 0o600
+    stored = stored_keys(first.engine)
+    assert all(wrapped_by is not None for _, wrapped_by in stored.values())
+    assert "PRIVATE KEY" not in stored[TOKEN_SIGNING_KEY][0]  # a copy of the database alone: nothing usable
+    assert b"PRIVATE KEY" in Fernet(made.read_bytes().strip()).decrypt(stored[TOKEN_SIGNING_KEY][0].encode())
 
-    kek = Fernet.generate_key().decode()
-    wrapped = build(settings(tmp_path, "b", db_url, kek))  # given one later: the same keys, now wrapped
+    again = build(settings(tmp_path, "a", db_url))  # the same data directory: its key, the same keys
     try:
-        assert wrapped.identity.jwks(wrapped.tenant_id)["keys"][0]["kid"] == kid
-        stored = stored_keys(wrapped.engine)
-        assert all(wrapped_by is not None for _, wrapped_by in stored.values())
-        assert "PRIVATE KEY" not in stored[TOKEN_SIGNING_KEY][0]
-        assert stored[SECRETS_KEY][0] != unwrapped[SECRETS_KEY][0]
+        assert again.identity.jwks(again.tenant_id)["keys"][0]["kid"] == kid
     finally:
-        wrapped.close()
-    again = build(settings(tmp_path, "c", db_url, kek))
-    again.close()
-    assert stored_keys(again.engine) == stored  # read, not wrapped a second time
+        again.close()
+    replica = build(settings(tmp_path, "b", db_url, made.read_text().strip()))  # a replica given that key
+    try:
+        assert replica.identity.jwks(replica.tenant_id)["keys"][0]["kid"] == kid
+    finally:
+        replica.close()
+    assert stored_keys(replica.engine) == stored  # read, not wrapped a second time
 
-    with pytest.raises(ServerKeyUnavailable) as none_given:
-        build(settings(tmp_path, "d", db_url))
-    assert none_given.value.code == "KeyEncryptionKeyRequired"
+    with pytest.raises(ServerKeyUnavailable) as none_given:  # another data directory, no key given
+        build(settings(tmp_path, "c", db_url))
+    assert none_given.value.code == "KeyEncryptionKeyMismatch"
+    assert "AMLITE_KEY_ENCRYPTION_KEY" in none_given.value.message
     with pytest.raises(ServerKeyUnavailable) as other_given:
-        build(settings(tmp_path, "e", db_url, Fernet.generate_key().decode()))
+        build(settings(tmp_path, "d", db_url, Fernet.generate_key().decode()))
     assert other_given.value.code == "KeyEncryptionKeyMismatch"
-    assert stored_keys(again.engine) == stored  # a refused start changed nothing
+    assert stored_keys(replica.engine) == stored  # a refused start changed nothing
+
+
+def test_keys_stored_in_clear_are_wrapped_at_the_next_start(tmp_path: Path, db_url: str) -> None:
+    kek = Fernet.generate_key().decode()
+    server = build(settings(tmp_path, "a", db_url, kek))
+    kid = server.identity.jwks(server.tenant_id)["keys"][0]["kid"]
+    fernet = Fernet(kek.encode())
+    with server.engine.begin() as conn:  # a hand-made row in clear
+        for name, (material, _) in stored_keys(server.engine).items():
+            conn.execute(tables.server_keys.update().where(tables.server_keys.c.name == name).values(
+                material=fernet.decrypt(material.encode()).decode(), wrapped_by=None))
+    server.close()
+    again = build(settings(tmp_path, "a", db_url, kek))
+    try:
+        assert again.identity.jwks(again.tenant_id)["keys"][0]["kid"] == kid
+        assert all(wrapped_by is not None for _, wrapped_by in stored_keys(again.engine).values())
+    finally:
+        again.close()
 
 
 def test_servers_with_separate_data_dirs_starting_together_agree_on_one_key(tmp_path: Path) -> None:

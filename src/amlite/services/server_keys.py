@@ -3,17 +3,20 @@ server process on one database uses the same ones and needs nothing else shared:
 one PostgreSQL database and one Azure Blob account sign tokens the others accept and open the
 secrets the others sealed.
 
-What protects a key at rest:
+What protects a key at rest: a **key-encryption key** always wraps each key in the store
+(Fernet: AES-128-CBC with HMAC-SHA256), so a copy of the database (a dump, a backup, a SQLite file
+attached to a bug report) reveals neither key, and no workspace secret, without it.
 
-- With a **key-encryption key** (``AMLITE_KEY_ENCRYPTION_KEY``, or ``key_encryption_key_env`` /
-  ``key_encryption_key`` in the settings file; a Fernet key), each key is stored wrapped by it
-  (Fernet: AES-128-CBC with HMAC-SHA256), so a copy of the database reveals neither key, and no
-  workspace secret, without the key-encryption key. Keys stored in clear by an earlier start are
-  wrapped at the first start that is given one.
-- Without one, the keys are stored **in clear** and only the database's own access control
-  protects them: whoever can read the ``server_keys`` table (a dump, a backup, a SQLite file) can
-  sign tokens and open every workspace secret. Give a key-encryption key whenever the database or
-  its backups are reachable by anyone who must not have that power.
+- Configured (``AMLITE_KEY_ENCRYPTION_KEY``, or ``key_encryption_key_env`` / ``key_encryption_key``
+  in the settings file; a Fernet key): every process given the same one shares the keys, with
+  nothing but the database and that setting in common.
+- Not configured: the server makes one on its first start, ``key-encryption.key`` in its data
+  directory (owner-only), and uses it from then on. A second server on the same database with
+  another data directory and no key-encryption key refuses to start (``KeyEncryptionKeyMismatch``)
+  instead of making keys of its own: give every replica that file's content as
+  ``AMLITE_KEY_ENCRYPTION_KEY``.
+
+Keys stored in clear (by no release, but a hand-made row) are wrapped at the next start.
 
 A deployment from before the keys moved keeps its keys: on the first start of this version the
 data directory's ``signing-key.pem`` and ``secrets.key`` are imported (the same bytes), so tokens
@@ -29,6 +32,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,14 +59,14 @@ def key_encryption_key_id(key_encryption_key: str) -> str:
 class ServerKeyStore:
     """Loads the server's keys from the store, making or importing each on the first start."""
 
-    def __init__(self, deps: Deps, key_encryption_key: str | None = None) -> None:
+    def __init__(self, deps: Deps, key_encryption_key: str) -> None:
         self._deps = deps
-        self._kek = Fernet(key_encryption_key.encode()) if key_encryption_key else None
-        self._kek_id = key_encryption_key_id(key_encryption_key) if key_encryption_key else None
+        self._kek = Fernet(key_encryption_key.encode())
+        self._kek_id = key_encryption_key_id(key_encryption_key)
 
     def load_or_create(self, name: str, make: Callable[[], bytes], legacy_file: Path | None = None) -> bytes:
         """The key called ``name``: the stored one; else the data directory's ``legacy_file``
-        (imported); else ``make()``. Stored wrapped when a key-encryption key was given."""
+        (imported); else ``make()``. Stored wrapped by the key-encryption key."""
         for attempt in range(2):
             try:
                 return self._load_or_create(name, make, legacy_file)
@@ -84,7 +89,7 @@ class ServerKeyStore:
                 uow.commit()
                 return key
             key = self._unwrapped(stored)
-            if self._kek_id is not None and stored.wrapped_by is None:  # stored in clear before: wrap it now
+            if stored.wrapped_by is None:  # stored in clear (a hand-made row): wrap it now
                 uow.server_keys.save(self._stored(name, key), now)
                 uow.commit()
                 log.info("the %s key in the store is now wrapped by the key-encryption key", name)
@@ -94,19 +99,11 @@ class ServerKeyStore:
         return key
 
     def _stored(self, name: str, key: bytes) -> StoredKey:
-        if self._kek is None:
-            return StoredKey(name, key.decode("ascii"), None)
         return StoredKey(name, self._kek.encrypt(key).decode("ascii"), self._kek_id)
 
     def _unwrapped(self, stored: StoredKey) -> bytes:
         if stored.wrapped_by is None:
             return stored.material.encode("ascii")
-        if self._kek is None:
-            raise ServerKeyUnavailable(
-                "KeyEncryptionKeyRequired",
-                f"The store's {stored.name} key is wrapped by a key-encryption key (fingerprint {stored.wrapped_by}); "
-                "start the server with the same key in AMLITE_KEY_ENCRYPTION_KEY or key_encryption_key_env.",
-            )
         try:
             if stored.wrapped_by != self._kek_id:
                 raise InvalidToken
@@ -115,8 +112,31 @@ class ServerKeyStore:
             raise ServerKeyUnavailable(
                 "KeyEncryptionKeyMismatch",
                 f"The store's {stored.name} key is wrapped by another key-encryption key (fingerprint "
-                f"{stored.wrapped_by}; this server's is {self._kek_id}).",
+                f"{stored.wrapped_by}; this server's is {self._kek_id}). Start every server on this database with "
+                "the same key in AMLITE_KEY_ENCRYPTION_KEY (a first server without one made it in its data "
+                "directory: key-encryption.key).",
             ) from None
+
+
+def local_key_encryption_key(path: Path) -> str:
+    """The key-encryption key kept in the data directory (made, owner-only, if there is none), for
+    a server whose settings name none. Published with link(2), which fails if the name exists: of
+    two processes sharing a data directory and starting at once, one key wins and both use it."""
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(Fernet.generate_key())
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                log.debug("another process made %s first; its key is used", path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
 
 
 def _read(path: Path | None) -> bytes | None:
