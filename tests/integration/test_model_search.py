@@ -122,3 +122,19 @@ def _search_query(conn: sa.Connection, ws_key: str) -> sa.Select:  # type: ignor
     AssetVersionRepository(Capture()).search_by_tags(  # type: ignore[arg-type]
         ws_key, AssetKind.MODELS, {"stage": "prod"}, ListViewType.ACTIVE_ONLY, 0, 10)
     return captured[0]  # type: ignore[no-any-return]
+
+
+def test_the_sdk_searches_model_versions_by_tag(api: Api, ws: str, name: str) -> None:
+    from amlite import MLClient
+    from amlite.sdk.errors import ValidationException
+    from tests.integration.test_artifacts import _Token
+
+    create(api, ws, "a", {"stage": "prod", "team": "x"})
+    create(api, ws, "b", {"stage": "prod"})
+    client = MLClient(_Token(api.token), api.sub, name, "ws1", endpoint="http://127.0.0.1:8600",
+                      transport=api.client._transport)
+    assert [(m.name, m.version) for m in client.models.search({"stage": "prod"})] == [("b", "1"), ("a", "1")]
+    assert [m.name for m in client.models.search({"stage": "prod", "team": None})] == ["a"]
+    assert [m.name for m in client.models.list(tags={"team": "x"})] == ["a"]  # list without a name searches
+    with pytest.raises(ValidationException):
+        client.models.search({})
