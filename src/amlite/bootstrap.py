@@ -163,7 +163,7 @@ def build(settings: Settings) -> Container:
     registries.on_regions_removed.append(replication.on_regions_removed)
     registries.before_delete.append(replication.before_registry_delete)
     reconciler = Reconciler([replication.reconcile], interval=settings.reconcile_seconds)
-    assets = AssetService(deps, artifacts, ReferenceResolver(authz), replication)
+    assets = AssetService(deps, artifacts, ReferenceResolver(authz), replication, authz)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),

@@ -80,3 +80,16 @@ def test_datastore_secrets_stay_on_the_server(logged_in: Cli, ws: list[str]) -> 
     default = cli("ml", "datastore", "delete", "-n", "workspaceblobstore", *ws)
     assert default.returncode == 1
     assert json.loads(cli("ml", "datastore", "show", "-n", "workspaceblobstore", *ws).stdout)["name"]
+
+
+def test_model_list_with_tags_searches_every_model(logged_in: Cli, ws: list[str]) -> None:
+    cli = logged_in
+    yml = str(CORPUS / "model/valid/folder_custom.yml")  # tagged python=3.10
+    cli.json("ml", "model", "create", "--file", yml, *ws)
+    cli.json("ml", "model", "create", "--file", yml, "--name", "other", "--set", "tags.stage=prod", *ws)
+    found = cli.json("ml", "model", "list", "--tags", "python=3.10", *ws)
+    assert [m["id"].split("/models/")[1] for m in found] == ["other/versions/1", "credit-default/versions/1"]
+    assert [m["id"].split("/models/")[1] for m in cli.json("ml", "model", "list", "--tags", "stage", *ws)] == \
+        ["other/versions/1"]
+    refused = cli("ml", "data", "list", "--tags", "stage", *ws)
+    assert refused.returncode != 0 and "models only" in refused.stderr

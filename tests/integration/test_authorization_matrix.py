@@ -209,6 +209,7 @@ PATCH  ~ws/environments/{name}/versions/{version}                               
 POST   ~ws/environments/{name}/versions/{version}/archive                               | 401  403  404  404  404  403
 POST   ~ws/environments/{name}/versions/{version}/restore                               | 401  403  404  404  404  403
 GET    ~ws/models                                                                       | 401  200  200  200  200  403
+GET    ~ws/modelVersions                                                                | 401  400  400  400  400  400
 GET    ~ws/models/{name}                                                                | 401  404  404  404  404  403
 PUT    ~ws/models/{name}                                                                | 401  403  412  412  412  403
 POST   ~ws/models/{name}/archive                                                        | 401  403  404  404  404  403

@@ -75,11 +75,15 @@ INSIGHTS_VERSION = ApiVersion(INSIGHTS_API_VERSIONS)
 def authenticated(request: Request) -> Caller:
     caller = getattr(request.state, "caller", None)
     if caller is None:
-        caller = container(request).identity.authenticate(request.headers.get("authorization"))
-        caller = replace(caller, correlation_id=request.state.correlation_id, request_id=request.state.request_id,
-                         http_method=request.method, client_ip=request.client.host if request.client else "")
+        caller = _with_request(container(request).identity.authenticate(request.headers.get("authorization")), request)
         request.state.caller = caller
     return caller  # type: ignore[no-any-return]
+
+
+def _with_request(caller: Caller, request: Request) -> Caller:
+    """The ids and origin of the request, for the audit log."""
+    return replace(caller, correlation_id=request.state.correlation_id, request_id=request.state.request_id,
+                   http_method=request.method, client_ip=request.client.host if request.client else "")
 
 
 ScopeOf = Callable[[dict[str, str]], str]
@@ -92,13 +96,23 @@ class Authorize:
     ``scope=None`` marks routes whose scope is only known after a lookup (operation status) or whose
     listing filters per item; the handler then calls ``authz.require`` or filters itself.
     ``lists=True`` marks a list: a caller without the action at the scope but with it on some
-    scopes below sees those (``Caller.visibility``, filtered in SQL) instead of a 403."""
+    scopes below sees those (``Caller.visibility``, filtered in SQL) instead of a 403.
+    ``in_use_case=True`` leaves the store check to the use case: the caller comes from the token
+    alone (``Caller.admitted`` false) and the service admits it (``Authorizer.admit``: principal,
+    then the action at the scope) in the same unit of work that resolves the owner and reads,
+    before anything else, so a request reads the store once. Only services that admit take it."""
 
     action: str
     scope: ScopeOf | None
     lists: bool = False
+    in_use_case: bool = False
 
     def __call__(self, request: Request) -> Caller:
+        if self.in_use_case and self.scope is not None:
+            caller = container(request).identity.token_caller(request.headers.get("authorization"))
+            caller = _with_request(caller, request).acting(self.action, self.scope(dict(request.path_params)))
+            request.state.caller = caller
+            return caller
         caller = authenticated(request)
         scope = self.scope(dict(request.path_params)) if self.scope is not None else ""
         caller = caller.acting(self.action, scope)

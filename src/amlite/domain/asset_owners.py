@@ -56,6 +56,17 @@ class AssetOwner:
         return self.type is OwnerType.REGISTRY
 
     @property
+    def label(self) -> str:
+        """The owner's kind as messages name it: "workspace" or "registry"."""
+        return "registry" if self.is_registry else "workspace"
+
+    @property
+    def replicated(self) -> bool:
+        """Whether its versions are copied to other regions (a registry's are, with a task per
+        region; a workspace's files stay in its one storage)."""
+        return bool(self.regions)
+
+    @property
     def resource_type(self) -> str:
         return f"{ML_NAMESPACE}/{self.type.value}"
 

@@ -114,15 +114,24 @@ class ArtifactService:
     def storage_for(self, owner: AssetOwner, region: str | None = None) -> ArtifactStorage:
         """Where an owner's blobs are: a workspace's default storage, or a registry's storage in
         ``region`` (default: its primary region)."""
-        if not owner.is_registry:
-            with self._deps.uow() as uow:
-                ws = uow.workspaces.by_key(owner.key)
-                if ws is None:
-                    raise NotFound("ResourceNotFound", f"The workspace '{owner.name}' was not found.")
-                return self._default_storage(uow, ws)
+        if owner.regions:
+            return self._region_storage(owner, region)
+        with self._deps.uow() as uow:
+            return self.storage_in(uow, owner)
+
+    def storage_in(self, uow: UnitOfWork, owner: AssetOwner) -> ArtifactStorage:
+        """``storage_for`` (primary region) in an open unit of work: the read before a write."""
+        if owner.regions:
+            return self._region_storage(owner, None)
+        ws = uow.workspaces.by_key(owner.key)
+        if ws is None:
+            raise NotFound("ResourceNotFound", f"The workspace '{owner.name}' was not found.")
+        return self._default_storage(uow, ws)
+
+    def _region_storage(self, owner: AssetOwner, region: str | None) -> ArtifactStorage:
         place = owner.region(region) if region else owner.primary
         if place is None:
-            raise NotFound("StorageNotFound", f"The registry '{owner.name}' has no replication region '{region}'.")
+            raise NotFound("StorageNotFound", f"The {owner.label} '{owner.name}' has no replication region '{region}'.")
         store = self._deps.blob_stores.get(place.region)
         if store is None:
             raise NotFound("StorageNotFound", f"No object storage is configured for region '{place.region}'.")

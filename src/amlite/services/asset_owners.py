@@ -14,8 +14,8 @@ from amlite.domain.registries import Registry
 from amlite.domain.resources import ProvisioningState, Workspace
 from amlite.ports import AssetContainers, AssetVersions, UnitOfWork
 from amlite.services.context import Caller
-from amlite.services.registries import require_registry
-from amlite.services.workspace_scope import require_workspace
+from amlite.services.registries import registry_not_found, require_registry
+from amlite.services.workspace_scope import require_workspace, workspace_not_found
 
 
 def workspace_owner(ws: Workspace) -> AssetOwner:
@@ -40,6 +40,20 @@ def require_owner(uow: UnitOfWork, caller: Caller, owner: OwnerType, sub_id: str
     if owner is OwnerType.REGISTRY:
         return registry_owner(require_registry(uow, caller, sub_id, rg_name, name))
     return workspace_owner(require_workspace(uow, caller, sub_id, rg_name, name))
+
+
+def current_owner(uow: UnitOfWork, owner: AssetOwner) -> AssetOwner:
+    """``owner`` as the store has it now, by key (one primary-key read): a write re-reads it in
+    its own unit of work because it may have started deleting since the request resolved it."""
+    if owner.is_registry:
+        reg = uow.registries.by_key(owner.key)
+        if reg is not None:
+            return registry_owner(reg)
+        raise registry_not_found(owner.resource_group_name, owner.name)
+    ws = uow.workspaces.by_key(owner.key)
+    if ws is not None:
+        return workspace_owner(ws)
+    raise workspace_not_found(owner.resource_group_name, owner.name)
 
 
 def registry_by_key(uow: UnitOfWork, key: str) -> AssetOwner | None:

@@ -6,8 +6,12 @@ integer version the previous one left, and the versions come out unique and gapl
 that fails anywhere (bad body, a missing reference, a blob that was never uploaded, a conflicting
 re-create) rolls back whole, container included: bad input changes nothing.
 
-Blobs are checked before the unit of work opens, so slow object storage never holds the store's
-write lock; blobs are never deleted while their owner exists, so the check stays true.
+A request reads the store once before it writes: one read unit of work admits the caller (its
+principal and the route's action, ``Authorizer.admit``), resolves the owner and, for uploaded
+files, where the owner's blobs are. Blobs are checked after it closes and before the write opens,
+so slow object storage never holds the store's write lock; blobs are never deleted while their
+owner exists, so the check stays true. The write re-reads the owner by key only (it may have
+started deleting) and renders its answer from what it wrote. A read is one unit of work.
 
 The owner of an asset is a workspace or a registry (``domain.asset_owners``); every rule here
 holds for both. A registry version is usable as soon as it is committed (its files are in the
@@ -49,10 +53,11 @@ from amlite.domain.preconditions import NONE, Preconditions
 from amlite.domain.replication import RegionReplica
 from amlite.domain.resources import AuditStamp
 from amlite.ports import UnitOfWork
-from amlite.services.artifacts import ArtifactService
-from amlite.services.asset_owners import containers_of, require_owner, versions_of
+from amlite.services.artifacts import ArtifactService, ArtifactStorage
+from amlite.services.asset_owners import containers_of, current_owner, require_owner, versions_of
 from amlite.services.asset_references import ReferenceResolver
 from amlite.services.audit import record_write
+from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.replication import ReplicationService
 
@@ -110,8 +115,9 @@ class AssetPath:
 
 class AssetService:
     def __init__(self, deps: Deps, artifacts: ArtifactService, references: ReferenceResolver,
-                 replication: ReplicationService) -> None:
+                 replication: ReplicationService, authz: Authorizer) -> None:
         self._deps = deps
+        self._authz = authz
         self._artifacts = artifacts
         self._refs = references
         self._replication = replication
@@ -120,12 +126,11 @@ class AssetService:
 
     def create_or_update_container(self, caller: Caller, at: AssetPath, body: dict[str, Any],
                                    pre: Preconditions = NONE) -> tuple[ContainerView, bool]:
-        check_asset_name(at.name, at.kind)
-        self.get_owner(caller, at)  # a missing workspace is 404 before the body is judged
+        caller, owner = self._enter(caller, at)  # a missing workspace is 404 before the body is judged
         description, tags, properties, archived = parse_container_body(body)
         d = self._deps
         with d.uow(write=True) as uow:
-            ws = _writable(_owner_of(uow, caller, at))
+            ws = _writable(current_owner(uow, owner))
             existing = containers_of(uow, ws).lock(ws.key, at.kind, at.name)
             if existing is None:
                 fresh = new_container(d.ids.new_id(), ws.key, at.kind, at.name, new_etag(d.ids), self._stamp(caller))
@@ -154,21 +159,22 @@ class AssetService:
 
     def get_container(self, caller: Caller, at: AssetPath) -> ContainerView:
         with self._deps.uow() as uow:
-            ws = _owner_of(uow, caller, at)
+            caller, ws = self.enter(uow, caller, at)
             container = _require_container(uow, ws, at)
             return ContainerView(ws, container, containers_of(uow, ws).latest_versions([container.key]).get(container.key))
 
     def list_containers(self, caller: Caller, at: AssetPath, view: ListViewType, offset: int, limit: int) -> Page[ContainerView]:
         with self._deps.uow() as uow:
-            ws = _owner_of(uow, caller, at)
+            caller, ws = self.enter(uow, caller, at)
             page = containers_of(uow, ws).list(ws.key, at.kind, view, offset, limit)
             latest = containers_of(uow, ws).latest_versions([c.key for c in page.items])
             return Page([ContainerView(ws, c, latest.get(c.key)) for c in page.items], page.more)
 
     def set_container_archived(self, caller: Caller, at: AssetPath, archived: bool) -> ContainerView:
+        caller, owner = self._enter(caller, at)
         d = self._deps
         with d.uow(write=True) as uow:
-            ws = _writable(_owner_of(uow, caller, at))
+            ws = _writable(current_owner(uow, owner))
             container = containers_of(uow, ws).lock(ws.key, at.kind, at.name)
             if container is None:
                 raise asset_not_found(at.kind, at.name)
@@ -187,90 +193,104 @@ class AssetService:
                                  pre: Preconditions = NONE) -> tuple[VersionView, bool]:
         """PUT: create ``version``; the same content again is a success that changes at most the
         mutable fields; different content is ``409 AssetVersionConflict`` naming the fields."""
-        check_asset_name(at.name, at.kind)
-        version = check_version(version, at.kind)
-        content = self._prepare(caller, at, body)
-        return self._write_version(caller, at, version, content, pre)
+        caller, owner, checked, content = self._prepare(caller, at, version, body)
+        return self._write_version(caller, owner, at, checked, content, pre)
 
     def create_next_version(self, caller: Caller, at: AssetPath, body: dict[str, Any]) -> VersionView:
         """POST: create the container's ``nextVersion``, allocated under the container's lock."""
-        check_asset_name(at.name, at.kind)
-        content = self._prepare(caller, at, body)
-        view, _ = self._write_version(caller, at, None, content, NONE)
+        caller, owner, _, content = self._prepare(caller, at, None, body)
+        view, _ = self._write_version(caller, owner, at, None, content, NONE)
         return view
 
     def update_version(self, caller: Caller, at: AssetPath, version: str, body: dict[str, Any],
                        pre: Preconditions = NONE) -> VersionView:
         """PATCH: description, tags and the archived flag; everything else is immutable."""
-        self.get_owner(caller, at)
+        caller, owner = self._enter(caller, at)
         content = parse_version_patch(at.kind, body)
-        return self._change_version(caller, at, version, pre, lambda v, etag, stamp: updated_version(v, content, etag, stamp))
+        return self._change_version(caller, owner, at, version, pre,
+                                    lambda v, etag, stamp: updated_version(v, content, etag, stamp))
 
     def set_version_archived(self, caller: Caller, at: AssetPath, version: str, archived: bool) -> VersionView:
+        caller, owner = self._enter(caller, at)
         content = VersionContent(spec={}, is_archived=archived)
-        return self._change_version(caller, at, version, NONE, lambda v, etag, stamp: updated_version(v, content, etag, stamp))
+        return self._change_version(caller, owner, at, version, NONE,
+                                    lambda v, etag, stamp: updated_version(v, content, etag, stamp))
 
     def get_version(self, caller: Caller, at: AssetPath, version: str) -> VersionView:
         """``version`` may be ``@latest``: the newest version not archived."""
         with self._deps.uow() as uow:
-            ws = _owner_of(uow, caller, at)
-            container = _require_container(uow, ws, at)
-            if version.startswith("@"):
-                if version[1:].lower() != LATEST_LABEL:
-                    raise invalid("InvalidAssetReference",
-                                  f"'{version}' names a label; only '@latest' is supported.", "version")
-                found = None if container.is_archived else versions_of(uow, ws).latest(container.key)
-            else:
-                found = versions_of(uow, ws).get(container.key, version)
-            if found is None:
-                raise asset_not_found(at.kind, container.name, version)
-            return self._views(uow, ws, container, [found])[0]
+            caller, ws = self.enter(uow, caller, at)
+            return self.version_in(uow, ws, at, version)
+
+    def version_in(self, uow: UnitOfWork, ws: AssetOwner, at: AssetPath, version: str) -> VersionView:
+        """A version (or ``@latest``) of an asset of a resolved owner, in an open unit of work."""
+        container = _require_container(uow, ws, at)
+        if version.startswith("@"):
+            if version[1:].lower() != LATEST_LABEL:
+                raise invalid("InvalidAssetReference",
+                              f"'{version}' names a label; only '@latest' is supported.", "version")
+            found = None if container.is_archived else versions_of(uow, ws).latest(container.key)
+        else:
+            found = versions_of(uow, ws).get(container.key, version)
+        if found is None:
+            raise asset_not_found(at.kind, container.name, version)
+        return self._views(uow, ws, container, [found])[0]
 
     def list_versions(self, caller: Caller, at: AssetPath, view: ListViewType, tags: dict[str, str | None],
                       offset: int, limit: int) -> Page[VersionView]:
         with self._deps.uow() as uow:
-            ws = _owner_of(uow, caller, at)
+            caller, ws = self.enter(uow, caller, at)
             container = _require_container(uow, ws, at)
             page = versions_of(uow, ws).list(container.key, view, container.is_archived, tags, offset, limit)
             return Page(self._views(uow, ws, container, page.items), page.more)
 
-    def get_owner(self, caller: Caller, at: AssetPath) -> AssetOwner:
+    def search_versions(self, caller: Caller, at: AssetPath, tags: dict[str, str | None], view: ListViewType,
+                        offset: int, limit: int) -> Page[VersionView]:
+        """Versions of every asset of ``at.kind`` in a workspace carrying each of ``tags``, newest
+        first (MLflow's ``search_model_versions`` by tag), from the tag index: as fast with a
+        hundred thousand versions as with a hundred."""
         with self._deps.uow() as uow:
-            return _owner_of(uow, caller, at)
+            caller, ws = self.enter(uow, caller, at)
+            if not tags:
+                raise invalid("InvalidParameter", "Name at least one tag to search by: tags=name=value or tags=name.",
+                              "tags")
+            page = versions_of(uow, ws).search_by_tags(ws.key, at.kind, tags, view, offset, limit)
+            return Page([VersionView(ws, c, v) for c, v in page.items], page.more)
+
+    def enter(self, uow: UnitOfWork, caller: Caller, at: AssetPath) -> tuple[Caller, AssetOwner]:
+        """The admitted caller and the owner ``at`` names, in an open unit of work: the route's
+        action is decided before any lookup, so a caller who may not read learns nothing."""
+        caller = self._authz.admit(uow, caller)
+        return caller, require_owner(uow, caller, at.owner, at.subscription_id, at.resource_group, at.workspace)
+
+    def _enter(self, caller: Caller, at: AssetPath) -> tuple[Caller, AssetOwner]:
+        """``enter`` in a read unit of work of its own: the read before a write."""
+        with self._deps.uow() as uow:
+            return self.enter(uow, caller, at)
 
     # -- the write path --------------------------------------------------------------------------
 
-    def _prepare(self, caller: Caller, at: AssetPath, body: dict[str, Any]) -> VersionContent:
-        """Judge the body and check its blobs, outside the write lock (the workspace first, so a
-        missing one is 404 whatever the body)."""
-        self.get_owner(caller, at)
-        content = parse_version_body(at.kind, body)
-        if content.manifest:
-            self._check_blobs(caller, at, content.manifest)
-        return content
+    def _prepare(self, caller: Caller, at: AssetPath, version: str | None,
+                 body: dict[str, Any]) -> tuple[Caller, AssetOwner, str | None, VersionContent]:
+        """The read before a version write: admit the caller, judge the names, find the owner
+        (a missing one is 404 whatever the body), judge the body and find where its files must be;
+        then, with no unit of work open, check those files are there."""
+        with self._deps.uow() as uow:
+            caller = self._authz.admit(uow, caller)
+            check_asset_name(at.name, at.kind)
+            checked = check_version(version, at.kind) if version is not None else None
+            caller, owner = self.enter(uow, caller, at)
+            content = parse_version_body(at.kind, body)
+            where = self._artifacts.storage_in(uow, owner) if content.manifest else None
+        if where is not None:
+            _check_blobs(owner, where, content.manifest)
+        return caller, owner, checked, content
 
-    def _check_blobs(self, caller: Caller, at: AssetPath, manifest: tuple[ManifestEntry, ...]) -> None:
-        owner = self.get_owner(caller, at)
-        where = self._artifacts.storage_for(owner)
-        what = "registry" if owner.is_registry else "workspace"
-        for entry in manifest:
-            try:
-                size = where.store.size(where.account, where.container, entry.sha256)
-            except BlobNotFound:
-                raise invalid("ArtifactNotFound",
-                              f"The file '{entry.path}' (sha256 {entry.sha256}) was not uploaded to this {what}; "
-                              "upload it (PUT .../artifacts/blobs/{sha256}) before creating the version.",
-                              "properties.artifacts") from None
-            if size != entry.size:
-                raise invalid("ArtifactSizeMismatch",
-                              f"The file '{entry.path}' is listed with {entry.size} bytes, but the stored blob "
-                              f"{entry.sha256} has {size}.", "properties.artifacts")
-
-    def _write_version(self, caller: Caller, at: AssetPath, version: str | None, content: VersionContent,
-                       pre: Preconditions) -> tuple[VersionView, bool]:
+    def _write_version(self, caller: Caller, owner: AssetOwner, at: AssetPath, version: str | None,
+                       content: VersionContent, pre: Preconditions) -> tuple[VersionView, bool]:
         d = self._deps
         with d.uow(write=True) as uow:
-            ws = _writable(_owner_of(uow, caller, at))
+            ws = _writable(current_owner(uow, owner))
             container = containers_of(uow, ws).lock(ws.key, at.kind, at.name)
             if container is None:
                 containers_of(uow, ws).add_if_missing(
@@ -286,7 +306,7 @@ class AssetService:
             # The spec is stored as sent: no URI naming the owner (VersionView.spec derives it).
             spec = content.spec
             if existing is not None:
-                view = VersionView(ws, container, self._recreate(uow, caller, ws, at, existing, content))
+                view = self._views(uow, ws, container, [self._recreate(uow, caller, ws, at, existing, content)])[0]
                 created = False
             else:
                 self._refs.check_spec(uow, caller, ws, at.kind, spec)
@@ -298,30 +318,25 @@ class AssetService:
                     is_archived=bool(content.is_archived), etag=new_etag(d.ids), stamp=stamp, lineage=content.lineage,
                 )
                 versions_of(uow, ws).add(row)
-                if ws.is_registry:
+                if ws.replicated:
                     self._replication.plan(uow, ws, row.key)
                 bumped = next_version_after(container.next_version, version)
                 if bumped != container.next_version:
                     container = replace(container, next_version=bumped)
                     containers_of(uow, ws).save(container)
-                view, created = VersionView(ws, container, row), True
+                # Its replication state is what was just planned: read in this unit of work.
+                view, created = self._views(uow, ws, container, [row])[0], True
             record_write(d, uow, caller, scope=view.arm_id)
             uow.commit()
-        if ws.is_registry:
+        if ws.replicated:
             self._replication.wake()
-            view = self.with_replication(view)
         return view, created
 
-    def write_version(self, caller: Caller, at: AssetPath, version: str, content: VersionContent) -> tuple[VersionView, bool]:
+    def write_version(self, caller: Caller, owner: AssetOwner, at: AssetPath, version: str,
+                      content: VersionContent) -> tuple[VersionView, bool]:
         """Create ``version`` from already judged content whose blobs are in the owner's storage
         (sharing uses it after copying the blobs); same rules as a PUT."""
-        return self._write_version(caller, at, version, content, NONE)
-
-    def with_replication(self, view: VersionView) -> VersionView:
-        """A registry version's view with the state of each of its regions."""
-        if not view.owner.is_registry:
-            return view
-        return replace(view, replication=tuple(self._replication.state_of(view.owner, view.version.key)))
+        return self._write_version(caller, owner, at, version, content, NONE)
 
     def _recreate(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, at: AssetPath, existing: AssetVersion,
                   content: VersionContent) -> AssetVersion:
@@ -342,10 +357,11 @@ class AssetService:
         versions_of(uow, ws).save(changed)
         return changed
 
-    def _change_version(self, caller: Caller, at: AssetPath, version: str, pre: Preconditions, change: Any) -> VersionView:
+    def _change_version(self, caller: Caller, owner: AssetOwner, at: AssetPath, version: str, pre: Preconditions,
+                        change: Any) -> VersionView:
         d = self._deps
         with d.uow(write=True) as uow:
-            ws = _writable(_owner_of(uow, caller, at))
+            ws = _writable(current_owner(uow, owner))
             container = containers_of(uow, ws).lock(ws.key, at.kind, at.name)
             if container is None:
                 raise asset_not_found(at.kind, at.name)
@@ -365,7 +381,7 @@ class AssetService:
     def _views(self, uow: UnitOfWork, owner: AssetOwner, container: AssetContainer,
                versions: list[AssetVersion]) -> list[VersionView]:
         """Versions as views; a registry's carry the state of each replication region."""
-        if not owner.is_registry:
+        if not owner.replicated:
             return [VersionView(owner, container, v) for v in versions]
         states = self._replication.states_in(uow, owner, [v.key for v in versions])
         return [VersionView(owner, container, v, tuple(states[v.key])) for v in versions]
@@ -378,17 +394,28 @@ class AssetService:
         return stamp.touched(caller.name, caller.stamp_type, self._deps.clock.now())
 
 
-def _owner_of(uow: UnitOfWork, caller: Caller, at: AssetPath) -> AssetOwner:
-    return require_owner(uow, caller, at.owner, at.subscription_id, at.resource_group, at.workspace)
-
-
 def _writable(owner: AssetOwner) -> AssetOwner:
     """An owner being deleted takes no new children: they would be deleted under the writer."""
     if not owner.writable:
-        what = "registry" if owner.is_registry else "workspace"
-        raise Conflict(f"{what.capitalize()}BeingDeleted",
-                       f"The {what} '{owner.name}' is being deleted and cannot be changed.")
+        raise Conflict(f"{owner.label.capitalize()}BeingDeleted",
+                       f"The {owner.label} '{owner.name}' is being deleted and cannot be changed.")
     return owner
+
+
+def _check_blobs(owner: AssetOwner, where: ArtifactStorage, manifest: tuple[ManifestEntry, ...]) -> None:
+    """Every file the manifest lists is stored in the owner's storage, with the listed size."""
+    for entry in manifest:
+        try:
+            size = where.store.size(where.account, where.container, entry.sha256)
+        except BlobNotFound:
+            raise invalid("ArtifactNotFound",
+                          f"The file '{entry.path}' (sha256 {entry.sha256}) was not uploaded to this {owner.label}; "
+                          "upload it (PUT .../artifacts/blobs/{sha256}) before creating the version.",
+                          "properties.artifacts") from None
+        if size != entry.size:
+            raise invalid("ArtifactSizeMismatch",
+                          f"The file '{entry.path}' is listed with {entry.size} bytes, but the stored blob "
+                          f"{entry.sha256} has {size}.", "properties.artifacts")
 
 
 def _require_container(uow: UnitOfWork, ws: AssetOwner, at: AssetPath) -> AssetContainer:

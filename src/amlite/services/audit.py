@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from amlite.domain.audit import AuditEntry, AuditResult
 from amlite.ports import UnitOfWork
-from amlite.services.context import Caller, Deps
+from dataclasses import replace
+
+from amlite.services.context import Caller, Deps, require_admitted
 
 
 def entry(deps: Deps, caller: Caller, *, action: str | None = None, scope: str | None = None,
@@ -24,6 +26,7 @@ def entry(deps: Deps, caller: Caller, *, action: str | None = None, scope: str |
 
 def record_write(deps: Deps, uow: UnitOfWork, caller: Caller, *, scope: str | None = None, action: str | None = None) -> None:
     """Call inside the write's unit of work, before ``commit()``."""
+    require_admitted(caller)
     uow.audit.append(entry(deps, caller, scope=scope, action=action))
 
 
@@ -31,6 +34,9 @@ def record_outcome(deps: Deps, caller: Caller, result: AuditResult, status_code:
                    *, action: str | None = None, scope: str | None = None) -> None:
     """A denial or a failed write: nothing changed, so the entry has a transaction of its own."""
     with deps.uow(write=True) as uow:
+        if not caller.name:  # failed before its use case admitted it: the token's principal, by name
+            found = uow.principals.get(caller.principal_id)
+            caller = replace(caller, name=found.sign_in_name if found else caller.principal_id)
         uow.audit.append(entry(deps, caller, action=action, scope=scope, result=result,
                                status_code=status_code, message=message))
         uow.commit()

@@ -23,7 +23,7 @@ from amlite.domain.rbac import EVERYTHING, RoleAssignment, RoleDefinition, Visib
 from amlite.domain.resources import Subscription
 from amlite.ports import UnitOfWork
 from amlite.services.audit import record_outcome
-from amlite.services.context import Caller, Deps
+from amlite.services.context import Caller, Deps, admit_principal
 
 
 def roles_by_id(uow: UnitOfWork, role_ids: set[str]) -> dict[str, RoleDefinition]:
@@ -65,6 +65,17 @@ class Authorizer:
         """The decision inside an open unit of work (services that check more than one scope)."""
         assignments = uow.role_assignments.for_principals_at(principal_ids(uow, principal_id), scope_ancestors(scope))
         return bool(_granting(uow, assignments, action))
+
+    def admit(self, uow: UnitOfWork, caller: Caller) -> Caller:
+        """Authentication's store check and the route's decision for a caller the token vouches
+        for, inside the use case's (read) unit of work, so the request reads the store once. An
+        admitted caller passes unchanged. A denial is audited in a transaction of its own."""
+        if caller.admitted:
+            return caller
+        caller = admit_principal(uow, caller)
+        if not self.allowed_in(uow, caller.principal_id, caller.action, caller.scope):
+            self.deny(caller, caller.action, caller.scope)
+        return caller
 
     def require(self, caller: Caller, action: str, scope: str) -> None:
         """Raise Azure's 403 naming the principal, the action and the scope; the denial is audited."""

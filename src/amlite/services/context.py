@@ -6,9 +6,10 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
+from amlite.domain.errors import AuthenticationFailed
 from amlite.domain.rbac import Visibility
 from amlite.domain.regions import RegionCatalog
-from amlite.ports import BlobStore, IdGenerator, UnitOfWorkFactory
+from amlite.ports import BlobStore, IdGenerator, UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,10 @@ class Caller:
     client_ip: str = ""
     # Set by list routes: what the caller may see below the listed scope (None: everything).
     visibility: Visibility | None = None
+    # False while only the token vouches for the caller: the principal's existence (and its name)
+    # and the route's action are then checked by the use case in its own unit of work
+    # (``Authorizer.admit``). Nothing reads or writes the store for a caller not admitted.
+    admitted: bool = True
 
     def acting(self, action: str, scope: str) -> "Caller":
         return replace(self, action=action, scope=scope)
@@ -36,6 +41,22 @@ class Caller:
     def stamp_type(self) -> str:
         """ARM ``systemData`` calls service principals "Application"."""
         return "User" if self.principal_type == "User" else "Application"
+
+
+def admit_principal(uow: UnitOfWork, caller: Caller) -> Caller:
+    """The caller with its principal checked against the store and its sign-in name filled in;
+    a principal deleted since its token was issued is a 401."""
+    principal = uow.principals.get(caller.principal_id)
+    if principal is None:
+        raise AuthenticationFailed("InvalidAuthenticationToken", "The principal of this access token no longer exists.")
+    return replace(caller, principal_id=principal.id, name=principal.sign_in_name, admitted=True)
+
+
+def require_admitted(caller: Caller) -> None:
+    """The backstop: a caller only the token vouches for must be admitted before anything is read
+    or written on its behalf."""
+    if not caller.admitted:
+        raise RuntimeError(f"the caller of '{caller.action}' was not admitted before the store was used")
 
 
 class SystemClock:

@@ -14,7 +14,7 @@ from amlite.domain.errors import AmliteError, AuthenticationFailed
 from amlite.domain.providers import ALWAYS_REGISTERED, DEFAULT_REGISTERED
 from amlite.domain.rbac import ROOT_SCOPE, RoleAssignment, built_in_role
 from amlite.domain.resources import Principal, PrincipalKind, Subscription, Tenant
-from amlite.services.context import Caller, Deps
+from amlite.services.context import Caller, Deps, admit_principal
 from amlite.services.sign_in_throttle import SignInThrottle
 from amlite.services.tokens import TokenService, hash_secret, verify_secret
 
@@ -42,6 +42,9 @@ class IdentityService:
         self._deps = deps
         self._tokens = tokens
         self._throttle = throttle or SignInThrottle(window_seconds=300, per_ip=20, per_principal=10)
+        # The tenant's id never changes once the first start made it; every request needs it to
+        # verify its token, so it is read once instead of once per request.
+        self._tenant_id: str | None = None
 
     # -- the tenant ------------------------------------------------------------------------------
 
@@ -176,6 +179,14 @@ class IdentityService:
 
     def authenticate(self, authorization: str | None) -> Caller:
         """The caller behind an ``Authorization`` header, or a 401."""
+        caller = self.token_caller(authorization)
+        with self._deps.uow() as uow:
+            return admit_principal(uow, caller)
+
+    def token_caller(self, authorization: str | None) -> Caller:
+        """The caller a valid bearer token names, not yet checked against the store
+        (``Caller.admitted`` is false): the use case admits it inside its own unit of work
+        (``admit_principal``, then the route's action), so a request reads the store once."""
         if not authorization:
             raise AuthenticationFailed(
                 "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."
@@ -185,20 +196,13 @@ class IdentityService:
             raise AuthenticationFailed(
                 "InvalidAuthenticationToken", "Authentication failed. The 'Authorization' header is not a bearer token."
             )
-        tenant = self.tenant()
+        if self._tenant_id is None:
+            self._tenant_id = self.tenant().id
         claims = self._tokens.verify(
-            token.strip(), now=self._deps.clock.now(), audience=MANAGEMENT_AUDIENCES, tenant_id=tenant.id
+            token.strip(), now=self._deps.clock.now(), audience=MANAGEMENT_AUDIENCES, tenant_id=self._tenant_id
         )
-        with self._deps.uow() as uow:
-            principal = uow.principals.get(claims.object_id)
-        if principal is None:
-            raise AuthenticationFailed(
-                "InvalidAuthenticationToken", "The principal of this access token no longer exists."
-            )
-        return Caller(
-            tenant_id=claims.tenant_id, principal_id=principal.id, name=principal.sign_in_name,
-            principal_type=claims.principal_type,
-        )
+        return Caller(tenant_id=claims.tenant_id, principal_id=claims.object_id, name="",
+                      principal_type=claims.principal_type, admitted=False)
 
     def jwks(self, tenant_ref: str) -> dict[str, Any]:
         self._resolve_tenant(tenant_ref)

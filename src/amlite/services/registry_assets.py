@@ -26,7 +26,8 @@ from amlite.domain.asset_owners import AssetOwner, Lineage, OwnerType
 from amlite.domain.assets import AssetKind, VersionContent, check_asset_name, check_version, differing_fields
 from amlite.domain.errors import Conflict, ErrorDetail, invalid
 from amlite.domain.providers import ML_NAMESPACE
-from amlite.services.artifacts import ArtifactService
+from amlite.ports import UnitOfWork
+from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import containers_of, registry_owner, versions_of
 from amlite.services.assets import AssetPath, AssetService, VersionView
 from amlite.services.authz import Authorizer
@@ -52,65 +53,70 @@ class RegistryAssetService:
         self._authz = authz
 
     def share(self, caller: Caller, at: AssetPath, version: str, body: dict[str, Any]) -> ShareResult:
-        self._assets.get_owner(caller, at)  # a missing source owner is 404 whatever the body says
-        registry_name, target_name, target_version = _share_body(at.kind, body)
-        source = self._assets.get_version(caller, at, version)
+        """One read (the caller admitted, the source, the target registry and its decision, a
+        conflicting target version, both storages), the copy with no unit of work open, one write."""
         with self._deps.uow() as uow:
+            caller, source_owner = self._assets.enter(uow, caller, at)  # a missing source is 404 whatever the body
+            registry_name, target_name, target_version = _share_body(at.kind, body)
+            source = self._assets.version_in(uow, source_owner, at, version)
             found = registry_for(uow, caller, registry_name, REGISTRY_ASSETS_WRITE)
-        if found is None:  # missing or not writable: the same 403, naming neither its group nor whether it exists
-            where = tenant_registry_path(registry_name)
-            self._authz.deny(caller.acting(REGISTRY_ASSETS_WRITE, where), REGISTRY_ASSETS_WRITE, where)
-        registry = registry_owner(found)
+            if found is None:  # missing or not writable: the same 403, naming neither its group nor whether it exists
+                where = tenant_registry_path(registry_name)
+                self._authz.deny(caller.acting(REGISTRY_ASSETS_WRITE, where), REGISTRY_ASSETS_WRITE, where)
+            registry = registry_owner(found)
+            if not registry.writable:
+                raise Conflict("RegistryBeingDeleted",
+                               f"The registry '{registry.name}' is being deleted and cannot be changed.")
+            src = source.version
+            spec = dict(src.spec)  # the same content, so the copy has its source's fingerprint
+            job_name = spec.get("jobName") if at.kind is AssetKind.MODELS else None
+            lineage = Lineage.of_share(source.arm_id, source.owner, src.lineage, job_name)
+            content = VersionContent(spec=spec, manifest=src.manifest, description=src.description,
+                                     tags=dict(src.tags), lineage=lineage.as_json())
+            _refuse_conflict(uow, registry, at.kind, target_name, target_version, content)
+            storages = ((self._artifacts.storage_in(uow, source.owner), self._artifacts.storage_in(uow, registry))
+                        if content.manifest else None)
+        copied, size = _copy_blobs(storages, content)
         writer = caller.acting(REGISTRY_ASSETS_WRITE, registry.arm_id)
-        if not registry.writable:
-            raise Conflict("RegistryBeingDeleted", f"The registry '{registry.name}' is being deleted and cannot be changed.")
-        src = source.version
-        spec = dict(src.spec)  # the same content, so the copy has its source's fingerprint
-        job_name = spec.get("jobName") if at.kind is AssetKind.MODELS else None
-        lineage = Lineage.of_share(source.arm_id, source.owner, src.lineage, job_name)
-        content = VersionContent(spec=spec, manifest=src.manifest, description=src.description, tags=dict(src.tags),
-                                 lineage=lineage.as_json())
-        self._refuse_conflict(registry, at.kind, target_name, target_version, content)
-        copied, size = self._copy_blobs(source.owner, registry, content)
         target = AssetPath(registry.subscription_id, registry.resource_group_name, registry.name, at.kind, target_name,
                            OwnerType.REGISTRY)
-        view, created = self._assets.write_version(writer, target, target_version, content)
+        view, created = self._assets.write_version(writer, registry, target, target_version, content)
         return ShareResult(view, created, copied, size)
 
-    def _refuse_conflict(self, registry: AssetOwner, kind: AssetKind, name: str, version: str,
-                         content: VersionContent) -> None:
-        """A target version that exists with other content is refused before any byte moves."""
-        with self._deps.uow() as uow:
-            container = containers_of(uow, registry).get(registry.key, kind, name)
-            existing = versions_of(uow, registry).get(container.key, version) if container else None
-        if existing is None or existing.fingerprint == content.fingerprint:
-            return
-        fields = differing_fields(existing, content)
-        raise Conflict(
-            "AssetVersionConflict",
-            f"{kind.label} '{name}' version '{version}' already exists in registry '{registry.name}' with different "
-            f"content ({', '.join(fields)}); share with another --share-with-version.",
-            target="shareWithVersion",
-            details=[ErrorDetail("AssetVersionConflict", f"'{f}' differs from the existing version.", f"properties.{f}")
-                     for f in fields],
-        )
 
-    def _copy_blobs(self, source: AssetOwner, registry: AssetOwner, content: VersionContent) -> tuple[int, int]:
-        """Copy the blobs the registry's primary region lacks from the source owner's storage
-        (a registry source's primary region holds every committed version's blobs); returns
-        (blobs, bytes) copied."""
-        if not content.manifest:
-            return 0, 0
-        src = self._artifacts.storage_for(source)
-        dst = self._artifacts.storage_for(registry)
-        copied = size = 0
-        for entry in {m.sha256: m for m in content.manifest}.values():
-            if dst.store.exists(dst.account, dst.container, entry.sha256):
-                continue
-            stored = dst.store.copy_blob(src.store, src.account, src.container, dst.account, dst.container, entry.sha256)
-            if not stored.existed:
-                copied, size = copied + 1, size + stored.size
-        return copied, size
+def _refuse_conflict(uow: UnitOfWork, registry: AssetOwner, kind: AssetKind, name: str, version: str,
+                     content: VersionContent) -> None:
+    """A target version that exists with other content is refused before any byte moves."""
+    container = containers_of(uow, registry).get(registry.key, kind, name)
+    existing = versions_of(uow, registry).get(container.key, version) if container else None
+    if existing is None or existing.fingerprint == content.fingerprint:
+        return
+    fields = differing_fields(existing, content)
+    raise Conflict(
+        "AssetVersionConflict",
+        f"{kind.label} '{name}' version '{version}' already exists in registry '{registry.name}' with different "
+        f"content ({', '.join(fields)}); share with another --share-with-version.",
+        target="shareWithVersion",
+        details=[ErrorDetail("AssetVersionConflict", f"'{f}' differs from the existing version.", f"properties.{f}")
+                 for f in fields],
+    )
+
+
+def _copy_blobs(storages: tuple[ArtifactStorage, ArtifactStorage] | None, content: VersionContent) -> tuple[int, int]:
+    """Copy the blobs the registry's primary region lacks from the source owner's storage
+    (a registry source's primary region holds every committed version's blobs); returns
+    (blobs, bytes) copied."""
+    if storages is None:
+        return 0, 0
+    src, dst = storages
+    copied = size = 0
+    for entry in {m.sha256: m for m in content.manifest}.values():
+        if dst.store.exists(dst.account, dst.container, entry.sha256):
+            continue
+        stored = dst.store.copy_blob(src.store, src.account, src.container, dst.account, dst.container, entry.sha256)
+        if not stored.existed:
+            copied, size = copied + 1, size + stored.size
+    return copied, size
 
 
 def _share_body(kind: AssetKind, body: dict[str, Any]) -> tuple[str, str, str]:

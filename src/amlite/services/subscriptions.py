@@ -13,7 +13,7 @@ from amlite.domain.providers import ALWAYS_REGISTERED, KNOWN_PROVIDERS, ML_NAMES
 from amlite.domain.resources import Subscription
 from amlite.ports import UnitOfWork
 from amlite.services.audit import record_write
-from amlite.services.context import Caller, Deps
+from amlite.services.context import Caller, Deps, require_admitted
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,7 @@ def _known(namespace: str) -> ProviderType:
 
 def require_subscription(uow: UnitOfWork, caller: Caller, sub_id: str) -> Subscription:
     """The caller's tenant's subscription, or 404; a malformed id is 400."""
+    require_admitted(caller)
     canonical = check_subscription_id(sub_id)
     sub = uow.subscriptions.get(canonical)
     if sub is None or sub.tenant_id != caller.tenant_id:

@@ -13,6 +13,7 @@ DO NOTHING`` so that two first writers of a new name meet on the same row instea
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -152,9 +153,63 @@ class AssetVersionRepository:
 
     def add(self, v: AssetVersion) -> None:
         self._conn.execute(self._v.insert().values(key=v.key, **self._values(v)))
+        self._index_tags(v, replace=False)
 
     def save(self, v: AssetVersion) -> None:
         self._conn.execute(self._v.update().where(self._v.c.key == v.key).values(**self._values(v)))
+        self._index_tags(v, replace=True)
+
+    def _index_tags(self, v: AssetVersion, *, replace: bool) -> None:
+        """Keep a workspace version's entries in ``asset_version_tags`` equal to its tags, in the
+        same unit of work as the version (registries' versions are not searched by tag)."""
+        if self._tables is not WORKSPACE_TABLES:
+            return
+        tags = t.asset_version_tags
+        if replace:
+            self._conn.execute(tags.delete().where(tags.c.version_key == v.key))
+        if not v.tags:
+            return
+        c = self._tables.containers
+        owner = self._conn.execute(sa.select(c.c.workspace_key, c.c.kind).where(c.c.key == v.container_key)).one()
+        self._conn.execute(tags.insert(), [
+            {"version_key": v.key, "name_hash": tag_digest(name), "workspace_key": owner.workspace_key,
+             "kind": owner.kind, "value_hash": tag_digest(value), "name": name, "value": value,
+             "created_at": v.stamp.created_at}
+            for name, value in v.tags.items()
+        ])
+
+    def search_by_tags(self, owner_key: str, kind: AssetKind, tags: dict[str, str | None], view: ListViewType,
+                       offset: int, limit: int) -> Page[tuple[AssetContainer, AssetVersion]]:
+        """Versions of every ``kind`` asset of a workspace carrying each of ``tags`` (with that
+        value, unless it is ``None``), newest first. The first tag is looked up in
+        ``ix_asset_version_tags_lookup``; the others are checked per match by primary key."""
+        assert self._tables is WORKSPACE_TABLES and tags, "a workspace's versions, by at least one tag"
+        index, c, _v = t.asset_version_tags, self._tables.containers, self._v
+        (first, first_value), *rest = sorted(tags.items())
+        query = (
+            sa.select(_v, *(col.label(f"c_{col.name}") for col in c.c))
+            .select_from(index)
+            .join(_v, _v.c.key == index.c.version_key)
+            .join(c, c.c.key == _v.c.container_key)
+            .where(index.c.workspace_key == owner_key, index.c.kind == kind.value, *_tag_is(index, first, first_value))
+        )
+        for name, value in rest:
+            other = index.alias()
+            query = query.where(sa.exists().where(other.c.version_key == index.c.version_key,
+                                                   *_tag_is(other, name, value)))
+        if view is ListViewType.ACTIVE_ONLY:
+            query = query.where(_v.c.is_archived == sa.false(), c.c.is_archived == sa.false())
+        elif view is ListViewType.ARCHIVED_ONLY:
+            query = query.where(sa.or_(_v.c.is_archived == sa.true(), c.c.is_archived == sa.true()))
+        query = query.order_by(index.c.created_at.desc(), index.c.version_key.desc())
+        owner_column = self._tables.owner_column
+
+        def both(row: sa.Row) -> tuple[AssetContainer, AssetVersion]:  # type: ignore[type-arg]
+            values = row._mapping
+            container = _container(_Prefixed(values, "c_"), owner_column)  # type: ignore[arg-type]
+            return container, _version(row)
+
+        return paged(self._conn, query, offset, limit, both)  # type: ignore[no-any-return]
 
     def get_by_key(self, key: str) -> AssetVersion | None:
         row = self._conn.execute(sa.select(self._v).where(self._v.c.key == key)).first()
@@ -202,6 +257,29 @@ class AssetVersionRepository:
             element = _v.c.tags[key].as_string()
             query = query.where(element.is_not(None) if value is None else element == value)
         return paged(self._conn, query.order_by(_v.c.seq.desc()), offset, limit, _version)  # type: ignore[no-any-return]
+
+
+def tag_digest(text: str) -> str:
+    """How ``asset_version_tags`` finds a tag name or value: a fixed-size digest of its text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _tag_is(index: Any, name: str, value: str | None) -> tuple[sa.ColumnElement[bool], ...]:
+    where = (index.c.name_hash == tag_digest(name), index.c.name == name)
+    if value is None:
+        return where
+    return (*where, index.c.value_hash == tag_digest(value), index.c.value == value)
+
+
+class _Prefixed:
+    """The columns of a joined row that carry ``prefix``, read as attributes without it."""
+
+    def __init__(self, mapping: Any, prefix: str) -> None:
+        self._mapping = mapping
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return self._mapping[self._prefix + name]
 
 
 class SecretRepository:

@@ -254,6 +254,25 @@ def _asset_versions(name: str, containers: str, *extra: sa.Column[Any]) -> sa.Ta
 asset_containers = _asset_containers("asset_containers", "workspace_key", "workspaces", "uq_asset_containers_ws_kind_name")
 asset_versions = _asset_versions("asset_versions", "asset_containers")
 
+# The tag index of a workspace's asset versions: one row per (version, tag), kept in the unit of
+# work that writes the version's tags, so a search by tag across every asset of a kind in a
+# workspace (MLflow's ``search_model_versions``) reads index entries, not every version. Names
+# and values are looked up by digest (a 512-character name and a 256-character value would not
+# fit a PostgreSQL index entry); the text is kept beside it and compared too.
+asset_version_tags = sa.Table(
+    "asset_version_tags",
+    metadata,
+    sa.Column("version_key", sa.String(36), sa.ForeignKey("asset_versions.key", ondelete="CASCADE"), primary_key=True),
+    sa.Column("name_hash", sa.String(32), primary_key=True),
+    sa.Column("workspace_key", sa.String(36), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value_hash", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(512), nullable=False),
+    sa.Column("value", sa.String(256), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),  # the version's: the search's newest-first order
+    sa.Index("ix_asset_version_tags_lookup", "workspace_key", "kind", "name_hash", "value_hash", "created_at"),
+)
+
 operations = sa.Table(
     "operations",
     metadata,

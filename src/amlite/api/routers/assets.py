@@ -16,6 +16,7 @@ from amlite.api.deps import (
     ML_VERSION,
     Authorize,
     Paging,
+    ScopeOf,
     container,
     json_body,
     list_body,
@@ -48,11 +49,18 @@ def _actions(kind: AssetKind, owner: OwnerType) -> tuple[Authorize, Authorize, A
     """(container read, container write, version read, version write) of a kind in an owner:
     a workspace names each kind's actions, a registry has one set for all its assets."""
     if owner is OwnerType.REGISTRY:
-        read, write = Authorize(f"{REG_NS}/assets/read", reg_scope), Authorize(f"{REG_NS}/assets/write", reg_scope)
+        read, write = _decided_by_service(f"{REG_NS}/assets/read", reg_scope), _decided_by_service(f"{REG_NS}/assets/write", reg_scope)
         return read, write, read, write
-    return (Authorize(f"{NS}/{kind.value}/read", ws_scope), Authorize(f"{NS}/{kind.value}/write", ws_scope),
-            Authorize(f"{NS}/{kind.value}/versions/read", ws_scope),
-            Authorize(f"{NS}/{kind.value}/versions/write", ws_scope))
+    return (_decided_by_service(f"{NS}/{kind.value}/read", ws_scope),
+            _decided_by_service(f"{NS}/{kind.value}/write", ws_scope),
+            _decided_by_service(f"{NS}/{kind.value}/versions/read", ws_scope),
+            _decided_by_service(f"{NS}/{kind.value}/versions/write", ws_scope))
+
+
+def _decided_by_service(action: str, scope: ScopeOf) -> Authorize:
+    """The asset services admit the caller in the unit of work that resolves the owner
+    (``AssetService.enter``): one store read per request."""
+    return Authorize(action, scope, in_use_case=True)
 
 
 def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
@@ -150,6 +158,18 @@ def _version_flag(kind: AssetKind, owner: OwnerType, action: Authorize, archived
         return render.json(render_assets.version(view), etag=view.version.etag)
 
     return set_flag
+
+@router.get(WS + "/modelVersions", dependencies=V, name="search_model_versions")
+def search_model_versions(request: Request, page: Paging = Depends(paging),
+                          caller: Caller = Depends(_decided_by_service(f"{NS}/models/versions/read", ws_scope))) -> Any:
+    """Versions of every model of the workspace with the given tags (``tags=k=v,k2``: k=v and any
+    value of k2), newest first, paged with nextLink: MLflow's ``search_model_versions`` by tag."""
+    view = ListViewType.parse(request.query_params.get("listViewType"))
+    tags = parse_tag_filter(request.query_params.get("tags"))
+    result = container(request).assets.search_versions(caller, _at(AssetKind.MODELS, OwnerType.WORKSPACE, request), tags,
+                                                       view, page.offset, page.limit)
+    return list_body(request, [render_assets.version(v) for v in result.items], page, result.more)
+
 
 for _owner in OwnerType:
     for _kind in AssetKind:

@@ -180,15 +180,25 @@ def _make_list(kind: str) -> Callable[..., Any]:
         include_archived: Annotated[bool, typer.Option("--include-archived", help="Also list archived ones.")] = False,
         archived_only: Annotated[bool, typer.Option("--archived-only", help="List only archived ones.")] = False,
         max_results: Annotated[int | None, typer.Option("--max-results", "-r", help="At most this many.")] = None,
+        tags: Annotated[list[str] | None, typer.Option(
+            "--tags", help="Only versions with these tags: KEY=VALUE or KEY (any value), space-separated; "
+                           "without --name, the versions of every model of the workspace (models only).")] = None,
         workspace_name: Workspace = None,
         resource_group: Group = None,
         registry_name: RegistryName = None,
     ) -> Any:
         view = ListViewType.ARCHIVED_ONLY if archived_only else ListViewType.ALL if include_archived \
             else ListViewType.ACTIVE_ONLY
+        wanted = _tag_filter(tags)
+        if wanted and name is None and kind != "model":
+            raise CliError("InvalidArgumentValue", f"--tags without --name searches models only; give --name "
+                                                   f"to filter the versions of one {kind}.")
         with asset_client(resource_group, workspace_name, registry_name) as client:
             items = []
-            for item in _operations(client, kind).list(name, list_view_type=view):
+            operations = _operations(client, kind)
+            found = (operations.search(wanted, list_view_type=view) if wanted and name is None  # type: ignore[attr-defined]
+                     else operations.list(name, list_view_type=view, tags=wanted or None))
+            for item in found:
                 if max_results is not None and len(items) >= max_results:
                     break
                 items.append(item.as_dict())
@@ -196,6 +206,17 @@ def _make_list(kind: str) -> Callable[..., Any]:
 
     list_.__doc__ = f"List {kind} assets, or the versions of one with --name."
     return list_
+
+
+def _tag_filter(tags: list[str] | None) -> dict[str, Any]:
+    """``["stage=prod", "team"]`` → ``{"stage": "prod", "team": None}``."""
+    wanted: dict[str, Any] = {}
+    for item in (part for text in tags or [] for part in text.split()):
+        key, sep, value = item.partition("=")
+        if not key:
+            raise CliError("InvalidArgumentValue", f"--tags: '{item}' names no tag (KEY=VALUE or KEY).")
+        wanted[key] = value if sep else None
+    return wanted
 
 
 def _make_update(kind: str) -> Callable[..., Any]:

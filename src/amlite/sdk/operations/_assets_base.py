@@ -132,7 +132,7 @@ class AssetOperations(Generic[T], ABC):
         else:
             path = f"{self._container_url(name)}/versions"
             if tags:
-                params["tags"] = ",".join(f"{k}={v}" for k, v in tags.items())
+                params["tags"] = ",".join(k if v is None else f"{k}={v}" for k, v in tags.items())
         return self._pipeline.paged(path, api_version=ML_API_VERSION, params=params, factory=self._from_rest)
 
     def _post_state(self, action: str, name: str, version: str | None) -> None:

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from amlite.schemas import classify_path
-from amlite.sdk.asset_entities import Data, Environment, Model
+from amlite.sdk._constants import ML_API_VERSION
+from amlite.sdk._pipeline import ItemPaged
+from amlite.sdk.asset_entities import Data, Environment, ListViewType, Model
 from amlite.sdk.errors import ValidationException
-from amlite.sdk.operations._assets_base import AssetOperations, local_path_error
+from amlite.sdk.operations._assets_base import _VIEW_TYPES, AssetOperations, local_path_error
 
 __all__ = ["DataOperations", "EnvironmentOperations", "ModelOperations"]
 
@@ -36,6 +38,33 @@ class ModelOperations(AssetOperations[Model]):
 
     def _from_rest(self, body: dict[str, Any]) -> Model:
         return Model._from_rest(body)
+
+    def search(self, tags: dict[str, str | None], *, list_view_type: str = ListViewType.ACTIVE_ONLY) -> ItemPaged[Model]:
+        """Versions of every model in the workspace carrying each of ``tags`` (a ``None`` value:
+        any value), newest first, as MLflow's ``search_model_versions`` finds them by tag::
+
+            for model in ml_client.models.search({"stage": "prod", "team": None}):
+                print(model.name, model.version)
+
+        Served from the workspace's tag index; registries are not searched."""
+        if not tags:
+            raise ValidationException("Name at least one tag to search by.", code="InvalidArguments")
+        if list_view_type not in _VIEW_TYPES:
+            raise ValidationException(f"list_view_type must be one of {sorted(_VIEW_TYPES)}.", code="InvalidArguments")
+        if "/registries/" in self._owner_path():
+            raise ValidationException("Searching by tag covers a workspace's models, not a registry's.",
+                                      code="InvalidArguments")
+        query = ",".join(k if v is None else f"{k}={v}" for k, v in tags.items())
+        return self._pipeline.paged(f"{self._owner_path()}/modelVersions", api_version=ML_API_VERSION,
+                                    params={"listViewType": list_view_type, "tags": query}, factory=self._from_rest)
+
+    def list(self, name: str | None = None, *, list_view_type: str = ListViewType.ACTIVE_ONLY,
+             tags: dict[str, str] | None = None) -> ItemPaged[Model]:
+        """Versions of ``name`` (newest first), or the models without a name; with ``tags`` and
+        no name, the versions of every model carrying them (:meth:`search`)."""
+        if name is None and tags:
+            return self.search(dict(tags), list_view_type=list_view_type)
+        return super().list(name, list_view_type=list_view_type, tags=tags)
 
     def create_or_update(self, model: Model, **kwargs: Any) -> Model:
         """Create a model version; a local ``path`` (file or folder) is uploaded first."""
