@@ -3,8 +3,8 @@
 Adds ``asset_version_tags`` (one row per workspace asset version and tag, found by the digests
 of the tag's name and value) and fills it from every stored version's tags.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-10 10:00:00
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
