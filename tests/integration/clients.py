@@ -9,6 +9,7 @@ for input refused before sending).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,11 +84,8 @@ def workspace(api: Api, name: str) -> Workspace:
     return Workspace(api, name, "ws" + name)
 
 
-@pytest.fixture
-def cli_logged_in(workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Workspace]:
-    """Every httpx.Client the CLI makes goes to the app; a fresh profile and cwd; logged in as
-    the admin with the server's own credentials file."""
-    transport = workspace.transport
+def route_cli(transport: httpx.BaseTransport, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Every httpx.Client the CLI makes goes to ``transport``; a fresh profile and cwd."""
     real_client = httpx.Client
 
     class RoutedClient(real_client):  # type: ignore[misc, valid-type]
@@ -101,12 +99,29 @@ def cli_logged_in(workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_pat
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    creds = tmp_path / "admin-credentials.json"
-    creds.write_text(json.dumps(workspace.api.credentials))
+    # The server asks for a second between polls of a long-running operation (Retry-After: 1);
+    # its worker here finishes in a fraction of that, so the CLI's poller waits less.
+    from amlite.sdk.polling import LROPoller
+
+    monkeypatch.setitem(LROPoller.__init__.__kwdefaults__, "sleep", lambda seconds: time.sleep(min(seconds, 0.02)))
+
+
+def cli_login(api: Api, tmp_path: Path) -> Any:
+    """``amlite login`` with the server's own admin credentials file."""
     from tests.unit.test_cli_commands import run
 
+    creds = tmp_path / "admin-credentials.json"
+    creds.write_text(json.dumps(api.credentials))
     result = run("login", "--credentials-file", str(creds))
     assert result.exit_code == 0, result.stderr
-    transport.requests.clear()
-    transport.statuses.clear()
+    return result
+
+
+@pytest.fixture
+def cli_logged_in(workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Workspace]:
+    """The CLI on the app, logged in as the admin, with a fresh workspace to work in."""
+    route_cli(workspace.transport, monkeypatch, tmp_path)
+    cli_login(workspace.api, tmp_path)
+    workspace.transport.requests.clear()
+    workspace.transport.statuses.clear()
     yield workspace
