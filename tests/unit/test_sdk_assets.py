@@ -1,10 +1,8 @@
-"""SDK asset entities ↔ REST bodies (docs/api.md), and the operations over a MockTransport fake."""
+"""SDK asset entities ↔ REST bodies (docs/api.md). The operations against the real app are in
+tests/integration/test_sdk_asset_operations.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import httpx
 import pytest
 
 from amlite import (
@@ -16,28 +14,14 @@ from amlite import (
     CommandComponent,
     Data,
     Environment,
-    MLClient,
     Model,
     SasTokenConfiguration,
 )
 from amlite.sdk.component_entities import component_from_rest
 from amlite.sdk.datastore_entities import datastore_from_rest
-from amlite.sdk.errors import ResourceExistsError, ResourceNotFoundError, ValidationException
-from tests.unit.fake_assets import FakeAssets
-from tests.unit.test_sdk_client import FakeCredential
+from amlite.sdk.errors import ValidationException
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 WS_ID = "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.MachineLearningServices/workspaces/ws1"
-
-
-@pytest.fixture
-def fake() -> FakeAssets:
-    return FakeAssets(lambda request: httpx.Response(404, json={"error": {"code": "NotFound", "message": "?"}}))
-
-
-@pytest.fixture
-def client(fake: FakeAssets) -> MLClient:
-    return MLClient(FakeCredential(), "sub1", "rg1", "ws1", transport=httpx.MockTransport(fake))
 
 
 def test_model_rest_body_round_trip() -> None:
@@ -99,57 +83,3 @@ def test_datastore_bodies_carry_secrets_only_on_the_way_in() -> None:
                                                             "fileShareName": "s", "credentials": {"credentialsType": "Sas"}}})
     assert isinstance(back, AzureFileDatastore) and back.file_share_name == "s" and back.credentials is None
 
-
-def test_create_without_version_posts_and_with_version_puts(client: MLClient, fake: FakeAssets) -> None:
-    model_dir = CORPUS / "assets" / "model"
-    first = client.models.create_or_update(Model(name="m", path=str(model_dir)))
-    second = client.models.create_or_update(Model(name="m", path=str(model_dir / "weights.bin"), version="7"))
-    assert (first.version, second.version) == ("1", "7")
-    posts = [(r.method, r.url.path.rsplit("/", 2)[-2:]) for r in fake.requests if "/models/" in r.url.path]
-    assert posts == [("POST", ["m", "versions"]), ("PUT", ["versions", "7"])]
-    assert len(fake.blobs) == 2  # weights.bin uploaded once although two versions use it
-    assert client.models.get("m", label="latest").version == "7"
-    with pytest.raises(ResourceExistsError):
-        client.models.create_or_update(Model(name="m", path=str(model_dir), version="7"))
-    with pytest.raises(ValidationException):
-        client.models.get("m")
-    with pytest.raises(ResourceNotFoundError):
-        client.models.get("m", version="99")
-
-
-def test_relative_paths_come_from_base_path(client: MLClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    model = Model(name="rel", path="model", base_path=str(CORPUS / "assets"), version="1")
-    created = client.models.create_or_update(model)
-    assert sorted(a["path"] for a in created.artifacts) == ["model/config.json", "model/weights.bin"]
-    client.models.download("rel", "1", tmp_path / "out")
-    assert (tmp_path / "out/rel/model/config.json").read_bytes() == (CORPUS / "assets/model/config.json").read_bytes()
-
-
-def test_missing_local_path_sends_nothing(client: MLClient, fake: FakeAssets) -> None:
-    with pytest.raises(ValidationException) as caught:
-        client.data.create_or_update(Data(name="d", path="./no/such/dir", base_path=str(CORPUS)))
-    assert caught.value.error.code == "LocalPathNotFound" and caught.value.error.target == "path"
-    with pytest.raises(ValidationException, match="MLTable"):
-        client.data.create_or_update(Data(name="t", type="mltable", path=str(CORPUS / "assets" / "data")))
-    assert fake.requests == []
-
-
-def test_datastore_operations(client: MLClient) -> None:
-    client.datastores.create_or_update(AzureBlobDatastore(name="b", account_name="a", container_name="c",
-                                                          credentials=SasTokenConfiguration("?sig=1")))
-    shown = client.datastores.get("b")
-    assert isinstance(shown, AzureBlobDatastore) and shown.credentials is None
-    assert client.datastores.list_secrets("b") == SasTokenConfiguration("?sig=1")
-    assert [d.name for d in client.datastores.list()] == ["b"]
-    client.datastores.delete("b")
-    with pytest.raises(ResourceNotFoundError):
-        client.datastores.get("b")
-
-
-@pytest.mark.parametrize("version", [".", ".."])
-def test_the_sdk_refuses_dot_versions_before_sending(client: MLClient, version: str) -> None:
-    from amlite.sdk.errors import ValidationException
-
-    with pytest.raises(ValidationException):
-        client.models.get("m", version=version)
