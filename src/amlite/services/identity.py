@@ -7,6 +7,7 @@ clients work; its errors use OAuth2's own body, the one place that is not ARM-sh
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,27 +99,27 @@ class IdentityService:
         grant = form.get("grant_type", "")
         audience = _audience(form.get("scope"))
         if grant == "client_credentials":
-            client_id = form.get("client_id", "")
-            with self._throttle.attempt(client_ip, client_id) as failed:
-                try:
-                    principal = self._check_client(tenant.id, client_id, form.get("client_secret", ""))
-                except OAuthError:
-                    failed()
-                    raise
+            client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+            principal = self._throttled(client_ip, client_id, lambda: self._check_client(tenant.id, client_id, secret))
             return self._token_body(principal, audience, with_refresh=False)
         if grant == "password":
-            username = form.get("username", "")
-            with self._throttle.attempt(client_ip, username) as failed:
-                try:
-                    principal = self._check_user(tenant.id, username, form.get("password", ""))
-                except OAuthError:
-                    failed()
-                    raise
+            username, password = form.get("username", ""), form.get("password", "")
+            principal = self._throttled(client_ip, username, lambda: self._check_user(tenant.id, username, password))
             return self._token_body(principal, audience, with_refresh=True)
         if grant == "refresh_token":
             principal = self._check_refresh(tenant.id, form.get("refresh_token", ""))
             return self._token_body(principal, audience, with_refresh=True)
         raise OAuthError("unsupported_grant_type", f"The grant type '{grant}' is not supported.")
+
+    def _throttled(self, client_ip: str, name: str, check: Callable[[], Principal]) -> Principal:
+        """``check()`` (a password or secret check) behind the sign-in throttle: refused before it
+        runs past a limit, and counted as a failure when it raises."""
+        with self._throttle.attempt(client_ip, name) as failed:
+            try:
+                return check()
+            except OAuthError:
+                failed()
+                raise
 
     def _resolve_tenant(self, ref: str) -> Tenant:
         with self._deps.uow() as uow:
