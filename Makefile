@@ -34,11 +34,12 @@ test: install-test
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # The benchmark compares amlite with MLflow's tracking server; MLflow lives in its own venv
-# (.bench-venv) so its pins never touch amlite's.
+# (.bench-venv) so its pins never touch amlite's. psycopg2-binary is MLflow's PostgreSQL driver
+# (BENCH_ARGS="--db postgresql"); py-spy profiles either server while the bench runs.
 .bench-venv/bin/mlflow:
 	$(PYTHON) -m venv .bench-venv
 	.bench-venv/bin/pip install --quiet --upgrade pip
-	.bench-venv/bin/pip install --quiet "mlflow==3.17.2" "httpx==0.28.1"
+	.bench-venv/bin/pip install --quiet "mlflow==3.17.2" "httpx==0.28.1" "psycopg2-binary==2.9.13" "py-spy==0.4.3"
 
 bench: install .bench-venv/bin/mlflow
 	$(BIN)/python bench/registry_bench.py --mlflow .bench-venv/bin/mlflow $(BENCH_ARGS)
