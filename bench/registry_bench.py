@@ -131,7 +131,7 @@ def _pg_admin(sql: str) -> None:
     import psycopg  # amlite's own PostgreSQL driver
 
     with psycopg.connect(f"postgresql://{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql.encode())
 
 
 @contextmanager
@@ -165,7 +165,8 @@ def process_tree(root: int) -> list[int]:
                 continue
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
             children.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [root]
+    tree: list[int] = []
+    todo = [root]
     while todo and len(tree) < 10_000:
         pid = todo.pop()
         tree.append(pid)
@@ -428,12 +429,13 @@ def reads(system: Any, model: str, n: int, budget: float) -> dict[str, tuple[flo
     """p50/p99 ms of each read, and how many samples: ``n`` of each, or fewer (at least 20) when
     they take longer than ``budget`` seconds (MLflow's search by tag on PostgreSQL takes seconds)."""
     out = {}
-    for label, fn in zip(READS, [
+    fns: list[Callable[[], Any]] = [
         lambda: system.get_version(model, "1"),
         lambda: system.get_latest(model),
         lambda: system.list_by_name(model),
         lambda: system.search_by_tag(("bucket", "3")),
-    ]):
+    ]
+    for label, fn in zip(READS, fns):
         fn()
         samples: list[float] = []
         deadline = time.monotonic() + budget
@@ -510,10 +512,11 @@ def run_system(system: System, args: argparse.Namespace, workdir: Path, src: Pat
     time.sleep(2)
     r["idle PSS MB after start"] = system.memory()
     print(f"[{system.name}] {n} versions over {args.models} models, 1 writer ...", flush=True)
-    rate: list[float] = []
-    _, r["commits per write request"] = commits_per_request(
-        system, lambda: rate.append(create_many(system, spread, 0, n, 1)) or 2 * n, args.pg_settle)
-    r["create 1 writer, spread"] = rate[0]
+    def spread_writes() -> int:
+        r["create 1 writer, spread"] = create_many(system, spread, 0, n, 1)
+        return int(2 * n)  # an upload and a registration per version
+
+    _, r["commits per write request"] = commits_per_request(system, spread_writes, args.pg_settle)
     _, r["commits per read request"] = commits_per_request(
         system, lambda: read_phase(r, "reads spread", system, spread[0], args),
         args.pg_settle)
@@ -566,9 +569,11 @@ def main() -> None:
             os.sync()  # flush the big file's dirty pages now, or they slow every fsync of the timed phases
             amlite_url = f"postgresql+psycopg://{PG_SERVER}/{amlite_db}" if amlite_db else None
             mlflow_uri = f"postgresql+psycopg2://{PG_SERVER}/{mlflow_db}" if mlflow_db else None
-            for make in (lambda: Amlite(workdir, args.amlite, amlite_url, args.amlite_workers, args.keepalive,
-                                        (args.py_spy, args.profile.resolve()) if args.profile else None),
-                         lambda: MLflow(workdir, args.mlflow, args.mlflow_workers, mlflow_uri)):
+            profile = (args.py_spy, args.profile.resolve()) if args.profile else None
+            makers: list[Callable[[], System]] = [
+                lambda: Amlite(workdir, args.amlite, amlite_url, args.amlite_workers, args.keepalive, profile),
+                lambda: MLflow(workdir, args.mlflow, args.mlflow_workers, mlflow_uri)]
+            for make in makers:
                 system = make()
                 systems.append(system)
                 system.database = amlite_db if system.name == "amlite" else mlflow_db
