@@ -77,9 +77,16 @@ def test_datastore_bodies_carry_secrets_only_on_the_way_in() -> None:
     lake = AzureDataLakeGen2Datastore(name="l", account_name="acct", filesystem="fs")
     assert lake._to_rest()["properties"]["credentials"] == {"credentialsType": "None"}
     with pytest.raises(ValidationException, match="credentials"):
-        AzureDataLakeGen2Datastore(name="l", account_name="a", filesystem="f",
+        AzureDataLakeGen2Datastore(name="l", account_name="acct", filesystem="f",
                                    credentials=AccountKeyConfiguration("k"))._to_rest()
     back = datastore_from_rest({"name": "f", "properties": {"datastoreType": "AzureFile", "accountName": "acct",
                                                             "fileShareName": "s", "credentials": {"credentialsType": "Sas"}}})
     assert isinstance(back, AzureFileDatastore) and back.file_share_name == "s" and back.credentials is None
 
+
+
+@pytest.mark.parametrize("account", ["a", "My_Account", "x" * 25])
+def test_the_sdk_refuses_a_storage_account_name_the_server_refuses(account: str) -> None:
+    """One rule (``schemas.datastores``): the SDK refuses before sending what the server would."""
+    with pytest.raises(ValidationException, match="storage account name is 3 to 24"):
+        AzureBlobDatastore(name="b", account_name=account, container_name="c")._to_rest()

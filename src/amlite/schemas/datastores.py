@@ -9,9 +9,10 @@ refused with a message that says so (docs/yaml-differences.md).
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from amlite.schemas._common import AssetName, SpecModel, StrDict
 from amlite.schemas._yaml import YamlSchemaError, raise_from_pydantic
@@ -22,12 +23,21 @@ __all__ = [
     "AzureDataLakeGen2DatastoreSpec",
     "AzureFileDatastoreSpec",
     "DATASTORE_TYPES",
+    "STORAGE_ACCOUNT_NAME_RULE",
     "DatastoreSpec",
     "SasTokenSpec",
+    "is_storage_account_name",
     "parse_datastore",
 ]
 
 DATASTORE_TYPES = ("azure_blob", "azure_data_lake_gen2", "azure_file")
+#: Azure's storage account names: the one rule the SDK (before sending) and the server both apply.
+STORAGE_ACCOUNT_NAME = re.compile(r"[a-z0-9]{3,24}")
+STORAGE_ACCOUNT_NAME_RULE = "a storage account name is 3 to 24 lower-case letters and digits"
+
+
+def is_storage_account_name(value: object) -> bool:
+    return isinstance(value, str) and STORAGE_ACCOUNT_NAME.fullmatch(value) is not None
 _UNSUPPORTED = {
     "azure_data_lake_gen1": "ADLS Gen1 datastores",
     "one_lake": "OneLake datastores",
@@ -60,6 +70,13 @@ class _DatastoreBase(SpecModel):
     properties: StrDict = Field(default_factory=dict)
     account_name: str = Field(min_length=1)
     endpoint: str = "core.windows.net"
+
+    @field_validator("account_name")
+    @classmethod
+    def _account_name(cls, value: str) -> str:
+        if not is_storage_account_name(value):
+            raise ValueError(f"'{value}' is not valid: {STORAGE_ACCOUNT_NAME_RULE}")
+        return value
 
     @model_validator(mode="before")
     @classmethod

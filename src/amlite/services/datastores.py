@@ -19,6 +19,7 @@ from amlite.domain.names import check_tags, check_subscription_id, check_resourc
 from amlite.domain.paging import Page
 from amlite.domain.resources import Datastore, Workspace
 from amlite.ports import UnitOfWork
+from amlite.schemas.datastores import STORAGE_ACCOUNT_NAME_RULE, is_storage_account_name
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
 from amlite.services.secrets import SecretNamespace
@@ -29,7 +30,6 @@ STORAGE_FIELD = {"AzureBlob": "containerName", "AzureDataLakeGen2": "filesystem"
 CREDENTIALS = {"AccountKey": "key", "Sas": "sasToken", "None": None}
 PROTOCOLS = ("https", "http", "wasbs", "wasb", "abfss", "abfs")
 _NAME = re.compile(r"[A-Za-z0-9_]{1,255}")
-_ACCOUNT = re.compile(r"[a-z0-9]{3,24}")
 P = "properties"
 
 
@@ -151,9 +151,9 @@ def _parse(body: dict[str, Any]) -> _Request:
         raise invalid("InvalidRequestContent",
                       f"datastoreType '{dtype}' is not supported; use {', '.join(STORAGE_FIELD)}.", f"{P}.datastoreType")
     account = props.get("accountName")
-    if not isinstance(account, str) or not _ACCOUNT.fullmatch(account):
-        raise invalid("InvalidRequestContent", "accountName must be a storage account name: 3 to 24 lower-case "
-                      "letters and digits.", f"{P}.accountName")
+    if not is_storage_account_name(account):
+        raise invalid("InvalidRequestContent", f"accountName '{account}' is not valid: {STORAGE_ACCOUNT_NAME_RULE}.",
+                      f"{P}.accountName")
     field = STORAGE_FIELD[dtype]
     container = props.get(field)
     if not isinstance(container, str) or not re.fullmatch(r"[A-Za-z0-9$][A-Za-z0-9._$-]{0,254}", container):
