@@ -6,7 +6,9 @@ whatever raised it: a service, request parsing, routing (404/405) or a bug (500)
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -51,6 +53,31 @@ def error_body(code: str, message: str, target: str | None = None, details: list
     return {"error": inner}
 
 
+#: The identity platform's routes (token, key discovery, OpenID configuration): their clients (MSAL,
+#: azure-identity) read OAuth2's error shape, ``{"error", "error_description"}``, as Entra ID sends.
+IDENTITY_PATH = re.compile(r"^/[^/]+/(oauth2/|discovery/|v2\.0/\.well-known/)")
+
+
+def oauth_error_body(error: str, description: str) -> dict[str, str]:
+    return {"error": error, "error_description": description}
+
+
+def refusal_body(path: str, code: str, message: str) -> bytes:
+    """The body of a refusal made before routing (a limit): OAuth2's ``invalid_request`` on the
+    identity routes, the ARM error body everywhere else."""
+    body = oauth_error_body("invalid_request", message) if IDENTITY_PATH.match(path) else error_body(code, message)
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+async def send_refusal(send: Any, status: int, body: bytes, *, close: bool = False) -> None:
+    """Answer from an ASGI middleware, before or instead of the app."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def error_response(error: e.AmliteError, headers: dict[str, str] | None = None) -> JSONResponse:
     status = status_of(error)
     hdrs = dict(headers or {})
@@ -87,13 +114,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OAuthError)
     async def _oauth(_: Request, exc: OAuthError) -> JSONResponse:
         status = 401 if exc.code == "invalid_client" else 400
-        return JSONResponse({"error": exc.code, "error_description": exc.message}, status_code=status)
+        return JSONResponse(oauth_error_body(exc.code, exc.message), status_code=status)
 
     @app.exception_handler(SignInThrottled)
     async def _throttled(_: Request, exc: SignInThrottled) -> JSONResponse:
         """Azure AD answers a throttled sign-in 429 with ``Retry-After``, in OAuth2's body."""
         description = f"Too many failed sign-in attempts for {exc.subject}. Try again in {exc.retry_after} seconds."
-        return JSONResponse({"error": "temporarily_unavailable", "error_description": description}, status_code=429,
+        return JSONResponse(oauth_error_body("temporarily_unavailable", description), status_code=429,
                             headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(e.AmliteError)

@@ -22,17 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import socket
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from amlite.api.errors import error_body
-
-#: The identity platform's routes (token, key discovery, OpenID configuration), which answer errors
-#: in OAuth2's shape, ``{"error", "error_description"}``, as Microsoft Entra ID does.
-IDENTITY_PATH = re.compile(r"^/[^/]+/(oauth2/|discovery/|v2\.0/\.well-known/)")
+from amlite.api.errors import error_body, refusal_body, send_refusal
 
 #: Longest query string, in bytes, that a request may carry.
 MAX_QUERY_BYTES = 32 * 1024
@@ -54,14 +49,7 @@ class QueryLimitMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
-            if IDENTITY_PATH.match(scope.get("path", "")):  # the identity endpoints speak OAuth2's error shape
-                body = json.dumps({"error": "invalid_request", "error_description": _TOO_LONG[1]}).encode()
-            else:
-                body = _json(*_TOO_LONG)
-            await send({"type": "http.response.start", "status": 414, "headers": [
-                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            ]})
-            await send({"type": "http.response.body", "body": body})
+            await send_refusal(send, 414, refusal_body(scope.get("path", ""), *_TOO_LONG))
             return
         await self.app(scope, receive, send)
 

@@ -14,14 +14,13 @@ The refusals are answered as Azure answers, in the body the route speaks: ARM's
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from typing import Any
 
 import anyio
 
-from amlite.api.errors import error_body
+from amlite.api.errors import refusal_body, send_refusal
 from amlite.config import Limits
 
 TOKEN_PATH = re.compile(r"^/[^/]+/oauth2/v2\.0/token/?$")
@@ -70,7 +69,7 @@ class BodyLimits:
         cap = None if upload else self.limits.max_token_form_bytes if token else self.limits.max_json_body_bytes
         declared = _content_length(scope)
         if cap is not None and declared is not None and declared > cap:
-            await _refuse(send, BodyTooLarge(_too_large(cap)), token)
+            await _refuse(send, BodyTooLarge(_too_large(cap)), path)
             return
         reader = _BodyReader(receive, self.limits, cap, upload)
         started = False
@@ -85,7 +84,7 @@ class BodyLimits:
         except BodyRefused as exc:
             if started:
                 raise
-            await _refuse(send, exc, token)
+            await _refuse(send, exc, path)
 
 
 class _BodyReader:
@@ -146,13 +145,5 @@ def _content_length(scope: dict[str, Any]) -> int | None:
     return None
 
 
-async def _refuse(send: Any, exc: BodyRefused, oauth: bool) -> None:
-    if oauth:
-        body: dict[str, Any] = {"error": "invalid_request", "error_description": exc.message}
-    else:
-        body = error_body(exc.code, exc.message)
-    data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": exc.status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), (b"connection", b"close"),
-    ]})
-    await send({"type": "http.response.body", "body": data})
+async def _refuse(send: Any, exc: BodyRefused, path: str) -> None:
+    await send_refusal(send, exc.status, refusal_body(path, exc.code, exc.message), close=True)
