@@ -143,7 +143,7 @@ def build(settings: Settings) -> Container:
         box = SecretBox(keys.load_or_create(SECRETS_KEY, new_secrets_key, settings.secrets_key_file))
         limits = settings.limits
         throttle = SignInThrottle(window_seconds=limits.sign_in_window_seconds, per_ip=limits.max_failed_sign_ins_per_ip,
-                                  per_principal=limits.max_failed_sign_ins_per_principal)
+                                  per_principal=limits.max_failed_sign_ins_per_principal, clock=deps.clock)
         identity = IdentityService(deps, tokens, throttle)
         first = identity.initialize()
         if first is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from amlite.config import ConfigError, Limits, Settings
+from amlite.services.context import FakeClock
 from amlite.services.sign_in_throttle import SignInThrottle, SignInThrottled
 
 
@@ -31,8 +32,8 @@ def test_bad_limits_are_refused_with_the_setting_named(tmp_path: Path, text: str
 
 
 def test_failures_leave_the_window_and_running_checks_count() -> None:
-    now = [0.0]
-    throttle = SignInThrottle(window_seconds=60, per_ip=2, per_principal=10, monotonic=lambda: now[0])
+    clock = FakeClock()
+    throttle = SignInThrottle(window_seconds=60, per_ip=2, per_principal=10, clock=clock)
     for _ in range(2):
         with throttle.attempt("1.2.3.4", "a") as failed:
             failed()
@@ -40,7 +41,7 @@ def test_failures_leave_the_window_and_running_checks_count() -> None:
         with throttle.attempt("1.2.3.4", "a"):
             pass
     assert refused.value.retry_after == 60
-    now[0] = 61.0
+    clock.advance(61)
     with throttle.attempt("1.2.3.4", "a"), throttle.attempt("1.2.3.4", "b"):  # the failures left the window
         with pytest.raises(SignInThrottled):  # two checks still running count against the limit of 2
             with throttle.attempt("1.2.3.4", "c"):

@@ -24,17 +24,29 @@ def test_strict_packages_type_check() -> None:
                     pytrace=False)
 
 
-def test_sql_unit_of_work_implements_the_port(tmp_path: Path) -> None:
-    """The services see the store only through ``amlite.ports``; the SQL adapter must satisfy it,
-    or the repository Protocols there drift from what the store really offers."""
-    check = tmp_path / "sql_adapter.py"
+@pytest.mark.parametrize("module, factory", [("amlite.store.uow", "SqlUnitOfWorkFactory"),
+                                             ("amlite.store.memory", "InMemoryUnitOfWorkFactory")])
+def test_units_of_work_implement_the_port(tmp_path: Path, module: str, factory: str) -> None:
+    """The services see the store only through ``amlite.ports``; both adapters must satisfy it, or
+    the repository Protocols there drift from what the store really offers, and the in-memory one
+    that unit tests run the services on drifts from the SQL one."""
+    check = tmp_path / "adapter.py"
     check.write_text(
         "from amlite.ports import UnitOfWorkFactory\n"
-        "from amlite.store.uow import SqlUnitOfWorkFactory\n\n\n"
-        "def port(factory: SqlUnitOfWorkFactory) -> UnitOfWorkFactory:\n"
+        f"from {module} import {factory}\n\n\n"
+        f"def port(factory: {factory}) -> UnitOfWorkFactory:\n"
         "    return factory\n"
     )
     # Its own cache: the test above may be writing .mypy_cache at the same time (pytest -n 2).
     run = mypy("--cache-dir", str(tmp_path / "cache"), str(check))
     if run.returncode != 0:
-        pytest.fail(f"SqlUnitOfWorkFactory does not satisfy UnitOfWorkFactory:\n{run.stdout}{run.stderr}", pytrace=False)
+        pytest.fail(f"{factory} does not satisfy UnitOfWorkFactory:\n{run.stdout}{run.stderr}", pytrace=False)
+
+
+def test_in_memory_store_type_checks_strictly(tmp_path: Path) -> None:
+    """The in-memory store stands in for the SQL one under the services' unit tests; it is held to
+    the same strictness as the services it serves."""
+    files = [str(ROOT / "src" / "amlite" / "store" / name) for name in ("memory.py", "memory_tx.py", "memory_assets.py")]
+    run = mypy("--strict", "--cache-dir", str(tmp_path / "cache"), *files)
+    if run.returncode != 0:
+        pytest.fail(f"mypy --strict on the in-memory store found errors:\n{run.stdout}{run.stderr}", pytrace=False)

@@ -42,7 +42,8 @@ class IdentityService:
     def __init__(self, deps: Deps, tokens: TokenService, throttle: SignInThrottle | None = None) -> None:
         self._deps = deps
         self._tokens = tokens
-        self._throttle = throttle or SignInThrottle(window_seconds=300, per_ip=20, per_principal=10)
+        self._throttle = throttle or SignInThrottle(window_seconds=300, per_ip=20, per_principal=10,
+                                                     clock=deps.clock)
         # The tenant's id never changes once the first start made it; every request needs it to
         # verify its token, so it is read once instead of once per request.
         self._tenant_id: str | None = None

@@ -95,38 +95,20 @@ class ReplicationService:
 
     def reconcile(self) -> int:
         """Queue every missing copy of every registry version and drop the copies nobody wants;
-        returns how many tasks were added or removed. One registry per transaction."""
-        with self._deps.uow() as uow:
-            registries = set(uow.registries.all_keys())
-            scopes = uow.tasks.scopes_of(REPLICATE)
-        changed = 0
-        for registry_key in sorted(registries | scopes):
-            changed += self._reconcile_registry(registry_key)
-        if changed:
-            log.info("reconciler: %d replication tasks queued or dropped", changed)
-            self.wake()
-        return changed
-
-    def _reconcile_registry(self, registry_key: str) -> int:
+        returns how many tasks were added or removed. Two statements find both, whatever the
+        number of registries and versions; one transaction writes the difference."""
         with self._deps.uow(write=True) as uow:
-            # Tasks are read before the registry and its versions: a task committed by then has
-            # its version and region committed too, so none is taken for an orphan.
-            have = uow.tasks.dedupe_keys_in_scope(REPLICATE, registry_key)
-            owner = registry_by_key(uow, registry_key)
-            if owner is None:
-                dropped = uow.tasks.delete_scope(REPLICATE, registry_key)
-                uow.commit()
-                return dropped
-            wanted = {copy_key(key, region): (key, region)
-                      for key in uow.registry_asset_versions.keys_of_owner(registry_key)
-                      for region in owner.replica_regions}
-            missing = [self._copy_task(registry_key, key, region)
-                       for dedupe, (key, region) in wanted.items() if dedupe not in have]
-            added = self._engine.enqueue_many(uow, missing)
-            dropped = uow.tasks.delete_by_dedupe_keys(sorted(have - wanted.keys()))
+            dropped = uow.tasks.delete_unwanted_copies()
+            missing = uow.tasks.missing_copies()
+            added = self._engine.enqueue_many(uow, [self._copy_task(registry_key, version_key, region)
+                                                    for registry_key, version_key, region in missing])
             uow.commit()
         if added:
-            log.warning("reconciler: registry %s lacked %d version copies; queued them", registry_key, added)
+            lacking = sorted({registry_key for registry_key, _, _ in missing})
+            log.warning("reconciler: registries %s lacked %d version copies; queued them", lacking, added)
+        if added or dropped:
+            log.info("reconciler: %d replication tasks queued, %d dropped", added, dropped)
+            self.wake()
         return added + dropped
 
     def _unwanted(self, uow: UnitOfWork, owner: AssetOwner) -> list[str]:

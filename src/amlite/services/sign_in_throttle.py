@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from amlite.ports import Clock
+from amlite.services.context import SystemClock
 
 
 class SignInThrottled(Exception):
@@ -34,10 +36,10 @@ class SignInThrottled(Exception):
 
 class SignInThrottle:
     def __init__(self, *, window_seconds: float, per_ip: int, per_principal: int,
-                 monotonic: Callable[[], float] = time.monotonic, max_keys: int = 100_000) -> None:
+                 clock: Clock | None = None, max_keys: int = 100_000) -> None:
         self._window = window_seconds
         self._limits = {"ip": per_ip, "principal": per_principal}
-        self._now = monotonic
+        self._clock: Clock = clock or SystemClock()
         self._max_keys = max_keys
         self._failures: dict[str, deque[float]] = {}
         self._running: dict[str, int] = {}
@@ -77,6 +79,9 @@ class SignInThrottle:
                         self._failures.setdefault(key, deque()).append(now)
                 if failed and len(self._failures) > self._max_keys:
                     self._prune(now)
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
 
     def _recent(self, key: str, now: float) -> deque[float]:
         history = self._failures.get(key)

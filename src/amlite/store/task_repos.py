@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from amlite.domain.replication import REPLICATE
 from amlite.domain.tasks import Task, TaskState
 from amlite.store import tables as t
 
@@ -48,6 +49,21 @@ def _due(now: datetime) -> sa.ColumnElement[bool]:
     orphaned = sa.and_(_t.c.state == TaskState.RUNNING.value,
                        sa.or_(_t.c.lease_expires_at.is_(None), _t.c.lease_expires_at < now))
     return sa.or_(waiting, orphaned)
+
+
+_rv, _rc, _rr, _reg = t.registry_asset_versions, t.registry_asset_containers, t.registry_regions, t.registries
+#: Every registry version beside every region of its registry.
+_COPIES = (_rv.join(_rc, _rc.c.key == _rv.c.container_key).join(_reg, _reg.c.key == _rc.c.registry_key)
+           .join(_rr, _rr.c.registry_key == _reg.c.key))
+#: ... but the primary, which holds the version already (``AssetOwner.replica_regions``).
+_REPLICA = sa.func.lower(_rr.c.region) != sa.func.lower(_reg.c.location)
+
+
+def _wanted_copies() -> tuple[sa.ColumnElement[str], ...]:
+    """The columns of a wanted copy over ``_COPIES``, its task's ``dedupe_key`` built as
+    ``domain.replication.copy_key`` builds it."""
+    dedupe = sa.literal(f"{REPLICATE}:") + _rv.c.key + sa.literal(":") + sa.func.lower(_rr.c.region)
+    return _rc.c.registry_key, _rv.c.key, _rr.c.region, dedupe
 
 
 class TaskRepository:
@@ -105,15 +121,29 @@ class TaskRepository:
         query = sa.select(_t.c.dedupe_key).where(_t.c.kind == kind, _t.c.scope_key == scope_key)
         return {row.dedupe_key for row in self._conn.execute(query)}
 
-    def scopes_of(self, kind: str) -> set[str]:
-        query = sa.select(_t.c.scope_key).where(_t.c.kind == kind, _t.c.scope_key.is_not(None)).distinct()
-        return {row.scope_key for row in self._conn.execute(query)}
-
     def count_by_state(self, kind: str, scope_key: str | None = None) -> dict[str, int]:
         query = sa.select(_t.c.state, sa.func.count()).where(_t.c.kind == kind).group_by(_t.c.state)
         if scope_key is not None:
             query = query.where(_t.c.scope_key == scope_key)
         return {row[0]: int(row[1]) for row in self._conn.execute(query)}
+
+    def missing_copies(self) -> list[tuple[str, str, str]]:
+        """(registry key, version key, region) of every registry version's copy into a replica
+        region that has no task: one anti-join, each probe by the unique ``dedupe_key``."""
+        registry_key, version_key, region, dedupe = _wanted_copies()
+        query = (sa.select(registry_key, version_key, region).select_from(_COPIES)
+                 .where(_REPLICA, ~sa.exists().where(_t.c.dedupe_key == dedupe))
+                 .order_by(registry_key, version_key, region))
+        return [(row[0], row[1], row[2]) for row in self._conn.execute(query)]
+
+    def delete_unwanted_copies(self) -> int:
+        """Drop the copy tasks no version, registry and replica region calls for any more: the
+        statement sees one snapshot, so a version committed with its tasks is never taken for gone."""
+        _, version_key, _, dedupe = _wanted_copies()
+        wanted = sa.exists().select_from(_COPIES).where(
+            _REPLICA, version_key == _t.c.subject_key, dedupe == _t.c.dedupe_key)
+        result = self._conn.execute(_t.delete().where(_t.c.kind == REPLICATE, ~wanted))
+        return result.rowcount or 0
 
     def delete(self, key: str) -> None:
         self._conn.execute(_t.delete().where(_t.c.key == key))
