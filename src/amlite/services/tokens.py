@@ -100,6 +100,24 @@ def new_private_key_pem() -> bytes:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
+#: How far the clocks of the token's issuer and its reader may disagree.
+LEEWAY_SECONDS = 30
+
+
+def _check_lifetime(claims: dict[str, Any], now: datetime) -> None:
+    """The library's expiry and not-before checks, at ``now``."""
+    at = now.timestamp()
+    try:
+        expires = float(claims["exp"])
+        not_before = float(claims["nbf"]) if "nbf" in claims else None
+    except (TypeError, ValueError):
+        raise jwt.InvalidTokenError("the exp and nbf claims must be numbers") from None
+    if expires <= at - LEEWAY_SECONDS:
+        raise jwt.ExpiredSignatureError("Signature has expired")
+    if not_before is not None and not_before > at + LEEWAY_SECONDS:
+        raise jwt.ImmatureSignatureError("The token is not yet valid (nbf)")
+
+
 class TokenService:
     def __init__(self, key: SigningKey, issuer_base: str) -> None:
         self._key = key
@@ -131,13 +149,16 @@ class TokenService:
 
     def verify(self, token: str, *, now: datetime, audience: str | tuple[str, ...] = MANAGEMENT_AUDIENCE, refresh: bool = False,
                tenant_id: str | None = None) -> TokenClaims:
-        """Check signature, expiry, audience and tenant; every failure is a 401 with its own code."""
+        """Check signature, expiry, audience and tenant; every failure is a 401 with its own code.
+        Expiry and not-before are judged at ``now`` (the services' clock), not at the library's own
+        reading of the system time, so one clock decides every lifetime."""
         try:
             claims = jwt.decode(
                 token, self._key.public, algorithms=["RS256"], audience=list(audience) if isinstance(audience, tuple) else audience,
-                options={"require": ["exp", "iat", "tid", "oid", "aud", "iss"], "verify_iat": False},
-                leeway=30,
+                options={"require": ["exp", "iat", "tid", "oid", "aud", "iss"], "verify_iat": False,
+                         "verify_exp": False, "verify_nbf": False},
             )
+            _check_lifetime(claims, now)
         except jwt.ExpiredSignatureError:
             raise AuthenticationFailed("ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current UTC time.") from None
         except jwt.InvalidAudienceError:
