@@ -1,56 +1,20 @@
-"""The SDK's manifests and tree transfers: paths never leave their root, downloads are checked and
-atomic. The server is an ``httpx.MockTransport`` holding blobs in a dict."""
+"""The SDK's manifests: paths never leave their root, special files and escaping symlinks are
+refused. Transfers to and from the real app are tests/integration/test_sdk_artifacts.py."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from amlite.sdk._pipeline import HttpPipeline
-from amlite.sdk.artifacts import ManifestEntry, checked_relative_path, download_tree, manifest_of, upload_tree
-from amlite.sdk.errors import HttpResponseError, ValidationException
-
-SCOPE = "/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w"
+from amlite.sdk.artifacts import ManifestEntry, checked_relative_path, manifest_of
+from amlite.sdk.errors import ValidationException
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-class FakeCredential:
-    def get_token(self, *scopes: str, **kwargs: Any) -> str:
-        return "token"
-
-
-class BlobServer:
-    """Just enough of the artifact routes: HEAD, GET and PUT by digest, verified."""
-
-    def __init__(self) -> None:
-        self.blobs: dict[str, bytes] = {}
-        self.puts = 0
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        digest = request.url.path.rsplit("/", 1)[1]
-        if request.method == "PUT":
-            self.puts += 1
-            body = request.read()
-            if sha(body) != digest:
-                return httpx.Response(400, json={"error": {"code": "BlobHashMismatch", "message": "no"}})
-            existed = digest in self.blobs
-            self.blobs[digest] = body
-            return httpx.Response(200 if existed else 201, json={"sha256": digest, "size": len(body), "existed": existed})
-        if digest not in self.blobs:
-            return httpx.Response(404, json={"error": {"code": "BlobNotFound", "message": "missing"}})
-        content = b"" if request.method == "HEAD" else self.blobs[digest]
-        return httpx.Response(200, content=content, headers={"Content-Length": str(len(self.blobs[digest]))})
-
-    def pipeline(self) -> HttpPipeline:
-        return HttpPipeline(FakeCredential(), "http://amlite.test", transport=httpx.MockTransport(self))
 
 
 @pytest.fixture
@@ -127,44 +91,3 @@ def test_checked_relative_path_refuses_escapes(bad: str) -> None:
 def test_checked_relative_path_normalizes_harmless_paths() -> None:
     assert str(checked_relative_path("./a/./b.txt")) == "a/b.txt"
     assert str(checked_relative_path("a..b/c")) == "a..b/c"
-
-
-# -- transfers ---------------------------------------------------------------------------------
-
-
-def test_upload_skips_blobs_the_server_has_and_sends_duplicates_once(tree: Path) -> None:
-    (tree / "dup.txt").write_bytes(b"alpha")
-    server = BlobServer()
-    manifest = upload_tree(server.pipeline(), SCOPE, tree)
-    assert server.puts == 2 and len(manifest) == 3
-    upload_tree(server.pipeline(), SCOPE, tree)
-    assert server.puts == 2
-
-
-def test_download_restores_the_tree_and_refuses_escaping_paths(tree: Path, tmp_path: Path) -> None:
-    server = BlobServer()
-    pipeline = server.pipeline()
-    manifest = upload_tree(pipeline, SCOPE, tree)
-    dest = tmp_path / "dest"
-    download_tree(pipeline, SCOPE, manifest, dest)
-    assert (dest / "sub" / "b.bin").read_bytes() == b"beta" * 1000
-
-    for path in ("../evil.txt", "/tmp/evil.txt", "sub/../../evil.txt"):
-        with pytest.raises(ValidationException):
-            download_tree(pipeline, SCOPE, [ManifestEntry(path, sha(b"alpha"), 5)], tmp_path / "d2")
-    assert not (tmp_path / "evil.txt").exists()
-
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (dest / "link").symlink_to(outside, target_is_directory=True)
-    with pytest.raises(ValidationException, match="symlink"):
-        download_tree(pipeline, SCOPE, [ManifestEntry("link/evil.txt", sha(b"alpha"), 5)], dest)
-    assert list(outside.iterdir()) == []
-
-
-def test_a_download_that_does_not_match_its_digest_is_not_written(tmp_path: Path) -> None:
-    server = BlobServer()
-    server.blobs[sha(b"good")] = b"evil"  # a server (or disk) that lies
-    with pytest.raises(HttpResponseError, match="not written"):
-        download_tree(server.pipeline(), SCOPE, [ManifestEntry("f.txt", sha(b"good"), 4)], tmp_path / "d")
-    assert list((tmp_path / "d").iterdir()) == []
