@@ -143,12 +143,14 @@ def test_0006_takes_the_owner_ids_out_of_stored_versions_and_datastores(engine: 
     upgrade(engine)  # and on to head
 
 
-def test_0007_moves_replication_tasks_and_operations_work_into_one_task_queue(engine: sa.Engine) -> None:
-    """Pending copies stay pending, a failed copy waiting for its retry keeps its reason and time,
-    a copy under a claim stays claimed, and an open operation's attempts and lease move to its task."""
+LATER = datetime(2026, 1, 2, tzinfo=timezone.utc)
+
+
+def _seed_0006_work(engine: sa.Engine) -> None:
+    """At revision 0006: a registry version with three copies (waiting, failed and waiting for its
+    retry, claimed) in ``replication_tasks``, and an open operation holding its own lease."""
     _migrate_to(engine, "0006")
     sub, now = "00000000-0000-0000-0000-000000000001", STAMPS["created_at"]
-    later = datetime(2026, 1, 2, tzinfo=timezone.utc)
     with engine.begin() as conn:
         _insert(conn, "tenants", id="t1", display_name="t", default_domain="t", created_at=now)
         _insert(conn, "subscriptions", id=sub, tenant_id="t1", display_name="s", state="Enabled", created_at=now)
@@ -165,17 +167,23 @@ def test_0007_moves_replication_tasks_and_operations_work_into_one_task_queue(en
                 lineage=None, **STAMPS)
         for key, region, state, extra in (
             ("k1", "westus", "NotStarted", {"attempts": 0, "next_attempt_at": now}),
-            ("k2", "eastus2", "Failed", {"attempts": 2, "reason": "down", "next_attempt_at": later,
+            ("k2", "eastus2", "Failed", {"attempts": 2, "reason": "down", "next_attempt_at": LATER,
                                          "last_attempt_at": now}),
-            ("k3", "northeurope", "InProgress", {"attempts": 1, "lease_owner": "w", "lease_expires_at": later,
+            ("k3", "northeurope", "InProgress", {"attempts": 1, "lease_owner": "w", "lease_expires_at": LATER,
                                                  "last_attempt_at": now}),
         ):
             _insert(conn, "replication_tasks", key=key, version_key="rv1", registry_key="r1", region=region,
                     state=state, created_at=now, updated_at=now, **extra)
         _insert(conn, "operations", id="op1", kind="workspaces/delete", subscription_id=sub, namespace="n",
                 location="eastus", target_id="/x", target_key="ws1", status="InProgress", payload={"a": 1},
-                created_by="u", created_at=now, attempts=2, lease_owner="w", lease_expires_at=later)
+                created_by="u", created_at=now, attempts=2, lease_owner="w", lease_expires_at=LATER)
 
+
+
+def test_0007_moves_replication_tasks_and_operations_work_into_one_task_queue(engine: sa.Engine) -> None:
+    """Pending copies stay pending, a failed copy waiting for its retry keeps its reason and time,
+    a copy under a claim stays claimed, and an open operation's attempts and lease move to its task."""
+    _seed_0006_work(engine)
     _migrate_to(engine, "0007")
 
     with engine.connect() as conn:
@@ -193,3 +201,103 @@ def test_0007_moves_replication_tasks_and_operations_work_into_one_task_queue(en
     assert rows["op1"].subject_key == "op1" and rows["op1"].dedupe_key == "operation:op1"
     assert not {"attempts", "lease_owner", "lease_expires_at"} & op_columns
     upgrade(engine)  # and on to head
+
+
+def _downgrade_to(engine: sa.Engine, revision: str) -> None:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def test_0007_downgrade_gives_back_the_replication_tasks_and_the_operations_leases(engine: sa.Engine) -> None:
+    """Down from 0007: every copy is back in ``replication_tasks`` in the old state names (a copy
+    done since the upgrade as ``Succeeded``), an operation gets its attempts and lease back, and a
+    task whose version is gone is not carried into a table whose foreign keys would refuse it."""
+    _seed_0006_work(engine)
+    _migrate_to(engine, "0007")
+    now = STAMPS["created_at"]
+    with engine.begin() as conn:
+        _insert(conn, "registry_asset_versions", key="rv2", container_key="rc1", version="2", version_lower="2",
+                seq=2, spec={}, manifest=[], fingerprint="1" * 64, description="", tags={}, is_archived=False,
+                etag="e", lineage=None, **STAMPS)
+        for key, subject, state, error in (("k4", "rv2", "Succeeded", None), ("k5", "rv-gone", "Pending", None),
+                                           ("k6", "rv2", "Failed", "gave up")):
+            region = {"k4": "westus", "k5": "westus", "k6": "eastus2"}[key]
+            _insert(conn, "tasks", key=key, kind="registry.replicate", dedupe_key=f"registry.replicate:{subject}:{region}",
+                    subject_key=subject, scope_key="r1", payload={"region": region}, state=state, attempts=3,
+                    last_error=error, created_at=now, updated_at=now)
+
+    _downgrade_to(engine, "0006")
+
+    with engine.connect() as conn:
+        names = set(sa.inspect(conn).get_table_names())
+        copies = {r.key: (r.version_key, r.registry_key, r.region, r.state, r.attempts, r.reason, r.lease_owner)
+                  for r in conn.execute(sa.text(
+                      "SELECT key, version_key, registry_key, region, state, attempts, reason, lease_owner "
+                      "FROM replication_tasks"))}
+        waits = {r.key: r.next_attempt_at for r in conn.execute(sa.text(
+            "SELECT key, next_attempt_at FROM replication_tasks"))}
+        op = conn.execute(sa.text("SELECT status, attempts, lease_owner, lease_expires_at FROM operations")).one()
+    assert "tasks" not in names and "replication_tasks" in names
+    assert copies == {
+        "k1": ("rv1", "r1", "westus", "NotStarted", 0, None, None),
+        "k2": ("rv1", "r1", "eastus2", "Failed", 2, "down", None),
+        "k3": ("rv1", "r1", "northeurope", "InProgress", 1, None, "w"),
+        "k4": ("rv2", "r1", "westus", "Succeeded", 3, None, None),
+        "k6": ("rv2", "r1", "eastus2", "Failed", 3, "gave up", None),
+    }
+    assert _utc(waits["k2"]) == LATER
+    assert (op.status, op.attempts, op.lease_owner, _utc(op.lease_expires_at)) == ("InProgress", 2, "w", LATER)
+    upgrade(engine)  # and up again to head
+
+
+def _utc(value: Any) -> datetime:
+    """A timestamp as the store gives it back (SQLite: naive or text), in UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def test_0009_indexes_the_tags_of_versions_stored_before_it(engine: sa.Engine) -> None:
+    """Versions written before the tag index existed are found by tag after the upgrade, through
+    the same repository method the API's search uses."""
+    from amlite.domain.assets import AssetKind, ListViewType
+    from amlite.store.asset_repos import AssetVersionRepository, tag_digest
+
+    _migrate_to(engine, "0008")
+    sub, now = "00000000-0000-0000-0000-000000000001", STAMPS["created_at"]
+    with engine.begin() as conn:
+        _insert(conn, "tenants", id="t1", display_name="t", default_domain="t", created_at=now)
+        _insert(conn, "subscriptions", id=sub, tenant_id="t1", display_name="s", state="Enabled", created_at=now)
+        _insert(conn, "resource_groups", key="rg1", subscription_id=sub, name="rg1", name_lower="rg1",
+                location="eastus", tags={}, etag="e", provisioning_state="Succeeded", **STAMPS)
+        _insert(conn, "workspaces", key="ws1", resource_group_key="rg1", name="ws1", name_lower="ws1",
+                kind="Default", location="eastus", workspace_id="w-1", friendly_name="ws1", description="",
+                tags={}, etag="e", identity_principal_id="p", provisioning_state="Succeeded", associated={}, **STAMPS)
+        for key, kind, name in (("c1", "models", "m"), ("c2", "models", "n"), ("c3", "data", "d")):
+            _insert(conn, "asset_containers", key=key, workspace_key="ws1", kind=kind, name=name, name_lower=name,
+                    description="", tags={}, properties={}, is_archived=False, next_version=2, etag="e", **STAMPS)
+        for key, container, tags in (("v1", "c1", {"stage": "prod", "team": "a"}), ("v2", "c2", {"stage": "dev"}),
+                                     ("v3", "c3", {"stage": "prod"}), ("v4", "c2", {})):
+            _insert(conn, "asset_versions", key=key, container_key=container, version=key[1], version_lower=key[1],
+                    seq=int(key[1]), spec={}, manifest=[], fingerprint="0" * 64, description="", tags=tags,
+                    is_archived=False, etag="e", **STAMPS)
+
+    _migrate_to(engine, "0009")
+
+    with engine.connect() as conn:
+        index = {(r.version_key, r.name, r.value, r.workspace_key, r.kind, r.name_hash, r.value_hash)
+                 for r in conn.execute(sa.text("SELECT * FROM asset_version_tags"))}
+    assert index == {
+        (v, n, val, "ws1", kind, tag_digest(n), tag_digest(val))
+        for v, n, val, kind in (("v1", "stage", "prod", "models"), ("v1", "team", "a", "models"),
+                                ("v2", "stage", "dev", "models"), ("v3", "stage", "prod", "data"))
+    }
+    upgrade(engine)
+    with engine.connect() as conn:
+        versions = AssetVersionRepository(conn)
+        found = versions.search_by_tags("ws1", AssetKind.MODELS, {"stage": "prod"}, ListViewType.ALL, 0, 10)
+        assert [(c.name, v.key) for c, v in found.items] == [("m", "v1")]
+        found = versions.search_by_tags("ws1", AssetKind.MODELS, {"stage": None}, ListViewType.ALL, 0, 10)
+        assert sorted(v.key for _, v in found.items) == ["v1", "v2"]
