@@ -63,3 +63,24 @@ def test_domain_uses_only_the_standard_library() -> None:
             else:
                 continue
             assert top in {"amlite", "__future__"} or top in __import__("sys").stdlib_module_names or top in allowed_third_party, (path, top)
+
+
+def _swallows(handler: ast.ExceptHandler) -> bool:
+    """A handler of every error (bare, ``Exception`` or ``BaseException``) whose body does nothing."""
+    caught = handler.type
+    broad = caught is None or (isinstance(caught, ast.Name) and caught.id in {"Exception", "BaseException"})
+    idle = all(isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+               for s in handler.body)
+    return broad and idle
+
+
+def test_no_error_is_swallowed_whole() -> None:
+    """``except Exception: pass`` hides the failures nobody foresaw; a broad handler must log,
+    report or re-raise what it caught."""
+    offenders = [
+        f"{path.relative_to(SRC)}:{node.lineno}"
+        for path in SRC.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ExceptHandler) and _swallows(node)
+    ]
+    assert offenders == [], f"errors swallowed without a trace: {offenders}"
