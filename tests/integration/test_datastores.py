@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from amlite.domain.rbac import built_in_role
+from amlite.domain.builtin_roles import built_in_role
 from amlite.domain.resources import Principal, PrincipalKind
 from amlite.services.tokens import hash_secret
 from amlite.store import tables

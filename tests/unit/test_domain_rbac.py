@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from amlite.domain.rbac import action_matches, built_in_role, normalize_scope, scope_ancestors
+from amlite.domain.builtin_roles import built_in_role
+from amlite.domain.rbac import action_matches, normalize_scope, scope_ancestors
 
 
 @pytest.mark.parametrize("pattern, action, expected", [

@@ -213,11 +213,8 @@ class Visibility:
 
 EVERYTHING = Visibility(True)
 
-# Built-in roles live in their own module (they import RoleDefinition from here).
-from amlite.domain.builtin_roles import BUILT_IN_ROLES, built_in_role  # noqa: E402
-
 __all__ = [
-    "BUILT_IN_ROLES", "EVERYTHING", "ROOT_SCOPE", "ParsedScope", "RoleAssignment", "RoleDefinition", "Visibility",
-    "action_matches", "built_in_role", "check_custom_role", "is_at_or_below", "normalize_scope", "parse_scope",
+    "EVERYTHING", "ROOT_SCOPE", "ParsedScope", "RoleAssignment", "RoleDefinition", "Visibility",
+    "action_matches", "check_custom_role", "is_at_or_below", "normalize_scope", "parse_scope",
     "scope_ancestors",
 ]

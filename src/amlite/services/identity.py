@@ -13,7 +13,8 @@ from typing import Any
 
 from amlite.domain.errors import AmliteError, AuthenticationFailed
 from amlite.domain.providers import ALWAYS_REGISTERED, DEFAULT_REGISTERED
-from amlite.domain.rbac import ROOT_SCOPE, RoleAssignment, built_in_role
+from amlite.domain.builtin_roles import built_in_role
+from amlite.domain.rbac import ROOT_SCOPE, RoleAssignment
 from amlite.domain.resources import Principal, PrincipalKind, Subscription, Tenant
 from amlite.services.context import Caller, Deps, admit_principal
 from amlite.services.sign_in_throttle import SignInThrottle
