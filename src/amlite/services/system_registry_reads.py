@@ -7,7 +7,7 @@ from __future__ import annotations
 from amlite.domain.assets import AssetKind, ListViewType
 from amlite.domain.errors import NotFound
 from amlite.domain.paging import Page
-from amlite.domain.system_registry import SYSTEM_REGISTRY_NAME, CuratedEnvironment
+from amlite.domain.system_registry import SYSTEM_REGISTRY_NAME, CuratedEnvironment, resolve_label
 from amlite.services.assets import ContainerView, VersionView
 from amlite.services.system_registry import SYSTEM_OWNER, curated_catalog
 
@@ -53,6 +53,9 @@ def list_containers(kind: AssetKind, view: ListViewType, offset: int, limit: int
 
 def version_view(kind: AssetKind, name: str, version: str) -> VersionView:
     env = _environment(kind, name)
+    if version.startswith("@"):  # a managed label, as for any asset (``AssetService.version_in``)
+        resolve_label(version[1:], kind, "version", f"{name}{version}")
+        return VersionView(SYSTEM_OWNER, env.container, env.latest)
     found = env.version(version)
     if found is None:
         raise _not_found(kind, name, version)
