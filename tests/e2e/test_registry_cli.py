@@ -3,8 +3,10 @@ as the seed writes them, then show, list, update (a region added from the edited
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,3 +54,32 @@ def test_the_seed_registries_from_yaml(logged_in: Cli, tmp_path: Path) -> None:
     for name in ("DemoRegistry1", "DemoRegistry2"):
         assert cli("ml", "registry", "delete", "-n", name, "--yes").returncode == 0
         assert cli("ml", "registry", "show", "-n", name).returncode == 3
+
+
+CURATED = "azureml://registries/azureml/environments/sklearn-1.5/labels/latest"
+
+
+def test_a_component_on_a_curated_environment_creates_in_a_fresh_workspace_of_a_fresh_server(
+        cli: Cli, server_factory: Any, tmp_path: Path) -> None:
+    """Real YAML names Azure ML's curated environments; the built-in ``azureml`` registry has them."""
+    server = server_factory()
+    cli.json("login", "--credentials-file", str(server.credentials_file))
+    cli.json("group", "create", "-g", "rg-curated", "-l", "eastus")
+    cli.json("ml", "workspace", "create", "-n", "ws-curated", "-g", "rg-curated")
+    ws = ["-g", "rg-curated", "-w", "ws-curated"]
+    spec = tmp_path / "train.yml"
+    spec.write_text("$schema: https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json\n"
+                    "name: train_model\nversion: 1\ntype: command\ncommand: python train.py\n"
+                    f"environment: {CURATED}\n")
+    made = cli.json("ml", "component", "create", "--file", str(spec), *ws)
+    assert json.dumps(made).count(CURATED) == 1
+    latest = cli.json("ml", "environment", "show", "-n", "sklearn-1.5", "--label", "latest", "--registry-name", "azureml")
+    assert "mcr.microsoft.com/azureml/curated/sklearn-1.5:" in json.dumps(latest)
+    pinned = cli.json("ml", "environment", "show", "-n", "sklearn-1.5", "-v", "50", "--registry-name", "azureml")
+    assert "sklearn-1.5:50" in json.dumps(pinned)
+    env = tmp_path / "env.yml"
+    env.write_text("name: sklearn-1.5\nversion: 999\nimage: python:3.11\n")
+    refused = cli("ml", "environment", "create", "--file", str(env), "--registry-name", "azureml")
+    assert refused.returncode != 0 and "(SystemRegistryReadOnly)" in refused.stderr, refused.stderr
+    labelled = cli("ml", "environment", "show", "-n", "sklearn-1.5", "--label", "prod", "--registry-name", "azureml")
+    assert labelled.returncode != 0 and "managed" in labelled.stderr, labelled.stderr

@@ -18,7 +18,7 @@ import amlite
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus"
-KINDS = ("model", "environment", "component", "data", "datastore")
+KINDS = ("model", "environment", "component", "data", "datastore", "workspace", "registry")
 
 
 def documented_differences() -> dict[str, str]:

@@ -21,12 +21,12 @@ from amlite.api.limits import BodyLimits
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import (
     activity_log, artifacts, assets, authorization, datastores, graph, identity, operations, registries, resource_groups,
-    subscriptions, workspaces,
+    subscriptions, system_registry, workspaces,
 )
 
 
 ROUTERS = (identity.router, subscriptions.router, resource_groups.router, workspaces.router, operations.router,
-           artifacts.router, assets.router, datastores.router,
+           artifacts.router, system_registry.router, assets.router, datastores.router,
            graph.router, activity_log.router, authorization.router, registries.router)
 
 

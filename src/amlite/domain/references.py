@@ -3,8 +3,10 @@
 Understood forms (``kind`` is known from the field the reference sits in):
 
     azureml:<name>:<version>                      a version in the same workspace
-    azureml:<name>@latest                         its newest non-archived version (any ``@<label>``
-                                                  parses; resolving supports ``latest`` only)
+    azureml:<name>@<label>                        a managed label: ``latest`` (its newest non-archived
+                                                  version), ``default`` for components; any label
+                                                  parses, resolving applies the rule
+                                                  (``domain.system_registry.resolve_label``)
     azureml://subscriptions/<s>/resourcegroups/<rg>/workspaces/<ws>/<kind>/<name>/versions/<v>
     azureml:/subscriptions/<s>/resourceGroups/<rg>/providers/Microsoft.MachineLearningServices/
         workspaces/<ws>/<kind>/<name>/versions/<v>  (the ARM id Azure ML itself stores)
@@ -12,7 +14,8 @@ Understood forms (``kind`` is known from the field the reference sits in):
     azureml://subscriptions/<s>/resourcegroups/<rg>/workspaces/<ws>/datastores/<ds>/paths/<p>
 
     azureml://registries/<reg>/<kind>/<name>/versions/<v>   a version in a registry of the tenant
-    azureml://registries/<reg>/<kind>/<name>/labels/latest  its newest non-archived version
+    azureml://registries/<reg>/<kind>/<name>/labels/<label>  the same labels, in a registry; the
+                                                  ``azureml`` registry is the built-in system registry
 
 A registry's datastore-like URIs (``azureml://registries/.../paths/...``) are refused: registry
 assets carry their files with them.

@@ -21,6 +21,7 @@ from amlite.domain.errors import invalid
 from amlite.domain.providers import ML_NAMESPACE
 from amlite.domain.regions import RegionCatalog
 from amlite.domain.resources import AuditStamp, ProvisioningState
+from amlite.domain.system_registry import is_system_registry
 
 REGISTRY_TYPE = f"{ML_NAMESPACE}/registries"
 NAME_CODE, NAME_TARGET = "InvalidRegistryName", "registryName"
@@ -47,6 +48,9 @@ def check_registry_name(name: str) -> str:
     if not name[0].isalnum():
         raise invalid(NAME_CODE, f"Registry name '{name}' must start with a letter or a digit, not '{name[0]}'.",
                       NAME_TARGET)
+    if is_system_registry(name):
+        raise invalid(NAME_CODE, f"Registry name '{name}' is reserved: 'azureml' is Azure ML's system registry of "
+                      "curated environments, which every workspace already sees.", NAME_TARGET)
     return name
 
 

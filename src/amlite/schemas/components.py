@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 from amlite.schemas._common import AssetName, SpecModel, StrDict, Version, scalar_text
 from amlite.schemas._yaml import YamlSchemaError, raise_from_pydantic
@@ -43,9 +43,16 @@ def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+def _port_type(value: Any) -> Any:
+    """Port types compare case-insensitively; the legacy ``path`` is ``uri_folder``, as
+    azure-ai-ml reads it (a folder or a file, mounted; Azure ML's v1 ``path``)."""
+    value = _lower(value)
+    return "uri_folder" if value == "path" else value
+
+
 class InputSpec(SpecModel):
     type: Annotated[Literal["string", "integer", "number", "boolean", "uri_file", "uri_folder", "mltable",
-                            "mlflow_model", "custom_model", "triton_model"], BeforeValidator(_lower)]
+                            "mlflow_model", "custom_model", "triton_model"], BeforeValidator(_port_type)]
     description: str | None = None
     optional: bool = False
     default: Any = None
@@ -72,6 +79,9 @@ class InputSpec(SpecModel):
                     self.default = str(value).lower() == "true"
                 else:
                     raise ValueError(value)
+            elif isinstance(value, bool) and self.enum is not None:
+                # YAML's True for a string input whose enum spells it "True": the enum's spelling
+                self.default = next((e for e in self.enum if e.lower() == str(value).lower()), scalar_text(value))
             else:
                 self.default = scalar_text(value)
         except ValueError:
@@ -83,7 +93,7 @@ class InputSpec(SpecModel):
 
 class OutputSpec(SpecModel):
     type: Annotated[Literal["string", "integer", "number", "boolean", "uri_file", "uri_folder", "mltable",
-                            "mlflow_model", "custom_model", "triton_model"], BeforeValidator(_lower)]
+                            "mlflow_model", "custom_model", "triton_model"], BeforeValidator(_port_type)]
     description: str | None = None
     mode: Literal["rw_mount", "upload", "direct"] | None = None
     is_control: bool | None = None
@@ -140,10 +150,22 @@ def _ports(kind: str, names: dict[str, Any]) -> dict[str, Any]:
     return names
 
 
+_COMPONENT_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _component_name(value: str) -> str:
+    """Azure ML's rule for component names (azure-ai-ml's ``ComponentNameStr``): lower-case
+    letters, digits and '_', starting with a letter; narrower than other assets' names."""
+    if not _COMPONENT_NAME.fullmatch(value):
+        raise ValueError(f"component name '{value}' may contain only lower-case letters, digits and '_', and must "
+                         "start with a lower-case letter (Azure ML's rule for components; '-' and '.' are not allowed)")
+    return value
+
+
 class _ComponentBase(SpecModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)  # as azure-ai-ml does
 
-    name: AssetName
+    name: Annotated[AssetName, AfterValidator(_component_name)]
     version: Version | None = None
     display_name: str | None = None
     description: str | None = None
@@ -214,9 +236,22 @@ class PipelineJobSpec(SpecModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     type: str = "command"
-    component: str | dict[str, Any]
+    component: str | dict[str, Any] | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
     outputs: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _runs_a_component(self) -> PipelineJobSpec:
+        if self.component is not None:
+            return self
+        extra = self.model_extra or {}
+        if "command" in extra:
+            raise ValueError("an inline command job (a 'command' written in the job itself) is not supported yet: "
+                             "its anonymous component would need input and output declarations amlite does not "
+                             "infer. Write it as 'component:' with an inline command component (type, inputs, "
+                             "outputs, command, environment) or a component file, and bind the job's inputs to it")
+        raise ValueError("'component' is required: the component this job runs (a reference, a file or an inline "
+                         "component)")
 
 
 _PARENT = re.compile(r"parent\.(inputs|outputs)\.([^.]+)|parent\.jobs\.([^.]+)\.outputs\.([^.]+)")

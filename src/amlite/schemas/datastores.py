@@ -103,7 +103,15 @@ class AzureDataLakeGen2DatastoreSpec(_DatastoreBase):
     @model_validator(mode="before")
     @classmethod
     def _no_account_key(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("credentials"), dict) and data["credentials"]:
+        creds = data.get("credentials") if isinstance(data, dict) else None
+        if isinstance(creds, dict) and {"client_id", "client_secret", "tenant_id"} & set(creds):
+            raise ValueError(
+                "'credentials': service-principal credentials (tenant_id, client_id, client_secret) are not "
+                "supported: amlite's datastore API keeps an account key or SAS token only, and has no way to "
+                "exchange a service principal's secret for a storage token. Omit credentials for identity-based "
+                "access, or use an Azure Blob datastore with an account key or SAS token"
+            )
+        if isinstance(creds, dict) and creds:
             raise ValueError(
                 "'credentials': ADLS Gen2 datastores do not take an account key or SAS token "
                 "(Azure ML refuses them too); omit credentials for identity-based access"

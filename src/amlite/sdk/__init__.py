@@ -24,7 +24,7 @@ from amlite.sdk.datastore_entities import (
     AzureFileDatastore,
     SasTokenConfiguration,
 )
-from amlite.sdk.entities import Workspace
+from amlite.sdk.entities import Workspace, load_workspace
 from amlite.sdk.loaders import load_component, load_data, load_datastore, load_environment, load_model
 from amlite.sdk.ml_client import MLClient
 from amlite.sdk.polling import LROPoller
@@ -57,6 +57,7 @@ __all__ = [
     "load_environment",
     "load_model",
     "load_registry",
+    "load_workspace",
     "Registry",
     "RegistryRegionDetails",
     "SystemCreatedStorageAccount",

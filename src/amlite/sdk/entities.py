@@ -15,7 +15,7 @@ from typing import Any
 from amlite.sdk.config import parse_arm_id, write_config
 from amlite.sdk.errors import ValidationException
 
-__all__ = ["Workspace"]
+__all__ = ["Workspace", "load_workspace"]
 
 
 @dataclass
@@ -142,3 +142,21 @@ class Workspace:
                 code="IncompleteWorkspace",
             )
         return write_config(self.subscription_id, self.resource_group, self.name, path, file_name)
+
+
+def load_workspace(source: str | os.PathLike[str], params_override: list[dict[str, Any]] | None = None,
+                   **kwargs: Any) -> Workspace:
+    """Read a workspace YAML (as azure-ai-ml's ``load_workspace``), offline. Fields amlite does not
+    honour (``kind: hub``, an existing ``storage_account``, ``customer_managed_key``...) are refused
+    with the reason (``amlite.schemas.workspaces``), never dropped."""
+    from amlite.schemas._yaml import YamlSchemaError, apply_overrides, load_yaml_dict
+    from amlite.schemas.workspaces import parse_workspace
+
+    try:
+        spec = parse_workspace(apply_overrides(load_yaml_dict(source), params_override), str(source))
+    except YamlSchemaError as exc:
+        raise ValidationException(str(exc), code="InvalidYaml") from None
+    if not spec.name:
+        raise ValidationException(f"{source}: the workspace YAML names no workspace ('name').", code="InvalidYaml")
+    return Workspace(name=spec.name, location=spec.location, display_name=spec.display_name,
+                     description=spec.description, tags=dict(spec.tags), resource_group=spec.resource_group)

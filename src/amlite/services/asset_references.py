@@ -20,9 +20,10 @@ from __future__ import annotations
 from typing import Any
 
 from amlite.domain.asset_owners import AssetOwner
-from amlite.domain.assets import LATEST_LABEL, AssetContainer, AssetKind, AssetVersion
-from amlite.domain.errors import AuthorizationFailed, InvalidInput, NotFound, invalid
+from amlite.domain.assets import AssetContainer, AssetKind, AssetVersion
+from amlite.domain.errors import AuthorizationFailed, NotFound, invalid
 from amlite.domain.providers import ML_NAMESPACE
+from amlite.domain.system_registry import SYSTEM_REGISTRY_NAME, is_system_registry, resolve_label
 from amlite.domain.references import (
     AssetRef,
     DatastorePath,
@@ -36,12 +37,10 @@ from amlite.services.asset_owners import containers_of, registry_owner, versions
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller
 from amlite.services.registries import registry_for, tenant_registry_path
+from amlite.services.system_registry import curated_catalog, reference_not_found
+from amlite.services.system_registry import resolve as resolve_curated
 
 REGISTRY_ASSETS_READ = f"{ML_NAMESPACE}/registries/assets/read"
-
-
-def reference_not_found(message: str, target: str) -> InvalidInput:
-    return invalid("AssetReferenceNotFound", message, target)
 
 
 class ReferenceResolver:
@@ -95,7 +94,12 @@ class ReferenceResolver:
                           f"The datastore '{path.datastore}' does not exist in workspace '{home.name}'.", target)
 
     def resolve(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, ref: AssetRef, target: str) -> tuple[AssetContainer, AssetVersion]:
-        """The container and version a reference names; ``400 AssetReferenceNotFound`` when missing."""
+        """The container and version a reference names; ``400 AssetReferenceNotFound`` when missing.
+        The ``azureml`` system registry is every caller's, and so is a workspace's short name for
+        one of its curated environments (``azureml:AzureML-<name>@latest``) when the workspace has
+        no environment of that name itself."""
+        if ref.registry is not None and is_system_registry(ref.registry):
+            return resolve_curated(ref, target)
         if ref.registry is not None:
             home = self._registry(uow, caller, ref.registry, target)
         else:
@@ -103,6 +107,11 @@ class ReferenceResolver:
         kind = ref.kind.singular
         where = "registry" if home.is_registry else "workspace"
         container = containers_of(uow, home).get(home.key, ref.kind, ref.name)
+        if container is None and ref.kind is AssetKind.ENVIRONMENTS and ref.workspace is None and not home.is_registry:
+            curated = curated_catalog().workspace_alias(ref.name)
+            if curated is not None:
+                return resolve_curated(AssetRef(ref.kind, curated.container.name, ref.version, ref.label,
+                                                registry=SYSTEM_REGISTRY_NAME), target)
         if container is None:
             raise reference_not_found(f"The {kind} '{ref.name}' referenced as '{ref}' does not exist in {where} "
                                       f"'{home.name}'.", target)
@@ -112,9 +121,7 @@ class ReferenceResolver:
                 raise reference_not_found(f"The {kind} '{ref.name}' has no version '{ref.version}' (referenced as "
                                           f"'{ref}').", target)
             return container, version
-        if (ref.label or "").lower() != LATEST_LABEL:
-            raise invalid("InvalidAssetReference",
-                          f"'{ref}' names the label '{ref.label}'; only '@latest' is supported.", target)
+        resolve_label(ref.label or "", ref.kind, target, str(ref))
         latest = None if container.is_archived else versions_of(uow, home).latest(container.key)
         if latest is None:
             raise reference_not_found(f"The {kind} '{ref.name}' has no version that is not archived, so '{ref}' "

@@ -32,7 +32,6 @@ from amlite.domain.asset_specs import (
     with_derived_uri,
 )
 from amlite.domain.assets import (
-    LATEST_LABEL,
     AssetContainer,
     AssetKind,
     AssetVersion,
@@ -52,6 +51,7 @@ from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
 from amlite.domain.replication import RegionReplica
 from amlite.domain.resources import AuditStamp
+from amlite.domain.system_registry import resolve_label
 from amlite.ports import UnitOfWork
 from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import containers_of, current_owner, require_owner, versions_of
@@ -223,12 +223,10 @@ class AssetService:
             return self.version_in(uow, ws, at, version)
 
     def version_in(self, uow: UnitOfWork, ws: AssetOwner, at: AssetPath, version: str) -> VersionView:
-        """A version (or ``@latest``) of an asset of a resolved owner, in an open unit of work."""
+        """A version (or a managed label: ``@latest``, a component's ``@default``) of an asset of a resolved owner, in an open unit of work."""
         container = _require_container(uow, ws, at)
         if version.startswith("@"):
-            if version[1:].lower() != LATEST_LABEL:
-                raise invalid("InvalidAssetReference",
-                              f"'{version}' names a label; only '@latest' is supported.", "version")
+            resolve_label(version[1:], at.kind, "version", f"{container.name}{version}")
             found = None if container.is_archived else versions_of(uow, ws).latest(container.key)
         else:
             found = versions_of(uow, ws).get(container.key, version)

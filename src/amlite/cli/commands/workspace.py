@@ -8,7 +8,7 @@ Output is the server's body (camelCase), as ``az`` prints ARM resources.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,9 @@ from amlite.cli.command import command, current_session
 from amlite.cli.session import CliError
 from amlite.cli.tables import arm_resource_table
 from amlite.sdk.entities import Workspace
+
+if TYPE_CHECKING:
+    from amlite.schemas.workspaces import WorkspaceSpec
 
 __all__ = ["register"]
 
@@ -43,6 +46,17 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _workspace_spec(path: Path) -> WorkspaceSpec:
+    """The YAML's fields, or a refusal naming a field amlite does not honour (never dropped)."""
+    from amlite.schemas._yaml import YamlSchemaError
+    from amlite.schemas.workspaces import parse_workspace
+
+    try:
+        return parse_workspace(_load_yaml(path), str(path))
+    except YamlSchemaError as exc:
+        raise CliError("InvalidYaml", str(exc)) from None
+
+
 def workspace_create(
     name: Name = None,
     resource_group: Group = None,
@@ -54,16 +68,18 @@ def workspace_create(
     no_wait: NoWait = False,
 ) -> Any:
     """Create a workspace."""
+    from amlite.schemas.workspaces import WorkspaceSpec
+
     session = current_session()
-    spec = _load_yaml(file) if file else {}
-    name = name or spec.get("name")
-    scope = session.workspace_scope(resource_group, name, use_config_file=False)
+    spec = _workspace_spec(file) if file else WorkspaceSpec()
+    name = name or spec.name
+    scope = session.workspace_scope(resource_group or spec.resource_group, name, use_config_file=False)
     workspace = Workspace(
         name=str(scope.workspace_name),
-        location=location or spec.get("location"),
-        display_name=display_name if display_name is not None else spec.get("display_name"),
-        description=description if description is not None else spec.get("description"),
-        tags=parse_tags(tags) if tags is not None else dict(spec.get("tags") or {}),
+        location=location or spec.location,
+        display_name=display_name if display_name is not None else spec.display_name,
+        description=description if description is not None else spec.description,
+        tags=parse_tags(tags) if tags is not None else dict(spec.tags),
     )
     with session.ml_client(scope) as client:
         with session.progress(f"Creating workspace '{workspace.name}' ..."):

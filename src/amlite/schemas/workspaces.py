@@ -1,0 +1,78 @@
+"""Workspace YAML (``az ml workspace create --file``): what amlite honours, and a clear refusal of
+what it does not.
+
+amlite creates a Default workspace with its own storage: the fields it honours are ``name``,
+``location``, ``display_name``, ``description``, ``tags``, ``resource_group`` (and ``$schema``).
+Fields azure-ai-ml's workspace schema knows that amlite would otherwise ignore are refused, each
+with the reason, rather than dropped: a hub or project is not a Default workspace; an existing
+storage account, key vault or container registry would be replaced by amlite's own; a
+customer-managed key would not encrypt anything. Fields neither knows are refused as unknown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+
+from amlite.schemas._common import SpecModel, StrDict
+from amlite.schemas._yaml import YamlSchemaError, raise_from_pydantic
+
+__all__ = ["NOT_HONOURED", "WorkspaceSpec", "parse_workspace"]
+
+_OWN_STORAGE = ("amlite creates the workspace's own storage account and cannot attach an existing one; leave it "
+                "out (the created workspace's storage is shown as storage_account)")
+NOT_HONOURED: dict[str, str] = {
+    "storage_account": _OWN_STORAGE,
+    "key_vault": "amlite keeps datastore secrets in its own encrypted store and cannot use an existing key vault",
+    "container_registry": "amlite builds no images, so a workspace has no container registry to attach",
+    "application_insights": "amlite has no Application Insights to attach",
+    "customer_managed_key": "amlite does not encrypt a workspace's data with a customer-managed key",
+    "hbi_workspace": "amlite has no high-business-impact mode",
+    "image_build_compute": "amlite builds no images",
+    "public_network_access": "amlite does not manage network access per workspace",
+    "managed_network": "amlite does not manage workspace networks",
+    "identity": "amlite does not assign managed identities to workspaces",
+    "primary_user_assigned_identity": "amlite does not assign managed identities to workspaces",
+    "enable_data_isolation": "amlite has no data isolation mode",
+    "allow_roleassignment_on_rg": "amlite does not manage role assignments from a workspace",
+    "system_datastores_auth_mode": "amlite's system datastores use its own storage credentials",
+    "serverless_compute": "amlite runs no compute",
+    "feature_store_settings": "feature stores are not built",
+    "hub_id": "hubs and projects are not built yet: a project cannot be created",
+    "network_acls": "amlite does not manage workspace networks",
+    "provision_network_now": "amlite does not manage workspace networks",
+}
+_KINDS = {"hub", "project"}  # azure-ai-ml's; a Default workspace's YAML names no kind
+
+
+class WorkspaceSpec(SpecModel):
+    name: str | None = None
+    location: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    tags: StrDict = Field(default_factory=dict)
+    kind: str | None = None
+    resource_group: str | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _default_only(cls, value: str | None) -> str | None:
+        if value is not None and value.lower() in _KINDS:
+            raise ValueError(f"a workspace of kind '{value}' cannot be created: hubs and projects are not built yet, "
+                             "only Default workspaces (a YAML with no 'kind')")
+        if value is not None:
+            raise ValueError(f"unknown workspace kind '{value}': azure-ai-ml knows 'hub' and 'project'; a Default "
+                             "workspace's YAML has no 'kind'")
+        return value
+
+
+def parse_workspace(data: dict[str, Any], source: str | None = None) -> WorkspaceSpec:
+    """The workspace YAML as a spec; fields amlite does not honour are refused, naming why."""
+    for key, reason in NOT_HONOURED.items():
+        if key in data and data[key] is not None:
+            raise YamlSchemaError(f"'{key}' is not honoured: {reason}.", field=key, source=source)
+    try:
+        return WorkspaceSpec.model_validate(data)
+    except ValidationError as exc:
+        raise raise_from_pydantic(exc, source) from None
