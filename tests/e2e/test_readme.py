@@ -68,7 +68,8 @@ def test_readme_runs_in_one_shell_in_order(tmp_path: Path) -> None:
         printed = python_output(number, done.stdout)
         assert printed is not None and matches(shown.splitlines(), printed), \
             f"the Python snippet printed\n{printed}\nbut the README shows\n{shown}"
-    assert not (root / "config.json").exists(), "the tours clean up what they leave in the repository"
+    left = sorted(path.name for path in root.iterdir())
+    assert left == [".amlite", ".venv", "examples"], f"the tours clean up what they leave in the repository: {left}"
 
 
 def test_the_script_catches_failures_and_shown_output(tmp_path: Path) -> None:
