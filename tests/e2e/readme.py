@@ -129,14 +129,15 @@ def python_output(number: int, stdout: str) -> str | None:
 
 
 def matches(shown: list[str], output: str) -> bool:
-    """Shown lines against the output, line by line; ``...`` in a shown line stands for any text."""
-    got = output.rstrip("\n").splitlines() if output.strip() else []
-    want = [line.rstrip() for line in shown]
+    """Shown lines against the output, line by line; ``...`` in a shown line stands for any text,
+    and a run of blanks for any run (a tab of ``-o tsv`` is shown as spaces)."""
+    got = [" ".join(line.split()) for line in output.rstrip("\n").splitlines()] if output.strip() else []
+    want = [" ".join(line.split()) for line in shown]
     while want and not want[-1]:
         want.pop()
     if len(got) != len(want):
         return False
-    return all(re.fullmatch(".*?".join(re.escape(part) for part in w.split("...")), g.rstrip())
+    return all(re.fullmatch(".*?".join(re.escape(part) for part in w.split("...")), g)
                for w, g in zip(want, got, strict=True))
 
 
