@@ -95,7 +95,7 @@ def test_group_lifecycle_and_exit_codes(api: Api, cli: RecordingTransport, tmp_p
     assert run("group", "exists", "-g", name).stdout.strip() == "false"
 
 
-def test_workspace_commands_with_defaults_and_config_json(api: Api, cli: RecordingTransport, tmp_path: Path,
+def test_workspace_commands_with_defaults_not_config_json(api: Api, cli: RecordingTransport, tmp_path: Path,
                                                           name: str) -> None:
     cli_login(api, tmp_path)
     run("group", "create", "-g", name, "-l", "eastus")
@@ -128,9 +128,14 @@ def test_workspace_commands_with_defaults_and_config_json(api: Api, cli: Recordi
     assert config == {"subscription_id": api.sub, "resource_group": name, "workspace_name": ws}
     (Path("sub") / "dir").mkdir(parents=True)
     os.chdir("sub/dir")
-    from_file = run("ml", "workspace", "update", "--description", "second")
-    assert from_file.exit_code == 0, from_file.stderr
-    assert json.loads(from_file.stdout)["properties"]["description"] == "second"
+    # config.json is the SDK's: as in az ml, a command reads only its arguments and the defaults.
+    unnamed = run("ml", "workspace", "update", "--description", "second")
+    assert unnamed.exit_code == 2 and "(MissingArgument)" in unnamed.stderr
+    Path("config.json").write_text(json.dumps({**config, "resource_group": "elsewhere", "workspace_name": "elsewhere"}))
+    assert run("configure", "--defaults", f"group={name}", f"workspace={ws}").exit_code == 0
+    from_defaults = run("ml", "workspace", "update", "--description", "second")
+    assert from_defaults.exit_code == 0, from_defaults.stderr
+    assert json.loads(from_defaults.stdout)["properties"]["description"] == "second"
 
     deleted = run("ml", "workspace", "delete", "--yes")
     assert deleted.exit_code == 0, deleted.stderr

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from amlite.sdk.arm import ArmClient
-from amlite.sdk.config import WorkspaceConfig, load_config
 from amlite.sdk.credentials import AmliteCliCredential
-from amlite.sdk.errors import ValidationException
 from amlite.sdk.ml_client import MLClient
 from amlite.sdk.profile import ProfileStore
 
@@ -142,13 +140,6 @@ class Session:
         )
 
     # -- defaults ---------------------------------------------------------------------------------
-    def local_config(self) -> WorkspaceConfig | None:
-        """The config.json in the current directory or a parent, if any."""
-        try:
-            return load_config()
-        except ValidationException:
-            return None
-
     def workspace_scope(
         self,
         resource_group: str | None,
@@ -156,26 +147,20 @@ class Session:
         *,
         need_group: bool = True,
         need_name: bool = True,
-        use_config_file: bool = True,
     ) -> WorkspaceScope:
-        """Fill ``-g``/``-n`` from config.json (local, nearest wins) then ``amlite configure --defaults``."""
-        config = self.local_config() if use_config_file else None
+        """Fill ``-g``/``-n`` from ``amlite configure --defaults``, as az fills them.
+
+        A config.json is not read here: az ml reads only its arguments and ``az configure``'s
+        defaults, and config.json is the SDK's (``MLClient.from_config``). A file left in the
+        current directory must not silently redirect a command that names no workspace.
+        """
         defaults = self.store.load_defaults()
-        from_config = False
-        if not resource_group and config and config.resource_group:
-            resource_group, from_config = config.resource_group, True
-        if not workspace_name and need_name and config and config.workspace_name:
-            workspace_name, from_config = config.workspace_name, True
-        resource_group = resource_group or defaults.get("group")
+        if need_group:
+            resource_group = self.default_group(resource_group)
+        else:
+            resource_group = resource_group or defaults.get("group")
         if need_name:
             workspace_name = workspace_name or defaults.get("workspace")
-        if need_group and not resource_group:
-            raise CliError(
-                "MissingArgument",
-                "the following arguments are required: --resource-group/-g "
-                "(or set one with 'amlite configure --defaults group=<name>')",
-                exit_code=2,
-            )
         if need_name and not workspace_name:
             raise CliError(
                 "MissingArgument",
@@ -183,11 +168,7 @@ class Session:
                 "(or set one with 'amlite configure --defaults workspace=<name>')",
                 exit_code=2,
             )
-        if from_config and config and config.subscription_id and not self.options.subscription:
-            sub = config.subscription_id
-        else:
-            sub = self.subscription_id()
-        return WorkspaceScope(sub, resource_group, workspace_name)
+        return WorkspaceScope(self.subscription_id(), resource_group, workspace_name)
 
     def default_group(self, resource_group: str | None) -> str:
         group = resource_group or self.store.load_defaults().get("group")

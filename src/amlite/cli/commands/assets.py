@@ -4,8 +4,8 @@ The four kinds share their commands (create, show, list, update, archive, restor
 builds each group; ``model download`` is the model's own. As in az, ``create --file F`` reads the
 YAML (relative paths from the file's folder), ``--name/--version/--path/--set k=v`` override it,
 local files are uploaded (a progress bar on stderr for large ones when it is a terminal), and the
-server's body is printed. ``-w``/``-g`` default as for ``ml workspace`` (config.json, then
-``amlite configure --defaults``).
+server's body is printed. ``-w``/``-g`` default as for ``ml workspace`` (``amlite configure
+--defaults``).
 
 ``--registry-name R`` makes a command work on registry ``R``'s assets instead, from any
 workspace's context (the registry is found by name in the tenant; a workspace in context, if
@@ -31,8 +31,8 @@ from amlite.sdk.loaders import asset_from_dict, load_component, load_data, load_
 
 __all__ = ["register"]
 
-Workspace = Annotated[str | None, typer.Option("--workspace-name", "-w", help="Name of the workspace (default: config.json or 'amlite configure --defaults workspace=').")]
-Group = Annotated[str | None, typer.Option("--resource-group", "-g", help="Name of the resource group (default: config.json or 'amlite configure --defaults group=').")]
+Workspace = Annotated[str | None, typer.Option("--workspace-name", "-w", help="Name of the workspace (default: 'amlite configure --defaults workspace=').")]
+Group = Annotated[str | None, typer.Option("--resource-group", "-g", help="Name of the resource group (default: 'amlite configure --defaults group=').")]
 RegistryName = Annotated[str | None, typer.Option("--registry-name", help="Work on this registry's assets instead of a workspace's.")]
 Sets = Annotated[list[str] | None, typer.Option("--set", help="Space-separated KEY=VALUE overrides of the YAML (dotted keys: tags.team=a).")]
 

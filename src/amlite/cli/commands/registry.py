@@ -2,7 +2,7 @@
 
 ``create --file registry.yml`` reads the CLI v2 YAML of seed 002 as written. Registry names are
 unique in the tenant, so ``show``, ``update`` and ``delete`` need only ``-n``; ``create`` needs a
-resource group (``-g``, else config.json or ``amlite configure --defaults group=``). Adding or
+resource group (``-g``, else ``amlite configure --defaults group=``). Adding or
 removing a region is an ``update --file`` with the edited YAML (the primary ``location`` never
 changes). Output is the server's body, as ``az`` prints it.
 """
@@ -26,7 +26,7 @@ __all__ = ["register"]
 app = typer.Typer(help="Manage Azure ML registries.", no_args_is_help=True)
 
 Name = Annotated[str | None, typer.Option("--name", "-n", help="Name of the registry.")]
-Group = Annotated[str | None, typer.Option("--resource-group", "-g", help="Name of the resource group (default: config.json or 'amlite configure --defaults group=').")]
+Group = Annotated[str | None, typer.Option("--resource-group", "-g", help="Name of the resource group (default: 'amlite configure --defaults group=').")]
 File = Annotated[Path | None, typer.Option("--file", "-f", help="A registry YAML file (name, description, tags, location, replication_locations).")]
 Sets = Annotated[list[str] | None, typer.Option("--set", help="Space-separated KEY=VALUE overrides (description=..., tags.k=v).")]
 NoWait = Annotated[bool, typer.Option("--no-wait", help="Do not wait for the long-running operation to finish.")]
@@ -63,7 +63,7 @@ def registry_create(file: File = None, name: Name = None, resource_group: Group 
 def registry_show(name: Name = None) -> Any:
     """Show a registry (found by name anywhere in the tenant); exit 3 if missing."""
     session = current_session()
-    scope = session.workspace_scope(None, None, need_group=False, need_name=False, use_config_file=False)
+    scope = session.workspace_scope(None, None, need_group=False, need_name=False)
     with session.ml_client(scope) as client:
         return client.registries.get(_need(name)).as_dict()
 
@@ -71,7 +71,7 @@ def registry_show(name: Name = None) -> Any:
 def registry_list(resource_group: Group = None) -> Any:
     """List registries in a resource group, or in the subscription when no group is given."""
     session = current_session()
-    scope = session.workspace_scope(resource_group, None, need_group=False, need_name=False, use_config_file=False)
+    scope = session.workspace_scope(resource_group, None, need_group=False, need_name=False)
     with session.ml_client(scope) as client:
         where = "resource_group" if scope.resource_group else "subscription"
         return [r.as_dict() for r in client.registries.list(scope=where)]
@@ -81,7 +81,7 @@ def registry_update(name: Name = None, file: File = None, set_: Sets = None) -> 
     """Update a registry: --set description=... tags.k=v, or --file with the edited YAML (regions added
     or removed; the primary location cannot change)."""
     session = current_session()
-    scope = session.workspace_scope(None, None, need_group=False, need_name=False, use_config_file=False)
+    scope = session.workspace_scope(None, None, need_group=False, need_name=False)
     with session.ml_client(scope) as client:
         if file is not None:
             change = _load(file, set_)
@@ -109,7 +109,7 @@ def registry_delete(name: Name = None,
                     no_wait: NoWait = False) -> None:
     """Delete a registry and its storage in every region (asks for confirmation unless --yes)."""
     session = current_session()
-    scope = session.workspace_scope(None, None, need_group=False, need_name=False, use_config_file=False)
+    scope = session.workspace_scope(None, None, need_group=False, need_name=False)
     session.confirm("Are you sure you want to perform this operation?", yes)
     with session.ml_client(scope) as client:
         poller = client.registries.begin_delete(_need(name))

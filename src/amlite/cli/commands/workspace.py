@@ -1,7 +1,8 @@
 """``amlite ml workspace``: create, show, list, update and delete workspaces through the SDK.
 
-``-g`` and ``-n`` may be omitted when a ``config.json`` in the current directory (or a parent)
-names the workspace, or when ``amlite configure --defaults group=... workspace=...`` set them.
+``-g`` and ``-n`` may be omitted when ``amlite configure --defaults group=... workspace=...`` set
+them, as in az; a ``config.json`` is written here (``show --write-config``) for the SDK's
+``MLClient.from_config`` and never read by a command.
 Output is the server's body (camelCase), as ``az`` prints ARM resources.
 """
 
@@ -26,8 +27,8 @@ __all__ = ["register"]
 ml_app = typer.Typer(help="Manage Azure Machine Learning resources.", no_args_is_help=True)
 app = typer.Typer(help="Manage Azure ML workspaces.", no_args_is_help=True)
 
-Name = Annotated[str | None, typer.Option("--name", "-n", help="Name of the workspace (default: config.json or 'amlite configure --defaults workspace=').")]
-Group = Annotated[str | None, typer.Option("--resource-group", "-g", help="Name of the resource group (default: config.json or 'amlite configure --defaults group=').")]
+Name = Annotated[str | None, typer.Option("--name", "-n", help="Name of the workspace (default: 'amlite configure --defaults workspace=').")]
+Group = Annotated[str | None, typer.Option("--resource-group", "-g", help="Name of the resource group (default: 'amlite configure --defaults group=').")]
 Tags = Annotated[list[str] | None, typer.Option("--tags", help="Space-separated tags: key[=value] [key[=value] ...].")]
 NoWait = Annotated[bool, typer.Option("--no-wait", help="Do not wait for the long-running operation to finish.")]
 
@@ -73,7 +74,7 @@ def workspace_create(
     session = current_session()
     spec = _workspace_spec(file) if file else WorkspaceSpec()
     name = name or spec.name
-    scope = session.workspace_scope(resource_group or spec.resource_group, name, use_config_file=False)
+    scope = session.workspace_scope(resource_group or spec.resource_group, name)
     workspace = Workspace(
         name=str(scope.workspace_name),
         location=location or spec.location,
@@ -108,8 +109,7 @@ def workspace_show(
 def workspace_list(resource_group: Group = None) -> Any:
     """List workspaces in a resource group, or in the subscription when no group is given."""
     session = current_session()
-    scope = session.workspace_scope(resource_group, None, need_group=False, need_name=False,
-                                    use_config_file=False)
+    scope = session.workspace_scope(resource_group, None, need_group=False, need_name=False)
     with session.ml_client(scope) as client:
         where = "resource_group" if scope.resource_group else "subscription"
         return [ws.as_dict() for ws in client.workspaces.list(scope=where)]
