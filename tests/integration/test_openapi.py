@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
-from amlite.api.deps import ApiVersion, json_body
+from amlite.api.deps import ApiVersion, JsonBody, json_body
 from amlite.api.routers.artifacts import octet_stream
 from amlite.api.routers.identity import PUBLIC_PATHS
 from tests.integration.conftest import Api
@@ -83,7 +83,7 @@ def test_every_route_that_reads_a_body_declares_it(api: Api) -> None:
         op = operation(spec, method, route)
         content = (op.get("requestBody") or {}).get("content", {})
         deps = list(calls(route))
-        if json_body in deps:
+        if json_body in deps or any(isinstance(d, JsonBody) for d in deps):
             wanted = "application/json"
         elif octet_stream in deps:
             wanted = "application/octet-stream"

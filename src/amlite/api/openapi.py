@@ -20,7 +20,10 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from amlite.api.deps import ApiVersion, json_body, paging
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from amlite.api.deps import ApiVersion, JsonBody, json_body, paging
 from amlite.api.routers.identity import PUBLIC_PATHS
 
 ERROR_SCHEMA = "ErrorResponse"
@@ -95,7 +98,22 @@ def api_version_of(route: APIRoute) -> ApiVersion | None:
 
 
 def reads_json_body(route: APIRoute) -> bool:
-    return any(d is json_body for d in dependencies(route.dependant))
+    return any(d is json_body or isinstance(d, JsonBody) for d in dependencies(route.dependant))
+
+
+def body_model(route: APIRoute) -> type[BaseModel] | None:
+    """The request model of a route that reads its body through ``JsonBody``."""
+    return next((d.model for d in dependencies(route.dependant) if isinstance(d, JsonBody)), None)
+
+
+def model_schemas(models: Iterable[type[BaseModel]]) -> dict[str, Any]:
+    """The JSON schemas of ``models`` (and of the models they hold), by wire name, as components."""
+    unique = list(dict.fromkeys(models))
+    if not unique:
+        return {}
+    _, top = models_json_schema([(m, "validation") for m in unique], by_alias=True,
+                                ref_template="#/components/schemas/{model}")
+    return dict(top.get("$defs", {}))
 
 
 def pages(route: APIRoute) -> bool:
@@ -133,8 +151,11 @@ def complete_operation(route: APIRoute, method: str, operation: dict[str, Any]) 
         _add_parameter(operation, {"name": "$skipToken", "in": "query", "required": False,
                                    "description": "Where the page starts, as given in a previous page's nextLink.",
                                    "schema": {"type": "string"}})
+    model = body_model(route)
     if reads_json_body(route) and "requestBody" not in operation:
-        schema = {"$ref": f"#/components/schemas/{RESOURCE_BODY_SCHEMA}"} if version is not None else {"type": "object"}
+        schema = ({"$ref": f"#/components/schemas/{model.__name__}"} if model is not None
+                  else {"$ref": f"#/components/schemas/{RESOURCE_BODY_SCHEMA}"} if version is not None
+                  else {"type": "object"})
         # An action (POST) may come without a body; a PUT or PATCH must have one.
         operation["requestBody"] = {"required": method != "post", "content": {"application/json": {"schema": schema}}}
     responses = operation.setdefault("responses", {})
@@ -158,6 +179,7 @@ def complete(document: dict[str, Any], routes: Iterable[APIRoute]) -> dict[str, 
     for unused in _UNUSED:
         schemas.pop(unused, None)
     schemas.update(COMPONENTS)
+    schemas.update(model_schemas(m for r in routes if r.include_in_schema and (m := body_model(r)) is not None))
     return document
 
 

@@ -107,6 +107,18 @@ def properties_of(body: dict[str, Any]) -> dict[str, Any]:
     return props
 
 
+def check_text(value: str | None, target: str, limit: int) -> str | None:
+    """An optional text field already known to be a string (the request models check types):
+    past ``limit``, or holding a control character other than a line break or a tab, is a 400."""
+    if value is None:
+        return None
+    if len(value) > limit:
+        raise invalid("InvalidRequestContent", f"{target} is longer than {limit} characters.", target)
+    if has_control_characters(value, "\t\n\r"):
+        raise invalid("InvalidRequestContent", f"{target} holds a control character.", target)
+    return value
+
+
 def optional_text(props: dict[str, object], key: str, limit: int, prefix: str = "properties") -> str | None:
     """An optional string field of a request's ``properties``: absent is None, anything but a string
     or a string past ``limit`` is a 400 naming the field."""
