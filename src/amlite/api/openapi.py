@@ -30,6 +30,8 @@ ERROR_SCHEMA = "ErrorResponse"
 ERROR_DETAIL_SCHEMA = "ErrorDetail"
 OAUTH_ERROR_SCHEMA = "OAuthError"
 RESOURCE_BODY_SCHEMA = "ResourceBody"
+RESOURCE_SCHEMA = "Resource"
+RESOURCE_LIST_SCHEMA = "ResourceList"
 #: OAuth2's endpoints answer OAuth2's error body; ``/health`` has no error of its own.
 OAUTH_PATHS = PUBLIC_PATHS - {"/health"}
 _UNUSED = ("HTTPValidationError", "ValidationError")
@@ -72,6 +74,27 @@ COMPONENTS: dict[str, dict[str, Any]] = {
             "identity": {"type": "object", "properties": {"type": {"type": "string"}}},
             "properties": {"type": "object"},
         },
+    },
+}
+
+COMPONENTS[RESOURCE_SCHEMA] = {
+    "type": "object",
+    "description": "What a route answers: an ARM resource (id, name, type, properties...), an operation's "
+                   "status, or a directory object; the fields of each resource type are described in docs/api.md.",
+    "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "type": {"type": "string"},
+        "location": {"type": "string"}, "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+        "properties": {"type": "object"}, "systemData": {"type": "object"},
+    },
+    "additionalProperties": True,
+}
+COMPONENTS[RESOURCE_LIST_SCHEMA] = {
+    "type": "object",
+    "description": "A page of a list: its items, and the link to the next page when there is one.",
+    "required": ["value"],
+    "properties": {
+        "value": {"type": "array", "items": {"$ref": f"#/components/schemas/{RESOURCE_SCHEMA}"}},
+        "nextLink": {"type": "string"},
     },
 }
 
@@ -160,7 +183,33 @@ def complete_operation(route: APIRoute, method: str, operation: dict[str, Any]) 
         operation["requestBody"] = {"required": method != "post", "content": {"application/json": {"schema": schema}}}
     responses = operation.setdefault("responses", {})
     responses.pop("422", None)
+    _describe_success(route, method, responses)
     responses["default"] = _error_response(OAUTH_ERROR_SCHEMA if route.path in OAUTH_PATHS else ERROR_SCHEMA)
+
+
+def untyped(schema: dict[str, Any]) -> bool:
+    """A schema that says nothing of its body: none at all, or a bare object (what FastAPI writes
+    for a handler returning ``Any`` or ``dict[str, Any]``)."""
+    if any(k in schema for k in ("$ref", "properties", "anyOf", "oneOf", "allOf", "items")):
+        return False
+    return schema.get("type") in (None, "object")
+
+
+def _describe_success(route: APIRoute, method: str, responses: dict[str, Any]) -> None:
+    """Give each success answer whose body FastAPI could not see (handlers return rendered JSON)
+    its schema: a page of items for a list, a resource otherwise; a HEAD answers no body."""
+    for status, response in responses.items():
+        if not status.startswith("2"):
+            continue
+        content = response.get("content", {})
+        if method == "head":
+            response.pop("content", None)
+            continue
+        for media in content.values():
+            if not untyped(media.get("schema") or {}):
+                continue
+            listed = method == "get" and (pages(route) or route.path.endswith(("s", "/values", "/members")))
+            media["schema"] = {"$ref": f"#/components/schemas/{RESOURCE_LIST_SCHEMA if listed else RESOURCE_SCHEMA}"}
 
 
 def complete(document: dict[str, Any], routes: Iterable[APIRoute]) -> dict[str, Any]:
