@@ -270,3 +270,13 @@ def test_a_manifest_path_with_a_control_character_is_refused(path: str) -> None:
     with pytest.raises(InvalidInput) as err:
         check_manifest([{"path": path, "sha256": "a" * 64, "size": 1}])
     assert err.value.code == "InvalidArtifactPath"
+
+
+def test_the_yaml_models_offer_exactly_the_types_the_server_takes() -> None:
+    from typing import get_args
+
+    from amlite.schemas.assets import DataSpec, ModelSpec
+    from amlite.schemas.rules import DATA_TYPES, MODEL_TYPES
+
+    assert get_args(ModelSpec.model_fields["type"].annotation) == MODEL_TYPES
+    assert get_args(DataSpec.model_fields["type"].annotation) == DATA_TYPES
