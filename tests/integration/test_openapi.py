@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
-from amlite.api.deps import ApiVersion, json_body
+from amlite.api.deps import ApiVersion, JsonBody, json_body
 from amlite.api.routers.artifacts import octet_stream
 from amlite.api.routers.identity import PUBLIC_PATHS
 from tests.integration.conftest import Api
@@ -83,7 +83,7 @@ def test_every_route_that_reads_a_body_declares_it(api: Api) -> None:
         op = operation(spec, method, route)
         content = (op.get("requestBody") or {}).get("content", {})
         deps = list(calls(route))
-        if json_body in deps:
+        if json_body in deps or any(isinstance(d, JsonBody) for d in deps):
             wanted = "application/json"
         elif octet_stream in deps:
             wanted = "application/octet-stream"
@@ -126,3 +126,56 @@ def test_every_operation_documents_its_error_body(api: Api) -> None:
     detail = spec["components"]["schemas"]["ErrorDetail"]
     assert set(detail["properties"]) == {"code", "message", "target", "details"}
     assert set(PUBLIC_PATHS) - OAUTH_PATHS == {"/health"}
+
+
+def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        return spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]  # type: ignore[no-any-return]
+    return schema
+
+
+def test_every_json_request_body_is_a_typed_model(api: Api) -> None:
+    """No JSON route reads an untyped body: each names its request model, whose schema lists the
+    fields the route reads (an action that reads none says so with an empty model)."""
+    spec = api.client.get("/openapi.json").json()
+    untyped, typed = [], 0
+    for method, path, route in routes(api):
+        deps = list(calls(route))
+        if json_body in deps and not any(isinstance(d, JsonBody) for d in deps):
+            untyped.append(f"{method} {path}: reads json_body without a model")
+            continue
+        model = next((d.model for d in deps if isinstance(d, JsonBody)), None)
+        if model is None:
+            continue
+        typed += 1
+        schema = operation(spec, method, route)["requestBody"]["content"]["application/json"]["schema"]
+        if schema != {"$ref": f"#/components/schemas/{model.__name__}"}:
+            untyped.append(f"{method} {path}: {schema}")
+            continue
+        component = resolve(spec, schema)
+        if component.get("type") != "object" or (not component.get("properties") and model.model_fields):
+            untyped.append(f"{method} {path}: {component}")
+    assert untyped == [], f"JSON bodies without their model: {untyped}"
+    assert typed >= 90
+
+
+def test_every_success_answer_has_a_schema(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    missing = []
+    for method, path, route in routes(api):
+        for status, response in operation(spec, method, route)["responses"].items():
+            if not status.startswith("2"):
+                continue
+            for media, content in response.get("content", {}).items():
+                schema = content.get("schema") or {}
+                bare = not any(k in schema for k in ("$ref", "properties", "anyOf", "oneOf", "allOf", "items")) \
+                    and schema.get("type") in (None, "object")
+                if bare:
+                    missing.append(f"{method} {path} {status} {media}")
+    assert missing == [], f"success answers without a schema: {missing}"
+
+
+def test_a_version_body_is_described_field_by_field(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    props = spec["components"]["schemas"]["AssetVersionProperties"]["properties"]
+    assert {"modelType", "modelUri", "artifacts", "componentSpec", "dataUri", "isArchived", "tags"} <= set(props)

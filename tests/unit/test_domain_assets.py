@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from amlite.domain.asset_specs import parse_version_body, parse_version_patch, with_derived_uri
+from amlite.domain.asset_specs import version_content, version_patch, with_derived_uri
 from amlite.domain.assets import (
     AssetKind,
     AssetVersion,
@@ -26,10 +26,21 @@ from amlite.domain.assets import (
 from amlite.domain.errors import InvalidInput
 from amlite.domain.references import AssetRef, WorkspaceLocator, parse_asset_reference, parse_datastore_path
 from amlite.domain.resources import AuditStamp
+from amlite.schemas.arm_assets import AssetVersionBody, AssetVersionPatchBody
+from amlite.schemas.arm_common import parse_request
 
 M = AssetKind.MODELS
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 STAMP = AuditStamp("a", "User", NOW, "a", "User", NOW)
+
+
+def parse_version_body(kind: AssetKind, body: dict[str, Any]) -> VersionContent:
+    """A version body as the API reads it: its JSON types by the request model, its rules by the domain."""
+    return version_content(kind, parse_request(AssetVersionBody, body).properties)
+
+
+def parse_version_patch(kind: AssetKind, body: dict[str, Any]) -> VersionContent:
+    return version_patch(kind, parse_request(AssetVersionPatchBody, body).properties)
 
 
 @pytest.mark.parametrize("name", ["m", "My-Model_1.v2", "0abc", "a" * 255])
@@ -259,3 +270,13 @@ def test_a_manifest_path_with_a_control_character_is_refused(path: str) -> None:
     with pytest.raises(InvalidInput) as err:
         check_manifest([{"path": path, "sha256": "a" * 64, "size": 1}])
     assert err.value.code == "InvalidArtifactPath"
+
+
+def test_the_yaml_models_offer_exactly_the_types_the_server_takes() -> None:
+    from typing import get_args
+
+    from amlite.schemas.assets import DataSpec, ModelSpec
+    from amlite.schemas.rules import DATA_TYPES, MODEL_TYPES
+
+    assert get_args(ModelSpec.model_fields["type"].annotation) == MODEL_TYPES
+    assert get_args(DataSpec.model_fields["type"].annotation) == DATA_TYPES

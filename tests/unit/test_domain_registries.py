@@ -4,6 +4,7 @@ how an update's region list relates to the registry's."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -13,14 +14,22 @@ from amlite.domain.registries import (
     Registry,
     RegistryRegion,
     StorageConfig,
+    RegionRequest,
     check_registry_name,
-    parse_region_details,
     plan_regions,
 )
+from amlite.domain.registries import parse_region_details as parse_typed
 from amlite.domain.resources import AuditStamp
+from amlite.schemas.arm_resources import RegionDetail
 
 CATALOG = RegionCatalog(DEFAULT_REGIONS)
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def parse_region_details(catalog: RegionCatalog, location: Any, details: list[dict[str, Any]]
+                         ) -> tuple[str, list[RegionRequest]]:
+    """The region list as a request brings it: typed by the request model, judged by the domain."""
+    return parse_typed(catalog, location, [RegionDetail.model_validate(d) for d in details])
 
 
 @pytest.mark.parametrize("name", ["DemoRegistry1", "ab", "a" * 32, "9lives", "team_a-models"])
@@ -60,7 +69,7 @@ def test_region_details_accept_display_names_and_keep_order() -> None:
     ("eastus", [{"location": "eastus", "storageAccountDetails": [{"systemCreatedStorageAccount": {
         "storageAccountHnsEnabled": "maybe"}}]}], "InvalidRequestContent"),
 ])
-def test_bad_region_lists(location: object, details: object, code: str) -> None:
+def test_bad_region_lists(location: Any, details: list[dict[str, Any]], code: str) -> None:
     with pytest.raises(InvalidInput) as err:
         parse_region_details(CATALOG, location, details)
     assert err.value.code == code

@@ -8,7 +8,7 @@ import pytest
 
 from amlite.api.json_input import MAX_DEPTH, SafeJSONResponse, parse_json
 from amlite.domain.errors import InvalidInput
-from amlite.domain.names import check_tags, has_control_characters, optional_text
+from amlite.domain.names import check_tags, check_text, has_control_characters
 
 
 @pytest.mark.parametrize("text, target", [
@@ -60,9 +60,9 @@ def test_control_characters() -> None:
         check_tags({"k": "a\nb"})
     with pytest.raises(InvalidInput):
         check_tags({"k\t": "v"})
-    assert optional_text({"d": "a\r\n\tb"}, "d", 100) == "a\r\n\tb"
+    assert check_text("a\r\n\tb", "d", 100) == "a\r\n\tb"
     with pytest.raises(InvalidInput):
-        optional_text({"d": "a\x1bb"}, "d", 100)
+        check_text("a\x1bb", "d", 100)
 
 
 def test_a_response_renders_even_text_that_is_not_well_formed() -> None:

@@ -6,15 +6,17 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Request
+from pydantic import BaseModel
 
 from amlite.api.json_input import parse_json
 from amlite.domain.errors import InvalidApiVersion, InvalidInput, MissingApiVersion, UnsupportedMediaType
 from amlite.domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from amlite.domain.preconditions import Preconditions
+from amlite.schemas.arm_common import parse_request
 from amlite.services.context import Caller
 
 RESOURCES_API_VERSIONS = (
@@ -167,6 +169,21 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidInput("InvalidRequestContent", "The request content must be a JSON object.")
     return body
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class JsonBody(Generic[M]):
+    """Dependency: the request body as ``model``. The bytes go through :func:`json_body` (the
+    strict reader) and then the model, so a wrong field is a 400 naming it in the ARM error body;
+    ``api.openapi`` documents the route's request body as ``model``'s schema."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+
+    async def __call__(self, request: Request) -> M:
+        return parse_request(self.model, await json_body(request))
 
 
 def preconditions(request: Request) -> Preconditions:

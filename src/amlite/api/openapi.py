@@ -20,13 +20,18 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from amlite.api.deps import ApiVersion, json_body, paging
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from amlite.api.deps import ApiVersion, JsonBody, json_body, paging
 from amlite.api.routers.identity import PUBLIC_PATHS
 
 ERROR_SCHEMA = "ErrorResponse"
 ERROR_DETAIL_SCHEMA = "ErrorDetail"
 OAUTH_ERROR_SCHEMA = "OAuthError"
 RESOURCE_BODY_SCHEMA = "ResourceBody"
+RESOURCE_SCHEMA = "Resource"
+RESOURCE_LIST_SCHEMA = "ResourceList"
 #: OAuth2's endpoints answer OAuth2's error body; ``/health`` has no error of its own.
 OAUTH_PATHS = PUBLIC_PATHS - {"/health"}
 _UNUSED = ("HTTPValidationError", "ValidationError")
@@ -72,6 +77,27 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     },
 }
 
+COMPONENTS[RESOURCE_SCHEMA] = {
+    "type": "object",
+    "description": "What a route answers: an ARM resource (id, name, type, properties...), an operation's "
+                   "status, or a directory object; the fields of each resource type are described in docs/api.md.",
+    "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "type": {"type": "string"},
+        "location": {"type": "string"}, "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+        "properties": {"type": "object"}, "systemData": {"type": "object"},
+    },
+    "additionalProperties": True,
+}
+COMPONENTS[RESOURCE_LIST_SCHEMA] = {
+    "type": "object",
+    "description": "A page of a list: its items, and the link to the next page when there is one.",
+    "required": ["value"],
+    "properties": {
+        "value": {"type": "array", "items": {"$ref": f"#/components/schemas/{RESOURCE_SCHEMA}"}},
+        "nextLink": {"type": "string"},
+    },
+}
+
 PARAMETER_DOCS = {
     "scope": "The scope an extension resource hangs under, without its leading '/': "
              "'subscriptions/{id}', 'subscriptions/{id}/resourceGroups/{name}' or a resource's id. "
@@ -95,7 +121,22 @@ def api_version_of(route: APIRoute) -> ApiVersion | None:
 
 
 def reads_json_body(route: APIRoute) -> bool:
-    return any(d is json_body for d in dependencies(route.dependant))
+    return any(d is json_body or isinstance(d, JsonBody) for d in dependencies(route.dependant))
+
+
+def body_model(route: APIRoute) -> type[BaseModel] | None:
+    """The request model of a route that reads its body through ``JsonBody``."""
+    return next((d.model for d in dependencies(route.dependant) if isinstance(d, JsonBody)), None)
+
+
+def model_schemas(models: Iterable[type[BaseModel]]) -> dict[str, Any]:
+    """The JSON schemas of ``models`` (and of the models they hold), by wire name, as components."""
+    unique = list(dict.fromkeys(models))
+    if not unique:
+        return {}
+    _, top = models_json_schema([(m, "validation") for m in unique], by_alias=True,
+                                ref_template="#/components/schemas/{model}")
+    return dict(top.get("$defs", {}))
 
 
 def pages(route: APIRoute) -> bool:
@@ -133,13 +174,42 @@ def complete_operation(route: APIRoute, method: str, operation: dict[str, Any]) 
         _add_parameter(operation, {"name": "$skipToken", "in": "query", "required": False,
                                    "description": "Where the page starts, as given in a previous page's nextLink.",
                                    "schema": {"type": "string"}})
+    model = body_model(route)
     if reads_json_body(route) and "requestBody" not in operation:
-        schema = {"$ref": f"#/components/schemas/{RESOURCE_BODY_SCHEMA}"} if version is not None else {"type": "object"}
+        schema = ({"$ref": f"#/components/schemas/{model.__name__}"} if model is not None
+                  else {"$ref": f"#/components/schemas/{RESOURCE_BODY_SCHEMA}"} if version is not None
+                  else {"type": "object"})
         # An action (POST) may come without a body; a PUT or PATCH must have one.
         operation["requestBody"] = {"required": method != "post", "content": {"application/json": {"schema": schema}}}
     responses = operation.setdefault("responses", {})
     responses.pop("422", None)
+    _describe_success(route, method, responses)
     responses["default"] = _error_response(OAUTH_ERROR_SCHEMA if route.path in OAUTH_PATHS else ERROR_SCHEMA)
+
+
+def untyped(schema: dict[str, Any]) -> bool:
+    """A schema that says nothing of its body: none at all, or a bare object (what FastAPI writes
+    for a handler returning ``Any`` or ``dict[str, Any]``)."""
+    if any(k in schema for k in ("$ref", "properties", "anyOf", "oneOf", "allOf", "items")):
+        return False
+    return schema.get("type") in (None, "object")
+
+
+def _describe_success(route: APIRoute, method: str, responses: dict[str, Any]) -> None:
+    """Give each success answer whose body FastAPI could not see (handlers return rendered JSON)
+    its schema: a page of items for a list, a resource otherwise; a HEAD answers no body."""
+    for status, response in responses.items():
+        if not status.startswith("2"):
+            continue
+        content = response.get("content", {})
+        if method == "head":
+            response.pop("content", None)
+            continue
+        for media in content.values():
+            if not untyped(media.get("schema") or {}):
+                continue
+            listed = method == "get" and (pages(route) or route.path.endswith(("s", "/values", "/members")))
+            media["schema"] = {"$ref": f"#/components/schemas/{RESOURCE_LIST_SCHEMA if listed else RESOURCE_SCHEMA}"}
 
 
 def complete(document: dict[str, Any], routes: Iterable[APIRoute]) -> dict[str, Any]:
@@ -158,6 +228,7 @@ def complete(document: dict[str, Any], routes: Iterable[APIRoute]) -> dict[str, 
     for unused in _UNUSED:
         schemas.pop(unused, None)
     schemas.update(COMPONENTS)
+    schemas.update(model_schemas(m for r in routes if r.include_in_schema and (m := body_model(r)) is not None))
     return document
 
 

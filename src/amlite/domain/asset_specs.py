@@ -6,101 +6,144 @@ uploaded files. Everything but ``description``, ``tags`` and ``isArchived`` is i
 into the version's spec (and so its fingerprint); defaults are filled in so that leaving a field
 out and sending its default describe the same content.
 
-Cross-row rules (a referenced environment or datastore must exist, a manifest's blobs must be
-stored) belong to the services; this module only checks shapes and values.
+The request arrives typed (``schemas.arm_assets``, read at the router): this module sees it
+through the protocols below and judges values and the fields each kind needs, after the caller is
+admitted and the owner found. Cross-row rules (a referenced environment or datastore must exist, a
+manifest's blobs must be stored) belong to the services.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 
-from amlite.domain.assets import AssetKind, VersionContent, check_manifest
+from amlite.domain.assets import AssetKind, ManifestEntry, VersionContent
 from amlite.domain.errors import invalid
-from amlite.domain.names import check_tags, optional_text
+from amlite.domain.names import check_text
+from amlite.schemas.rules import DATA_TYPES, DATASTORE_URI_PREFIX, MODEL_TYPES, OS_TYPES, choice_problem, is_storage_url
 
 P = "properties"
-MODEL_TYPES = ("custom_model", "mlflow_model", "triton_model")
-DATA_TYPES = ("uri_file", "uri_folder", "mltable")
-OS_TYPES = ("Linux", "Windows")
 COMPONENT_TYPES = ("command", "pipeline")
-URL_SCHEMES = ("https://", "http://", "wasbs://", "wasb://", "abfss://", "abfs://", "adl://")
 _BINDING = re.compile(r"\$\{\{\s*(inputs|outputs)\.([A-Za-z0-9_]+)\s*\}\}")
 
 
-def parse_version_body(kind: AssetKind, body: dict[str, Any]) -> VersionContent:
+class BuildFields(Protocol):
+    """An environment's ``build``, as the request model (``schemas.arm_assets.BuildContext``) reads it."""
+
+    @property
+    def context_uri(self) -> str | None: ...
+    @property
+    def dockerfile_path(self) -> str | None: ...
+
+
+class MutableFields(Protocol):
+    """The fields of a version (or a container) that may change after it is created."""
+
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def tags(self) -> dict[str, str] | None: ...
+    @property
+    def is_archived(self) -> bool | None: ...
+
+
+class PatchFields(MutableFields, Protocol):
+    """A version PATCH's ``properties``: the mutable fields, and the names of any other it gave."""
+
+    @property
+    def other_fields(self) -> tuple[str, ...]: ...
+
+
+class ContainerFields(MutableFields, Protocol):
+    @property
+    def properties(self) -> dict[str, str] | None: ...
+
+
+class VersionFields(ContainerFields, Protocol):
+    """A version request's ``properties`` of any kind, typed (``schemas.arm_assets``); the kind
+    decides which of them it reads and needs."""
+
+    @property
+    def artifacts(self) -> tuple[ManifestEntry, ...]: ...
+    @property
+    def model_type(self) -> str | None: ...
+    @property
+    def model_uri(self) -> str | None: ...
+    @property
+    def flavors(self) -> dict[str, Any] | None: ...
+    @property
+    def stage(self) -> str | None: ...
+    @property
+    def job_name(self) -> str | None: ...
+    @property
+    def image(self) -> str | None: ...
+    @property
+    def build(self) -> BuildFields | None: ...
+    @property
+    def conda_file(self) -> str | dict[str, Any] | None: ...
+    @property
+    def os_type(self) -> str | None: ...
+    @property
+    def inference_config(self) -> dict[str, Any] | None: ...
+    @property
+    def component_spec(self) -> dict[str, Any] | None: ...
+    @property
+    def data_type(self) -> str | None: ...
+    @property
+    def data_uri(self) -> str | None: ...
+
+
+def version_content(kind: AssetKind, props: VersionFields) -> VersionContent:
     """A version request's ``properties`` as content; ``400 InvalidRequestContent`` names the field."""
-    props = body.get(P)
-    if props is None:
-        props = {}
-    if not isinstance(props, dict):
-        raise invalid("InvalidRequestContent", "properties must be an object.", P)
-    description = _optional_text(props, "description", 10_000)
-    tags = check_tags(props["tags"]) if props.get("tags") is not None else None
-    archived = _optional_bool(props, "isArchived")
-    manifest = check_manifest(props.get("artifacts"), f"{P}.artifacts")
-    spec: dict[str, Any] = {"properties": _string_map(props.get("properties"), f"{P}.properties")}
+    description = _text(props.description, "description", 10_000)
+    manifest = props.artifacts
+    spec: dict[str, Any] = {"properties": dict(props.properties or {})}
     spec.update(_KIND_SPECS[kind](props, bool(manifest)))
-    return VersionContent(spec=spec, manifest=manifest, description=description, tags=tags, is_archived=archived)
+    return VersionContent(spec=spec, manifest=manifest, description=description, tags=props.tags,
+                          is_archived=props.is_archived)
 
 
-def parse_version_patch(kind: AssetKind, body: dict[str, Any]) -> VersionContent:
+def version_patch(kind: AssetKind, props: PatchFields) -> VersionContent:
     """A PATCH's ``properties``: only description, tags and isArchived may be named."""
-    props = body.get(P)
-    if props is None:
-        props = {}
-    if not isinstance(props, dict):
-        raise invalid("InvalidRequestContent", "properties must be an object.", P)
-    for key in props:
-        if key not in ("description", "tags", "isArchived"):
-            raise invalid("InvalidRequestContent",
-                          f"'{key}' of a {kind.singular} version cannot change; only description, tags and isArchived can.",
-                          f"{P}.{key}")
-    tags = check_tags(props["tags"]) if props.get("tags") is not None else None
-    return VersionContent(spec={}, description=_optional_text(props, "description", 10_000), tags=tags,
-                          is_archived=_optional_bool(props, "isArchived"))
+    for key in props.other_fields:
+        raise invalid("InvalidRequestContent",
+                      f"'{key}' of a {kind.singular} version cannot change; only description, tags and isArchived can.",
+                      f"{P}.{key}")
+    return VersionContent(spec={}, description=_text(props.description, "description", 10_000), tags=props.tags,
+                          is_archived=props.is_archived)
 
 
-def _model(props: dict[str, Any], uploaded: bool) -> dict[str, Any]:
-    model_type = _choice(props, "modelType", MODEL_TYPES, "custom_model")
-    uri = _optional_text(props, "modelUri", 2048)
+def _model(props: VersionFields, uploaded: bool) -> dict[str, Any]:
+    model_type = _choice(props.model_type, "modelType", MODEL_TYPES, "custom_model")
+    uri = _text(props.model_uri, "modelUri", 2048)
     if not uploaded and not uri:
         raise invalid("InvalidRequestContent",
                       "A model needs a path: upload its files (artifacts) or give modelUri.", f"{P}.modelUri")
     spec: dict[str, Any] = {"modelType": model_type}
     if uri and not uploaded:
         spec["modelUri"] = check_storage_uri(uri, f"{P}.modelUri")
-    for key in ("flavors",):
-        if props.get(key) is not None:
-            if not isinstance(props[key], dict):
-                raise invalid("InvalidRequestContent", f"{key} must be an object.", f"{P}.{key}")
-            spec[key] = props[key]
-    for key in ("stage", "jobName"):
-        text = _optional_text(props, key, 256)
+    if props.flavors is not None:
+        spec["flavors"] = props.flavors
+    for key, value in (("stage", props.stage), ("jobName", props.job_name)):
+        text = _text(value, key, 256)
         if text:
             spec[key] = text
     return spec
 
 
-def _environment(props: dict[str, Any], uploaded: bool) -> dict[str, Any]:
-    image = _optional_text(props, "image", 1024)
-    build = props.get("build")
-    conda = props.get("condaFile")
-    spec: dict[str, Any] = {"osType": _choice(props, "osType", OS_TYPES, "Linux")}
+def _environment(props: VersionFields, uploaded: bool) -> dict[str, Any]:
+    image = _text(props.image, "image", 1024)
+    build = props.build
+    conda = props.conda_file
+    spec: dict[str, Any] = {"osType": _choice(props.os_type, "osType", OS_TYPES, "Linux")}
     if build is not None or uploaded:
         if image:
             raise invalid("InvalidRequestContent", "An environment has either an image or a build context, not both.",
                           f"{P}.image")
-        if build is None:
-            build = {}
-        if not isinstance(build, dict):
-            raise invalid("InvalidRequestContent", "build must be an object {contextUri, dockerfilePath}.", f"{P}.build")
-        dockerfile = build.get("dockerfilePath") or "Dockerfile"
-        if not isinstance(dockerfile, str):
-            raise invalid("InvalidRequestContent", "build.dockerfilePath must be a string.", f"{P}.build.dockerfilePath")
-        context = build.get("contextUri")
+        dockerfile = (build.dockerfile_path if build is not None else None) or "Dockerfile"
+        context = build.context_uri if build is not None else None
         if not uploaded:
-            if not isinstance(context, str) or not context:
+            if not context:
                 raise invalid("InvalidRequestContent",
                               "A build needs its context: upload the folder (artifacts) or give build.contextUri.",
                               f"{P}.build.contextUri")
@@ -115,19 +158,15 @@ def _environment(props: dict[str, Any], uploaded: bool) -> dict[str, Any]:
     if conda is not None:
         if "image" not in spec:
             raise invalid("InvalidRequestContent", "condaFile needs an image to install into.", f"{P}.condaFile")
-        if not isinstance(conda, (str, dict)):
-            raise invalid("InvalidRequestContent", "condaFile must be the conda YAML as a string.", f"{P}.condaFile")
         spec["condaFile"] = conda
-    if props.get("inferenceConfig") is not None:
-        if not isinstance(props["inferenceConfig"], dict):
-            raise invalid("InvalidRequestContent", "inferenceConfig must be an object.", f"{P}.inferenceConfig")
-        spec["inferenceConfig"] = props["inferenceConfig"]
+    if props.inference_config is not None:
+        spec["inferenceConfig"] = props.inference_config
     return spec
 
 
-def _component(props: dict[str, Any], uploaded: bool) -> dict[str, Any]:
-    raw = props.get("componentSpec")
-    if not isinstance(raw, dict):
+def _component(props: VersionFields, uploaded: bool) -> dict[str, Any]:
+    raw = props.component_spec
+    if raw is None:
         raise invalid("InvalidRequestContent", "A component needs componentSpec: the component YAML as an object.",
                       f"{P}.componentSpec")
     check_component_spec(raw, f"{P}.componentSpec")
@@ -167,9 +206,9 @@ def check_component_spec(spec: dict[str, Any], target: str) -> str:
     return str(ctype)
 
 
-def _data(props: dict[str, Any], uploaded: bool) -> dict[str, Any]:
-    spec: dict[str, Any] = {"dataType": _choice(props, "dataType", DATA_TYPES, "uri_folder")}
-    uri = _optional_text(props, "dataUri", 2048)
+def _data(props: VersionFields, uploaded: bool) -> dict[str, Any]:
+    spec: dict[str, Any] = {"dataType": _choice(props.data_type, "dataType", DATA_TYPES, "uri_folder")}
+    uri = _text(props.data_uri, "dataUri", 2048)
     if not uploaded:
         if not uri:
             raise invalid("InvalidRequestContent", "A data asset needs a path: upload it (artifacts) or give dataUri.",
@@ -187,8 +226,7 @@ _KIND_SPECS = {
 def check_storage_uri(uri: str, target: str) -> str:
     """A path the server does not upload: a datastore path or a storage URL. Local paths are the
     client's to upload; they arrive as ``artifacts``."""
-    low = uri.lower()
-    if low.startswith("azureml://") or low.startswith(URL_SCHEMES):
+    if uri.lower().startswith(DATASTORE_URI_PREFIX) or is_storage_url(uri):
         return uri
     raise invalid("InvalidRequestContent",
                   f"'{uri}' is not an azureml://datastores/... path or a storage URL; local paths are uploaded by the "
@@ -209,54 +247,19 @@ def with_derived_uri(kind: AssetKind, spec: dict[str, Any], uri: str) -> dict[st
     return out
 
 
-def parse_container_body(body: dict[str, Any]) -> tuple[str | None, dict[str, str] | None, dict[str, str] | None, bool | None]:
+def container_fields(props: ContainerFields) -> tuple[str | None, dict[str, str] | None, dict[str, str] | None, bool | None]:
     """A container PUT's ``properties``: description, tags, properties, isArchived (``None`` = not given)."""
-    props = body.get(P)
-    if props is None:
-        props = {}
-    if not isinstance(props, dict):
-        raise invalid("InvalidRequestContent", "properties must be an object.", P)
-    tags = check_tags(props["tags"]) if props.get("tags") is not None else None
-    properties = _string_map(props["properties"], f"{P}.properties") if props.get("properties") is not None else None
-    return _optional_text(props, "description", 10_000), tags, properties, _optional_bool(props, "isArchived")
+    return _text(props.description, "description", 10_000), props.tags, props.properties, props.is_archived
 
 
-def _optional_text(props: dict[str, Any], key: str, limit: int) -> str | None:
-    return optional_text(props, key, limit, P)
+def _text(value: str | None, key: str, limit: int) -> str | None:
+    return check_text(value, f"{P}.{key}", limit)
 
 
-def _optional_bool(props: dict[str, Any], key: str) -> bool | None:
-    value = props.get(key)
-    if value is None or isinstance(value, bool):
-        return value
-    raise invalid("InvalidRequestContent", f"{key} must be true or false.", f"{P}.{key}")
-
-
-def _choice(props: dict[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:
-    value = props.get(key)
+def _choice(value: str | None, key: str, allowed: tuple[str, ...], default: str) -> str:
     if value is None:
         return default
-    for option in allowed:
-        if isinstance(value, str) and option.lower() == value.lower():
-            return option
-    raise invalid("InvalidRequestContent", f"{key} '{value}' is not valid; use one of {', '.join(allowed)}.", f"{P}.{key}")
-
-
-def _string_map(value: object, target: str) -> dict[str, str]:
-    """Azure ML's ``properties``: string to string. Numbers and booleans are kept as their text,
-    as Azure ML does (``2.10`` stays ``"2.10"`` only if the client sent it as a string)."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise invalid("InvalidRequestContent", "properties must be an object of name/value strings.", target)
-    out: dict[str, str] = {}
-    for key, item in value.items():
-        if isinstance(item, bool):
-            out[str(key)] = str(item).lower()
-        elif isinstance(item, (str, int, float)):
-            out[str(key)] = str(item)
-        elif item is None:
-            out[str(key)] = ""
-        else:
-            raise invalid("InvalidRequestContent", f"Property '{key}' must have a string value.", target)
-    return out
+    problem = choice_problem(key, value, allowed)
+    if problem is not None:
+        raise invalid("InvalidRequestContent", f"{problem}.", f"{P}.{key}")
+    return next(option for option in allowed if option.lower() == value.lower())

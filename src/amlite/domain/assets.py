@@ -19,6 +19,7 @@ from typing import Any
 
 from amlite.domain.errors import NotFound, invalid
 from amlite.domain.resources import AuditStamp
+from amlite.schemas.rules import asset_name_problem, version_problem
 
 
 class AssetKind(str, Enum):
@@ -57,42 +58,30 @@ class ListViewType(str, Enum):
 
 
 LATEST_LABEL = "latest"
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
-# The same rule as ``amlite.schemas._common.VERSION_RE`` (the client side; a unit test keeps them equal).
-# Starting alphanumeric keeps "." and ".." out: a version is a segment of blob paths and URIs.
-_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def check_asset_name(name: object, kind: AssetKind) -> str:
-    """Azure ML's asset names: 1-255 letters, digits, '-', '_' and '.', starting alphanumeric."""
+    """Azure ML's asset names (:func:`amlite.schemas.rules.asset_name_problem`, the SDK's rule too)."""
     if not isinstance(name, str) or not name:
         raise invalid("InvalidAssetName", f"A {kind.singular} needs a name.", "name")
-    if len(name) > 255:
-        raise invalid("InvalidAssetName", f"{kind.label} name '{name[:40]}...' is longer than 255 characters.", "name")
-    if not _NAME.fullmatch(name):
-        raise invalid(
-            "InvalidAssetName",
-            f"{kind.label} name '{name}' may contain only letters, digits, '-', '_' and '.', "
-            "and must start with a letter or a digit.",
-            "name",
-        )
+    problem = asset_name_problem(name)
+    if problem is not None:
+        raise invalid("InvalidAssetName", f"{problem}.", "name")
     return name
 
 
 def check_version(version: object, kind: AssetKind) -> str:
-    """Versions are strings: ``1`` and ``"1"`` are the same version; 1-64 letters, digits, '.', '-', '_',
-    starting with a letter or a digit."""
+    """Versions are strings: ``1`` and ``"1"`` are the same version
+    (:func:`amlite.schemas.rules.version_problem`, the SDK's rule too)."""
     if isinstance(version, bool) or version is None:
         raise invalid("InvalidAssetVersion", f"A {kind.singular} version must be a string.", "version")
     if isinstance(version, int):
         version = str(version)
-    if not isinstance(version, str) or not _VERSION.fullmatch(version):
-        raise invalid(
-            "InvalidAssetVersion",
-            f"{kind.label} version '{version}' may contain only letters, digits, '.', '-' and '_' (1 to 64 characters), "
-            "and must start with a letter or a digit.",
-            "version",
-        )
+    if not isinstance(version, str):
+        raise invalid("InvalidAssetVersion", f"A {kind.singular} version must be a string.", "version")
+    problem = version_problem(version)
+    if problem is not None:
+        raise invalid("InvalidAssetVersion", f"{problem}.", "version")
     return version
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 from amlite.domain.errors import invalid
 
@@ -97,26 +96,13 @@ def check_tags(tags: object) -> dict[str, str]:
     return clean
 
 
-def properties_of(body: dict[str, Any]) -> dict[str, Any]:
-    """A request's ``properties``: absent is empty, anything but a JSON object is a 400."""
-    props = body.get("properties")
-    if props is None:
-        return {}
-    if not isinstance(props, dict):
-        raise invalid("InvalidRequestContent", "properties must be an object.", "properties")
-    return props
-
-
-def optional_text(props: dict[str, object], key: str, limit: int, prefix: str = "properties") -> str | None:
-    """An optional string field of a request's ``properties``: absent is None, anything but a string
-    or a string past ``limit`` is a 400 naming the field."""
-    value = props.get(key)
+def check_text(value: str | None, target: str, limit: int) -> str | None:
+    """An optional text field already known to be a string (the request models check types):
+    past ``limit``, or holding a control character other than a line break or a tab, is a 400."""
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise invalid("InvalidRequestContent", f"{prefix}.{key} must be a string.", f"{prefix}.{key}")
     if len(value) > limit:
-        raise invalid("InvalidRequestContent", f"{prefix}.{key} is longer than {limit} characters.", f"{prefix}.{key}")
+        raise invalid("InvalidRequestContent", f"{target} is longer than {limit} characters.", target)
     if has_control_characters(value, "\t\n\r"):
-        raise invalid("InvalidRequestContent", f"{prefix}.{key} holds a control character.", f"{prefix}.{key}")
+        raise invalid("InvalidRequestContent", f"{target} holds a control character.", target)
     return value

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from amlite.domain.errors import invalid
 from amlite.domain.providers import ML_NAMESPACE
@@ -141,37 +142,39 @@ class Registry:
         return [r.region for r in self.regions]
 
 
-def parse_region_details(catalog: RegionCatalog, location: Any, details: Any) -> tuple[str, list[RegionRequest]]:
+class RegionFields(Protocol):
+    """One entry of a registry request's ``regionDetails`` (``schemas.arm_resources.RegionDetail``)."""
+
+    @property
+    def location(self) -> str | None: ...
+    @property
+    def storage_account_details(self) -> list[dict[str, Any]] | None: ...
+
+
+def parse_region_details(catalog: RegionCatalog, location: str | None,
+                         details: Sequence[RegionFields] | None) -> tuple[str, list[RegionRequest]]:
     """The primary region and the requested replication regions, canonical names, in order.
 
     ``East US`` and ``eastus`` are the same region; a region listed twice, an unknown region, and a
     primary missing from the list are each refused with their own message."""
     primary = catalog.resolve(location, "location").name
-    if details is None:
-        details = [{"location": primary}]
-    if not isinstance(details, list) or not details:
+    if details is not None and not details:
         raise invalid("InvalidRequestContent", "properties.regionDetails must be a non-empty list.",
                       "properties.regionDetails")
     found: list[RegionRequest] = []
-    for i, item in enumerate(details):
+    for i, item in enumerate(details) if details is not None else ((0, None),):
         target = f"properties.regionDetails[{i}]"
-        if not isinstance(item, dict):
-            raise invalid("InvalidRequestContent", f"{target} must be an object.", target)
-        region = catalog.resolve(item.get("location"), f"{target}.location").name
+        region = catalog.resolve(item.location if item is not None else primary, f"{target}.location").name
         if any(r.region == region for r in found):
             raise invalid("InvalidRequestContent", f"Region '{region}' is listed more than once.", f"{target}.location")
-        accounts = item.get("storageAccountDetails")
+        accounts = item.storage_account_details if item is not None else None
         storage = None
         if accounts is not None:
-            if not isinstance(accounts, list) or len(accounts) > 1:
+            if len(accounts) > 1:
                 raise invalid("InvalidRequestContent", f"{target}.storageAccountDetails must be a list of one entry.",
                               f"{target}.storageAccountDetails")
             if accounts:
-                entry = accounts[0] if isinstance(accounts[0], dict) else None
-                if entry is None:
-                    raise invalid("InvalidRequestContent", f"{target}.storageAccountDetails[0] must be an object.",
-                                  f"{target}.storageAccountDetails")
-                storage = parse_storage_config(entry.get("systemCreatedStorageAccount"),
+                storage = parse_storage_config(accounts[0].get("systemCreatedStorageAccount"),
                                                f"{target}.storageAccountDetails[0].systemCreatedStorageAccount")
         found.append(RegionRequest(region, storage))
     if all(r.region != primary for r in found):

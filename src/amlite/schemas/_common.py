@@ -7,10 +7,11 @@ the same strings, so the YAML path and the Python path produce identical REST bo
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from amlite.schemas.rules import ASSET_NAME_RE, VERSION_RE, asset_name_problem, version_problem
 
 __all__ = [
     "ASSET_NAME_RE",
@@ -25,10 +26,6 @@ __all__ = [
     "scalar_text",
 ]
 
-ASSET_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
-# The server's rule too (``amlite.domain.assets``): full match, starting alphanumeric, so "." and ".." never
-# name a version.
-VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def scalar_text(value: Any) -> Any:
@@ -41,22 +38,17 @@ def scalar_text(value: Any) -> Any:
 
 
 def check_asset_name(value: str) -> str:
-    if "{{" in value or value.startswith("<"):
-        raise ValueError(f"'{value}' is a template placeholder; fill it in before creating the asset")
-    if not ASSET_NAME_RE.fullmatch(value):
-        raise ValueError(
-            f"'{value}' is not a valid asset name: use 1-255 letters, digits, '-', '_' or '.', "
-            "starting with a letter or digit"
-        )
+    """The server's rule (:mod:`amlite.schemas.rules`), so a name the SDK sends is never refused."""
+    problem = asset_name_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
 def check_version(value: str) -> str:
-    if not VERSION_RE.fullmatch(value):
-        raise ValueError(
-            f"'{value}' is not a valid version: use 1-64 letters, digits, '.', '-' or '_', "
-            "starting with a letter or digit"
-        )
+    problem = version_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 

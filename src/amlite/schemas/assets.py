@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from amlite.schemas._common import AssetName, AssetSpec, SpecModel, StrDict, Version
+from amlite.schemas.rules import DATA_TYPES, MODEL_TYPES, URL_SCHEMES
 
 __all__ = [
     "BuildContextSpec",
@@ -28,14 +29,11 @@ __all__ = [
     "classify_path",
 ]
 
-MODEL_TYPES = ("custom_model", "mlflow_model", "triton_model")
-DATA_TYPES = ("uri_file", "uri_folder", "mltable")
 
 _DATASTORE_PATH = re.compile(r"^azureml://datastores/(?P<ds>[^/]+)/paths/(?P<path>.*)$", re.I)
 _LONG_DATASTORE_PATH = re.compile(
     r"^azureml://subscriptions/[^/]+/resourcegroups/[^/]+/workspaces/[^/]+/datastores/[^/]+/paths/.*$", re.I
 )
-_URL_SCHEMES = ("https", "http", "wasbs", "wasb", "abfss", "abfs", "adl")
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
 
 
@@ -52,7 +50,7 @@ def classify_path(path: str) -> str:
             raise ValueError(
                 f"'{path}' is not a datastore path: write azureml://datastores/<datastore>/paths/<path>"
             )
-        if scheme.group("scheme").lower() in _URL_SCHEMES:
+        if scheme.group("scheme").lower() in URL_SCHEMES:
             return "url"
         raise ValueError(
             f"'{path}' uses an unsupported scheme '{scheme.group('scheme')}': use a local path, "

@@ -25,12 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from amlite.domain.asset_owners import AssetOwner, OwnerType
-from amlite.domain.asset_specs import (
-    parse_container_body,
-    parse_version_body,
-    parse_version_patch,
-    with_derived_uri,
-)
+from amlite.domain.asset_specs import container_fields, version_content, version_patch, with_derived_uri
 from amlite.domain.assets import (
     AssetContainer,
     AssetKind,
@@ -53,6 +48,7 @@ from amlite.domain.replication import RegionReplica
 from amlite.domain.resources import AuditStamp
 from amlite.domain.system_registry import resolve_label
 from amlite.ports import UnitOfWork
+from amlite.schemas.arm_assets import AssetContainerBody, AssetVersionBody, AssetVersionPatchBody
 from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import containers_of, current_owner, require_owner, versions_of
 from amlite.services.asset_references import ReferenceResolver
@@ -124,10 +120,10 @@ class AssetService:
 
     # -- containers ------------------------------------------------------------------------------
 
-    def create_or_update_container(self, caller: Caller, at: AssetPath, body: dict[str, Any],
+    def create_or_update_container(self, caller: Caller, at: AssetPath, body: AssetContainerBody,
                                    pre: Preconditions = NONE) -> tuple[ContainerView, bool]:
         caller, owner = self._enter(caller, at)  # a missing workspace is 404 before the body is judged
-        description, tags, properties, archived = parse_container_body(body)
+        description, tags, properties, archived = container_fields(body.properties)
         d = self._deps
         with d.uow(write=True) as uow:
             ws = _writable(current_owner(uow, owner))
@@ -189,24 +185,24 @@ class AssetService:
 
     # -- versions --------------------------------------------------------------------------------
 
-    def create_or_update_version(self, caller: Caller, at: AssetPath, version: str, body: dict[str, Any],
+    def create_or_update_version(self, caller: Caller, at: AssetPath, version: str, body: AssetVersionBody,
                                  pre: Preconditions = NONE) -> tuple[VersionView, bool]:
         """PUT: create ``version``; the same content again is a success that changes at most the
         mutable fields; different content is ``409 AssetVersionConflict`` naming the fields."""
         caller, owner, checked, content = self._prepare(caller, at, version, body)
         return self._write_version(caller, owner, at, checked, content, pre)
 
-    def create_next_version(self, caller: Caller, at: AssetPath, body: dict[str, Any]) -> VersionView:
+    def create_next_version(self, caller: Caller, at: AssetPath, body: AssetVersionBody) -> VersionView:
         """POST: create the container's ``nextVersion``, allocated under the container's lock."""
         caller, owner, _, content = self._prepare(caller, at, None, body)
         view, _ = self._write_version(caller, owner, at, None, content, NONE)
         return view
 
-    def update_version(self, caller: Caller, at: AssetPath, version: str, body: dict[str, Any],
+    def update_version(self, caller: Caller, at: AssetPath, version: str, body: AssetVersionPatchBody,
                        pre: Preconditions = NONE) -> VersionView:
         """PATCH: description, tags and the archived flag; everything else is immutable."""
         caller, owner = self._enter(caller, at)
-        content = parse_version_patch(at.kind, body)
+        content = version_patch(at.kind, body.properties)
         return self._change_version(caller, owner, at, version, pre,
                                     lambda v, etag, stamp: updated_version(v, content, etag, stamp))
 
@@ -269,7 +265,7 @@ class AssetService:
     # -- the write path --------------------------------------------------------------------------
 
     def _prepare(self, caller: Caller, at: AssetPath, version: str | None,
-                 body: dict[str, Any]) -> tuple[Caller, AssetOwner, str | None, VersionContent]:
+                 body: AssetVersionBody) -> tuple[Caller, AssetOwner, str | None, VersionContent]:
         """The read before a version write: admit the caller, judge the names, find the owner
         (a missing one is 404 whatever the body), judge the body and find where its files must be;
         then, with no unit of work open, check those files are there."""
@@ -278,7 +274,7 @@ class AssetService:
             check_asset_name(at.name, at.kind)
             checked = check_version(version, at.kind) if version is not None else None
             caller, owner = self.enter(uow, caller, at)
-            content = parse_version_body(at.kind, body)
+            content = version_content(at.kind, body.properties)
             where = self._artifacts.storage_in(uow, owner) if content.manifest else None
         if where is not None:
             _check_blobs(owner, where, content.manifest)

@@ -15,10 +15,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from amlite.domain.errors import Conflict, NotFound, invalid
-from amlite.domain.names import check_tags, check_subscription_id, check_resource_group_name
+from amlite.domain.names import check_resource_group_name, check_subscription_id
 from amlite.domain.paging import Page
 from amlite.domain.resources import Datastore, Workspace
 from amlite.ports import UnitOfWork
+from amlite.schemas.arm_assets import DatastoreBody, DatastoreCredentials
 from amlite.schemas.datastores import STORAGE_ACCOUNT_NAME_RULE, is_storage_account_name
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
@@ -63,7 +64,7 @@ class DatastoreService:
         self._secrets = secrets
 
     def create_or_update(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str,
-                         body: dict[str, Any]) -> tuple[DatastoreView, bool]:
+                         body: DatastoreBody) -> tuple[DatastoreView, bool]:
         check_datastore_name(name)
         self._workspace(caller, sub_id, rg_name, ws_name)  # a missing workspace is 404 before the body is judged
         req = _parse(body)
@@ -142,69 +143,65 @@ def check_datastore_name(name: str) -> str:
     return name
 
 
-def _parse(body: dict[str, Any]) -> _Request:
-    props = body.get(P)
-    if not isinstance(props, dict):
+def _parse(body: DatastoreBody) -> _Request:
+    props = body.properties
+    if props is None:
         raise invalid("InvalidRequestContent", "properties must be an object.", P)
-    dtype = props.get("datastoreType")
-    if not isinstance(dtype, str) or dtype not in STORAGE_FIELD:  # a JSON object is not hashable
+    dtype = props.datastore_type
+    if dtype not in STORAGE_FIELD:
         raise invalid("InvalidRequestContent",
                       f"datastoreType '{dtype}' is not supported; use {', '.join(STORAGE_FIELD)}.", f"{P}.datastoreType")
-    account = props.get("accountName")
-    if not is_storage_account_name(account):
+    account = props.account_name
+    if account is None or not is_storage_account_name(account):
         raise invalid("InvalidRequestContent", f"accountName '{account}' is not valid: {STORAGE_ACCOUNT_NAME_RULE}.",
                       f"{P}.accountName")
     field = STORAGE_FIELD[dtype]
-    container = props.get(field)
-    if not isinstance(container, str) or not re.fullmatch(r"[A-Za-z0-9$][A-Za-z0-9._$-]{0,254}", container):
+    container = {"containerName": props.container_name, "filesystem": props.filesystem,
+                 "fileShareName": props.file_share_name}[field]
+    if container is None or not re.fullmatch(r"[A-Za-z0-9$][A-Za-z0-9._$-]{0,254}", container):
         raise invalid("InvalidRequestContent", f"A {dtype} datastore needs {field}.", f"{P}.{field}")
-    protocol = props.get("protocol") or "https"
+    protocol = props.protocol or "https"
     if protocol not in PROTOCOLS:
         raise invalid("InvalidRequestContent", f"protocol '{protocol}' is not valid; use one of {', '.join(PROTOCOLS)}.",
                       f"{P}.protocol")
     fields: dict[str, Any] = {
         "datastore_type": dtype, "account_name": account, "container_name": container,
-        "endpoint": _text(props, "endpoint", 255) or "core.windows.net", "protocol": protocol,
+        "endpoint": _text(props.endpoint, "endpoint", 255) or "core.windows.net", "protocol": protocol,
         # The storage account's own ids when given; none given: it sits with the workspace.
-        "subscription_id": check_subscription_id(sid) if (sid := _text(props, "subscriptionId", 64)) else None,
-        "resource_group_name": check_resource_group_name(rg) if (rg := _text(props, "resourceGroup", 90)) else None,
-        "description": _text(props, "description", 10_000) or "",
-        "tags": check_tags(props.get("tags")),
+        "subscription_id": check_subscription_id(sid) if (sid := _text(props.subscription_id, "subscriptionId", 64)) else None,
+        "resource_group_name": check_resource_group_name(rg) if (rg := _text(props.resource_group, "resourceGroup", 90)) else None,
+        "description": _text(props.description, "description", 10_000) or "",
+        "tags": props.tags or {},
     }
-    credentials_type, secret = _credentials(props.get("credentials"))
+    credentials_type, secret = _credentials(props.credentials)
     fields["credentials_type"] = credentials_type
     return _Request(fields, secret)
 
 
-def _credentials(raw: object) -> tuple[str, str | None]:
+def _credentials(creds: DatastoreCredentials | None) -> tuple[str, str | None]:
     target = f"{P}.credentials"
-    if raw is None:
+    if creds is None:
         return "None", None
-    if not isinstance(raw, dict):
-        raise invalid("InvalidRequestContent", "credentials must be an object.", target)
-    ctype = raw.get("credentialsType", "None")
-    if not isinstance(ctype, str) or ctype not in CREDENTIALS:
+    ctype = creds.credentials_type
+    if ctype not in CREDENTIALS:
         raise invalid("InvalidRequestContent", f"credentialsType '{ctype}' is not supported; use AccountKey, Sas or None.",
                       f"{target}.credentialsType")
     secret_field = CREDENTIALS[ctype]
     if secret_field is None:
         return "None", None
-    secrets = raw.get("secrets")
-    value = secrets.get(secret_field) if isinstance(secrets, dict) else None
-    if not isinstance(value, str) or not value:
+    secrets = creds.secrets
+    value = None if secrets is None else secrets.key if secret_field == "key" else secrets.sas_token
+    if not value:
         raise invalid("InvalidRequestContent", f"{ctype} credentials need secrets.{secret_field}.",
                       f"{target}.secrets.{secret_field}")
-    if isinstance(secrets, dict) and secrets.get("secretsType") not in (None, ctype):
+    if secrets is not None and secrets.secrets_type not in (None, ctype):
         raise invalid("InvalidRequestContent", f"secrets.secretsType must be '{ctype}' for {ctype} credentials.",
                       f"{target}.secrets.secretsType")
     return ctype, value
 
 
-def _text(props: dict[str, Any], key: str, limit: int) -> str | None:
-    value = props.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > limit:
+def _text(value: str | None, key: str, limit: int) -> str | None:
+    if value is not None and len(value) > limit:
         raise invalid("InvalidRequestContent", f"{key} must be a string of at most {limit} characters.", f"{P}.{key}")
     return value
 

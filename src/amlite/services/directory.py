@@ -15,11 +15,11 @@ import builtins
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from amlite.domain.errors import Conflict, NotFound, invalid
 from amlite.domain.resources import Principal, PrincipalKind
 from amlite.ports import UnitOfWork
+from amlite.schemas.arm_resources import GroupBody, PasswordBody, ServicePrincipalBody, UserBody
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
 from amlite.services.tokens import hash_secret, new_secret
@@ -45,11 +45,8 @@ def not_found(kind: str, ref: str) -> NotFound:
                     f"reference-property objects are not present ({kind}).")
 
 
-def _text(body: dict[str, Any], key: str, *, required: bool = True, limit: int = 256) -> str | None:
-    value = body.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+def _text(value: str | None, key: str, *, limit: int = 256) -> str:
+    if value is None or not value.strip() or len(value) > limit:
         raise invalid("Request_BadRequest", f"Property '{key}' is required and must be a string of at most {limit} characters.", key)
     return value.strip()
 
@@ -88,29 +85,27 @@ class DirectoryService:
 
     # -- writes ----------------------------------------------------------------------------------
 
-    def create_user(self, caller: Caller, body: dict[str, Any]) -> Principal:
-        upn = _text(body, "userPrincipalName")
-        assert upn is not None
+    def create_user(self, caller: Caller, body: UserBody) -> Principal:
+        upn = _text(body.user_principal_name, "userPrincipalName")
         if not _UPN.fullmatch(upn):
             raise invalid("Request_BadRequest", f"'{upn}' is not a valid user principal name (name@domain).",
                           "userPrincipalName")
-        profile = body.get("passwordProfile") or {}
-        password = profile.get("password") if isinstance(profile, dict) else None
-        if not isinstance(password, str) or len(password) < 8:
+        password = body.password_profile.password if body.password_profile is not None else None
+        if password is None or len(password) < 8:
             raise invalid("Request_BadRequest", "passwordProfile.password is required and must be at least 8 characters.",
                           "passwordProfile.password")
-        display = _text(body, "displayName")
+        display = _text(body.display_name, "displayName")
         return self._add(caller, PrincipalKind.USER, display or upn, upn=upn, secret_hash=hash_secret(password))
 
-    def create_service_principal(self, caller: Caller, body: dict[str, Any]) -> Principal:
-        display = _text(body, "displayName")
-        app_id = body.get("appId") or self._deps.ids.new_id()
-        if not isinstance(app_id, str) or not _GUID.fullmatch(app_id):
+    def create_service_principal(self, caller: Caller, body: ServicePrincipalBody) -> Principal:
+        display = _text(body.display_name, "displayName")
+        app_id = body.app_id or self._deps.ids.new_id()
+        if not _GUID.fullmatch(app_id):
             raise invalid("Request_BadRequest", "appId must be a GUID.", "appId")
         return self._add(caller, PrincipalKind.SERVICE_PRINCIPAL, display or app_id, app_id=app_id.lower())
 
-    def create_group(self, caller: Caller, body: dict[str, Any]) -> Principal:
-        display = _text(body, "displayName")
+    def create_group(self, caller: Caller, body: GroupBody) -> Principal:
+        display = _text(body.display_name, "displayName")
         return self._add(caller, PrincipalKind.GROUP, display or "")
 
     def _add(self, caller: Caller, kind: PrincipalKind, display: str, *, upn: str | None = None,
@@ -129,10 +124,9 @@ class DirectoryService:
             uow.commit()
         return principal
 
-    def add_password(self, caller: Caller, ref: str, body: dict[str, Any]) -> PasswordCredential:
+    def add_password(self, caller: Caller, ref: str, body: PasswordBody) -> PasswordCredential:
         d = self._deps
-        credential = body.get("passwordCredential") or {}
-        name = credential.get("displayName") if isinstance(credential, dict) else None
+        name = body.password_credential.display_name if body.password_credential is not None else None
         secret = new_secret()
         now = d.clock.now()
         with d.uow(write=True) as uow:
@@ -153,13 +147,13 @@ class DirectoryService:
             record_write(d, uow, caller, scope=graph_path(principal))
             uow.commit()
 
-    def add_member(self, caller: Caller, group_ref: str, odata_id: object) -> None:
+    def add_member(self, caller: Caller, group_ref: str, odata_id: str | None) -> None:
         """Members are users, service principals or groups (``@odata.id`` ends in the member's object
         id); a group never contains itself, directly or through others."""
         d = self._deps
         with d.uow(write=True) as uow:
             group = self._require(uow, caller, PrincipalKind.GROUP, group_ref)
-            if not isinstance(odata_id, str) or not odata_id.strip():
+            if odata_id is None or not odata_id.strip():
                 raise invalid("Request_BadRequest", "The body needs '@odata.id': "
                               "'https://graph.microsoft.com/v1.0/directoryObjects/{id}'.", "@odata.id")
             member_ref = odata_id.rstrip("/").rsplit("/", 1)[-1]

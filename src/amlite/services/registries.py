@@ -31,7 +31,7 @@ from dataclasses import replace
 from typing import Any
 
 from amlite.domain.errors import Conflict, NotFound, invalid
-from amlite.domain.names import check_tags, optional_text, properties_of
+from amlite.domain.names import check_text
 from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
@@ -50,6 +50,7 @@ from amlite.domain.registries import (
 from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
+from amlite.schemas.arm_resources import RegionDetail, RegistryBody
 from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
@@ -121,14 +122,14 @@ class RegistryService:
 
     # -- create / update -------------------------------------------------------------------------
 
-    def create_or_update(self, caller: Caller, sub_id: str, rg_name: str, name: str, body: dict[str, Any],
+    def create_or_update(self, caller: Caller, sub_id: str, rg_name: str, name: str, body: RegistryBody,
                          pre: Preconditions = NONE) -> tuple[Registry, bool]:
         """PUT: create the registry, or update an existing one (tags, description, regions)."""
         check_registry_name(name)
-        props = properties_of(body)
-        tags = check_tags(body.get("tags"))
-        description = optional_text(props, "description", 4096)
-        primary, parsed = parse_region_details(self._deps.regions, body.get("location"), props.get("regionDetails"))
+        props = body.properties
+        tags = body.tags or {}
+        description = check_text(props.description, "properties.description", 4096)
+        primary, parsed = parse_region_details(self._deps.regions, body.location, props.region_details)
         requested: list[RegionRequest] | None = parsed
         d = self._deps
         with d.uow(write=True) as uow:
@@ -137,7 +138,7 @@ class RegistryService:
             existing = uow.registries.get(sub.id, rg.name, name)
             pre.check(existing.etag if existing else None)
             if existing is not None:
-                if props.get("regionDetails") is None:
+                if props.region_details is None:
                     requested = None  # a PUT without regions keeps them
                 return self._update_in(uow, caller, existing, primary, requested, tags, description), False
             taken = uow.registries.by_name(caller.tenant_id, name)
@@ -169,21 +170,20 @@ class RegistryService:
                 uow.commit()
         return reg, True
 
-    def update(self, caller: Caller, sub_id: str, rg_name: str, name: str, body: dict[str, Any],
+    def update(self, caller: Caller, sub_id: str, rg_name: str, name: str, body: RegistryBody,
                pre: Preconditions = NONE) -> Registry:
         """PATCH: tags and description; regions too when ``location``/``regionDetails`` are given."""
-        props = properties_of(body)
-        description = optional_text(props, "description", 4096)
-        tags = check_tags(body["tags"]) if body.get("tags") is not None else None
-        details = props.get("regionDetails")
+        description = check_text(body.properties.description, "properties.description", 4096)
+        tags = body.tags
+        details = body.properties.region_details
         with self._deps.uow(write=True) as uow:
             reg = require_registry(uow, caller, sub_id, rg_name, name)
             pre.check(reg.etag)
             primary, requested = reg.location, None
-            if details is not None or body.get("location") is not None:
+            if details is not None or body.location is not None:
                 primary, requested = parse_region_details(
-                    self._deps.regions, body.get("location", reg.location),
-                    details if details is not None else [{"location": r} for r in reg.region_names],
+                    self._deps.regions, body.location if "location" in body.model_fields_set else reg.location,
+                    details if details is not None else [RegionDetail(location=r) for r in reg.region_names],
                 )
             return self._update_in(uow, caller, reg, primary, requested, tags, description)
 

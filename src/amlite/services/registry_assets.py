@@ -20,13 +20,13 @@ changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from amlite.domain.asset_owners import AssetOwner, Lineage, OwnerType
 from amlite.domain.assets import AssetKind, VersionContent, check_asset_name, check_version, differing_fields
 from amlite.domain.errors import Conflict, ErrorDetail, invalid
 from amlite.domain.providers import ML_NAMESPACE
 from amlite.ports import UnitOfWork
+from amlite.schemas.arm_assets import ShareBody
 from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import containers_of, registry_owner, versions_of
 from amlite.services.assets import AssetPath, AssetService, VersionView
@@ -52,7 +52,7 @@ class RegistryAssetService:
         self._artifacts = artifacts
         self._authz = authz
 
-    def share(self, caller: Caller, at: AssetPath, version: str, body: dict[str, Any]) -> ShareResult:
+    def share(self, caller: Caller, at: AssetPath, version: str, body: ShareBody) -> ShareResult:
         """One read (the caller admitted, the source, the target registry and its decision, a
         conflicting target version, both storages), the copy with no unit of work open, one write."""
         with self._deps.uow() as uow:
@@ -119,17 +119,15 @@ def _copy_blobs(storages: tuple[ArtifactStorage, ArtifactStorage] | None, conten
     return copied, size
 
 
-def _share_body(kind: AssetKind, body: dict[str, Any]) -> tuple[str, str, str]:
+def _share_body(kind: AssetKind, body: ShareBody) -> tuple[str, str, str]:
     """``registryName``, ``shareWithName`` and ``shareWithVersion``, each required and valid."""
-    registry = body.get("registryName")
-    if not isinstance(registry, str) or not registry.strip():
+    registry = body.registry_name
+    if registry is None or not registry.strip():
         raise invalid("InvalidRequestContent", "registryName is required: the registry to share into.", "registryName")
-    name = body.get("shareWithName")
-    if name is None:
+    if body.share_with_name is None:
         raise invalid("InvalidRequestContent", "shareWithName is required: the asset's name in the registry.",
                       "shareWithName")
-    version = body.get("shareWithVersion")
-    if version is None:
+    if body.share_with_version is None:
         raise invalid("InvalidRequestContent", "shareWithVersion is required: the asset's version in the registry.",
                       "shareWithVersion")
-    return registry.strip(), check_asset_name(name, kind), check_version(version, kind)
+    return registry.strip(), check_asset_name(body.share_with_name, kind), check_version(body.share_with_version, kind)

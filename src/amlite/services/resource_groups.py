@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from amlite.domain.errors import Conflict, NotFound, invalid
-from amlite.domain.names import check_resource_group_name, check_tags, has_control_characters
+from amlite.domain.names import check_resource_group_name, has_control_characters
 from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
@@ -21,6 +21,7 @@ from amlite.domain.registries import Registry
 from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
+from amlite.schemas.arm_resources import ResourceGroupBody
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.operations import OperationService
@@ -64,11 +65,11 @@ class ResourceGroupService:
         operations.register(OperationKind.DELETE_RESOURCE_GROUP, self._run_delete)
 
     def create_or_update(
-        self, caller: Caller, sub_id: str, name: str, body: dict[str, Any], pre: Preconditions = NONE
+        self, caller: Caller, sub_id: str, name: str, body: ResourceGroupBody, pre: Preconditions = NONE
     ) -> tuple[ResourceGroup, bool]:
         check_resource_group_name(name)
-        region = self._deps.regions.resolve(body.get("location"))
-        tags = check_tags(body.get("tags"))
+        region = self._deps.regions.resolve(body.location)
+        tags = body.tags or {}
         managed_by = _managed_by(body, None)
         d = self._deps
         now = d.clock.now()
@@ -114,18 +115,18 @@ class ResourceGroupService:
             names = None if seen is None or seen.everything else seen.resource_groups(sub.id)
             return uow.resource_groups.list(sub.id, offset, limit, tag, names)
 
-    def update(self, caller: Caller, sub_id: str, name: str, body: dict[str, Any], pre: Preconditions = NONE) -> ResourceGroup:
+    def update(self, caller: Caller, sub_id: str, name: str, body: ResourceGroupBody, pre: Preconditions = NONE) -> ResourceGroup:
         d = self._deps
         with d.uow(write=True) as uow:
             sub = require_subscription(uow, caller, sub_id)
             rg = require_group(uow, sub.id, name)
             pre.check(rg.etag)
             require_group_writable(rg)
-            if "location" in body and body["location"] is not None:
-                region = d.regions.resolve(body["location"])
+            if body.location is not None:
+                region = d.regions.resolve(body.location)
                 if region.name != rg.location:
                     raise invalid("InvalidRequestContent", "The location of a resource group cannot change.", "location")
-            tags = check_tags(body["tags"]) if "tags" in body else rg.tags
+            tags = (body.tags or {}) if "tags" in body.model_fields_set else rg.tags
             managed_by = _managed_by(body, rg.managed_by)
             rg = replace(rg, tags=tags, managed_by=managed_by, etag=new_etag(d.ids),
                          stamp=rg.stamp.touched(caller.name, caller.stamp_type, d.clock.now()))
@@ -225,12 +226,12 @@ def _canonical(rtype: str) -> str:
     return "Microsoft.MachineLearningServices/" + rtype.split("/", 1)[1]
 
 
-def _managed_by(body: dict[str, Any], current: str | None) -> str | None:
+def _managed_by(body: ResourceGroupBody, current: str | None) -> str | None:
     """``managedBy``: the id of the resource that manages the group, a string (absent keeps ``current``)."""
-    if "managedBy" not in body:
+    if "managed_by" not in body.model_fields_set:
         return current
-    value = body["managedBy"]
-    if value is not None and (not isinstance(value, str) or len(value) > 512 or has_control_characters(value)):
+    value = body.managed_by
+    if value is not None and (len(value) > 512 or has_control_characters(value)):
         raise invalid("InvalidRequestContent", "managedBy must be a resource id: a string of at most 512 characters.",
                       "managedBy")
     return value

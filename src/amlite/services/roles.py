@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
 
 from amlite.domain.builtin_roles import BUILT_IN_BY_ID, BUILT_IN_ROLES
 from amlite.domain.errors import Conflict, NotFound, invalid
@@ -26,6 +25,7 @@ from amlite.domain.rbac import (
     scope_ancestors,
 )
 from amlite.ports import UnitOfWork
+from amlite.schemas.arm_resources import RoleAssignmentBody, RoleDefinitionBody, RolePermission
 from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps
@@ -56,12 +56,8 @@ def _related(role: RoleDefinition, scope: str) -> bool:
     return role.assignable_at(scope) or any(is_at_or_below(a, scope) for a in role.assignable_scopes)
 
 
-def _strings(value: Any, field: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise invalid("InvalidRoleDefinition", f"'{field}' must be a list of strings.", field)
-    return tuple(value)  # as given: a scope or action with whitespace is refused, never trimmed into another
+def _strings(value: list[str] | None) -> tuple[str, ...]:
+    return tuple(value or ())  # as given: a scope or action with whitespace is refused, never trimmed into another
 
 
 def _check_scope_exists(uow: UnitOfWork, caller: Caller, scope: str) -> None:
@@ -118,28 +114,25 @@ class RoleService:
             found = [r for r in found if r.role_type.lower() == role_type.lower()]
         return found
 
-    def put_definition(self, caller: Caller, scope: str, role_id: str, body: dict[str, Any]) -> tuple[RoleDefinition, bool]:
+    def put_definition(self, caller: Caller, scope: str, role_id: str, body: RoleDefinitionBody) -> tuple[RoleDefinition, bool]:
         scope = self._existing_scope(caller, scope)
         if not _GUID.fullmatch(role_id):
             raise invalid("InvalidRoleDefinitionId", f"The role definition ID '{role_id}' is not valid; it must be a GUID.")
         if role_id.lower() in BUILT_IN_BY_ID:
             raise Conflict("RoleDefinitionUpdateNotPermitted", "Built-in role definitions cannot be changed.")
-        props = body.get("properties")
-        if not isinstance(props, dict):
+        props = body.properties
+        if props is None:
             raise invalid("InvalidRoleDefinition", "The request body needs 'properties'.", "properties")
-        perms = props.get("permissions") or [{}]
-        if not isinstance(perms, list) or not all(isinstance(p, dict) for p in perms):
-            raise invalid("InvalidRoleDefinition", "'permissions' must be a list of objects.", "permissions")
+        perms = props.permissions or [RolePermission()]
         d = self._deps
         now = d.clock.now()
-        scopes = tuple(parse_scope(s).scope for s in _strings(props.get("assignableScopes"), "assignableScopes"))
+        scopes = tuple(parse_scope(s).scope for s in _strings(props.assignable_scopes))
         role = RoleDefinition(
-            id=role_id.lower(), name=str(props.get("roleName") or "").strip(),
-            description=str(props.get("description") or ""),
-            actions=tuple(a for p in perms for a in _strings(p.get("actions"), "actions")),
-            not_actions=tuple(a for p in perms for a in _strings(p.get("notActions"), "notActions")),
-            data_actions=tuple(a for p in perms for a in _strings(p.get("dataActions"), "dataActions")),
-            not_data_actions=tuple(a for p in perms for a in _strings(p.get("notDataActions"), "notDataActions")),
+            id=role_id.lower(), name=(props.role_name or "").strip(), description=props.description or "",
+            actions=tuple(a for p in perms for a in _strings(p.actions)),
+            not_actions=tuple(a for p in perms for a in _strings(p.not_actions)),
+            data_actions=tuple(a for p in perms for a in _strings(p.data_actions)),
+            not_data_actions=tuple(a for p in perms for a in _strings(p.not_data_actions)),
             assignable_scopes=scopes or (scope,), is_custom=True, created_at=now, updated_at=now,
             created_by=caller.principal_id,
         )
@@ -212,17 +205,17 @@ class RoleService:
 
     # -- role assignments ------------------------------------------------------------------------
 
-    def create_assignment(self, caller: Caller, scope: str, name: str, body: dict[str, Any]) -> tuple[RoleAssignment, bool]:
+    def create_assignment(self, caller: Caller, scope: str, name: str, body: RoleAssignmentBody) -> tuple[RoleAssignment, bool]:
         scope = self._existing_scope(caller, scope)
         if not _GUID.fullmatch(name):
             raise invalid("InvalidRoleAssignmentId", f"The role assignment ID '{name}' is not valid; it must be a GUID.")
-        props = body.get("properties")
-        if not isinstance(props, dict):
+        props = body.properties
+        if props is None:
             raise invalid("InvalidRequestContent", "The request body needs 'properties'.", "properties")
-        role_ref, principal_ref = props.get("roleDefinitionId"), props.get("principalId")
-        if not isinstance(role_ref, str) or not role_ref.strip():
+        role_ref, principal_ref = props.role_definition_id, props.principal_id
+        if role_ref is None or not role_ref.strip():
             raise invalid("InvalidRequestContent", "properties.roleDefinitionId is required.", "properties.roleDefinitionId")
-        if not isinstance(principal_ref, str) or not _GUID.fullmatch(principal_ref):
+        if principal_ref is None or not _GUID.fullmatch(principal_ref):
             raise invalid("InvalidRequestContent", "properties.principalId must be an object id (GUID).",
                           "properties.principalId")
         d = self._deps

@@ -38,13 +38,14 @@ class SubscriptionService:
         with self._deps.uow() as uow:
             return require_subscription(uow, caller, sub_id)
 
-    def create_alias(self, caller: Caller, alias: str, display_name: object, requested_id: object) -> tuple[Subscription, bool]:
+    def create_alias(self, caller: Caller, alias: str, display_name: str | None,
+                     requested_id: str | None) -> tuple[Subscription, bool]:
         """Create a subscription under an alias; the same alias again answers the same subscription."""
         if not alias or len(alias) > 64 or not all(c.isalnum() or c in "-_." for c in alias):
             raise invalid("InvalidAliasName", f"Alias name '{alias}' must be 1-64 letters, digits, '-', '_' or '.'.", "aliasName")
-        if not isinstance(display_name, str) or not display_name.strip():
+        if display_name is None or not display_name.strip():
             raise invalid("InvalidRequestContent", "properties.displayName is required.", "properties.displayName")
-        sub_id = check_subscription_id(requested_id) if isinstance(requested_id, str) else str(uuid.uuid4())
+        sub_id = check_subscription_id(requested_id) if requested_id is not None else str(uuid.uuid4())
         d = self._deps
         with d.uow(write=True) as uow:
             existing = uow.subscriptions.by_alias(alias)

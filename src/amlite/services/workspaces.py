@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from amlite.domain.errors import invalid
-from amlite.domain.names import check_tags, check_workspace_name, optional_text, properties_of
+from amlite.domain.names import check_text, check_workspace_name
 from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
@@ -30,6 +30,7 @@ from amlite.domain.resources import (
 )
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
+from amlite.schemas.arm_resources import WorkspaceBody
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.operations import OperationService
@@ -65,15 +66,13 @@ class WorkspaceService:
     # -- create / update -------------------------------------------------------------------------
 
     def create_or_update(
-        self, caller: Caller, sub_id: str, rg_name: str, name: str, body: dict[str, Any], pre: Preconditions = NONE
+        self, caller: Caller, sub_id: str, rg_name: str, name: str, body: WorkspaceBody, pre: Preconditions = NONE
     ) -> tuple[WorkspaceView, bool]:
         check_workspace_name(name)
-        region = self._deps.regions.resolve(body.get("location"))
-        kind = _kind(body.get("kind"))
-        tags = check_tags(body.get("tags"))
-        props = properties_of(body)
-        friendly = optional_text(props, "friendlyName", 256)
-        description = optional_text(props, "description", 4096)
+        region = self._deps.regions.resolve(body.location)
+        kind = _kind(body.kind)
+        tags = body.tags or {}
+        friendly, description = _texts(body)
         d = self._deps
         with d.uow(write=True) as uow:
             sub = require_subscription(uow, caller, sub_id)
@@ -168,13 +167,11 @@ class WorkspaceService:
         ]
         return ws, resources, datastores
 
-    def update(self, caller: Caller, sub_id: str, rg_name: str, name: str, body: dict[str, Any],
+    def update(self, caller: Caller, sub_id: str, rg_name: str, name: str, body: WorkspaceBody,
                pre: Preconditions = NONE) -> WorkspaceView:
         """PATCH: tags, description and friendly name."""
-        props = properties_of(body)
-        friendly = optional_text(props, "friendlyName", 256)
-        description = optional_text(props, "description", 4096)
-        tags = check_tags(body["tags"]) if body.get("tags") is not None else None
+        friendly, description = _texts(body)
+        tags = body.tags
         d = self._deps
         with d.uow(write=True) as uow:
             ws = require_workspace(uow, caller, sub_id, rg_name, name)
@@ -276,10 +273,17 @@ class WorkspaceService:
         self._ops.complete(op.id)
 
 
-def _kind(value: object) -> WorkspaceKind:
+def _texts(body: WorkspaceBody) -> tuple[str | None, str | None]:
+    """``properties.friendlyName`` and ``properties.description``, judged."""
+    props = body.properties
+    return (check_text(props.friendly_name, "properties.friendlyName", 256),
+            check_text(props.description, "properties.description", 4096))
+
+
+def _kind(value: str | None) -> WorkspaceKind:
     if value is None:
         return WorkspaceKind.DEFAULT
-    kind = WorkspaceKind.parse(value) if isinstance(value, str) else None
+    kind = WorkspaceKind.parse(value)
     if kind is None:
         raise invalid("InvalidRequestContent", f"Workspace kind '{value}' is not valid; use 'Default'.", "kind")
     if kind is not WorkspaceKind.DEFAULT:

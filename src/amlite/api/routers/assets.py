@@ -18,7 +18,7 @@ from amlite.api.deps import (
     Paging,
     ScopeOf,
     container,
-    json_body,
+    JsonBody,
     list_body,
     paging,
     preconditions,
@@ -28,6 +28,8 @@ from amlite.api.deps import (
 from amlite.domain.asset_owners import OwnerType
 from amlite.domain.assets import AssetKind, ListViewType, parse_tag_filter
 from amlite.domain.preconditions import Preconditions
+from amlite.schemas.arm_assets import AssetContainerBody, AssetVersionBody, AssetVersionPatchBody, ShareBody
+from amlite.schemas.arm_common import EmptyBody
 from amlite.services.assets import AssetPath
 from amlite.services.context import Caller
 
@@ -37,6 +39,11 @@ WS = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers
 REG = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.MachineLearningServices/registries/{registry}"
 NS = "Microsoft.MachineLearningServices/workspaces"
 REG_NS = "Microsoft.MachineLearningServices/registries"
+CONTAINER_BODY = JsonBody(AssetContainerBody)
+VERSION_BODY = JsonBody(AssetVersionBody)
+PATCH_BODY = JsonBody(AssetVersionPatchBody)
+SHARE_BODY = JsonBody(ShareBody)
+EMPTY_BODY = JsonBody(EmptyBody)
 
 
 def _at(kind: AssetKind, owner: OwnerType, request: Request, name: str = "") -> AssetPath:
@@ -72,7 +79,7 @@ def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
 
     @router.put(base + "/{name}", dependencies=V, name=f"put_{tag}_container")
     def put_container(name: str, request: Request, caller: Caller = Depends(c_write),
-                      body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
+                      body: AssetContainerBody = Depends(CONTAINER_BODY), pre: Preconditions = Depends(preconditions)) -> Any:
         view, created = assets(request).create_or_update_container(caller, _at(kind, owner, request, name), body, pre)
         return render.json(render_assets.container(view), status=201 if created else 200, etag=view.container.etag)
 
@@ -93,14 +100,14 @@ def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
 
     @router.put(base + "/{name}/versions/{version}", dependencies=V, name=f"put_{tag}_version")
     def put_version(name: str, version: str, request: Request, caller: Caller = Depends(v_write),
-                    body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
+                    body: AssetVersionBody = Depends(VERSION_BODY), pre: Preconditions = Depends(preconditions)) -> Any:
         view, created = assets(request).create_or_update_version(caller, _at(kind, owner, request, name), version,
                                                                  body, pre)
         return render.json(render_assets.version(view), status=201 if created else 200, etag=view.version.etag)
 
     @router.post(base + "/{name}/versions", dependencies=V, name=f"create_next_{tag}_version")
     def post_version(name: str, request: Request, caller: Caller = Depends(v_write),
-                     body: dict[str, Any] = Depends(json_body)) -> Any:
+                     body: AssetVersionBody = Depends(VERSION_BODY)) -> Any:
         view = assets(request).create_next_version(caller, _at(kind, owner, request, name), body)
         return render.json(render_assets.version(view), status=201, etag=view.version.etag)
 
@@ -111,7 +118,7 @@ def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
 
     @router.patch(base + "/{name}/versions/{version}", dependencies=V, name=f"patch_{tag}_version")
     def patch_version(name: str, version: str, request: Request, caller: Caller = Depends(v_write),
-                      body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
+                      body: AssetVersionPatchBody = Depends(PATCH_BODY), pre: Preconditions = Depends(preconditions)) -> Any:
         view = assets(request).update_version(caller, _at(kind, owner, request, name), version, body, pre)
         return render.json(render_assets.version(view), etag=view.version.etag)
 
@@ -130,7 +137,7 @@ def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
 
     @router.post(base + "/{name}/versions/{version}/share", dependencies=V, name=f"share_{tag}_version")
     def share_version(name: str, version: str, request: Request, caller: Caller = Depends(v_read),
-                      body: dict[str, Any] = Depends(json_body)) -> Any:
+                      body: ShareBody = Depends(SHARE_BODY)) -> Any:
         """Copy the version into a registry (the caller also needs registries/assets/write there)."""
         result = container(request).registry_assets.share(caller, _at(kind, owner, request, name), version, body)
         return render.json(render_assets.version(result.view), status=201 if result.created else 200,
@@ -142,7 +149,7 @@ def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
 def _container_flag(kind: AssetKind, owner: OwnerType, action: Authorize, archived: bool) -> Any:
     """The archive (or restore) endpoint of a kind's containers."""
     def set_flag(name: str, request: Request, caller: Caller = Depends(action),
-                 _: dict[str, Any] = Depends(json_body)) -> Any:
+                 _: EmptyBody = Depends(EMPTY_BODY)) -> Any:
         view = container(request).assets.set_container_archived(caller, _at(kind, owner, request, name), archived)
         return render.json(render_assets.container(view), etag=view.container.etag)
 
@@ -152,7 +159,7 @@ def _container_flag(kind: AssetKind, owner: OwnerType, action: Authorize, archiv
 def _version_flag(kind: AssetKind, owner: OwnerType, action: Authorize, archived: bool) -> Any:
     """The archive (or restore) endpoint of a kind's versions."""
     def set_flag(name: str, version: str, request: Request, caller: Caller = Depends(action),
-                 _: dict[str, Any] = Depends(json_body)) -> Any:
+                 _: EmptyBody = Depends(EMPTY_BODY)) -> Any:
         view = container(request).assets.set_version_archived(caller, _at(kind, owner, request, name), version,
                                                               archived)
         return render.json(render_assets.version(view), etag=view.version.etag)

@@ -13,11 +13,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from amlite.api.deps import AUTHORIZATION_VERSION, Authorize, container, json_body, path_scope
+from amlite.api.deps import AUTHORIZATION_VERSION, Authorize, container, JsonBody, path_scope
 from amlite.api.render import json as json_response
 from amlite.api.render import ts
 from amlite.domain.errors import invalid
 from amlite.domain.rbac import RoleAssignment, RoleDefinition, parse_scope
+from amlite.schemas.arm_resources import RoleAssignmentBody, RoleDefinitionBody
 from amlite.services.context import Caller
 from amlite.services.roles import assignment_id, definition_id
 
@@ -71,7 +72,7 @@ def render_assignment(a: RoleAssignment) -> dict[str, Any]:
 @router.put("/{scope:path}" + DEFS + "/{role_id}", dependencies=V)
 @router.put(DEFS + "/{role_id}", dependencies=V)
 def put_definition(role_id: str, request: Request, caller: Caller = Depends(Authorize(DEF_WRITE, path_scope)),
-                   body: dict[str, Any] = Depends(json_body)) -> Any:
+                   body: RoleDefinitionBody = Depends(JsonBody(RoleDefinitionBody))) -> Any:
     scope = _scope(request)
     role, created = container(request).roles.put_definition(caller, scope, role_id, body)
     return json_response(render_definition(scope, role), status=201 if created else 200)
@@ -115,7 +116,7 @@ def list_definitions(request: Request, caller: Caller = Depends(Authorize(DEF_RE
 @router.put("/{scope:path}" + ASSIGNS + "/{name}", dependencies=V)
 @router.put(ASSIGNS + "/{name}", dependencies=V)
 def create_assignment(name: str, request: Request, caller: Caller = Depends(Authorize(RA_WRITE, path_scope)),
-                      body: dict[str, Any] = Depends(json_body)) -> Any:
+                      body: RoleAssignmentBody = Depends(JsonBody(RoleAssignmentBody))) -> Any:
     assignment, created = container(request).roles.create_assignment(caller, _scope(request), name, body)
     return json_response(render_assignment(assignment), status=201 if created else 200)
 

@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from amlite.api import render, render_assets
-from amlite.api.deps import ML_VERSION, Authorize, Paging, container, json_body, list_body, paging, ws_scope
+from amlite.api.deps import ML_VERSION, Authorize, Paging, JsonBody, container, list_body, paging, ws_scope
+from amlite.schemas.arm_assets import DatastoreBody
+from amlite.schemas.arm_common import EmptyBody
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -24,7 +26,7 @@ LIST_SECRETS = Authorize(f"{ACTION}/listsecrets/action", ws_scope)
 
 @router.put(DS + "/{name}", dependencies=V)
 def create_or_update(subscription_id: str, resource_group: str, workspace: str, name: str, request: Request,
-                     caller: Caller = Depends(WRITE), body: dict[str, Any] = Depends(json_body)) -> Any:
+                     caller: Caller = Depends(WRITE), body: DatastoreBody = Depends(JsonBody(DatastoreBody))) -> Any:
     view, created = container(request).datastores.create_or_update(caller, subscription_id, resource_group, workspace, name, body)
     return render.json(render_assets.datastore(view), status=201 if created else 200)
 
@@ -52,6 +54,6 @@ def delete(subscription_id: str, resource_group: str, workspace: str, name: str,
 
 @router.post(DS + "/{name}/listSecrets", dependencies=V)
 def list_secrets(subscription_id: str, resource_group: str, workspace: str, name: str, request: Request,
-                 caller: Caller = Depends(LIST_SECRETS), _: dict[str, Any] = Depends(json_body)) -> Any:
+                 caller: Caller = Depends(LIST_SECRETS), _: EmptyBody = Depends(JsonBody(EmptyBody))) -> Any:
     found = container(request).datastores.list_secrets(caller, subscription_id, resource_group, workspace, name)
     return render.json(render_assets.secrets(found))

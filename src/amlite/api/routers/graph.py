@@ -16,10 +16,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from amlite.api.deps import Authorize, container, json_body, root_scope
+from amlite.api.deps import Authorize, container, JsonBody, root_scope
 from amlite.api.render import json as json_response
 from amlite.domain.errors import invalid
 from amlite.domain.resources import Principal, PrincipalKind
+from amlite.schemas.arm_resources import GroupBody, MemberBody, PasswordBody, ServicePrincipalBody, UserBody
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -70,7 +71,7 @@ def _created(principal: Principal) -> Response:
 
 @router.post("/v1.0/users")
 def create_user(request: Request, caller: Caller = Depends(Authorize(WRITE, root_scope)),
-                body: dict[str, Any] = Depends(json_body)) -> Response:
+                body: UserBody = Depends(JsonBody(UserBody))) -> Response:
     return _created(container(request).directory.create_user(caller, body))
 
 
@@ -94,7 +95,7 @@ def delete_user(user: str, request: Request, caller: Caller = Depends(Authorize(
 
 @router.post("/v1.0/servicePrincipals")
 def create_service_principal(request: Request, caller: Caller = Depends(Authorize(WRITE, root_scope)),
-                             body: dict[str, Any] = Depends(json_body)) -> Response:
+                             body: ServicePrincipalBody = Depends(JsonBody(ServicePrincipalBody))) -> Response:
     return _created(container(request).directory.create_service_principal(caller, body))
 
 
@@ -116,7 +117,7 @@ def delete_service_principal(sp: str, request: Request, caller: Caller = Depends
 
 @router.post("/v1.0/servicePrincipals/{sp}/addPassword")
 def add_password(sp: str, request: Request, caller: Caller = Depends(Authorize(WRITE, root_scope)),
-                 body: dict[str, Any] = Depends(json_body)) -> dict[str, Any]:
+                 body: PasswordBody = Depends(JsonBody(PasswordBody))) -> dict[str, Any]:
     cred = container(request).directory.add_password(caller, sp, body)
     return {"@odata.context": ODATA + "microsoft.graph.passwordCredential", "keyId": cred.key_id,
             "secretText": cred.secret_text, "hint": cred.secret_text[:3], "displayName": cred.display_name,
@@ -128,7 +129,7 @@ def add_password(sp: str, request: Request, caller: Caller = Depends(Authorize(W
 
 @router.post("/v1.0/groups")
 def create_group(request: Request, caller: Caller = Depends(Authorize(WRITE, root_scope)),
-                 body: dict[str, Any] = Depends(json_body)) -> Response:
+                 body: GroupBody = Depends(JsonBody(GroupBody))) -> Response:
     return _created(container(request).directory.create_group(caller, body))
 
 
@@ -156,8 +157,8 @@ def list_members(group: str, request: Request, caller: Caller = Depends(Authoriz
 
 @router.post("/v1.0/groups/{group}/members/$ref")
 def add_member(group: str, request: Request, caller: Caller = Depends(Authorize(WRITE, root_scope)),
-               body: dict[str, Any] = Depends(json_body)) -> Response:
-    container(request).directory.add_member(caller, group, body.get("@odata.id"))
+               body: MemberBody = Depends(JsonBody(MemberBody))) -> Response:
+    container(request).directory.add_member(caller, group, body.odata_id)
     return Response(status_code=204)
 
 

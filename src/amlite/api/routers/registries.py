@@ -14,7 +14,7 @@ from amlite.api.deps import (
     Paging,
     base_url,
     container,
-    json_body,
+    JsonBody,
     list_body,
     paging,
     preconditions,
@@ -24,6 +24,7 @@ from amlite.api.deps import (
 )
 from amlite.domain.preconditions import Preconditions
 from amlite.domain.registries import Registry
+from amlite.schemas.arm_resources import RegistryBody
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -41,7 +42,7 @@ def _render(request: Request, reg: Registry) -> dict[str, Any]:
 
 @router.put(REG, dependencies=V)
 def create_or_update(subscription_id: str, resource_group: str, registry: str, request: Request,
-                     caller: Caller = Depends(Authorize(WRITE, reg_scope)), body: dict[str, Any] = Depends(json_body),
+                     caller: Caller = Depends(Authorize(WRITE, reg_scope)), body: RegistryBody = Depends(JsonBody(RegistryBody)),
                      pre: Preconditions = Depends(preconditions)) -> Any:
     reg, created = container(request).registries.create_or_update(caller, subscription_id, resource_group, registry,
                                                                    body, pre)
@@ -57,7 +58,7 @@ def get(subscription_id: str, resource_group: str, registry: str, request: Reque
 
 @router.patch(REG, dependencies=V)
 def update(subscription_id: str, resource_group: str, registry: str, request: Request,
-           caller: Caller = Depends(Authorize(WRITE, reg_scope)), body: dict[str, Any] = Depends(json_body),
+           caller: Caller = Depends(Authorize(WRITE, reg_scope)), body: RegistryBody = Depends(JsonBody(RegistryBody)),
            pre: Preconditions = Depends(preconditions)) -> Any:
     reg = container(request).registries.update(caller, subscription_id, resource_group, registry, body, pre)
     return render.json(_render(request, reg), etag=reg.etag)

@@ -14,7 +14,7 @@ from amlite.api.deps import (
     Paging,
     base_url,
     container,
-    json_body,
+    JsonBody,
     list_body,
     paging,
     preconditions,
@@ -24,6 +24,7 @@ from amlite.api.deps import (
 from amlite.domain.errors import InvalidInput, NotFound
 from amlite.domain.preconditions import Preconditions
 from amlite.domain.registries import Registry
+from amlite.schemas.arm_resources import ResourceGroupBody
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -38,7 +39,7 @@ _TAG_FILTER = re.compile(r"^\s*tagName\s+eq\s+'([^']*)'(?:\s+and\s+tagValue\s+eq
 
 @router.put(RG, dependencies=V)
 def create_or_update(subscription_id: str, resource_group: str, request: Request, caller: Caller = Depends(Authorize(WRITE, rg_scope)),
-                     body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
+                     body: ResourceGroupBody = Depends(JsonBody(ResourceGroupBody)), pre: Preconditions = Depends(preconditions)) -> Any:
     rg, created = container(request).resource_groups.create_or_update(caller, subscription_id, resource_group, body, pre)
     return render.json(render.resource_group(rg), status=201 if created else 200, etag=rg.etag)
 
@@ -74,7 +75,7 @@ def list_groups(subscription_id: str, request: Request, caller: Caller = Depends
 
 @router.patch(RG, dependencies=V)
 def update(subscription_id: str, resource_group: str, request: Request, caller: Caller = Depends(Authorize(WRITE, rg_scope)),
-           body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
+           body: ResourceGroupBody = Depends(JsonBody(ResourceGroupBody)), pre: Preconditions = Depends(preconditions)) -> Any:
     rg = container(request).resource_groups.update(caller, subscription_id, resource_group, body, pre)
     return render.json(render.resource_group(rg), etag=rg.etag)
 

@@ -12,11 +12,11 @@ from amlite.api.deps import (
     SUBSCRIPTION_VERSION,
     Authorize,
     container,
-    json_body,
+    JsonBody,
     root_scope,
     sub_scope,
 )
-from amlite.domain.names import properties_of
+from amlite.schemas.arm_resources import AliasBody
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -45,11 +45,9 @@ def list_locations(subscription_id: str, request: Request, caller: Caller = Depe
 
 
 @router.put("/providers/Microsoft.Subscription/aliases/{alias}", dependencies=[Depends(SUBSCRIPTION_VERSION)])
-def create_alias(alias: str, request: Request, caller: Caller = Depends(Authorize("Microsoft.Subscription/aliases/write", root_scope)), body: dict[str, Any] = Depends(json_body)) -> Any:
-    props = properties_of(body)
-    sub, created = container(request).subscriptions.create_alias(
-        caller, alias, props.get("displayName"), props.get("subscriptionId")
-    )
+def create_alias(alias: str, request: Request, caller: Caller = Depends(Authorize("Microsoft.Subscription/aliases/write", root_scope)), body: AliasBody = Depends(JsonBody(AliasBody))) -> Any:
+    props = body.properties
+    sub, created = container(request).subscriptions.create_alias(caller, alias, props.display_name, props.subscription_id)
     return render.json(_alias(alias, sub.id), status=201 if created else 200)
 
 

@@ -13,7 +13,7 @@ from amlite.api.deps import (
     Paging,
     base_url,
     container,
-    json_body,
+    JsonBody,
     list_body,
     paging,
     preconditions,
@@ -22,6 +22,7 @@ from amlite.api.deps import (
     ws_scope,
 )
 from amlite.domain.preconditions import Preconditions
+from amlite.schemas.arm_resources import WorkspaceBody
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -40,7 +41,7 @@ def _render(request: Request, view: Any) -> dict[str, Any]:
 
 @router.put(WS, dependencies=V)
 def create_or_update(subscription_id: str, resource_group: str, workspace: str, request: Request, caller: Caller = Depends(Authorize(WRITE, ws_scope)),
-                     body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
+                     body: WorkspaceBody = Depends(JsonBody(WorkspaceBody)), pre: Preconditions = Depends(preconditions)) -> Any:
     view, created = container(request).workspaces.create_or_update(
         caller, subscription_id, resource_group, workspace, body, pre
     )
@@ -55,7 +56,7 @@ def get(subscription_id: str, resource_group: str, workspace: str, request: Requ
 
 @router.patch(WS, dependencies=V)
 def update(subscription_id: str, resource_group: str, workspace: str, request: Request, caller: Caller = Depends(Authorize(WRITE, ws_scope)),
-           body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
+           body: WorkspaceBody = Depends(JsonBody(WorkspaceBody)), pre: Preconditions = Depends(preconditions)) -> Any:
     view = container(request).workspaces.update(caller, subscription_id, resource_group, workspace, body, pre)
     return render.json(_render(request, view), etag=view.workspace.etag)
 
