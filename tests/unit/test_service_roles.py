@@ -10,6 +10,7 @@ import pytest
 
 from amlite.domain.errors import Conflict
 from amlite.domain.resources import Principal, PrincipalKind
+from amlite.schemas.arm_resources import RoleAssignmentBody, RoleDefinitionBody
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller
 from amlite.services.identity import IdentityService
@@ -49,13 +50,14 @@ class World:
         role_id = str(uuid.uuid4())
         body = {"properties": {"roleName": name, "permissions": [{"actions": actions}],
                                "assignableScopes": [self.scope]}}
-        self.roles.put_definition(self.admin, self.scope, role_id, body)
+        self.roles.put_definition(self.admin, self.scope, role_id, RoleDefinitionBody.model_validate(body))
         return role_id
 
     def assign(self, name: str, role_id: str, who: Caller, scope: str | None = None) -> bool:
         body = {"properties": {"roleDefinitionId": f"{self.scope}/providers/Microsoft.Authorization/roleDefinitions/"
                                                    f"{role_id}", "principalId": who.principal_id}}
-        return self.roles.create_assignment(self.admin, scope or self.scope, name, body)[1]
+        return self.roles.create_assignment(self.admin, scope or self.scope, name,
+                                            RoleAssignmentBody.model_validate(body))[1]
 
 
 @pytest.fixture()

@@ -21,7 +21,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from amlite.domain.assets import LATEST_LABEL, AssetContainer, AssetKind, AssetVersion
-from amlite.domain.asset_specs import parse_version_body
 from amlite.domain.errors import invalid
 from amlite.domain.providers import ML_NAMESPACE
 from amlite.domain.resources import AuditStamp
@@ -121,17 +120,18 @@ def _environment(item: dict[str, Any], texts: list[str]) -> CuratedEnvironment:
 
 
 def _version(container_key: str, name: str, item: dict[str, Any], texts: list[str], seq: int) -> AssetVersion:
-    props: dict[str, Any] = {"image": item["image"], "osType": item["osType"]}
+    # The spec a version PUT of these fields stores (``asset_specs.version_content``): the
+    # generated catalogue holds only image environments, already in that shape.
+    spec: dict[str, Any] = {"properties": {}, "osType": item["osType"], "image": item["image"]}
     if "condaFile" in item:
-        props["condaFile"] = texts[item["condaFile"]]
+        spec["condaFile"] = texts[item["condaFile"]]
     if "inferenceConfig" in item:
-        props["inferenceConfig"] = item["inferenceConfig"]
-    content = parse_version_body(AssetKind.ENVIRONMENTS, {"properties": props})
+        spec["inferenceConfig"] = item["inferenceConfig"]
     created = datetime.strptime(item["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     version = str(item["version"])
     return AssetVersion(
         key=f"{container_key}:{version}", container_key=container_key, version=version, seq=seq,
-        spec=content.spec, manifest=(), fingerprint=f"{SYSTEM_REGISTRY_NAME}/{name}/{version}@{item['commit']}",
+        spec=spec, manifest=(), fingerprint=f"{SYSTEM_REGISTRY_NAME}/{name}/{version}@{item['commit']}",
         description=texts[item["description"]], tags=dict(item["tags"]), is_archived=False,
         etag=f'"{version}"', stamp=AuditStamp(PUBLISHER, "Application", created, PUBLISHER, "Application", created),
     )
