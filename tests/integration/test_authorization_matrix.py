@@ -68,6 +68,33 @@ GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}    
 PATCH  ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}            | 401  403  403  404  404  403
 DELETE ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}            | 401  403  403  404  404  403
 GET    /providers/Microsoft.MachineLearningServices/registries/{registry}               | 401  403  403  403  403  403
+# the built-in azureml registry: every signed-in caller reads it, nobody writes it
+GET    /providers/Microsoft.MachineLearningServices/registries/azureml | 401  200  200  200  200  200
+DELETE /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml | 401  403  403  403  403  403
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml | 401  200  200  200  200  200
+PATCH  /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml | 401  403  403  403  403  403
+POST   /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml | 401  403  403  403  403  403
+PUT    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml | 401  403  403  403  403  403
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/components | 401  200  200  200  200  200
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/components/{name} | 401  404  404  404  404  404
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/components/{name}/versions | 401  404  404  404  404  404
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/components/{name}/versions/{version} | 401  404  404  404  404  404
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/data | 401  200  200  200  200  200
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/data/{name} | 401  404  404  404  404  404
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/data/{name}/versions | 401  404  404  404  404  404
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/data/{name}/versions/{version} | 401  404  404  404  404  404
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/environments | 401  200  200  200  200  200
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/environments/{name} | 401  404  404  404  404  404
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/environments/{name}/versions | 401  404  404  404  404  404
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/environments/{name}/versions/{version} | 401  404  404  404  404  404
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/models | 401  200  200  200  200  200
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/models/{name} | 401  404  404  404  404  404
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/models/{name}/versions | 401  404  404  404  404  404
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/models/{name}/versions/{version} | 401  404  404  404  404  404
+DELETE /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/{rest:path} | 401  403  403  403  403  403
+PATCH  /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/{rest:path} | 401  403  403  403  403  403
+POST   /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/{rest:path} | 401  403  403  403  403  403
+PUT    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/{rest:path} | 401  403  403  403  403  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/artifacts/blobs/{sha256} | 401  404  403  404  404  403
 HEAD   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/artifacts/blobs/{sha256} | 401  404  403  404  404  403
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/artifacts/blobs/{sha256} | 401  403  403  404  404  403
@@ -312,7 +339,9 @@ def send(api: Api, method: str, path: str, url: str, token: str | None) -> int:
     body = {} if method in ("PUT", "PATCH", "POST") else None
     response = api.client.request(method, url, json=body, headers=headers)
     if response.status_code == 403 and method != "HEAD":
-        assert response.json()["error"]["code"] == "AuthorizationFailed", (method, url, response.text)
+        # Writes into the built-in azureml registry are refused for everyone, with their own code.
+        denial = "SystemRegistryReadOnly" if "/registries/azureml" in path and method != "GET" else "AuthorizationFailed"
+        assert response.json()["error"]["code"] == denial, (method, url, response.text)
     return response.status_code
 
 

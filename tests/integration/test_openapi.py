@@ -90,7 +90,9 @@ def test_every_route_that_reads_a_body_declares_it(api: Api) -> None:
         elif path == "/{tenant}/oauth2/v2.0/token":
             wanted = "application/x-www-form-urlencoded"
         else:
-            assert method not in ("PUT", "PATCH"), f"{method} {path} takes no body?"
+            # The built-in azureml registry refuses every write before any body is read.
+            assert method not in ("PUT", "PATCH") or route.name.startswith("write_system_"), \
+                f"{method} {path} takes no body?"
             continue
         bodies += 1
         schema = content.get(wanted, {}).get("schema")

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from amlite.api import render, render_assets
-from amlite.api.deps import ML_VERSION, Authorize, Paging, json_body, list_body, paging
+from amlite.api.deps import ML_VERSION, Authorize, Paging, list_body, paging
 from amlite.domain.assets import AssetKind, ListViewType
 from amlite.domain.providers import ML_NAMESPACE
 from amlite.domain.system_registry import (
@@ -100,17 +100,13 @@ def _refuse(request: Request) -> Any:
     raise refuse_write(f"{request.method} {request.url.path.split(SYSTEM_REGISTRY_NAME, 1)[1] or 'on the registry'}")
 
 
-def _refuse_with_body(request: Request, caller: Caller = Depends(WRITE), body: dict[str, Any] = Depends(json_body)) -> Any:
-    """Writes that carry a body: the body is read as any write's is (so its limits apply), then refused."""
-    return _refuse(request)
-
-
-def _refuse_without_body(request: Request, caller: Caller = Depends(WRITE)) -> Any:
+def _refuse_write(request: Request, caller: Caller = Depends(WRITE)) -> Any:
+    """Every write is refused before its body is read: there is nothing a body could change."""
     return _refuse(request)
 
 
 for _path in (SYSTEM_REGISTRY_ID, SYSTEM_REGISTRY_ID + "/{rest:path}"):
     _tag = "registry" if _path == SYSTEM_REGISTRY_ID else "assets"
-    router.add_api_route(_path, _refuse_with_body, methods=["PUT", "PATCH", "POST"], dependencies=V,
+    router.add_api_route(_path, _refuse_write, methods=["PUT", "PATCH", "POST"], dependencies=V,
                          name=f"write_system_{_tag}")
-    router.add_api_route(_path, _refuse_without_body, methods=["DELETE"], dependencies=V, name=f"delete_system_{_tag}")
+    router.add_api_route(_path, _refuse_write, methods=["DELETE"], dependencies=V, name=f"delete_system_{_tag}")
