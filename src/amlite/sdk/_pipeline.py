@@ -10,6 +10,8 @@ transports in integration tests), which is why the pipeline never opens sockets 
 from __future__ import annotations
 
 import logging
+import os
+import ssl
 import uuid
 from contextlib import contextmanager
 from collections.abc import Callable, Iterator
@@ -22,7 +24,7 @@ import httpx
 from amlite.sdk._constants import DEFAULT_SCOPE, USER_AGENT, normalize_endpoint
 from amlite.sdk.errors import ServiceRequestError, ValidationException, error_from_response
 
-__all__ = ["HttpPipeline", "ItemPaged", "TokenCredential", "quote"]
+__all__ = ["HttpPipeline", "ItemPaged", "TokenCredential", "connect_hint", "quote", "tls_verify"]
 
 log = logging.getLogger("amlite.sdk")
 T = TypeVar("T")
@@ -32,6 +34,26 @@ class TokenCredential(Protocol):
     """Anything with ``get_token`` (azure-core's protocol); ``endpoint`` is optional."""
 
     def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
+
+
+def tls_verify() -> ssl.SSLContext | bool:
+    """What https connections trust: ``REQUESTS_CA_BUNDLE`` when set (the variable requests, and so
+    azure-core and MSAL, read; ``amlite server --tls self-signed`` prints it), else httpx's default
+    (certifi, or ``SSL_CERT_FILE``). One variable then makes amlite's CLI and SDK trust a server
+    with a local CA as Microsoft's clients do."""
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE")
+    if bundle:
+        return ssl.create_default_context(cafile=bundle)
+    return True
+
+
+def connect_hint(exc: Exception) -> str:
+    """What to do about a failed connection: trust the server's CA when its certificate was
+    refused, else check the endpoint or start the server."""
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return ("Trust the server's CA: export REQUESTS_CA_BUNDLE=<data dir>/tls/ca.pem "
+                "(the line 'amlite server --tls self-signed' prints).")
+    return "Check the endpoint, or start the server with 'amlite server'."
 
 
 def quote(segment: str) -> str:
@@ -59,7 +81,8 @@ class HttpPipeline:
         self.credential = credential
         self.endpoint = normalize_endpoint(endpoint)
         self.user_agent = user_agent
-        self._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
+        self._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False,
+                                    verify=tls_verify())
 
     def url(self, path_or_url: str) -> str:
         """Absolute URL for a path (``/subscriptions/...``) or an absolute URL given as is."""
@@ -102,7 +125,7 @@ class HttpPipeline:
     def _transport_error(self, exc: httpx.TransportError) -> ServiceRequestError:
         return ServiceRequestError(
             f"Cannot connect to the amlite server at {self.endpoint}: {exc or type(exc).__name__}. "
-            "Check the endpoint, or start the server with 'amlite server'.",
+            + connect_hint(exc),
             endpoint=self.endpoint,
             error=exc,
         )
