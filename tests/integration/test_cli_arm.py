@@ -104,22 +104,26 @@ def test_workspace_commands_with_defaults_and_config_json(api: Api, cli: Recordi
     assert created.exit_code == 0, created.stderr
     body = json.loads(created.stdout)
     assert body["location"] == "eastus"  # the group's location
-    assert body["properties"]["description"] == "first"
+    assert body["description"] == "first" and body["resource_group"] == name and body["resourceGroup"] == name
+    assert body["storage_account"].startswith(f"/subscriptions/{api.sub}/resourceGroups/{name}/providers/Microsoft.Storage/")
+    assert body["identity"]["type"] == "system_assigned" and "properties" not in body
     puts = [r for r in cli.requests if r.method == "PUT" and "workspaces" in r.url.path]
     assert puts[0].url.params["api-version"] == "2024-10-01"
 
     table = run("ml", "workspace", "list", "-g", name, "-o", "table").stdout.splitlines()
-    assert table[0].split() == ["Name", "ResourceGroup", "Location", "ProvisioningState"]
-    assert table[2].split() == [ws, name, "eastus", "Succeeded"]
+    assert table[0].split() == ["Name", "ResourceGroup", "Location", "DisplayName"]
+    assert table[2].split() == [ws, name, "eastus", ws]
 
     # No -g/-n: nothing configured yet is a usage error (exit 2).
     bare = run("ml", "workspace", "show")
     assert bare.exit_code == 2 and "(MissingArgument)" in bare.stderr
 
     assert run("configure", "--defaults", f"group={name}", f"workspace={ws}").exit_code == 0
-    shown = run("ml", "workspace", "show", "--query", "properties.description", "-o", "tsv")
+    shown = run("ml", "workspace", "show", "--query", "description", "-o", "tsv")
     assert shown.exit_code == 0, shown.stderr
     assert shown.stdout.strip() == "first"
+    storage = run("ml", "workspace", "show", "--query", "storage_account", "-o", "tsv").stdout.strip()
+    assert storage == body["storage_account"]
 
     run("configure", "--defaults", "group=", "workspace=")
     wrote = run("ml", "workspace", "show", "-n", ws, "-g", name, "--write-config")
@@ -130,7 +134,7 @@ def test_workspace_commands_with_defaults_and_config_json(api: Api, cli: Recordi
     os.chdir("sub/dir")
     from_file = run("ml", "workspace", "update", "--description", "second")
     assert from_file.exit_code == 0, from_file.stderr
-    assert json.loads(from_file.stdout)["properties"]["description"] == "second"
+    assert json.loads(from_file.stdout)["description"] == "second"
 
     deleted = run("ml", "workspace", "delete", "--yes")
     assert deleted.exit_code == 0, deleted.stderr

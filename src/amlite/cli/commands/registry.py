@@ -17,7 +17,7 @@ import typer
 from amlite.cli.command import command, current_session
 from amlite.cli.commands.assets import parse_sets
 from amlite.cli.session import CliError
-from amlite.cli.tables import arm_resource_table
+from amlite.cli.tables import registry_table
 from amlite.sdk.errors import ValidationException
 from amlite.sdk.registry_entities import Registry, load_registry
 
@@ -57,7 +57,7 @@ def registry_create(file: File = None, name: Name = None, resource_group: Group 
     with session.ml_client(scope) as client:
         with session.progress(f"Creating registry '{registry.name}' ..."):
             poller = client.registries.begin_create(registry)
-            return None if no_wait else poller.result().as_dict()
+            return None if no_wait else poller.result()._to_dict()
 
 
 def registry_show(name: Name = None) -> Any:
@@ -65,7 +65,7 @@ def registry_show(name: Name = None) -> Any:
     session = current_session()
     scope = session.workspace_scope(None, None, need_group=False, need_name=False, use_config_file=False)
     with session.ml_client(scope) as client:
-        return client.registries.get(_need(name)).as_dict()
+        return client.registries.get(_need(name))._to_dict()
 
 
 def registry_list(resource_group: Group = None) -> Any:
@@ -74,7 +74,7 @@ def registry_list(resource_group: Group = None) -> Any:
     scope = session.workspace_scope(resource_group, None, need_group=False, need_name=False, use_config_file=False)
     with session.ml_client(scope) as client:
         where = "resource_group" if scope.resource_group else "subscription"
-        return [r.as_dict() for r in client.registries.list(scope=where)]
+        return [r._to_dict() for r in client.registries.list(scope=where)]
 
 
 def registry_update(name: Name = None, file: File = None, set_: Sets = None) -> Any:
@@ -101,7 +101,7 @@ def registry_update(name: Name = None, file: File = None, set_: Sets = None) -> 
         found = client.registries.get(change.name)
         change.resource_group, change.subscription_id = found.resource_group, found.subscription_id
         with session.progress(f"Updating registry '{change.name}' ..."):
-            return client.registries.begin_update(change).result().as_dict()
+            return client.registries.begin_update(change).result()._to_dict()
 
 
 def registry_delete(name: Name = None,
@@ -119,9 +119,9 @@ def registry_delete(name: Name = None,
 
 
 def register(ml_app: typer.Typer) -> None:
-    command(app, "create", table=arm_resource_table)(registry_create)
-    command(app, "show", table=arm_resource_table, not_found_exit_code=3)(registry_show)
-    command(app, "list", table=arm_resource_table)(registry_list)
-    command(app, "update", table=arm_resource_table)(registry_update)
+    command(app, "create", table=registry_table)(registry_create)
+    command(app, "show", table=registry_table, not_found_exit_code=3)(registry_show)
+    command(app, "list", table=registry_table)(registry_list)
+    command(app, "update", table=registry_table)(registry_update)
     command(app, "delete")(registry_delete)
     ml_app.add_typer(app, name="registry")
