@@ -33,7 +33,7 @@ def test_readme_tour_runs_as_written(tmp_path: Path) -> None:
             assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
             if "--query" in line:
                 shown = json.loads(done.stdout)
-                assert set(shown) == {"workspaceId", "storage"} and "storageAccounts/" in shown["storage"]
+                assert shown["name"] == "ws-dev" and "/storageAccounts/" in shown["storage"]
             if line.startswith("amlite group exists"):
                 assert done.stdout.strip() == "true"
         config = json.loads((tmp_path / "config.json").read_text())
@@ -75,7 +75,8 @@ def test_readme_assets_tour_runs_as_written(tmp_path: Path) -> None:
     lines = [login, *assets_block()]
     out = dict(zip(lines, outputs, strict=True))  # the two identical 'show' lines are read by index below
     first_create = next(line for line in lines if line.startswith("amlite ml model create"))
-    assert json.loads(out[first_create]) == {"version": "1", "files": 2}
+    first = json.loads(out[first_create])
+    assert first["version"] == "1" and first["path"].startswith("azureml://") and first["path"].endswith("/sentiment/1/")
     shows = [outputs[i] for i, line in enumerate(lines) if "--label latest" in line]
     assert shows == ["2", "1"]  # the newest, then the newest not archived
     assert next(o for line, o in out.items() if "component create" in line) == "azureml:sentiment-env:1"

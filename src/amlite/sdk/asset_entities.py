@@ -135,8 +135,9 @@ class Asset(ABC):
 
         For an entity read from the server: ``name``, ``version``, ``id``, ``creation_context``,
         ``description`` (as the server has it), ``tags``, ``properties`` and the kind's own fields;
-        for a container (a list without a name), ``latest_version`` instead of ``version``. An
-        entity not yet sent gives its YAML-shaped spec.
+        for a container (a list without a name), ``latest_version`` instead of ``version``. A
+        registry's version also has amlite's ``replication`` (each region's state) and ``lineage``
+        (where it was shared from). An entity not yet sent gives its YAML-shaped spec.
         """
         if self._rest is None:
             return self.as_dict()
@@ -155,6 +156,9 @@ class Asset(ABC):
             out["latest_version"] = self.latest_version
             return compact(out)
         out.update(self._kind_dict(props))
+        # amlite's own, for a registry's versions: each region's copy, and where it was shared from.
+        out["replication"] = props.get("replication")
+        out["lineage"] = snake_keys(props["lineage"]) if props.get("lineage") else None
         return compact(out)
 
     def _kind_dict(self, props: dict[str, Any]) -> dict[str, Any]:
