@@ -42,6 +42,11 @@ def test_the_seed_registries_from_yaml(logged_in: Cli, tmp_path: Path) -> None:
     dup = cli("ml", "registry", "create", "--file", str(first / "registry.yml"), "-g", other)
     assert dup.returncode == 1 and dup.stderr.startswith("(RegistryNameNotAvailable)"), dup.stderr
     assert cli.json("ml", "registry", "show", "-n", "demoregistry1")["id"] == one["id"]
+    assert cli.json("ml", "registry", "show", "-n", "DemoRegistry1", "-g", group)["id"] == one["id"]  # az's -g
+    assert cli("ml", "registry", "show", "-n", "DemoRegistry1", "-g", other).returncode == 3
+    regions_table = cli("ml", "registry", "show", "-n", "DemoRegistry1", "-o", "table").stdout.splitlines()
+    assert regions_table[0].split() == ["Name", "ResourceGroup", "Location", "Regions"]
+    assert regions_table[2].split()[3:] == ["eastus,", "eastus2,", "westus"]
     assert sorted(r["name"] for r in cli.json("ml", "registry", "list", "-g", group)) == ["DemoRegistry1", "DemoRegistry2"]
     updated = cli.json("ml", "registry", "update", "-n", "DemoRegistry1", "--set", "description=shared models")
     assert updated["description"] == "shared models" and updated["tags"] == {"foo": "bar"}

@@ -160,3 +160,36 @@ def test_logout_forgets_the_login(api: Api, cli: RecordingTransport, tmp_path: P
     assert not (tmp_path / "profile" / "tokens.json").exists()
     again = run("logout")
     assert again.exit_code == 1 and "(NotLoggedIn)" in again.stderr
+
+
+def test_login_without_tenant_uses_the_servers_only_tenant(api: Api, cli: RecordingTransport) -> None:
+    result = run("login", "--endpoint", api.container.endpoint, "-u", api.credentials["username"],
+                 "-p", api.credentials["password"])
+    assert result.exit_code == 0, result.stderr
+    assert {s["tenantId"] for s in json.loads(result.stdout)} == {api.tenant}
+    assert json.loads(run("account", "show").stdout)["tenantId"] == api.tenant
+    again = run("login", "-u", api.credentials["username"], "-p", api.credentials["password"])  # the last endpoint
+    assert again.exit_code == 0, again.stderr
+
+
+def test_role_definition_from_at_file_and_az_tables(api: Api, cli: RecordingTransport, tmp_path: Path,
+                                                    name: str) -> None:
+    cli_login(api, tmp_path)
+    role = tmp_path / "role.json"
+    role.write_text(json.dumps({"Name": f"Reader {name}", "Description": "d", "Actions": ["*/read"],
+                                "AssignableScopes": [f"/subscriptions/{api.sub}"]}))
+    made = run("role", "definition", "create", "--role-definition", f"@{role}")
+    assert made.exit_code == 0, made.stderr
+    assert json.loads(made.stdout)["roleName"] == f"Reader {name}"
+    table = run("role", "definition", "list", "--name", f"Reader {name}", "-o", "table").stdout.splitlines()
+    assert table[0].split() == ["Name", "Type", "Description"]
+    run("group", "create", "-g", name, "-l", "eastus")
+    assigned = run("role", "assignment", "create", "--assignee", api.credentials["username"], "--role", "Reader",
+                   "-g", name)
+    assert assigned.exit_code == 0, assigned.stderr
+    rows = run("role", "assignment", "list", "-g", name, "-o", "table").stdout.splitlines()
+    assert rows[0].split() == ["Principal", "Role", "Scope"]
+    assert rows[2].split() == [api.credentials["username"], "Reader", f"/subscriptions/{api.sub}/resourceGroups/{name}"]
+    log = run("monitor", "activity-log", "list", "-g", name, "-o", "table").stdout.splitlines()
+    assert log[0].split()[:4] == ["EventTimestamp", "Caller", "Operation", "Status"]
+    assert any("Microsoft.Authorization/roleAssignments/write" in line and "Succeeded" in line for line in log[2:])
