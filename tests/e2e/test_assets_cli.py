@@ -44,24 +44,26 @@ def test_conflicting_version_keeps_the_original(logged_in: Cli, ws: list[str]) -
     cli = logged_in
     yml = str(CORPUS / "model/valid/folder_custom.yml")
     first = cli.json("ml", "model", "create", "--file", yml, *ws)
-    assert first["name"] == "1" and first["properties"]["tags"]["python"] == "3.10"
-    assert cli.json("ml", "model", "create", "--file", yml, *ws)["name"] == "1"  # identical: idempotent
+    assert first["version"] == "1" and first["tags"]["python"] == "3.10"
+    assert cli.json("ml", "model", "create", "--file", yml, *ws)["version"] == "1"  # identical: idempotent
     clash = cli("ml", "model", "create", "--file", yml, "--path", str(CORPUS / "assets/model/weights.bin"), *ws)
     assert clash.returncode == 1 and clash.stderr.startswith("(AssetVersionConflict)")
     shown = cli.json("ml", "model", "show", "-n", "credit-default", "-v", "1", *ws)
-    assert len(shown["properties"]["artifacts"]) == 2
+    assert shown["path"] == first["path"] and shown["description"] == "Credit default classifier"
+    table = cli("ml", "model", "show", "-n", "credit-default", "-v", "1", *ws, "-o", "table").stdout.splitlines()
+    assert table[2].split()[:2] == ["credit-default", "1"]
 
 
 def test_environment_build_context_component_and_pipeline(logged_in: Cli, ws: list[str]) -> None:
     cli = logged_in
     built = cli.json("ml", "environment", "create", "--file", str(CORPUS / "environment/valid/build_context.yml"), *ws)
-    assert built["properties"]["build"]["dockerfilePath"] == "Dockerfile"
+    assert built["build"]["dockerfile_path"] == "Dockerfile" and built["build"]["path"].startswith("azureml://")
     cli.json("ml", "environment", "create", "--file", str(CORPUS / "environment/valid/image_only.yml"), *ws)
     inline = cli.json("ml", "component", "create", "--file", str(CORPUS / "component/valid/inline_environment.yml"), *ws)
-    assert inline["properties"]["componentSpec"]["environment"].startswith("azureml:CliV2AnonymousEnvironment:")
+    assert inline["environment"].startswith("azureml:CliV2AnonymousEnvironment:")
     cli.json("ml", "component", "create", "--file", str(CORPUS / "component/valid/no_type.yml"), *ws)
     pipe = cli.json("ml", "component", "create", "--file", str(CORPUS / "component/valid/pipeline_files_and_refs.yml"), *ws)
-    assert pipe["properties"]["componentSpec"]["jobs"]["prep"]["component"] == "azureml:prep_data:1"
+    assert pipe["jobs"]["prep"]["component"] == "azureml:prep_data:1"
     listed = {c["name"] for c in cli.json("ml", "component", "list", *ws)}  # containers, without a name
     assert {"inline_env_component", "prep_data", "train_pipeline"} <= listed, listed
 

@@ -23,7 +23,7 @@ def test_login_and_state_survive_restart(cli: Cli, server_factory: Callable[...,
 
     server.restart()
     again = cli.json("ml", "workspace", "show", "-n", "wskeep", "-g", "rgkeep")  # stored token still valid
-    assert again["properties"]["workspaceId"] == ws["properties"]["workspaceId"]
+    assert again["discovery_url"] == ws["discovery_url"] and again["identity"] == ws["identity"]
 
 
 def test_no_wait_delete_completes_after_a_crash(cli: Cli, server_factory: Callable[..., ServerProcess]) -> None:
@@ -45,7 +45,7 @@ def test_no_wait_delete_completes_after_a_crash(cli: Cli, server_factory: Callab
         if show.returncode == 3:
             break
         assert show.returncode == 0, show.stderr
-        assert json.loads(show.stdout)["properties"]["provisioningState"] == "Deleting"
+        assert json.loads(show.stdout)["name"] == "wscrash"  # still there while the delete runs
         assert time.monotonic() < deadline, "delete did not resume after restart"
         time.sleep(0.5)
     assert cli("group", "exists", "-g", "rgcrash").stdout.strip() == "true"

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 def regions(body: dict) -> list[str]:  # type: ignore[type-arg]
-    return [d["location"] for d in body["properties"]["regionDetails"]]
+    return [d["location"] for d in body["replication_locations"]]
 
 
 def test_the_seed_registries_from_yaml(logged_in: Cli, tmp_path: Path) -> None:
@@ -33,18 +33,25 @@ def test_the_seed_registries_from_yaml(logged_in: Cli, tmp_path: Path) -> None:
     assert (one["name"], two["name"]) == ("DemoRegistry1", "DemoRegistry2")
     assert regions(one) == regions(two) == ["eastus", "eastus2", "westus"]
     assert one["tags"] == {"foo": "bar"} and one["location"] == "eastus"
-    for region in two["properties"]["regionDetails"]:
-        sca = region["storageAccountDetails"][0]["systemCreatedStorageAccount"]
-        assert (sca["storageAccountType"], sca["storageAccountHnsEnabled"]) == ("Standard_LRS", False)
+    for region in two["replication_locations"]:
+        storage = region["storage_config"]
+        assert (storage["storage_account_type"], storage["storage_account_hns"]) == ("standard_lrs", False)
+        assert "/providers/Microsoft.Storage/storageAccounts/" in storage["arm_resource_id"]
+    assert two["resourceGroup"] == group
     # The name is unique in the tenant: a second create of the same file elsewhere is refused.
     other = f"rg-{uuid.uuid4().hex[:8]}"
     cli.json("group", "create", "-g", other, "-l", "westus")
     dup = cli("ml", "registry", "create", "--file", str(first / "registry.yml"), "-g", other)
     assert dup.returncode == 1 and dup.stderr.startswith("(RegistryNameNotAvailable)"), dup.stderr
     assert cli.json("ml", "registry", "show", "-n", "demoregistry1")["id"] == one["id"]
+    assert cli.json("ml", "registry", "show", "-n", "DemoRegistry1", "-g", group)["id"] == one["id"]  # az's -g
+    assert cli("ml", "registry", "show", "-n", "DemoRegistry1", "-g", other).returncode == 3
+    regions_table = cli("ml", "registry", "show", "-n", "DemoRegistry1", "-o", "table").stdout.splitlines()
+    assert regions_table[0].split() == ["Name", "ResourceGroup", "Location", "Regions"]
+    assert regions_table[2].split()[3:] == ["eastus,", "eastus2,", "westus"]
     assert sorted(r["name"] for r in cli.json("ml", "registry", "list", "-g", group)) == ["DemoRegistry1", "DemoRegistry2"]
     updated = cli.json("ml", "registry", "update", "-n", "DemoRegistry1", "--set", "description=shared models")
-    assert updated["properties"]["description"] == "shared models" and updated["tags"] == {"foo": "bar"}
+    assert updated["description"] == "shared models" and updated["tags"] == {"foo": "bar"}
     (first / "registry.yml").write_text(SEED_1 + "  - location: North Europe\n")
     grown = cli.json("ml", "registry", "update", "-n", "DemoRegistry1", "--file", str(first / "registry.yml"))
     assert regions(grown) == ["eastus", "eastus2", "westus", "northeurope"]

@@ -22,7 +22,7 @@ def _wait_replicated(cli: Cli, *args: str, timeout: float = 60.0) -> dict[str, A
     deadline = time.monotonic() + timeout
     while True:
         shown = cli.json(*args)
-        states = {r["location"]: r["state"] for r in shown["properties"]["replication"]}
+        states = {r["location"]: r["state"] for r in shown["replication"]}
         if all(s == "Succeeded" for s in states.values()) or time.monotonic() > deadline:
             return shown  # type: ignore[no-any-return]
         time.sleep(0.3)
@@ -53,7 +53,8 @@ def test_dev_to_registry_to_prod_in_another_subscription(logged_in: Cli, tmp_pat
     # Seed 001's table, az -> amlite: short -w/-g for the model, long forms for the environment.
     shared = cli.json("ml", "model", "share", "--name", "credit-model", "--version", "1", "--registry-name", registry,
                       "--share-with-name", "credit-model", "--share-with-version", "1", "-w", "dev-ws", "-g", dev_rg)
-    assert shared["properties"]["lineage"]["sourceAssetId"] == dev_model["id"]
+    dev_id = dev_model["id"].removeprefix("azureml:")
+    assert shared["lineage"]["source_asset_id"] == dev_id
     cli.json("ml", "environment", "share", "--name", "train-env", "--version", "1", "--resource-group", dev_rg,
              "--workspace-name", "dev-ws", "--share-with-name", "train-env", "--share-with-version", "1",
              "--registry-name", registry)
@@ -69,10 +70,10 @@ def test_dev_to_registry_to_prod_in_another_subscription(logged_in: Cli, tmp_pat
 
     shown = _wait_replicated(cli, "ml", "model", "show", "-n", "credit-model", "-v", "1", "--registry-name", registry,
                              *prod)
-    assert [(r["location"], r["state"]) for r in shown["properties"]["replication"]] == [
+    assert [(r["location"], r["state"]) for r in shown["replication"]] == [
         ("eastus", "Succeeded"), ("eastus2", "Succeeded"), ("westus", "Succeeded")]
-    assert shown["properties"]["lineage"]["sourceAssetId"] == dev_model["id"]
-    assert shown["properties"]["lineage"]["sourceWorkspaceId"].endswith(f"/resourceGroups/{dev_rg}/providers/"
+    assert shown["lineage"]["source_asset_id"] == dev_id
+    assert shown["lineage"]["source_workspace_id"].endswith(f"/resourceGroups/{dev_rg}/providers/"
                                                                          "Microsoft.MachineLearningServices/workspaces/dev-ws")
 
     result = cli("ml", "model", "download", "-n", "credit-model", "-v", "1", "--registry-name", registry,
@@ -87,7 +88,7 @@ def test_dev_to_registry_to_prod_in_another_subscription(logged_in: Cli, tmp_pat
         "name: score\nversion: 1\ntype: command\ncommand: python score.py\n"
         f"environment: azureml://registries/{registry}/environments/train-env/labels/latest\n")
     made = cli.json("ml", "component", "create", "--file", str(tmp_path / "score.yml"), *prod)
-    assert made["name"] == "1"
+    assert made["name"] == "score" and made["version"] == "1"
     listed = cli.json("ml", "model", "list", "--registry-name", registry)
     assert [m["name"] for m in listed] == ["credit-model"]
     # Bad input changes nothing: sharing onto the existing name with other content is refused.

@@ -104,22 +104,26 @@ def test_workspace_commands_with_defaults_not_config_json(api: Api, cli: Recordi
     assert created.exit_code == 0, created.stderr
     body = json.loads(created.stdout)
     assert body["location"] == "eastus"  # the group's location
-    assert body["properties"]["description"] == "first"
+    assert body["description"] == "first" and body["resource_group"] == name and body["resourceGroup"] == name
+    assert body["storage_account"].startswith(f"/subscriptions/{api.sub}/resourceGroups/{name}/providers/Microsoft.Storage/")
+    assert body["identity"]["type"] == "system_assigned" and "properties" not in body
     puts = [r for r in cli.requests if r.method == "PUT" and "workspaces" in r.url.path]
     assert puts[0].url.params["api-version"] == "2024-10-01"
 
     table = run("ml", "workspace", "list", "-g", name, "-o", "table").stdout.splitlines()
-    assert table[0].split() == ["Name", "ResourceGroup", "Location", "ProvisioningState"]
-    assert table[2].split() == [ws, name, "eastus", "Succeeded"]
+    assert table[0].split() == ["Name", "ResourceGroup", "Location", "DisplayName"]
+    assert table[2].split() == [ws, name, "eastus", ws]
 
     # No -g/-n: nothing configured yet is a usage error (exit 2).
     bare = run("ml", "workspace", "show")
     assert bare.exit_code == 2 and "(MissingArgument)" in bare.stderr
 
     assert run("configure", "--defaults", f"group={name}", f"workspace={ws}").exit_code == 0
-    shown = run("ml", "workspace", "show", "--query", "properties.description", "-o", "tsv")
+    shown = run("ml", "workspace", "show", "--query", "description", "-o", "tsv")
     assert shown.exit_code == 0, shown.stderr
     assert shown.stdout.strip() == "first"
+    storage = run("ml", "workspace", "show", "--query", "storage_account", "-o", "tsv").stdout.strip()
+    assert storage == body["storage_account"]
 
     run("configure", "--defaults", "group=", "workspace=")
     wrote = run("ml", "workspace", "show", "-n", ws, "-g", name, "--write-config")
@@ -135,7 +139,7 @@ def test_workspace_commands_with_defaults_not_config_json(api: Api, cli: Recordi
     assert run("configure", "--defaults", f"group={name}", f"workspace={ws}").exit_code == 0
     from_defaults = run("ml", "workspace", "update", "--description", "second")
     assert from_defaults.exit_code == 0, from_defaults.stderr
-    assert json.loads(from_defaults.stdout)["properties"]["description"] == "second"
+    assert json.loads(from_defaults.stdout)["description"] == "second"
 
     deleted = run("ml", "workspace", "delete", "--yes")
     assert deleted.exit_code == 0, deleted.stderr
@@ -161,3 +165,36 @@ def test_logout_forgets_the_login(api: Api, cli: RecordingTransport, tmp_path: P
     assert not (tmp_path / "profile" / "tokens.json").exists()
     again = run("logout")
     assert again.exit_code == 1 and "(NotLoggedIn)" in again.stderr
+
+
+def test_login_without_tenant_uses_the_servers_only_tenant(api: Api, cli: RecordingTransport) -> None:
+    result = run("login", "--endpoint", api.container.endpoint, "-u", api.credentials["username"],
+                 "-p", api.credentials["password"])
+    assert result.exit_code == 0, result.stderr
+    assert {s["tenantId"] for s in json.loads(result.stdout)} == {api.tenant}
+    assert json.loads(run("account", "show").stdout)["tenantId"] == api.tenant
+    again = run("login", "-u", api.credentials["username"], "-p", api.credentials["password"])  # the last endpoint
+    assert again.exit_code == 0, again.stderr
+
+
+def test_role_definition_from_at_file_and_az_tables(api: Api, cli: RecordingTransport, tmp_path: Path,
+                                                    name: str) -> None:
+    cli_login(api, tmp_path)
+    role = tmp_path / "role.json"
+    role.write_text(json.dumps({"Name": f"Reader {name}", "Description": "d", "Actions": ["*/read"],
+                                "AssignableScopes": [f"/subscriptions/{api.sub}"]}))
+    made = run("role", "definition", "create", "--role-definition", f"@{role}")
+    assert made.exit_code == 0, made.stderr
+    assert json.loads(made.stdout)["roleName"] == f"Reader {name}"
+    table = run("role", "definition", "list", "--name", f"Reader {name}", "-o", "table").stdout.splitlines()
+    assert table[0].split() == ["Name", "Type", "Description"]
+    run("group", "create", "-g", name, "-l", "eastus")
+    assigned = run("role", "assignment", "create", "--assignee", api.credentials["username"], "--role", "Reader",
+                   "-g", name)
+    assert assigned.exit_code == 0, assigned.stderr
+    rows = run("role", "assignment", "list", "-g", name, "-o", "table").stdout.splitlines()
+    assert rows[0].split() == ["Principal", "Role", "Scope"]
+    assert rows[2].split() == [api.credentials["username"], "Reader", f"/subscriptions/{api.sub}/resourceGroups/{name}"]
+    log = run("monitor", "activity-log", "list", "-g", name, "-o", "table").stdout.splitlines()
+    assert log[0].split()[:4] == ["EventTimestamp", "Caller", "Operation", "Status"]
+    assert any("Microsoft.Authorization/roleAssignments/write" in line and "Succeeded" in line for line in log[2:])

@@ -27,42 +27,57 @@ def ok(*args: str) -> Any:
     return json.loads(result.stdout) if result.stdout.strip() else None
 
 
-def test_model_lifecycle(ws: list[str], tmp_path: Path) -> None:
+def stored(workspace: Workspace, printed: dict[str, Any]) -> dict[str, Any]:
+    """The server's own body of what the CLI printed (its ``id`` less azure-ai-ml's ``azureml:``)."""
+    arm_id = str(printed["id"]).removeprefix("azureml:")
+    response = workspace.api.request("GET", arm_id, ML)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_model_lifecycle(cli_logged_in: Workspace, ws: list[str], tmp_path: Path) -> None:
     yml = str(CORPUS / "model/valid/no_version_autoincrement.yml")
     first = ok("ml", "model", "create", "--file", yml, *ws)
-    assert first["name"] == "1" and first["id"].endswith("/models/auto-versioned/versions/1")
-    paths = sorted(a["path"] for a in first["properties"]["artifacts"])
+    assert first["name"] == "auto-versioned" and first["version"] == "1"
+    assert first["id"].startswith("azureml:/subscriptions/") and first["id"].endswith("/models/auto-versioned/versions/1")
+    assert first["resourceGroup"] == cli_logged_in.group and first["type"] == "custom_model"
+    assert first["path"].startswith("azureml://") and first["creation_context"]["created_by_type"] == "User"
+    paths = sorted(a["path"] for a in stored(cli_logged_in, first)["properties"]["artifacts"])
     assert paths == ["model/config.json", "model/weights.bin"]
     second = ok("ml", "model", "create", "--file", yml, "--set", "description=second", *ws)
-    assert second["name"] == "2"
+    assert second["version"] == "2" and second["description"] == "second"
+    assert run("ml", "model", "create", "--file", yml, *ws, "--query", "version", "-o", "tsv").stdout.strip() == "3"
+    ok("ml", "model", "archive", "-n", "auto-versioned", "-v", "3", *ws)
     latest = ok("ml", "model", "show", "-n", "auto-versioned", "--label", "latest", *ws)
-    assert latest["name"] == "2"
+    assert latest["version"] == "2"
     ok("ml", "model", "download", "-n", "auto-versioned", "-v", "1", "--download-path", str(tmp_path / "dl"), *ws)
     got = tmp_path / "dl" / "auto-versioned" / "model" / "weights.bin"
     assert got.read_bytes() == (CORPUS / "assets/model/weights.bin").read_bytes()
     ok("ml", "model", "archive", "-n", "auto-versioned", "-v", "2", *ws)
-    assert ok("ml", "model", "show", "-n", "auto-versioned", "-l", "latest", *ws)["name"] == "1"
+    assert ok("ml", "model", "show", "-n", "auto-versioned", "-l", "latest", *ws)["version"] == "1"
     listed = ok("ml", "model", "list", "-n", "auto-versioned", *ws)
-    assert [v["name"] for v in listed] == ["1"]
-    assert len(ok("ml", "model", "list", "-n", "auto-versioned", "--include-archived", *ws)) == 2
+    assert [v["version"] for v in listed] == ["1"]
+    assert len(ok("ml", "model", "list", "-n", "auto-versioned", "--include-archived", *ws)) == 3
     ok("ml", "model", "restore", "-n", "auto-versioned", "-v", "2", *ws)
     updated = ok("ml", "model", "update", "-n", "auto-versioned", "-v", "1", "--set", "tags.stage=prod",
                  "description=best", *ws)
-    assert updated["properties"]["tags"] == {"stage": "prod"} and updated["properties"]["description"] == "best"
+    assert updated["tags"] == {"stage": "prod"} and updated["description"] == "best"
+    containers = ok("ml", "model", "list", *ws)
+    assert [(c["name"], c["latest_version"]) for c in containers] == [("auto-versioned", "2")]
     table = run("ml", "model", "list", *ws, "-o", "table").stdout.splitlines()
-    assert table[0].split() == ["Name", "Version", "Description", "Archived", "CreatedAt"]
+    assert table[0].split() == ["Name", "Version", "Description", "CreatedAt"]
+    assert table[2].split()[:2] == ["auto-versioned", "2"]
 
 
 def test_version_one_is_the_string_one_and_identical_recreate_is_idempotent(cli_logged_in: Workspace, ws: list[str]) -> None:
     yml = str(CORPUS / "model/valid/folder_custom.yml")
     created = ok("ml", "model", "create", "--file", yml, *ws)
-    assert created["name"] == "1" and created["properties"]["tags"]["python"] == "3.10"
+    assert created["version"] == "1" and created["tags"]["python"] == "3.10"
     put = cli_logged_in.transport.sent("PUT", "/models/")
     assert put[-1].url.path.endswith("/versions/1")
-    assert ok("ml", "model", "create", "--file", yml, *ws)["name"] == "1"
+    assert ok("ml", "model", "create", "--file", yml, *ws)["version"] == "1"
     # The description is mutable: the same content with another one updates it in place.
-    assert ok("ml", "model", "create", "--file", yml, "--set", "description=changed", *ws)["properties"][
-        "description"] == "changed"
+    assert ok("ml", "model", "create", "--file", yml, "--set", "description=changed", *ws)["description"] == "changed"
     conflict = run("ml", "model", "create", "--file", yml, "--set", "type=mlflow_model", *ws)
     assert conflict.exit_code == 1 and conflict.stderr.startswith("(AssetVersionConflict)")
 
@@ -78,31 +93,34 @@ def test_invalid_yaml_and_missing_path_send_nothing(cli_logged_in: Workspace, ws
     assert absent.exit_code == 3
 
 
-def test_environment_and_component_with_inline_environment(ws: list[str]) -> None:
+def test_environment_and_component_with_inline_environment(cli_logged_in: Workspace, ws: list[str]) -> None:
     env = ok("ml", "environment", "create", "--file", str(CORPUS / "environment/valid/image_inline_conda.yml"), *ws)
-    assert "scikit-learn" in env["properties"]["condaFile"] and env["properties"]["osType"] == "Linux"
+    assert {"pip": ["scikit-learn==1.5.0", "pandas==2.2.2"]} in env["conda_file"]["dependencies"]
+    assert env["os_type"] == "linux" and "scikit-learn" in stored(cli_logged_in, env)["properties"]["condaFile"]
     built = ok("ml", "environment", "create", "--file", str(CORPUS / "environment/valid/build_context.yml"), *ws)
-    build = built["properties"]["build"]
-    assert build["dockerfilePath"] == "Dockerfile" and build["contextUri"].startswith("azureml://")
-    assert [a["path"] for a in built["properties"]["artifacts"]] == ["Dockerfile"]
+    build = built["build"]
+    assert build["dockerfile_path"] == "Dockerfile" and build["path"].startswith("azureml://")
+    assert [a["path"] for a in stored(cli_logged_in, built)["properties"]["artifacts"]] == ["Dockerfile"]
     comp = ok("ml", "component", "create", "--file", str(CORPUS / "component/valid/inline_environment.yml"), *ws)
-    ref = comp["properties"]["componentSpec"]["environment"]
+    ref = comp["environment"]
     assert ref.startswith("azureml:CliV2AnonymousEnvironment:")
     again = ok("ml", "component", "create", "--file", str(CORPUS / "component/valid/inline_environment.yml"), *ws)
-    assert again["properties"]["componentSpec"]["environment"] == ref  # same content, same anonymous version
+    assert again["environment"] == ref  # same content, same anonymous version
     assert len(ok("ml", "environment", "list", "-n", "CliV2AnonymousEnvironment", *ws)) == 1
 
 
-def test_component_code_upload_and_missing_environment(ws: list[str]) -> None:
+def test_component_code_upload_and_missing_environment(cli_logged_in: Workspace, ws: list[str]) -> None:
     yml = str(CORPUS / "component/valid/train_full.yml")
     refused = run("ml", "component", "create", "--file", yml, *ws)
     assert refused.exit_code == 1 and refused.stderr.startswith("(AssetReferenceNotFound)")
     assert run("ml", "component", "show", "-n", "train_model", "-l", "latest", *ws).exit_code == 3
     ok("ml", "environment", "create", "--file", str(CORPUS / "environment/valid/image_only.yml"), *ws)
     comp = ok("ml", "component", "create", "--file", yml, *ws)
-    props = comp["properties"]
+    props = stored(cli_logged_in, comp)["properties"]
     assert [a["path"] for a in props["artifacts"]] == ["train.py"] and "code" not in props["componentSpec"]
+    assert comp["code"] == props["codeUri"] and comp["code"].startswith("azureml://")
     assert props["componentSpec"]["inputs"]["max_epochs"]["default"] == 10
+    assert comp["inputs"]["max_epochs"] == {"type": "integer", "default": "10", "max": "100", "min": "1"}
 
 
 def test_pipeline_creates_its_file_children_first(ws: list[str]) -> None:
@@ -112,19 +130,21 @@ def test_pipeline_creates_its_file_children_first(ws: list[str]) -> None:
     assert missing.exit_code == 1 and missing.stderr.startswith("(AssetReferenceNotFound)") and "hello" in missing.stderr
     ok("ml", "component", "create", "--file", str(CORPUS / "component/valid/no_type.yml"), *ws)
     pipe = ok("ml", "component", "create", "--file", yml, *ws)
-    jobs = pipe["properties"]["componentSpec"]["jobs"]
+    assert pipe["type"] == "pipeline"
+    jobs = pipe["jobs"]
     assert jobs["prep"]["component"] == "azureml:prep_data:1"
     assert jobs["train"]["component"].startswith("azureml:train_step:")
     assert jobs["report"]["component"] == "azureml:hello:1"
 
 
-def test_data_assets(ws: list[str]) -> None:
+def test_data_assets(cli_logged_in: Workspace, ws: list[str]) -> None:
     remote = ok("ml", "data", "create", "--file", str(CORPUS / "data/valid/datastore_path.yml"), *ws)
-    assert remote["properties"]["dataUri"] == "azureml://datastores/workspaceblobstore/paths/raw/events/"
-    assert remote["properties"]["dataType"] == "uri_folder" and "artifacts" not in remote["properties"]
+    assert remote["path"] == "azureml://datastores/workspaceblobstore/paths/raw/events/"
+    assert remote["type"] == "uri_folder" and "artifacts" not in stored(cli_logged_in, remote)["properties"]
     local = ok("ml", "data", "create", "-n", "csv", "--path", str(CORPUS / "assets/data/titanic.csv"),
                "--type", "uri_file", *ws)
-    assert local["name"] == "1" and [a["path"] for a in local["properties"]["artifacts"]] == ["titanic.csv"]
+    assert local["version"] == "1"
+    assert [a["path"] for a in stored(cli_logged_in, local)["properties"]["artifacts"]] == ["titanic.csv"]
     folder_for_file = run("ml", "data", "create", "-n", "x", "--path", str(CORPUS / "assets/data"),
                           "--type", "uri_file", *ws)
     assert folder_for_file.exit_code == 1 and "is not a file" in folder_for_file.stderr
@@ -132,13 +152,15 @@ def test_data_assets(ws: list[str]) -> None:
 
 def test_datastores_never_print_secrets(cli_logged_in: Workspace, ws: list[str]) -> None:
     created = ok("ml", "datastore", "create", "--file", str(CORPUS / "datastore/valid/blob_account_key.yml"), *ws)
-    assert created["properties"]["credentials"] == {"credentialsType": "AccountKey"}
+    assert created["credentials"] == {} and created["type"] == "azure_blob"
+    assert stored(cli_logged_in, created)["properties"]["credentials"] == {"credentialsType": "AccountKey"}
     shown = run("ml", "datastore", "show", "-n", "blob_example", *ws)
-    assert "XXXxxx" not in shown.stdout and json.loads(shown.stdout)["properties"]["containerName"] == "data-container"
+    assert "XXXxxx" not in shown.stdout and json.loads(shown.stdout)["container_name"] == "data-container"
     secrets = cli_logged_in.api.request("POST", f"{cli_logged_in.path}/datastores/blob_example/listSecrets", ML)
     assert secrets.json() == {"secretsType": "AccountKey", "key": "XXXxxxXXXxXXXXxxXXXXXxXXXXXxXxxXxXXXxXXX"}
     table = run("ml", "datastore", "list", *ws, "-o", "table").stdout.splitlines()
-    assert table[0].split() == ["Name", "Type", "AccountName", "Container", "IsDefault"]
+    assert table[0].split() == ["Name", "Type", "AccountName", "Container"]
+    assert ["blob_example", "azure_blob", "mytestblobstore", "data-container"] in [r.split() for r in table]
     ok("ml", "datastore", "delete", "-n", "blob_example", *ws)
     assert run("ml", "datastore", "show", "-n", "blob_example", *ws).exit_code == 3
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from amlite.cli.args import apply_set_remove, expand_argv, parse_tags
@@ -44,3 +46,35 @@ def test_set_and_remove_tags() -> None:
     with pytest.raises(CliError) as info:
         apply_set_remove(tags, ["location=westus"], None)
     assert info.value.exit_code == 2
+
+
+def test_at_file_arguments_are_the_files_content(tmp_path: Path) -> None:
+    role = tmp_path / "role.json"
+    role.write_text('{"Name": "r"}')
+    assert expand_argv(["role", "definition", "create", "--role-definition", f"@{role}"])[-1] == '{"Name": "r"}'
+    assert expand_argv([f"--role-definition=@{role}"]) == ['--role-definition={"Name": "r"}']
+    assert expand_argv(["--", f"@{role}"]) == ["--", f"@{role}"]
+    with pytest.raises(CliError) as missing:
+        expand_argv(["--role-definition", f"@{tmp_path / 'nope.json'}"])
+    assert missing.value.exit_code == 2
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    """``amlite ... | head``: a command whose output outgrows the pipe ends with exit 0 and no error."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "big.py"
+    script.write_text(
+        "from amlite.cli import main as m\n"
+        "from amlite.cli.command import command\n"
+        "def big() -> list[int]:\n"
+        "    return list(range(200_000))\n"
+        "command(m.app, 'big', help='A result larger than any pipe buffer.')(big)\n"
+        "m.main(['big'])\n")
+    env = {**os.environ, "AMLITE_CONFIG_DIR": str(tmp_path)}
+    done = subprocess.run(f"set -o pipefail; '{sys.executable}' '{script}' | head -2", shell=True, env=env,
+                          capture_output=True, text=True, timeout=60, executable="/bin/bash")
+    assert done.stdout.splitlines() == ["[", "  0,"]
+    assert done.stderr == "" and done.returncode == 0, done.stderr

@@ -4,15 +4,19 @@
   :func:`expand_argv` rewrites the former into the latter before Click sees it; ``--tags`` with no
   value (or ``--tags ""``) clears the tags, as in az.
 - Options whose value is optional: ``--write-config`` alone means the current directory.
+- ``@file`` as any argument (or ``--option=@file``) stands for the file's content, as in az:
+  ``--role-definition @role.json``. A missing file is a usage error (exit 2).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from amlite.cli.session import CliError
 
-__all__ = ["MULTI_VALUE_OPTIONS", "apply_set_remove", "expand_argv", "parse_key_values", "parse_tags"]
+__all__ = ["MULTI_VALUE_OPTIONS", "apply_set_remove", "expand_argv", "expand_file_arguments", "parse_key_values",
+           "parse_tags"]
 
 #: Options that take several space-separated values after one flag.
 MULTI_VALUE_OPTIONS = frozenset({"--tags", "--defaults", "--set", "--remove", "--force-deletion-types", "--scopes", "--ids"})
@@ -20,11 +24,36 @@ MULTI_VALUE_OPTIONS = frozenset({"--tags", "--defaults", "--set", "--remove", "-
 OPTIONAL_VALUE_OPTIONS = {"--write-config": "."}
 
 
+def _file_content(token: str) -> str:
+    path = Path(token).expanduser()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError("FileNotFound", f"cannot read '@{token}': {exc.strerror or exc}", 2) from None
+
+
+def expand_file_arguments(argv: Sequence[str]) -> list[str]:
+    """Replace ``@path`` and ``--opt=@path`` arguments with the file's content (az's convention)."""
+    out: list[str] = []
+    for index, token in enumerate(argv):
+        if token == "--":
+            out.extend(argv[index:])
+            break
+        if token.startswith("@") and len(token) > 1:
+            out.append(_file_content(token[1:]))
+        elif token.startswith("--") and "=@" in token:
+            option, _sep, path = token.partition("=@")
+            out.append(f"{option}={_file_content(path)}")
+        else:
+            out.append(token)
+    return out
+
+
 def expand_argv(argv: Sequence[str]) -> list[str]:
-    """Rewrite az-style multi-value and optional-value options into what Click understands."""
+    """Rewrite az-style ``@file``, multi-value and optional-value options into what Click understands."""
     out: list[str] = []
     i = 0
-    args = list(argv)
+    args = expand_file_arguments(argv)
     while i < len(args):
         token = args[i]
         if token == "--":

@@ -7,7 +7,8 @@ command runs, makes a :class:`Session` for it, prints what the command returns i
 format, and turns every error into ``(Code) message`` on stderr with az's exit codes:
 
 - 0 success; 1 any error; 2 usage errors (Click's own, and :class:`CliError` with exit_code 2);
-- 3 when a ``show``-style command finds nothing (``ResourceNotFoundError``), as az does.
+- 3 when a ``show``-style command finds nothing (``ResourceNotFoundError``), as az does;
+- 0, silently, when the reader of stdout goes away (``amlite ... | head``).
 
 No traceback is ever printed for a server or connection error unless ``--debug`` is given.
 """
@@ -30,7 +31,7 @@ from amlite.cli.output import FORMATS, InvalidQueryError, TableTransformer, form
 from amlite.cli.session import CliError, GlobalOptions, Session
 from amlite.sdk.errors import AzureError, ResourceNotFoundError
 
-__all__ = ["command", "current_session", "emit_error"]
+__all__ = ["command", "current_session", "emit_error", "silence_stdout"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,6 +103,16 @@ def emit_error(exc: BaseException, debug: bool = False) -> None:
     print(text, file=sys.stderr)
 
 
+def silence_stdout() -> None:
+    """Point stdout at /dev/null after its reader went away (SIGPIPE), so that Python's own flush
+    at exit does not raise ``BrokenPipeError`` again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+
+
 def _default_output() -> str:
     value = os.environ.get("AMLITE_CORE_OUTPUT", "json").lower()
     return value if value in FORMATS else "json"
@@ -166,6 +177,9 @@ def command(
             except AzureError as exc:
                 emit_error(exc, options.debug)
                 raise typer.Exit(1) from None
+            except BrokenPipeError:
+                silence_stdout()  # `amlite ... | head`: the reader has what it wanted
+                raise typer.Exit(0) from None
             except KeyboardInterrupt:
                 print("(OperationCancelled) Operation cancelled.", file=sys.stderr)
                 raise typer.Exit(130) from None

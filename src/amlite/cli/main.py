@@ -1,6 +1,6 @@
 """The ``amlite`` console script: assembles the command groups and runs them.
 
-``main()`` rewrites az-style arguments Click does not understand (``--tags a=b c=d``) before
+``main()`` rewrites az-style arguments Click does not understand (``--tags a=b c=d``, ``@file``) before
 handing over to Typer; everything else about a command lives in its module under ``commands/``.
 """
 
@@ -14,6 +14,8 @@ import typer
 
 from amlite import __version__ as VERSION
 from amlite.cli.args import expand_argv
+from amlite.cli.command import emit_error, silence_stdout
+from amlite.cli.session import CliError
 from amlite.cli.commands import account, ad, auth, configure, group, monitor, provider, role, server, workspace
 from amlite.cli.commands import assets, datastore, registry
 
@@ -58,9 +60,23 @@ monitor.register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``amlite`` script (and of ``python -m amlite``)."""
-    args = expand_argv(sys.argv[1:] if argv is None else argv)
-    app(args=args, prog_name="amlite")
+    """Entry point of the ``amlite`` script (and of ``python -m amlite``).
+
+    A reader that stops early (``amlite ... | head``) ends the command quietly, as az does: the
+    output it no longer wants goes nowhere instead of into a ``BrokenPipeError``.
+    """
+    try:
+        args = expand_argv(sys.argv[1:] if argv is None else argv)
+    except CliError as exc:
+        emit_error(exc)
+        sys.exit(exc.exit_code)
+    try:
+        app(args=args, prog_name="amlite")
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            silence_stdout()
 
 
 if __name__ == "__main__":

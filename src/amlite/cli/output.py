@@ -1,7 +1,8 @@
 """Output formats of the CLI, as az prints them: json, jsonc, yaml, table, tsv and none.
 
-Commands return plain data (the server's camelCase bodies, or lists of them); this module applies
-``--query`` (JMESPath) first and then renders. A command may provide a *table transformer* that
+Commands return plain data in the shape az prints (azure-ai-ml's entity dicts for ``ml``, az's own
+shapes elsewhere); this module adds ``resourceGroup`` to every object with an ARM id below a
+resource group (az's global result transform), applies ``--query`` (JMESPath) and then renders. A command may provide a *table transformer* that
 picks readable columns; as in az it is used only when no ``--query`` reshaped the result.
 """
 
@@ -20,6 +21,7 @@ __all__ = [
     "FORMATS",
     "InvalidQueryError",
     "TableTransformer",
+    "add_resource_group",
     "apply_query",
     "format_output",
     "format_table",
@@ -33,6 +35,31 @@ TableTransformer = Callable[[Any], list[dict[str, Any]]]
 
 class InvalidQueryError(ValueError):
     """The ``--query`` string is not valid JMESPath."""
+
+
+def _group_in_id(value: Any) -> str | None:
+    """The resource group of ``[prefix]/subscriptions/S/resourceGroups/G/providers/NS/type/name...``."""
+    if not isinstance(value, str):
+        return None
+    parts = value.split("/")
+    if len(parts) > 8 and parts[3].lower() == "resourcegroups":
+        return parts[4]
+    return None
+
+
+def add_resource_group(result: Any) -> Any:
+    """A copy of ``result`` where each object (at any depth) whose ``id`` names a resource in a group
+    has ``resourceGroup``, as az adds to every command's result before ``--query`` sees it."""
+    if isinstance(result, list):
+        return [add_resource_group(item) for item in result]
+    if isinstance(result, dict):
+        out = {key: add_resource_group(value) for key, value in result.items()}
+        if not any(str(k).lower() == "resourcegroup" for k in out):
+            group = _group_in_id(out.get("id"))
+            if group is not None:
+                out["resourceGroup"] = group
+        return out
+    return result
 
 
 def apply_query(result: Any, query: str | None) -> Any:
@@ -154,8 +181,8 @@ def format_output(
     query: str | None = None,
     table_transformer: TableTransformer | None = None,
 ) -> str:
-    """Apply ``query`` then render ``result`` in ``output``; '' means print nothing."""
-    data = apply_query(result, query)
+    """Add ``resourceGroup``, apply ``query``, then render in ``output``; '' means print nothing."""
+    data = apply_query(add_resource_group(result), query)
     fmt = output.lower()
     if fmt == "none":
         return ""

@@ -9,11 +9,12 @@ from amlite.sdk.config import parse_arm_id
 __all__ = [
     "account_table",
     "alias_table",
-    "arm_resource_table",
     "generic_resource_table",
     "group_table",
     "location_table",
     "provider_table",
+    "registry_table",
+    "workspace_table",
 ]
 
 
@@ -71,15 +72,25 @@ def group_table(result: Any) -> list[dict[str, Any]]:
     ]
 
 
-def arm_resource_table(result: Any) -> list[dict[str, Any]]:
-    """Name, ResourceGroup, Location, ProvisioningState: the columns for lists of ARM resources."""
+def _group_of(item: dict[str, Any]) -> Any:
+    return item.get("resourceGroup") or parse_arm_id(str(item.get("id") or "")).get("resourcegroups")
+
+
+def workspace_table(result: Any) -> list[dict[str, Any]]:
+    """Name, ResourceGroup, Location, DisplayName of ``az ml workspace`` dicts."""
     return [
-        {
-            "Name": r.get("name"),
-            "ResourceGroup": parse_arm_id(str(r.get("id") or "")).get("resourcegroups"),
-            "Location": r.get("location"),
-            "ProvisioningState": _props(r).get("provisioningState"),
-        }
+        {"Name": w.get("name"), "ResourceGroup": _group_of(w), "Location": w.get("location"),
+         "DisplayName": w.get("display_name")}
+        for w in _items(result)
+    ]
+
+
+def registry_table(result: Any) -> list[dict[str, Any]]:
+    """Name, ResourceGroup, Location and the replication Regions of ``az ml registry`` dicts."""
+    return [
+        {"Name": r.get("name"), "ResourceGroup": _group_of(r), "Location": r.get("location"),
+         "Regions": ", ".join(str(x.get("location")) for x in r.get("replication_locations") or []
+                              if isinstance(x, dict))}
         for r in _items(result)
     ]
 

@@ -14,9 +14,10 @@ from abc import ABC, abstractmethod
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from amlite.schemas import DataSpec, EnvironmentSpec, ModelSpec, YamlSchemaError, parse_spec
+from amlite.sdk._dicts import compact, creation_context, snake_keys
 from amlite.sdk.config import parse_arm_id
 from amlite.sdk.errors import ValidationException
 
@@ -124,6 +125,46 @@ class Asset(ABC):
         spec: dict[str, Any] = self._spec().model_dump(mode="json", exclude_none=True)
         return spec
 
+    #: azure-ai-ml prints the ARM id of models, environments and components with this prefix.
+    _ID_PREFIX: ClassVar[str] = "azureml:"
+    #: Whether azure-ai-ml prints ``properties`` for this kind (it does not for environments).
+    _PRINTS_PROPERTIES: ClassVar[bool] = True
+
+    def _to_dict(self) -> dict[str, Any]:
+        """The dict azure-ai-ml's entity gives (``entity._to_dict()``), which ``az ml`` prints.
+
+        For an entity read from the server: ``name``, ``version``, ``id``, ``creation_context``,
+        ``description`` (as the server has it), ``tags``, ``properties`` and the kind's own fields;
+        for a container (a list without a name), ``latest_version`` instead of ``version``. A
+        registry's version also has amlite's ``replication`` (each region's state) and ``lineage``
+        (where it was shared from). An entity not yet sent gives its YAML-shaped spec.
+        """
+        if self._rest is None:
+            return self.as_dict()
+        props: dict[str, Any] = self._rest.get("properties") or {}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "version": self.version,
+            "id": f"{self._ID_PREFIX}{self.id}" if self.id else None,
+            "creation_context": creation_context(self._rest.get("systemData")),
+            "description": props.get("description"),
+            "tags": dict(self.tags or {}),
+        }
+        if self._PRINTS_PROPERTIES:
+            out["properties"] = dict(self.properties or {})
+        if self.version is None:
+            out["latest_version"] = self.latest_version
+            return compact(out)
+        out.update(self._kind_dict(props))
+        # amlite's own, for a registry's versions: each region's copy, and where it was shared from.
+        out["replication"] = props.get("replication")
+        out["lineage"] = snake_keys(props["lineage"]) if props.get("lineage") else None
+        return compact(out)
+
+    def _kind_dict(self, props: dict[str, Any]) -> dict[str, Any]:
+        """The kind's own fields in ``_to_dict()`` (none for a bare container)."""
+        return {}
+
     @abstractmethod
     def _spec(self) -> Any:  # pragma: no cover - every subclass defines it
         ...
@@ -153,6 +194,10 @@ class Model(Asset):
         props = {**self._common_rest(spec), "modelType": spec.type, "modelUri": remote_uri,
                  "flavors": spec.flavors, "stage": spec.stage, "jobName": spec.job_name}
         return {"properties": _drop_none(props) | {"tags": dict(spec.tags)}}
+
+    def _kind_dict(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {"type": self.type, "path": self.path, "stage": self.stage, "flavors": self.flavors,
+                "job_name": self.job_name}
 
     @classmethod
     def _from_rest(cls, body: dict[str, Any]) -> Model:
@@ -231,6 +276,15 @@ class Environment(Asset):
                  "inferenceConfig": inference}
         return {"properties": _drop_none(props) | {"tags": dict(spec.tags)}}
 
+    _PRINTS_PROPERTIES: ClassVar[bool] = False
+
+    def _kind_dict(self, props: dict[str, Any]) -> dict[str, Any]:
+        build = None
+        if self.build is not None:
+            build = {"path": self.build.path, "dockerfile_path": self.build.dockerfile_path}
+        return {"image": self.image, "build": build, "conda_file": self.conda_file, "os_type": self.os_type,
+                "inference_config": snake_keys(self.inference_config) if self.inference_config else None}
+
     @classmethod
     def _from_rest(cls, body: dict[str, Any]) -> Environment:
         from amlite.schemas._yaml import load_yaml_text
@@ -270,6 +324,11 @@ class Data(Asset):
     def _to_rest(self, spec: DataSpec, remote_uri: str | None) -> dict[str, Any]:
         props = {**self._common_rest(spec), "dataType": spec.type, "dataUri": remote_uri}
         return {"properties": _drop_none(props) | {"tags": dict(spec.tags)}}
+
+    _ID_PREFIX: ClassVar[str] = ""  # azure-ai-ml prints a data asset's id as ARM has it
+
+    def _kind_dict(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {"path": self.path, "type": self.type}
 
     @classmethod
     def _from_rest(cls, body: dict[str, Any]) -> Data:

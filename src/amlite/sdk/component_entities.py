@@ -9,12 +9,35 @@ the code folder) is resolved by ``ml_client.components.create_or_update``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from amlite.schemas import CommandComponentSpec, PipelineComponentSpec
 from amlite.sdk.asset_entities import Asset, Environment, _drop_none
 
 __all__ = ["CommandComponent", "Component", "PipelineComponent", "component_from_rest"]
+
+
+#: Fields of a stored component spec that azure-ai-ml's dict shows as they are.
+_SPEC_FIELDS = ("command", "code", "environment", "display_name", "outputs", "resources", "distribution",
+                "environment_variables", "additional_includes", "jobs")
+#: Input fields azure-ai-ml prints as text (``default: 0.01`` shows as ``"0.01"``, ``false`` as ``"False"``).
+_TEXT_PORT_FIELDS = ("default", "min", "max")
+
+
+def _port_text(port_type: str, value: Any) -> Any:
+    if port_type == "integer" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, (bool, int, float)):
+        return str(value)
+    return value
+
+
+def _port_dict(port: Any) -> Any:
+    """An input as azure-ai-ml's dict has it: numbers and booleans of a typed input as text."""
+    if not isinstance(port, dict):
+        return port
+    port_type = str(port.get("type") or "")
+    return {k: _port_text(port_type, v) if k in _TEXT_PORT_FIELDS else v for k, v in port.items()}
 
 
 @dataclass
@@ -51,6 +74,26 @@ class Component(Asset):
         if data.get("is_deterministic") is True:
             data.pop("is_deterministic")
         return data
+
+    _PRINTS_PROPERTIES: ClassVar[bool] = False
+
+    def _to_dict(self) -> dict[str, Any]:
+        """azure-ai-ml's dict of a component: as an asset's, with ``tags`` only when there are some."""
+        out = super()._to_dict()
+        if self._rest is not None and not out.get("tags"):
+            out.pop("tags", None)
+        return out
+
+    def _kind_dict(self, props: dict[str, Any]) -> dict[str, Any]:
+        spec: dict[str, Any] = dict(props.get("componentSpec") or {})
+        out = {key: spec[key] for key in _SPEC_FIELDS if spec.get(key) not in (None, {}, [])}
+        if "code" not in out and props.get("codeUri"):
+            out["code"] = props["codeUri"]  # a local folder, uploaded: where the server keeps it
+        out["type"] = self.type
+        out["is_deterministic"] = self.is_deterministic
+        if self.inputs:
+            out["inputs"] = {name: _port_dict(port) for name, port in self.inputs.items()}
+        return out
 
     def _fill_component(self, body: dict[str, Any]) -> dict[str, Any]:
         self._fill_common(body)

@@ -15,6 +15,7 @@ from typing import Any
 
 from amlite.schemas import YamlSchemaError
 from amlite.schemas.datastores import parse_datastore
+from amlite.sdk._dicts import compact
 from amlite.sdk.asset_entities import _drop_none, spec_error
 
 __all__ = [
@@ -105,6 +106,23 @@ class Datastore(ABC):
         if self._rest is not None:
             return dict(self._rest)
         return {"name": self.name, **self._to_rest()}
+
+    def _to_dict(self) -> dict[str, Any]:
+        """azure-ai-ml's dict of the datastore (what ``az ml datastore show`` prints).
+
+        ``credentials`` is ``{}``: the server never returns secrets, and azure-ai-ml prints none
+        for a datastore read from the server either.
+        """
+        props: dict[str, Any] = (self._rest or {}).get("properties") or {}
+        out: dict[str, Any] = {
+            "name": self.name, "id": self.id, "type": self.TYPE, "description": props.get("description",
+                                                                                             self.description),
+            "tags": dict(self.tags or {}), "account_name": self.account_name, "endpoint": self.endpoint,
+            "protocol": self.protocol, **self._location_fields(), "credentials": {},
+        }
+        if self.properties:
+            out["properties"] = dict(self.properties)
+        return compact(out)
 
 
 @dataclass

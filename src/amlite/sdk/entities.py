@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from amlite.sdk._dicts import compact
 from amlite.sdk.config import parse_arm_id, write_config
 from amlite.sdk.errors import ValidationException
 
@@ -128,6 +129,21 @@ class Workspace:
             return dict(self._rest)
         return {"name": self.name, **self._to_rest()}
 
+    def _to_dict(self) -> dict[str, Any]:
+        """azure-ai-ml's dict of the workspace (what ``az ml workspace show`` prints): snake_case,
+        the dependent resources as ARM ids, and the managed identity."""
+        body = self._rest or {}
+        identity = body.get("identity")
+        return compact({
+            "name": self.name, "location": self.location, "id": self.id, "resource_group": self.resource_group,
+            "description": self.description, "display_name": self.display_name, "tags": dict(self.tags or {}),
+            "discovery_url": self.discovery_url, "mlflow_tracking_uri": self.mlflow_tracking_uri,
+            "hbi_workspace": self.hbi_workspace, "storage_account": self.storage_account,
+            "container_registry": self.container_registry, "key_vault": self.key_vault,
+            "application_insights": self.application_insights, "public_network_access": self.public_network_access,
+            "identity": _identity_dict(identity) if isinstance(identity, dict) else None,
+        })
+
     def dump_config(
         self, path: str | os.PathLike[str] | None = None, file_name: str | None = None
     ) -> Path:
@@ -160,3 +176,11 @@ def load_workspace(source: str | os.PathLike[str], params_override: list[dict[st
         raise ValidationException(f"{source}: the workspace YAML names no workspace ('name').", code="InvalidYaml")
     return Workspace(name=spec.name, location=spec.location, display_name=spec.display_name,
                      description=spec.description, tags=dict(spec.tags), resource_group=spec.resource_group)
+
+
+def _identity_dict(identity: dict[str, Any]) -> dict[str, Any]:
+    """ARM's ``{"type": "SystemAssigned", "principalId": ...}`` as azure-ai-ml prints it."""
+    kind = str(identity.get("type") or "")
+    snake = "".join("_" + c.lower() if c.isupper() else c for c in kind).lstrip("_").replace(",_", ",")
+    return compact({"type": snake or None, "principal_id": identity.get("principalId"),
+                    "tenant_id": identity.get("tenantId")})

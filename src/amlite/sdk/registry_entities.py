@@ -20,6 +20,7 @@ from typing import Any
 
 from amlite.schemas import YamlSchemaError
 from amlite.schemas._yaml import apply_overrides, load_yaml_dict
+from amlite.sdk._dicts import compact
 from amlite.sdk.config import parse_arm_id
 from amlite.sdk.errors import ValidationException
 
@@ -126,6 +127,27 @@ class Registry:
         if self._rest is not None:
             return dict(self._rest)
         return {"name": self.name, **self._to_rest()}
+
+    def _to_dict(self) -> dict[str, Any]:
+        """azure-ai-ml's dict of the registry (what ``az ml registry show`` prints): its regions as
+        ``replication_locations`` with each one's storage account."""
+        props: dict[str, Any] = (self._rest or {}).get("properties") or {}
+        regions = []
+        for region in self.replication_locations:
+            item: dict[str, Any] = {"location": region.location}
+            storage = region.storage_config
+            if storage is not None:
+                item["storage_config"] = compact({
+                    "arm_resource_id": storage.arm_resource_id, "storage_account_hns": storage.storage_account_hns,
+                    "storage_account_type": (storage.storage_account_type or "").lower() or None,
+                    "replication_count": 1})
+            regions.append(item)
+        return compact({
+            "name": self.name, "id": self.id, "description": self.description, "tags": dict(self.tags or {}),
+            "location": self.location, "public_network_access": props.get("publicNetworkAccess"),
+            "replication_locations": regions, "mlflow_registry_uri": self.mlflow_registry_uri,
+            "discovery_url": self.discovery_url,
+        })
 
 
 def _bool(value: Any, where: str) -> bool:

@@ -43,17 +43,14 @@ _OPERATIONS = {"model": "models", "environment": "environments", "component": "c
 
 
 def asset_table(result: Any) -> list[dict[str, Any]]:
-    """Name, Version (LatestVersion for a list of assets), Description, Archived, CreatedAt."""
+    """Name, Version (the latest one for a list of assets), Description, CreatedAt."""
     rows: list[dict[str, Any]] = []
     for item in result if isinstance(result, list) else [result]:
         if not isinstance(item, dict):
             continue
-        props = item.get("properties") or {}
-        is_version = "/versions/" in str(item.get("id") or "")
-        name = str(item.get("id") or "").split("/")[-3] if is_version else item.get("name")
-        rows.append({"Name": name, "Version": item.get("name") if is_version else props.get("latestVersion"),
-                     "Description": props.get("description"), "Archived": props.get("isArchived"),
-                     "CreatedAt": (item.get("systemData") or {}).get("createdAt")})
+        rows.append({"Name": item.get("name"), "Version": item.get("version") or item.get("latest_version"),
+                     "Description": item.get("description"),
+                     "CreatedAt": (item.get("creation_context") or {}).get("created_at")})
     return rows
 
 
@@ -123,7 +120,7 @@ def _create(kind: str, file: Path | None, overrides: list[dict[str, str]], works
         operations = _operations(client, kind)
         with transfer_progress(f"Uploading {entity.name}", quiet=session.options.only_show_errors) as hook:
             operations.on_progress = hook
-            return operations.create_or_update(entity).as_dict()
+            return operations.create_or_update(entity)._to_dict()
 
 
 def _given(**values: str | None) -> list[dict[str, str]]:
@@ -168,7 +165,7 @@ def _make_show(kind: str) -> Callable[..., Any]:
         if (version is None) == (label is None):
             raise CliError("MissingArgument", "give exactly one of --version/-v and --label/-l", 2)
         with asset_client(resource_group, workspace_name, registry_name) as client:
-            return _operations(client, kind).get(name, version=version, label=label).as_dict()
+            return _operations(client, kind).get(name, version=version, label=label)._to_dict()
 
     show.__doc__ = f"Show a {kind} version (by --version or --label latest)."
     return show
@@ -201,7 +198,7 @@ def _make_list(kind: str) -> Callable[..., Any]:
             for item in found:
                 if max_results is not None and len(items) >= max_results:
                     break
-                items.append(item.as_dict())
+                items.append(item._to_dict())
             return items
 
     list_.__doc__ = f"List {kind} assets, or the versions of one with --name."
@@ -248,7 +245,7 @@ def _make_update(kind: str) -> Callable[..., Any]:
             if clear_tags or tag_changes:
                 tags = {} if clear_tags else dict(operations.get(name, version=version).tags or {})
                 tags.update(tag_changes)
-            return operations.update(name, version, description=description, tags=tags).as_dict()
+            return operations.update(name, version, description=description, tags=tags)._to_dict()
 
     update.__doc__ = f"Update the description or tags of a {kind} version (--set description=... tags.k=v)."
     return update
@@ -303,7 +300,7 @@ def _make_share(kind: str) -> Callable[..., Any]:
         with asset_client(resource_group, workspace_name, source_registry_name) as client:
             return _operations(client, kind).share(name, version, registry_name=registry_name,
                                                    share_with_name=share_with_name,
-                                                   share_with_version=share_with_version).as_dict()
+                                                   share_with_version=share_with_version)._to_dict()
 
     share.__doc__ = (f"Share a {kind} version from a workspace (or another registry) to a registry (its files "
                      "are copied once; the registry keeps its lineage).")

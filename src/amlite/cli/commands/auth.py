@@ -80,7 +80,7 @@ def login(
     username: Annotated[str | None, typer.Option("--username", "-u", help="User name, or the client id with --service-principal.")] = None,
     password: Annotated[str | None, typer.Option("--password", "-p", help="Password, or the client secret with --service-principal.")] = None,
     service_principal: Annotated[bool, typer.Option("--service-principal", help="Log in as a service principal.")] = False,
-    tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="The tenant id.")] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="The tenant id (default: the last login's, else the server's only tenant).")] = None,
 ) -> Any:
     """Log in to an amlite server and list the subscriptions you can use."""
     session = current_session()
@@ -107,8 +107,8 @@ def login(
             "give --credentials-file, or --username and --password "
             "(with --service-principal: -u CLIENT_ID -p SECRET)", 2,
         )
-    if not tenant:
-        raise CliError("MissingArgument", "the following arguments are required: --tenant", 2)
+    # As az: without --tenant, the last login's tenant, else "organizations" (the server's only tenant).
+    tenant = tenant or (session.store.load_profile() or {}).get("tenantId") or "organizations"
     endpoint = normalize_endpoint(endpoint)
     if service_principal:
         answer = request_token(endpoint, tenant, {"grant_type": "client_credentials",
@@ -121,6 +121,7 @@ def login(
         user = {"name": username, "type": "user"}
         tokens = {"refreshToken": answer.refresh_token or ""}
     tokens.update(_token_fields(answer))
+    tenant = _token_tenant(answer.access_token.token) or tenant
     with ArmClient(_StaticToken(answer.access_token, endpoint), endpoint) as arm:
         subscriptions = list(arm.subscriptions.list())
     entries = subscription_entries(subscriptions, user, tenant, preferred)
@@ -130,6 +131,24 @@ def login(
     if not entries:
         session.warn(f"No subscriptions found for {username}.")
     return entries
+
+
+def _token_tenant(token: str) -> str | None:
+    """The ``tid`` claim of an access token: the tenant's id when login named it ``organizations``.
+
+    Read without checking the signature; the server checks the token on every request anyway.
+    """
+    import base64
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    tid = payload.get("tid") if isinstance(payload, dict) else None
+    return str(tid) if tid else None
 
 
 def _token_fields(answer: TokenResponse) -> dict[str, Any]:

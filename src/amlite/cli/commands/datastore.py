@@ -21,14 +21,13 @@ Name = Annotated[str, typer.Option("--name", "-n", help="Name of the datastore."
 
 
 def datastore_table(result: Any) -> list[dict[str, Any]]:
+    """Name, Type, AccountName and the container (blob container, file share or filesystem)."""
     rows = []
     for item in result if isinstance(result, list) else [result]:
         if isinstance(item, dict):
-            props = item.get("properties") or {}
-            rows.append({"Name": item.get("name"), "Type": props.get("datastoreType"),
-                         "AccountName": props.get("accountName"),
-                         "Container": props.get("containerName") or props.get("filesystem")
-                         or props.get("fileShareName"), "IsDefault": props.get("isDefault")})
+            rows.append({"Name": item.get("name"), "Type": item.get("type"), "AccountName": item.get("account_name"),
+                         "Container": item.get("container_name") or item.get("filesystem")
+                         or item.get("file_share_name")})
     return rows
 
 
@@ -45,7 +44,7 @@ def datastore_create(
     datastore = load_datastore(file, params_override=overrides)
     scope = workspace_scope(resource_group, workspace_name)
     with session.ml_client(scope) as client:
-        return client.datastores.create_or_update(datastore).as_dict()
+        return client.datastores.create_or_update(datastore)._to_dict()
 
 
 def datastore_show(name: Name, workspace_name: Workspace = None, resource_group: Group = None) -> Any:
@@ -53,7 +52,7 @@ def datastore_show(name: Name, workspace_name: Workspace = None, resource_group:
     session = current_session()
     scope = workspace_scope(resource_group, workspace_name)
     with session.ml_client(scope) as client:
-        return client.datastores.get(name).as_dict()
+        return client.datastores.get(name)._to_dict()
 
 
 def datastore_list(workspace_name: Workspace = None, resource_group: Group = None) -> Any:
@@ -61,7 +60,7 @@ def datastore_list(workspace_name: Workspace = None, resource_group: Group = Non
     session = current_session()
     scope = workspace_scope(resource_group, workspace_name)
     with session.ml_client(scope) as client:
-        return [store.as_dict() for store in client.datastores.list()]
+        return [store._to_dict() for store in client.datastores.list()]
 
 
 def datastore_delete(name: Name, workspace_name: Workspace = None, resource_group: Group = None) -> None:

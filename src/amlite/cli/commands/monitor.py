@@ -66,7 +66,21 @@ def activity_log_list(
     return authorization_client().activity_logs.list(sub, " and ".join(terms), max_events=max_events)
 
 
+def _value(field: Any) -> Any:
+    return field.get("value") if isinstance(field, dict) else field
+
+
+def activity_log_table(result: Any) -> list[dict[str, Any]]:
+    """Time, Caller, Operation, Status and the resource: a readable row per event."""
+    items = result if isinstance(result, list) else [result]
+    return [{"EventTimestamp": e.get("eventTimestamp"), "Caller": e.get("caller"),
+             "Operation": _value(e.get("operationName")), "Status": _value(e.get("status")),
+             "ResourceGroup": e.get("resourceGroupName"),
+             "Resource": str(e.get("resourceId") or "").rsplit("/", 1)[-1] or None}
+            for e in items if isinstance(e, dict)]
+
+
 def register(root: typer.Typer) -> None:
-    command(log_app, "list")(activity_log_list)
+    command(log_app, "list", table=activity_log_table)(activity_log_list)
     app.add_typer(log_app, name="activity-log")
     root.add_typer(app, name="monitor")

@@ -17,8 +17,8 @@ import typer
 from amlite.cli.command import command, current_session
 from amlite.cli.commands.assets import parse_sets
 from amlite.cli.session import CliError
-from amlite.cli.tables import arm_resource_table
-from amlite.sdk.errors import ValidationException
+from amlite.cli.tables import registry_table
+from amlite.sdk.errors import ErrorDetail, ResourceNotFoundError, ValidationException
 from amlite.sdk.registry_entities import Registry, load_registry
 
 __all__ = ["register"]
@@ -57,15 +57,24 @@ def registry_create(file: File = None, name: Name = None, resource_group: Group 
     with session.ml_client(scope) as client:
         with session.progress(f"Creating registry '{registry.name}' ..."):
             poller = client.registries.begin_create(registry)
-            return None if no_wait else poller.result().as_dict()
+            return None if no_wait else poller.result()._to_dict()
 
 
-def registry_show(name: Name = None) -> Any:
-    """Show a registry (found by name anywhere in the tenant); exit 3 if missing."""
+def _in_group(registry: Registry, resource_group: str | None) -> Registry:
+    """The registry, when ``-g`` (which az requires, and amlite accepts) names its group."""
+    if resource_group and (registry.resource_group or "").lower() != resource_group.lower():
+        raise ResourceNotFoundError(error=ErrorDetail(
+            code="ResourceNotFound", message=f"The Resource 'Microsoft.MachineLearningServices/registries/"
+                                             f"{registry.name}' under resource group '{resource_group}' was not found."))
+    return registry
+
+
+def registry_show(name: Name = None, resource_group: Group = None) -> Any:
+    """Show a registry (found by name anywhere in the tenant; -g, if given, must be its group); exit 3 if missing."""
     session = current_session()
     scope = session.workspace_scope(None, None, need_group=False, need_name=False)
     with session.ml_client(scope) as client:
-        return client.registries.get(_need(name)).as_dict()
+        return _in_group(client.registries.get(_need(name)), resource_group)._to_dict()
 
 
 def registry_list(resource_group: Group = None) -> Any:
@@ -74,10 +83,10 @@ def registry_list(resource_group: Group = None) -> Any:
     scope = session.workspace_scope(resource_group, None, need_group=False, need_name=False)
     with session.ml_client(scope) as client:
         where = "resource_group" if scope.resource_group else "subscription"
-        return [r.as_dict() for r in client.registries.list(scope=where)]
+        return [r._to_dict() for r in client.registries.list(scope=where)]
 
 
-def registry_update(name: Name = None, file: File = None, set_: Sets = None) -> Any:
+def registry_update(name: Name = None, file: File = None, set_: Sets = None, resource_group: Group = None) -> Any:
     """Update a registry: --set description=... tags.k=v, or --file with the edited YAML (regions added
     or removed; the primary location cannot change)."""
     session = current_session()
@@ -98,13 +107,13 @@ def registry_update(name: Name = None, file: File = None, set_: Sets = None) -> 
                         raise CliError("InvalidArgumentValue",
                                        f"--set: '{key}' cannot be updated; use description or tags.KEY "
                                        "(regions: --file with the edited YAML).", 2)
-        found = client.registries.get(change.name)
+        found = _in_group(client.registries.get(change.name), resource_group)
         change.resource_group, change.subscription_id = found.resource_group, found.subscription_id
         with session.progress(f"Updating registry '{change.name}' ..."):
-            return client.registries.begin_update(change).result().as_dict()
+            return client.registries.begin_update(change).result()._to_dict()
 
 
-def registry_delete(name: Name = None,
+def registry_delete(name: Name = None, resource_group: Group = None,
                     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not prompt for confirmation.")] = False,
                     no_wait: NoWait = False) -> None:
     """Delete a registry and its storage in every region (asks for confirmation unless --yes)."""
@@ -112,6 +121,8 @@ def registry_delete(name: Name = None,
     scope = session.workspace_scope(None, None, need_group=False, need_name=False)
     session.confirm("Are you sure you want to perform this operation?", yes)
     with session.ml_client(scope) as client:
+        if resource_group:
+            _in_group(client.registries.get(_need(name)), resource_group)
         poller = client.registries.begin_delete(_need(name))
         if not no_wait:
             with session.progress(f"Deleting registry '{name}' ..."):
@@ -119,9 +130,9 @@ def registry_delete(name: Name = None,
 
 
 def register(ml_app: typer.Typer) -> None:
-    command(app, "create", table=arm_resource_table)(registry_create)
-    command(app, "show", table=arm_resource_table, not_found_exit_code=3)(registry_show)
-    command(app, "list", table=arm_resource_table)(registry_list)
-    command(app, "update", table=arm_resource_table)(registry_update)
+    command(app, "create", table=registry_table)(registry_create)
+    command(app, "show", table=registry_table, not_found_exit_code=3)(registry_show)
+    command(app, "list", table=registry_table)(registry_list)
+    command(app, "update", table=registry_table)(registry_update)
     command(app, "delete")(registry_delete)
     ml_app.add_typer(app, name="registry")

@@ -30,7 +30,7 @@ assignment_app = typer.Typer(help="Manage role assignments.", no_args_is_help=Tr
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 Scope = Annotated[str | None, typer.Option("--scope", help="Scope: '/', /subscriptions/ID, .../resourceGroups/RG or a resource id (default: the subscription).")]
 Group = Annotated[str | None, typer.Option("--resource-group", "-g", help="Use the resource group's scope.")]
-RoleDefinitionArg = Annotated[str, typer.Option("--role-definition", help="A JSON file, or JSON text, in az's format (Name, Description, Actions, NotActions, DataActions, NotDataActions, AssignableScopes).")]
+RoleDefinitionArg = Annotated[str, typer.Option("--role-definition", help="JSON text, @file.json, or a file path, in az's format (Name, Description, Actions, NotActions, DataActions, NotDataActions, AssignableScopes).")]
 
 
 def authorization_client() -> AuthorizationClient:
@@ -99,6 +99,7 @@ def create_assignment(scope: str, role: str, principal_id: str, principal_type: 
 # -- definitions ---------------------------------------------------------------------------------
 
 def _read_definition(value: str) -> dict[str, Any]:
+    """JSON text (``@file.json`` already replaced by the file's content), or a file's path."""
     path = Path(value).expanduser()
     try:
         text = path.read_text(encoding="utf-8") if not value.lstrip().startswith("{") and path.exists() else value
@@ -205,6 +206,7 @@ def assignment_list(
     found = _matching(scope, resource_group, assignee, role, include_inherited, all_)
     client = authorization_client()
     names: dict[str, str] = {}
+    principals: dict[str, str | None] = {}
     out = []
     for item in found:
         flat = flatten(item)
@@ -212,8 +214,25 @@ def assignment_list(
         if role_id not in names:  # a role assignable at a scope is visible there
             names[role_id] = str(client.role_definitions.get(str(flat["scope"]), role_id)["properties"]["roleName"])
         flat["roleDefinitionName"] = names[role_id]
+        flat["principalName"] = _principal_name(str(flat.get("principalId") or ""), str(flat.get("principalType") or ""),
+                                                principals)
         out.append(flat)
     return out
+
+
+def _principal_name(principal_id: str, principal_type: str, cache: dict[str, str | None]) -> str | None:
+    """az's ``principalName``: a user's UPN, a service principal's app id, a group's display name."""
+    if principal_id not in cache:
+        from amlite.cli.commands.ad import graph_client
+
+        graph = graph_client()
+        ops, field = {"ServicePrincipal": (graph.service_principals, "appId"),
+                      "Group": (graph.groups, "displayName")}.get(principal_type, (graph.users, "userPrincipalName"))
+        try:
+            cache[principal_id] = ops.get(principal_id).get(field)
+        except ResourceNotFoundError:  # deleted since: az prints the assignment without a name too
+            cache[principal_id] = None
+    return cache[principal_id]
 
 
 def assignment_delete(
@@ -235,13 +254,27 @@ def assignment_delete(
         client.role_assignments.delete_by_id(target)
 
 
+def definition_table(result: Any) -> list[dict[str, Any]]:
+    """Name, Type, Description: az's columns for ``role definition list``."""
+    items = result if isinstance(result, list) else [result]
+    return [{"Name": r.get("roleName"), "Type": r.get("type"), "Description": r.get("description")}
+            for r in items if isinstance(r, dict)]
+
+
+def assignment_table(result: Any) -> list[dict[str, Any]]:
+    """Principal, Role, Scope: az's columns for ``role assignment list``."""
+    items = result if isinstance(result, list) else [result]
+    return [{"Principal": r.get("principalName") or r.get("principalId"), "Role": r.get("roleDefinitionName"),
+             "Scope": r.get("scope")} for r in items if isinstance(r, dict)]
+
+
 def register(root: typer.Typer) -> None:
     command(definition_app, "create")(definition_create)
     command(definition_app, "update")(definition_update)
     command(definition_app, "delete")(definition_delete)
-    command(definition_app, "list")(definition_list)
+    command(definition_app, "list", table=definition_table)(definition_list)
     command(assignment_app, "create")(assignment_create)
-    command(assignment_app, "list")(assignment_list)
+    command(assignment_app, "list", table=assignment_table)(assignment_list)
     command(assignment_app, "delete")(assignment_delete)
     app.add_typer(definition_app, name="definition")
     app.add_typer(assignment_app, name="assignment")

@@ -16,7 +16,7 @@ import typer
 from amlite.cli.args import parse_tags
 from amlite.cli.command import command, current_session
 from amlite.cli.session import CliError
-from amlite.cli.tables import arm_resource_table
+from amlite.cli.tables import workspace_table
 from amlite.sdk.entities import Workspace
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def workspace_create(
             poller = client.workspaces.begin_create(workspace)
             if no_wait:
                 return None
-            return poller.result().as_dict()
+            return poller.result()._to_dict()
 
 
 def workspace_show(
@@ -103,7 +103,7 @@ def workspace_show(
     if write_config is not None:
         written = workspace.dump_config(write_config or ".")
         session.warn(f"Wrote {written}")
-    return workspace.as_dict()
+    return workspace._to_dict()
 
 
 def workspace_list(resource_group: Group = None) -> Any:
@@ -112,7 +112,7 @@ def workspace_list(resource_group: Group = None) -> Any:
     scope = session.workspace_scope(resource_group, None, need_group=False, need_name=False)
     with session.ml_client(scope) as client:
         where = "resource_group" if scope.resource_group else "subscription"
-        return [ws.as_dict() for ws in client.workspaces.list(scope=where)]
+        return [ws._to_dict() for ws in client.workspaces.list(scope=where)]
 
 
 def workspace_update(
@@ -129,7 +129,7 @@ def workspace_update(
                        display_name=display_name, tags=parse_tags(tags))
     with session.ml_client(scope) as client:
         with session.progress(f"Updating workspace '{change.name}' ..."):
-            return client.workspaces.begin_update(change).result().as_dict()
+            return client.workspaces.begin_update(change).result()._to_dict()
 
 
 def workspace_delete(
@@ -152,10 +152,10 @@ def workspace_delete(
 
 
 def register(root: typer.Typer) -> None:
-    command(app, "create", table=arm_resource_table)(workspace_create)
-    command(app, "show", table=arm_resource_table, not_found_exit_code=3)(workspace_show)
-    command(app, "list", table=arm_resource_table)(workspace_list)
-    command(app, "update", table=arm_resource_table)(workspace_update)
+    command(app, "create", table=workspace_table)(workspace_create)
+    command(app, "show", table=workspace_table, not_found_exit_code=3)(workspace_show)
+    command(app, "list", table=workspace_table)(workspace_list)
+    command(app, "update", table=workspace_table)(workspace_update)
     command(app, "delete")(workspace_delete)
     ml_app.add_typer(app, name="workspace")
     root.add_typer(ml_app, name="ml")
