@@ -154,3 +154,32 @@ def test_bad_input_is_refused_and_changes_nothing(api: Api, name: str) -> None:
     dup = api.request("PUT", api.ws_path(name, "EXISTS"), ML, json={"location": "eastus"}, headers={"If-None-Match": "*"})
     assert dup.status_code == 412
     assert api.snapshot() == before
+
+
+def test_azure_workspace_fields_amlite_does_not_honour_are_refused_by_name(api: Api, name: str) -> None:
+    """Bring-your-own storage, customer-managed keys, hubs, private networks: refused by name,
+    nothing created; a GET put back as it is (its own associated ids, Azure's defaults) is accepted."""
+    api.create_group(name)
+    url = api.ws_path(name, "ws-byo")
+    own_storage = f"/subscriptions/{api.sub}/resourceGroups/{name}/providers/Microsoft.Storage/storageAccounts/mine"
+    for props, field in (({"storageAccount": own_storage}, "storageAccount"),
+                         ({"encryption": {"status": "Enabled", "keyVaultProperties": {"keyIdentifier": "k"}}}, "encryption"),
+                         ({"hubResourceId": "/subscriptions/x/resourceGroups/y/providers/Microsoft.MachineLearningServices/workspaces/h"},
+                          "hubResourceId"),
+                         ({"publicNetworkAccess": "Disabled"}, "publicNetworkAccess"),
+                         ({"imageBuildCompute": "cpu-cluster"}, "imageBuildCompute")):
+        refused = api.request("PUT", url, ML, json={"location": "eastus", "properties": props})
+        assert refused.status_code == 400, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "UnsupportedWorkspaceProperty" and error["target"] == f"properties.{field}", error
+        assert api.request("GET", url, ML).status_code == 404
+    created = api.request("PUT", url, ML, json={"location": "eastus", "properties": {"publicNetworkAccess": "Enabled",
+                                                                        "hbiWorkspace": False}})
+    assert created.status_code == 200, created.text
+    shown = created.json()
+    again = api.request("PUT", url, ML, json={"location": "eastus", "properties": shown["properties"]})
+    assert again.status_code == 200, again.text
+    moved = api.request("PATCH", url, ML, json={"properties": {"storageAccount": own_storage}})
+    assert moved.status_code == 400 and moved.json()["error"]["target"] == "properties.storageAccount", moved.text
+    assert api.request("GET", url, ML).json()["properties"]["storageAccount"] == \
+        shown["properties"]["storageAccount"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from amlite.schemas.arm_common import ArmModel, Tags
 
@@ -52,8 +52,17 @@ class ResourceGroupBody(ArmModel):
 
 
 class WorkspaceProperties(ArmModel):
+    """The two properties amlite sets; every other field Azure's body may carry is kept
+    (``other_fields``) so that the service can refuse what it does not honour, by name."""
+
+    model_config = ConfigDict(extra="allow")
+
     friendly_name: str | None = Field(default=None, alias="friendlyName")
     description: str | None = None
+
+    @property
+    def other_fields(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
 
 
 class WorkspaceBody(ArmModel):

@@ -13,12 +13,13 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from amlite.domain.errors import invalid
+from amlite.domain.errors import InvalidInput, invalid
 from amlite.domain.names import check_text, check_workspace_name
 from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
 from amlite.domain.providers import ML_NAMESPACE
+from amlite.domain.workspace_fields import unhonoured_fields
 from amlite.domain.resources import (
     AuditStamp,
     Datastore,
@@ -79,6 +80,7 @@ class WorkspaceService:
             rg = require_group(uow, sub.id, rg_name)
             existing = uow.workspaces.get(sub.id, rg.name, name)
             pre.check(existing.etag if existing else None)
+            _refuse_unhonoured(body, self._view(uow, existing).associated_ids if existing else None)
             if existing is not None:
                 ws = self._updated_by_put(caller, existing, region.name, kind, tags, friendly, description)
                 uow.workspaces.save(ws)
@@ -177,6 +179,7 @@ class WorkspaceService:
             ws = require_workspace(uow, caller, sub_id, rg_name, name)
             pre.check(ws.etag)
             writable(ws)
+            _refuse_unhonoured(body, self._view(uow, ws).associated_ids)
             ws = replace(
                 ws, tags=ws.tags if tags is None else tags,
                 friendly_name=ws.friendly_name if friendly is None else friendly,
@@ -278,6 +281,14 @@ def _texts(body: WorkspaceBody) -> tuple[str | None, str | None]:
     props = body.properties
     return (check_text(props.friendly_name, "properties.friendlyName", 256),
             check_text(props.description, "properties.description", 4096))
+
+
+def _refuse_unhonoured(body: WorkspaceBody, own: dict[str, str] | None) -> None:
+    """A field of Azure's workspace body that amlite does not honour is refused, never dropped."""
+    refused = unhonoured_fields(body.properties.other_fields, own)
+    if refused:
+        raise InvalidInput("UnsupportedWorkspaceProperty",
+                           " ".join(detail.message for detail in refused), refused[0].target, refused)
 
 
 def _kind(value: str | None) -> WorkspaceKind:
