@@ -93,7 +93,7 @@ def test_kill_during_workspace_delete_ends_deleted_and_terminal(tmp_path: Path, 
         again = s.http.get(f"{s.ws('rg1', 'bystander')}?{ML}").json()
         assert again["properties"]["workspaceId"] == kept["properties"]["workspaceId"]
         # The name is free again.
-        assert s.http.put(f"{s.ws('rg1', 'doomed')}?{ML}", json={"location": "eastus"}).status_code == 201
+        assert s.http.put(f"{s.ws('rg1', 'doomed')}?{ML}", json={"location": "eastus"}).status_code == 200
     finally:
         server.kill()
 
@@ -112,7 +112,7 @@ def test_kill_during_workspace_create_leaves_no_workspace_and_no_orphan(tmp_path
         assert s.http.get(f"{s.rg('rg1')}/resources?{RES}").json()["value"] == []
         region = server.data_dir / "regions" / "eastus"
         assert [p for p in region.iterdir() if not p.name.startswith(".")] == []
-        assert s.http.put(f"{s.ws('rg1', 'half')}?{ML}", json={"location": "eastus"}).status_code == 201
+        assert s.http.put(f"{s.ws('rg1', 'half')}?{ML}", json={"location": "eastus"}).status_code == 200
     finally:
         server.kill()
 
