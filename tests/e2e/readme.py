@@ -6,7 +6,8 @@ tours are checked that way: every ``sh`` block verbatim, every ``python`` block 
 ``python`` (its output compared with a ``text`` block right after it, when there is one), and
 every ``console`` block's ``$ command`` run with its shown output compared. A console command may
 fail only when the next one is ``echo $?`` (which then shows the exit code). Blocks of other
-languages (a synopsis, a settings file) are not commands.
+languages (a synopsis, a settings file, an example for a server set up otherwise: `bash`, `py`) are not
+commands.
 """
 
 from __future__ import annotations
