@@ -60,7 +60,7 @@ def test_readme_tour(cli: Cli, amlite_server: ServerProcess) -> None:
     assert props["keyVault"].startswith(f"{rg_id}/providers/Microsoft.KeyVault/vaults/")
     assert props["containerRegistry"].startswith(f"{rg_id}/providers/Microsoft.ContainerRegistry/registries/")
     assert props["applicationInsights"].startswith(f"{rg_id}/providers/Microsoft.Insights/components/")
-    assert props["discoveryUrl"] == f"{amlite_server.endpoint}/discovery/workspaces/{props['workspaceId']}"
+    assert props["discoveryUrl"] == f"{amlite_server.endpoint}/discovery"
     assert props["mlFlowTrackingUri"].startswith(f"{amlite_server.endpoint}/mlflow/v1.0/subscriptions/{sub}/")
     assert ws["etag"]
 

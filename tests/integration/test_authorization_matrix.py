@@ -68,6 +68,7 @@ GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}    
 PATCH  ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}            | 401  403  403  404  404  403
 DELETE ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}            | 401  403  403  404  404  403
 GET    /providers/Microsoft.MachineLearningServices/registries/{registry}               | 401  403  403  403  403  403
+GET    /registrymanagement/v1.0/registries/{registry}/discovery                        | 401  403  403  403  403  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/artifacts/blobs/{sha256} | 401  404  403  404  404  403
 HEAD   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/artifacts/blobs/{sha256} | 401  404  403  404  404  403
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/artifacts/blobs/{sha256} | 401  403  403  404  404  403
@@ -302,7 +303,8 @@ def concrete(api: Api, path: str, rg: str, ws: str) -> str:
 def send(api: Api, method: str, path: str, url: str, token: str | None) -> int:
     headers = {"Authorization": f"Bearer {token}" if token else "", "If-Match": '"stale"'}
     if not path.startswith("/v1.0/"):
-        version = ("2022-04-01" if "Microsoft.Authorization" in path else "2015-04-01" if "Microsoft.Insights" in path
+        version = ("v1.0" if path.startswith("/registrymanagement/")
+                   else "2022-04-01" if "Microsoft.Authorization" in path else "2015-04-01" if "Microsoft.Insights" in path
                    else "2021-10-01" if "Microsoft.Subscription" in path
                    else "2024-10-01" if "MachineLearningServices" in path and "{namespace}" not in path else "2024-03-01")
         url += f"?api-version={version}"

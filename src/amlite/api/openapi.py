@@ -21,14 +21,12 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from amlite.api.deps import ApiVersion, json_body, paging
-from amlite.api.routers.identity import PUBLIC_PATHS
+from amlite.api.routers.identity import OAUTH_PATHS
 
 ERROR_SCHEMA = "ErrorResponse"
 ERROR_DETAIL_SCHEMA = "ErrorDetail"
 OAUTH_ERROR_SCHEMA = "OAuthError"
 RESOURCE_BODY_SCHEMA = "ResourceBody"
-#: OAuth2's endpoints answer OAuth2's error body; ``/health`` has no error of its own.
-OAUTH_PATHS = PUBLIC_PATHS - {"/health"}
 _UNUSED = ("HTTPValidationError", "ValidationError")
 _PATH_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 

@@ -35,6 +35,8 @@ def version(view: VersionView) -> dict[str, Any]:
     }
     if view.container.kind is AssetKind.ENVIRONMENTS:
         props["environmentType"] = "UserCreated"
+    if view.container.kind is AssetKind.MODELS:
+        props.setdefault("flavors", {})  # Azure ML always answers an object (azure-ai-ml reads it as one)
     if v.manifest:
         props["artifacts"] = [m.as_json() for m in v.manifest]
     if v.lineage:

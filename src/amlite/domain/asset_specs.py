@@ -70,11 +70,11 @@ def _model(props: dict[str, Any], uploaded: bool) -> dict[str, Any]:
     spec: dict[str, Any] = {"modelType": model_type}
     if uri and not uploaded:
         spec["modelUri"] = check_storage_uri(uri, f"{P}.modelUri")
-    for key in ("flavors",):
-        if props.get(key) is not None:
-            if not isinstance(props[key], dict):
-                raise invalid("InvalidRequestContent", f"{key} must be an object.", f"{P}.{key}")
-            spec[key] = props[key]
+    flavors = props.get("flavors")
+    if flavors is not None and not isinstance(flavors, dict):
+        raise invalid("InvalidRequestContent", "flavors must be an object.", f"{P}.flavors")
+    if flavors:  # none and {} are one content: azure-ai-ml sends {} back for a version stored without
+        spec["flavors"] = flavors
     for key in ("stage", "jobName"):
         text = _optional_text(props, key, 256)
         if text:
