@@ -7,7 +7,8 @@ Configuration file (YAML or TOML, by extension)::
     host: 127.0.0.1
     port: 8600
     db: postgresql+psycopg://postgres@127.0.0.1:5432/amlite   # default: SQLite in data_dir
-    endpoint: https://amlite.example.org                      # public URL, default http://host:port
+    endpoint: https://amlite.example.org                      # public URL, default http(s)://host:port
+    tls: self-signed                                          # or {cert: server.pem, key: server-key.pem}; default: http
     workers: 4                                                # server processes (default 1)
     key_encryption_key_env: AMLITE_KEY_ENCRYPTION_KEY         # wraps the keys kept in the store (see below)
     operation_lease_seconds: 15
@@ -49,8 +50,13 @@ written as ``key_encryption_key``) in the file. Without one the server makes one
 ``key-encryption.key`` in the data directory, so a copy of the database alone never yields the
 keys; replicas with data directories of their own need that key given to each of them.
 
+TLS (``amlite.tls``): ``tls: self-signed`` makes a local CA and a server certificate under
+``data_dir/tls`` on the first start and reuses them; ``tls: {cert: ..., key: ...}`` serves a real
+certificate. With either, the default endpoint is ``https://host:port``.
+
 Environment: ``AMLITE_DATA_DIR``, ``AMLITE_DB``, ``AMLITE_HOST``, ``AMLITE_PORT``, ``AMLITE_ENDPOINT``,
-``AMLITE_WORKERS``, ``AMLITE_KEY_ENCRYPTION_KEY``.
+``AMLITE_WORKERS``, ``AMLITE_KEY_ENCRYPTION_KEY``, ``AMLITE_TLS`` (``self-signed``), ``AMLITE_TLS_CERT``,
+``AMLITE_TLS_KEY``.
 """
 
 from __future__ import annotations
@@ -132,6 +138,20 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class TlsSettings:
+    """How the server speaks TLS: not at all (the default), with a self-signed local CA, or with
+    the certificate and key in ``cert_file``/``key_file``."""
+
+    self_signed: bool = False
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.self_signed or self.cert_file is not None
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     host: str
@@ -151,6 +171,7 @@ class Settings:
     key_encryption_key: str | None = field(default=None, repr=False)  # wraps the keys kept in the store
     #: Storage accounts answer at ``https://{account}.blob.{storage_suffix}[:port]`` (``storage_endpoint``).
     storage_suffix: str = "core.localhost"
+    tls: TlsSettings = field(default_factory=TlsSettings)
 
     @property
     def storage_endpoint(self) -> str:
@@ -158,6 +179,11 @@ class Settings:
         serves its storage accounts itself, on its own port, so the endpoint's port goes with it."""
         port = urlsplit(self.endpoint).port
         return f"{self.storage_suffix}:{port}" if port else self.storage_suffix
+
+    @property
+    def tls_dir(self) -> Path:
+        """Where ``tls: self-signed`` keeps its local CA and server certificate."""
+        return self.data_dir / "tls"
 
     @property
     def credentials_file(self) -> Path:
@@ -182,7 +208,8 @@ class Settings:
     def load(
         cls, *, data_dir: str | os.PathLike[str] | None = None, host: str | None = None, port: int | None = None,
         db_url: str | None = None, config_file: str | os.PathLike[str] | None = None,
-        env: dict[str, str] | None = None, workers: int | None = None,
+        env: dict[str, str] | None = None, workers: int | None = None, tls: str | None = None,
+        tls_cert: str | os.PathLike[str] | None = None, tls_key: str | os.PathLike[str] | None = None,
     ) -> "Settings":
         env = dict(os.environ if env is None else env)
         file = _read_file(Path(config_file)) if config_file else {}
@@ -201,8 +228,10 @@ class Settings:
             raise ConfigError("workers must be a whole number") from None
         if workers_ < 1:
             raise ConfigError(f"workers must be at least 1, got {workers_}")
+        tls_ = _tls(tls, tls_cert, tls_key, file.get("tls"), env)
         shown_host = f"[{host_}]" if ":" in host_ else host_
-        endpoint = str(_first(env.get("AMLITE_ENDPOINT"), file.get("endpoint"), f"http://{shown_host}:{port_}")).rstrip("/")
+        scheme = "https" if tls_.enabled else "http"
+        endpoint = str(_first(env.get("AMLITE_ENDPOINT"), file.get("endpoint"), f"{scheme}://{shown_host}:{port_}")).rstrip("/")
         return cls(
             data_dir=data, host=host_, port=port_, db_url=db, endpoint=endpoint,
             regions=_regions(file.get("regions"), data, _storage(file.get("storage"), env, "storage"), env),
@@ -217,6 +246,7 @@ class Settings:
             crash_at=env.get("AMLITE_CRASH_AT") or None,
             workers=workers_,
             key_encryption_key=_key_encryption_key(file, env),
+            tls=tls_,
         )
 
 
@@ -250,6 +280,37 @@ def _read_file(path: Path) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise ConfigError(f"configuration file {path} must hold a mapping of settings")
     return loaded
+
+
+def _tls(mode: str | None, cert: str | os.PathLike[str] | None, key: str | os.PathLike[str] | None,
+         raw: Any, env: dict[str, str]) -> TlsSettings:
+    """``--tls self-signed`` or ``--tls-cert``/``--tls-key`` (command line, else ``AMLITE_TLS*``,
+    else the file's ``tls:``). The command line and the environment each decide as a whole, so a
+    certificate given there is never paired with a key from the file."""
+    if mode is None and cert is None and key is None:
+        mode, cert, key = env.get("AMLITE_TLS") or None, env.get("AMLITE_TLS_CERT") or None, env.get("AMLITE_TLS_KEY") or None
+    if mode is None and cert is None and key is None and raw is not None:
+        if isinstance(raw, dict):
+            unknown = set(raw) - {"cert", "key"}
+            if unknown:
+                raise ConfigError(f"tls takes cert and key, not {', '.join(sorted(map(str, unknown)))}")
+            cert, key = raw.get("cert"), raw.get("key")
+            if cert is None and key is None:
+                raise ConfigError("tls needs cert and key (or write tls: self-signed)")
+        else:
+            mode = str(raw)
+    if mode is not None:
+        if mode.lower() in ("off", "none", "false"):
+            mode = None
+        elif mode.lower() != "self-signed":
+            raise ConfigError(f"tls must be 'self-signed' (or a cert and key), got '{mode}'")
+    if mode is not None and (cert is not None or key is not None):
+        raise ConfigError("tls is either self-signed or a given certificate and key, not both")
+    if (cert is None) != (key is None):
+        raise ConfigError("a TLS certificate needs its key, and a key its certificate (--tls-cert and --tls-key)")
+    if cert is not None and key is not None:
+        return TlsSettings(cert_file=Path(cert).expanduser().resolve(), key_file=Path(key).expanduser().resolve())
+    return TlsSettings(self_signed=mode is not None)
 
 
 def _key_encryption_key(file: dict[str, Any], env: dict[str, str]) -> str | None:

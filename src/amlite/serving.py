@@ -18,6 +18,10 @@ LOCKED`` on PostgreSQL; on SQLite every claim takes the one write lock, ``BEGIN 
 the processes share the queues without taking one task twice, and a request's operation wakes
 the worker of the process that queued it at once.
 
+With TLS (``--tls self-signed``, ``--tls-cert``/``--tls-key``; ``amlite.tls``) the parent makes or
+checks the certificate before anything listens, and uvicorn wraps every connection, in each
+worker, with the same files: its protocol classes, amlite's among them, sit above the TLS layer.
+
 Every accepted connection gets TCP_NODELAY (``api.http_server``): uvicorn sets it only in its
 single-process path, and without it a response on a kept-alive connection waits about 40 ms for
 the client's delayed ACK.
@@ -34,7 +38,7 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from amlite import __version__
+from amlite import __version__, tls
 from amlite.config import Settings
 
 log = logging.getLogger("amlite")
@@ -46,11 +50,16 @@ def serve(settings: Settings) -> None:
     from amlite.bootstrap import build
 
     _configure_logging()
+    served = tls.prepare(settings)  # before anything else: a wrong certificate is refused at once
     container = build(settings)
     print(f"amlite {__version__} listening on {settings.endpoint}"
           + (f" with {settings.workers} worker processes" if settings.workers > 1 else ""), flush=True)
     print(f"  data:   {settings.data_dir}", flush=True)
     print(f"  store:  {container.engine.url.render_as_string(hide_password=True)}", flush=True)
+    if served is not None:
+        print(f"  tls:    {served.cert_file}", flush=True)
+    if served is not None and served.ca_file is not None:
+        print(f"  trust:  export REQUESTS_CA_BUNDLE={served.ca_file}", flush=True)
     print(f"  log in: amlite login --credentials-file {settings.credentials_file}", flush=True)
     if settings.workers == 1:
         try:
@@ -68,10 +77,14 @@ def serve(settings: Settings) -> None:
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for ``settings`` (the same in one process or several)."""
-    return {
+    options: dict[str, Any] = {
         "host": settings.host, "port": settings.port, "log_level": "warning", "access_log": False,
         "timeout_keep_alive": math.ceil(settings.limits.keep_alive_timeout_seconds), "backlog": 4096,
     }
+    served = tls.files(settings)
+    if served is not None:
+        options.update(ssl_certfile=str(served.cert_file), ssl_keyfile=str(served.key_file))
+    return options
 
 
 def http_protocol(settings: Settings) -> type[Any]:

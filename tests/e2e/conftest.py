@@ -6,6 +6,8 @@
   option (leases, poll intervals) go in ``config``, passed to the server as ``--config FILE``.
 - ``amlite_server`` is one server shared by the session (per xdist worker); ``server_factory``
   starts extra servers for a test and stops them afterwards.
+- ``tls=True`` starts it with ``--tls self-signed``: its endpoint is https and ``ca_file`` is the
+  local CA a client trusts (``REQUESTS_CA_BUNDLE``).
 - ``run_cli`` runs the console script as a subprocess with the test's own ``AMLITE_CONFIG_DIR`` and
   working directory, as a user would type the command.
 
@@ -19,6 +21,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -69,10 +72,17 @@ class ServerProcess:
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     config: Path | None = None  # a settings file, passed as ``--config`` (the command line still wins)
+    tls: bool = False  # ``--tls self-signed``
+    workers: int = 1
 
     @property
     def endpoint(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}"
+
+    @property
+    def ca_file(self) -> Path:
+        """The local CA of a ``tls=True`` server (what ``REQUESTS_CA_BUNDLE`` names)."""
+        return self.data_dir / "tls" / "ca.pem"
 
     @property
     def credentials_file(self) -> Path:
@@ -93,6 +103,10 @@ class ServerProcess:
             args += ["--db", self.db_url]
         if self.config is not None:
             args += ["--config", str(self.config)]
+        if self.tls:
+            args += ["--tls", "self-signed"]
+        if self.workers > 1:
+            args += ["--workers", str(self.workers)]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own console script
                 args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -107,9 +121,10 @@ class ServerProcess:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"amlite server exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                if httpx.get(f"{self.endpoint}/health", timeout=2.0).status_code == 200:
+                verify: Any = ssl.create_default_context(cafile=self.ca_file) if self.tls and self.ca_file.exists() else True
+                if httpx.get(f"{self.endpoint}/health", timeout=2.0, verify=verify).status_code == 200:
                     return
-            except httpx.TransportError:
+            except (httpx.TransportError, ssl.SSLError):
                 pass
             time.sleep(0.2)
         self.kill()
@@ -156,6 +171,8 @@ def start_server(
     env: Mapping[str, str] | None = None,
     db_url: str | None = None,
     config: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+    tls: bool = False,
+    workers: int = 1,
 ) -> ServerProcess:
     """Start ``amlite server`` on a free loopback port (or ``port``) and wait until it is healthy.
 
@@ -165,7 +182,8 @@ def start_server(
     config_file = _config_file(Path(data_dir), config)
     last: Exception | None = None
     for _attempt in range(3):
-        server = ServerProcess(Path(data_dir), port or free_port(), dict(env or {}), db_url, config=config_file)
+        server = ServerProcess(Path(data_dir), port or free_port(), dict(env or {}), db_url, config=config_file,
+                               tls=tls, workers=workers)
         try:
             return server.start()
         except RuntimeError as exc:  # e.g. the free port was taken in between: try another

@@ -10,6 +10,8 @@ transports in integration tests), which is why the pipeline never opens sockets 
 from __future__ import annotations
 
 import logging
+import os
+import ssl
 import uuid
 from contextlib import contextmanager
 from collections.abc import Callable, Iterator
@@ -22,7 +24,7 @@ import httpx
 from amlite.sdk._constants import DEFAULT_SCOPE, USER_AGENT, normalize_endpoint
 from amlite.sdk.errors import ServiceRequestError, ValidationException, error_from_response
 
-__all__ = ["HttpPipeline", "ItemPaged", "TokenCredential", "quote"]
+__all__ = ["HttpPipeline", "ItemPaged", "TokenCredential", "quote", "tls_verify"]
 
 log = logging.getLogger("amlite.sdk")
 T = TypeVar("T")
@@ -32,6 +34,17 @@ class TokenCredential(Protocol):
     """Anything with ``get_token`` (azure-core's protocol); ``endpoint`` is optional."""
 
     def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
+
+
+def tls_verify() -> ssl.SSLContext | bool:
+    """What https connections trust: ``REQUESTS_CA_BUNDLE`` when set (the variable requests, and so
+    azure-core and MSAL, read; ``amlite server --tls self-signed`` prints it), else httpx's default
+    (certifi, or ``SSL_CERT_FILE``). One variable then makes amlite's CLI and SDK trust a server
+    with a local CA as Microsoft's clients do."""
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE")
+    if bundle:
+        return ssl.create_default_context(cafile=bundle)
+    return True
 
 
 def quote(segment: str) -> str:
@@ -59,7 +72,8 @@ class HttpPipeline:
         self.credential = credential
         self.endpoint = normalize_endpoint(endpoint)
         self.user_agent = user_agent
-        self._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
+        self._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False,
+                                    verify=tls_verify())
 
     def url(self, path_or_url: str) -> str:
         """Absolute URL for a path (``/subscriptions/...``) or an absolute URL given as is."""
