@@ -32,8 +32,8 @@ DATA_PLANE_PREFIX = "/mferp/managementfrontend/"
 
 
 def canonical_path(path: str) -> str:
-    if path.startswith("/v1.0/"):
-        return path  # the directory (Graph) is not laid out as ARM paths are
+    if path.startswith(("/v1.0/", "/blobservice/")):
+        return path  # the directory (Graph) and the blob endpoint are not laid out as ARM paths are
     if path.lower().startswith(DATA_PLANE_PREFIX):
         path = path[len(DATA_PLANE_PREFIX) - 1:]
     segments = path.split("/")

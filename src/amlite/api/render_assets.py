@@ -71,7 +71,8 @@ def datastore(view: DatastoreView) -> dict[str, Any]:
             STORAGE_FIELD.get(ds.datastore_type, "containerName"): ds.container_name,
             "endpoint": ds.endpoint, "protocol": ds.protocol, "subscriptionId": subscription_id,
             "resourceGroup": resource_group, "description": ds.description, "tags": ds.tags,
-            "isDefault": ds.is_default, "credentials": {"credentialsType": ds.credentials_type},
+            "isDefault": ds.is_default,
+            "credentials": {"credentialsType": "Sas" if ds.served_by_amlite else ds.credentials_type},
             "serviceDataAccessAuthIdentity": "None",
         },
     }

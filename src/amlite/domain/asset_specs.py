@@ -199,13 +199,13 @@ def with_derived_uri(kind: AssetKind, spec: dict[str, Any], uri: str) -> dict[st
     """The spec of an uploaded version with its ``...Uri`` pointing at its files."""
     out = dict(spec)
     if kind is AssetKind.MODELS:
-        out["modelUri"] = uri
+        out.setdefault("modelUri", uri)  # files uploaded to a path keep the path the client named
     elif kind is AssetKind.DATA:
-        out["dataUri"] = uri
+        out.setdefault("dataUri", uri)
     elif kind is AssetKind.ENVIRONMENTS:
-        out["build"] = {**out.get("build", {"dockerfilePath": "Dockerfile"}), "contextUri": uri}
+        out["build"] = {"contextUri": uri, **out.get("build", {"dockerfilePath": "Dockerfile"})}
     else:
-        out["codeUri"] = uri
+        out.setdefault("codeUri", uri)
     return out
 
 

@@ -60,6 +60,7 @@ from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.replication import ReplicationService
+from amlite.services.storage_endpoint import StorageEndpointService, normal_uri, uploaded_uri, with_uploaded_uri
 
 @dataclass(frozen=True)
 class ContainerView:
@@ -115,8 +116,9 @@ class AssetPath:
 
 class AssetService:
     def __init__(self, deps: Deps, artifacts: ArtifactService, references: ReferenceResolver,
-                 replication: ReplicationService, authz: Authorizer) -> None:
+                 replication: ReplicationService, authz: Authorizer, storage: StorageEndpointService) -> None:
         self._deps = deps
+        self._storage = storage
         self._authz = authz
         self._artifacts = artifacts
         self._refs = references
@@ -281,6 +283,10 @@ class AssetService:
             checked = check_version(version, at.kind) if version is not None else None
             caller, owner = self.enter(uow, caller, at)
             content = parse_version_body(at.kind, body)
+            uri = uploaded_uri(at.kind, content.spec) if not content.manifest else None
+            if uri is not None:  # files the client uploaded to storage amlite serves become the manifest
+                content = replace(content, manifest=self._storage.files_at(uow, owner, uri),
+                                  spec=with_uploaded_uri(at.kind, content.spec, normal_uri(uri)))
             where = self._artifacts.storage_in(uow, owner) if content.manifest else None
         if where is not None:
             _check_blobs(owner, where, content.manifest)

@@ -19,6 +19,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +84,17 @@ class RegistryAssetService:
         view, created = self._assets.write_version(writer, registry, target, target_version, content)
         return ShareResult(view, created, copied, size)
 
+    def import_version(self, caller: Caller, registry_name: str, body: dict[str, Any]) -> ShareResult:
+        """A registry's ``import`` (how azure-ai-ml shares): ``share`` from the workspace version the
+        body names by id."""
+        with self._deps.uow() as uow:
+            at, version, name, target_version = import_source(uow, self._authz, caller, body)
+        share = {"registryName": registry_name, "shareWithName": name, "shareWithVersion": target_version}
+        reader = caller.acting(f"Microsoft.MachineLearningServices/workspaces/{at.kind.value}/versions/read",
+                               f"/subscriptions/{at.subscription_id}/resourceGroups/{at.resource_group}/providers/"
+                               f"Microsoft.MachineLearningServices/workspaces/{at.workspace}")
+        return self.share(reader, at, version, share)
+
 
 def _refuse_conflict(uow: UnitOfWork, registry: AssetOwner, kind: AssetKind, name: str, version: str,
                      content: VersionContent) -> None:
@@ -117,6 +129,36 @@ def _copy_blobs(storages: tuple[ArtifactStorage, ArtifactStorage] | None, conten
         if not stored.existed:
             copied, size = copied + 1, size + stored.size
     return copied, size
+
+
+_SOURCE_ID = re.compile(r"azureml://locations/[^/]+/workspaces/([0-9a-fA-F-]{36})/(\w+)/([^/]+)/versions/([^/]+)")
+
+
+def import_source(uow: UnitOfWork, authz: Authorizer, caller: Caller, body: dict[str, Any]) -> tuple[AssetPath, str, str, str]:
+    """A registry ``import`` request (azure-ai-ml's ``share``): the source version it names by
+    ``sourceAssetId`` (``azureml://locations/{region}/workspaces/{workspaceId}/{kind}/{name}/versions/{v}``),
+    which the caller must be able to read, and the destination name and version."""
+    props = body.get("properties")
+    if not isinstance(props, dict) or props.get("referenceType", "Id") != "Id":
+        raise invalid("InvalidRequestContent", "properties must name the source by id (referenceType 'Id').",
+                      "properties.referenceType")
+    source = props.get("sourceAssetId")
+    match = _SOURCE_ID.fullmatch(source) if isinstance(source, str) else None
+    kind = next((k for k in AssetKind if match and k.value == match.group(2)), None)
+    if match is None or kind is None:
+        raise invalid("InvalidRequestContent", "sourceAssetId must be azureml://locations/{region}/workspaces/"
+                      "{workspaceId}/{models|environments|components|data}/{name}/versions/{version}.",
+                      "properties.sourceAssetId")
+    ws = uow.workspaces.by_workspace_id(match.group(1))
+    read = f"Microsoft.MachineLearningServices/workspaces/{kind.value}/versions/read"
+    if ws is None:
+        where = f"/providers/Microsoft.MachineLearningServices/workspaces/{match.group(1)}"
+        authz.deny(caller.acting(read, where), read, where)
+    authz.require(caller, read, ws.arm_id)
+    at = AssetPath(ws.subscription_id, ws.resource_group_name, ws.name, kind, match.group(3))
+    name = props.get("destinationName") or match.group(3)
+    version = props.get("destinationVersion") or match.group(4)
+    return at, match.group(4), str(name), str(version)
 
 
 def _share_body(kind: AssetKind, body: dict[str, Any]) -> tuple[str, str, str]:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from amlite.api import render, render_assets
 from amlite.api.deps import ML_VERSION, Authorize, Paging, container, json_body, list_body, paging, ws_scope
+from amlite.domain.errors import invalid
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -52,6 +53,10 @@ def delete(subscription_id: str, resource_group: str, workspace: str, name: str,
 
 @router.post(DS + "/{name}/listSecrets", dependencies=V)
 def list_secrets(subscription_id: str, resource_group: str, workspace: str, name: str, request: Request,
-                 caller: Caller = Depends(LIST_SECRETS), _: dict[str, Any] = Depends(json_body)) -> Any:
-    found = container(request).datastores.list_secrets(caller, subscription_id, resource_group, workspace, name)
+                 caller: Caller = Depends(LIST_SECRETS), body: dict[str, Any] = Depends(json_body)) -> Any:
+    hours = body.get("expireAfterHours", 1)
+    if isinstance(hours, bool) or not isinstance(hours, (int, float)):
+        raise invalid("InvalidRequestContent", "expireAfterHours must be a number of hours.", "expireAfterHours")
+    found = container(request).datastores.list_secrets(caller, subscription_id, resource_group, workspace, name,
+                                                       float(hours))
     return render.json(render_assets.secrets(found))

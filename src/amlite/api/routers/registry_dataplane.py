@@ -1,0 +1,75 @@
+"""The calls of azure-ai-ml's registry data plane that are not ARM's asset routes: temporary data
+references (where to upload a registry version's files) and ``import`` (how it shares a workspace
+version into a registry). azure-ai-ml sends them under ``{primaryRegionResourceProviderUri}mferp/
+managementfrontend``, which ``api.paths`` drops before routing, with api-version
+``2021-10-01-dataplanepreview``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from amlite.api import render
+from amlite.api.deps import ML_VERSION, Authorize, container, json_body, reg_scope
+from amlite.domain.asset_owners import OwnerType
+from amlite.domain.assets import AssetKind
+from amlite.domain.errors import Conflict, NotFound, invalid
+from amlite.services.asset_owners import registry_owner
+from amlite.services.assets import AssetPath
+from amlite.services.context import Caller
+
+router = APIRouter()
+V = [Depends(ML_VERSION)]
+REG = ("/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+       "/providers/Microsoft.MachineLearningServices/registries/{registry}")
+WRITE = "Microsoft.MachineLearningServices/registries/assets/write"
+
+
+@router.put(REG + "/tempdatarefs/{name}/versions/{version}", dependencies=V)
+def temporary_data_reference(subscription_id: str, resource_group: str, registry: str, name: str, version: str,
+                             request: Request, caller: Caller = Depends(Authorize(WRITE, reg_scope)),
+                             body: dict[str, Any] = Depends(json_body)) -> Any:
+    """A container SAS of the registry's primary region to upload the version's files into, or
+    ``409`` when the version exists (azure-ai-ml then skips the upload)."""
+    c = container(request)
+    kind = _kind_of(body.get("assetId"))
+    try:
+        c.assets.get_version(caller, AssetPath(subscription_id, resource_group, registry, kind, name,
+                                               OwnerType.REGISTRY), version)
+    except NotFound:
+        pass
+    else:
+        raise Conflict("AssetVersionExists", f"{kind.label} '{name}' version '{version}' already exists in the registry.")
+    owner = registry_owner(c.registries.get(caller, subscription_id, resource_group, registry))
+    primary = owner.primary
+    access = c.storage_endpoint.container_access(primary.account, primary.container, primary.region)
+    account_id = (f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+                  f"/providers/Microsoft.Storage/storageAccounts/{primary.account}")
+    return render.json({
+        "blobReferenceForConsumption": {"blobUri": access.url, "storageAccountArmId": account_id,
+                                        "credential": {"credentialType": "SAS", "sasUri": access.sas_url}},
+        "temporaryDataReferenceId": f"{name}/versions/{version}",
+        "temporaryDataReferenceType": body.get("temporaryDataReferenceType") or "TemporaryBlobReference",
+    })
+
+
+@router.post(REG + "/import", dependencies=V)
+def import_asset(subscription_id: str, resource_group: str, registry: str, request: Request,
+                 caller: Caller = Depends(Authorize(WRITE, reg_scope)), body: dict[str, Any] = Depends(json_body)) -> Any:
+    """Share the workspace version the body names into this registry; answered when done (200,
+    no body: azure-ai-ml then reads the version)."""
+    c = container(request)
+    c.registries.get(caller, subscription_id, resource_group, registry)  # a missing registry is 404 first
+    c.registry_assets.import_version(caller, registry, body)
+    return Response(status_code=200)
+
+
+def _kind_of(asset_id: object) -> AssetKind:
+    """The kind an ``azureml://registries/{r}/{kind}/{name}/versions/{v}`` asset id names."""
+    parts = asset_id.split("/") if isinstance(asset_id, str) else []
+    for kind in AssetKind:
+        if len(parts) > 5 and parts[4] == kind.value:
+            return kind
+    raise invalid("InvalidRequestContent", "assetId must be azureml://registries/{registry}/{kind}/{name}/versions/{version}.",
+                  "assetId")
