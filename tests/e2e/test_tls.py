@@ -39,6 +39,8 @@ def test_self_signed_serves_https_and_keeps_its_ca_across_restarts(
     verify = ssl.create_default_context(cafile=server.ca_file)
     assert httpx.get(f"https://localhost:{server.port}/health", verify=verify).status_code == 200
 
+    untrusted = cli("login", "--credentials-file", str(server.credentials_file))
+    assert untrusted.returncode == 1 and "export REQUESTS_CA_BUNDLE=" in untrusted.stderr
     env = _trusting(server)
     assert cli("login", "--credentials-file", str(server.credentials_file), env=env).returncode == 0
     _json(cli, env, "group", "create", "-n", "rg-tls", "-l", "eastus")

@@ -61,7 +61,7 @@ class Api:
 
     def create_workspace(self, rg: str, name: str, location: str = "eastus", **body: Any) -> dict[str, Any]:
         r = self.request("PUT", self.ws_path(rg, name), ML, json={"location": location, **body})
-        assert r.status_code in (200, 201), r.text
+        assert r.status_code == 200, r.text
         return r.json()  # type: ignore[no-any-return]
 
     def wait(self, response: httpx.Response, timeout: float = 20.0) -> dict[str, Any]:

@@ -166,3 +166,31 @@ def test_the_token_endpoint_answers_every_refusal_in_oauth_terms(api: Api) -> No
     for r in (as_json, too_long):
         assert r.status_code in (400, 414), r.text
         assert r.json()["error"] == "invalid_request" and r.json()["error_description"], r.text
+
+
+def test_tokens_for_the_servers_own_endpoint_and_azure_resource_id_forms_are_accepted(api: Api) -> None:
+    """A cloud pointed at amlite has it as its ``resource_manager``: its clients ask for
+    ``<endpoint>/.default``. ARM takes its resource ids with and without the trailing slash."""
+    endpoint = api.container.endpoint
+    for scope, aud in ((f"{endpoint}/.default", f"{endpoint}/"), (f"{endpoint}//.default", f"{endpoint}/")):
+        body = token_request(api, grant_type="password", username=api.credentials["username"],
+                             password=api.credentials["password"], scope=scope)
+        assert jwt.decode(body["access_token"], options={"verify_signature": False})["aud"] == aud
+        assert rg_list(api, body["access_token"]) == 200
+    for aud in ("https://management.azure.com", "https://management.core.windows.net", endpoint):
+        assert rg_list(api, _forge(api, aud=aud)) == 200, aud
+    assert rg_list(api, _forge(api, aud="https://127.0.0.2:8600/")) == 401  # another server's endpoint
+
+
+def test_the_openid_document_names_endpoints_that_answer(api: Api) -> None:
+    doc = api.client.get(f"/{api.tenant}/v2.0/.well-known/openid-configuration", headers={"Authorization": ""}).json()
+    assert {"issuer", "token_endpoint", "authorization_endpoint", "jwks_uri"} <= set(doc)
+    base = str(api.client.base_url).rstrip("/")
+    jwks = api.client.get(doc["jwks_uri"].removeprefix(base), headers={"Authorization": ""})
+    assert jwks.status_code == 200 and jwks.json()["keys"]
+    # sign-in in a browser is not built: refused in OAuth2's terms, not a 404
+    refused = api.client.get(doc["authorization_endpoint"].removeprefix(base),
+                             params={"response_type": "code", "client_id": "x"}, headers={"Authorization": ""})
+    assert refused.status_code == 400 and refused.json()["error"] == "unsupported_response_type"
+    unknown = api.client.get("/no-such-tenant/oauth2/v2.0/authorize", headers={"Authorization": ""})
+    assert unknown.status_code == 400 and unknown.json()["error"] == "invalid_request"

@@ -26,7 +26,7 @@ def test_contributor_at_a_group_creates_workspaces_there_but_no_role_assignments
     api.create_group(name)
     other = api.create_group(name + "o")["name"]
     who = as_user(api, name + "c", "Contributor", api.rg_path(name))
-    assert api.request("PUT", api.ws_path(name, "ws1"), ML, json={"location": "eastus"}, headers=headers(who)).status_code == 201
+    assert api.request("PUT", api.ws_path(name, "ws1"), ML, json={"location": "eastus"}, headers=headers(who)).status_code == 200
     assert api.request("PUT", api.ws_path(other, "ws1"), ML, json={"location": "eastus"}, headers=headers(who)).status_code == 403
     denied = assign(api, who["oid"], "Reader", api.rg_path(name), token=headers(who)["Authorization"][7:])
     assert denied.status_code == 403 and "Microsoft.Authorization/roleAssignments/write" in denied.json()["error"]["message"]

@@ -44,10 +44,13 @@ def test_data_and_an_interrupted_delete_survive_a_restart(tmp_path: Path, db_url
     ws = rg + "/providers/Microsoft.MachineLearningServices/workspaces/"
     assert client.put(f"{rg}?{RES}", json={"location": "eastus"}).status_code == 201
     kept = client.put(f"{ws}stays?{ML}", json={"location": "eastus"}).json()
-    assert client.put(f"{ws}goes?{ML}", json={"location": "eastus"}).status_code == 201
+    assert client.put(f"{ws}goes?{ML}", json={"location": "eastus"}).status_code == 200
     container.worker.stop()  # type: ignore[attr-defined]
     pending = client.delete(f"{ws}goes?{ML}")
     assert pending.status_code == 202
+    running = client.get(pending.headers["Azure-AsyncOperation"])
+    # while it runs, the status says when to look again (azure-core waits 30 s a poll without it)
+    assert running.json()["status"] == "InProgress" and running.headers["Retry-After"] == "1"
     client.__exit__(None, None, None)
     container.close()  # type: ignore[attr-defined]
 
@@ -60,6 +63,7 @@ def test_data_and_an_interrupted_delete_survive_a_restart(tmp_path: Path, db_url
         while (body := client.get(status_url).json())["status"] == "InProgress" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert body["status"] == "Succeeded"
+        assert "Retry-After" not in client.get(status_url).headers  # nothing left to wait for
         assert client.get(f"{ws}goes?{ML}").status_code == 404
         again = client.get(f"{ws}stays?{ML}").json()
         assert again["properties"]["workspaceId"] == kept["properties"]["workspaceId"]

@@ -48,7 +48,7 @@ def test_a_new_subscription_needs_its_providers_registered(api: Api, name: str) 
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "MissingSubscriptionRegistration"
     registered = api.request("POST", f"/subscriptions/{sub}/providers/Microsoft.MachineLearningServices/register")
     assert registered.json()["registrationState"] == "Registered"
-    assert api.request("PUT", ws_path, ML, json={"location": "westus"}).status_code == 201
+    assert api.request("PUT", ws_path, ML, json={"location": "westus"}).status_code == 200
     busy = api.request("POST", f"/subscriptions/{sub}/providers/Microsoft.MachineLearningServices/unregister")
     assert busy.status_code == 409 and busy.json()["error"]["code"] == "ProviderHasResources"
     assert api.wait(api.request("DELETE", ws_path, ML))["status"] == "Succeeded"

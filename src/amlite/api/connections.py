@@ -165,11 +165,29 @@ def protocol_class(limits: Limits, max_connections: int) -> type[HttpToolsProtoc
                 return True
             return pending == 0
 
+        def shutdown(self) -> None:
+            """The server is stopping. An idle TLS connection is dropped at once: closing it
+            politely sends TLS's close_notify and waits up to 30 s for the client's, which a client
+            keeping the connection in its pool (requests, so every Azure SDK) never sends, and the
+            server would wait that long to stop."""
+            if (self.cycle is None or self.cycle.response_complete) and _tls(self.transport):
+                self._forget()
+                self.transport.abort()
+                return
+            super().shutdown()
+
         def _close(self) -> None:
             self._forget()
             if self.transport is not None and not self.transport.is_closing():
                 closing.add(self)
                 books["closed"] += 1
-                self.transport.close()
+                if _tls(self.transport):  # idle or too slow: no 30 s wait for its close_notify
+                    self.transport.abort()
+                else:
+                    self.transport.close()
 
     return LimitedHttpToolsProtocol
+
+
+def _tls(transport: Transport | None) -> bool:
+    return transport is not None and transport.get_extra_info("sslcontext") is not None

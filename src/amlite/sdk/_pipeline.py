@@ -24,7 +24,7 @@ import httpx
 from amlite.sdk._constants import DEFAULT_SCOPE, USER_AGENT, normalize_endpoint
 from amlite.sdk.errors import ServiceRequestError, ValidationException, error_from_response
 
-__all__ = ["HttpPipeline", "ItemPaged", "TokenCredential", "quote", "tls_verify"]
+__all__ = ["HttpPipeline", "ItemPaged", "TokenCredential", "connect_hint", "quote", "tls_verify"]
 
 log = logging.getLogger("amlite.sdk")
 T = TypeVar("T")
@@ -45,6 +45,15 @@ def tls_verify() -> ssl.SSLContext | bool:
     if bundle:
         return ssl.create_default_context(cafile=bundle)
     return True
+
+
+def connect_hint(exc: Exception) -> str:
+    """What to do about a failed connection: trust the server's CA when its certificate was
+    refused, else check the endpoint or start the server."""
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return ("Trust the server's CA: export REQUESTS_CA_BUNDLE=<data dir>/tls/ca.pem "
+                "(the line 'amlite server --tls self-signed' prints).")
+    return "Check the endpoint, or start the server with 'amlite server'."
 
 
 def quote(segment: str) -> str:
@@ -116,7 +125,7 @@ class HttpPipeline:
     def _transport_error(self, exc: httpx.TransportError) -> ServiceRequestError:
         return ServiceRequestError(
             f"Cannot connect to the amlite server at {self.endpoint}: {exc or type(exc).__name__}. "
-            "Check the endpoint, or start the server with 'amlite server'.",
+            + connect_hint(exc),
             endpoint=self.endpoint,
             error=exc,
         )

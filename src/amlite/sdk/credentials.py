@@ -40,7 +40,7 @@ from amlite.sdk.errors import (
     ServiceRequestError,
     error_from_response,
 )
-from amlite.sdk._pipeline import tls_verify
+from amlite.sdk._pipeline import connect_hint, tls_verify
 from amlite.sdk.profile import ProfileStore
 
 __all__ = [
@@ -86,8 +86,7 @@ def request_token(
         response = http.post(url, data=form, headers={"User-Agent": USER_AGENT})
     except httpx.TransportError as exc:
         raise ServiceRequestError(
-            f"Cannot connect to the amlite server at {endpoint}: {exc}. "
-            "Check the endpoint, or start the server with 'amlite server'.",
+            f"Cannot connect to the amlite server at {endpoint}: {exc}. " + connect_hint(exc),
             endpoint=endpoint,
             error=exc,
         ) from exc

@@ -20,8 +20,17 @@ from amlite.services.sign_in_throttle import SignInThrottle
 from amlite.services.tokens import TokenService, hash_secret, verify_secret
 
 ADMIN_USERNAME = "admin@amlite.local"
-# Audiences the API accepts: Azure's two spellings of the management endpoint.
+# Azure's two spellings of the management endpoint: the API accepts both as a token's audience.
 MANAGEMENT_AUDIENCES = ("https://management.azure.com/", "https://management.core.windows.net/")
+
+
+def api_audiences(endpoint: str) -> tuple[str, ...]:
+    """The audiences a token for the API may carry: Azure's management resource ids, and the
+    server's own endpoint, which is the ``resource_manager`` of a cloud pointed at amlite (a client
+    of such a cloud asks for ``<resource_manager>/.default``); each with and without its slash, as
+    ARM takes both."""
+    forms = (*MANAGEMENT_AUDIENCES, endpoint.rstrip("/") + "/")
+    return tuple(dict.fromkeys(f for resource in forms for f in (resource, resource.rstrip("/"))))
 
 
 class OAuthError(AmliteError):
@@ -46,6 +55,7 @@ class IdentityService:
         # The tenant's id never changes once the first start made it; every request needs it to
         # verify its token, so it is read once instead of once per request.
         self._tenant_id: str | None = None
+        self._audiences = api_audiences(deps.endpoint)
 
     # -- the tenant ------------------------------------------------------------------------------
 
@@ -200,7 +210,7 @@ class IdentityService:
         if self._tenant_id is None:
             self._tenant_id = self.tenant().id
         claims = self._tokens.verify(
-            token.strip(), now=self._deps.clock.now(), audience=MANAGEMENT_AUDIENCES, tenant_id=self._tenant_id
+            token.strip(), now=self._deps.clock.now(), audience=self._audiences, tenant_id=self._tenant_id
         )
         return Caller(tenant_id=claims.tenant_id, principal_id=claims.object_id, name="",
                       principal_type=claims.principal_type, admitted=False)

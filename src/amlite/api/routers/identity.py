@@ -19,7 +19,7 @@ router = APIRouter()
 
 #: The identity platform's own routes: open, and answering OAuth2's error body.
 OAUTH_PATHS = frozenset({"/{tenant}/oauth2/v2.0/token", "/{tenant}/discovery/v2.0/keys",
-                         "/{tenant}/v2.0/.well-known/openid-configuration"})
+                         "/{tenant}/v2.0/.well-known/openid-configuration", "/{tenant}/oauth2/v2.0/authorize"})
 # Routes open without a token, the only ones (a test checks that every other route declares an action).
 PUBLIC_PATHS = OAUTH_PATHS | {"/health"} | OPEN_PATHS
 
@@ -79,10 +79,21 @@ def openid_configuration(tenant: str, request: Request) -> dict[str, Any]:
     return {
         "issuer": f"{container(request).endpoint}/{tenant}/v2.0",
         "token_endpoint": f"{base}/{tenant}/oauth2/v2.0/token",
+        # MSAL (azure-identity) requires it in the document; the route refuses every request.
+        "authorization_endpoint": f"{base}/{tenant}/oauth2/v2.0/authorize",
         "jwks_uri": f"{base}/{tenant}/discovery/v2.0/keys",
         "grant_types_supported": ["client_credentials", "password", "refresh_token"],
         "id_token_signing_alg_values_supported": ["RS256"],
     }
+
+
+@router.get("/{tenant}/oauth2/v2.0/authorize")
+def authorize(tenant: str, request: Request) -> dict[str, Any]:
+    """Sign-in in a browser (the authorization-code flow) is not built: amlite signs in with the
+    token endpoint's grants only. Refused in OAuth2's shape, for every tenant and request."""
+    container(request).identity.jwks(tenant)  # an unknown tenant is refused as such first
+    raise OAuthError("unsupported_response_type", "amlite has no browser sign-in: get a token from "
+                     f"/{tenant}/oauth2/v2.0/token with the client_credentials, password or refresh_token grant.")
 
 
 @router.get("/tenants", dependencies=[Depends(RESOURCES_VERSION)])

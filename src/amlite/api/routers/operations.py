@@ -48,9 +48,11 @@ def _load(request: Request, caller: Caller, subscription_id: str, op_id: str) ->
 
 
 @router.get(PREFIX + "/operationStatuses/{operation_id}", dependencies=[Depends(api_version)])
-def status(subscription_id: str, namespace: str, location: str, operation_id: str, request: Request, caller: Caller = Depends(Authorize(READ, None))) -> dict[str, Any]:
+def status(subscription_id: str, namespace: str, location: str, operation_id: str, request: Request, caller: Caller = Depends(Authorize(READ, None))) -> Any:
     op = _load(request, caller, subscription_id, operation_id)
-    return render.operation_status(str(request.base_url), op)
+    # While it runs, say when to look again: without Retry-After azure-core waits 30 s a poll.
+    headers = {} if op.status.is_terminal else {"Retry-After": render.RETRY_AFTER}
+    return render.json(render.operation_status(str(request.base_url), op), headers=headers)
 
 
 @router.get(PREFIX + "/operationResults/{operation_id}", dependencies=[Depends(api_version)])

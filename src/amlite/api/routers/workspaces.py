@@ -1,4 +1,10 @@
-"""Workspaces of kind Default: PUT, GET, PATCH, list by group and subscription, DELETE (long-running)."""
+"""Workspaces of kind Default: PUT, GET, PATCH, list by group and subscription, DELETE (long-running).
+
+A PUT answers ``200`` with the workspace, whether it made it or replaced it: creation here is
+done when the answer is sent, and Azure ML's REST specification (the one its generated clients
+follow; azure-mgmt-machinelearningservices 2.x takes nothing else) answers a PUT with ``200``, or
+``202`` when the work goes on. ARM's usual ``201`` is refused by those clients.
+"""
 
 from __future__ import annotations
 
@@ -41,10 +47,10 @@ def _render(request: Request, view: Any) -> dict[str, Any]:
 @router.put(WS, dependencies=V)
 def create_or_update(subscription_id: str, resource_group: str, workspace: str, request: Request, caller: Caller = Depends(Authorize(WRITE, ws_scope)),
                      body: dict[str, Any] = Depends(json_body), pre: Preconditions = Depends(preconditions)) -> Any:
-    view, created = container(request).workspaces.create_or_update(
+    view, _created = container(request).workspaces.create_or_update(
         caller, subscription_id, resource_group, workspace, body, pre
     )
-    return render.json(_render(request, view), status=201 if created else 200, etag=view.workspace.etag)
+    return render.json(_render(request, view), etag=view.workspace.etag)
 
 
 @router.get(WS, dependencies=V)

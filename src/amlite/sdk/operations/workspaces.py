@@ -1,6 +1,6 @@
 """``ml_client.workspaces``: create, get, list, update and delete workspaces (azure-ai-ml's names).
 
-Creation is synchronous on the server (``201``), deletion is long-running (``202``); both come back
+Creation is synchronous on the server (``200``, as Azure ML answers a finished PUT), deletion is long-running (``202``); both come back
 as :class:`LROPoller` so that code written against azure-ai-ml (``begin_create(...).result()``)
 works unchanged whichever way the server answers.
 """
