@@ -29,6 +29,8 @@ COMPOUND = {"artifacts": "blobs"}
 #: azure-ai-ml's registry data plane: ``{primaryRegionResourceProviderUri}mferp/managementfrontend``
 #: then the registry's ARM path. amlite serves both from one tree, so the prefix is dropped.
 DATA_PLANE_PREFIX = "/mferp/managementfrontend/"
+#: ``request.state`` key: True when the request came in under ``DATA_PLANE_PREFIX``.
+DATA_PLANE_STATE = "registry_data_plane"
 
 
 def canonical_path(path: str) -> str:
@@ -102,4 +104,6 @@ class CanonicalPathMiddleware:
             canonical = canonical_path(path)
             if canonical != path:
                 scope = dict(scope, path=canonical)
+            # Routes that answer the registry data plane as it answers, not as ARM does, ask here.
+            scope.setdefault("state", {})[DATA_PLANE_STATE] = path.lower().startswith(DATA_PLANE_PREFIX)
         await self.app(scope, receive, send)

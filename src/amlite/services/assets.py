@@ -239,9 +239,13 @@ class AssetService:
         return self._views(uow, ws, container, [found])[0]
 
     def list_versions(self, caller: Caller, at: AssetPath, view: ListViewType, tags: dict[str, str | None],
-                      offset: int, limit: int) -> Page[VersionView]:
+                      offset: int, limit: int, missing_is_empty: bool = False) -> Page[VersionView]:
+        """A container's versions; when it does not exist, 404, or no versions with
+        ``missing_is_empty`` (the registry data plane's answer)."""
         with self._deps.uow() as uow:
             caller, ws = self.enter(uow, caller, at)
+            if missing_is_empty and containers_of(uow, ws).get(ws.key, at.kind, at.name) is None:
+                return Page([], False)
             container = _require_container(uow, ws, at)
             page = versions_of(uow, ws).list(container.key, view, container.is_archived, tags, offset, limit)
             return Page(self._views(uow, ws, container, page.items), page.more)
@@ -283,14 +287,25 @@ class AssetService:
             checked = check_version(version, at.kind) if version is not None else None
             caller, owner = self.enter(uow, caller, at)
             content = parse_version_body(at.kind, body)
-            uri = uploaded_uri(at.kind, content.spec) if not content.manifest else None
-            if uri is not None:  # files the client uploaded to storage amlite serves become the manifest
-                content = replace(content, manifest=self._storage.files_at(uow, owner, uri),
-                                  spec=with_uploaded_uri(at.kind, content.spec, normal_uri(uri)))
+            content = self._uploaded_files(uow, owner, at.kind, body, content)
             where = self._artifacts.storage_in(uow, owner) if content.manifest else None
         if where is not None:
             _check_blobs(owner, where, content.manifest)
         return caller, owner, checked, content
+
+    def _uploaded_files(self, uow: UnitOfWork, owner: AssetOwner, kind: AssetKind, body: dict[str, Any],
+                        content: VersionContent) -> VersionContent:
+        """Files the client uploaded to storage amlite serves become the version's manifest, and
+        the path it named stays its URI (in one form). A version read back carries both its
+        ``artifacts`` and that URI (azure-ai-ml's archive PUTs it back): the same content."""
+        props = body.get("properties")
+        uri = uploaded_uri(kind, props) if isinstance(props, dict) else None
+        if uri is None:
+            return content
+        files = self._storage.files_at(uow, owner, uri)
+        if content.manifest and files != content.manifest:
+            return content  # an upload through amlite's own API: its URI is derived, never stored
+        return replace(content, manifest=files, spec=with_uploaded_uri(kind, content.spec, normal_uri(uri)))
 
     def _write_version(self, caller: Caller, owner: AssetOwner, at: AssetPath, version: str | None,
                        content: VersionContent, pre: Preconditions) -> tuple[VersionView, bool]:

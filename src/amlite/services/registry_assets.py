@@ -34,6 +34,7 @@ from amlite.services.assets import AssetPath, AssetService, VersionView
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps
 from amlite.services.registries import registry_for, tenant_registry_path
+from amlite.services.storage_endpoint import without_uploaded_uri
 
 REGISTRY_ASSETS_WRITE = f"{ML_NAMESPACE}/registries/assets/write"
 
@@ -69,7 +70,9 @@ class RegistryAssetService:
                 raise Conflict("RegistryBeingDeleted",
                                f"The registry '{registry.name}' is being deleted and cannot be changed.")
             src = source.version
-            spec = dict(src.spec)  # the same content, so the copy has its source's fingerprint
+            # The same content, so the copy has its source's fingerprint; files a workspace took
+            # from its datastore are the copy's own files, with the registry's URI.
+            spec = without_uploaded_uri(at.kind, src.spec) if src.manifest else dict(src.spec)
             job_name = spec.get("jobName") if at.kind is AssetKind.MODELS else None
             lineage = Lineage.of_share(source.arm_id, source.owner, src.lineage, job_name)
             content = VersionContent(spec=spec, manifest=src.manifest, description=src.description,

@@ -207,6 +207,18 @@ def with_uploaded_uri(kind: AssetKind, spec: dict[str, Any], uri: str) -> dict[s
     return out
 
 
+def without_uploaded_uri(kind: AssetKind, spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec of a version with files, without the path they were uploaded to: where that path
+    means nothing (a workspace's datastore, in a registry), the owner's derived URI names them."""
+    out = dict(spec)
+    if kind is AssetKind.ENVIRONMENTS:
+        if isinstance(out.get("build"), dict):
+            out["build"] = {k: v for k, v in out["build"].items() if k != "contextUri"}
+    else:
+        out.pop({AssetKind.MODELS: "modelUri", AssetKind.DATA: "dataUri"}.get(kind, "codeUri"), None)
+    return out
+
+
 def _check_path(path: str) -> str:
     if not path or len(path) > 1024 or path.startswith("/") or any(ord(c) < 32 for c in path):
         raise invalid("InvalidUri", "The blob name is not valid: 1 to 1024 characters, no control characters.")
