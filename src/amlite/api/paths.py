@@ -17,7 +17,7 @@ KEYWORDS = {
         "workspaces", "register", "unregister", "resources", "aliases", "tenants", "roleAssignments",
         "roleDefinitions", "eventtypes", "values",
         "models", "environments", "components", "data", "versions", "archive", "restore", "datastores", "listSecrets",
-        "artifacts", "blobs", "registries", "modelVersions", "tempdatarefs", "import",
+        "artifacts", "blobs", "registries", "modelVersions", "tempdatarefs", "import", "codes", "startPendingUpload",
     )
 }
 

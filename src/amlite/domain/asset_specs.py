@@ -178,9 +178,19 @@ def _data(props: dict[str, Any], uploaded: bool) -> dict[str, Any]:
     return spec
 
 
+def _code(props: dict[str, Any], uploaded: bool) -> dict[str, Any]:
+    uri = _optional_text(props, "codeUri", 2048)
+    if uploaded:
+        return {}
+    if not uri:
+        raise invalid("InvalidRequestContent", "A code asset needs its folder: upload it (artifacts) or give codeUri.",
+                      f"{P}.codeUri")
+    return {"codeUri": check_storage_uri(uri, f"{P}.codeUri")}
+
+
 _KIND_SPECS = {
     AssetKind.MODELS: _model, AssetKind.ENVIRONMENTS: _environment,
-    AssetKind.COMPONENTS: _component, AssetKind.DATA: _data,
+    AssetKind.COMPONENTS: _component, AssetKind.DATA: _data, AssetKind.CODES: _code,
 }
 
 

@@ -62,6 +62,10 @@ from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.replication import ReplicationService
 from amlite.services.storage_endpoint import StorageEndpointService, normal_uri, uploaded_uri, with_uploaded_uri
 
+#: A lookup by content hash reads at most this many versions of one asset (code assets have one).
+MAX_HASH_SCAN = 1000
+
+
 @dataclass(frozen=True)
 class ContainerView:
     owner: AssetOwner
@@ -239,14 +243,23 @@ class AssetService:
         return self._views(uow, ws, container, [found])[0]
 
     def list_versions(self, caller: Caller, at: AssetPath, view: ListViewType, tags: dict[str, str | None],
-                      offset: int, limit: int, missing_is_empty: bool = False) -> Page[VersionView]:
+                      offset: int, limit: int, missing_is_empty: bool = False,
+                      content_hash: str | None = None) -> Page[VersionView]:
         """A container's versions; when it does not exist, 404, or no versions with
-        ``missing_is_empty`` (the registry data plane's answer)."""
+        ``missing_is_empty`` (the registry data plane's answer). ``content_hash``: only those whose
+        ``hash_sha256`` property is it (azure-ai-ml looks up code it uploaded before this way; an
+        unknown name then has none)."""
         with self._deps.uow() as uow:
             caller, ws = self.enter(uow, caller, at)
-            if missing_is_empty and containers_of(uow, ws).get(ws.key, at.kind, at.name) is None:
+            missing = containers_of(uow, ws).get(ws.key, at.kind, at.name) is None
+            if missing and (missing_is_empty or content_hash is not None):
                 return Page([], False)
             container = _require_container(uow, ws, at)
+            if content_hash is not None:
+                found = [v for v in versions_of(uow, ws).list(container.key, view, container.is_archived, tags, 0,
+                                                              MAX_HASH_SCAN).items
+                         if v.spec.get("properties", {}).get("hash_sha256") == content_hash]
+                return Page(self._views(uow, ws, container, found[offset:offset + limit]), len(found) > offset + limit)
             page = versions_of(uow, ws).list(container.key, view, container.is_archived, tags, offset, limit)
             return Page(self._views(uow, ws, container, page.items), page.more)
 

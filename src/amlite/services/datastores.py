@@ -23,7 +23,7 @@ from amlite.schemas.datastores import STORAGE_ACCOUNT_NAME_RULE, is_storage_acco
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
 from amlite.services.secrets import SecretNamespace
-from amlite.services.storage_endpoint import StorageEndpointService
+from amlite.services.storage_endpoint import ContainerAccess, StorageEndpointService
 from amlite.services.workspace_scope import require_workspace, writable
 
 # datastoreType -> the property naming its container
@@ -136,6 +136,17 @@ class DatastoreService:
             access = self._storage.container_access(ds.account_name, ds.container_name, ws.location, expire_after_hours)
             return DatastoreSecrets("Sas", access.sas)
         return DatastoreSecrets(ds.credentials_type, value)
+
+    def upload_access(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str) -> tuple[Datastore, ContainerAccess]:
+        """Where a client uploads a workspace's code (azure-ai-ml's ``startPendingUpload``): the
+        workspace's own storage (its default datastore) and a one-hour container SAS to it."""
+        with self._deps.uow() as uow:
+            ws = writable(require_workspace(uow, caller, sub_id, rg_name, ws_name))
+            ds = next((d for d in uow.datastores.of_workspace(ws.key) if d.served_by_amlite), None)
+        if ds is None:
+            raise Conflict("DefaultDatastoreNotServed",
+                           f"Workspace '{ws.name}' has no default blob datastore that amlite serves to upload into.")
+        return ds, self._storage.container_access(ds.account_name, ds.container_name, ws.location)
 
     def _workspace(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str) -> Workspace:
         with self._deps.uow() as uow:

@@ -149,18 +149,19 @@ class StorageEndpointService:
 
     def files_at(self, uow: UnitOfWork, owner: AssetOwner, uri: str) -> tuple[ManifestEntry, ...]:
         """The files a version's URI names when they are in storage amlite serves for ``owner``
-        (a workspace's default datastore path, a registry's own container URL); empty otherwise:
-        the version then refers to storage amlite does not hold, as before."""
+        (a workspace's default datastore, by datastore path or blob URL; a registry's own
+        container URL); empty otherwise: the version then refers to storage amlite does not hold,
+        as before."""
+        blob = self._blob_url(uri)
         if owner.is_registry:
-            parts = urlsplit(uri)
-            host = (parts.hostname or "").lower()
-            account = host.split(".", 1)[0]
-            container, _, path = parts.path.lstrip("/").partition("/")
             primary = owner.primary
-            if (parts.scheme != "https" or host != f"{account}.blob.{self._storage_endpoint.split(':')[0]}"
-                    or account != primary.account.lower() or container != primary.container):
+            if blob is None or blob[0] != primary.account.lower() or blob[1] != primary.container:
                 return ()
-            return self.manifest(account, container, unquote(path))
+            return self.manifest(*blob)
+        if blob is not None:
+            served = [(d.account_name.lower(), d.container_name) for d in uow.datastores.of_workspace(owner.key)
+                      if d.served_by_amlite]
+            return self.manifest(*blob) if blob[:2] in served else ()
         match = _DATASTORE_URI.match(uri)
         if match is None or (match.group(1) and match.group(1).lower() != owner.name.lower()):
             return ()
@@ -168,6 +169,17 @@ class StorageEndpointService:
         if ds is None or not ds.served_by_amlite:
             return ()
         return self.manifest(ds.account_name, ds.container_name, match.group(3))
+
+    def _blob_url(self, uri: str) -> tuple[str, str, str] | None:
+        """(account, container, path) of a blob URL of the storage amlite serves; ``None`` for any
+        other URI."""
+        parts = urlsplit(uri)
+        host = (parts.hostname or "").lower()
+        account = host.split(".", 1)[0]
+        if parts.scheme != "https" or host != f"{account}.blob.{self._storage_endpoint.split(':')[0]}":
+            return None
+        container, _, path = parts.path.lstrip("/").partition("/")
+        return account, container, unquote(path)
 
     def manifest(self, account: str, container: str, path: str) -> tuple[ManifestEntry, ...]:
         """The files a datastore path names: the blob itself, or every blob under it as a folder

@@ -128,7 +128,8 @@ def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
         # The registry data plane lists an asset it does not hold as empty (azure-ai-ml reads "no
         # version yet" from that); ARM's routes answer 404.
         result = assets(request).list_versions(caller, _at(kind, owner, request, name), view, tags, page.offset,
-                                               page.limit, missing_is_empty=_data_plane(request))
+                                               page.limit, missing_is_empty=_data_plane(request),
+                                               content_hash=request.query_params.get("hash"))
         return list_body(request, [render_assets.version(v, _data_plane(request)) for v in result.items], page, result.more)
 
     for verb, archived in (("archive", True), ("restore", False)):

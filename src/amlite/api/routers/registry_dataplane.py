@@ -1,8 +1,9 @@
-"""The calls of azure-ai-ml's registry data plane that are not ARM's asset routes: temporary data
-references (where to upload a registry version's files) and ``import`` (how it shares a workspace
-version into a registry). azure-ai-ml sends them under ``{primaryRegionResourceProviderUri}mferp/
-managementfrontend``, which ``api.paths`` drops before routing, with api-version
-``2021-10-01-dataplanepreview``."""
+"""The calls azure-ai-ml makes around uploads that are not ARM's asset routes: in its registry data
+plane, temporary data references (where to upload a registry version's files) and ``import`` (how
+it shares a workspace version into a registry), sent under ``{primaryRegionResourceProviderUri}mferp/
+managementfrontend`` (``api.paths`` drops it before routing) with api-version
+``2021-10-01-dataplanepreview``; in a workspace, a code version's ``startPendingUpload`` (where to
+upload a component's code folder)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,45 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from amlite.api import render
-from amlite.api.deps import ML_VERSION, Authorize, container, json_body, reg_scope
+from amlite.api.deps import ML_VERSION, Authorize, container, json_body, reg_scope, ws_scope
 from amlite.domain.asset_owners import OwnerType
 from amlite.domain.assets import AssetKind
 from amlite.domain.errors import Conflict, NotFound, invalid
 from amlite.services.asset_owners import registry_owner
 from amlite.services.assets import AssetPath
 from amlite.services.context import Caller
+from amlite.services.storage_endpoint import ContainerAccess
 
 router = APIRouter()
 V = [Depends(ML_VERSION)]
 REG = ("/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
        "/providers/Microsoft.MachineLearningServices/registries/{registry}")
 WRITE = "Microsoft.MachineLearningServices/registries/assets/write"
+WS = ("/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+      "/providers/Microsoft.MachineLearningServices/workspaces/{workspace}")
+CODE_WRITE = "Microsoft.MachineLearningServices/workspaces/codes/versions/write"
+
+
+def _blob_reference(subscription_id: str, resource_group: str, account: str, access: ContainerAccess) -> dict[str, Any]:
+    account_id = (f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+                  f"/providers/Microsoft.Storage/storageAccounts/{account}")
+    return {"blobUri": access.url, "storageAccountArmId": account_id,
+            "credential": {"credentialType": "SAS", "sasUri": access.sas_url}}
+
+
+@router.post(WS + "/codes/{name}/versions/{version}/startPendingUpload", dependencies=V)
+def start_pending_upload(subscription_id: str, resource_group: str, workspace: str, name: str, version: str,
+                         request: Request, caller: Caller = Depends(Authorize(CODE_WRITE, ws_scope)),
+                         body: dict[str, Any] = Depends(json_body)) -> Any:
+    """A container SAS to the workspace's own storage, to upload a code version's folder into
+    before creating it (its ``codeUri`` then names the uploaded folder)."""
+    kind = body.get("pendingUploadType") or "TemporaryBlobReference"
+    if kind != "TemporaryBlobReference":
+        raise invalid("InvalidRequestContent", "pendingUploadType must be 'TemporaryBlobReference'.", "pendingUploadType")
+    ds, access = container(request).datastores.upload_access(caller, subscription_id, resource_group, workspace)
+    sub, rg = ds.subscription_id or subscription_id, ds.resource_group_name or resource_group
+    return render.json({"blobReferenceForConsumption": _blob_reference(sub, rg, ds.account_name, access),
+                        "pendingUploadId": f"{name}/versions/{version}", "pendingUploadType": kind})
 
 
 @router.put(REG + "/tempdatarefs/{name}/versions/{version}", dependencies=V)
@@ -44,11 +71,8 @@ def temporary_data_reference(subscription_id: str, resource_group: str, registry
     owner = registry_owner(c.registries.get(caller, subscription_id, resource_group, registry))
     primary = owner.primary
     access = c.storage_endpoint.container_access(primary.account, primary.container, primary.region)
-    account_id = (f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-                  f"/providers/Microsoft.Storage/storageAccounts/{primary.account}")
     return render.json({
-        "blobReferenceForConsumption": {"blobUri": access.url, "storageAccountArmId": account_id,
-                                        "credential": {"credentialType": "SAS", "sasUri": access.sas_url}},
+        "blobReferenceForConsumption": _blob_reference(subscription_id, resource_group, primary.account, access),
         "temporaryDataReferenceId": f"{name}/versions/{version}",
         "temporaryDataReferenceType": body.get("temporaryDataReferenceType") or "TemporaryBlobReference",
     })
