@@ -124,6 +124,11 @@ class Container:
         self.engine.dispose()
 
 
+def new_sas_key() -> bytes:
+    """The storage SAS signing key: 32 random bytes, as hex (kept as text, as every server key is)."""
+    return os.urandom(32).hex().encode()
+
+
 def build(settings: Settings) -> Container:
     """Open the store (applying migrations), make the services, and initialize the tenant."""
     faults.arm(settings.crash_at)
@@ -144,7 +149,7 @@ def build(settings: Settings) -> Container:
         tokens = TokenService(SigningKey(keys.load_or_create(
             TOKEN_SIGNING_KEY, new_private_key_pem, settings.signing_key_file)), settings.endpoint)
         box = SecretBox(keys.load_or_create(SECRETS_KEY, new_secrets_key, settings.secrets_key_file))
-        storage_endpoint = StorageEndpointService(deps, keys.load_or_create(SAS_KEY, lambda: os.urandom(32)),
+        storage_endpoint = StorageEndpointService(deps, keys.load_or_create(SAS_KEY, new_sas_key),
                                                   settings.storage_endpoint)
         limits = settings.limits
         throttle = SignInThrottle(window_seconds=limits.sign_in_window_seconds, per_ip=limits.max_failed_sign_ins_per_ip,

@@ -4,8 +4,9 @@ Clients reach it as Azure's: ``https://{account}.blob.{storage suffix}/{containe
 amlite's own port (``BlobHostMiddleware`` turns such a host into the path ``/blobservice/{account}``;
 the same path works with any host, path-style). The calls served are those azure-storage-blob makes
 for azure-ai-ml's uploads and downloads: Put Blob, Get Blob (with ranges), Get Blob Properties,
-Set Blob Metadata and List Blobs. Others (block uploads of files over 64 MiB, container
-operations) are refused with Azure Storage's ``UnsupportedOperation``. Errors are Azure Storage's
+Set Blob Metadata, List Blobs, and block uploads (Put Block, Put Block List: what the client
+does for a file over 64 MiB). Others (container operations, page and append blobs, copies) are
+refused with Azure Storage's ``UnsupportedOperation``. Errors are Azure Storage's
 XML with its ``x-ms-error-code`` header, as the client reads them; access is by the SAS amlite signed.
 """
 
@@ -15,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from email.utils import format_datetime
 from typing import Any
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from anyio import to_thread
@@ -25,12 +27,14 @@ from starlette.routing import Route
 
 from amlite.api.errors import status_of
 from amlite.api.streams import stream_body
-from amlite.domain.errors import AmliteError
+from amlite.domain.errors import AmliteError, invalid
 from amlite.domain.storage_paths import SERVICE_VERSION, StoredPath
 from amlite.services.storage_endpoint import StorageEndpointService
 
 PREFIX = "/blobservice"
 META = "x-ms-meta-"
+#: A block list of Azure's 50,000 blocks, each a 64-character id in its element, fits.
+MAX_BLOCK_LIST_BYTES = 8 * 1024 * 1024
 
 
 class BlobHostMiddleware:
@@ -60,8 +64,9 @@ def _headers(item: StoredPath) -> dict[str, str]:
     return headers
 
 
-def _error(exc: AmliteError, head: bool = False) -> Response:
-    status = status_of(exc)
+def _error(exc: AmliteError, head: bool = False, status: int | None = None) -> Response:
+    """Azure Storage's error: the status ``exc``'s class maps to, unless Azure's own differs (``status``)."""
+    status = status or status_of(exc)
     code = exc.code
     body = b"" if head else (f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{escape(code)}</Code>'
                              f"<Message>{escape(exc.message)}</Message></Error>").encode()
@@ -70,7 +75,7 @@ def _error(exc: AmliteError, head: bool = False) -> Response:
 
 
 def _unsupported(what: str) -> Response:
-    return _error(AmliteError("UnsupportedOperation", f"{what} is not supported by amlite's blob endpoint."))
+    return _error(invalid("UnsupportedOperation", f"{what} is not supported by amlite's blob endpoint."))
 
 
 async def blob(request: Request) -> Response:
@@ -88,6 +93,10 @@ async def blob(request: Request) -> Response:
             return _unsupported("This container operation")
         if method == "PUT" and comp is None:
             return await _put(request, service, account, container, path, query)
+        if method == "PUT" and comp == "block":
+            return await _put_block(request, service, account, container, path, query)
+        if method == "PUT" and comp == "blocklist":
+            return await _put_block_list(request, service, account, container, path, query)
         if method == "PUT" and comp == "metadata":
             grant = service.admit(account, container, query, "w")
             item = await to_thread.run_sync(service.set_metadata, grant, path, _metadata(request))
@@ -120,6 +129,47 @@ async def _put(request: Request, service: StorageEndpointService, account: str, 
     return Response(status_code=201, headers={**_headers(item), "x-ms-request-server-encrypted": "true"})
 
 
+async def _put_block(request: Request, service: StorageEndpointService, account: str, container: str, path: str,
+                     query: dict[str, str]) -> Response:
+    grant = service.admit(account, container, query, "w")
+    length = request.headers.get("content-length", "")
+    try:
+        await stream_body(request, lambda: service.begin_block(grant, path, query.get("blockid", ""),
+                                                               int(length) if length.isdigit() else None))
+    except ClientDisconnect:
+        return Response(status_code=499)
+    return Response(status_code=201, headers={"x-ms-version": SERVICE_VERSION, "x-ms-request-id": str(uuid.uuid4()),
+                                              "x-ms-request-server-encrypted": "true"})
+
+
+async def _put_block_list(request: Request, service: StorageEndpointService, account: str, container: str, path: str,
+                          query: dict[str, str]) -> Response:
+    grant = service.admit(account, container, query, "w")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BLOCK_LIST_BYTES:
+            return _error(invalid("RequestBodyTooLarge", "The block list is larger than Azure's 50,000 blocks."),
+                          status=413)
+    ids = _block_ids(body)
+    ctype = request.headers.get("x-ms-blob-content-type") or "application/octet-stream"
+    item = await to_thread.run_sync(service.commit_blocks, grant, path, ids, ctype, _metadata(request),
+                                    request.headers.get("if-none-match"))
+    return Response(status_code=201, headers={**_headers(item), "x-ms-request-server-encrypted": "true"})
+
+
+def _block_ids(body: bytes) -> list[str]:
+    """The ids of a ``<BlockList>`` (``Latest``, ``Committed`` and ``Uncommitted`` alike: amlite
+    keeps only staged blocks, a blob's committed blocks are not kept apart)."""
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        raise invalid("InvalidXmlDocument", "The block list is not valid XML.") from None
+    if root.tag != "BlockList" or any(e.tag not in ("Latest", "Committed", "Uncommitted") for e in root):
+        raise invalid("InvalidXmlDocument", "The block list must be <BlockList> of <Latest>, <Committed> or <Uncommitted>.")
+    return [(e.text or "").strip() for e in root]
+
+
 def _metadata(request: Request) -> dict[str, str]:
     return {k[len(META):]: v for k, v in request.headers.items() if k.lower().startswith(META)}
 
@@ -141,7 +191,8 @@ def _download(request: Request, item: StoredPath, chunks: Iterator[bytes]) -> Re
     first = int(first_text) if first_text.isdigit() else 0
     last = min(int(last_text) if last_text.isdigit() else item.size - 1, item.size - 1)
     if first > last:
-        return _error(AmliteError("InvalidRange", "The range specified is invalid for the current size of the resource."))
+        return _error(invalid("InvalidRange", "The range specified is invalid for the current size of the resource."),
+                      status=416)
     headers.update({"Content-Length": str(last - first + 1), "Content-Range": f"bytes {first}-{last}/{item.size}"})
     return StreamingResponse(_slice(chunks, first, last), status_code=206, headers=headers)
 

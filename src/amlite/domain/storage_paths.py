@@ -45,6 +45,21 @@ class StoredPath:
 
 
 @dataclass(frozen=True)
+class StagedBlock:
+    """A block of a block upload, staged and not yet part of a blob: its bytes' digest and size."""
+
+    block_id: str
+    sha256: str
+    size: int
+    created_at: datetime
+
+
+#: Azure's limits: a block id is at most 64 bytes before base64, a blob at most 50,000 blocks.
+MAX_BLOCK_ID = 88
+MAX_BLOCKS = 50_000
+
+
+@dataclass(frozen=True)
 class SasGrant:
     """What a valid SAS admits: one container of one account, in one region's storage."""
 

@@ -27,7 +27,16 @@ from urllib.parse import unquote, urlsplit
 from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.assets import AssetKind, ManifestEntry
 from amlite.domain.errors import BlobNotFound, Conflict, invalid
-from amlite.domain.storage_paths import ALL_PERMISSIONS, SasGrant, StoredPath, check_sas, sign_sas
+from amlite.domain.storage_paths import (
+    ALL_PERMISSIONS,
+    MAX_BLOCK_ID,
+    MAX_BLOCKS,
+    SasGrant,
+    StagedBlock,
+    StoredPath,
+    check_sas,
+    sign_sas,
+)
 from amlite.ports import BlobWriter, UnitOfWork
 from amlite.services.context import Deps
 
@@ -73,6 +82,28 @@ class PathUpload:
         self._writer.abort()
 
 
+class BlockUpload:
+    """A Put Block under way: bytes into the region's store, then the staged block's row on commit."""
+
+    def __init__(self, service: "StorageEndpointService", grant: SasGrant, path: str, block_id: str,
+                 writer: BlobWriter) -> None:
+        self._service, self._grant, self._path, self._block_id, self._writer = service, grant, path, block_id, writer
+
+    def write(self, data: bytes) -> None:
+        self._writer.write(data)
+
+    def commit(self) -> StagedBlock:
+        stored = self._writer.commit()
+        block = StagedBlock(self._block_id, stored.sha256, stored.size, self._service._deps.clock.now())
+        with self._service._deps.uow(write=True) as uow:
+            uow.storage_blocks.put(self._grant.account, self._grant.container, self._path, block)
+            uow.commit()
+        return block
+
+    def abort(self) -> None:
+        self._writer.abort()
+
+
 class StorageEndpointService:
     def __init__(self, deps: Deps, key: bytes, storage_endpoint: str) -> None:
         self._deps = deps
@@ -104,6 +135,42 @@ class StorageEndpointService:
         store = self._deps.blobs(grant.region)
         writer = store.begin_put(grant.account, grant.container, None, size_hint)
         return PathUpload(self, grant, _check_path(path), writer, content_type, metadata, if_none_match)
+
+    def begin_block(self, grant: SasGrant, path: str, block_id: str, size_hint: int | None) -> BlockUpload:
+        """Put Block: stage one block of ``path`` (azure-storage-blob's upload of a large file)."""
+        if not block_id or len(block_id) > MAX_BLOCK_ID:
+            raise invalid("InvalidQueryParameterValue", f"blockid must be 1 to {MAX_BLOCK_ID} characters.", "blockid")
+        writer = self._deps.blobs(grant.region).begin_put(grant.account, grant.container, None, size_hint)
+        return BlockUpload(self, grant, _check_path(path), block_id, writer)
+
+    def commit_blocks(self, grant: SasGrant, path: str, block_ids: list[str], content_type: str,
+                      metadata: dict[str, str], if_none_match: str | None) -> StoredPath:
+        """Put Block List: the blob becomes the staged blocks in the listed order (a block may
+        repeat), stored as one content-addressed blob; the staged blocks are then dropped. A block
+        that was not staged refuses the list (``InvalidBlockList``) and changes nothing."""
+        path = _check_path(path)
+        if not block_ids or len(block_ids) > MAX_BLOCKS:
+            raise invalid("InvalidBlockList", f"The block list must name 1 to {MAX_BLOCKS} blocks.")
+        with self._deps.uow() as uow:
+            staged = uow.storage_blocks.of_path(grant.account, grant.container, path)
+        missing = [b for b in block_ids if b not in staged]
+        if missing:
+            raise invalid("InvalidBlockList", f"The block list names blocks that were not uploaded: {missing[0]}.")
+        store = self._deps.blobs(grant.region)
+        writer = store.begin_put(grant.account, grant.container, None, sum(staged[b].size for b in block_ids))
+        try:
+            for block_id in block_ids:
+                for chunk in store.open_chunks(grant.account, grant.container, staged[block_id].sha256):
+                    writer.write(chunk)
+            stored = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        item = self._record(grant, path, stored.sha256, stored.size, content_type, metadata, if_none_match)
+        with self._deps.uow(write=True) as uow:
+            uow.storage_blocks.clear(grant.account, grant.container, path)
+            uow.commit()
+        return item
 
     def _record(self, grant: SasGrant, path: str, sha256: str, size: int, content_type: str,
                 metadata: dict[str, str], if_none_match: str | None) -> StoredPath:

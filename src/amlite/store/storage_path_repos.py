@@ -6,10 +6,11 @@ import hashlib
 
 import sqlalchemy as sa
 
-from amlite.domain.storage_paths import StoredPath
+from amlite.domain.storage_paths import StagedBlock, StoredPath
 from amlite.store import tables as t
 
 T = t.storage_paths
+B = t.storage_blocks
 
 
 def _path_hash(path: str) -> str:
@@ -41,6 +42,28 @@ class StoragePathRepository:
             escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(T.c.path.like(escaped + "%", escape="\\"))
         return [_stored(r) for r in self._conn.execute(query.order_by(T.c.path).limit(limit))]
+
+
+class StorageBlockRepository:
+    """Uncommitted blocks, by path and block id (``tables.storage_blocks``)."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    def put(self, account: str, container: str, path: str, block: StagedBlock) -> None:
+        """Stage the block, replacing one staged before with the same id (as Azure does)."""
+        key = {"account": account, "container": container, "path_hash": _path_hash(path), "block_id": block.block_id}
+        self._conn.execute(B.delete().where(*(B.c[k] == v for k, v in key.items())))
+        self._conn.execute(B.insert().values(**key, sha256=block.sha256, size=block.size, created_at=block.created_at))
+
+    def of_path(self, account: str, container: str, path: str) -> dict[str, StagedBlock]:
+        rows = self._conn.execute(sa.select(B).where(B.c.account == account, B.c.container == container,
+                                                     B.c.path_hash == _path_hash(path)))
+        return {r.block_id: StagedBlock(r.block_id, r.sha256, r.size, r.created_at) for r in rows}
+
+    def clear(self, account: str, container: str, path: str) -> None:
+        self._conn.execute(B.delete().where(B.c.account == account, B.c.container == container,
+                                            B.c.path_hash == _path_hash(path)))
 
 
 def _stored(row: sa.Row) -> StoredPath:  # type: ignore[type-arg]

@@ -452,3 +452,17 @@ storage_paths = sa.Table(
     sa.Column("etag", sa.String(64), nullable=False),
     sa.Column("modified_at", UtcDateTime(), nullable=False),
 )
+
+# Uncommitted blocks of a block upload (Put Block), by the path they are for and the client's
+# block id: each is a content-addressed blob until Put Block List joins them into the path's blob.
+storage_blocks = sa.Table(
+    "storage_blocks",
+    metadata,
+    sa.Column("account", sa.String(64), primary_key=True),
+    sa.Column("container", sa.String(255), primary_key=True),
+    sa.Column("path_hash", sa.String(64), primary_key=True),
+    sa.Column("block_id", sa.String(128), primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)

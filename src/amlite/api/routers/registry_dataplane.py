@@ -60,6 +60,7 @@ def temporary_data_reference(subscription_id: str, resource_group: str, registry
     """A container SAS of the registry's primary region to upload the version's files into, or
     ``409`` when the version exists (azure-ai-ml then skips the upload)."""
     c = container(request)
+    owner = registry_owner(c.registries.get(caller, subscription_id, resource_group, registry))  # 404 first
     kind = _kind_of(body.get("assetId"))
     try:
         c.assets.get_version(caller, AssetPath(subscription_id, resource_group, registry, kind, name,
@@ -68,7 +69,6 @@ def temporary_data_reference(subscription_id: str, resource_group: str, registry
         pass
     else:
         raise Conflict("AssetVersionExists", f"{kind.label} '{name}' version '{version}' already exists in the registry.")
-    owner = registry_owner(c.registries.get(caller, subscription_id, resource_group, registry))
     primary = owner.primary
     access = c.storage_endpoint.container_access(primary.account, primary.container, primary.region)
     return render.json({

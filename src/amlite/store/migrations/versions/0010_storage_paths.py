@@ -1,7 +1,8 @@
 """storage paths: blobs by path in the storage accounts amlite serves
 
 Adds ``storage_paths``: a container's blob paths, each naming the content-addressed blob holding
-its bytes, with the metadata its client set.
+its bytes, with the metadata its client set; and ``storage_blocks``: the uncommitted blocks of
+block uploads (Put Block), until Put Block List joins them.
 
 Revision ID: 0010
 Revises: 0009
@@ -34,7 +35,19 @@ def upgrade() -> None:
         sa.Column("modified_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("account", "container", "path_hash", name="pk_storage_paths"),
     )
+    op.create_table(
+        "storage_blocks",
+        sa.Column("account", sa.String(64), nullable=False),
+        sa.Column("container", sa.String(255), nullable=False),
+        sa.Column("path_hash", sa.String(64), nullable=False),
+        sa.Column("block_id", sa.String(128), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("account", "container", "path_hash", "block_id", name="pk_storage_blocks"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("storage_blocks")
     op.drop_table("storage_paths")
