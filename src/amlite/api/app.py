@@ -20,8 +20,8 @@ from amlite.api.json_input import SafeJSONResponse
 from amlite.api.limits import BodyLimits
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import (
-    activity_log, artifacts, assets, authorization, datastores, discovery, graph, identity, operations, registries, registry_dataplane, resource_groups,
-    subscriptions, workspaces,
+    activity_log, artifacts, assets, authorization, datastores, discovery, graph, identity, operations, registries,
+    registry_dataplane, resource_groups, subscriptions, workspaces,
 )
 
 
