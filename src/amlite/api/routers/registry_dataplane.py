@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from amlite.api import render
 from amlite.api.deps import ML_VERSION, Authorize, container, json_body, reg_scope, ws_scope
 from amlite.domain.asset_owners import OwnerType
-from amlite.domain.assets import AssetKind
+from amlite.domain.assets import AssetKind, check_asset_name, check_version
 from amlite.domain.errors import Conflict, NotFound, invalid
 from amlite.services.asset_owners import registry_owner
 from amlite.services.assets import AssetPath
@@ -44,6 +44,8 @@ def start_pending_upload(subscription_id: str, resource_group: str, workspace: s
                          body: dict[str, Any] = Depends(json_body)) -> Any:
     """A container SAS to the workspace's own storage, to upload a code version's folder into
     before creating it (its ``codeUri`` then names the uploaded folder)."""
+    check_asset_name(name, AssetKind.CODES)
+    check_version(version, AssetKind.CODES)
     kind = body.get("pendingUploadType") or "TemporaryBlobReference"
     if kind != "TemporaryBlobReference":
         raise invalid("InvalidRequestContent", "pendingUploadType must be 'TemporaryBlobReference'.", "pendingUploadType")
