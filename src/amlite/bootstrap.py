@@ -18,6 +18,7 @@ from amlite.blobs.local import LocalBlobStore
 from amlite.config import RegionSettings, Settings
 from amlite.domain.regions import RegionCatalog
 from amlite.domain.server_keys import SECRETS_KEY, TOKEN_SIGNING_KEY
+from amlite.domain.storage_paths import SAS_KEY
 from amlite.ports import BlobStore
 from amlite.services.artifacts import ArtifactService
 from amlite.services.asset_references import ReferenceResolver
@@ -38,6 +39,7 @@ from amlite.services.secrets import SecretBox, SecretNamespace, new_secrets_key
 from amlite.services.server_keys import ServerKeyStore, local_key_encryption_key
 from amlite.services.sign_in_throttle import SignInThrottle
 from amlite.services.storage import StorageProvisioner
+from amlite.services.storage_endpoint import StorageEndpointService
 from amlite.services.subscriptions import SubscriptionService
 from amlite.services.tasks import TaskEngine
 from amlite.services.tokens import SigningKey, TokenService, new_private_key_pem
@@ -76,6 +78,7 @@ class Container:
     reconciler: Reconciler
     replication: ReplicationService
     registry_assets: RegistryAssetService
+    storage_endpoint: StorageEndpointService
     first_start: FirstStart | None
     tenant_id: str
     #: Whether ``start`` repairs what a crash left (``repair``). A server of several processes
@@ -121,6 +124,11 @@ class Container:
         self.engine.dispose()
 
 
+def new_sas_key() -> bytes:
+    """The storage SAS signing key: 32 random bytes, as hex (kept as text, as every server key is)."""
+    return os.urandom(32).hex().encode()
+
+
 def build(settings: Settings) -> Container:
     """Open the store (applying migrations), make the services, and initialize the tenant."""
     faults.arm(settings.crash_at)
@@ -141,6 +149,8 @@ def build(settings: Settings) -> Container:
         tokens = TokenService(SigningKey(keys.load_or_create(
             TOKEN_SIGNING_KEY, new_private_key_pem, settings.signing_key_file)), settings.endpoint)
         box = SecretBox(keys.load_or_create(SECRETS_KEY, new_secrets_key, settings.secrets_key_file))
+        storage_endpoint = StorageEndpointService(deps, keys.load_or_create(SAS_KEY, new_sas_key),
+                                                  settings.storage_endpoint)
         limits = settings.limits
         throttle = SignInThrottle(window_seconds=limits.sign_in_window_seconds, per_ip=limits.max_failed_sign_ins_per_ip,
                                   per_principal=limits.max_failed_sign_ins_per_principal, clock=deps.clock)
@@ -163,7 +173,7 @@ def build(settings: Settings) -> Container:
     registries.on_regions_removed.append(replication.on_regions_removed)
     registries.before_delete.append(replication.before_registry_delete)
     reconciler = Reconciler([replication.reconcile], interval=settings.reconcile_seconds)
-    assets = AssetService(deps, artifacts, ReferenceResolver(authz), replication, authz)
+    assets = AssetService(deps, artifacts, ReferenceResolver(authz), replication, authz, storage_endpoint)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
@@ -173,7 +183,7 @@ def build(settings: Settings) -> Container:
         storage=storage,
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,
         registry_assets=RegistryAssetService(deps, assets, artifacts, authz),
-        datastores=DatastoreService(deps, secrets), worker=worker, first_start=first, tenant_id=identity.tenant().id,
+        datastores=DatastoreService(deps, secrets, storage_endpoint), storage_endpoint=storage_endpoint, worker=worker, first_start=first, tenant_id=identity.tenant().id,
     )
 
 

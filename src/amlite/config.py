@@ -30,6 +30,7 @@ Configuration file (YAML or TOML, by extension)::
           # account_url: https://acct.blob.core.windows.net with account_key / account_key_env
           container_prefix: amlite-westus-                    # the default; Azure containers start with it
     storage: {kind: azure, connection_string_env: AMLITE_STORAGE}  # default for regions without their own
+    storage_suffix: core.localhost                            # accounts answer at {account}.blob.<suffix>:<port>
     limits:                                                   # what one client may cost the server (see Limits)
       header_timeout_seconds: 10                              # a request's headers must arrive within this
       max_connections: 4096                                   # past it, the longest-idle connection is closed
@@ -66,6 +67,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from cryptography.fernet import Fernet
@@ -167,7 +169,16 @@ class Settings:
     crash_at: str | None = field(default=None, repr=False)
     workers: int = 1  # server processes sharing the listening socket
     key_encryption_key: str | None = field(default=None, repr=False)  # wraps the keys kept in the store
+    #: Storage accounts answer at ``https://{account}.blob.{storage_suffix}[:port]`` (``storage_endpoint``).
+    storage_suffix: str = "core.localhost"
     tls: TlsSettings = field(default_factory=TlsSettings)
+
+    @property
+    def storage_endpoint(self) -> str:
+        """The storage suffix clients add to ``{account}.blob.`` (Azure's ``core.windows.net``): amlite
+        serves its storage accounts itself, on its own port, so the endpoint's port goes with it."""
+        port = urlsplit(self.endpoint).port
+        return f"{self.storage_suffix}:{port}" if port else self.storage_suffix
 
     @property
     def tls_dir(self) -> Path:
@@ -224,6 +235,7 @@ class Settings:
         return cls(
             data_dir=data, host=host_, port=port_, db_url=db, endpoint=endpoint,
             regions=_regions(file.get("regions"), data, _storage(file.get("storage"), env, "storage"), env),
+            storage_suffix=_storage_suffix(file.get("storage_suffix", "core.localhost")),
             operation_lease_seconds=float(file.get("operation_lease_seconds", 15.0)),
             worker_poll_seconds=float(file.get("worker_poll_seconds", 1.0)),
             worker_threads=int(file.get("worker_threads", file.get("replication_threads", 4))),
@@ -236,6 +248,15 @@ class Settings:
             key_encryption_key=_key_encryption_key(file, env),
             tls=tls_,
         )
+
+
+def _storage_suffix(value: object) -> str:
+    """A DNS suffix starting with ``core.``: azure-storage-blob finds the account name of a
+    ``{account}.blob.core.*`` host only."""
+    text = str(value).strip().strip(".").lower()
+    if not re.fullmatch(r"core(\.[a-z0-9-]+)+", text):
+        raise ConfigError(f"storage_suffix must be a DNS suffix starting with 'core.', got '{value}'")
+    return text
 
 
 def _first(*values: Any) -> Any:

@@ -15,7 +15,8 @@ server says, so talking to amlite with them needs TLS. Two ways:
   they are; checked at start so a wrong pair is refused before anything listens.
 
 The certificate names ``localhost``, ``127.0.0.1``, ``::1``, the host in the server's endpoint,
-the address it listens on and, when it listens on every interface, this machine's name.
+the address it listens on and, when it listens on every interface, this machine's name; and
+``*.blob.<storage_suffix>``, the storage accounts amlite serves on the same port.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def server_names(settings: Settings) -> tuple[str, ...]:
             names.append(host)
     if settings.host.strip("[]") in _WILDCARD_HOSTS:
         names.append(socket.gethostname())
+    names.append(f"*.blob.{settings.storage_suffix}")  # the storage accounts amlite serves on its own port
     return tuple(dict.fromkeys(name.lower() for name in names))
 
 

@@ -56,8 +56,7 @@ def test_readme_tour(cli: Cli, amlite_server: ServerProcess) -> None:
     assert ws["key_vault"].startswith(f"{rg_id}/providers/Microsoft.KeyVault/vaults/")
     assert ws["container_registry"].startswith(f"{rg_id}/providers/Microsoft.ContainerRegistry/registries/")
     assert ws["application_insights"].startswith(f"{rg_id}/providers/Microsoft.Insights/components/")
-    workspace_id = ws["discovery_url"].rsplit("/", 1)[1]
-    assert ws["discovery_url"] == f"{amlite_server.endpoint}/discovery/workspaces/{uuid.UUID(workspace_id)}"
+    assert ws["discovery_url"] == f"{amlite_server.endpoint}/discovery"
     assert ws["mlflow_tracking_uri"].startswith(f"{amlite_server.endpoint}/mlflow/v1.0/subscriptions/{sub}/")
     assert ws["identity"]["type"] == "system_assigned" and ws["identity"]["principal_id"]
 

@@ -17,11 +17,11 @@ from fastapi.routing import APIRoute
 
 from amlite.api.app import api_routes
 from amlite.api.deps import Authorize
-from amlite.api.routers.identity import PUBLIC_PATHS
+from amlite.api.routers.identity import OAUTH_PATHS, PUBLIC_PATHS
 from tests.integration.conftest import Api
 
 # OAuth2's own endpoints answer OAuth2's error body, as MSAL-style clients expect (docs/api.md).
-OAUTH_PATHS = {p for p in PUBLIC_PATHS if p != "/health"}
+__all__ = ["OAUTH_PATHS"]
 
 
 def routes(api: Api) -> Iterator[tuple[str, str, APIRoute]]:
@@ -58,6 +58,8 @@ def is_graph(path: str) -> bool:
 
 
 def api_version_for(path: str) -> str:
+    if path.startswith("/registrymanagement/"):
+        return "v1.0"  # the registry discovery service's own version
     if "/providers/Microsoft.Authorization/" in path:
         return "2022-04-01"
     if "/providers/Microsoft.Insights/" in path:

@@ -68,6 +68,7 @@ GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}    
 PATCH  ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}            | 401  403  403  404  404  403
 DELETE ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}            | 401  403  403  404  404  403
 GET    /providers/Microsoft.MachineLearningServices/registries/{registry}               | 401  403  403  403  403  403
+GET    /registrymanagement/v1.0/registries/{registry}/discovery                        | 401  403  403  403  403  403
 # the built-in azureml registry: every signed-in caller reads it, nobody writes it
 GET    /providers/Microsoft.MachineLearningServices/registries/azureml | 401  200  200  200  200  200
 DELETE /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml | 401  403  403  403  403  403
@@ -75,6 +76,10 @@ GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azurem
 PATCH  /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml | 401  403  403  403  403  403
 POST   /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml | 401  403  403  403  403  403
 PUT    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml | 401  403  403  403  403  403
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/codes | 401  200  200  200  200  200
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/codes/{name} | 401  404  404  404  404  404
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/codes/{name}/versions | 401  404  404  404  404  404
+GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/codes/{name}/versions/{version} | 401  404  404  404  404  404
 GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/components | 401  200  200  200  200  200
 GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/components/{name} | 401  404  404  404  404  404
 GET    /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/azureml/providers/Microsoft.MachineLearningServices/registries/azureml/components/{name}/versions | 401  404  404  404  404  404
@@ -99,18 +104,33 @@ GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/art
 HEAD   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/artifacts/blobs/{sha256} | 401  404  403  404  404  403
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/artifacts/blobs/{sha256} | 401  403  403  404  404  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components | 401  404  403  404  404  403
+GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/codes | 401  404  403  404  404  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name} | 401  404  403  404  404  403
+GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/codes/{name} | 401  404  403  404  404  403
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name} | 401  403  403  404  404  403
+PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/codes/{name} | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/archive | 401  403  403  404  404  403
+POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/codes/{name}/archive | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/restore | 401  403  403  404  404  403
+POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/codes/{name}/restore | 401  403  403  404  404  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/versions | 401  404  403  404  404  403
+GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/codes/{name}/versions | 401  404  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/versions | 401  403  403  404  404  403
+POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/codes/{name}/versions | 401  403  403  404  404  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/versions/{version} | 401  404  403  404  404  403
+GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/codes/{name}/versions/{version} | 401  404  403  404  404  403
 PATCH  ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/versions/{version} | 401  403  403  404  404  403
+PATCH  ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/codes/{name}/versions/{version} | 401  403  403  404  404  403
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/versions/{version} | 401  403  403  404  404  403
+PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/codes/{name}/versions/{version} | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/versions/{version}/archive | 401  403  403  404  404  403
+POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/codes/{name}/versions/{version}/archive | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/versions/{version}/restore | 401  403  403  404  404  403
+POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/codes/{name}/versions/{version}/restore | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/components/{name}/versions/{version}/share   | 401  404  403  404  404  403
+POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/codes/{name}/versions/{version}/share   | 401  404  403  404  404  403
+PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/tempdatarefs/{name}/versions/{version} | 401  403  403  404  404  403
+POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/import     | 401  403  403  404  404  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/data       | 401  404  403  404  404  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/data/{name} | 401  404  403  404  404  403
 PUT    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/data/{name} | 401  403  403  404  404  403
@@ -151,6 +171,7 @@ POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/mod
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/models/{name}/versions/{version}/restore | 401  403  403  404  404  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/models/{name}/versions/{version}/share   | 401  404  403  404  404  403
 POST   ~ws/components/{name}/versions/{version}/share                                   | 401  400  400  400  400  403
+POST   ~ws/codes/{name}/versions/{version}/share                                   | 401  400  400  400  400  403
 POST   ~ws/data/{name}/versions/{version}/share                                         | 401  400  400  400  400  403
 POST   ~ws/environments/{name}/versions/{version}/share                                 | 401  400  400  400  400  403
 POST   ~ws/models/{name}/versions/{version}/share                                       | 401  400  400  400  400  400
@@ -195,17 +216,30 @@ PUT    ~root/roleAssignments/{name}                                             
 GET    ~root/roleAssignments/{name}                                                     | 401  403  403  403  403  403
 DELETE ~root/roleAssignments/{name}                                                     | 401  403  403  403  403  403
 GET    ~ws/components                                                                   | 401  200  200  200  200  403
+GET    ~ws/codes                                                                        | 401  200  200  200  200  403
 GET    ~ws/components/{name}                                                            | 401  404  404  404  404  403
+GET    ~ws/codes/{name}                                                            | 401  404  404  404  404  403
 PUT    ~ws/components/{name}                                                            | 401  403  412  412  412  403
+PUT    ~ws/codes/{name}                                                            | 401  403  412  412  412  403
 POST   ~ws/components/{name}/archive                                                    | 401  403  404  404  404  403
+POST   ~ws/codes/{name}/archive                                                    | 401  403  404  404  404  403
 POST   ~ws/components/{name}/restore                                                    | 401  403  404  404  404  403
+POST   ~ws/codes/{name}/restore                                                    | 401  403  404  404  404  403
 GET    ~ws/components/{name}/versions                                                   | 401  404  404  404  404  403
+GET    ~ws/codes/{name}/versions                                                   | 401  404  404  404  404  403
 POST   ~ws/components/{name}/versions                                                   | 401  403  400  400  400  403
+POST   ~ws/codes/{name}/versions                                                   | 401  403  400  400  400  403
 GET    ~ws/components/{name}/versions/{version}                                         | 401  404  404  404  404  403
+GET    ~ws/codes/{name}/versions/{version}                                         | 401  404  404  404  404  403
 PUT    ~ws/components/{name}/versions/{version}                                         | 401  403  400  400  400  403
+PUT    ~ws/codes/{name}/versions/{version}                                         | 401  403  400  400  400  403
 PATCH  ~ws/components/{name}/versions/{version}                                         | 401  403  404  404  404  403
+PATCH  ~ws/codes/{name}/versions/{version}                                         | 401  403  404  404  404  403
 POST   ~ws/components/{name}/versions/{version}/archive                                 | 401  403  404  404  404  403
+POST   ~ws/codes/{name}/versions/{version}/archive                                 | 401  403  404  404  404  403
 POST   ~ws/components/{name}/versions/{version}/restore                                 | 401  403  404  404  404  403
+POST   ~ws/codes/{name}/versions/{version}/restore                                 | 401  403  404  404  404  403
+POST   ~ws/codes/{name}/versions/{version}/startPendingUpload                      | 401  403  200  200  200  403
 GET    ~ws/data                                                                         | 401  200  200  200  200  403
 GET    ~ws/data/{name}                                                                  | 401  404  404  404  404  403
 PUT    ~ws/data/{name}                                                                  | 401  403  412  412  412  403
@@ -329,7 +363,8 @@ def concrete(api: Api, path: str, rg: str, ws: str) -> str:
 def send(api: Api, method: str, path: str, url: str, token: str | None) -> int:
     headers = {"Authorization": f"Bearer {token}" if token else "", "If-Match": '"stale"'}
     if not path.startswith("/v1.0/"):
-        version = ("2022-04-01" if "Microsoft.Authorization" in path else "2015-04-01" if "Microsoft.Insights" in path
+        version = ("v1.0" if path.startswith("/registrymanagement/")
+                   else "2022-04-01" if "Microsoft.Authorization" in path else "2015-04-01" if "Microsoft.Insights" in path
                    else "2021-10-01" if "Microsoft.Subscription" in path
                    else "2024-10-01" if "MachineLearningServices" in path and "{namespace}" not in path else "2024-03-01")
         url += f"?api-version={version}"

@@ -200,7 +200,9 @@ def operation_test(fuzz: Fuzz, operation: Any, offset: int) -> Any:
 
 def fuzzed_operations(fuzz: Fuzz) -> list[Any]:
     operations = [result.ok() for result in fuzz.schema.get_all_operations()]
-    return [op for op in operations if op.method.upper() != "DELETE"]
+    # MLflow's URLs answer 501 MlflowNotAvailable by design until MLflow tracking is served
+    # (tests/integration/test_discovery.py checks that answer).
+    return [op for op in operations if op.method.upper() != "DELETE" and not op.path.startswith("/mlflow/")]
 
 
 def run_all(fuzz: Fuzz, send: Any) -> list[str]:

@@ -23,6 +23,7 @@ from amlite.api.app import create_app
 from amlite.bootstrap import Container, build
 from amlite.config import Settings
 from amlite.domain.server_keys import SECRETS_KEY, TOKEN_SIGNING_KEY
+from amlite.domain.storage_paths import SAS_KEY
 from amlite.services.server_keys import ServerKeyUnavailable
 from amlite.store import tables
 from amlite.store.engine import alembic_config
@@ -128,7 +129,7 @@ def test_keys_kept_in_the_data_directory_are_imported_and_old_tokens_stay_valid(
     replica = build(settings(tmp_path, "new-replica", db_url, kek))  # a new process: the database and its settings
     try:
         stored = stored_keys(upgraded.engine)
-        assert set(stored) == {TOKEN_SIGNING_KEY, SECRETS_KEY}
+        assert set(stored) == {TOKEN_SIGNING_KEY, SECRETS_KEY, SAS_KEY}  # the SAS key is new in this version
         assert fernet.decrypt(stored[TOKEN_SIGNING_KEY][0].encode()).decode() == keys[TOKEN_SIGNING_KEY]
         assert fernet.decrypt(stored[SECRETS_KEY][0].encode()).decode() == keys[SECRETS_KEY] + "\n"
         for server in (upgraded, replica):
@@ -214,7 +215,7 @@ def test_servers_with_separate_data_dirs_starting_together_agree_on_one_key(tmp_
         try:
             assert not failures, failures
             assert len({c.identity.jwks(c.tenant_id)["keys"][0]["kid"] for c in built.values()}) == 1
-            assert len(stored_keys(built[0].engine)) == 2
+            assert set(stored_keys(built[0].engine)) == {TOKEN_SIGNING_KEY, SECRETS_KEY, SAS_KEY}
         finally:
             for container in built.values():
                 container.close()

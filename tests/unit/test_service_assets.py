@@ -22,6 +22,7 @@ from amlite.services.operations import OperationService
 from amlite.services.replication import ReplicationService
 from amlite.services.resource_groups import ResourceGroupService
 from amlite.services.storage import StorageProvisioner
+from amlite.services.storage_endpoint import StorageEndpointService
 from amlite.services.tasks import TaskEngine
 from amlite.services.tokens import SigningKey, TokenService, new_private_key_pem
 from amlite.services.workspaces import WorkspaceService
@@ -49,8 +50,9 @@ class World:
         authz = Authorizer(self.deps)
         self.groups = ResourceGroupService(self.deps, operations, storage)
         self.workspaces = WorkspaceService(self.deps, operations, storage)
+        blob_endpoint = StorageEndpointService(self.deps, b"k" * 32, "https://blob.amlite.test")
         self.assets = AssetService(self.deps, ArtifactService(self.deps), ReferenceResolver(authz),
-                                   ReplicationService(self.deps, tasks), authz)
+                                   ReplicationService(self.deps, tasks), authz, blob_endpoint)
 
     def workspace(self, group: str, name: str) -> None:
         self.groups.create_or_update(self.admin, self.sub, group, ResourceGroupBody.model_validate({"location": "eastus"}))

@@ -14,20 +14,21 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from amlite import __version__
-from amlite.api import errors, openapi
+from amlite.api import blob_endpoint, errors, openapi
 from amlite.api.http_server import QueryLimitMiddleware
 from amlite.api.json_input import SafeJSONResponse
 from amlite.api.limits import BodyLimits
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import (
-    activity_log, artifacts, assets, authorization, datastores, graph, identity, operations, registries, resource_groups,
-    subscriptions, system_registry, workspaces,
+    activity_log, artifacts, assets, authorization, datastores, discovery, graph, identity, operations, registries,
+    registry_dataplane, resource_groups, subscriptions, system_registry, workspaces,
 )
 
 
 ROUTERS = (identity.router, subscriptions.router, resource_groups.router, workspaces.router, operations.router,
            artifacts.router, system_registry.router, assets.router, datastores.router,
-           graph.router, activity_log.router, authorization.router, registries.router)
+           graph.router, activity_log.router, authorization.router, registries.router, discovery.router,
+           registry_dataplane.router)
 
 
 def api_routes() -> list[APIRoute]:
@@ -55,8 +56,10 @@ def create_app(container: Any) -> FastAPI:
     openapi.install(app, api_routes())
     for router in ROUTERS:
         app.include_router(router)
+    app.mount(blob_endpoint.PREFIX, blob_endpoint.blob_app(container.storage_endpoint))
     app.add_middleware(BodyLimits, limits=limits)  # innermost: sees canonical paths, answers with request ids
     app.add_middleware(CanonicalPathMiddleware)
+    app.add_middleware(blob_endpoint.BlobHostMiddleware, suffix=container.settings.storage_suffix)
     app.add_middleware(errors.UnexpectedErrorMiddleware)
     app.add_middleware(QueryLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -23,9 +23,14 @@ RESOURCES_API_VERSIONS = (
     "2016-06-01", "2019-10-01", "2020-01-01", "2020-06-01", "2021-01-01", "2021-04-01", "2022-01-01",
     "2022-09-01", "2022-12-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01", "2025-04-01",
 )
+#: Every version of the ML provider amlite answers: the stable and preview versions Azure lists,
+#: including each one azure-ai-ml 1.35.2's clients send (2022-10-01-preview for registries,
+#: 2023-04-01-preview for environments...), and its registry data plane's ``2021-10-01-dataplanepreview``.
 ML_API_VERSIONS = (
-    "2023-04-01", "2023-06-01-preview", "2023-08-01-preview", "2023-10-01", "2024-01-01-preview", "2024-04-01",
-    "2024-07-01-preview", "2024-10-01", "2024-10-01-preview", "2025-01-01-preview", "2025-04-01", "2025-06-01",
+    "2021-10-01-dataplanepreview", "2022-02-01-preview", "2022-05-01", "2022-10-01", "2022-10-01-preview",
+    "2023-02-01-preview", "2023-04-01", "2023-04-01-preview", "2023-06-01-preview", "2023-08-01-preview",
+    "2023-10-01", "2024-01-01-preview", "2024-04-01", "2024-04-01-preview", "2024-07-01-preview", "2024-10-01",
+    "2024-10-01-preview", "2025-01-01-preview", "2025-04-01", "2025-06-01",
 )
 SUBSCRIPTION_API_VERSIONS = ("2020-09-01", "2021-10-01")
 AUTHORIZATION_API_VERSIONS = (

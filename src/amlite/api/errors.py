@@ -31,6 +31,7 @@ STATUS: list[tuple[type[e.AmliteError], int]] = [
     (e.NotFound, 404),
     (e.Conflict, 409),
     (e.PreconditionFailed, 412),
+    (e.NotImplementedYet, 501),
     (e.StorageUnavailable, 503),
 ]
 

@@ -24,7 +24,7 @@ from amlite.api.errors import refusal_body, send_refusal
 from amlite.config import Limits
 
 TOKEN_PATH = re.compile(r"^/[^/]+/oauth2/v2\.0/token/?$")
-UPLOAD_PATH = re.compile(r"/artifacts/blobs/[^/]+/?$", re.IGNORECASE)
+UPLOAD_PATH = re.compile(r"/artifacts/blobs/[^/]+/?$|^/blobservice/", re.IGNORECASE)
 
 
 class BodyRefused(Exception):

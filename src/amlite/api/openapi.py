@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from amlite.api.deps import ApiVersion, JsonBody, json_body, paging
-from amlite.api.routers.identity import PUBLIC_PATHS
+from amlite.api.routers.identity import OAUTH_PATHS
 
 ERROR_SCHEMA = "ErrorResponse"
 ERROR_DETAIL_SCHEMA = "ErrorDetail"
@@ -32,8 +32,6 @@ OAUTH_ERROR_SCHEMA = "OAuthError"
 RESOURCE_BODY_SCHEMA = "ResourceBody"
 RESOURCE_SCHEMA = "Resource"
 RESOURCE_LIST_SCHEMA = "ResourceList"
-#: OAuth2's endpoints answer OAuth2's error body; ``/health`` has no error of its own.
-OAUTH_PATHS = PUBLIC_PATHS - {"/health"}
 _UNUSED = ("HTTPValidationError", "ValidationError")
 _PATH_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 

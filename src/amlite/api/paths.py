@@ -17,7 +17,7 @@ KEYWORDS = {
         "workspaces", "register", "unregister", "resources", "aliases", "tenants", "roleAssignments",
         "roleDefinitions", "eventtypes", "values",
         "models", "environments", "components", "data", "versions", "archive", "restore", "datastores", "listSecrets",
-        "artifacts", "blobs", "registries", "modelVersions",
+        "artifacts", "blobs", "registries", "modelVersions", "tempdatarefs", "import", "codes", "startPendingUpload",
     )
 }
 
@@ -26,9 +26,18 @@ KEYWORDS = {
 COMPOUND = {"artifacts": "blobs"}
 
 
+#: azure-ai-ml's registry data plane: ``{primaryRegionResourceProviderUri}mferp/managementfrontend``
+#: then the registry's ARM path. amlite serves both from one tree, so the prefix is dropped.
+DATA_PLANE_PREFIX = "/mferp/managementfrontend/"
+#: ``request.state`` key: True when the request came in under ``DATA_PLANE_PREFIX``.
+DATA_PLANE_STATE = "registry_data_plane"
+
+
 def canonical_path(path: str) -> str:
-    if path.startswith("/v1.0/"):
-        return path  # the directory (Graph) is not laid out as ARM paths are
+    if path.startswith(("/v1.0/", "/blobservice/")):
+        return path  # the directory (Graph) and the blob endpoint are not laid out as ARM paths are
+    if path.lower().startswith(DATA_PLANE_PREFIX):
+        path = path[len(DATA_PLANE_PREFIX) - 1:]
     segments = path.split("/")
     out = list(segments)
     i, expect_keyword = 1, True
@@ -95,4 +104,6 @@ class CanonicalPathMiddleware:
             canonical = canonical_path(path)
             if canonical != path:
                 scope = dict(scope, path=canonical)
+            # Routes that answer the registry data plane as it answers, not as ARM does, ask here.
+            scope.setdefault("state", {})[DATA_PLANE_STATE] = path.lower().startswith(DATA_PLANE_PREFIX)
         await self.app(scope, receive, send)

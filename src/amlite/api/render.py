@@ -93,7 +93,7 @@ def workspace(view: WorkspaceView, endpoint: str, tenant_id: str) -> dict[str, A
             "workspaceId": ws.workspace_id, "friendlyName": ws.friendly_name, "description": ws.description,
             "provisioningState": ws.provisioning_state.value,
             **view.associated_ids,
-            "discoveryUrl": f"{endpoint}/discovery/workspaces/{ws.workspace_id}",
+            "discoveryUrl": f"{endpoint}/discovery",
             "mlFlowTrackingUri": f"{endpoint}/mlflow/v1.0{ws.arm_id}",
             "publicNetworkAccess": "Enabled", "hbiWorkspace": False, "storageHnsEnabled": False,
             "v1LegacyMode": False, "tenantId": tenant_id, "creationTime": ts(ws.stamp.created_at),

@@ -15,10 +15,11 @@ from amlite.services.datastores import STORAGE_FIELD, DatastoreSecrets, Datastor
 ML = "Microsoft.MachineLearningServices/workspaces"
 
 
-def container(view: ContainerView) -> dict[str, Any]:
+def container(view: ContainerView, data_plane: bool = False) -> dict[str, Any]:
+    """``data_plane``: as the registry data plane answers, with the asset id as the ``id``."""
     c = view.container
     return {
-        "id": view.arm_id, "name": c.name, "type": f"{view.owner.resource_type}/{c.kind.value}",
+        "id": _asset_id(view.owner.name, c.kind, c.name) if data_plane else view.arm_id, "name": c.name, "type": f"{view.owner.resource_type}/{c.kind.value}",
         "properties": {
             "description": c.description, "tags": c.tags, "properties": c.properties, "isArchived": c.is_archived,
             "latestVersion": view.latest_version, "nextVersion": str(c.next_version), "provisioningState": "Succeeded",
@@ -27,7 +28,9 @@ def container(view: ContainerView) -> dict[str, Any]:
     }
 
 
-def version(view: VersionView) -> dict[str, Any]:
+def version(view: VersionView, data_plane: bool = False) -> dict[str, Any]:
+    """``data_plane``: as the registry data plane answers, with the asset id as the ``id``
+    (azure-ai-ml refuses a registry version whose id is an ARM id)."""
     v = view.version
     props: dict[str, Any] = {
         "description": v.description, "tags": v.tags, "isArchived": view.is_archived, "isAnonymous": False,
@@ -35,6 +38,8 @@ def version(view: VersionView) -> dict[str, Any]:
     }
     if view.container.kind is AssetKind.ENVIRONMENTS:
         props["environmentType"] = "UserCreated"
+    if view.container.kind is AssetKind.MODELS:
+        props.setdefault("flavors", {})  # Azure ML always answers an object (azure-ai-ml reads it as one)
     if v.manifest:
         props["artifacts"] = [m.as_json() for m in v.manifest]
     if v.lineage:
@@ -43,9 +48,16 @@ def version(view: VersionView) -> dict[str, Any]:
         props["replication"] = [_replica(r) for r in view.replication]
     props["provisioningState"] = "Succeeded"
     return {
-        "id": view.arm_id, "name": v.version, "type": f"{view.owner.resource_type}/{view.container.kind.value}/versions",
+        "id": _asset_id(view.owner.name, view.container.kind, view.container.name, v.version) if data_plane
+        else view.arm_id,
+        "name": v.version, "type": f"{view.owner.resource_type}/{view.container.kind.value}/versions",
         "properties": props, "systemData": system_data(v.stamp),
     }
+
+
+def _asset_id(registry: str, kind: AssetKind, name: str, version: str | None = None) -> str:
+    """A registry asset's id as Azure ML names it: ``azureml://registries/{r}/{kind}/{name}[/versions/{v}]``."""
+    return f"azureml://registries/{registry}/{kind.value}/{name}" + (f"/versions/{version}" if version else "")
 
 
 def _replica(r: RegionReplica) -> dict[str, Any]:
@@ -69,7 +81,8 @@ def datastore(view: DatastoreView) -> dict[str, Any]:
             STORAGE_FIELD.get(ds.datastore_type, "containerName"): ds.container_name,
             "endpoint": ds.endpoint, "protocol": ds.protocol, "subscriptionId": subscription_id,
             "resourceGroup": resource_group, "description": ds.description, "tags": ds.tags,
-            "isDefault": ds.is_default, "credentials": {"credentialsType": ds.credentials_type},
+            "isDefault": ds.is_default,
+            "credentials": {"credentialsType": "Sas" if ds.served_by_amlite else ds.credentials_type},
             "serviceDataAccessAuthIdentity": "None",
         },
     }

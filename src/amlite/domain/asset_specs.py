@@ -91,6 +91,8 @@ class VersionFields(ContainerFields, Protocol):
     def data_type(self) -> str | None: ...
     @property
     def data_uri(self) -> str | None: ...
+    @property
+    def code_uri(self) -> str | None: ...
 
 
 def version_content(kind: AssetKind, props: VersionFields) -> VersionContent:
@@ -122,7 +124,7 @@ def _model(props: VersionFields, uploaded: bool) -> dict[str, Any]:
     spec: dict[str, Any] = {"modelType": model_type}
     if uri and not uploaded:
         spec["modelUri"] = check_storage_uri(uri, f"{P}.modelUri")
-    if props.flavors is not None:
+    if props.flavors:  # none and {} are one content: azure-ai-ml sends {} back for a version stored without
         spec["flavors"] = props.flavors
     for key, value in (("stage", props.stage), ("jobName", props.job_name)):
         text = _text(value, key, 256)
@@ -217,9 +219,19 @@ def _data(props: VersionFields, uploaded: bool) -> dict[str, Any]:
     return spec
 
 
+def _code(props: VersionFields, uploaded: bool) -> dict[str, Any]:
+    uri = _text(props.code_uri, "codeUri", 2048)
+    if uploaded:
+        return {}
+    if not uri:
+        raise invalid("InvalidRequestContent", "A code asset needs its folder: upload it (artifacts) or give codeUri.",
+                      f"{P}.codeUri")
+    return {"codeUri": check_storage_uri(uri, f"{P}.codeUri")}
+
+
 _KIND_SPECS = {
     AssetKind.MODELS: _model, AssetKind.ENVIRONMENTS: _environment,
-    AssetKind.COMPONENTS: _component, AssetKind.DATA: _data,
+    AssetKind.COMPONENTS: _component, AssetKind.DATA: _data, AssetKind.CODES: _code,
 }
 
 
@@ -237,13 +249,13 @@ def with_derived_uri(kind: AssetKind, spec: dict[str, Any], uri: str) -> dict[st
     """The spec of an uploaded version with its ``...Uri`` pointing at its files."""
     out = dict(spec)
     if kind is AssetKind.MODELS:
-        out["modelUri"] = uri
+        out.setdefault("modelUri", uri)  # files uploaded to a path keep the path the client named
     elif kind is AssetKind.DATA:
-        out["dataUri"] = uri
+        out.setdefault("dataUri", uri)
     elif kind is AssetKind.ENVIRONMENTS:
-        out["build"] = {**out.get("build", {"dockerfilePath": "Dockerfile"}), "contextUri": uri}
+        out["build"] = {"contextUri": uri, **out.get("build", {"dockerfilePath": "Dockerfile"})}
     else:
-        out["codeUri"] = uri
+        out.setdefault("codeUri", uri)
     return out
 
 

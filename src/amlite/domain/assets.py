@@ -29,10 +29,14 @@ class AssetKind(str, Enum):
     ENVIRONMENTS = "environments"
     COMPONENTS = "components"
     DATA = "data"
+    #: A component's code folder, as azure-ai-ml uploads it before the component (its own kind in
+    #: Azure ML, named by the component's ``code``).
+    CODES = "codes"
 
     @property
     def singular(self) -> str:
-        return {"models": "model", "environments": "environment", "components": "component", "data": "data"}[self.value]
+        return {"models": "model", "environments": "environment", "components": "component", "data": "data",
+                "codes": "code"}[self.value]
 
     @property
     def label(self) -> str:
@@ -50,8 +54,10 @@ class ListViewType(str, Enum):
     def parse(cls, value: str | None) -> "ListViewType":
         if value is None or value == "":
             return cls.ACTIVE_ONLY
+        # azure-ai-ml's registry client sends the enum's str(), ``ListViewType.ACTIVE_ONLY``: one value.
+        wanted = value.removeprefix("ListViewType.").replace("_", "").lower()
         for view in cls:
-            if view.value.lower() == value.lower():
+            if view.value.lower() == wanted:
                 return view
         raise invalid("InvalidParameter",
                       f"listViewType '{value}' is not valid; use ActiveOnly, ArchivedOnly or All.", "listViewType")

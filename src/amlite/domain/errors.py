@@ -16,6 +16,7 @@ class to a status code once, and the SDK rebuilds typed errors from the code.
     │   └── BlobNotFound                404  BlobNotFound, ContainerNotFound
     ├── Conflict                        409  (duplicates, non-empty groups, state conflicts)
     ├── PreconditionFailed              412  (If-Match / If-None-Match)
+    ├── NotImplementedYet               501  (an advertised service amlite does not serve yet)
     └── StorageUnavailable              503  (object storage cannot be reached or refused us)
 """
 
@@ -91,6 +92,14 @@ class Conflict(AmliteError):
 
 class PreconditionFailed(AmliteError):
     pass
+
+
+class NotImplementedYet(AmliteError):
+    """A service Azure offers at a URL amlite renders (MLflow tracking) that amlite does not serve
+    yet: the URL answers this rather than a bare 404, so the client learns why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code=code, message=message)
 
 
 class StorageUnavailable(AmliteError):

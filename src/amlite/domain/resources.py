@@ -195,6 +195,12 @@ class Datastore:
     description: str = ""
     tags: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def served_by_amlite(self) -> bool:
+        """The workspace's own blob storage (its default datastore), whose account amlite serves
+        itself: its secret is a SAS amlite signs on request (``listSecrets``), not a stored one."""
+        return self.is_default and self.datastore_type == "AzureBlob" and self.secret_name is None
+
     def storage_ids(self, workspace: Workspace) -> tuple[str, str]:
         """The storage account's subscription and resource group, as shown to clients."""
         return (self.subscription_id or workspace.subscription_id,

@@ -15,6 +15,11 @@ from amlite.domain.assets import ManifestEntry, check_manifest
 from amlite.schemas.arm_common import ArmModel, Tags, TextMap
 
 __all__ = [
+    "PendingUploadBody",
+    "TemporaryDataReferenceBody",
+    "ImportBody",
+    "ImportProperties",
+    "ListSecretsBody",
     "AssetContainerBody",
     "AssetContainerProperties",
     "AssetVersionBody",
@@ -89,6 +94,7 @@ class AssetVersionProperties(ArmModel):
     # data
     data_type: str | None = Field(default=None, alias="dataType")
     data_uri: str | None = Field(default=None, alias="dataUri")
+    code_uri: str | None = Field(default=None, alias="codeUri")
 
 
 class AssetVersionBody(ArmModel):
@@ -158,3 +164,36 @@ class DatastoreBody(ArmModel):
     """PUT of a datastore; ``properties`` is required (checked once the workspace is found)."""
 
     properties: DatastoreProperties | None = None
+
+
+class ListSecretsBody(ArmModel):
+    """``.../datastores/{name}/listSecrets``: optionally how long a SAS it hands out stays valid."""
+
+    expire_after_hours: float = Field(default=1.0, alias="expireAfterHours")
+
+
+class ImportProperties(ArmModel):
+    """A registry ``import`` (how azure-ai-ml shares): the source version by id, and the name and
+    version it gets in the registry (the source's, when not given)."""
+
+    reference_type: str = Field(default="Id", alias="referenceType")
+    source_asset_id: str | None = Field(default=None, alias="sourceAssetId")
+    destination_name: str | None = Field(default=None, alias="destinationName")
+    destination_version: str | None = Field(default=None, alias="destinationVersion")
+
+
+class ImportBody(ArmModel):
+    properties: Annotated[ImportProperties, BeforeValidator(_or_empty)] = Field(default_factory=ImportProperties)
+
+
+class PendingUploadBody(ArmModel):
+    """A code version's ``startPendingUpload``: where to upload its folder (only a blob reference)."""
+
+    pending_upload_type: str = Field(default="TemporaryBlobReference", alias="pendingUploadType")
+
+
+class TemporaryDataReferenceBody(ArmModel):
+    """A registry's ``tempdatarefs``: the version to upload files for, by asset id."""
+
+    asset_id: str | None = Field(default=None, alias="assetId")
+    temporary_data_reference_type: str = Field(default="TemporaryBlobReference", alias="temporaryDataReferenceType")

@@ -59,6 +59,14 @@ class ReferenceResolver:
             self.check_component(uow, caller, ws, spec["componentSpec"], "properties.componentSpec")
 
     def check_component(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, component: dict[str, Any], target: str) -> None:
+        code = component.get("code")
+        if isinstance(code, str) and is_reference(code):  # a code asset or a datastore path, as azure-ai-ml sends
+            registry = code.lower().startswith("azureml://registries/")
+            if not registry and parse_datastore_path(code, f"{target}.code") is not None:
+                self.check_uri(uow, caller, ws, code, f"{target}.code")
+            else:
+                self.resolve(uow, caller, ws, parse_asset_reference(code, AssetKind.CODES, f"{target}.code"),
+                             f"{target}.code")
         env = component.get("environment")
         if isinstance(env, str):
             self.resolve(uow, caller, ws, parse_asset_reference(env, AssetKind.ENVIRONMENTS, f"{target}.environment"),

@@ -56,6 +56,11 @@ from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.replication import ReplicationService
+from amlite.services.storage_endpoint import StorageEndpointService, normal_uri, uploaded_uri, with_uploaded_uri
+
+#: A lookup by content hash reads at most this many versions of one asset (code assets have one).
+MAX_HASH_SCAN = 1000
+
 
 @dataclass(frozen=True)
 class ContainerView:
@@ -111,8 +116,9 @@ class AssetPath:
 
 class AssetService:
     def __init__(self, deps: Deps, artifacts: ArtifactService, references: ReferenceResolver,
-                 replication: ReplicationService, authz: Authorizer) -> None:
+                 replication: ReplicationService, authz: Authorizer, storage: StorageEndpointService) -> None:
         self._deps = deps
+        self._storage = storage
         self._authz = authz
         self._artifacts = artifacts
         self._refs = references
@@ -231,10 +237,23 @@ class AssetService:
         return self._views(uow, ws, container, [found])[0]
 
     def list_versions(self, caller: Caller, at: AssetPath, view: ListViewType, tags: dict[str, str | None],
-                      offset: int, limit: int) -> Page[VersionView]:
+                      offset: int, limit: int, missing_is_empty: bool = False,
+                      content_hash: str | None = None) -> Page[VersionView]:
+        """A container's versions; when it does not exist, 404, or no versions with
+        ``missing_is_empty`` (the registry data plane's answer). ``content_hash``: only those whose
+        ``hash_sha256`` property is it (azure-ai-ml looks up code it uploaded before this way; an
+        unknown name then has none)."""
         with self._deps.uow() as uow:
             caller, ws = self.enter(uow, caller, at)
+            missing = containers_of(uow, ws).get(ws.key, at.kind, at.name) is None
+            if missing and (missing_is_empty or content_hash is not None):
+                return Page([], False)
             container = _require_container(uow, ws, at)
+            if content_hash is not None:
+                found = [v for v in versions_of(uow, ws).list(container.key, view, container.is_archived, tags, 0,
+                                                              MAX_HASH_SCAN).items
+                         if v.spec.get("properties", {}).get("hash_sha256") == content_hash]
+                return Page(self._views(uow, ws, container, found[offset:offset + limit]), len(found) > offset + limit)
             page = versions_of(uow, ws).list(container.key, view, container.is_archived, tags, offset, limit)
             return Page(self._views(uow, ws, container, page.items), page.more)
 
@@ -275,10 +294,24 @@ class AssetService:
             checked = check_version(version, at.kind) if version is not None else None
             caller, owner = self.enter(uow, caller, at)
             content = version_content(at.kind, body.properties)
+            content = self._uploaded_files(uow, owner, at.kind, body, content)
             where = self._artifacts.storage_in(uow, owner) if content.manifest else None
         if where is not None:
             _check_blobs(owner, where, content.manifest)
         return caller, owner, checked, content
+
+    def _uploaded_files(self, uow: UnitOfWork, owner: AssetOwner, kind: AssetKind, body: AssetVersionBody,
+                        content: VersionContent) -> VersionContent:
+        """Files the client uploaded to storage amlite serves become the version's manifest, and
+        the path it named stays its URI (in one form). A version read back carries both its
+        ``artifacts`` and that URI (azure-ai-ml's archive PUTs it back): the same content."""
+        uri = uploaded_uri(kind, body.properties)
+        if uri is None:
+            return content
+        files = self._storage.files_at(uow, owner, uri)
+        if content.manifest and files != content.manifest:
+            return content  # an upload through amlite's own API: its URI is derived, never stored
+        return replace(content, manifest=files, spec=with_uploaded_uri(kind, content.spec, normal_uri(uri)))
 
     def _write_version(self, caller: Caller, owner: AssetOwner, at: AssetPath, version: str | None,
                        content: VersionContent, pre: Preconditions) -> tuple[VersionView, bool]:

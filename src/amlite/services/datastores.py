@@ -24,6 +24,7 @@ from amlite.schemas.datastores import STORAGE_ACCOUNT_NAME_RULE, is_storage_acco
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
 from amlite.services.secrets import SecretNamespace
+from amlite.services.storage_endpoint import ContainerAccess, StorageEndpointService
 from amlite.services.workspace_scope import require_workspace, writable
 
 # datastoreType -> the property naming its container
@@ -59,9 +60,10 @@ class _Request:
 
 
 class DatastoreService:
-    def __init__(self, deps: Deps, secrets: SecretNamespace) -> None:
+    def __init__(self, deps: Deps, secrets: SecretNamespace, storage: StorageEndpointService) -> None:
         self._deps = deps
         self._secrets = secrets
+        self._storage = storage
 
     def create_or_update(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str,
                          body: DatastoreBody) -> tuple[DatastoreView, bool]:
@@ -123,12 +125,29 @@ class DatastoreService:
             uow.commit()
         return True
 
-    def list_secrets(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str) -> DatastoreSecrets:
+    def list_secrets(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str,
+                     expire_after_hours: float = 1.0) -> DatastoreSecrets:
+        """The datastore's secret; for the workspace's own storage, a container SAS amlite signs,
+        valid ``expire_after_hours`` (Azure's ``expirableSecret``)."""
         with self._deps.uow() as uow:
             ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
             ds = _require(uow, ws, name)
             value = self._secrets.get(uow, ws.key, ds.secret_name) if ds.secret_name else None
+        if ds.served_by_amlite:
+            access = self._storage.container_access(ds.account_name, ds.container_name, ws.location, expire_after_hours)
+            return DatastoreSecrets("Sas", access.sas)
         return DatastoreSecrets(ds.credentials_type, value)
+
+    def upload_access(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str) -> tuple[Datastore, ContainerAccess]:
+        """Where a client uploads a workspace's code (azure-ai-ml's ``startPendingUpload``): the
+        workspace's own storage (its default datastore) and a one-hour container SAS to it."""
+        with self._deps.uow() as uow:
+            ws = writable(require_workspace(uow, caller, sub_id, rg_name, ws_name))
+            ds = next((d for d in uow.datastores.of_workspace(ws.key) if d.served_by_amlite), None)
+        if ds is None:
+            raise Conflict("DefaultDatastoreNotServed",
+                           f"Workspace '{ws.name}' has no default blob datastore that amlite serves to upload into.")
+        return ds, self._storage.container_access(ds.account_name, ds.container_name, ws.location)
 
     def _workspace(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str) -> Workspace:
         with self._deps.uow() as uow:

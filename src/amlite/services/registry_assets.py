@@ -19,6 +19,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from amlite.domain.asset_owners import AssetOwner, Lineage, OwnerType
@@ -26,13 +27,14 @@ from amlite.domain.assets import AssetKind, VersionContent, check_asset_name, ch
 from amlite.domain.errors import Conflict, ErrorDetail, invalid
 from amlite.domain.providers import ML_NAMESPACE
 from amlite.ports import UnitOfWork
-from amlite.schemas.arm_assets import ShareBody
+from amlite.schemas.arm_assets import ImportBody, ShareBody
 from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import containers_of, registry_owner, versions_of
 from amlite.services.assets import AssetPath, AssetService, VersionView
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps
 from amlite.services.registries import registry_for, tenant_registry_path
+from amlite.services.storage_endpoint import without_uploaded_uri
 
 REGISTRY_ASSETS_WRITE = f"{ML_NAMESPACE}/registries/assets/write"
 
@@ -68,7 +70,9 @@ class RegistryAssetService:
                 raise Conflict("RegistryBeingDeleted",
                                f"The registry '{registry.name}' is being deleted and cannot be changed.")
             src = source.version
-            spec = dict(src.spec)  # the same content, so the copy has its source's fingerprint
+            # The same content, so the copy has its source's fingerprint; files a workspace took
+            # from its datastore are the copy's own files, with the registry's URI.
+            spec = without_uploaded_uri(at.kind, src.spec) if src.manifest else dict(src.spec)
             job_name = spec.get("jobName") if at.kind is AssetKind.MODELS else None
             lineage = Lineage.of_share(source.arm_id, source.owner, src.lineage, job_name)
             content = VersionContent(spec=spec, manifest=src.manifest, description=src.description,
@@ -82,6 +86,18 @@ class RegistryAssetService:
                            OwnerType.REGISTRY)
         view, created = self._assets.write_version(writer, registry, target, target_version, content)
         return ShareResult(view, created, copied, size)
+
+    def import_version(self, caller: Caller, registry_name: str, body: ImportBody) -> ShareResult:
+        """A registry's ``import`` (how azure-ai-ml shares): ``share`` from the workspace version the
+        body names by id."""
+        with self._deps.uow() as uow:
+            at, version, name, target_version = import_source(uow, self._authz, caller, body)
+        share = ShareBody.model_validate({"registryName": registry_name, "shareWithName": name,
+                                          "shareWithVersion": target_version})
+        reader = caller.acting(f"Microsoft.MachineLearningServices/workspaces/{at.kind.value}/versions/read",
+                               f"/subscriptions/{at.subscription_id}/resourceGroups/{at.resource_group}/providers/"
+                               f"Microsoft.MachineLearningServices/workspaces/{at.workspace}")
+        return self.share(reader, at, version, share)
 
 
 def _refuse_conflict(uow: UnitOfWork, registry: AssetOwner, kind: AssetKind, name: str, version: str,
@@ -117,6 +133,36 @@ def _copy_blobs(storages: tuple[ArtifactStorage, ArtifactStorage] | None, conten
         if not stored.existed:
             copied, size = copied + 1, size + stored.size
     return copied, size
+
+
+_SOURCE_ID = re.compile(r"azureml://locations/[^/]+/workspaces/([0-9a-fA-F-]{36})/(\w+)/([^/]+)/versions/([^/]+)")
+
+
+def import_source(uow: UnitOfWork, authz: Authorizer, caller: Caller, body: ImportBody) -> tuple[AssetPath, str, str, str]:
+    """A registry ``import`` request (azure-ai-ml's ``share``): the source version it names by
+    ``sourceAssetId`` (``azureml://locations/{region}/workspaces/{workspaceId}/{kind}/{name}/versions/{v}``),
+    which the caller must be able to read, and the destination name and version."""
+    props = body.properties
+    if props.reference_type != "Id":
+        raise invalid("InvalidRequestContent", "properties must name the source by id (referenceType 'Id').",
+                      "properties.referenceType")
+    source = props.source_asset_id
+    match = _SOURCE_ID.fullmatch(source) if source is not None else None
+    kind = next((k for k in AssetKind if match and k.value == match.group(2)), None)
+    if match is None or kind is None:
+        raise invalid("InvalidRequestContent", "sourceAssetId must be azureml://locations/{region}/workspaces/"
+                      "{workspaceId}/{models|environments|components|data}/{name}/versions/{version}.",
+                      "properties.sourceAssetId")
+    ws = uow.workspaces.by_workspace_id(match.group(1))
+    read = f"Microsoft.MachineLearningServices/workspaces/{kind.value}/versions/read"
+    if ws is None:
+        where = f"/providers/Microsoft.MachineLearningServices/workspaces/{match.group(1)}"
+        authz.deny(caller.acting(read, where), read, where)
+    authz.require(caller, read, ws.arm_id)
+    at = AssetPath(ws.subscription_id, ws.resource_group_name, ws.name, kind, match.group(3))
+    name = props.destination_name or match.group(3)
+    version = props.destination_version or match.group(4)
+    return at, match.group(4), name, version
 
 
 def _share_body(kind: AssetKind, body: ShareBody) -> tuple[str, str, str]:

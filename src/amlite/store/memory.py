@@ -42,6 +42,7 @@ from amlite.domain.resources import (
 from amlite.domain.server_keys import StoredKey
 from amlite.domain.tasks import Task, TaskState
 from amlite.store.memory_assets import MemoryAssetContainers, MemoryAssetVersions, replication_gaps
+from amlite.store.memory_storage import MemoryStorageBlocks, MemoryStoragePaths
 from amlite.store.memory_tx import Rows, Tx, page, unique
 
 def _below(scope_lower: str, norm: str) -> bool:
@@ -389,6 +390,9 @@ class MemoryWorkspaces:
     def by_key(self, key: str) -> Workspace | None:
         return next((ws for _, ws in self._joined() if ws.key == key), None)
 
+    def by_workspace_id(self, workspace_id: str) -> Workspace | None:
+        return next((ws for _, ws in self._joined() if ws.workspace_id == workspace_id.lower()), None)
+
     def list_in_group(self, rg_key: str, offset: int, limit: int, names: set[str] | None = None) -> Page[Workspace]:
         found = [ws for _, ws in self._joined()
                  if ws.resource_group_key == rg_key and (names is None or ws.name.lower() in names)]
@@ -720,6 +724,8 @@ class InMemoryUnitOfWork:
         self.operations = MemoryOperations(tx)
         self.audit = MemoryAuditLog(tx)
         self.server_keys = MemoryServerKeys(tx)
+        self.storage_paths = MemoryStoragePaths(tx)
+        self.storage_blocks = MemoryStorageBlocks(tx)
         return self
 
     def hold_provisioning_lock(self) -> None:

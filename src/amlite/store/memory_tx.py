@@ -23,6 +23,7 @@ from amlite.domain.resources import (
     Workspace,
 )
 from amlite.domain.server_keys import StoredKey
+from amlite.domain.storage_paths import StagedBlock, StoredPath
 from amlite.domain.tasks import Task
 
 T = TypeVar("T")
@@ -60,6 +61,8 @@ class Rows:
     operations: dict[str, Operation] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     server_keys: dict[str, StoredKey] = field(default_factory=dict)
+    storage_paths: dict[tuple[str, str, str], StoredPath] = field(default_factory=dict)
+    storage_blocks: dict[tuple[str, str, str], dict[str, StagedBlock]] = field(default_factory=dict)
 
 
 class Tx:

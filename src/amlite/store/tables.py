@@ -434,3 +434,35 @@ server_keys = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+# Blobs by path in the storage accounts amlite serves (``domain.storage_paths``): the path's bytes
+# are the content-addressed blob ``sha256`` in the account's container. ``path_hash`` (sha256 of
+# the path) carries the uniqueness, as paths may be longer than an index allows.
+storage_paths = sa.Table(
+    "storage_paths",
+    metadata,
+    sa.Column("account", sa.String(64), primary_key=True),
+    sa.Column("container", sa.String(255), primary_key=True),
+    sa.Column("path_hash", sa.String(64), primary_key=True),
+    sa.Column("path", sa.Text(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger(), nullable=False),
+    sa.Column("content_type", sa.String(255), nullable=False),
+    sa.Column("blob_metadata", sa.JSON(), nullable=False),
+    sa.Column("etag", sa.String(64), nullable=False),
+    sa.Column("modified_at", UtcDateTime(), nullable=False),
+)
+
+# Uncommitted blocks of a block upload (Put Block), by the path they are for and the client's
+# block id: each is a content-addressed blob until Put Block List joins them into the path's blob.
+storage_blocks = sa.Table(
+    "storage_blocks",
+    metadata,
+    sa.Column("account", sa.String(64), primary_key=True),
+    sa.Column("container", sa.String(255), primary_key=True),
+    sa.Column("path_hash", sa.String(64), primary_key=True),
+    sa.Column("block_id", sa.String(128), primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)

@@ -28,6 +28,7 @@ from amlite.store.resource_repos import (
     SubscriptionRepository,
 )
 from amlite.store.server_key_repos import ServerKeyRepository
+from amlite.store.storage_path_repos import StorageBlockRepository, StoragePathRepository
 from amlite.store.workspace_repos import DatastoreRepository, WorkspaceRepository
 
 
@@ -67,6 +68,8 @@ class SqlUnitOfWork:
         self.operations = OperationRepository(conn)
         self.audit = AuditRepository(conn)
         self.server_keys = ServerKeyRepository(conn)
+        self.storage_paths = StoragePathRepository(conn)
+        self.storage_blocks = StorageBlockRepository(conn)
         return self
 
     def hold_provisioning_lock(self) -> None:

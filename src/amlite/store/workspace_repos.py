@@ -40,6 +40,11 @@ class WorkspaceRepository:
         row = self._conn.execute(_select().where(_ws.c.key == key)).first()
         return _workspace(row) if row else None
 
+    def by_workspace_id(self, workspace_id: str) -> Workspace | None:
+        """The workspace whose ``workspaceId`` (its GUID, as asset ids name it) this is."""
+        row = self._conn.execute(_select().where(_ws.c.workspace_id == workspace_id.lower())).first()
+        return _workspace(row) if row else None
+
     def list_in_group(self, rg_key: str, offset: int, limit: int, names: set[str] | None = None) -> Page[Workspace]:
         """``names`` (lower-cased, when given) keeps only those workspaces: the caller's readable ones."""
         query = _select().where(_ws.c.resource_group_key == rg_key)

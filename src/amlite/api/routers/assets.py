@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from amlite.api import render, render_assets
+from amlite.api.paths import DATA_PLANE_STATE
 from amlite.api.deps import (
     ML_VERSION,
     Authorize,
@@ -52,6 +53,11 @@ def _at(kind: AssetKind, owner: OwnerType, request: Request, name: str = "") -> 
     return AssetPath(p["subscription_id"], p["resource_group"], owner_name, kind, name, owner)
 
 
+def _data_plane(request: Request) -> bool:
+    """The request came through the registry data plane (``api.paths``), which answers in its own ways."""
+    return bool(getattr(request.state, DATA_PLANE_STATE, False))
+
+
 def _actions(kind: AssetKind, owner: OwnerType) -> tuple[Authorize, Authorize, Authorize, Authorize]:
     """(container read, container write, version read, version write) of a kind in an owner:
     a workspace names each kind's actions, a registry has one set for all its assets."""
@@ -81,18 +87,18 @@ def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
     def put_container(name: str, request: Request, caller: Caller = Depends(c_write),
                       body: AssetContainerBody = Depends(CONTAINER_BODY), pre: Preconditions = Depends(preconditions)) -> Any:
         view, created = assets(request).create_or_update_container(caller, _at(kind, owner, request, name), body, pre)
-        return render.json(render_assets.container(view), status=201 if created else 200, etag=view.container.etag)
+        return render.json(render_assets.container(view, _data_plane(request)), status=201 if created else 200, etag=view.container.etag)
 
     @router.get(base + "/{name}", dependencies=V, name=f"get_{tag}_container")
     def get_container(name: str, request: Request, caller: Caller = Depends(c_read)) -> Any:
         view = assets(request).get_container(caller, _at(kind, owner, request, name))
-        return render.json(render_assets.container(view), etag=view.container.etag)
+        return render.json(render_assets.container(view, _data_plane(request)), etag=view.container.etag)
 
     @router.get(base, dependencies=V, name=f"list_{tag}_containers")
     def list_containers(request: Request, caller: Caller = Depends(c_read), page: Paging = Depends(paging)) -> Any:
         view = ListViewType.parse(request.query_params.get("listViewType"))
         result = assets(request).list_containers(caller, _at(kind, owner, request), view, page.offset, page.limit)
-        return list_body(request, [render_assets.container(v) for v in result.items], page, result.more)
+        return list_body(request, [render_assets.container(v, _data_plane(request)) for v in result.items], page, result.more)
 
     for verb, archived in (("archive", True), ("restore", False)):
         router.add_api_route(base + "/{name}/" + verb, _container_flag(kind, owner, c_write, archived),
@@ -103,32 +109,35 @@ def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
                     body: AssetVersionBody = Depends(VERSION_BODY), pre: Preconditions = Depends(preconditions)) -> Any:
         view, created = assets(request).create_or_update_version(caller, _at(kind, owner, request, name), version,
                                                                  body, pre)
-        return render.json(render_assets.version(view), status=201 if created else 200, etag=view.version.etag)
+        return render.json(render_assets.version(view, _data_plane(request)), status=201 if created else 200, etag=view.version.etag)
 
     @router.post(base + "/{name}/versions", dependencies=V, name=f"create_next_{tag}_version")
     def post_version(name: str, request: Request, caller: Caller = Depends(v_write),
                      body: AssetVersionBody = Depends(VERSION_BODY)) -> Any:
         view = assets(request).create_next_version(caller, _at(kind, owner, request, name), body)
-        return render.json(render_assets.version(view), status=201, etag=view.version.etag)
+        return render.json(render_assets.version(view, _data_plane(request)), status=201, etag=view.version.etag)
 
     @router.get(base + "/{name}/versions/{version}", dependencies=V, name=f"get_{tag}_version")
     def get_version(name: str, version: str, request: Request, caller: Caller = Depends(v_read)) -> Any:
         view = assets(request).get_version(caller, _at(kind, owner, request, name), version)
-        return render.json(render_assets.version(view), etag=view.version.etag)
+        return render.json(render_assets.version(view, _data_plane(request)), etag=view.version.etag)
 
     @router.patch(base + "/{name}/versions/{version}", dependencies=V, name=f"patch_{tag}_version")
     def patch_version(name: str, version: str, request: Request, caller: Caller = Depends(v_write),
                       body: AssetVersionPatchBody = Depends(PATCH_BODY), pre: Preconditions = Depends(preconditions)) -> Any:
         view = assets(request).update_version(caller, _at(kind, owner, request, name), version, body, pre)
-        return render.json(render_assets.version(view), etag=view.version.etag)
+        return render.json(render_assets.version(view, _data_plane(request)), etag=view.version.etag)
 
     @router.get(base + "/{name}/versions", dependencies=V, name=f"list_{tag}_versions")
     def list_versions(name: str, request: Request, caller: Caller = Depends(v_read), page: Paging = Depends(paging)) -> Any:
         view = ListViewType.parse(request.query_params.get("listViewType"))
         tags = parse_tag_filter(request.query_params.get("tags"))
+        # The registry data plane lists an asset it does not hold as empty (azure-ai-ml reads "no
+        # version yet" from that); ARM's routes answer 404.
         result = assets(request).list_versions(caller, _at(kind, owner, request, name), view, tags, page.offset,
-                                               page.limit)
-        return list_body(request, [render_assets.version(v) for v in result.items], page, result.more)
+                                               page.limit, missing_is_empty=_data_plane(request),
+                                               content_hash=request.query_params.get("hash"))
+        return list_body(request, [render_assets.version(v, _data_plane(request)) for v in result.items], page, result.more)
 
     for verb, archived in (("archive", True), ("restore", False)):
         router.add_api_route(base + "/{name}/versions/{version}/" + verb,
@@ -140,7 +149,7 @@ def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
                       body: ShareBody = Depends(SHARE_BODY)) -> Any:
         """Copy the version into a registry (the caller also needs registries/assets/write there)."""
         result = container(request).registry_assets.share(caller, _at(kind, owner, request, name), version, body)
-        return render.json(render_assets.version(result.view), status=201 if result.created else 200,
+        return render.json(render_assets.version(result.view, _data_plane(request)), status=201 if result.created else 200,
                            etag=result.view.version.etag,
                            headers={"x-ms-copied-blobs": str(result.blobs_copied),
                                     "x-ms-copied-bytes": str(result.bytes_copied)})

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from amlite.api import render, render_assets
 from amlite.api.deps import ML_VERSION, Authorize, Paging, JsonBody, container, list_body, paging, ws_scope
-from amlite.schemas.arm_assets import DatastoreBody
-from amlite.schemas.arm_common import EmptyBody
+from amlite.schemas.arm_assets import DatastoreBody, ListSecretsBody
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -54,6 +53,8 @@ def delete(subscription_id: str, resource_group: str, workspace: str, name: str,
 
 @router.post(DS + "/{name}/listSecrets", dependencies=V)
 def list_secrets(subscription_id: str, resource_group: str, workspace: str, name: str, request: Request,
-                 caller: Caller = Depends(LIST_SECRETS), _: EmptyBody = Depends(JsonBody(EmptyBody))) -> Any:
-    found = container(request).datastores.list_secrets(caller, subscription_id, resource_group, workspace, name)
+                 caller: Caller = Depends(LIST_SECRETS),
+                 body: ListSecretsBody = Depends(JsonBody(ListSecretsBody))) -> Any:
+    found = container(request).datastores.list_secrets(caller, subscription_id, resource_group, workspace, name,
+                                                       body.expire_after_hours)
     return render.json(render_assets.secrets(found))

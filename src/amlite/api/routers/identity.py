@@ -11,14 +11,17 @@ from fastapi import APIRouter, Depends, Request
 from amlite import __version__
 from amlite.api import render
 from amlite.api.deps import RESOURCES_VERSION, Authorize, container
+from amlite.api.routers.discovery import OPEN_PATHS
 from amlite.services.context import Caller
 from amlite.services.identity import OAuthError
 
 router = APIRouter()
 
+#: The identity platform's own routes: open, and answering OAuth2's error body.
+OAUTH_PATHS = frozenset({"/{tenant}/oauth2/v2.0/token", "/{tenant}/discovery/v2.0/keys",
+                         "/{tenant}/v2.0/.well-known/openid-configuration", "/{tenant}/oauth2/v2.0/authorize"})
 # Routes open without a token, the only ones (a test checks that every other route declares an action).
-PUBLIC_PATHS = frozenset({"/health", "/{tenant}/oauth2/v2.0/token", "/{tenant}/discovery/v2.0/keys",
-                          "/{tenant}/v2.0/.well-known/openid-configuration", "/{tenant}/oauth2/v2.0/authorize"})
+PUBLIC_PATHS = OAUTH_PATHS | {"/health"} | OPEN_PATHS
 
 
 @router.get("/health")
