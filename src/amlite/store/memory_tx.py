@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from amlite.domain.assets import AssetContainer, AssetVersion
 from amlite.domain.audit import AuditEntry
+from amlite.domain.computes import Compute, NodeSlot
 from amlite.domain.errors import Conflict
 from amlite.domain.operations import Operation
 from amlite.domain.paging import Page
@@ -60,6 +61,8 @@ class Rows:
     operations: dict[str, Operation] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     server_keys: dict[str, StoredKey] = field(default_factory=dict)
+    computes: dict[str, Compute] = field(default_factory=dict)
+    node_slots: dict[str, NodeSlot] = field(default_factory=dict)
 
 
 class Tx:
