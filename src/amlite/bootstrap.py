@@ -23,6 +23,7 @@ from amlite.ports import BlobStore
 from amlite.services.artifacts import ArtifactService
 from amlite.services.asset_references import ReferenceResolver
 from amlite.services.assets import AssetService
+from amlite.services.computes import ComputeService
 from amlite.services.datastores import DatastoreService
 from amlite.services.activity_log import ActivityLogService
 from amlite.services.authz import Authorizer
@@ -73,6 +74,7 @@ class Container:
     artifacts: ArtifactService
     assets: AssetService
     datastores: DatastoreService
+    computes: ComputeService
     tasks: TaskEngine
     worker: Worker
     reconciler: Reconciler
@@ -114,6 +116,7 @@ class Container:
             self.storage.sweep_orphans()
         if self.engine.dialect.name == "sqlite":
             self.tasks.release_leases()  # one server per SQLite file: every lease is from a dead process
+            self.computes.release_all_slots()
 
     def stop(self) -> None:
         self.reconciler.stop()
@@ -183,7 +186,9 @@ def build(settings: Settings) -> Container:
         storage=storage,
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,
         registry_assets=RegistryAssetService(deps, assets, artifacts, authz),
-        datastores=DatastoreService(deps, secrets, storage_endpoint), storage_endpoint=storage_endpoint, worker=worker, first_start=first, tenant_id=identity.tenant().id,
+        datastores=DatastoreService(deps, secrets, storage_endpoint), storage_endpoint=storage_endpoint,
+        computes=ComputeService(deps, operations, settings.quota),
+        worker=worker, first_start=first, tenant_id=identity.tenant().id,
     )
 
 

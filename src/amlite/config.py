@@ -36,6 +36,10 @@ Configuration file (YAML or TOML, by extension)::
       max_connections: 4096                                   # past it, the longest-idle connection is closed
       max_json_body_bytes: 4194304                            # ARM's own limit (413 RequestContentTooLarge)
       max_failed_sign_ins_per_ip: 20                          # then 429 + Retry-After for the rest of the window
+    quota:                                                    # vCPUs per subscription and region (computes)
+      family_vcpus: 24                                        # the limit of each VM family
+      total_vcpus: 100                                        # the regional total
+      families: {standardNCSv3Family: 48}                     # a family's own limit
 
 A region's storage is ``local`` (a directory, the default) or ``azure``. A local region receives a
 blob from another local region on the same file system as a hard link (``hard_links: true``, the
@@ -72,6 +76,7 @@ from urllib.parse import urlsplit
 import yaml
 from cryptography.fernet import Fernet
 
+from amlite.domain.computes import QuotaLimits, parse_quota
 from amlite.domain.regions import DEFAULT_REGIONS, Region
 
 
@@ -172,6 +177,7 @@ class Settings:
     #: Storage accounts answer at ``https://{account}.blob.{storage_suffix}[:port]`` (``storage_endpoint``).
     storage_suffix: str = "core.localhost"
     tls: TlsSettings = field(default_factory=TlsSettings)
+    quota: QuotaLimits = field(default_factory=QuotaLimits)
 
     @property
     def storage_endpoint(self) -> str:
@@ -247,6 +253,7 @@ class Settings:
             workers=workers_,
             key_encryption_key=_key_encryption_key(file, env),
             tls=tls_,
+            quota=_quota(file.get("quota")),
         )
 
 
@@ -329,6 +336,13 @@ def _key_encryption_key(file: dict[str, Any], env: dict[str, str]) -> str | None
         raise ConfigError("the key-encryption key must be a Fernet key: 32 random bytes in url-safe base64 "
                           "(44 characters)") from None
     return str(value)
+
+
+def _quota(raw: Any) -> QuotaLimits:
+    try:
+        return parse_quota(raw)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _limits(raw: Any) -> Limits:

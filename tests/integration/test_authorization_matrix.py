@@ -257,6 +257,18 @@ GET    ~ws/datastores/{name}                                                    
 PUT    ~ws/datastores/{name}                                                            | 401  403  400  400  400  403
 DELETE ~ws/datastores/{name}                                                            | 401  403  204  204  204  403
 POST   ~ws/datastores/{name}/listSecrets                                                | 401  403  404  404  404  403
+# computes: Data Scientist passes computes/write and /delete (its NotActions 'computes/*/write' need a segment)
+GET    ~ws/computes                                                                     | 401  200  200  200  200  403
+GET    ~ws/computes/{name}                                                              | 401  404  404  404  404  403
+PUT    ~ws/computes/{name}                                                              | 401  403  400  400  400  403
+DELETE ~ws/computes/{name}                                                              | 401  403  204  204  204  403
+POST   ~ws/computes/{name}/listNodes                                                    | 401  403  404  404  404  403
+POST   ~ws/computes/{name}/start                                                        | 401  403  404  404  404  403
+POST   ~ws/computes/{name}/stop                                                         | 401  403  404  404  404  403
+POST   ~ws/computes/{name}/restart                                                      | 401  403  404  404  404  403
+GET    ~sub/providers/Microsoft.MachineLearningServices/locations/{location}/vmSizes    | 401  403  403  403  403  403
+GET    ~sub/providers/Microsoft.MachineLearningServices/locations/{location}/usages     | 401  403  403  403  403  403
+GET    ~sub/providers/Microsoft.MachineLearningServices/locations/{location}/quotas     | 401  403  403  403  403  403
 GET    ~ws/environments                                                                 | 401  200  200  200  200  403
 GET    ~ws/environments/{name}                                                          | 401  404  404  404  404  403
 PUT    ~ws/environments/{name}                                                          | 401  403  412  412  412  403

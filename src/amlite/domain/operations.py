@@ -30,6 +30,11 @@ class OperationKind(str, Enum):
     DELETE_RESOURCE_GROUP = "resourceGroups/delete"
     DELETE_WORKSPACE = "workspaces/delete"
     DELETE_REGISTRY = "registries/delete"
+    CREATE_COMPUTE = "computes/write"
+    DELETE_COMPUTE = "computes/delete"
+    START_COMPUTE = "computes/start"
+    STOP_COMPUTE = "computes/stop"
+    RESTART_COMPUTE = "computes/restart"
 
     @property
     def action(self) -> str:
@@ -41,6 +46,11 @@ _ACTIONS = {
     OperationKind.DELETE_RESOURCE_GROUP: "Microsoft.Resources/subscriptions/resourceGroups/delete",
     OperationKind.DELETE_WORKSPACE: "Microsoft.MachineLearningServices/workspaces/delete",
     OperationKind.DELETE_REGISTRY: "Microsoft.MachineLearningServices/registries/delete",
+    OperationKind.CREATE_COMPUTE: "Microsoft.MachineLearningServices/workspaces/computes/write",
+    OperationKind.DELETE_COMPUTE: "Microsoft.MachineLearningServices/workspaces/computes/delete",
+    OperationKind.START_COMPUTE: "Microsoft.MachineLearningServices/workspaces/computes/start/action",
+    OperationKind.STOP_COMPUTE: "Microsoft.MachineLearningServices/workspaces/computes/stop/action",
+    OperationKind.RESTART_COMPUTE: "Microsoft.MachineLearningServices/workspaces/computes/restart/action",
 }
 
 

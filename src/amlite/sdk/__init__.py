@@ -17,6 +17,7 @@ from amlite.sdk.credentials import (
 )
 from amlite.sdk.asset_entities import BuildContext, Data, Environment, ListViewType, Model
 from amlite.sdk.component_entities import CommandComponent, PipelineComponent
+from amlite.sdk.compute_entities import AmlCompute, ComputeInstance, load_compute
 from amlite.sdk.datastore_entities import (
     AccountKeyConfiguration,
     AzureBlobDatastore,
@@ -40,6 +41,8 @@ __version__ = VERSION
 __all__ = [
     "AccessToken",
     "AccountKeyConfiguration",
+    "AmlCompute",
+    "ComputeInstance",
     "AzureBlobDatastore",
     "AzureDataLakeGen2Datastore",
     "AzureFileDatastore",
@@ -52,6 +55,7 @@ __all__ = [
     "PipelineComponent",
     "SasTokenConfiguration",
     "load_component",
+    "load_compute",
     "load_data",
     "load_datastore",
     "load_environment",

@@ -41,6 +41,7 @@ from amlite.domain.resources import (
 )
 from amlite.domain.server_keys import StoredKey
 from amlite.domain.tasks import Task, TaskState
+from amlite.store.memory_computes import MemoryComputes, MemoryNodeSlots, drop_of_workspace
 from amlite.store.memory_assets import MemoryAssetContainers, MemoryAssetVersions, replication_gaps
 from amlite.store.memory_storage import MemoryStorageBlocks, MemoryStoragePaths
 from amlite.store.memory_tx import Rows, Tx, page, unique
@@ -412,6 +413,7 @@ class MemoryWorkspaces:
         return sum(rg.subscription_id == sub_id.lower() for rg, _ in self._joined())
 
     def delete(self, key: str) -> None:
+        drop_of_workspace(self._tx, key)
         self._tx.write().workspaces.pop(key, None)
 
 
@@ -720,6 +722,8 @@ class InMemoryUnitOfWork:
         self.registry_asset_containers = MemoryAssetContainers(tx, workspace=False)
         self.registry_asset_versions = MemoryAssetVersions(tx, workspace=False)
         self.tasks = MemoryTasks(tx)
+        self.computes = MemoryComputes(tx)
+        self.node_slots = MemoryNodeSlots(tx)
         self.secrets = MemorySecrets(tx)
         self.operations = MemoryOperations(tx)
         self.audit = MemoryAuditLog(tx)

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from amlite.domain.assets import AssetContainer, AssetVersion
 from amlite.domain.audit import AuditEntry
+from amlite.domain.computes import Compute, NodeSlot
 from amlite.domain.errors import Conflict
 from amlite.domain.operations import Operation
 from amlite.domain.paging import Page
@@ -63,6 +64,8 @@ class Rows:
     server_keys: dict[str, StoredKey] = field(default_factory=dict)
     storage_paths: dict[tuple[str, str, str], StoredPath] = field(default_factory=dict)
     storage_blocks: dict[tuple[str, str, str], dict[str, StagedBlock]] = field(default_factory=dict)
+    computes: dict[str, Compute] = field(default_factory=dict)
+    node_slots: dict[str, NodeSlot] = field(default_factory=dict)
 
 
 class Tx:

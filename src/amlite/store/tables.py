@@ -466,3 +466,45 @@ storage_blocks = sa.Table(
     sa.Column("size", sa.BigInteger(), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
 )
+
+# A workspace's computes (domain/computes.py): clusters and instances, their states and scale.
+computes = sa.Table(
+    "computes",
+    metadata,
+    _id(),
+    sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(32), nullable=False),
+    sa.Column("name_lower", sa.String(32), nullable=False),
+    sa.Column("compute_type", sa.String(32), nullable=False),
+    sa.Column("location", sa.String(64), nullable=False, index=True),
+    # The size as named, with its family and vCPUs as reserved (the quota sums them).
+    sa.Column("vm_size", sa.String(64), nullable=False),
+    sa.Column("family", sa.String(64), nullable=False),
+    sa.Column("vcpus", sa.Integer(), nullable=False),
+    sa.Column("min_nodes", sa.Integer(), nullable=False),
+    sa.Column("max_nodes", sa.Integer(), nullable=False),
+    sa.Column("tier", sa.String(16), nullable=False),
+    sa.Column("idle_seconds", sa.Integer()),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("tags", sa.JSON(), nullable=False),
+    sa.Column("provisioning_state", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16)),
+    sa.Column("settings", sa.JSON(), nullable=False),
+    sa.Column("errors", sa.JSON(), nullable=False),
+    sa.Column("last_operation", sa.JSON()),
+    *_stamps(),
+    sa.UniqueConstraint("workspace_key", "name_lower", name="uq_computes_ws_name"),
+)
+
+# The node slots of computes held by jobs (domain/computes.NodeSlot): one row per busy node, under a lease.
+compute_node_slots = sa.Table(
+    "compute_node_slots",
+    metadata,
+    _id(),
+    sa.Column("compute_key", sa.String(36), sa.ForeignKey("computes.key", ondelete="CASCADE"), nullable=False),
+    sa.Column("slot_index", sa.Integer(), nullable=False),
+    sa.Column("holder", sa.String(256), nullable=False),
+    sa.Column("acquired_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("compute_key", "slot_index", name="uq_compute_node_slots_compute_slot"),
+)

@@ -15,6 +15,7 @@ from amlite.store.asset_repos import (
     SecretRepository,
 )
 from amlite.store.audit_repos import AuditRepository
+from amlite.store.compute_repos import ComputeRepository, NodeSlotRepository
 from amlite.store.engine import STARTUP_LOCK
 from amlite.store.identity_repos import GroupMemberRepository, PrincipalRepository, TenantRepository
 from amlite.store.operation_repos import OperationRepository
@@ -64,6 +65,8 @@ class SqlUnitOfWork:
         self.registry_asset_containers = AssetContainerRepository(conn, REGISTRY_TABLES)
         self.registry_asset_versions = AssetVersionRepository(conn, REGISTRY_TABLES)
         self.tasks = TaskRepository(conn)
+        self.computes = ComputeRepository(conn)
+        self.node_slots = NodeSlotRepository(conn)
         self.secrets = SecretRepository(conn)
         self.operations = OperationRepository(conn)
         self.audit = AuditRepository(conn)
