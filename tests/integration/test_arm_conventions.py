@@ -105,9 +105,10 @@ def test_every_route_with_a_name_answers_arm_404_for_a_missing_resource(api: Api
     for method, path, route in routes(api):
         if path in PUBLIC_PATHS or "{" not in path or route.name.startswith(SYSTEM_REGISTRY_WRITES):
             continue
-        # Where the subscription is the only name, or a PUT would create the leaf, a missing
-        # subscription is what is missing; otherwise the real subscription and a missing leaf.
-        only_sub = re.findall(r"\{(\w+)(?::\w+)?\}", path) == ["subscription_id"]
+        # Where the subscription is the only name (beside a region, which is not a resource), or
+        # a PUT would create the leaf, a missing subscription is what is missing; otherwise the
+        # real subscription and a missing leaf.
+        only_sub = set(re.findall(r"\{(\w+)(?::\w+)?\}", path)) <= {"subscription_id", "location"}
         sub = str(uuid.uuid4()) if only_sub or method == "PUT" else api.sub
         url = f"{fill(path, sub)}?api-version={api_version_for(path)}"
         body = {"location": "eastus", "properties": {"displayName": "x"}} if method in ("PUT", "PATCH") else None
