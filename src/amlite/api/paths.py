@@ -29,6 +29,9 @@ COMPOUND = {"artifacts": "blobs"}
 def canonical_path(path: str) -> str:
     if path.startswith("/v1.0/"):
         return path  # the directory (Graph) is not laid out as ARM paths are
+    if path.startswith("/mlflow/v1.0/"):  # MLflow's API under a workspace: only the workspace's path is ARM's
+        head, sep, tail = path[len("/mlflow/v1.0"):].partition("/api/")
+        return "/mlflow/v1.0" + canonical_path(head) + sep + tail
     segments = path.split("/")
     out = list(segments)
     i, expect_keyword = 1, True

@@ -434,3 +434,6 @@ server_keys = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+# MLflow tracking's tables live in their own module, declared on this metadata.
+from amlite.store import tracking_tables as _tracking_tables  # noqa: E402,F401
