@@ -172,14 +172,17 @@ def check_experiment_name(name: object) -> str:
 
 
 def metric_value(raw: object, key: str) -> float:
-    """A metric value as the client sends it: a JSON number, or protobuf JSON's ``"NaN"``,
-    ``"Infinity"`` and ``"-Infinity"`` strings."""
+    """A metric value as the client sends it: a JSON number, or a string protobuf JSON allows
+    (``"0.5"``, ``"NaN"``, ``"Infinity"``, ``"-Infinity"``)."""
     if isinstance(raw, bool):
         raise invalid(f"Got invalid value {raw} for metric '{key}'. Please specify a number.")
     if isinstance(raw, (int, float)):
         return float(raw)
-    if isinstance(raw, str) and raw in ("NaN", "Infinity", "-Infinity"):
-        return float(raw.replace("Infinity", "inf"))
+    if isinstance(raw, str):  # protobuf JSON: a number may come as a string
+        try:
+            return float(raw.strip())
+        except ValueError:
+            pass
     raise invalid(f"Got invalid value {raw!r} for metric '{key}'. Please specify a number.")
 
 

@@ -170,6 +170,10 @@ class TrackingService:
             raise invalid(f"The run {run_id} must be in the 'active' state. Current state is {run.lifecycle_stage.value}.")
         return run
 
+    def require_workspace(self, caller: Caller, ref: WorkspaceRef) -> None:
+        """The workspace is there (its tracking server answers only then)."""
+        self._read(caller, ref, lambda uow, ws: None)
+
     # -- experiments ---------------------------------------------------------------------------
 
     def create_experiment(self, caller: Caller, ref: WorkspaceRef, raw_name: object, artifact_location: str | None,

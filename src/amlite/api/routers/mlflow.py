@@ -368,14 +368,16 @@ async def search_logged_models(request: Request, ref: WorkspaceRef = Ref,
     """MLflow 3's logged models are not kept by a workspace (models are registered as workspace
     models instead), so none is ever found; the client asks while listing a run's artifacts."""
     body = await json_body(request)
-    await run_in_threadpool(_tracking(request).search_runs, caller, ref, _strings(body, "experiment_ids"), None,
-                            None, 1, None, None)  # the workspace and its access are checked as for runs
+    _strings(body, "experiment_ids")
+    await run_in_threadpool(_tracking(request).require_workspace, caller, ref)
     return JSONResponse({"models": []})
 
 
 @router.get(ROOT + "/api/3.0/mlflow/server-info")
-def server_info(caller: Caller = Depends(Authorize(EXP_READ, ws_scope))) -> JSONResponse:
+def server_info(request: Request, ref: WorkspaceRef = Ref,
+                caller: Caller = Depends(Authorize(EXP_READ, ws_scope))) -> JSONResponse:
     """What the client asks before moving artifacts: no multipart transfers (files stream through)."""
+    _tracking(request).require_workspace(caller, ref)
     return JSONResponse({"store_type": "SqlStore", "workspaces_enabled": False, "multipart_uploads_enabled": False,
                          "multipart_downloads_enabled": False})
 
