@@ -86,7 +86,9 @@ class MlflowRoute(APIRoute):
         return handle
 
 
-router = APIRouter(route_class=MlflowRoute)
+#: Not in amlite's OpenAPI document, which describes the ARM dialect (ARM errors, api-versions);
+#: this is MLflow's API, described by MLflow's own REST reference.
+router = APIRouter(route_class=MlflowRoute, include_in_schema=False)
 ROOT = ("/mlflow/v1.0/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
         "/providers/Microsoft.MachineLearningServices/workspaces/{workspace}")
 API = ROOT + "/api/2.0/mlflow"
