@@ -14,7 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from amlite.domain.blobs import CHUNK_SIZE, StoredBlob
-from amlite.domain.tracking import ArtifactEntry, ArtifactFile, Run, artifact_path, invalid, list_directory
+from amlite.domain.tracking import (
+    RESOURCE_DOES_NOT_EXIST,
+    ArtifactEntry,
+    ArtifactFile,
+    LifecycleStage,
+    Run,
+    artifact_path,
+    invalid,
+    list_directory,
+)
 from amlite.domain.errors import NotFound
 from amlite.ports import BlobWriter, TrackingUnitOfWork, TrackingUnitOfWorkFactory
 from amlite.services.artifacts import ArtifactService, ArtifactStorage, BlobDownload
@@ -76,7 +85,7 @@ class TrackingArtifacts:
         ws = require_workspace(uow, caller, ref.subscription_id, ref.resource_group, ref.workspace)
         run = self._tracking.require_run(uow, ws, where.run_id)
         if run.experiment_id != where.experiment_id:
-            raise NotFound("RESOURCE_DOES_NOT_EXIST", f"Run with id={where.run_id} is not in experiment "
+            raise NotFound(RESOURCE_DOES_NOT_EXIST, f"Run with id={where.run_id} is not in experiment "
                                                       f"{where.experiment_id}.")
         return run, self._artifacts.storage_in(uow, workspace_owner(ws))
 
@@ -87,7 +96,7 @@ class TrackingArtifacts:
         with self._uow() as uow:
             writable(require_workspace(uow, caller, ref.subscription_id, ref.resource_group, ref.workspace))
             run, storage = self._run(uow, caller, ref, where)
-            if run.lifecycle_stage.value != "active":
+            if run.lifecycle_stage is not LifecycleStage.ACTIVE:
                 raise invalid(f"The run {run.run_id} must be in the 'active' state to log artifacts.")
         writer = storage.store.begin_put(storage.account, storage.container, None, size_hint)
 
@@ -119,7 +128,7 @@ class TrackingArtifacts:
             run, storage = self._run(uow, caller, ref, where)
             found = [f for f in uow.tracking.artifacts(run.key, where.path) if f.path == where.path]
         if not found:
-            raise NotFound("RESOURCE_DOES_NOT_EXIST", f"No artifact at '{raw_path}'.")
+            raise NotFound(RESOURCE_DOES_NOT_EXIST, f"No artifact at '{raw_path}'.")
         digest = found[0].sha256
         size = storage.store.size(storage.account, storage.container, digest)
         return BlobDownload(digest, size, storage.region,
@@ -132,6 +141,6 @@ class TrackingArtifacts:
             writable(require_workspace(uow, caller, ref.subscription_id, ref.resource_group, ref.workspace))
             run, _ = self._run(uow, caller, ref, where)
             if uow.tracking.delete_artifacts(run.key, where.path) == 0:
-                raise NotFound("RESOURCE_DOES_NOT_EXIST", f"No artifact at '{raw_path}'.")
+                raise NotFound(RESOURCE_DOES_NOT_EXIST, f"No artifact at '{raw_path}'.")
             record_write(self._deps, uow, caller)
             uow.commit()
