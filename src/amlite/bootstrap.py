@@ -43,6 +43,8 @@ from amlite.services.storage import StorageProvisioner
 from amlite.services.storage_endpoint import StorageEndpointService
 from amlite.services.subscriptions import SubscriptionService
 from amlite.services.tasks import TaskEngine
+from amlite.services.tracking import JobTracking, TrackingService
+from amlite.services.tracking_artifacts import TrackingArtifacts
 from amlite.services.tokens import SigningKey, TokenService, new_private_key_pem
 from amlite.services.workspaces import WorkspaceService
 from amlite.store import engine as store_engine
@@ -81,6 +83,10 @@ class Container:
     replication: ReplicationService
     registry_assets: RegistryAssetService
     storage_endpoint: StorageEndpointService
+    tracking: TrackingService
+    tracking_artifacts: TrackingArtifacts
+    #: MLflow tracking for the job runner (a run per job, its metrics for ``job show``).
+    job_tracking: JobTracking
     first_start: FirstStart | None
     tenant_id: str
     #: Whether ``start`` repairs what a crash left (``repair``). A server of several processes
@@ -177,6 +183,8 @@ def build(settings: Settings) -> Container:
     registries.before_delete.append(replication.before_registry_delete)
     reconciler = Reconciler([replication.reconcile], interval=settings.reconcile_seconds)
     assets = AssetService(deps, artifacts, ReferenceResolver(authz), replication, authz, storage_endpoint)
+    tracking_uow = SqlUnitOfWorkFactory(engine)
+    tracking = TrackingService(deps, tracking_uow)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
@@ -188,6 +196,8 @@ def build(settings: Settings) -> Container:
         registry_assets=RegistryAssetService(deps, assets, artifacts, authz),
         datastores=DatastoreService(deps, secrets, storage_endpoint), storage_endpoint=storage_endpoint,
         computes=ComputeService(deps, operations, settings.quota),
+        tracking=tracking, tracking_artifacts=TrackingArtifacts(deps, tracking_uow, tracking, artifacts),
+        job_tracking=JobTracking(deps, tracking_uow, tracking),
         worker=worker, first_start=first, tenant_id=identity.tenant().id,
     )
 

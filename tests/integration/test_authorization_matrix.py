@@ -294,9 +294,38 @@ PUT    ~ws/models/{name}/versions/{version}                                     
 PATCH  ~ws/models/{name}/versions/{version}                                             | 401  403  404  404  404  403
 POST   ~ws/models/{name}/versions/{version}/archive                                     | 401  403  404  404  404  403
 POST   ~ws/models/{name}/versions/{version}/restore                                     | 401  403  404  404  404  403
+# MLflow tracking under a workspace's mlFlowTrackingUri: MLflow's error body, PERMISSION_DENIED for 403
+GET    /mlflow/v1.0~ws/api/2.0/mlflow-artifacts/artifacts | 401 400 400 400 400 403
+DELETE /mlflow/v1.0~ws/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path} | 401 403 400 400 400 403
+GET    /mlflow/v1.0~ws/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path} | 401 400 400 400 400 403
+PUT    /mlflow/v1.0~ws/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path} | 401 403 400 400 400 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/experiments/create | 401 403 400 400 400 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/experiments/delete | 401 403 404 404 404 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/experiments/delete-experiment-tag | 401 403 400 400 400 403
+GET    /mlflow/v1.0~ws/api/2.0/mlflow/experiments/get   | 401 400 400 400 400 403
+GET    /mlflow/v1.0~ws/api/2.0/mlflow/experiments/get-by-name | 401 400 400 400 400 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/experiments/restore | 401 403 404 404 404 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/experiments/search | 401 200 200 200 200 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/experiments/set-experiment-tag | 401 403 400 400 400 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/experiments/update | 401 403 400 400 400 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/logged-models/search | 401 200 200 200 200 403
+GET    /mlflow/v1.0~ws/api/2.0/mlflow/metrics/get-history | 401 400 400 400 400 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/runs/create       | 401 403 404 404 404 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/runs/delete       | 401 403 404 404 404 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/runs/delete-tag   | 401 403 400 400 400 403
+GET    /mlflow/v1.0~ws/api/2.0/mlflow/runs/get          | 401 400 400 400 400 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/runs/log-batch    | 401 403 404 404 404 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/runs/log-metric   | 401 403 400 400 400 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/runs/log-parameter | 401 403 400 400 400 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/runs/restore      | 401 403 404 404 404 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/runs/search       | 401 200 200 200 200 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/runs/set-tag      | 401 403 400 400 400 403
+POST   /mlflow/v1.0~ws/api/2.0/mlflow/runs/update       | 401 403 404 404 404 403
+GET    /mlflow/v1.0~ws/api/3.0/mlflow/server-info       | 401 200 200 200 200 403
 """
 
 SUB = "/subscriptions/{subscription_id}"
+MLFLOW = "/mlflow/v1.0/"
 RG = SUB + "/resourceGroups/{resource_group}"
 WS = RG + "/providers/Microsoft.MachineLearningServices/workspaces/{workspace}"
 ABBREVIATIONS = (("~ws", WS), ("~rg", RG), ("~sub", SUB), ("~auth", "/{scope:path}/providers/Microsoft.Authorization"))
@@ -384,8 +413,12 @@ def send(api: Api, method: str, path: str, url: str, token: str | None) -> int:
         headers["Content-Type"] = "application/octet-stream"
         return api.client.request(method, url, content=b"not the hashed bytes", headers=headers).status_code
     body = {} if method in ("PUT", "PATCH", "POST") else None
+    if path.startswith(MLFLOW):  # MLflow's bodies: ids that name nothing (an empty one makes a run in "Default")
+        body = {"experiment_id": str(uuid.uuid4()), "run_id": uuid.uuid4().hex} if body is not None else None
     response = api.client.request(method, url, json=body, headers=headers)
-    if response.status_code == 403 and method != "HEAD":
+    if response.status_code == 403 and path.startswith(MLFLOW):
+        assert response.json()["error_code"] == "PERMISSION_DENIED", (method, url, response.text)
+    elif response.status_code == 403 and method != "HEAD":
         # Writes into the built-in azureml registry are refused for everyone, with their own code.
         denial = "SystemRegistryReadOnly" if "/registries/azureml" in path and method != "GET" else "AuthorizationFailed"
         assert response.json()["error"]["code"] == denial, (method, url, response.text)

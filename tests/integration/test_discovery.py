@@ -33,12 +33,12 @@ def test_workspace_discovery_url_answers_with_amlite_api(api: Api, name: str) ->
     assert answer.json() == {"api": api.container.endpoint}
 
 
-def test_mlflow_urls_answer_a_clear_arm_error(api: Api, name: str) -> None:
+def test_a_registry_mlflow_url_answers_a_clear_arm_error(api: Api, name: str) -> None:
     api.create_group(name)
-    ws = api.create_workspace(name, f"ws{name}")
-    tracking = ws["properties"]["mlFlowTrackingUri"].removeprefix(api.container.endpoint)
+    reg = make_registry(api, name, f"reg{name}", ["eastus"])
+    registry_uri = reg["properties"]["mlFlowRegistryUri"].removeprefix(api.container.endpoint)
     for method in ("GET", "POST"):
-        r = api.client.request(method, tracking + "/api/2.0/mlflow/experiments/list")
+        r = api.client.request(method, registry_uri + "/api/2.0/mlflow/registered-models/search")
         assert r.status_code == 501, r.text
         assert r.json()["error"]["code"] == "MlflowNotAvailable"
 

@@ -200,8 +200,8 @@ def operation_test(fuzz: Fuzz, operation: Any, offset: int) -> Any:
 
 def fuzzed_operations(fuzz: Fuzz) -> list[Any]:
     operations = [result.ok() for result in fuzz.schema.get_all_operations()]
-    # MLflow's URLs answer 501 MlflowNotAvailable by design until MLflow tracking is served
-    # (tests/integration/test_discovery.py checks that answer).
+    # A registry's MLflow URL answers 501 MlflowNotAvailable by design (tests/integration/
+    # test_discovery.py checks that answer).
     return [op for op in operations if op.method.upper() != "DELETE" and not op.path.startswith("/mlflow/")]
 
 

@@ -96,7 +96,7 @@ _HTTP_CODES = {
 WRITE_METHODS = frozenset({"PUT", "PATCH", "POST", "DELETE"})
 
 
-def _audit_failed_write(request: Request, exc: e.AmliteError) -> None:
+def audit_failed_write(request: Request, exc: e.AmliteError) -> None:
     """A write that an authorized caller attempted and that failed is audited as Failed; a denial
     was audited when it was decided, and anonymous requests have no principal to record."""
     caller = getattr(request.state, "caller", None)
@@ -126,7 +126,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(e.AmliteError)
     async def _amlite(request: Request, exc: e.AmliteError) -> JSONResponse:
-        await run_in_threadpool(_audit_failed_write, request, exc)
+        await run_in_threadpool(audit_failed_write, request, exc)
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)

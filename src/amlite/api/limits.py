@@ -24,7 +24,9 @@ from amlite.api.errors import refusal_body, send_refusal
 from amlite.config import Limits
 
 TOKEN_PATH = re.compile(r"^/[^/]+/oauth2/v2\.0/token/?$")
-UPLOAD_PATH = re.compile(r"/artifacts/blobs/[^/]+/?$|^/blobservice/", re.IGNORECASE)
+#: Byte uploads: artifact blobs, the blob endpoint's, and the files of MLflow runs (``api.routers.mlflow``).
+UPLOAD_PATH = re.compile(r"/artifacts/blobs/[^/]+/?$|^/blobservice/|^/mlflow/v1\.0/.+/api/2\.0/mlflow-artifacts/artifacts/",
+                         re.IGNORECASE)
 
 
 class BodyRefused(Exception):

@@ -38,6 +38,9 @@ def canonical_path(path: str) -> str:
         return path  # the directory (Graph) and the blob endpoint are not laid out as ARM paths are
     if path.lower().startswith(DATA_PLANE_PREFIX):
         path = path[len(DATA_PLANE_PREFIX) - 1:]
+    if path.startswith("/mlflow/v1.0/"):  # MLflow's API under a workspace: only the workspace's path is ARM's
+        head, sep, tail = path[len("/mlflow/v1.0"):].partition("/api/")
+        return "/mlflow/v1.0" + canonical_path(head) + sep + tail
     segments = path.split("/")
     out = list(segments)
     i, expect_keyword = 1, True

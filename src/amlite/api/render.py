@@ -15,6 +15,7 @@ from amlite.api.json_input import SafeJSONResponse as JSONResponse
 from amlite.domain.operations import Operation, OperationStatus
 from amlite.domain.regions import Region
 from amlite.domain.resources import AuditStamp, GenericResource, ResourceGroup, Subscription, Tenant
+from amlite.domain.tracking import tracking_uri
 from amlite.services.subscriptions import ProviderState
 from amlite.services.workspaces import WorkspaceView
 
@@ -94,7 +95,7 @@ def workspace(view: WorkspaceView, endpoint: str, tenant_id: str) -> dict[str, A
             "provisioningState": ws.provisioning_state.value,
             **view.associated_ids,
             "discoveryUrl": f"{endpoint}/discovery",
-            "mlFlowTrackingUri": f"{endpoint}/mlflow/v1.0{ws.arm_id}",
+            "mlFlowTrackingUri": tracking_uri(endpoint, ws.arm_id),
             "publicNetworkAccess": "Enabled", "hbiWorkspace": False, "storageHnsEnabled": False,
             "v1LegacyMode": False, "tenantId": tenant_id, "creationTime": ts(ws.stamp.created_at),
         },

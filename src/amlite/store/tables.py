@@ -508,3 +508,5 @@ compute_node_slots = sa.Table(
     sa.Column("expires_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("compute_key", "slot_index", name="uq_compute_node_slots_compute_slot"),
 )
+# MLflow tracking's tables live in their own module, declared on this metadata.
+from amlite.store import tracking_tables as _tracking_tables  # noqa: E402,F401

@@ -22,6 +22,7 @@ from amlite.store.operation_repos import OperationRepository
 from amlite.store.rbac_repos import RoleAssignmentRepository, RoleDefinitionRepository
 from amlite.store.registry_repos import RegistryRepository
 from amlite.store.task_repos import TaskRepository
+from amlite.store.tracking_repos import SqlTracking
 from amlite.store.resource_repos import (
     GenericResourceRepository,
     ProviderRegistrationRepository,
@@ -73,6 +74,7 @@ class SqlUnitOfWork:
         self.server_keys = ServerKeyRepository(conn)
         self.storage_paths = StoragePathRepository(conn)
         self.storage_blocks = StorageBlockRepository(conn)
+        self.tracking = SqlTracking(conn)
         return self
 
     def hold_provisioning_lock(self) -> None:

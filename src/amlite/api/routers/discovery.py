@@ -11,9 +11,10 @@
 - ``GET /registrymanagement/v1.0/registries/{registry}/discovery``: a registry's ``discoveryUrl``,
   where azure-ai-ml learns the registry's subscription, group and data-plane base before any
   registry asset call. It needs ``registries/read`` on the registry.
-- ``/mlflow/...``: the ``mlFlowTrackingUri`` and ``mlFlowRegistryUri`` amlite renders, as Azure
-  does. MLflow's tracking and registry protocols are not served yet: every request there answers
-  ``501 MlflowNotAvailable`` in ARM's error shape, so a client learns why instead of a bare 404.
+- ``/mlflow/v1.0/{registry id}/...``: the ``mlFlowRegistryUri`` a registry advertises, as Azure
+  does. MLflow's model-registry protocol is not served (a workspace's ``mlFlowTrackingUri`` is:
+  ``api.routers.mlflow``): every request there answers ``501 MlflowNotAvailable`` in ARM's error
+  shape, so a client learns why instead of a bare 404.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ router = APIRouter()
 
 METADATA_PATH = "/metadata/endpoints"
 DISCOVERY_PATH = "/discovery"
-MLFLOW_PATH = "/mlflow/{rest:path}"
+MLFLOW_PATH = ("/mlflow/v1.0/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+               "/providers/Microsoft.MachineLearningServices/registries/{registry}/{rest:path}")
 #: Open routes (no token): they name endpoints, nothing of any tenant.
 OPEN_PATHS = frozenset({METADATA_PATH, DISCOVERY_PATH, MLFLOW_PATH})
 #: ARM's cloud-metadata api-versions: 2019-05-01 and older answer a list of clouds, later ones the
@@ -93,8 +95,9 @@ def registry_discovery(registry: str, request: Request,
 def mlflow(rest: str) -> Any:
     raise NotImplementedYet(
         "MlflowNotAvailable",
-        "MLflow tracking and MLflow's model registry protocol are not served by amlite yet; use the "
-        "ARM API (models, environments, components, data) or the amlite CLI and SDK.")
+        "MLflow's model registry protocol is not served for registries by amlite; use the ARM API "
+        "(models, environments, components, data) or the amlite CLI and SDK, and MLflow tracking at a "
+        "workspace's mlFlowTrackingUri.")
 
 
 for _method in ("GET", "POST", "DELETE"):  # the verbs of MLflow's REST API
