@@ -14,20 +14,20 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from amlite import __version__
-from amlite.api import errors, openapi
+from amlite.api import errors, openapi, scoring
 from amlite.api.http_server import QueryLimitMiddleware
 from amlite.api.json_input import SafeJSONResponse
 from amlite.api.limits import BodyLimits
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import (
-    activity_log, artifacts, assets, authorization, datastores, graph, identity, operations, registries, resource_groups,
-    subscriptions, system_registry, workspaces,
+    activity_log, artifacts, assets, authorization, datastores, graph, identity, online_endpoints, operations, registries,
+    resource_groups, subscriptions, system_registry, workspaces,
 )
 
 
 ROUTERS = (identity.router, subscriptions.router, resource_groups.router, workspaces.router, operations.router,
            artifacts.router, system_registry.router, assets.router, datastores.router,
-           graph.router, activity_log.router, authorization.router, registries.router)
+           graph.router, activity_log.router, authorization.router, registries.router, online_endpoints.router)
 
 
 def api_routes() -> list[APIRoute]:
@@ -55,6 +55,7 @@ def create_app(container: Any) -> FastAPI:
     openapi.install(app, api_routes())
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(scoring.router)  # not ARM: each endpoint admits by its own keys or tokens
     app.add_middleware(BodyLimits, limits=limits)  # innermost: sees canonical paths, answers with request ids
     app.add_middleware(CanonicalPathMiddleware)
     app.add_middleware(errors.UnexpectedErrorMiddleware)

@@ -30,6 +30,10 @@ class OperationKind(str, Enum):
     DELETE_RESOURCE_GROUP = "resourceGroups/delete"
     DELETE_WORKSPACE = "workspaces/delete"
     DELETE_REGISTRY = "registries/delete"
+    WRITE_ONLINE_ENDPOINT = "onlineEndpoints/write"
+    DELETE_ONLINE_ENDPOINT = "onlineEndpoints/delete"
+    WRITE_ONLINE_DEPLOYMENT = "onlineEndpoints/deployments/write"
+    DELETE_ONLINE_DEPLOYMENT = "onlineEndpoints/deployments/delete"
 
     @property
     def action(self) -> str:
@@ -41,6 +45,10 @@ _ACTIONS = {
     OperationKind.DELETE_RESOURCE_GROUP: "Microsoft.Resources/subscriptions/resourceGroups/delete",
     OperationKind.DELETE_WORKSPACE: "Microsoft.MachineLearningServices/workspaces/delete",
     OperationKind.DELETE_REGISTRY: "Microsoft.MachineLearningServices/registries/delete",
+    OperationKind.WRITE_ONLINE_ENDPOINT: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write",
+    OperationKind.DELETE_ONLINE_ENDPOINT: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/delete",
+    OperationKind.WRITE_ONLINE_DEPLOYMENT: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/write",
+    OperationKind.DELETE_ONLINE_DEPLOYMENT: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/delete",
 }
 
 

@@ -15,6 +15,7 @@ from amlite.store.asset_repos import (
     SecretRepository,
 )
 from amlite.store.audit_repos import AuditRepository
+from amlite.store.endpoint_repos import OnlineEndpointRepository
 from amlite.store.engine import STARTUP_LOCK
 from amlite.store.identity_repos import GroupMemberRepository, PrincipalRepository, TenantRepository
 from amlite.store.operation_repos import OperationRepository
@@ -67,6 +68,7 @@ class SqlUnitOfWork:
         self.operations = OperationRepository(conn)
         self.audit = AuditRepository(conn)
         self.server_keys = ServerKeyRepository(conn)
+        self.online_endpoints = OnlineEndpointRepository(conn)
         return self
 
     def hold_provisioning_lock(self) -> None:
