@@ -20,6 +20,7 @@ script runs with the server's Python, and the deployment says so in its warnings
 
 from __future__ import annotations
 
+import builtins
 import logging
 import secrets
 from dataclasses import dataclass, replace
@@ -298,7 +299,7 @@ class OnlineDeploymentService:
             self._ops.finish(uow, op.id)
             uow.commit()
 
-    def _materialise(self, dep: OnlineDeployment, owner: AssetOwner, model_manifest: list[dict[str, Any]],
+    def _materialise(self, dep: OnlineDeployment, owner: AssetOwner, model_manifest: builtins.list[dict[str, Any]],
                      ws_key: str) -> None:
         with self._deps.uow() as uow:
             ws = uow.workspaces.by_key(ws_key)
@@ -333,7 +334,7 @@ class OnlineDeploymentService:
             self._ops.finish(uow, op.id)
             uow.commit()
 
-    def _remove_all(self, deployments: list[OnlineDeployment]) -> None:
+    def _remove_all(self, deployments: builtins.list[OnlineDeployment]) -> None:
         for dep in deployments:
             self._runtime.remove(dep.key)
 

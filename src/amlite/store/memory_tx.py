@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from amlite.domain.assets import AssetContainer, AssetVersion
 from amlite.domain.audit import AuditEntry
@@ -60,6 +60,8 @@ class Rows:
     operations: dict[str, Operation] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     server_keys: dict[str, StoredKey] = field(default_factory=dict)
+    online_endpoints: dict[str, Any] = field(default_factory=dict)
+    online_deployments: dict[str, Any] = field(default_factory=dict)
 
 
 class Tx:
