@@ -30,6 +30,8 @@ from amlite.services.authz import Authorizer
 from amlite.services.context import Deps, SystemClock, UuidGenerator
 from amlite.services.directory import DirectoryService
 from amlite.services.identity import FirstStart, IdentityService
+from amlite.services.online_deployments import OnlineDeploymentService
+from amlite.services.online_endpoints import OnlineEndpointService
 from amlite.services.operations import OperationService
 from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
@@ -50,6 +52,7 @@ from amlite.services.workspaces import WorkspaceService
 from amlite.store import engine as store_engine
 from amlite.store.uow import SqlUnitOfWorkFactory
 from amlite.worker.reconciler import Reconciler
+from amlite.scoring.runtime import LocalScoringRuntime
 from amlite.worker.runner import Worker
 
 log = logging.getLogger("amlite")
@@ -77,6 +80,9 @@ class Container:
     assets: AssetService
     datastores: DatastoreService
     computes: ComputeService
+    online_endpoints: OnlineEndpointService
+    online_deployments: OnlineDeploymentService
+    scoring: LocalScoringRuntime
     tasks: TaskEngine
     worker: Worker
     reconciler: Reconciler
@@ -123,10 +129,12 @@ class Container:
         if self.engine.dialect.name == "sqlite":
             self.tasks.release_leases()  # one server per SQLite file: every lease is from a dead process
             self.computes.release_all_slots()
+        self.online_deployments.queue_restarts()  # their processes died with the last server
 
     def stop(self) -> None:
         self.reconciler.stop()
         self.worker.stop()
+        self.scoring.stop_all()
 
     def close(self) -> None:
         self.stop()
@@ -181,10 +189,14 @@ def build(settings: Settings) -> Container:
     registries.on_regions_added.append(replication.on_regions_added)
     registries.on_regions_removed.append(replication.on_regions_removed)
     registries.before_delete.append(replication.before_registry_delete)
-    reconciler = Reconciler([replication.reconcile], interval=settings.reconcile_seconds)
+    reconciler = Reconciler([replication.reconcile, online_deployments.reconcile], interval=settings.reconcile_seconds)
     assets = AssetService(deps, artifacts, ReferenceResolver(authz), replication, authz, storage_endpoint)
     tracking_uow = SqlUnitOfWorkFactory(engine)
     tracking = TrackingService(deps, tracking_uow)
+    scoring = LocalScoringRuntime(settings.data_dir / "online", host_id=deps.ids.new_id())
+    online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
+    online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, ReferenceResolver(authz), scoring,
+                                                 online_endpoints)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
@@ -198,6 +210,7 @@ def build(settings: Settings) -> Container:
         computes=ComputeService(deps, operations, settings.quota),
         tracking=tracking, tracking_artifacts=TrackingArtifacts(deps, tracking_uow, tracking, artifacts),
         job_tracking=JobTracking(deps, tracking_uow, tracking),
+        online_endpoints=online_endpoints, online_deployments=online_deployments, scoring=scoring,
         worker=worker, first_start=first, tenant_id=identity.tenant().id,
     )
 

@@ -14,21 +14,22 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from amlite import __version__
-from amlite.api import blob_endpoint, errors, openapi
+from amlite.api import blob_endpoint, errors, openapi, scoring
 from amlite.api.http_server import QueryLimitMiddleware
 from amlite.api.json_input import SafeJSONResponse
 from amlite.api.limits import BodyLimits
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import (
     activity_log, artifacts, assets, authorization, computes, datastores, discovery, graph, identity, mlflow,
-    operations, registries, registry_dataplane, resource_groups, subscriptions, system_registry, workspaces,
+    online_endpoints, operations, registries, registry_dataplane, resource_groups, subscriptions, system_registry,
+    workspaces,
 )
 
 
 ROUTERS = (identity.router, subscriptions.router, resource_groups.router, workspaces.router, operations.router,
            artifacts.router, system_registry.router, assets.router, datastores.router, computes.router,
            graph.router, activity_log.router, authorization.router, registries.router, discovery.router,
-           registry_dataplane.router, mlflow.router)
+           registry_dataplane.router, mlflow.router, online_endpoints.router)
 
 
 def api_routes() -> list[APIRoute]:
@@ -57,6 +58,7 @@ def create_app(container: Any) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.mount(blob_endpoint.PREFIX, blob_endpoint.blob_app(container.storage_endpoint))
+    app.include_router(scoring.router)  # not ARM: each endpoint admits by its own keys or tokens
     app.add_middleware(BodyLimits, limits=limits)  # innermost: sees canonical paths, answers with request ids
     app.add_middleware(CanonicalPathMiddleware)
     app.add_middleware(blob_endpoint.BlobHostMiddleware, suffix=container.settings.storage_suffix)

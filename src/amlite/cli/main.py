@@ -18,6 +18,7 @@ from amlite.cli.command import emit_error, silence_stdout
 from amlite.cli.session import CliError
 from amlite.cli.commands import account, ad, auth, configure, group, monitor, provider, role, server, workspace
 from amlite.cli.commands import assets, compute, datastore, registry
+from amlite.cli.commands import assets, datastore, online, registry
 
 __all__ = ["app", "main"]
 
@@ -54,6 +55,7 @@ workspace.register(app)
 assets.register(workspace.ml_app)
 datastore.register(workspace.ml_app)
 compute.register(workspace.ml_app)
+online.register(workspace.ml_app)
 registry.register(workspace.ml_app)
 ad.register(app)
 role.register(app)

@@ -35,6 +35,10 @@ class OperationKind(str, Enum):
     START_COMPUTE = "computes/start"
     STOP_COMPUTE = "computes/stop"
     RESTART_COMPUTE = "computes/restart"
+    WRITE_ONLINE_ENDPOINT = "onlineEndpoints/write"
+    DELETE_ONLINE_ENDPOINT = "onlineEndpoints/delete"
+    WRITE_ONLINE_DEPLOYMENT = "onlineEndpoints/deployments/write"
+    DELETE_ONLINE_DEPLOYMENT = "onlineEndpoints/deployments/delete"
 
     @property
     def action(self) -> str:
@@ -51,6 +55,10 @@ _ACTIONS = {
     OperationKind.START_COMPUTE: "Microsoft.MachineLearningServices/workspaces/computes/start/action",
     OperationKind.STOP_COMPUTE: "Microsoft.MachineLearningServices/workspaces/computes/stop/action",
     OperationKind.RESTART_COMPUTE: "Microsoft.MachineLearningServices/workspaces/computes/restart/action",
+    OperationKind.WRITE_ONLINE_ENDPOINT: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write",
+    OperationKind.DELETE_ONLINE_ENDPOINT: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/delete",
+    OperationKind.WRITE_ONLINE_DEPLOYMENT: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/write",
+    OperationKind.DELETE_ONLINE_DEPLOYMENT: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/delete",
 }
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from amlite.schemas._yaml import YamlSchemaError, apply_overrides, load_yaml_dict, raise_from_pydantic
 from amlite.schemas.assets import DataSpec, EnvironmentSpec, ModelSpec, classify_path
 from amlite.schemas.components import CommandComponentSpec, PipelineComponentSpec, parse_component
+from amlite.schemas.online_endpoints import ManagedOnlineDeploymentSpec, OnlineEndpointSpec
 from amlite.schemas.datastores import (
     AzureBlobDatastoreSpec,
     AzureDataLakeGen2DatastoreSpec,
@@ -31,7 +32,9 @@ __all__ = [
     "DataSpec",
     "EnvironmentSpec",
     "KINDS",
+    "ManagedOnlineDeploymentSpec",
     "ModelSpec",
+    "OnlineEndpointSpec",
     "PipelineComponentSpec",
     "YamlSchemaError",
     "classify_path",
@@ -39,8 +42,10 @@ __all__ = [
     "parse_spec",
 ]
 
-KINDS = ("model", "environment", "component", "data", "datastore")
-_SIMPLE: dict[str, type[BaseModel]] = {"model": ModelSpec, "environment": EnvironmentSpec, "data": DataSpec}
+KINDS = ("model", "environment", "component", "data", "datastore", "online_endpoint", "online_deployment")
+_SIMPLE: dict[str, type[BaseModel]] = {"model": ModelSpec, "environment": EnvironmentSpec, "data": DataSpec,
+                                        "online_endpoint": OnlineEndpointSpec,
+                                        "online_deployment": ManagedOnlineDeploymentSpec}
 
 
 def parse_spec(kind: str, data: dict[str, Any], source: str | None = None) -> Any:

@@ -23,6 +23,7 @@ from amlite.sdk.operations.assets import DataOperations, EnvironmentOperations, 
 from amlite.sdk.operations.components import ComponentOperations
 from amlite.sdk.operations.computes import ComputeOperations
 from amlite.sdk.operations.datastores import DatastoreOperations
+from amlite.sdk.operations.online_endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
 from amlite.sdk.operations.registries import RegistryOperations
 from amlite.sdk.operations.workspaces import WorkspaceOperations
 
@@ -63,6 +64,8 @@ class MLClient:
         self.data = DataOperations(self._pipeline, self)
         self.datastores = DatastoreOperations(self._pipeline, self)
         self.compute = ComputeOperations(self._pipeline, self, polling_interval=polling_interval)
+        self.online_endpoints = OnlineEndpointOperations(self._pipeline, self, polling_interval=polling_interval)
+        self.online_deployments = OnlineDeploymentOperations(self._pipeline, self, polling_interval=polling_interval)
 
     @classmethod
     def from_config(

@@ -136,6 +136,12 @@ class ReferenceResolver:
                                       "resolves to nothing.", target)
         return container, latest
 
+    def owner(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, ref: AssetRef, target: str) -> AssetOwner:
+        """The workspace or registry a reference's asset lives in (after ``resolve`` found it)."""
+        if ref.registry is not None:
+            return self._registry(uow, caller, ref.registry, target)
+        return self._workspace(uow, caller, ws, ref.workspace, f"{ref.kind.value}/versions/read", target)
+
     def _workspace(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, locator: WorkspaceLocator | None,
                    action: str, target: str) -> AssetOwner:
         """The workspace a reference lives in: this one, or another of the tenant the caller may read."""

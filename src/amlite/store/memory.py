@@ -44,6 +44,7 @@ from amlite.domain.tasks import Task, TaskState
 from amlite.store.memory_computes import MemoryComputes, MemoryNodeSlots, drop_of_workspace
 from amlite.store.memory_assets import MemoryAssetContainers, MemoryAssetVersions, replication_gaps
 from amlite.store.memory_storage import MemoryStorageBlocks, MemoryStoragePaths
+from amlite.store.memory_endpoints import MemoryOnlineEndpoints
 from amlite.store.memory_tx import Rows, Tx, page, unique
 
 def _below(scope_lower: str, norm: str) -> bool:
@@ -730,6 +731,7 @@ class InMemoryUnitOfWork:
         self.server_keys = MemoryServerKeys(tx)
         self.storage_paths = MemoryStoragePaths(tx)
         self.storage_blocks = MemoryStorageBlocks(tx)
+        self.online_endpoints = MemoryOnlineEndpoints(tx)
         return self
 
     def hold_provisioning_lock(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from amlite.domain.assets import AssetContainer, AssetVersion
 from amlite.domain.audit import AuditEntry
@@ -66,6 +66,8 @@ class Rows:
     storage_blocks: dict[tuple[str, str, str], dict[str, StagedBlock]] = field(default_factory=dict)
     computes: dict[str, Compute] = field(default_factory=dict)
     node_slots: dict[str, NodeSlot] = field(default_factory=dict)
+    online_endpoints: dict[str, Any] = field(default_factory=dict)
+    online_deployments: dict[str, Any] = field(default_factory=dict)
 
 
 class Tx:

@@ -510,3 +510,58 @@ compute_node_slots = sa.Table(
 )
 # MLflow tracking's tables live in their own module, declared on this metadata.
 from amlite.store import tracking_tables as _tracking_tables  # noqa: E402,F401
+
+# Online endpoints of a workspace (domain/online_endpoints.py) and their deployments.
+online_endpoints = sa.Table(
+    "online_endpoints",
+    metadata,
+    _id(),
+    sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(32), nullable=False),
+    sa.Column("name_lower", sa.String(32), nullable=False),
+    sa.Column("scoring_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("auth_mode", sa.String(16), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("tags", sa.JSON(), nullable=False),
+    sa.Column("properties", sa.JSON(), nullable=False),
+    # {deployment name: weight}, in the order the user gave it (the order cuts the ranges).
+    sa.Column("traffic", sa.JSON(), nullable=False),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("modified_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("workspace_key", "name_lower", name="uq_online_endpoints_ws_name"),
+)
+
+online_deployments = sa.Table(
+    "online_deployments",
+    metadata,
+    _id(),
+    sa.Column("endpoint_key", sa.String(36), sa.ForeignKey("online_endpoints.key", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("name", sa.String(32), nullable=False),
+    sa.Column("name_lower", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("model_id", sa.String(1024), nullable=False),
+    sa.Column("model_ref", sa.String(1024), nullable=False),
+    sa.Column("environment_id", sa.String(1024)),
+    sa.Column("scoring_script", sa.String(1024), nullable=False),
+    sa.Column("code_manifest", sa.JSON(), nullable=False),
+    sa.Column("instance_type", sa.String(64), nullable=False),
+    sa.Column("instance_count", sa.Integer(), nullable=False),
+    sa.Column("environment_variables", sa.JSON(), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("tags", sa.JSON(), nullable=False),
+    sa.Column("properties", sa.JSON(), nullable=False),
+    sa.Column("warnings", sa.JSON(), nullable=False),
+    sa.Column("error", sa.Text()),
+    # Where the deployment's process listens, once one runs: the server that runs it, its port,
+    # the secret it checks, and the generation that changes with every (re)start.
+    sa.Column("generation", sa.String(36), nullable=False),
+    sa.Column("host_id", sa.String(64)),
+    sa.Column("port", sa.Integer()),
+    sa.Column("secret", sa.String(64)),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("modified_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("endpoint_key", "name_lower", name="uq_online_deployments_endpoint_name"),
+)

@@ -16,6 +16,7 @@ from amlite.store.asset_repos import (
 )
 from amlite.store.audit_repos import AuditRepository
 from amlite.store.compute_repos import ComputeRepository, NodeSlotRepository
+from amlite.store.endpoint_repos import OnlineEndpointRepository
 from amlite.store.engine import STARTUP_LOCK
 from amlite.store.identity_repos import GroupMemberRepository, PrincipalRepository, TenantRepository
 from amlite.store.operation_repos import OperationRepository
@@ -75,6 +76,7 @@ class SqlUnitOfWork:
         self.storage_paths = StoragePathRepository(conn)
         self.storage_blocks = StorageBlockRepository(conn)
         self.tracking = SqlTracking(conn)
+        self.online_endpoints = OnlineEndpointRepository(conn)
         return self
 
     def hold_provisioning_lock(self) -> None:
