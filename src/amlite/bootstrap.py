@@ -189,7 +189,6 @@ def build(settings: Settings) -> Container:
     registries.on_regions_added.append(replication.on_regions_added)
     registries.on_regions_removed.append(replication.on_regions_removed)
     registries.before_delete.append(replication.before_registry_delete)
-    reconciler = Reconciler([replication.reconcile, online_deployments.reconcile], interval=settings.reconcile_seconds)
     assets = AssetService(deps, artifacts, ReferenceResolver(authz), replication, authz, storage_endpoint)
     tracking_uow = SqlUnitOfWorkFactory(engine)
     tracking = TrackingService(deps, tracking_uow)
@@ -197,6 +196,7 @@ def build(settings: Settings) -> Container:
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
     online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, ReferenceResolver(authz), scoring,
                                                  online_endpoints)
+    reconciler = Reconciler([replication.reconcile, online_deployments.reconcile], interval=settings.reconcile_seconds)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),

@@ -211,15 +211,15 @@ class OnlineEndpointService:
 
     def regenerate_keys(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str,
                         key_type: str | None, key_value: str | None) -> EndpointKeys:
-        which = (key_type or "").lower()
-        if which not in KEY_NAMES:
-            raise invalid("InvalidRequestContent", "keyType must be Primary or Secondary.", "keyType")
-        if key_value is not None and not 16 <= len(key_value) <= 256:
-            raise invalid("InvalidRequestContent", "keyValue must be 16 to 256 characters.", "keyValue")
         d = self._deps
         with d.uow(write=True) as uow:
             ws = writable(require_workspace(uow, caller, sub_id, rg_name, ws_name))
-            ep = _require(uow, ws, name)
+            ep = _require(uow, ws, name)  # a missing endpoint is 404 before the body is judged
+            which = (key_type or "").lower()
+            if which not in KEY_NAMES:
+                raise invalid("InvalidRequestContent", "keyType must be Primary or Secondary.", "keyType")
+            if key_value is not None and not 16 <= len(key_value) <= 256:
+                raise invalid("InvalidRequestContent", "keyValue must be 16 to 256 characters.", "keyValue")
             _need_keys(ep)
             self._secrets.put(uow, ws.key, _secret_name(ep, which), key_value or _new_key())
             keys = self._keys(uow, ep)
