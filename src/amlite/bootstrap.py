@@ -28,6 +28,8 @@ from amlite.services.authz import Authorizer
 from amlite.services.context import Deps, SystemClock, UuidGenerator
 from amlite.services.directory import DirectoryService
 from amlite.services.identity import FirstStart, IdentityService
+from amlite.services.job_runs import JobRunService
+from amlite.services.jobs import JobService
 from amlite.services.operations import OperationService
 from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
@@ -44,6 +46,7 @@ from amlite.services.tokens import SigningKey, TokenService, new_private_key_pem
 from amlite.services.workspaces import WorkspaceService
 from amlite.store import engine as store_engine
 from amlite.store.uow import SqlUnitOfWorkFactory
+from amlite.runner.local import LocalJobExecutor
 from amlite.worker.reconciler import Reconciler
 from amlite.worker.runner import Worker
 
@@ -76,6 +79,8 @@ class Container:
     reconciler: Reconciler
     replication: ReplicationService
     registry_assets: RegistryAssetService
+    jobs: JobService
+    job_runs: JobRunService
     first_start: FirstStart | None
     tenant_id: str
     #: Whether ``start`` repairs what a crash left (``repair``). A server of several processes
@@ -163,7 +168,11 @@ def build(settings: Settings) -> Container:
     registries.on_regions_removed.append(replication.on_regions_removed)
     registries.before_delete.append(replication.before_registry_delete)
     reconciler = Reconciler([replication.reconcile], interval=settings.reconcile_seconds)
-    assets = AssetService(deps, artifacts, ReferenceResolver(authz), replication, authz)
+    references = ReferenceResolver(authz)
+    jobs = JobService(deps, tasks, artifacts, references, authz, settings.data_dir / "jobs")
+    job_runs = JobRunService(deps, tasks, artifacts, LocalJobExecutor(settings.data_dir / "job-environments"), tokens,
+                             settings.data_dir / "jobs")
+    assets = AssetService(deps, artifacts, references, replication, authz, jobs)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
@@ -172,7 +181,7 @@ def build(settings: Settings) -> Container:
         workspaces=WorkspaceService(deps, operations, storage), registries=registries, operations=operations,
         storage=storage,
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,
-        registry_assets=RegistryAssetService(deps, assets, artifacts, authz),
+        registry_assets=RegistryAssetService(deps, assets, artifacts, authz), jobs=jobs, job_runs=job_runs,
         datastores=DatastoreService(deps, secrets), worker=worker, first_start=first, tenant_id=identity.tenant().id,
     )
 

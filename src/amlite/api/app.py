@@ -20,14 +20,14 @@ from amlite.api.json_input import SafeJSONResponse
 from amlite.api.limits import BodyLimits
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import (
-    activity_log, artifacts, assets, authorization, datastores, graph, identity, operations, registries, resource_groups,
+    activity_log, artifacts, assets, authorization, datastores, graph, identity, jobs, operations, registries, resource_groups,
     subscriptions, system_registry, workspaces,
 )
 
 
 ROUTERS = (identity.router, subscriptions.router, resource_groups.router, workspaces.router, operations.router,
            artifacts.router, system_registry.router, assets.router, datastores.router,
-           graph.router, activity_log.router, authorization.router, registries.router)
+           graph.router, activity_log.router, authorization.router, registries.router, jobs.router)
 
 
 def api_routes() -> list[APIRoute]:

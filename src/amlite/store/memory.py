@@ -42,6 +42,7 @@ from amlite.domain.resources import (
 from amlite.domain.server_keys import StoredKey
 from amlite.domain.tasks import Task, TaskState
 from amlite.store.memory_assets import MemoryAssetContainers, MemoryAssetVersions, replication_gaps
+from amlite.store.memory_jobs import MemoryJobs
 from amlite.store.memory_tx import Rows, Tx, page, unique
 
 def _below(scope_lower: str, norm: str) -> bool:
@@ -720,6 +721,7 @@ class InMemoryUnitOfWork:
         self.operations = MemoryOperations(tx)
         self.audit = MemoryAuditLog(tx)
         self.server_keys = MemoryServerKeys(tx)
+        self.jobs = MemoryJobs(tx)
         return self
 
     def hold_provisioning_lock(self) -> None:

@@ -9,6 +9,7 @@ from typing import TypeVar
 from amlite.domain.assets import AssetContainer, AssetVersion
 from amlite.domain.audit import AuditEntry
 from amlite.domain.errors import Conflict
+from amlite.domain.jobs import Job
 from amlite.domain.operations import Operation
 from amlite.domain.paging import Page
 from amlite.domain.rbac import RoleAssignment, RoleDefinition
@@ -60,6 +61,7 @@ class Rows:
     operations: dict[str, Operation] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     server_keys: dict[str, StoredKey] = field(default_factory=dict)
+    jobs: dict[str, Job] = field(default_factory=dict)
 
 
 class Tx:

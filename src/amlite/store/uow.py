@@ -17,6 +17,7 @@ from amlite.store.asset_repos import (
 from amlite.store.audit_repos import AuditRepository
 from amlite.store.engine import STARTUP_LOCK
 from amlite.store.identity_repos import GroupMemberRepository, PrincipalRepository, TenantRepository
+from amlite.store.job_repos import JobRepository
 from amlite.store.operation_repos import OperationRepository
 from amlite.store.rbac_repos import RoleAssignmentRepository, RoleDefinitionRepository
 from amlite.store.registry_repos import RegistryRepository
@@ -67,6 +68,7 @@ class SqlUnitOfWork:
         self.operations = OperationRepository(conn)
         self.audit = AuditRepository(conn)
         self.server_keys = ServerKeyRepository(conn)
+        self.jobs = JobRepository(conn)
         return self
 
     def hold_provisioning_lock(self) -> None:

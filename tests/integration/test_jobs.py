@@ -1,0 +1,156 @@
+"""Command jobs through the API in process (SQLite and PostgreSQL): a job whose code and input
+are uploaded runs for real, binds its input and output to local paths, leaves its output and log
+in the workspace's storage, becomes a model with its job's name; bad jobs change nothing; cancel
+ends a running job's process."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import ML, Api
+
+OCTET = {"Content-Type": "application/octet-stream"}
+TRAIN = b"""import argparse, os, pathlib
+p = argparse.ArgumentParser()
+p.add_argument("--data"); p.add_argument("--out"); p.add_argument("--alpha")
+a = p.parse_args()
+rows = pathlib.Path(a.data).read_text().splitlines()
+print(f"read {len(rows)} rows, alpha={a.alpha}, greeting={os.environ['GREETING']}")
+print("tracking", os.environ["MLFLOW_TRACKING_URI"].split("/mlflow/")[0] != "", os.environ["MLFLOW_RUN_ID"] != "")
+pathlib.Path(a.out, "model.txt").write_text(f"weights for {len(rows)} rows\\n")
+"""
+
+
+def upload(api: Api, rg: str, ws: str, data: bytes) -> dict[str, Any]:
+    digest = hashlib.sha256(data).hexdigest()
+    r = api.request("PUT", f"{api.ws_path(rg, ws)}/artifacts/blobs/{digest}", ML, content=data, headers=OCTET)
+    assert r.status_code in (200, 201), r.text
+    return {"sha256": digest, "size": len(data)}
+
+
+@pytest.fixture
+def workspace(api: Api, name: str) -> tuple[str, str]:
+    api.create_group(name)
+    api.create_workspace(name, "ws1")
+    r = api.request("PUT", f"{api.ws_path(name, 'ws1')}/environments/plain/versions/1", ML, json={"properties": {
+        "image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04",
+        "condaFile": {"dependencies": ["python=3.11", "pip", {"pip": []}]}}})
+    assert r.status_code in (200, 201), r.text
+    return name, "ws1"
+
+
+def job_body(api: Api, rg: str, ws: str, command: str, **extra: Any) -> dict[str, Any]:
+    code = {**upload(api, rg, ws, TRAIN), "path": "src/train.py"}
+    data = {**upload(api, rg, ws, b"a,b\n1,2\n3,4\n"), "path": "rows.csv"}
+    props = {
+        "jobType": "Command", "command": command, "environmentId": "azureml:plain:1", "codeArtifacts": [code],
+        "environmentVariables": {"GREETING": "hello"}, "experimentName": "exp1",
+        "inputs": {"data": {"jobInputType": "uri_file", "uri": "./rows.csv", "artifacts": [data]},
+                   "alpha": {"jobInputType": "literal", "value": "0.5"}},
+        "outputs": {"model": {"jobOutputType": "uri_folder"}},
+        **extra,
+    }
+    return {"properties": props}
+
+
+def wait_for(api: Api, path: str, statuses: tuple[str, ...], timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, Any] = api.request("GET", path, ML).json()
+        if body["properties"]["status"] in statuses or time.monotonic() > deadline:
+            return body
+        time.sleep(0.1)
+
+
+TRAIN_CMD = "python src/train.py --data ${{inputs.data}} --out ${{outputs.model}} --alpha ${{inputs.alpha}}"
+
+
+def test_a_command_job_runs_and_its_output_becomes_a_model(api: Api, workspace: tuple[str, str]) -> None:
+    rg, ws = workspace
+    path = f"{api.ws_path(rg, ws)}/jobs/job1"
+    created = api.request("PUT", path, ML, json=job_body(api, rg, ws, TRAIN_CMD))
+    assert created.status_code == 201, created.text
+    props = created.json()["properties"]
+    assert props["status"] == "NotStarted" and props["experimentName"] == "exp1"
+    assert any("image" in w for w in props["warnings"])  # the image is not run: said, not ignored
+
+    done = wait_for(api, path, ("Completed", "Failed", "Canceled"))
+    props = done["properties"]
+    assert props["status"] == "Completed", (props.get("error"), api.request("GET", f"{path}/logs", ML).text)
+    assert props["outputs"]["model"]["uri"] == "azureml://jobs/job1/outputs/model"
+    assert [e["path"] for e in props["outputs"]["model"]["artifacts"]] == ["model.txt"]
+    log = api.request("GET", f"{path}/logs", ML)
+    assert log.status_code == 200 and log.headers["x-amlite-job-status"] == "Completed"
+    assert "read 3 rows, alpha=0.5, greeting=hello" in log.text and "tracking True True" in log.text
+    assert api.request("GET", f"{path}/logs?offset=5", ML).text == log.text[5:]
+
+    model = api.request("PUT", f"{api.ws_path(rg, ws)}/models/fromjob/versions/1", ML, json={"properties": {
+        "modelUri": "azureml://jobs/job1/outputs/model", "modelType": "custom_model"}})
+    assert model.status_code == 201, model.text
+    mprops = model.json()["properties"]
+    assert mprops["jobName"] == "job1"
+    assert [a["path"] for a in mprops["artifacts"]] == ["model/model.txt"]
+
+    listed = api.request("GET", f"{api.ws_path(rg, ws)}/jobs", ML).json()["value"]
+    assert [j["name"] for j in listed] == ["job1"]
+
+
+def test_a_failing_command_fails_the_job_with_its_exit_code(api: Api, workspace: tuple[str, str]) -> None:
+    rg, ws = workspace
+    path = f"{api.ws_path(rg, ws)}/jobs/bad1"
+    r = api.request("PUT", path, ML, json=job_body(api, rg, ws, "echo about to fail; exit 3"))
+    assert r.status_code == 201, r.text
+    props = wait_for(api, path, ("Completed", "Failed"))["properties"]
+    assert props["status"] == "Failed"
+    assert props["error"]["code"] == "UserError" and "code 3" in props["error"]["message"]
+    assert "about to fail" in api.request("GET", f"{path}/logs", ML).text
+    model = api.request("PUT", f"{api.ws_path(rg, ws)}/models/m/versions/1", ML, json={"properties": {
+        "modelUri": "azureml://jobs/bad1/outputs/model"}})
+    assert model.status_code == 400 and model.json()["error"]["code"] == "JobOutputNotReady"
+
+
+@pytest.mark.parametrize("change, code, target", [
+    ({"command": "python x.py ${{inputs.nope}}"}, "InvalidRequestContent", "properties.command"),
+    ({"environmentId": "azureml:missing:1"}, "AssetReferenceNotFound", "properties.environmentId"),
+    ({"jobType": "Pipeline"}, "InvalidRequestContent", "properties.jobType"),
+    ({"codeId": "/subscriptions/x/codes/y/versions/1"}, "InvalidRequestContent", "properties.codeId"),
+    ({"environmentVariables": {"MLFLOW_RUN_ID": "x"}}, "InvalidRequestContent",
+     "properties.environmentVariables.MLFLOW_RUN_ID"),
+    ({"inputs": {"data": {"jobInputType": "uri_folder", "uri": "azureml://datastores/workspaceblobstore/paths/x"},
+                 "alpha": {"jobInputType": "literal", "value": 1}}},
+     "InputNotSupported", "properties.inputs.data.uri"),
+])
+def test_bad_jobs_are_refused_and_change_nothing(api: Api, workspace: tuple[str, str], change: dict[str, Any],
+                                                  code: str, target: str) -> None:
+    rg, ws = workspace
+    body = job_body(api, rg, ws, TRAIN_CMD)
+    body["properties"].update(change)
+    before = api.snapshot()
+    r = api.request("PUT", f"{api.ws_path(rg, ws)}/jobs/refused", ML, json=body)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == code and r.json()["error"]["target"] == target
+    assert api.snapshot() == before
+
+
+def test_cancel_ends_a_running_job(api: Api, workspace: tuple[str, str]) -> None:
+    rg, ws = workspace
+    path = f"{api.ws_path(rg, ws)}/jobs/sleepy"
+    r = api.request("PUT", path, ML, json=job_body(api, rg, ws, "echo started; sleep 300"))
+    assert r.status_code == 201, r.text
+    wait_for(api, path, ("Running",))
+    deadline = time.monotonic() + 20
+    while "started" not in api.request("GET", f"{path}/logs", ML).text and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert api.request("POST", f"{path}/cancel", ML).status_code == 202
+    props = wait_for(api, path, ("Canceled", "Failed", "Completed"), timeout=30)["properties"]
+    assert props["status"] == "Canceled"
+    assert "started" in api.request("GET", f"{path}/logs", ML).text
+    archived = api.request("PUT", path, ML, json={"properties": {"isArchived": True}})
+    assert archived.status_code == 200 and archived.json()["properties"]["isArchived"] is True
+    assert api.request("GET", f"{api.ws_path(rg, ws)}/jobs", ML).json()["value"] == []
+    assert api.request("DELETE", path, ML).status_code == 200
+    assert api.request("GET", path, ML).status_code == 404
