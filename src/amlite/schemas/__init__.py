@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from amlite.schemas._yaml import YamlSchemaError, apply_overrides, load_yaml_dict, raise_from_pydantic
 from amlite.schemas.assets import DataSpec, EnvironmentSpec, ModelSpec, classify_path
 from amlite.schemas.components import CommandComponentSpec, PipelineComponentSpec, parse_component
+from amlite.schemas.jobs import CommandJobSpec, parse_command_job
 from amlite.schemas.datastores import (
     AzureBlobDatastoreSpec,
     AzureDataLakeGen2DatastoreSpec,
@@ -27,6 +28,7 @@ __all__ = [
     "AzureBlobDatastoreSpec",
     "AzureDataLakeGen2DatastoreSpec",
     "AzureFileDatastoreSpec",
+    "CommandJobSpec",
     "CommandComponentSpec",
     "DataSpec",
     "EnvironmentSpec",
@@ -39,7 +41,7 @@ __all__ = [
     "parse_spec",
 ]
 
-KINDS = ("model", "environment", "component", "data", "datastore")
+KINDS = ("model", "environment", "component", "data", "datastore", "job")
 _SIMPLE: dict[str, type[BaseModel]] = {"model": ModelSpec, "environment": EnvironmentSpec, "data": DataSpec}
 
 
@@ -49,6 +51,8 @@ def parse_spec(kind: str, data: dict[str, Any], source: str | None = None) -> An
         return parse_component(data, source)
     if kind == "datastore":
         return parse_datastore(data, source)
+    if kind == "job":
+        return parse_command_job(data, source)
     model = _SIMPLE.get(kind)
     if model is None:
         raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")

@@ -22,6 +22,7 @@ from amlite.sdk.config import load_config
 from amlite.sdk.operations.assets import DataOperations, EnvironmentOperations, ModelOperations
 from amlite.sdk.operations.components import ComponentOperations
 from amlite.sdk.operations.datastores import DatastoreOperations
+from amlite.sdk.operations.jobs import JobOperations
 from amlite.sdk.operations.registries import RegistryOperations
 from amlite.sdk.operations.workspaces import WorkspaceOperations
 
@@ -61,6 +62,7 @@ class MLClient:
         self.components = ComponentOperations(self._pipeline, self, self.environments)
         self.data = DataOperations(self._pipeline, self)
         self.datastores = DatastoreOperations(self._pipeline, self)
+        self.jobs = JobOperations(self._pipeline, self, self.components, polling_interval=polling_interval)
 
     @classmethod
     def from_config(
