@@ -95,7 +95,7 @@ class JobInput:
     type: str
     value: str | None = None
     uri: str | None = None
-    mode: str | None = None
+    mode: str | None = None  # asset inputs: ReadOnlyMount unless given
     artifacts: tuple[ManifestEntry, ...] = ()
     description: str | None = None
 
@@ -105,7 +105,7 @@ class JobInput:
             out["value"] = self.value
         else:
             out["uri"] = self.uri
-            out["mode"] = self.mode or "ReadOnlyMount"
+            out["mode"] = self.mode
         if self.artifacts:
             out["artifacts"] = [e.as_json() for e in self.artifacts]
         if self.description:
@@ -116,11 +116,11 @@ class JobInput:
 @dataclass(frozen=True)
 class JobOutput:
     type: str
-    mode: str | None = None
+    mode: str = "ReadWriteMount"
     description: str | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"jobOutputType": self.type, "mode": self.mode or "ReadWriteMount"}
+        out: dict[str, Any] = {"jobOutputType": self.type, "mode": self.mode}
         if self.description:
             out["description"] = self.description
         return out
@@ -331,13 +331,13 @@ def _input(name: str, raw: Any) -> JobInput:
     mode = raw.get("mode")
     if mode is not None and mode not in INPUT_MODES:
         raise invalid(CODE, f"mode '{mode}' is not one of {', '.join(INPUT_MODES)}.", f"{target}.mode")
-    return JobInput(kind, uri=uri, mode=mode, artifacts=artifacts, description=description)
+    return JobInput(kind, uri=uri, mode=mode or "ReadOnlyMount", artifacts=artifacts, description=description)
 
 
 def _output(name: str, raw: Any) -> JobOutput:
     target = f"{P}.outputs.{name}"
     if raw is None:
-        return JobOutput("uri_folder")
+        return JobOutput("uri_folder", mode="ReadWriteMount")
     if not isinstance(raw, dict):
         raise invalid(CODE, "An output must be an object with jobOutputType.", target)
     kind = str(raw.get("jobOutputType") or "uri_folder").lower()
@@ -350,7 +350,8 @@ def _output(name: str, raw: Any) -> JobOutput:
     mode = raw.get("mode")
     if mode is not None and mode not in OUTPUT_MODES:
         raise invalid(CODE, f"mode '{mode}' is not one of {', '.join(OUTPUT_MODES)}.", f"{target}.mode")
-    return JobOutput(kind, mode=mode, description=_text(raw.get("description"), f"outputs.{name}.description", 10_000))
+    return JobOutput(kind, mode=mode or "ReadWriteMount",
+                     description=_text(raw.get("description"), f"outputs.{name}.description", 10_000))
 
 
 def _env_vars(raw: Any) -> dict[str, str]:
