@@ -95,6 +95,11 @@ class JobRunService:
         shutil.rmtree(folder, ignore_errors=True)
         try:
             self._execute(job, folder)
+        except TaskFailed:
+            raise
+        except Exception as exc:  # storage or the runner failed under the job: it ends, and says why
+            log.exception("job %s failed in its runner", job.name)
+            self._end(job, None, "JobRunnerError", f"The job's runner failed: {type(exc).__name__}: {exc}")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -117,7 +122,11 @@ class JobRunService:
         for hook in self.on_run_start:
             hook(job, ws)
         process = self._executor.start(command, cwd, self._environment(job, ws, python), logfile)
-        code = self._watch(job, process)
+        try:
+            code = self._watch(job, process)
+        finally:
+            if process.poll() is None:  # the watch itself failed: the job's processes do not outlive it
+                process.kill()
         self._finish(self._reload(job), storage, folder, code)
 
     def _watch(self, job: Job, process: JobProcess) -> int | None:
