@@ -170,7 +170,7 @@ def build(settings: Settings) -> Container:
     reconciler = Reconciler([replication.reconcile], interval=settings.reconcile_seconds)
     references = ReferenceResolver(authz)
     jobs = JobService(deps, tasks, artifacts, references, authz, settings.data_dir / "jobs")
-    job_runs = JobRunService(deps, tasks, artifacts, LocalJobExecutor(settings.data_dir / "job-environments"), tokens,
+    job_runs = JobRunService(deps, tasks, jobs, artifacts, LocalJobExecutor(settings.data_dir / "job-environments"), tokens,
                              settings.data_dir / "jobs")
     assets = AssetService(deps, artifacts, references, replication, authz, jobs)
     return Container(

@@ -23,6 +23,7 @@ from typing import Any
 from amlite.domain.assets import ManifestEntry, check_manifest
 from amlite.domain.errors import Conflict, invalid
 from amlite.domain.names import check_text
+from amlite.domain.pipelines import PipelineStep, pipeline_steps
 from amlite.domain.resources import AuditStamp
 
 P = "properties"
@@ -128,7 +129,8 @@ class JobOutput:
 
 @dataclass(frozen=True)
 class JobSpec:
-    """What a command job runs; immutable once submitted."""
+    """What a job runs; immutable once submitted. A command job runs ``command`` in its
+    environment; a pipeline job (``job_type`` Pipeline) runs ``steps``, each a child command job."""
 
     command: str
     environment_id: str
@@ -139,8 +141,23 @@ class JobSpec:
     outputs: dict[str, JobOutput] = field(default_factory=dict)
     code: tuple[ManifestEntry, ...] = ()
     properties: dict[str, str] = field(default_factory=dict)
+    job_type: str = "Command"
+    steps: dict[str, PipelineStep] = field(default_factory=dict)
+    continue_on_step_failure: bool = False
+
+    @property
+    def is_pipeline(self) -> bool:
+        return self.job_type == "Pipeline"
 
     def to_wire(self) -> dict[str, Any]:
+        if self.is_pipeline:
+            return {
+                "jobType": "Pipeline", "computeId": self.compute_id, "experimentName": self.experiment_name,
+                "inputs": {k: v.to_wire() for k, v in self.inputs.items()},
+                "outputs": {k: v.to_wire() for k, v in self.outputs.items()},
+                "jobs": {k: v.to_wire() for k, v in self.steps.items()}, "properties": dict(self.properties),
+                "settings": {"continueOnStepFailure": self.continue_on_step_failure},
+            }
         return {
             "jobType": "Command", "command": self.command, "environmentId": self.environment_id,
             "computeId": self.compute_id, "experimentName": self.experiment_name,
@@ -211,8 +228,11 @@ def check_job_name(name: str) -> str:
 def job_spec(props: Mapping[str, Any]) -> JobSpec:
     """A job PUT's ``properties`` as a spec; ``400`` naming the first field that is wrong."""
     job_type = str(props.get("jobType") or "")
+    if job_type.lower() == "pipeline":
+        return _pipeline_spec(props)
     if job_type.lower() != "command":
-        raise invalid(CODE, f"jobType '{job_type}' is not supported: amlite runs Command jobs.", f"{P}.jobType")
+        raise invalid(CODE, f"jobType '{job_type}' is not supported: amlite runs Command and Pipeline jobs.",
+                      f"{P}.jobType")
     if props.get("codeId"):
         raise invalid(CODE, "codeId (a code asset) is not supported: send the code folder's files as codeArtifacts "
                       "(the amlite CLI and SDK upload the job's code folder).", f"{P}.codeId")
@@ -233,6 +253,23 @@ def job_spec(props: Mapping[str, Any]) -> JobSpec:
     )
     check_bindings(spec)
     return spec
+
+
+def _pipeline_spec(props: Mapping[str, Any]) -> JobSpec:
+    inputs = _mapping(props.get("inputs"), "inputs")
+    outputs = _mapping(props.get("outputs"), "outputs")
+    settings = _mapping(props.get("settings"), "settings")
+    keep_going = settings.get("continueOnStepFailure", settings.get("continue_on_step_failure", False))
+    if not isinstance(keep_going, bool):
+        raise invalid(CODE, "settings.continueOnStepFailure must be true or false.", f"{P}.settings.continueOnStepFailure")
+    return JobSpec(
+        command="", environment_id="", job_type="Pipeline", compute_id=_text(props.get("computeId"), "computeId", 2048),
+        experiment_name=_text(props.get("experimentName"), "experimentName", 256) or "Default",
+        inputs={_port(k, "inputs"): _input(k, v) for k, v in inputs.items()},
+        outputs={_port(k, "outputs"): _output(k, v) for k, v in outputs.items()},
+        steps=pipeline_steps(props.get("jobs"), inputs, outputs), continue_on_step_failure=keep_going,
+        properties={str(k): str(v) for k, v in _mapping(props.get("properties"), "properties").items()},
+    )
 
 
 def job_details(props: Mapping[str, Any]) -> JobDetails:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from amlite.schemas._yaml import YamlSchemaError, apply_overrides, load_yaml_dict, raise_from_pydantic
 from amlite.schemas.assets import DataSpec, EnvironmentSpec, ModelSpec, classify_path
 from amlite.schemas.components import CommandComponentSpec, PipelineComponentSpec, parse_component
-from amlite.schemas.jobs import CommandJobSpec, parse_command_job
+from amlite.schemas.jobs import CommandJobSpec, parse_job
 from amlite.schemas.datastores import (
     AzureBlobDatastoreSpec,
     AzureDataLakeGen2DatastoreSpec,
@@ -52,7 +52,7 @@ def parse_spec(kind: str, data: dict[str, Any], source: str | None = None) -> An
     if kind == "datastore":
         return parse_datastore(data, source)
     if kind == "job":
-        return parse_command_job(data, source)
+        return parse_job(data, source)
     model = _SIMPLE.get(kind)
     if model is None:
         raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")

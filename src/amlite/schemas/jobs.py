@@ -20,7 +20,8 @@ from amlite.schemas._common import SpecModel, StrDict, scalar_text
 from amlite.schemas._yaml import YamlSchemaError, raise_from_pydantic
 from amlite.schemas.assets import InlineEnvironmentSpec
 
-__all__ = ["CommandJobSpec", "JobInputSpec", "JobOutputSpec", "parse_command_job"]
+__all__ = ["CommandJobSpec", "JobInputSpec", "JobOutputSpec", "PipelineJobYaml", "PipelineStepYaml",
+           "parse_command_job", "parse_job"]
 
 _NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}"
 _BINDING = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
@@ -105,10 +106,68 @@ class CommandJobSpec(SpecModel):
         return self
 
 
+class PipelineStepYaml(SpecModel):
+    """A step of a pipeline job: a command component (a reference, a file, or inline) and how its
+    inputs and outputs bind (literals or ``${{parent...}}``)."""
+
+    type: Annotated[Literal["command"], BeforeValidator(_lower)] = "command"
+    component: str | dict[str, Any]
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    display_name: str | None = None
+    compute: str | None = None
+
+
+class PipelineJobYaml(SpecModel):
+    """``pipelineJob.schema.json``: steps that run command components, wired by bindings."""
+
+    type: Annotated[Literal["pipeline"], BeforeValidator(_lower)]
+    name: Annotated[str, Field(pattern=f"^{_NAME}$")] | None = None
+    display_name: str | None = None
+    description: str | None = None
+    tags: StrDict = Field(default_factory=dict)
+    properties: StrDict = Field(default_factory=dict)
+    experiment_name: str | None = None
+    compute: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, InputValue] = Field(default_factory=dict)
+    outputs: dict[str, JobOutputSpec | None] = Field(default_factory=dict)
+    jobs: dict[str, PipelineStepYaml]
+    status: str | None = None
+    id: str | None = None
+    creation_context: dict[str, Any] | None = None
+    resourceGroup: str | None = None  # noqa: N815 - what az ml job show prints
+
+    @model_validator(mode="after")
+    def _bindings(self) -> PipelineJobYaml:
+        if not self.jobs:
+            raise ValueError("'jobs': a pipeline job needs at least one step")
+        for name, step in self.jobs.items():
+            for port, value in step.inputs.items():
+                for expr in _BINDING.findall(str(value)):
+                    ok = ((expr.startswith("parent.inputs.") and expr.split(".", 2)[2] in self.inputs)
+                          or (expr.startswith("parent.jobs.") and expr.split(".")[2] in self.jobs
+                              and expr.split(".")[2] != name))
+                    if not ok:
+                        raise ValueError(f"'jobs.{name}.inputs.{port}': the binding ${{{{{expr}}}}} names no input of "
+                                         "the pipeline or output of another step")
+        return self
+
+
+def parse_job(data: dict[str, Any], source: str | None = None) -> CommandJobSpec | PipelineJobYaml:
+    """A job YAML of either type (``command`` when ``type`` is omitted)."""
+    if str(data.get("type", "command")).lower() == "pipeline":
+        try:
+            return PipelineJobYaml.model_validate(data)
+        except ValidationError as exc:
+            raise raise_from_pydantic(exc, source) from None
+    return parse_command_job(data, source)
+
+
 def parse_command_job(data: dict[str, Any], source: str | None = None) -> CommandJobSpec:
     job_type = str(data.get("type", "command")).lower()
     if job_type != "command":
-        raise YamlSchemaError(f"job type '{data.get('type')}' is not supported: amlite runs command jobs.",
+        raise YamlSchemaError(f"job type '{data.get('type')}' is not supported: amlite runs command and pipeline jobs.",
                               field="type", source=source)
     try:
         return CommandJobSpec.model_validate(data)

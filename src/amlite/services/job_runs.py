@@ -25,14 +25,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from amlite.domain.assets import ManifestEntry
+from amlite.domain.errors import AmliteError
 from amlite.domain.jobs import Job, JobSetupFailed, JobStatus, bind_command
+from amlite.domain.pipelines import step_order
 from amlite.domain.tasks import Task, TaskFailed
 from amlite.domain.resources import Workspace
 from amlite.ports import JobExecutor, JobProcess, UnitOfWork
 from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import workspace_owner
 from amlite.services.context import Deps
-from amlite.services.jobs import JOB_TASK
+from amlite.services.jobs import JOB_TASK, JobService
 from amlite.services.tasks import TaskEngine, TaskKind
 from amlite.services.tokens import TokenService
 
@@ -58,9 +60,10 @@ RunStartHook = Callable[[Job, Workspace], None]
 
 
 class JobRunService:
-    def __init__(self, deps: Deps, engine: TaskEngine, artifacts: ArtifactService, executor: JobExecutor,
-                 tokens: TokenService, jobs_root: Path) -> None:
+    def __init__(self, deps: Deps, engine: TaskEngine, jobs: JobService, artifacts: ArtifactService,
+                 executor: JobExecutor, tokens: TokenService, jobs_root: Path) -> None:
         self._deps = deps
+        self._jobs = jobs
         self._artifacts = artifacts
         self._executor = executor
         self._tokens = tokens
@@ -94,7 +97,10 @@ class JobRunService:
         folder = self._root / job.key
         shutil.rmtree(folder, ignore_errors=True)
         try:
-            self._execute(job, folder)
+            if job.spec.is_pipeline:
+                self._run_pipeline(job)
+            else:
+                self._execute(job, folder)
         except TaskFailed:
             raise
         except Exception as exc:  # storage or the runner failed under the job: it ends, and says why
@@ -143,6 +149,72 @@ class JobRunService:
                     process.kill()
                     return None
             time.sleep(POLL_SECONDS)
+
+    # -- pipelines ---------------------------------------------------------------------------------
+
+    def _run_pipeline(self, job: Job) -> None:
+        """Submit each step as a child job once the steps it reads from have completed; end with
+        the children: Completed when all did, Failed naming the first that did not, Canceled
+        (with every child still running) when the pipeline is canceled."""
+        job = self._move(job, JobStatus.RUNNING)
+        order = step_order(job.spec.steps)
+        children: dict[str, Job] = {}
+        skipped: set[str] = set()
+        while True:
+            children = {step: self._reload(child) for step, child in children.items()}
+            if self._reload(job).status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
+                self._cancel_children(children)
+                self._end(job, JobStatus.CANCELED, "", "")
+                return
+            stopped = any(c.status in (JobStatus.FAILED, JobStatus.CANCELED) for c in children.values())
+            for step in order:
+                if step in children or step in skipped:
+                    continue
+                needs = job.spec.steps[step].needs
+                if any(n in skipped or (n in children and children[n].status in (JobStatus.FAILED, JobStatus.CANCELED))
+                       for n in needs) or (stopped and not job.spec.continue_on_step_failure):
+                    skipped.add(step)
+                elif all(n in children and children[n].status is JobStatus.COMPLETED for n in needs):
+                    upstream = {n: children[n].outputs for n in needs}
+                    try:
+                        children[step] = self._jobs.submit_step(job, step, upstream)
+                    except AmliteError as exc:
+                        self._cancel_children(children)
+                        self._end(job, None, exc.code, f"The step '{step}' could not be submitted: {exc.message}")
+                        return
+            if all(c.status.is_terminal for c in children.values()) and len(children) + len(skipped) == len(order):
+                break
+            time.sleep(CHECK_SECONDS)
+        self._end_pipeline(job, children)
+
+    def _end_pipeline(self, job: Job, children: dict[str, Job]) -> None:
+        outputs: dict[str, tuple[ManifestEntry, ...]] = {}
+        for step, child in children.items():
+            for port, name in job.spec.steps[step].outputs.items():
+                if name and port in child.outputs:
+                    outputs[name] = child.outputs[port]
+        bad = next(((s, c) for s, c in children.items() if c.status is not JobStatus.COMPLETED), None)
+        if bad is None and len(children) == len(job.spec.steps):
+            self._end(job, JobStatus.COMPLETED, "", "", outputs=outputs)
+            return
+        if bad is None:
+            self._end(job, None, "PipelineStepSkipped", "Some steps did not run.", outputs=outputs)
+            return
+        step, child = bad
+        self._end(job, None, "PipelineStepFailed",
+                  f"The step '{step}' (job '{child.name}') ended {child.status.value}: {child.error_message or ''}".strip(),
+                  outputs=outputs)
+
+    def _cancel_children(self, children: dict[str, Job]) -> None:
+        now = self._deps.clock.now()
+        with self._deps.uow(write=True) as uow:
+            for child in children.values():
+                current = uow.jobs.by_key(child.key)
+                if current is None or current.status.is_terminal or current.status is JobStatus.CANCEL_REQUESTED:
+                    continue
+                to = JobStatus.CANCEL_REQUESTED if current.status.has_started else JobStatus.CANCELED
+                uow.jobs.save(current.moved(to, now))
+            uow.commit()
 
     # -- preparing ---------------------------------------------------------------------------------
 
@@ -229,6 +301,8 @@ class JobRunService:
             now = d.clock.now()
             if final is JobStatus.CANCELED and current.status is not JobStatus.CANCEL_REQUESTED:
                 current = current.moved(JobStatus.CANCEL_REQUESTED, now)
+            if final is JobStatus.COMPLETED and current.status is JobStatus.RUNNING:  # a pipeline: nothing to store
+                current = current.moved(JobStatus.FINALIZING, now)
             ended = current.moved(final, now) if final is not None else current.failed(now, code, message)
             uow.jobs.save(replace(ended, outputs=outputs or {}, logs=logs))
             uow.commit()

@@ -29,6 +29,7 @@ from amlite.domain.blobs import CHUNK_SIZE
 from amlite.domain.errors import BlobNotFound, Conflict, NotFound, invalid
 from amlite.domain.jobs import (
     Job,
+    JobDetails,
     JobInput,
     JobSpec,
     JobStatus,
@@ -48,6 +49,7 @@ from amlite.services.asset_references import ReferenceResolver
 from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
+from amlite.services.pipeline_steps import PipelineSteps
 from amlite.services.tasks import TaskEngine
 from amlite.services.workspace_scope import require_workspace, writable
 
@@ -94,6 +96,7 @@ class JobService:
         self._refs = references
         self._authz = authz
         self._root = jobs_root
+        self._steps = PipelineSteps(references)
 
     # -- submit and change -----------------------------------------------------------------------
 
@@ -110,7 +113,13 @@ class JobService:
             if existing is None:
                 spec = job_spec(props)
                 warnings = _unhonoured(props, spec)
-                env_spec, conda = self._environment(uow, caller, ws, spec.environment_id)
+                env_spec: dict[str, Any] = {}
+                conda: dict[str, Any] | None = None
+                if spec.is_pipeline:
+                    for step_name, step in spec.steps.items():
+                        self._steps.check(uow, caller, ws, spec, step_name, step)
+                else:
+                    env_spec, conda = self._environment(uow, caller, ws, spec.environment_id)
                 sources = {k: self._source(uow, caller, ws, k, i) for k, i in spec.inputs.items() if i.type != "literal"}
                 storage = self._artifacts.storage_in(uow, workspace_owner(ws))
         if existing is not None:
@@ -122,30 +131,38 @@ class JobService:
             inputs[key] = replace(inputs[key], artifacts=source.manifest)
             _check_single_file(key, inputs[key])
         _check_stored(storage, spec.code, f"{P}.codeArtifacts")
-        spec = replace(spec, inputs=inputs)
+        job = self._new_job(caller.principal_id, _stamp(caller, self._deps.clock.now()), ws, name,
+                            replace(spec, inputs=inputs), details, warnings + plan.warnings, plan.requirements)
+        view = self._insert(caller, ws, job)
+        return view, True
+
+    def _new_job(self, principal_id: str, stamp: AuditStamp, ws: Workspace, name: str, spec: JobSpec,
+                 details: JobDetails, warnings: tuple[str, ...], requirements: tuple[str, ...]) -> Job:
         d = self._deps
-        now = d.clock.now()
-        stamp = AuditStamp(caller.name, caller.stamp_type, now, caller.name, caller.stamp_type, now)
-        job = Job(key=d.ids.new_id(), workspace_key=ws.key, name=name, spec=spec, status=JobStatus.NOT_STARTED,
-                  stamp=stamp, etag=new_etag(d.ids), submitted_by=caller.principal_id,
-                  display_name=details.display_name or name, description=details.description or "",
-                  tags=dict(details.tags or {}), is_archived=bool(details.is_archived),
-                  warnings=warnings + plan.warnings, requirements=plan.requirements,
-                  run_id=d.ids.new_id().replace("-", ""))
+        return Job(key=d.ids.new_id(), workspace_key=ws.key, name=name, spec=spec, status=JobStatus.NOT_STARTED,
+                   stamp=stamp, etag=new_etag(d.ids), submitted_by=principal_id,
+                   display_name=details.display_name or name, description=details.description or "",
+                   tags=dict(details.tags or {}), is_archived=bool(details.is_archived), warnings=warnings,
+                   requirements=requirements, run_id=d.ids.new_id().replace("-", ""))
+
+    def _insert(self, caller: Caller | None, ws: Workspace, job: Job) -> JobView:
+        """Add the job and the task that runs it in one commit, then wake the workers."""
+        d = self._deps
         with d.uow(write=True) as uow:
             current = uow.workspaces.by_key(ws.key)
             if current is None:
                 raise NotFound("ResourceNotFound", f"The workspace '{ws.name}' was not found.")
             writable(current)
-            if uow.jobs.get(ws.key, name) is not None:
-                raise Conflict("JobAlreadyExists", f"A job named '{name}' was submitted meanwhile.")
+            if uow.jobs.get(ws.key, job.name) is not None:
+                raise Conflict("JobAlreadyExists", f"A job named '{job.name}' exists already.")
             uow.jobs.add(job)
             self._engine.enqueue(uow, JOB_TASK, dedupe_key=f"job:{job.key}", subject_key=job.key, scope_key=ws.key)
             view = JobView(current, job)
-            record_write(d, uow, caller, scope=view.arm_id)
+            if caller is not None:
+                record_write(d, uow, caller, scope=view.arm_id)
             uow.commit()
         self._engine.wake()
-        return view, True
+        return view
 
     def _update(self, caller: Caller, ws: Workspace, existing: Job, props: dict[str, Any], details: Any) -> JobView:
         for key, current in (("command", existing.spec.command), ("environmentId", existing.spec.environment_id)):
@@ -210,6 +227,33 @@ class JobService:
             record_write(d, uow, caller, scope=view.arm_id)
             uow.commit()
         return view
+
+    # -- pipelines -------------------------------------------------------------------------------
+
+    def submit_step(self, parent: Job, step_name: str, upstream: dict[str, dict[str, tuple[ManifestEntry, ...]]]) -> Job:
+        """Submit the child job that runs ``step_name`` of pipeline ``parent``, as its submitter;
+        ``upstream`` holds the outputs of the steps it reads from."""
+        step = parent.spec.steps[step_name]
+        with self._deps.uow() as uow:
+            ws = uow.workspaces.by_key(parent.workspace_key)
+            principal = uow.principals.get(parent.submitted_by)
+            if ws is None or principal is None:
+                raise NotFound("ResourceNotFound", f"The workspace or the submitter of job '{parent.name}' is gone.")
+            caller = Caller(tenant_id=principal.tenant_id, principal_id=principal.id, name=principal.sign_in_name,
+                            principal_type=principal.kind.value)
+            found = self._steps.component(uow, caller, ws, step_name, step)
+            spec = PipelineSteps.child_spec(parent.spec, found, step, upstream, parent.name, step_name)
+            env_spec, conda = self._environment(uow, caller, ws, spec.environment_id)
+            storage = self._artifacts.storage_in(uow, workspace_owner(ws))
+            code_storage = None if found.owner.key == ws.key else self._artifacts.storage_in(uow, found.owner)
+        _copy_into(storage, _Source(spec.code, code_storage))
+        plan = environment_plan(env_spec, conda, PYTHON_VERSION)
+        now = self._deps.clock.now()
+        stamp = AuditStamp(parent.stamp.created_by, parent.stamp.created_by_type, now, parent.stamp.created_by,
+                           parent.stamp.created_by_type, now)
+        child = self._new_job(parent.submitted_by, stamp, ws, f"{parent.name}_{step_name}", spec,
+                              JobDetails(display_name=step_name), plan.warnings, plan.requirements)
+        return self._insert(None, ws, child).job
 
     # -- read ------------------------------------------------------------------------------------
 
@@ -336,6 +380,10 @@ class JobService:
         with self._deps.uow() as uow:
             caller = self._authz.admit(uow, caller)
             return caller, writable(require_workspace(uow, caller, sub_id, rg_name, ws_name))
+
+
+def _stamp(caller: Caller, now: Any) -> AuditStamp:
+    return AuditStamp(caller.name, caller.stamp_type, now, caller.name, caller.stamp_type, now)
 
 
 def job_not_found(name: str) -> NotFound:

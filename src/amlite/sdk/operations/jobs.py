@@ -26,9 +26,10 @@ from amlite.schemas import classify_path
 from amlite.schemas.jobs import INPUT_MODES, OUTPUT_MODES
 from amlite.sdk._constants import ML_API_VERSION
 from amlite.sdk._pipeline import HttpPipeline, ItemPaged, quote
-from amlite.sdk.asset_entities import Environment, ListViewType
+from amlite.schemas import YamlSchemaError
+from amlite.sdk.asset_entities import Environment, ListViewType, spec_error
 from amlite.sdk.errors import ValidationException
-from amlite.sdk.job_entities import TERMINAL, CommandJob
+from amlite.sdk.job_entities import TERMINAL, CommandJob, PipelineJob, job_from_rest
 from amlite.sdk.operations._assets_base import AssetOperations, local_path_error
 
 if TYPE_CHECKING:
@@ -86,8 +87,8 @@ class JobOperations:
         #: Set by callers (the CLI's progress bars) to follow uploads and downloads.
         self.on_progress: Any = None
 
-    def _from_rest(self, body: dict[str, Any]) -> CommandJob:
-        return CommandJob._from_rest(body)
+    def _from_rest(self, body: dict[str, Any]) -> CommandJob | PipelineJob:
+        return job_from_rest(body)
 
     def _workspace_path(self) -> str:
         return self._files._workspace_path()
@@ -101,9 +102,12 @@ class JobOperations:
 
     # -- submit ----------------------------------------------------------------------------------
 
-    def create_or_update(self, job: CommandJob, *, name: str | None = None, experiment_name: str | None = None,
-                         **kwargs: Any) -> CommandJob:
-        """Submit ``job`` (uploading its code, local inputs and inline environment first)."""
+    def create_or_update(self, job: CommandJob | PipelineJob, *, name: str | None = None,
+                         experiment_name: str | None = None, **kwargs: Any) -> CommandJob | PipelineJob:
+        """Submit ``job`` (uploading its code, local inputs and inline environment first; for a
+        pipeline, creating its steps' component files and inline components first)."""
+        if isinstance(job, PipelineJob):
+            return self._create_pipeline(job, name, experiment_name)
         spec = job._spec()
         job_name = name or spec.name or new_job_name()
         props: dict[str, Any] = {
@@ -133,6 +137,60 @@ class JobOperations:
         response = self._pipeline.send("PUT", self._url(job_name), api_version=ML_API_VERSION, json=body)
         return self._from_rest(response.json())
 
+    def _create_pipeline(self, job: PipelineJob, name: str | None, experiment_name: str | None) -> CommandJob | PipelineJob:
+        spec = job._spec()
+        job_name = name or spec.name or new_job_name()
+        settings = spec.settings or {}
+        props: dict[str, Any] = {
+            "jobType": "Pipeline", "displayName": spec.display_name, "description": spec.description,
+            "experimentName": experiment_name or spec.experiment_name, "computeId": spec.compute,
+            "tags": dict(spec.tags), "properties": dict(spec.properties),
+            "settings": {"continueOnStepFailure": bool(settings.get("continue_on_step_failure", False))},
+            "inputs": {k: self._input(job, k, v) for k, v in spec.inputs.items()}, "outputs": {}, "jobs": {},
+        }
+        for key, out in spec.outputs.items():
+            declared = out.model_dump(exclude_none=True) if out is not None else {}
+            props["outputs"][key] = {"jobOutputType": declared.get("type", "uri_folder")}
+        for step_name, step in spec.jobs.items():
+            inputs: dict[str, str] = {}
+            for port, value in step.inputs.items():
+                if isinstance(value, (dict, list)):
+                    raise ValidationException(
+                        f"jobs.{step_name}.inputs.{port}: bind a step's input to a pipeline input "
+                        "(${{parent.inputs.<name>}}), another step's output, or give a literal.", code="InvalidYaml")
+                inputs[port] = str(value).lower() if isinstance(value, bool) else str(value)
+            outputs = {port: value for port, value in step.outputs.items() if isinstance(value, str)}
+            props["jobs"][step_name] = {"componentId": self._component(job, step_name, step.component),
+                                        "inputs": inputs, "outputs": outputs}
+        body = {"properties": {k: v for k, v in props.items() if v is not None}}
+        response = self._pipeline.send("PUT", self._url(job_name), api_version=ML_API_VERSION, json=body)
+        return self._from_rest(response.json())
+
+    def _component(self, job: PipelineJob, step_name: str, component: Any) -> str:
+        """A step's component as a reference: files and inline components are created first (an
+        unversioned one gets its content hash as version, as pipeline components' children do)."""
+        from amlite.schemas.components import parse_component
+        from amlite.sdk.loaders import component_from_spec, is_file_reference, load_component
+        from amlite.sdk.operations.components import content_hash
+
+        if isinstance(component, str) and not is_file_reference(component):
+            return component
+        if isinstance(component, str):
+            path = job.resolve_local(component[len("file:"):] if component.startswith("file:") else component)
+            if not path.is_file():
+                raise local_path_error(f"jobs.{step_name}.component", path)
+            entity: Any = load_component(path)
+        else:
+            try:
+                entity = component_from_spec(parse_component(dict(component)), job.base_path or ".")
+            except YamlSchemaError as exc:
+                raise spec_error(exc) from None
+        if entity.version is None:
+            entity.version = content_hash(entity._spec_body(entity._spec()))
+        self._components.on_progress = self.on_progress
+        created = self._components.create_or_update(entity)
+        return f"azureml:{created.name}:{created.version}"
+
     def _environment(self, job: CommandJob, spec: Any) -> str:
         if isinstance(spec.environment, str):
             return str(spec.environment)
@@ -150,7 +208,7 @@ class JobOperations:
         self._components.on_progress = self.on_progress
         return self._components._anonymous_environment(env)
 
-    def _input(self, job: CommandJob, key: str, value: Any) -> dict[str, Any]:
+    def _input(self, job: CommandJob | PipelineJob, key: str, value: Any) -> dict[str, Any]:
         if isinstance(value, str):
             return {"jobInputType": "literal", "value": value}
         port = value.model_dump(exclude_none=True)
@@ -170,10 +228,10 @@ class JobOperations:
 
     # -- read and change -------------------------------------------------------------------------
 
-    def get(self, name: str) -> CommandJob:
+    def get(self, name: str) -> CommandJob | PipelineJob:
         return self._from_rest(self._pipeline.get_json(self._url(name), api_version=ML_API_VERSION))
 
-    def list(self, *, list_view_type: str = ListViewType.ACTIVE_ONLY, **kwargs: Any) -> ItemPaged[CommandJob]:
+    def list(self, *, list_view_type: str = ListViewType.ACTIVE_ONLY, **kwargs: Any) -> ItemPaged[CommandJob | PipelineJob]:
         """The workspace's jobs, newest first."""
         return self._pipeline.paged(f"{self._workspace_path()}/jobs", api_version=ML_API_VERSION,
                                     params={"listViewType": list_view_type}, factory=self._from_rest)
@@ -194,7 +252,7 @@ class JobOperations:
 
     # -- logs and files --------------------------------------------------------------------------
 
-    def stream(self, name: str, *, out: IO[str] | None = None, poll_seconds: float = 1.0) -> CommandJob:
+    def stream(self, name: str, *, out: IO[str] | None = None, poll_seconds: float = 1.0) -> CommandJob | PipelineJob:
         """Print the job's log as it grows until the job ends; returns the ended job."""
         sink = out or sys.stdout
         offset = 0
