@@ -116,7 +116,7 @@ def test_a_failing_command_fails_the_job_with_its_exit_code(api: Api, workspace:
 @pytest.mark.parametrize("change, code, target", [
     ({"command": "python x.py ${{inputs.nope}}"}, "InvalidRequestContent", "properties.command"),
     ({"environmentId": "azureml:missing:1"}, "AssetReferenceNotFound", "properties.environmentId"),
-    ({"jobType": "Pipeline"}, "InvalidRequestContent", "properties.jobType"),
+    ({"jobType": "Sweep"}, "InvalidRequestContent", "properties.jobType"),
     ({"codeId": "/subscriptions/x/codes/y/versions/1"}, "InvalidRequestContent", "properties.codeId"),
     ({"environmentVariables": {"MLFLOW_RUN_ID": "x"}}, "InvalidRequestContent",
      "properties.environmentVariables.MLFLOW_RUN_ID"),
@@ -154,3 +154,59 @@ def test_cancel_ends_a_running_job(api: Api, workspace: tuple[str, str]) -> None
     assert api.request("GET", f"{api.ws_path(rg, ws)}/jobs", ML).json()["value"] == []
     assert api.request("DELETE", path, ML).status_code == 200
     assert api.request("GET", path, ML).status_code == 404
+
+
+def component(api: Api, rg: str, ws: str, name: str, spec: dict[str, Any]) -> None:
+    r = api.request("PUT", f"{api.ws_path(rg, ws)}/components/{name}/versions/1", ML, json={"properties": {
+        "componentSpec": {"name": name, "version": "1", "type": "command", "environment": "azureml:plain:1", **spec}}})
+    assert r.status_code in (200, 201), r.text
+
+
+PIPE_STEPS = {
+    "a": {"componentId": "azureml:make:1", "inputs": {"n": "${{parent.inputs.count}}"}},
+    "b": {"componentId": "azureml:copy:1", "inputs": {"src": "${{parent.jobs.a.outputs.out}}"},
+          "outputs": {"out": "${{parent.outputs.final}}"}},
+}
+
+
+@pytest.mark.parametrize("change, target", [
+    ({"jobs": {**PIPE_STEPS, "a": {**PIPE_STEPS["a"], "inputs": {"n": "${{parent.jobs.b.outputs.out}}"}}}},
+     "properties.jobs"),  # a cycle
+    ({"jobs": {**PIPE_STEPS, "b": {**PIPE_STEPS["b"], "componentId": "azureml:nope:1"}}}, "properties.jobs.b.componentId"),
+    ({"jobs": {**PIPE_STEPS, "a": {"componentId": "azureml:make:1", "inputs": {"m": "1"}}}}, "properties.jobs.a.inputs.m"),
+    ({"jobs": {**PIPE_STEPS, "a": {"componentId": "azureml:make:1"}}}, "properties.jobs.a.inputs.n"),
+    ({"outputs": {}}, "properties.jobs.b.outputs.out"),
+    ({"jobs": {}}, "properties.jobs"),
+])
+def test_bad_pipelines_are_refused(api: Api, workspace: tuple[str, str], change: dict[str, Any], target: str) -> None:
+    rg, ws = workspace
+    component(api, rg, ws, "make", {"command": "seq ${{inputs.n}} > ${{outputs.out}}/n.txt",
+                                    "inputs": {"n": {"type": "integer"}}, "outputs": {"out": {"type": "uri_folder"}}})
+    component(api, rg, ws, "copy", {"command": "cp -r ${{inputs.src}}/. ${{outputs.out}}",
+                                    "inputs": {"src": {"type": "uri_folder"}}, "outputs": {"out": {"type": "uri_folder"}}})
+    body = {"properties": {"jobType": "Pipeline", "inputs": {"count": {"jobInputType": "literal", "value": "3"}},
+                           "outputs": {"final": {"jobOutputType": "uri_folder"}}, "jobs": PIPE_STEPS, **change}}
+    before = api.snapshot()
+    r = api.request("PUT", f"{api.ws_path(rg, ws)}/jobs/pipe-bad", ML, json=body)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["target"] == target, r.text
+    assert api.snapshot() == before
+
+
+def test_a_pipeline_runs_through_the_api(api: Api, workspace: tuple[str, str]) -> None:
+    rg, ws = workspace
+    component(api, rg, ws, "make", {"command": "seq ${{inputs.n}} > ${{outputs.out}}/n.txt",
+                                    "inputs": {"n": {"type": "integer"}}, "outputs": {"out": {"type": "uri_folder"}}})
+    component(api, rg, ws, "copy", {"command": "cp -r ${{inputs.src}}/. ${{outputs.out}}",
+                                    "inputs": {"src": {"type": "uri_folder"}}, "outputs": {"out": {"type": "uri_folder"}}})
+    path = f"{api.ws_path(rg, ws)}/jobs/pipe1"
+    body = {"properties": {"jobType": "Pipeline", "inputs": {"count": {"jobInputType": "literal", "value": "3"}},
+                           "outputs": {"final": {"jobOutputType": "uri_folder"}}, "jobs": PIPE_STEPS}}
+    assert api.request("PUT", path, ML, json=body).status_code == 201
+    props = wait_for(api, path, ("Completed", "Failed", "Canceled"))["properties"]
+    assert props["status"] == "Completed", props
+    files = props["outputs"]["final"]["artifacts"]
+    assert [f["path"] for f in files] == ["n.txt"] and files[0]["size"] == len(b"1\n2\n3\n")
+    child = api.request("GET", f"{api.ws_path(rg, ws)}/jobs/pipe1_b", ML).json()["properties"]
+    assert child["status"] == "Completed" and child["properties"]["azureml.pipeline"] == "pipe1"
+    assert child["inputs"]["src"]["uri"] == "azureml://jobs/pipe1_a/outputs/out"
