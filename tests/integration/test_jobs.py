@@ -210,3 +210,23 @@ def test_a_pipeline_runs_through_the_api(api: Api, workspace: tuple[str, str]) -
     child = api.request("GET", f"{api.ws_path(rg, ws)}/jobs/pipe1_b", ML).json()["properties"]
     assert child["status"] == "Completed" and child["properties"]["azureml.pipeline"] == "pipe1"
     assert child["inputs"]["src"]["uri"] == "azureml://jobs/pipe1_a/outputs/out"
+
+
+def test_canceling_a_pipeline_cancels_its_running_step(api: Api, workspace: tuple[str, str]) -> None:
+    rg, ws = workspace
+    component(api, rg, ws, "nap", {"command": "echo napping; sleep 300", "outputs": {"out": {"type": "uri_folder"}}})
+    component(api, rg, ws, "after", {"command": "ls ${{inputs.src}}", "inputs": {"src": {"type": "uri_folder"}}})
+    path = f"{api.ws_path(rg, ws)}/jobs/pipe-nap"
+    body = {"properties": {"jobType": "Pipeline", "jobs": {
+        "first": {"componentId": "azureml:nap:1"},
+        "second": {"componentId": "azureml:after:1", "inputs": {"src": "${{parent.jobs.first.outputs.out}}"}}}}}
+    assert api.request("PUT", path, ML, json=body).status_code == 201
+    child = f"{api.ws_path(rg, ws)}/jobs/pipe-nap_first"
+    deadline = time.monotonic() + 30
+    while api.request("GET", child, ML).status_code == 404 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    wait_for(api, child, ("Running",))
+    assert api.request("POST", f"{path}/cancel", ML).status_code == 202
+    assert wait_for(api, path, ("Canceled", "Failed", "Completed"), timeout=30)["properties"]["status"] == "Canceled"
+    assert wait_for(api, child, ("Canceled", "Failed", "Completed"), timeout=30)["properties"]["status"] == "Canceled"
+    assert api.request("GET", f"{api.ws_path(rg, ws)}/jobs/pipe-nap_second", ML).status_code == 404

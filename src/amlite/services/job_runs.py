@@ -84,6 +84,8 @@ class JobRunService:
         if job.status.is_terminal:
             return
         if job.status.has_started:  # an earlier attempt's server died under it, and its processes with it
+            if job.spec.is_pipeline:  # its steps go with it; they ran (or would run) as its children
+                self._cancel_children(self._children_of(job))
             final = JobStatus.CANCELED if job.status is JobStatus.CANCEL_REQUESTED else None
             self._end(job, final, "JobInterrupted",
                       "The server running this job stopped before the job finished, and the job's processes were "
@@ -204,6 +206,11 @@ class JobRunService:
         self._end(job, None, "PipelineStepFailed",
                   f"The step '{step}' (job '{child.name}') ended {child.status.value}: {child.error_message or ''}".strip(),
                   outputs=outputs)
+
+    def _children_of(self, job: Job) -> dict[str, Job]:
+        with self._deps.uow() as uow:
+            found = {step: uow.jobs.get(job.workspace_key, f"{job.name}_{step}") for step in job.spec.steps}
+        return {step: child for step, child in found.items() if child is not None}
 
     def _cancel_children(self, children: dict[str, Job]) -> None:
         now = self._deps.clock.now()
