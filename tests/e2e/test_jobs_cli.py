@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import Cli, ServerProcess
+from tests.pg import postgres_database
 
 pytestmark = pytest.mark.e2e
 
@@ -147,9 +148,20 @@ def test_cancel_ends_the_process_tree(logged_in: Cli, tmp_path: Path) -> None:
     assert ended.returncode == 1 and "training started" in ended.stdout
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    if request.param == "sqlite":
+        yield None
+    else:
+        with postgres_database() as url:
+            yield url
+
+
 def test_kill_9_leaves_no_orphan_fails_the_job_and_resubmits(cli: Cli, server_factory: Callable[..., ServerProcess],
-                                                             tmp_path: Path) -> None:
-    server = server_factory(config={"operation_lease_seconds": 5})
+                                                             tmp_path: Path, db_url: str | None) -> None:
+    """On SQLite the restarted server frees every claim at once; on PostgreSQL the job's claim runs
+    out (its lease) and the job is failed then."""
+    server = server_factory(db_url=db_url)
     cli.json("login", "--credentials-file", str(server.credentials_file))
     ws = workspace(cli)
     pidfile = tmp_path / "pid"

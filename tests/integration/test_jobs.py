@@ -230,3 +230,35 @@ def test_canceling_a_pipeline_cancels_its_running_step(api: Api, workspace: tupl
     assert wait_for(api, path, ("Canceled", "Failed", "Completed"), timeout=30)["properties"]["status"] == "Canceled"
     assert wait_for(api, child, ("Canceled", "Failed", "Completed"), timeout=30)["properties"]["status"] == "Canceled"
     assert api.request("GET", f"{api.ws_path(rg, ws)}/jobs/pipe-nap_second", ML).status_code == 404
+
+
+def test_deleting_the_workspace_ends_its_running_job(api: Api, name: str, tmp_path: Any) -> None:
+    import os
+
+    api.create_group(name)
+    api.create_workspace(name, "gone")
+    r = api.request("PUT", f"{api.ws_path(name, 'gone')}/environments/plain/versions/1", ML, json={"properties": {
+        "image": "python:3.11"}})
+    assert r.status_code == 201, r.text
+    pidfile = tmp_path / "pid"
+    path = f"{api.ws_path(name, 'gone')}/jobs/doomed"
+    body = {"properties": {"jobType": "Command", "environmentId": "azureml:plain:1",
+                           "command": f"echo $$ > {pidfile}; exec sleep 300"}}
+    assert api.request("PUT", path, ML, json=body).status_code == 201
+    deadline = time.monotonic() + 30
+    while not pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    pid = int(pidfile.read_text())
+    api.wait(api.request("DELETE", api.ws_path(name, "gone"), ML))
+
+    def alive() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 20
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive()

@@ -147,7 +147,10 @@ class JobRunService:
                 return code
             if time.monotonic() - checked >= CHECK_SECONDS:
                 checked = time.monotonic()
-                if self._reload(job).status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
+                with self._deps.uow() as uow:
+                    current = uow.jobs.by_key(job.key)
+                # Canceled, or gone with its workspace: its processes end now.
+                if current is None or current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
                     process.kill()
                     return None
             time.sleep(POLL_SECONDS)
