@@ -262,3 +262,28 @@ def test_deleting_the_workspace_ends_its_running_job(api: Api, name: str, tmp_pa
     while alive() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive()
+
+
+def test_pip_dependencies_are_installed_and_a_failed_install_fails_the_job(
+        api: Api, workspace: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no index to reach (PIP_NO_INDEX), a requirement the server's environment satisfies is
+    installed from there, and one nobody has fails the job with pip's words in its log."""
+    rg, ws = workspace
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    for name, pip in (("has-yaml", ["PyYAML"]), ("has-nothing", ["surely-not-a-package-amlite==9.9"])):
+        r = api.request("PUT", f"{api.ws_path(rg, ws)}/environments/{name}/versions/1", ML, json={"properties": {
+            "image": "python:3.11", "condaFile": {"dependencies": [{"pip": pip}]}}})
+        assert r.status_code == 201, r.text
+    ok_path = f"{api.ws_path(rg, ws)}/jobs/pip-ok"
+    body = {"properties": {"jobType": "Command", "environmentId": "azureml:has-yaml:1",
+                           "command": "python -c 'import yaml, sys; print(\"yaml from\", sys.prefix)'"}}
+    assert api.request("PUT", ok_path, ML, json=body).status_code == 201
+    assert wait_for(api, ok_path, ("Completed", "Failed"))["properties"]["status"] == "Completed"
+    assert "yaml from" in api.request("GET", f"{ok_path}/logs", ML).text
+
+    bad_path = f"{api.ws_path(rg, ws)}/jobs/pip-bad"
+    body["properties"]["environmentId"] = "azureml:has-nothing:1"
+    assert api.request("PUT", bad_path, ML, json=body).status_code == 201
+    props = wait_for(api, bad_path, ("Completed", "Failed"))["properties"]
+    assert props["status"] == "Failed" and props["error"]["code"] == "EnvironmentBuildFailed", props
+    assert "surely-not-a-package-amlite" in api.request("GET", f"{bad_path}/logs", ML).text
