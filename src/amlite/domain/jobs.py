@@ -259,11 +259,16 @@ def _pipeline_spec(props: Mapping[str, Any]) -> JobSpec:
     inputs = _mapping(props.get("inputs"), "inputs")
     outputs = _mapping(props.get("outputs"), "outputs")
     settings = _mapping(props.get("settings"), "settings")
-    keep_going = settings.get("continueOnStepFailure", settings.get("continue_on_step_failure", False))
+    unknown = sorted(set(settings) - {"continueOnStepFailure", "defaultCompute"})
+    if unknown:
+        raise invalid(CODE, f"settings {', '.join(unknown)} not supported: continueOnStepFailure and defaultCompute are.",
+                      f"{P}.settings.{unknown[0]}")
+    keep_going = settings.get("continueOnStepFailure", False)
     if not isinstance(keep_going, bool):
         raise invalid(CODE, "settings.continueOnStepFailure must be true or false.", f"{P}.settings.continueOnStepFailure")
     return JobSpec(
-        command="", environment_id="", job_type="Pipeline", compute_id=_text(props.get("computeId"), "computeId", 2048),
+        command="", environment_id="", job_type="Pipeline",
+        compute_id=_text(props.get("computeId") or settings.get("defaultCompute"), "computeId", 2048),
         experiment_name=_text(props.get("experimentName"), "experimentName", 256) or "Default",
         inputs={_port(k, "inputs"): _input(k, v) for k, v in inputs.items()},
         outputs={_port(k, "outputs"): _output(k, v) for k, v in outputs.items()},

@@ -114,8 +114,6 @@ class PipelineStepYaml(SpecModel):
     component: str | dict[str, Any]
     inputs: dict[str, Any] = Field(default_factory=dict)
     outputs: dict[str, Any] = Field(default_factory=dict)
-    display_name: str | None = None
-    compute: str | None = None
 
 
 class PipelineJobYaml(SpecModel):
@@ -140,6 +138,10 @@ class PipelineJobYaml(SpecModel):
 
     @model_validator(mode="after")
     def _bindings(self) -> PipelineJobYaml:
+        unknown = sorted(set(self.settings) - {"continue_on_step_failure", "default_compute"})
+        if unknown:
+            raise ValueError(f"'settings': {', '.join(unknown)} not supported (continue_on_step_failure, "
+                             "default_compute are)")
         if not self.jobs:
             raise ValueError("'jobs': a pipeline job needs at least one step")
         for name, step in self.jobs.items():

@@ -143,7 +143,8 @@ class JobOperations:
         settings = spec.settings or {}
         props: dict[str, Any] = {
             "jobType": "Pipeline", "displayName": spec.display_name, "description": spec.description,
-            "experimentName": experiment_name or spec.experiment_name, "computeId": spec.compute,
+            "experimentName": experiment_name or spec.experiment_name,
+            "computeId": spec.compute or settings.get("default_compute"),
             "tags": dict(spec.tags), "properties": dict(spec.properties),
             "settings": {"continueOnStepFailure": bool(settings.get("continue_on_step_failure", False))},
             "inputs": {k: self._input(job, k, v) for k, v in spec.inputs.items()}, "outputs": {}, "jobs": {},
