@@ -32,6 +32,8 @@ from amlite.services.directory import DirectoryService
 from amlite.services.identity import FirstStart, IdentityService
 from amlite.services.online_deployments import OnlineDeploymentService
 from amlite.services.online_endpoints import OnlineEndpointService
+from amlite.services.job_runs import JobRunService
+from amlite.services.jobs import JobService
 from amlite.services.operations import OperationService
 from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
@@ -51,6 +53,7 @@ from amlite.services.tokens import SigningKey, TokenService, new_private_key_pem
 from amlite.services.workspaces import WorkspaceService
 from amlite.store import engine as store_engine
 from amlite.store.uow import SqlUnitOfWorkFactory
+from amlite.runner.local import LocalJobExecutor
 from amlite.worker.reconciler import Reconciler
 from amlite.scoring.runtime import LocalScoringRuntime
 from amlite.worker.runner import Worker
@@ -93,6 +96,8 @@ class Container:
     tracking_artifacts: TrackingArtifacts
     #: MLflow tracking for the job runner (a run per job, its metrics for ``job show``).
     job_tracking: JobTracking
+    jobs: JobService
+    job_runs: JobRunService
     first_start: FirstStart | None
     tenant_id: str
     #: Whether ``start`` repairs what a crash left (``repair``). A server of several processes
@@ -189,12 +194,16 @@ def build(settings: Settings) -> Container:
     registries.on_regions_added.append(replication.on_regions_added)
     registries.on_regions_removed.append(replication.on_regions_removed)
     registries.before_delete.append(replication.before_registry_delete)
-    assets = AssetService(deps, artifacts, ReferenceResolver(authz), replication, authz, storage_endpoint)
+    references = ReferenceResolver(authz)
+    jobs = JobService(deps, tasks, artifacts, references, authz, settings.data_dir / "jobs")
+    job_runs = JobRunService(deps, tasks, jobs, artifacts, LocalJobExecutor(settings.data_dir / "job-environments"), tokens,
+                             settings.data_dir / "jobs")
+    assets = AssetService(deps, artifacts, references, replication, authz, storage_endpoint, jobs)
     tracking_uow = SqlUnitOfWorkFactory(engine)
     tracking = TrackingService(deps, tracking_uow)
     scoring = LocalScoringRuntime(settings.data_dir / "online", host_id=deps.ids.new_id())
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
-    online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, ReferenceResolver(authz), scoring,
+    online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, references, scoring,
                                                  online_endpoints)
     reconciler = Reconciler([replication.reconcile, online_deployments.reconcile], interval=settings.reconcile_seconds)
     return Container(
@@ -205,7 +214,7 @@ def build(settings: Settings) -> Container:
         workspaces=WorkspaceService(deps, operations, storage), registries=registries, operations=operations,
         storage=storage,
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,
-        registry_assets=RegistryAssetService(deps, assets, artifacts, authz),
+        registry_assets=RegistryAssetService(deps, assets, artifacts, authz), jobs=jobs, job_runs=job_runs,
         datastores=DatastoreService(deps, secrets, storage_endpoint), storage_endpoint=storage_endpoint,
         computes=ComputeService(deps, operations, settings.quota),
         tracking=tracking, tracking_artifacts=TrackingArtifacts(deps, tracking_uow, tracking, artifacts),

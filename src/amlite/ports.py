@@ -17,6 +17,7 @@ from amlite.domain.audit import AuditEntry
 from amlite.domain.blobs import CHUNK_SIZE, StoredBlob
 from amlite.domain.computes import Compute, NodeSlot
 from amlite.domain.online_endpoints import DeploymentState, OnlineDeployment, OnlineEndpoint
+from amlite.domain.jobs import Job
 from amlite.domain.operations import Operation
 from amlite.domain.paging import Page
 from amlite.domain.rbac import RoleAssignment, RoleDefinition
@@ -412,6 +413,44 @@ class OnlineEndpoints(Protocol):
     def deployments_in_state(self, state: DeploymentState) -> list[OnlineDeployment]: ...
     def delete_deployment(self, key: str) -> None: ...
     def list(self, ws_key: str, offset: int, limit: int) -> Page[OnlineEndpoint]: ...
+class JobProcess(Protocol):
+    """A running job's process tree (its supervisor, ``runner.supervisor``)."""
+
+    pid: int
+
+    def poll(self) -> int | None:
+        """The exit status once it ended, else ``None``."""
+        ...
+
+    def kill(self) -> int:
+        """End the whole tree (cancel); returns the exit status."""
+        ...
+
+    def wait(self) -> int: ...
+
+
+class JobExecutor(Protocol):
+    """Where command jobs run: an environment per set of dependencies, and processes."""
+
+    def python_for(self, requirements: list[str], log: Path) -> Path:
+        """The Python of an environment with ``requirements`` (pip specifiers) installed, built
+        once and cached; ``JobSetupFailed`` when they cannot be installed (pip's output in ``log``)."""
+        ...
+
+    def start(self, command: str, cwd: Path, env: dict[str, str], log: Path) -> JobProcess:
+        """Start a shell command line in ``cwd`` with exactly ``env``, output appended to ``log``;
+        its processes end with it, with a cancel, and with the server."""
+        ...
+
+
+class Jobs(Protocol):
+    def add(self, job: Job) -> None: ...
+    def save(self, job: Job) -> None: ...
+    def delete(self, key: str) -> None: ...
+    def get(self, ws_key: str, name: str) -> Job | None: ...
+    def by_key(self, key: str) -> Job | None: ...
+    def lock(self, ws_key: str, name: str) -> Job | None: ...
+    def list(self, ws_key: str, view: ListViewType, offset: int, limit: int) -> Page[Job]: ...
 
 
 class UnitOfWorkFactory(Protocol):
@@ -478,6 +517,8 @@ class UnitOfWork(Protocol):
     def server_keys(self) -> ServerKeys: ...
     @property
     def online_endpoints(self) -> OnlineEndpoints: ...
+    @property
+    def jobs(self) -> Jobs: ...
 
     def hold_provisioning_lock(self) -> None:
         """Keep every server from sweeping orphaned storage until this unit of work ends, waiting

@@ -1,6 +1,6 @@
 """The layers' arrows point one way (docs/architecture.md):
 
-    api, cli, worker -> services -> domain <- store, blobs;  sdk knows nothing of the server.
+    api, cli, worker -> services -> domain <- store, blobs, runner;  sdk knows nothing of the server.
 
 Checked by reading every module's imports, so a shortcut across layers fails here.
 """
@@ -16,13 +16,14 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "amlite"
 
 # package -> amlite packages it must not import
 FORBIDDEN = {
-    "domain": {"api", "cli", "sdk", "services", "store", "blobs", "worker", "bootstrap", "config"},
-    "services": {"api", "cli", "sdk", "store", "blobs", "worker", "bootstrap"},
+    "domain": {"api", "cli", "sdk", "services", "store", "blobs", "worker", "bootstrap", "config", "runner"},
+    "services": {"api", "cli", "sdk", "store", "blobs", "worker", "bootstrap", "runner"},
     "store": {"api", "cli", "sdk", "services", "blobs", "worker", "bootstrap"},
     "blobs": {"api", "cli", "sdk", "services", "store", "worker", "bootstrap"},
     "api": {"cli", "sdk", "store", "blobs", "bootstrap"},
-    "worker": {"api", "cli", "sdk", "store", "blobs", "bootstrap"},
-    "sdk": {"api", "cli", "services", "store", "blobs", "worker", "bootstrap", "domain", "config"},
+    "worker": {"api", "cli", "sdk", "store", "blobs", "bootstrap", "runner"},
+    "runner": {"api", "cli", "sdk", "services", "store", "blobs", "worker", "bootstrap"},
+    "sdk": {"api", "cli", "services", "store", "blobs", "worker", "bootstrap", "domain", "config", "runner"},
 }
 
 

@@ -4,6 +4,7 @@ conflict changes nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from amlite.services.assets import AssetPath, AssetService
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller
 from amlite.services.identity import IdentityService
+from amlite.services.jobs import JobService
 from amlite.services.operations import OperationService
 from amlite.services.replication import ReplicationService
 from amlite.services.resource_groups import ResourceGroupService
@@ -50,9 +52,11 @@ class World:
         authz = Authorizer(self.deps)
         self.groups = ResourceGroupService(self.deps, operations, storage)
         self.workspaces = WorkspaceService(self.deps, operations, storage)
+        artifacts = ArtifactService(self.deps)
+        jobs = JobService(self.deps, tasks, artifacts, ReferenceResolver(authz), authz, Path("unused-jobs-root"))
         blob_endpoint = StorageEndpointService(self.deps, b"k" * 32, "https://blob.amlite.test")
-        self.assets = AssetService(self.deps, ArtifactService(self.deps), ReferenceResolver(authz),
-                                   ReplicationService(self.deps, tasks), authz, blob_endpoint)
+        self.assets = AssetService(self.deps, artifacts, ReferenceResolver(authz), ReplicationService(self.deps, tasks),
+                                   authz, blob_endpoint, jobs)
 
     def workspace(self, group: str, name: str) -> None:
         self.groups.create_or_update(self.admin, self.sub, group, ResourceGroupBody.model_validate({"location": "eastus"}))

@@ -17,8 +17,7 @@ from amlite.cli.args import expand_argv
 from amlite.cli.command import emit_error, silence_stdout
 from amlite.cli.session import CliError
 from amlite.cli.commands import account, ad, auth, configure, group, monitor, provider, role, server, workspace
-from amlite.cli.commands import assets, compute, datastore, registry
-from amlite.cli.commands import assets, datastore, online, registry
+from amlite.cli.commands import assets, compute, datastore, job, online, registry
 
 __all__ = ["app", "main"]
 
@@ -57,6 +56,7 @@ datastore.register(workspace.ml_app)
 compute.register(workspace.ml_app)
 online.register(workspace.ml_app)
 registry.register(workspace.ml_app)
+job.register(workspace.ml_app)
 ad.register(app)
 role.register(app)
 monitor.register(app)

@@ -17,6 +17,7 @@ from amlite.schemas._yaml import YamlSchemaError, apply_overrides, load_yaml_dic
 from amlite.schemas.assets import DataSpec, EnvironmentSpec, ModelSpec, classify_path
 from amlite.schemas.components import CommandComponentSpec, PipelineComponentSpec, parse_component
 from amlite.schemas.online_endpoints import ManagedOnlineDeploymentSpec, OnlineEndpointSpec
+from amlite.schemas.jobs import CommandJobSpec, parse_job
 from amlite.schemas.datastores import (
     AzureBlobDatastoreSpec,
     AzureDataLakeGen2DatastoreSpec,
@@ -28,6 +29,7 @@ __all__ = [
     "AzureBlobDatastoreSpec",
     "AzureDataLakeGen2DatastoreSpec",
     "AzureFileDatastoreSpec",
+    "CommandJobSpec",
     "CommandComponentSpec",
     "DataSpec",
     "EnvironmentSpec",
@@ -42,7 +44,7 @@ __all__ = [
     "parse_spec",
 ]
 
-KINDS = ("model", "environment", "component", "data", "datastore", "online_endpoint", "online_deployment")
+KINDS = ("model", "environment", "component", "data", "datastore", "job", "online_endpoint", "online_deployment")
 _SIMPLE: dict[str, type[BaseModel]] = {"model": ModelSpec, "environment": EnvironmentSpec, "data": DataSpec,
                                         "online_endpoint": OnlineEndpointSpec,
                                         "online_deployment": ManagedOnlineDeploymentSpec}
@@ -54,6 +56,8 @@ def parse_spec(kind: str, data: dict[str, Any], source: str | None = None) -> An
         return parse_component(data, source)
     if kind == "datastore":
         return parse_datastore(data, source)
+    if kind == "job":
+        return parse_job(data, source)
     model = _SIMPLE.get(kind)
     if model is None:
         raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")

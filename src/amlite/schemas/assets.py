@@ -35,15 +35,19 @@ _LONG_DATASTORE_PATH = re.compile(
     r"^azureml://subscriptions/[^/]+/resourcegroups/[^/]+/workspaces/[^/]+/datastores/[^/]+/paths/.*$", re.I
 )
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
+_JOB_OUTPUT_PATH = re.compile(r"^azureml://jobs/[^/]+/outputs/[^/]+(/paths/.*)?/?$", re.I)
 
 
 def classify_path(path: str) -> str:
-    """``local``, ``datastore`` (``azureml://datastores/...``) or ``url``; anything else is refused.
+    """``local``, ``datastore`` (``azureml://datastores/...``), ``job_output``
+    (``azureml://jobs/<job>/outputs/<name>``) or ``url``; anything else is refused.
 
     A Windows drive letter (``C:\\data``) is local; ``azureml:name:version`` is not a path.
     """
     if _DATASTORE_PATH.match(path) or _LONG_DATASTORE_PATH.match(path):
         return "datastore"
+    if _JOB_OUTPUT_PATH.match(path):
+        return "job_output"
     scheme = _SCHEME.match(path)
     if scheme:
         if path.lower().startswith("azureml://"):

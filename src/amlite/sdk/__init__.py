@@ -26,6 +26,7 @@ from amlite.sdk.datastore_entities import (
     SasTokenConfiguration,
 )
 from amlite.sdk.entities import Workspace, load_workspace
+from amlite.sdk.job_entities import CommandJob, JobStatus, PipelineJob, load_job
 from amlite.sdk.loaders import load_component, load_data, load_datastore, load_environment, load_model
 from amlite.sdk.ml_client import MLClient
 from amlite.sdk.polling import LROPoller
@@ -48,17 +49,21 @@ __all__ = [
     "AzureFileDatastore",
     "BuildContext",
     "CommandComponent",
+    "CommandJob",
     "Data",
     "Environment",
     "ListViewType",
     "Model",
+    "JobStatus",
     "PipelineComponent",
+    "PipelineJob",
     "SasTokenConfiguration",
     "load_component",
     "load_compute",
     "load_data",
     "load_datastore",
     "load_environment",
+    "load_job",
     "load_model",
     "load_registry",
     "load_workspace",

@@ -24,6 +24,7 @@ from amlite.sdk.operations.components import ComponentOperations
 from amlite.sdk.operations.computes import ComputeOperations
 from amlite.sdk.operations.datastores import DatastoreOperations
 from amlite.sdk.operations.online_endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
+from amlite.sdk.operations.jobs import JobOperations
 from amlite.sdk.operations.registries import RegistryOperations
 from amlite.sdk.operations.workspaces import WorkspaceOperations
 
@@ -66,6 +67,7 @@ class MLClient:
         self.compute = ComputeOperations(self._pipeline, self, polling_interval=polling_interval)
         self.online_endpoints = OnlineEndpointOperations(self._pipeline, self, polling_interval=polling_interval)
         self.online_deployments = OnlineDeploymentOperations(self._pipeline, self, polling_interval=polling_interval)
+        self.jobs = JobOperations(self._pipeline, self, self.components, polling_interval=polling_interval)
 
     @classmethod
     def from_config(

@@ -48,13 +48,19 @@ from amlite.domain.replication import RegionReplica
 from amlite.domain.resources import AuditStamp
 from amlite.domain.system_registry import resolve_label
 from amlite.ports import UnitOfWork
-from amlite.schemas.arm_assets import AssetContainerBody, AssetVersionBody, AssetVersionPatchBody
+from amlite.schemas.arm_assets import (
+    AssetContainerBody,
+    AssetVersionBody,
+    AssetVersionPatchBody,
+    AssetVersionProperties,
+)
 from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import containers_of, current_owner, require_owner, versions_of
 from amlite.services.asset_references import ReferenceResolver
 from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
+from amlite.services.jobs import JobService
 from amlite.services.replication import ReplicationService
 from amlite.services.storage_endpoint import StorageEndpointService, normal_uri, uploaded_uri, with_uploaded_uri
 
@@ -116,9 +122,11 @@ class AssetPath:
 
 class AssetService:
     def __init__(self, deps: Deps, artifacts: ArtifactService, references: ReferenceResolver,
-                 replication: ReplicationService, authz: Authorizer, storage: StorageEndpointService) -> None:
+                 replication: ReplicationService, authz: Authorizer, storage: StorageEndpointService,
+                 jobs: JobService) -> None:
         self._deps = deps
         self._storage = storage
+        self._jobs = jobs
         self._authz = authz
         self._artifacts = artifacts
         self._refs = references
@@ -293,7 +301,8 @@ class AssetService:
             check_asset_name(at.name, at.kind)
             checked = check_version(version, at.kind) if version is not None else None
             caller, owner = self.enter(uow, caller, at)
-            content = version_content(at.kind, body.properties)
+            props = self._from_job_output(uow, owner, at, body.properties)
+            content = version_content(at.kind, props)
             content = self._uploaded_files(uow, owner, at.kind, body, content)
             where = self._artifacts.storage_in(uow, owner) if content.manifest else None
         if where is not None:
@@ -312,6 +321,24 @@ class AssetService:
         if content.manifest and files != content.manifest:
             return content  # an upload through amlite's own API: its URI is derived, never stored
         return replace(content, manifest=files, spec=with_uploaded_uri(kind, content.spec, normal_uri(uri)))
+
+    def _from_job_output(self, uow: UnitOfWork, owner: AssetOwner, at: AssetPath,
+                         props: AssetVersionProperties) -> AssetVersionProperties:
+        """A model whose path is a job's output (``azureml://jobs/<job>/outputs/<out>``) takes that
+        output's files, already in the workspace's storage, and keeps the job's name (lineage)."""
+        uri = props.model_uri or ""
+        if at.kind is not AssetKind.MODELS or not uri.lower().startswith("azureml://jobs/"):
+            return props
+        if owner.is_registry:
+            raise invalid("InvalidRequestContent", "A registry model cannot be created from a job output directly: "
+                          "register it in the job's workspace, then share it to the registry.", "properties.modelUri")
+        ws = uow.workspaces.by_key(owner.key)
+        assert ws is not None, "the owner was just resolved in this unit of work"
+        job, files = self._jobs.output_files(uow, ws, uri, "properties.modelUri")
+        if props.job_name and props.job_name != job.name:
+            raise invalid("InvalidRequestContent", f"jobName '{props.job_name}' is not the job of modelUri ('{job.name}').",
+                          "properties.jobName")
+        return props.model_copy(update={"model_uri": None, "artifacts": files, "job_name": job.name})
 
     def _write_version(self, caller: Caller, owner: AssetOwner, at: AssetPath, version: str | None,
                        content: VersionContent, pre: Preconditions) -> tuple[VersionView, bool]:

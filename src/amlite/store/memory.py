@@ -45,6 +45,7 @@ from amlite.store.memory_computes import MemoryComputes, MemoryNodeSlots, drop_o
 from amlite.store.memory_assets import MemoryAssetContainers, MemoryAssetVersions, replication_gaps
 from amlite.store.memory_storage import MemoryStorageBlocks, MemoryStoragePaths
 from amlite.store.memory_endpoints import MemoryOnlineEndpoints
+from amlite.store.memory_jobs import MemoryJobs
 from amlite.store.memory_tx import Rows, Tx, page, unique
 
 def _below(scope_lower: str, norm: str) -> bool:
@@ -732,6 +733,7 @@ class InMemoryUnitOfWork:
         self.storage_paths = MemoryStoragePaths(tx)
         self.storage_blocks = MemoryStorageBlocks(tx)
         self.online_endpoints = MemoryOnlineEndpoints(tx)
+        self.jobs = MemoryJobs(tx)
         return self
 
     def hold_provisioning_lock(self) -> None:

@@ -10,6 +10,7 @@ from amlite.domain.assets import AssetContainer, AssetVersion
 from amlite.domain.audit import AuditEntry
 from amlite.domain.computes import Compute, NodeSlot
 from amlite.domain.errors import Conflict
+from amlite.domain.jobs import Job
 from amlite.domain.operations import Operation
 from amlite.domain.paging import Page
 from amlite.domain.rbac import RoleAssignment, RoleDefinition
@@ -68,6 +69,7 @@ class Rows:
     node_slots: dict[str, NodeSlot] = field(default_factory=dict)
     online_endpoints: dict[str, Any] = field(default_factory=dict)
     online_deployments: dict[str, Any] = field(default_factory=dict)
+    jobs: dict[str, Job] = field(default_factory=dict)
 
 
 class Tx:

@@ -565,3 +565,33 @@ online_deployments = sa.Table(
     sa.Column("modified_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("endpoint_key", "name_lower", name="uq_online_deployments_endpoint_name"),
 )
+
+# Command jobs of a workspace (domain/jobs.py): the spec as submitted, the status, and what the run
+# left (its outputs' and logs' files, kept as manifests of the workspace's artifact blobs).
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    _id(),
+    sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name_lower", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False, index=True),
+    sa.Column("spec", sa.JSON(), nullable=False),
+    sa.Column("display_name", sa.String(256), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("tags", sa.JSON(), nullable=False),
+    sa.Column("is_archived", sa.Boolean(), nullable=False),
+    sa.Column("warnings", sa.JSON(), nullable=False),
+    sa.Column("requirements", sa.JSON(), nullable=False),
+    sa.Column("error_code", sa.String(128)),
+    sa.Column("error_message", sa.Text()),
+    sa.Column("outputs", sa.JSON(), nullable=False),
+    sa.Column("logs", sa.JSON(), nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("submitted_by", sa.String(36), nullable=False),
+    sa.Column("etag", sa.String(64), nullable=False),
+    sa.Column("start_time", UtcDateTime()),
+    sa.Column("end_time", UtcDateTime()),
+    *_stamps(),
+    sa.UniqueConstraint("workspace_key", "name_lower", name="uq_jobs_ws_name"),
+)

@@ -1,0 +1,381 @@
+"""Running a command job: the handler of the ``job.run`` tasks of the one task engine.
+
+    claim ─▶ place (the one seam that picks where and when a job runs) ─▶ Queued ─▶ Preparing:
+    code snapshot and inputs' files from the workspace's storage into a working folder under the
+    data directory, the environment's virtualenv ─▶ Running: the command, bound to local paths,
+    under its supervisor ─▶ Finalizing: outputs and the log into the workspace's storage ─▶
+    Completed | Failed | Canceled
+
+The task engine's heartbeat keeps the claim while the job runs; the handler looks at the job's row
+every second, so a cancel (``CancelRequested``) ends the process tree within about a second. A
+server that dies takes its jobs' processes with it (the supervisor watches its parent), and its
+claim runs out; the next worker to claim the task finds the job already started by a process
+that is gone, and fails it with that reason: a job is never run twice behind its submitter's
+back. Resubmitting (``job create`` again) runs it anew.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from amlite.domain.assets import ManifestEntry
+from amlite.domain.errors import AmliteError
+from amlite.domain.jobs import Job, JobSetupFailed, JobStatus, bind_command
+from amlite.domain.pipelines import step_order
+from amlite.domain.tasks import Task, TaskFailed
+from amlite.domain.resources import Workspace
+from amlite.ports import JobExecutor, JobProcess, UnitOfWork
+from amlite.services.artifacts import ArtifactService, ArtifactStorage
+from amlite.services.asset_owners import workspace_owner
+from amlite.services.context import Deps
+from amlite.services.jobs import JOB_TASK, JobService
+from amlite.services.tasks import TaskEngine, TaskKind
+from amlite.services.tokens import TokenService
+
+log = logging.getLogger(__name__)
+
+LOG_FILE = "user_logs/std_log.txt"
+POLL_SECONDS = 0.2
+CHECK_SECONDS = 1.0
+#: Environment variables passed from the server to a job (nothing else of the server's is).
+PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "PYTHONPATH", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE",
+              "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX", "PIP_CACHE_DIR")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where and when a job runs. Today every job runs at once on this server's local runner."""
+
+    target: str = "local"
+
+
+#: Called as a job starts running (the job, its workspace): MLflow creates the job's run here.
+RunStartHook = Callable[[Job, Workspace], None]
+
+
+class JobRunService:
+    def __init__(self, deps: Deps, engine: TaskEngine, jobs: JobService, artifacts: ArtifactService,
+                 executor: JobExecutor, tokens: TokenService, jobs_root: Path) -> None:
+        self._deps = deps
+        self._jobs = jobs
+        self._artifacts = artifacts
+        self._executor = executor
+        self._tokens = tokens
+        self._root = jobs_root
+        self.on_run_start: list[RunStartHook] = []
+        engine.register(TaskKind(JOB_TASK, self.run, max_attempts=3, on_failed=self._task_failed))
+
+    # -- the seam: where and when ----------------------------------------------------------------
+
+    def place(self, job: Job) -> Placement:
+        """Pick where and when ``job`` runs. Computes and their node slots plug in here."""
+        return Placement()
+
+    # -- the handler -----------------------------------------------------------------------------
+
+    def run(self, task: Task) -> None:
+        job = self._load(task)
+        if job.status.is_terminal:
+            return
+        if job.status.has_started:  # an earlier attempt's server died under it, and its processes with it
+            if job.spec.is_pipeline:  # its steps go with it; they ran (or would run) as its children
+                self._cancel_children(self._children_of(job))
+            final = JobStatus.CANCELED if job.status is JobStatus.CANCEL_REQUESTED else None
+            self._end(job, final, "JobInterrupted",
+                      "The server running this job stopped before the job finished, and the job's processes were "
+                      "ended with it. Submit the job again (job create) to rerun it.")
+            return
+        self.place(job)
+        job = self._move(job, JobStatus.QUEUED)
+        job = self._move(job, JobStatus.PREPARING)
+        if job.status is not JobStatus.PREPARING:
+            return
+        folder = self._root / job.key
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            if job.spec.is_pipeline:
+                self._run_pipeline(job)
+            else:
+                self._execute(job, folder)
+        except TaskFailed:
+            raise
+        except Exception as exc:  # storage or the runner failed under the job: it ends, and says why
+            log.exception("job %s failed in its runner", job.name)
+            self._end(job, None, "JobRunnerError", f"The job's runner failed: {type(exc).__name__}: {exc}")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _execute(self, job: Job, folder: Path) -> None:
+        logfile = folder / LOG_FILE
+        logfile.parent.mkdir(parents=True, exist_ok=True)
+        logfile.touch()
+        ws, storage = self._where(job)
+        try:
+            values, cwd = self._prepare(job, folder, storage)
+            python = self._executor.python_for(list(job.requirements), logfile)
+            command = bind_command(job.spec.command, values)
+        except JobSetupFailed as exc:
+            self._finish(job, storage, folder, None, exc.code, exc.message)
+            return
+        job = self._move(job, JobStatus.RUNNING)
+        if job.status is not JobStatus.RUNNING:
+            self._finish(job, storage, folder, None)
+            return
+        for hook in self.on_run_start:
+            hook(job, ws)
+        process = self._executor.start(command, cwd, self._environment(job, ws, python), logfile)
+        try:
+            code = self._watch(job, process)
+        finally:
+            if process.poll() is None:  # the watch itself failed: the job's processes do not outlive it
+                process.kill()
+        self._finish(self._reload(job), storage, folder, code)
+
+    def _watch(self, job: Job, process: JobProcess) -> int | None:
+        """Wait for the process, ending it when the job is canceled; ``None`` when it was."""
+        checked = time.monotonic()
+        while True:
+            code = process.poll()
+            if code is not None:
+                process.wait()
+                return code
+            if time.monotonic() - checked >= CHECK_SECONDS:
+                checked = time.monotonic()
+                with self._deps.uow() as uow:
+                    current = uow.jobs.by_key(job.key)
+                # Canceled, or gone with its workspace: its processes end now.
+                if current is None or current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
+                    process.kill()
+                    return None
+            time.sleep(POLL_SECONDS)
+
+    # -- pipelines ---------------------------------------------------------------------------------
+
+    def _run_pipeline(self, job: Job) -> None:
+        """Submit each step as a child job once the steps it reads from have completed; end with
+        the children: Completed when all did, Failed naming the first that did not, Canceled
+        (with every child still running) when the pipeline is canceled."""
+        job = self._move(job, JobStatus.RUNNING)
+        order = step_order(job.spec.steps)
+        children: dict[str, Job] = {}
+        skipped: set[str] = set()
+        while True:
+            children = {step: self._reload(child) for step, child in children.items()}
+            if self._reload(job).status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
+                self._cancel_children(children)
+                self._end(job, JobStatus.CANCELED, "", "")
+                return
+            stopped = any(c.status in (JobStatus.FAILED, JobStatus.CANCELED) for c in children.values())
+            for step in order:
+                if step in children or step in skipped:
+                    continue
+                needs = job.spec.steps[step].needs
+                if any(n in skipped or (n in children and children[n].status in (JobStatus.FAILED, JobStatus.CANCELED))
+                       for n in needs) or (stopped and not job.spec.continue_on_step_failure):
+                    skipped.add(step)
+                elif all(n in children and children[n].status is JobStatus.COMPLETED for n in needs):
+                    upstream = {n: children[n].outputs for n in needs}
+                    try:
+                        children[step] = self._jobs.submit_step(job, step, upstream)
+                    except AmliteError as exc:
+                        self._cancel_children(children)
+                        self._end(job, None, exc.code, f"The step '{step}' could not be submitted: {exc.message}")
+                        return
+            if all(c.status.is_terminal for c in children.values()) and len(children) + len(skipped) == len(order):
+                break
+            time.sleep(CHECK_SECONDS)
+        self._end_pipeline(job, children)
+
+    def _end_pipeline(self, job: Job, children: dict[str, Job]) -> None:
+        outputs: dict[str, tuple[ManifestEntry, ...]] = {}
+        for step, child in children.items():
+            for port, name in job.spec.steps[step].outputs.items():
+                if name and port in child.outputs:
+                    outputs[name] = child.outputs[port]
+        bad = next(((s, c) for s, c in children.items() if c.status is not JobStatus.COMPLETED), None)
+        if bad is None and len(children) == len(job.spec.steps):
+            self._end(job, JobStatus.COMPLETED, "", "", outputs=outputs)
+            return
+        if bad is None:
+            self._end(job, None, "PipelineStepSkipped", "Some steps did not run.", outputs=outputs)
+            return
+        step, child = bad
+        self._end(job, None, "PipelineStepFailed",
+                  f"The step '{step}' (job '{child.name}') ended {child.status.value}: {child.error_message or ''}".strip(),
+                  outputs=outputs)
+
+    def _children_of(self, job: Job) -> dict[str, Job]:
+        with self._deps.uow() as uow:
+            found = {step: uow.jobs.get(job.workspace_key, f"{job.name}_{step}") for step in job.spec.steps}
+        return {step: child for step, child in found.items() if child is not None}
+
+    def _cancel_children(self, children: dict[str, Job]) -> None:
+        now = self._deps.clock.now()
+        with self._deps.uow(write=True) as uow:
+            for child in children.values():
+                current = uow.jobs.by_key(child.key)
+                if current is None or current.status.is_terminal or current.status is JobStatus.CANCEL_REQUESTED:
+                    continue
+                to = JobStatus.CANCEL_REQUESTED if current.status.has_started else JobStatus.CANCELED
+                uow.jobs.save(current.moved(to, now))
+            uow.commit()
+
+    # -- preparing ---------------------------------------------------------------------------------
+
+    def _prepare(self, job: Job, folder: Path, storage: ArtifactStorage) -> tuple[dict[str, str], Path]:
+        """The code snapshot and the inputs' files in the working folder; the bindings' values."""
+        cwd = folder / "wd"
+        cwd.mkdir(parents=True)
+        _download(storage, job.spec.code, cwd)
+        values: dict[str, str] = {}
+        for name, given in job.spec.inputs.items():
+            if given.type == "literal":
+                values[f"inputs.{name}"] = given.value or ""
+                continue
+            target = folder / "inputs" / name
+            _download(storage, given.artifacts, target)
+            if given.type == "uri_file":
+                values[f"inputs.{name}"] = str(target / given.artifacts[0].path)
+            else:
+                values[f"inputs.{name}"] = str(target)
+        for name, output in job.spec.outputs.items():
+            target = folder / "outputs" / name
+            target.mkdir(parents=True)
+            values[f"outputs.{name}"] = str(target / name) if output.type == "uri_file" else str(target)
+        return values, cwd
+
+    def _environment(self, job: Job, ws: Workspace, python: Path) -> dict[str, str]:
+        env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+        env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', os.defpath)}"
+        env["VIRTUAL_ENV"] = str(python.parent.parent)
+        env["PYTHONUNBUFFERED"] = "1"
+        env.update(job.spec.environment_variables)
+        token = self._token(job)
+        env.update({
+            "AZUREML_RUN_ID": job.name, "AZUREML_CR_WORKING_DIR": str(self._root / job.key / "wd"),
+            "MLFLOW_TRACKING_URI": f"{self._deps.endpoint}/mlflow/v1.0{ws.arm_id}",
+            "MLFLOW_RUN_ID": job.run_id, "MLFLOW_EXPERIMENT_NAME": job.spec.experiment_name,
+        })
+        if token:
+            env["MLFLOW_TRACKING_TOKEN"] = token
+        return env
+
+    def _token(self, job: Job) -> str | None:
+        """A short-lived token of the job's submitter, for the job's own calls (MLflow)."""
+        with self._deps.uow() as uow:
+            principal = uow.principals.get(job.submitted_by)
+        if principal is None:
+            return None
+        token, _ = self._tokens.issue(tenant_id=principal.tenant_id, object_id=principal.id,
+                                      name=principal.sign_in_name, principal_type=principal.kind.value,
+                                      now=self._deps.clock.now())
+        return token
+
+    # -- finishing ---------------------------------------------------------------------------------
+
+    def _finish(self, job: Job, storage: ArtifactStorage, folder: Path, code: int | None,
+                error_code: str | None = None, error_message: str | None = None) -> None:
+        """Store the outputs (of a command that succeeded) and the log, then end the job."""
+        canceled = job.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED)
+        outputs: dict[str, tuple[ManifestEntry, ...]] = {}
+        if code == 0 and not canceled:
+            job = self._move(job, JobStatus.FINALIZING)
+            for name in job.spec.outputs:
+                outputs[name] = _upload(storage, folder / "outputs" / name)
+        logs = _upload(storage, folder / "user_logs", prefix="user_logs/")
+        if canceled:
+            final: JobStatus | None = JobStatus.CANCELED
+        elif error_code is None and code == 0:
+            final = JobStatus.COMPLETED
+        else:
+            final = None
+            if error_code is None:
+                error_code, error_message = "UserError", (
+                    f"The command exited with code {code}; see {LOG_FILE} (amlite ml job stream).")
+        self._end(job, final, error_code or "", error_message or "", outputs=outputs, logs=logs)
+
+    def _end(self, job: Job, final: JobStatus | None, code: str, message: str,
+             outputs: dict[str, tuple[ManifestEntry, ...]] | None = None, logs: tuple[ManifestEntry, ...] = ()) -> None:
+        """End the job: ``final`` (Completed or Canceled), or Failed with ``code`` and ``message``."""
+        d = self._deps
+        with d.uow(write=True) as uow:
+            current = uow.jobs.by_key(job.key)
+            if current is None or current.status.is_terminal:
+                return
+            now = d.clock.now()
+            if final is JobStatus.CANCELED and current.status is not JobStatus.CANCEL_REQUESTED:
+                current = current.moved(JobStatus.CANCEL_REQUESTED, now)
+            if final is JobStatus.COMPLETED and current.status is JobStatus.RUNNING:  # a pipeline: nothing to store
+                current = current.moved(JobStatus.FINALIZING, now)
+            ended = current.moved(final, now) if final is not None else current.failed(now, code, message)
+            uow.jobs.save(replace(ended, outputs=outputs or {}, logs=logs))
+            uow.commit()
+
+    def _task_failed(self, uow: UnitOfWork, task: Task) -> None:
+        """The task gave up (its attempts used up): the job ends ``Failed`` with it."""
+        job = uow.jobs.by_key(task.subject_key or "")
+        if job is not None and not job.status.is_terminal:
+            uow.jobs.save(job.failed(self._deps.clock.now(), "JobRunnerError",
+                                     f"The job could not be run: {task.last_error or 'the runner failed'}."))
+
+    # -- store helpers -----------------------------------------------------------------------------
+
+    def _load(self, task: Task) -> Job:
+        with self._deps.uow() as uow:
+            job = uow.jobs.by_key(task.subject_key or "")
+        if job is None:
+            raise TaskFailed(f"The job '{task.subject_key}' no longer exists.")
+        return job
+
+    def _reload(self, job: Job) -> Job:
+        with self._deps.uow() as uow:
+            return uow.jobs.by_key(job.key) or job
+
+    def _move(self, job: Job, to: JobStatus) -> Job:
+        """The job in status ``to``, unless it was canceled meanwhile (then as the store has it)."""
+        with self._deps.uow(write=True) as uow:
+            current = uow.jobs.by_key(job.key)
+            if current is None:
+                raise TaskFailed(f"The job '{job.name}' no longer exists.")
+            if current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED) or current.status.is_terminal:
+                return current
+            moved = current.moved(to, self._deps.clock.now())
+            uow.jobs.save(moved)
+            uow.commit()
+        return moved
+
+    def _where(self, job: Job) -> tuple[Workspace, ArtifactStorage]:
+        with self._deps.uow() as uow:
+            ws = uow.workspaces.by_key(job.workspace_key)
+            if ws is None:
+                raise TaskFailed(f"The workspace of job '{job.name}' no longer exists.")
+            return ws, self._artifacts.storage_in(uow, workspace_owner(ws))
+
+
+def _download(storage: ArtifactStorage, manifest: tuple[ManifestEntry, ...], dest: Path) -> None:
+    """Files of the workspace's storage into ``dest`` (paths were judged safe on receipt)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in manifest:
+        target = dest / entry.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as handle:
+            for chunk in storage.store.open_chunks(storage.account, storage.container, entry.sha256):
+                handle.write(chunk)
+
+
+def _upload(storage: ArtifactStorage, folder: Path, prefix: str = "") -> tuple[ManifestEntry, ...]:
+    """Every file under ``folder`` into the workspace's storage; their manifest, sorted by path."""
+    entries: list[ManifestEntry] = []
+    if not folder.is_dir():
+        return ()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
+        stored = storage.store.put_file(storage.account, storage.container, path)
+        entries.append(ManifestEntry(prefix + path.relative_to(folder).as_posix(), stored.sha256, stored.size))
+    return tuple(entries)
+

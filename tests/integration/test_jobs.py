@@ -1,0 +1,289 @@
+"""Command jobs through the API in process (SQLite and PostgreSQL): a job whose code and input
+are uploaded runs for real, binds its input and output to local paths, leaves its output and log
+in the workspace's storage, becomes a model with its job's name; bad jobs change nothing; cancel
+ends a running job's process."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import ML, Api
+
+OCTET = {"Content-Type": "application/octet-stream"}
+TRAIN = b"""import argparse, os, pathlib
+p = argparse.ArgumentParser()
+p.add_argument("--data"); p.add_argument("--out"); p.add_argument("--alpha")
+a = p.parse_args()
+rows = pathlib.Path(a.data).read_text().splitlines()
+print(f"read {len(rows)} rows, alpha={a.alpha}, greeting={os.environ['GREETING']}")
+print("tracking", os.environ["MLFLOW_TRACKING_URI"].split("/mlflow/")[0] != "", os.environ["MLFLOW_RUN_ID"] != "")
+pathlib.Path(a.out, "model.txt").write_text(f"weights for {len(rows)} rows\\n")
+"""
+
+
+def upload(api: Api, rg: str, ws: str, data: bytes) -> dict[str, Any]:
+    digest = hashlib.sha256(data).hexdigest()
+    r = api.request("PUT", f"{api.ws_path(rg, ws)}/artifacts/blobs/{digest}", ML, content=data, headers=OCTET)
+    assert r.status_code in (200, 201), r.text
+    return {"sha256": digest, "size": len(data)}
+
+
+@pytest.fixture
+def workspace(api: Api, name: str) -> tuple[str, str]:
+    api.create_group(name)
+    api.create_workspace(name, "ws1")
+    r = api.request("PUT", f"{api.ws_path(name, 'ws1')}/environments/plain/versions/1", ML, json={"properties": {
+        "image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04",
+        "condaFile": {"dependencies": ["python=3.11", "pip", {"pip": []}]}}})
+    assert r.status_code in (200, 201), r.text
+    return name, "ws1"
+
+
+def job_body(api: Api, rg: str, ws: str, command: str, **extra: Any) -> dict[str, Any]:
+    code = {**upload(api, rg, ws, TRAIN), "path": "src/train.py"}
+    data = {**upload(api, rg, ws, b"a,b\n1,2\n3,4\n"), "path": "rows.csv"}
+    props = {
+        "jobType": "Command", "command": command, "environmentId": "azureml:plain:1", "codeArtifacts": [code],
+        "environmentVariables": {"GREETING": "hello"}, "experimentName": "exp1",
+        "inputs": {"data": {"jobInputType": "uri_file", "uri": "./rows.csv", "artifacts": [data]},
+                   "alpha": {"jobInputType": "literal", "value": "0.5"}},
+        "outputs": {"model": {"jobOutputType": "uri_folder"}},
+        **extra,
+    }
+    return {"properties": props}
+
+
+def wait_for(api: Api, path: str, statuses: tuple[str, ...], timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, Any] = api.request("GET", path, ML).json()
+        if body["properties"]["status"] in statuses or time.monotonic() > deadline:
+            return body
+        time.sleep(0.1)
+
+
+TRAIN_CMD = "python src/train.py --data ${{inputs.data}} --out ${{outputs.model}} --alpha ${{inputs.alpha}}"
+
+
+def test_a_command_job_runs_and_its_output_becomes_a_model(api: Api, workspace: tuple[str, str]) -> None:
+    rg, ws = workspace
+    path = f"{api.ws_path(rg, ws)}/jobs/job1"
+    created = api.request("PUT", path, ML, json=job_body(api, rg, ws, TRAIN_CMD))
+    assert created.status_code == 201, created.text
+    props = created.json()["properties"]
+    assert props["status"] == "NotStarted" and props["experimentName"] == "exp1"
+    assert any("image" in w for w in props["warnings"])  # the image is not run: said, not ignored
+
+    done = wait_for(api, path, ("Completed", "Failed", "Canceled"))
+    props = done["properties"]
+    assert props["status"] == "Completed", (props.get("error"), api.request("GET", f"{path}/logs", ML).text)
+    assert props["outputs"]["model"]["uri"] == "azureml://jobs/job1/outputs/model"
+    assert [e["path"] for e in props["outputs"]["model"]["artifacts"]] == ["model.txt"]
+    log = api.request("GET", f"{path}/logs", ML)
+    assert log.status_code == 200 and log.headers["x-amlite-job-status"] == "Completed"
+    assert "read 3 rows, alpha=0.5, greeting=hello" in log.text and "tracking True True" in log.text
+    assert api.request("GET", f"{path}/logs?offset=5", ML).text == log.text[5:]
+
+    model = api.request("PUT", f"{api.ws_path(rg, ws)}/models/fromjob/versions/1", ML, json={"properties": {
+        "modelUri": "azureml://jobs/job1/outputs/model", "modelType": "custom_model"}})
+    assert model.status_code == 201, model.text
+    mprops = model.json()["properties"]
+    assert mprops["jobName"] == "job1"
+    assert [a["path"] for a in mprops["artifacts"]] == ["model/model.txt"]
+
+    listed = api.request("GET", f"{api.ws_path(rg, ws)}/jobs", ML).json()["value"]
+    assert [j["name"] for j in listed] == ["job1"]
+
+
+def test_a_failing_command_fails_the_job_with_its_exit_code(api: Api, workspace: tuple[str, str]) -> None:
+    rg, ws = workspace
+    path = f"{api.ws_path(rg, ws)}/jobs/bad1"
+    r = api.request("PUT", path, ML, json=job_body(api, rg, ws, "echo about to fail; exit 3"))
+    assert r.status_code == 201, r.text
+    props = wait_for(api, path, ("Completed", "Failed"))["properties"]
+    assert props["status"] == "Failed"
+    assert props["error"]["code"] == "UserError" and "code 3" in props["error"]["message"]
+    assert "about to fail" in api.request("GET", f"{path}/logs", ML).text
+    model = api.request("PUT", f"{api.ws_path(rg, ws)}/models/m/versions/1", ML, json={"properties": {
+        "modelUri": "azureml://jobs/bad1/outputs/model"}})
+    assert model.status_code == 400 and model.json()["error"]["code"] == "JobOutputNotReady"
+
+
+@pytest.mark.parametrize("change, code, target", [
+    ({"command": "python x.py ${{inputs.nope}}"}, "InvalidRequestContent", "properties.command"),
+    ({"environmentId": "azureml:missing:1"}, "AssetReferenceNotFound", "properties.environmentId"),
+    ({"jobType": "Sweep"}, "InvalidRequestContent", "properties.jobType"),
+    ({"codeId": "/subscriptions/x/codes/y/versions/1"}, "InvalidRequestContent", "properties.codeId"),
+    ({"environmentVariables": {"MLFLOW_RUN_ID": "x"}}, "InvalidRequestContent",
+     "properties.environmentVariables.MLFLOW_RUN_ID"),
+    ({"inputs": {"data": {"jobInputType": "uri_folder", "uri": "azureml://datastores/workspaceblobstore/paths/x"},
+                 "alpha": {"jobInputType": "literal", "value": 1}}},
+     "InputNotSupported", "properties.inputs.data.uri"),
+])
+def test_bad_jobs_are_refused_and_change_nothing(api: Api, workspace: tuple[str, str], change: dict[str, Any],
+                                                  code: str, target: str) -> None:
+    rg, ws = workspace
+    body = job_body(api, rg, ws, TRAIN_CMD)
+    body["properties"].update(change)
+    before = api.snapshot()
+    r = api.request("PUT", f"{api.ws_path(rg, ws)}/jobs/refused", ML, json=body)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == code and r.json()["error"]["target"] == target
+    assert api.snapshot() == before
+
+
+def test_cancel_ends_a_running_job(api: Api, workspace: tuple[str, str]) -> None:
+    rg, ws = workspace
+    path = f"{api.ws_path(rg, ws)}/jobs/sleepy"
+    r = api.request("PUT", path, ML, json=job_body(api, rg, ws, "echo started; sleep 300"))
+    assert r.status_code == 201, r.text
+    wait_for(api, path, ("Running",))
+    deadline = time.monotonic() + 20
+    while "started" not in api.request("GET", f"{path}/logs", ML).text and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert api.request("POST", f"{path}/cancel", ML).status_code == 202
+    props = wait_for(api, path, ("Canceled", "Failed", "Completed"), timeout=30)["properties"]
+    assert props["status"] == "Canceled"
+    assert "started" in api.request("GET", f"{path}/logs", ML).text
+    archived = api.request("PUT", path, ML, json={"properties": {"isArchived": True}})
+    assert archived.status_code == 200 and archived.json()["properties"]["isArchived"] is True
+    assert api.request("GET", f"{api.ws_path(rg, ws)}/jobs", ML).json()["value"] == []
+    assert api.request("DELETE", path, ML).status_code == 200
+    assert api.request("GET", path, ML).status_code == 404
+
+
+def component(api: Api, rg: str, ws: str, name: str, spec: dict[str, Any]) -> None:
+    r = api.request("PUT", f"{api.ws_path(rg, ws)}/components/{name}/versions/1", ML, json={"properties": {
+        "componentSpec": {"name": name, "version": "1", "type": "command", "environment": "azureml:plain:1", **spec}}})
+    assert r.status_code in (200, 201), r.text
+
+
+PIPE_STEPS = {
+    "a": {"componentId": "azureml:make:1", "inputs": {"n": "${{parent.inputs.count}}"}},
+    "b": {"componentId": "azureml:copy:1", "inputs": {"src": "${{parent.jobs.a.outputs.out}}"},
+          "outputs": {"out": "${{parent.outputs.final}}"}},
+}
+
+
+@pytest.mark.parametrize("change, target", [
+    ({"jobs": {**PIPE_STEPS, "a": {**PIPE_STEPS["a"], "inputs": {"n": "${{parent.jobs.b.outputs.out}}"}}}},
+     "properties.jobs"),  # a cycle
+    ({"jobs": {**PIPE_STEPS, "b": {**PIPE_STEPS["b"], "componentId": "azureml:nope:1"}}}, "properties.jobs.b.componentId"),
+    ({"jobs": {**PIPE_STEPS, "a": {"componentId": "azureml:make:1", "inputs": {"m": "1"}}}}, "properties.jobs.a.inputs.m"),
+    ({"jobs": {**PIPE_STEPS, "a": {"componentId": "azureml:make:1"}}}, "properties.jobs.a.inputs.n"),
+    ({"outputs": {}}, "properties.jobs.b.outputs.out"),
+    ({"jobs": {}}, "properties.jobs"),
+])
+def test_bad_pipelines_are_refused(api: Api, workspace: tuple[str, str], change: dict[str, Any], target: str) -> None:
+    rg, ws = workspace
+    component(api, rg, ws, "make", {"command": "seq ${{inputs.n}} > ${{outputs.out}}/n.txt",
+                                    "inputs": {"n": {"type": "integer"}}, "outputs": {"out": {"type": "uri_folder"}}})
+    component(api, rg, ws, "copy", {"command": "cp -r ${{inputs.src}}/. ${{outputs.out}}",
+                                    "inputs": {"src": {"type": "uri_folder"}}, "outputs": {"out": {"type": "uri_folder"}}})
+    body = {"properties": {"jobType": "Pipeline", "inputs": {"count": {"jobInputType": "literal", "value": "3"}},
+                           "outputs": {"final": {"jobOutputType": "uri_folder"}}, "jobs": PIPE_STEPS, **change}}
+    before = api.snapshot()
+    r = api.request("PUT", f"{api.ws_path(rg, ws)}/jobs/pipe-bad", ML, json=body)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["target"] == target, r.text
+    assert api.snapshot() == before
+
+
+def test_a_pipeline_runs_through_the_api(api: Api, workspace: tuple[str, str]) -> None:
+    rg, ws = workspace
+    component(api, rg, ws, "make", {"command": "seq ${{inputs.n}} > ${{outputs.out}}/n.txt",
+                                    "inputs": {"n": {"type": "integer"}}, "outputs": {"out": {"type": "uri_folder"}}})
+    component(api, rg, ws, "copy", {"command": "cp -r ${{inputs.src}}/. ${{outputs.out}}",
+                                    "inputs": {"src": {"type": "uri_folder"}}, "outputs": {"out": {"type": "uri_folder"}}})
+    path = f"{api.ws_path(rg, ws)}/jobs/pipe1"
+    body = {"properties": {"jobType": "Pipeline", "inputs": {"count": {"jobInputType": "literal", "value": "3"}},
+                           "outputs": {"final": {"jobOutputType": "uri_folder"}}, "jobs": PIPE_STEPS}}
+    assert api.request("PUT", path, ML, json=body).status_code == 201
+    props = wait_for(api, path, ("Completed", "Failed", "Canceled"))["properties"]
+    assert props["status"] == "Completed", props
+    files = props["outputs"]["final"]["artifacts"]
+    assert [f["path"] for f in files] == ["n.txt"] and files[0]["size"] == len(b"1\n2\n3\n")
+    child = api.request("GET", f"{api.ws_path(rg, ws)}/jobs/pipe1_b", ML).json()["properties"]
+    assert child["status"] == "Completed" and child["properties"]["azureml.pipeline"] == "pipe1"
+    assert child["inputs"]["src"]["uri"] == "azureml://jobs/pipe1_a/outputs/out"
+
+
+def test_canceling_a_pipeline_cancels_its_running_step(api: Api, workspace: tuple[str, str]) -> None:
+    rg, ws = workspace
+    component(api, rg, ws, "nap", {"command": "echo napping; sleep 300", "outputs": {"out": {"type": "uri_folder"}}})
+    component(api, rg, ws, "after", {"command": "ls ${{inputs.src}}", "inputs": {"src": {"type": "uri_folder"}}})
+    path = f"{api.ws_path(rg, ws)}/jobs/pipe-nap"
+    body = {"properties": {"jobType": "Pipeline", "jobs": {
+        "first": {"componentId": "azureml:nap:1"},
+        "second": {"componentId": "azureml:after:1", "inputs": {"src": "${{parent.jobs.first.outputs.out}}"}}}}}
+    assert api.request("PUT", path, ML, json=body).status_code == 201
+    child = f"{api.ws_path(rg, ws)}/jobs/pipe-nap_first"
+    deadline = time.monotonic() + 30
+    while api.request("GET", child, ML).status_code == 404 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    wait_for(api, child, ("Running",))
+    assert api.request("POST", f"{path}/cancel", ML).status_code == 202
+    assert wait_for(api, path, ("Canceled", "Failed", "Completed"), timeout=30)["properties"]["status"] == "Canceled"
+    assert wait_for(api, child, ("Canceled", "Failed", "Completed"), timeout=30)["properties"]["status"] == "Canceled"
+    assert api.request("GET", f"{api.ws_path(rg, ws)}/jobs/pipe-nap_second", ML).status_code == 404
+
+
+def test_deleting_the_workspace_ends_its_running_job(api: Api, name: str, tmp_path: Any) -> None:
+    import os
+
+    api.create_group(name)
+    api.create_workspace(name, "gone")
+    r = api.request("PUT", f"{api.ws_path(name, 'gone')}/environments/plain/versions/1", ML, json={"properties": {
+        "image": "python:3.11"}})
+    assert r.status_code == 201, r.text
+    pidfile = tmp_path / "pid"
+    path = f"{api.ws_path(name, 'gone')}/jobs/doomed"
+    body = {"properties": {"jobType": "Command", "environmentId": "azureml:plain:1",
+                           "command": f"echo $$ > {pidfile}; exec sleep 300"}}
+    assert api.request("PUT", path, ML, json=body).status_code == 201
+    deadline = time.monotonic() + 30
+    while not pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    pid = int(pidfile.read_text())
+    api.wait(api.request("DELETE", api.ws_path(name, "gone"), ML))
+
+    def alive() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 20
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive()
+
+
+def test_pip_dependencies_are_installed_and_a_failed_install_fails_the_job(
+        api: Api, workspace: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no index to reach (PIP_NO_INDEX), a requirement the server's environment satisfies is
+    installed from there, and one nobody has fails the job with pip's words in its log."""
+    rg, ws = workspace
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    for name, pip in (("has-yaml", ["PyYAML"]), ("has-nothing", ["surely-not-a-package-amlite==9.9"])):
+        r = api.request("PUT", f"{api.ws_path(rg, ws)}/environments/{name}/versions/1", ML, json={"properties": {
+            "image": "python:3.11", "condaFile": {"dependencies": [{"pip": pip}]}}})
+        assert r.status_code == 201, r.text
+    ok_path = f"{api.ws_path(rg, ws)}/jobs/pip-ok"
+    body = {"properties": {"jobType": "Command", "environmentId": "azureml:has-yaml:1",
+                           "command": "python -c 'import yaml, sys; print(\"yaml from\", sys.prefix)'"}}
+    assert api.request("PUT", ok_path, ML, json=body).status_code == 201
+    assert wait_for(api, ok_path, ("Completed", "Failed"))["properties"]["status"] == "Completed"
+    assert "yaml from" in api.request("GET", f"{ok_path}/logs", ML).text
+
+    bad_path = f"{api.ws_path(rg, ws)}/jobs/pip-bad"
+    body["properties"]["environmentId"] = "azureml:has-nothing:1"
+    assert api.request("PUT", bad_path, ML, json=body).status_code == 201
+    props = wait_for(api, bad_path, ("Completed", "Failed"))["properties"]
+    assert props["status"] == "Failed" and props["error"]["code"] == "EnvironmentBuildFailed", props
+    assert "surely-not-a-package-amlite" in api.request("GET", f"{bad_path}/logs", ML).text

@@ -1,0 +1,45 @@
+"""``ml_client.jobs`` over the app in process: a job built in Python with a local code folder and
+input runs, streams, downloads; a bad YAML binding is refused before anything is sent."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from amlite import CommandJob, load_job
+from amlite.sdk.errors import ValidationException
+from tests.integration.clients import Workspace, workspace  # noqa: F401 (fixture)
+
+
+def test_a_job_made_in_python_runs_streams_and_downloads(workspace: Workspace, tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "hello.py").write_text(
+        "import sys, pathlib\nprint('hello', pathlib.Path(sys.argv[1]).read_text())\n"
+        "pathlib.Path(sys.argv[2], 'done.txt').write_text('ok')\n")
+    (tmp_path / "in.txt").write_text("world")
+    job = CommandJob(command="python hello.py ${{inputs.words}} ${{outputs.out}}", code="./src",
+                     environment={"image": "python:3.11"}, inputs={"words": {"type": "uri_file", "path": "./in.txt"}},
+                     outputs={"out": {"type": "uri_folder"}}, base_path=str(tmp_path), experiment_name="sdk")
+    with workspace.ml_client() as ml_client:
+        created = ml_client.jobs.create_or_update(job, name="sdk-job-1")
+        assert created.status == "NotStarted" and created.environment.startswith("azureml:CliV2AnonymousEnvironment:")
+        sink = io.StringIO()
+        ended = ml_client.jobs.stream("sdk-job-1", out=sink, poll_seconds=0.1)
+        assert ended.status == "Completed" and "hello world" in sink.getvalue()
+        dest = ml_client.jobs.download("sdk-job-1", download_path=tmp_path / "dl", all=True)
+        assert (dest / "named-outputs" / "out" / "done.txt").read_text() == "ok"
+        assert [j.name for j in ml_client.jobs.list()] == ["sdk-job-1"]
+        ml_client.jobs.archive("sdk-job-1")
+        assert list(ml_client.jobs.list()) == []
+        ml_client.jobs.restore("sdk-job-1")
+        assert [j.name for j in ml_client.jobs.list()] == ["sdk-job-1"]
+
+
+def test_an_unbound_port_is_refused_before_anything_is_sent(workspace: Workspace, tmp_path: Path) -> None:
+    (tmp_path / "job.yml").write_text("command: echo ${{inputs.nope}}\nenvironment: azureml:e:1\n")
+    with pytest.raises(ValidationException) as info:
+        load_job(tmp_path / "job.yml")
+    assert "inputs.nope" in str(info.value)
+    assert workspace.transport.requests == []
