@@ -34,7 +34,7 @@ OCTET_BODY = {
 }
 
 
-def octet_stream(request: Request) -> None:
+async def octet_stream(request: Request) -> None:
     """The body must be raw bytes: ``application/octet-stream`` (or no content type, as ``curl -T``
     sends); anything else, JSON included, is ``415 UnsupportedMediaType``."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
