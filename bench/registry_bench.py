@@ -221,12 +221,13 @@ class System:
 
 class Amlite(System):
     def __init__(self, workdir: Path, amlite: str, db_url: str | None, workers: int, keepalive: bool,
-                 profile: tuple[str, Path] | None = None) -> None:
+                 profile: tuple[str, Path] | None = None, config: Path | None = None) -> None:
         super().__init__("amlite")
         port = free_port()
         data = workdir / "amlite-data"
         args = [amlite, "server", "--data-dir", str(data), "--port", str(port), "--workers", str(workers)]
         args = [*args, "--db", db_url] if db_url else args
+        args = [*args, "--config", str(config)] if config else args
         if profile is not None:  # py-spy samples the server; SIGINT makes both stop and write the profile
             args = [profile[0], "record", "--format", "raw", "--rate", "200", "--subprocesses",
                     "--output", str(profile[1]), "--", *args]
@@ -308,7 +309,10 @@ class MLflow(System):
         self.start(
             [mlflow, "server", "--backend-store-uri", db_uri or f"sqlite:///{workdir / 'mlflow.db'}",
              "--artifacts-destination", str(workdir / "mlflow-artifacts"), "--host", HOST, "--port", str(port),
-             "--workers", str(workers)],
+             "--workers", str(workers),
+             # uvicorn restarts a worker that misses its 5 s health check, which a busy machine
+             # makes it miss: requests then fail with "Server disconnected".
+             "--uvicorn-opts", "--timeout-worker-healthcheck 60"],
             workdir / "mlflow.log", env={**os.environ, "MLFLOW_ENABLE_TELEMETRY": "false", "DO_NOT_TRACK": "true"})
         assert self.proc is not None
         self.base = f"http://{HOST}:{port}"

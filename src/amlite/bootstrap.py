@@ -186,7 +186,7 @@ def build(settings: Settings) -> Container:
     worker = Worker(tasks, threads=settings.worker_threads, poll_seconds=settings.worker_poll_seconds)
     tasks.wakeup = worker.notify
     authz = Authorizer(deps)
-    artifacts = ArtifactService(deps)
+    artifacts = ArtifactService(deps, authz)
     secrets = SecretNamespace(deps, box)
     registries = RegistryService(deps, operations, storage, authz)
     replication = ReplicationService(deps, tasks, lease=timedelta(seconds=settings.replication_lease_seconds),

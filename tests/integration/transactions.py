@@ -64,3 +64,47 @@ def counting_transactions(engine: sa.Engine) -> Iterator[TransactionCount]:
     finally:
         with _lock:
             active.remove(counted)
+
+
+@dataclass
+class WorkerActivity:
+    """What the task workers' threads began and committed while a block ran."""
+
+    begins: list[str] = field(default_factory=list)  # "BEGIN", or SQLite's "BEGIN IMMEDIATE" of a write
+    commits: int = 0
+
+
+_watchers: dict[int, list[WorkerActivity]] = {}
+
+
+@contextmanager
+def watching_workers(engine: sa.Engine) -> Iterator[WorkerActivity]:
+    """Record the transactions the task workers (threads ``amlite-worker-*``) begin and commit
+    inside the block; listeners are added once per engine, as for ``counting_transactions``."""
+    with _lock:
+        if id(engine) not in _watchers:
+            active: list[WorkerActivity] = []
+            _watchers[id(engine)] = active
+
+            def on_begin(connection: sa.Connection) -> None:
+                if threading.current_thread().name.startswith("amlite-worker"):
+                    kind = connection.get_execution_options().get("sqlite_begin", "BEGIN")
+                    with _lock:
+                        for watched in active:
+                            watched.begins.append(kind)
+
+            def on_commit(_connection: sa.Connection) -> None:
+                if threading.current_thread().name.startswith("amlite-worker"):
+                    with _lock:
+                        for watched in active:
+                            watched.commits += 1
+
+            event.listen(engine, "begin", on_begin)
+            event.listen(engine, "commit", on_commit)
+        watching = WorkerActivity()
+        _watchers[id(engine)].append(watching)
+    try:
+        yield watching
+    finally:
+        with _lock:
+            _watchers[id(engine)].remove(watching)

@@ -52,7 +52,7 @@ class World:
         authz = Authorizer(self.deps)
         self.groups = ResourceGroupService(self.deps, operations, storage)
         self.workspaces = WorkspaceService(self.deps, operations, storage)
-        artifacts = ArtifactService(self.deps)
+        artifacts = ArtifactService(self.deps, authz)
         jobs = JobService(self.deps, tasks, artifacts, ReferenceResolver(authz), authz, Path("unused-jobs-root"))
         blob_endpoint = StorageEndpointService(self.deps, b"k" * 32, "https://blob.amlite.test")
         self.assets = AssetService(self.deps, artifacts, ReferenceResolver(authz), ReplicationService(self.deps, tasks),

@@ -1,5 +1,10 @@
 """Request plumbing shared by every router: the caller, api-version, authorization, JSON bodies,
-preconditions and paging. Routers stay thin: parse, call one service, render."""
+preconditions and paging. Routers stay thin: parse, call one service, render.
+
+The dependencies that only look at the request are ``async``: FastAPI runs a plain ``def``
+dependency in the thread pool, and each such hop (a queue, a thread wake-up, a call back into the
+event loop) cost more than the check itself, two or three times per request. Only the one that
+reads the store (``Authorize`` deciding before the use case) still goes to a thread."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from amlite.api.json_input import parse_json
 from amlite.domain.errors import InvalidApiVersion, InvalidInput, MissingApiVersion, UnsupportedMediaType
@@ -51,7 +57,7 @@ class ApiVersion:
     def __init__(self, accepted: tuple[str, ...]) -> None:
         self.accepted = accepted
 
-    def __call__(self, request: Request) -> str:
+    async def __call__(self, request: Request) -> str:
         values = request.query_params.getlist("api-version")
         if len(values) > 1:
             raise InvalidApiVersion(
@@ -114,12 +120,16 @@ class Authorize:
     lists: bool = False
     in_use_case: bool = False
 
-    def __call__(self, request: Request) -> Caller:
-        if self.in_use_case and self.scope is not None:
+    async def __call__(self, request: Request) -> Caller:
+        if self.in_use_case and self.scope is not None:  # the token alone: no store, no thread
             caller = container(request).identity.token_caller(request.headers.get("authorization"))
             caller = _with_request(caller, request).acting(self.action, self.scope(dict(request.path_params)))
             request.state.caller = caller
             return caller
+        return await run_in_threadpool(self._decide, request)
+
+    def _decide(self, request: Request) -> Caller:
+        """Authenticate against the store and decide the action here (in a worker thread)."""
         caller = authenticated(request)
         scope = self.scope(dict(request.path_params)) if self.scope is not None else ""
         caller = caller.acting(self.action, scope)
@@ -191,7 +201,7 @@ class JsonBody(Generic[M]):
         return parse_request(self.model, await json_body(request))
 
 
-def preconditions(request: Request) -> Preconditions:
+async def preconditions(request: Request) -> Preconditions:
     return Preconditions(if_match=request.headers.get("if-match"), if_none_match=request.headers.get("if-none-match"))
 
 
@@ -201,7 +211,7 @@ class Paging:
     limit: int
 
 
-def paging(request: Request) -> Paging:
+async def paging(request: Request) -> Paging:
     """``$top`` sets the page size; ``$skipToken`` (from a nextLink) says where the page starts."""
     top = request.query_params.get("$top")
     try:

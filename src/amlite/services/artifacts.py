@@ -28,6 +28,7 @@ from amlite.domain.resources import Workspace
 from amlite.ports import BlobStore, BlobWriter, UnitOfWork
 from amlite.services.asset_owners import registry_owner
 from amlite.services.audit import record_write
+from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps
 from amlite.services.registries import require_registry
 from amlite.services.workspace_scope import require_workspace, writable
@@ -76,8 +77,13 @@ class BlobUpload:
 
 
 class ArtifactService:
-    def __init__(self, deps: Deps) -> None:
+    """Every use case here admits its caller (``Authorizer.admit``) in the one read unit of work
+    that finds the owner and its storage; the bytes move outside any transaction; an upload's
+    audit entry is its only write. An upload is thus one read and one commit, a download one read."""
+
+    def __init__(self, deps: Deps, authz: Authorizer) -> None:
         self._deps = deps
+        self._authz = authz
 
     def begin_blob(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, sha256: str,
                    size_hint: int | None = None) -> BlobUpload:
@@ -85,7 +91,7 @@ class ArtifactService:
         and commits it. Bytes that hash to anything else are refused at commit
         (``BlobHashMismatch``) and store nothing; bytes that are there already store nothing new
         (``existed``)."""
-        where = self._storage(caller, sub_id, rg_name, ws_name, writing=True)
+        caller, where = self._storage(caller, sub_id, rg_name, ws_name, writing=True)
         return self._begin(caller, where, sha256, size_hint)
 
     def _begin(self, caller: Caller, where: ArtifactStorage, sha256: str, size_hint: int | None) -> BlobUpload:
@@ -99,13 +105,13 @@ class ArtifactService:
 
     def blob_size(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, sha256: str) -> tuple[int, str]:
         """(size, region) of a stored blob; ``BlobNotFound`` when it is not there."""
-        where = self._storage(caller, sub_id, rg_name, ws_name)
+        _, where = self._storage(caller, sub_id, rg_name, ws_name)
         return where.store.size(where.account, where.container, check_sha256(sha256)), where.region
 
     def open_blob(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, sha256: str,
                   chunk_size: int = CHUNK_SIZE) -> BlobDownload:
         """The blob, opened for streaming (a missing blob fails here, before any byte is sent)."""
-        where = self._storage(caller, sub_id, rg_name, ws_name)
+        _, where = self._storage(caller, sub_id, rg_name, ws_name)
         digest = check_sha256(sha256)
         size = where.store.size(where.account, where.container, digest)
         chunks = where.store.open_chunks(where.account, where.container, digest, chunk_size)
@@ -143,7 +149,7 @@ class ArtifactService:
                             size_hint: int | None = None) -> BlobUpload:
         """Start storing a blob in the registry's primary region (replicas follow its asset
         versions), as ``begin_blob``."""
-        owner = self._registry(caller, sub_id, rg_name, reg_name)
+        caller, owner = self._registry(caller, sub_id, rg_name, reg_name)
         if not owner.writable:
             raise Conflict("RegistryBeingDeleted", f"The registry '{owner.name}' is being deleted and cannot be changed.")
         return self._begin(caller, self.storage_for(owner), sha256, size_hint)
@@ -165,7 +171,7 @@ class ArtifactService:
 
     def _registry_copy(self, caller: Caller, sub_id: str, rg_name: str, reg_name: str, sha256: str,
                        caller_region: str | None) -> ArtifactStorage:
-        owner = self._registry(caller, sub_id, rg_name, reg_name)
+        _, owner = self._registry(caller, sub_id, rg_name, reg_name)
         digest = check_sha256(sha256)
         region = self._deps.regions.find(caller_region) if caller_region else None
         if region is not None and owner.region(region.name) is not None and region.name != owner.location:
@@ -178,16 +184,21 @@ class ArtifactService:
                             owner.name, region.name, digest, exc)
         return self.storage_for(owner)
 
-    def _registry(self, caller: Caller, sub_id: str, rg_name: str, reg_name: str) -> AssetOwner:
+    def _registry(self, caller: Caller, sub_id: str, rg_name: str, reg_name: str) -> tuple[Caller, AssetOwner]:
+        """The admitted caller and the registry, in one read."""
         with self._deps.uow() as uow:
-            return registry_owner(require_registry(uow, caller, sub_id, rg_name, reg_name))
+            caller = self._authz.admit(uow, caller)
+            return caller, registry_owner(require_registry(uow, caller, sub_id, rg_name, reg_name))
 
-    def _storage(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, *, writing: bool = False) -> ArtifactStorage:
+    def _storage(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, *,
+                 writing: bool = False) -> tuple[Caller, ArtifactStorage]:
+        """The admitted caller and the workspace's artifact storage, in one read."""
         with self._deps.uow() as uow:
+            caller = self._authz.admit(uow, caller)
             ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
             if writing:
                 writable(ws)
-            return self._default_storage(uow, ws)
+            return caller, self._default_storage(uow, ws)
 
     def _default_storage(self, uow: UnitOfWork, ws: Workspace) -> ArtifactStorage:
         default = next((ds for ds in uow.datastores.of_workspace(ws.key) if ds.is_default), None)

@@ -93,7 +93,9 @@ class TaskEngine:
         return released
 
     def seconds_until_due(self, ceiling: float) -> float:
-        """How long an idle worker may sleep before a retry or an expired lease falls due."""
+        """How long an idle worker may sleep before a task, a retry or an expired lease falls due
+        (0: one is due now). A read, so an idle worker's poll takes no write lock and commits
+        nothing; only a due task is claimed in a write (``run_next``)."""
         with self._deps.uow() as uow:
             due: datetime | None = uow.tasks.next_event_at(list(self._kinds))
         if due is None:

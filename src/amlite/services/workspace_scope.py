@@ -5,6 +5,7 @@ must exist, and writes are refused while the workspace is being deleted."""
 from __future__ import annotations
 
 from amlite.domain.errors import Conflict, NotFound
+from amlite.domain.names import check_resource_group_name
 from amlite.domain.providers import ML_NAMESPACE
 from amlite.domain.resources import ProvisioningState, Workspace
 from amlite.ports import UnitOfWork
@@ -21,11 +22,13 @@ def workspace_not_found(rg_name: str, name: str) -> NotFound:
 
 
 def require_workspace(uow: UnitOfWork, caller: Caller, sub_id: str, rg_name: str, ws_name: str) -> Workspace:
-    """The workspace, or the ARM 404 of the first missing level (subscription, group, workspace)."""
+    """The workspace, or the ARM 404 of the first missing level (subscription, group, workspace).
+    The workspace's read joins its group, so the group is read on its own only for the 404."""
     sub = require_subscription(uow, caller, sub_id)
-    rg = require_group(uow, sub.id, rg_name)
-    ws = uow.workspaces.get(sub.id, rg.name, ws_name)
+    check_resource_group_name(rg_name)
+    ws = uow.workspaces.get(sub.id, rg_name, ws_name)
     if ws is None:
+        rg = require_group(uow, sub.id, rg_name)
         raise workspace_not_found(rg.name, ws_name)
     return ws
 

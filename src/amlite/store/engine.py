@@ -2,6 +2,12 @@
 
 SQLite gets WAL, foreign keys and a busy timeout on every connection, and writers begin with
 ``BEGIN IMMEDIATE`` so a read-then-write unit of work never dies halfway on a lock upgrade.
+
+PostgreSQL connections are checked when they leave the pool (a server restarted since would
+otherwise fail the next request), and the check is the transaction's own ``BEGIN``
+(:func:`_begin_on_checkout`): SQLAlchemy's ``pool_pre_ping`` sends a statement outside any
+transaction, which PostgreSQL counts as one more commit per unit of work (a read then cost a
+commit, an idle worker's poll too) and which costs a round trip of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from psycopg import pq
 from sqlalchemy import event
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -32,7 +39,25 @@ def create_engine(url: str) -> sa.Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return sa.create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
+    engine = sa.create_engine(url, pool_size=8, max_overflow=16)
+    event.listen(engine, "checkout", _begin_on_checkout)
+    return engine
+
+
+def _begin_on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Begin the unit of work's transaction as the connection leaves the pool, which also proves
+    the connection alive: a dead one raises ``DisconnectionError``, and the pool replaces it and
+    tries again (SQLAlchemy's pessimistic disconnect handling). psycopg reads the transaction
+    state from libpq, so it sends no second ``BEGIN``; a unit of work that only reads ends with
+    ``ROLLBACK``, and PostgreSQL counts no commit for it. A connection returns to the pool rolled
+    back (SQLAlchemy's reset), so it is idle here unless something left a transaction open."""
+    pgconn = dbapi_connection.pgconn
+    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        return
+    result = pgconn.exec_(b"BEGIN")
+    if result.status != pq.ExecStatus.COMMAND_OK:
+        raise sa.exc.DisconnectionError(
+            f"the PostgreSQL connection failed its check: {pgconn.error_message.decode(errors='replace').strip()}")
 
 
 def _private_sqlite_files(url: str) -> None:

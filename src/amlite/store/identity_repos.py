@@ -10,6 +10,13 @@ from amlite.domain.resources import Principal, PrincipalKind, Tenant
 from amlite.store import tables as t
 
 
+# Statements every request runs (its caller's admission), built once: building and keying a
+# statement costs more than executing it on SQLite.
+_PRINCIPAL_BY_ID = sa.select(t.principals).where(t.principals.c.id == sa.bindparam("id"))
+_GROUPS_OF_MEMBERS = sa.select(t.group_members.c.group_id).where(
+    t.group_members.c.member_id.in_(sa.bindparam("members", expanding=True)))
+
+
 class TenantRepository:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
@@ -54,7 +61,7 @@ class PrincipalRepository:
         )
 
     def get(self, principal_id: str) -> Principal | None:
-        row = self._conn.execute(sa.select(t.principals).where(t.principals.c.id == principal_id.lower())).first()
+        row = self._conn.execute(_PRINCIPAL_BY_ID, {"id": principal_id.lower()}).first()
         return _principal(row) if row else None
 
     def by_user_principal_name(self, tenant_id: str, upn: str) -> Principal | None:
@@ -134,11 +141,10 @@ class GroupMemberRepository:
 
     def groups_of(self, principal_id: str) -> set[str]:
         """Every group the principal is in, directly or through nested groups (one query per level)."""
-        gm = t.group_members
         found: set[str] = set()
         frontier = {principal_id}
         while frontier:
-            rows = self._conn.execute(sa.select(gm.c.group_id).where(gm.c.member_id.in_(sorted(frontier))))
+            rows = self._conn.execute(_GROUPS_OF_MEMBERS, {"members": sorted(frontier)})
             frontier = {r.group_id for r in rows} - found
             found |= frontier
         return found

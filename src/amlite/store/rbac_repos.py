@@ -109,8 +109,8 @@ class RoleAssignmentRepository:
 
     def for_principals_at(self, principal_ids: Iterable[str], scopes: Iterable[str]) -> list[RoleAssignment]:
         """Assignments of any of the principals at any of the (normalized) scopes."""
-        query = _select().where(_ra.c.principal_id.in_(list(principal_ids)), _ra.c.scope_lower.in_(list(scopes)))
-        return [_assignment(r) for r in self._conn.execute(query)]
+        rows = self._conn.execute(_AT_SCOPES, {"principals": list(principal_ids), "scopes": list(scopes)})
+        return [_assignment(r) for r in rows]
 
     def for_principals_below(self, principal_ids: Iterable[str], scope: str) -> list[RoleAssignment]:
         """Assignments of any of the principals strictly below the scope (for filtered lists)."""
@@ -158,6 +158,11 @@ def _select() -> sa.Select:  # type: ignore[type-arg]
     return sa.select(_ra, t.principals.c.kind.label("principal_kind")).join(
         t.principals, t.principals.c.id == _ra.c.principal_id
     )
+
+
+#: The authorization check of every request, built once (see ``identity_repos``).
+_AT_SCOPES = _select().where(_ra.c.principal_id.in_(sa.bindparam("principals", expanding=True)),
+                             _ra.c.scope_lower.in_(sa.bindparam("scopes", expanding=True)))
 
 
 def _assignment(row: sa.Row) -> RoleAssignment:  # type: ignore[type-arg]

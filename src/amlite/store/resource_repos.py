@@ -19,6 +19,10 @@ def paged(conn: sa.Connection, query: sa.Select, offset: int, limit: int, conver
     return Page(items=[convert(r) for r in rows[:limit]], more=len(rows) > limit)
 
 
+#: Read by every request below a subscription, built once (see ``workspace_repos``).
+_SUBSCRIPTION_BY_ID = sa.select(t.subscriptions).where(t.subscriptions.c.id == sa.bindparam("id"))
+
+
 class SubscriptionRepository:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
@@ -32,7 +36,7 @@ class SubscriptionRepository:
         )
 
     def get(self, sub_id: str) -> Subscription | None:
-        row = self._conn.execute(sa.select(t.subscriptions).where(t.subscriptions.c.id == sub_id.lower())).first()
+        row = self._conn.execute(_SUBSCRIPTION_BY_ID, {"id": sub_id.lower()}).first()
         return _subscription(row) if row else None
 
     def list_for_tenant(self, tenant_id: str, ids: set[str] | None = None) -> list[Subscription]:

@@ -10,7 +10,7 @@ one task.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -100,11 +100,14 @@ class TaskRepository:
 
     def next_event_at(self, kinds: list[str]) -> datetime | None:
         """When the next task of ``kinds`` falls due: a retry's time, or a running task's lease
-        running out."""
+        running out; ``datetime.min`` (UTC) when a running task holds no lease (released at a
+        start), which is due at once."""
+        running = sa.and_(_t.c.state == TaskState.RUNNING.value, _t.c.kind.in_(kinds))
+        if self._conn.execute(sa.select(_t.c.key).where(running, _t.c.lease_expires_at.is_(None)).limit(1)).first():
+            return datetime.min.replace(tzinfo=timezone.utc)
         waiting = self._conn.execute(sa.select(sa.func.min(_t.c.next_run_at)).where(
             _t.c.state == TaskState.PENDING.value, _t.c.kind.in_(kinds))).scalar()
-        leased = self._conn.execute(sa.select(sa.func.min(_t.c.lease_expires_at)).where(
-            _t.c.state == TaskState.RUNNING.value, _t.c.kind.in_(kinds))).scalar()
+        leased = self._conn.execute(sa.select(sa.func.min(_t.c.lease_expires_at)).where(running)).scalar()
         times: list[datetime] = [value for value in (waiting, leased) if value is not None]
         return min(times) if times else None
 

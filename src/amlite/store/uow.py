@@ -1,7 +1,15 @@
-"""The SQL unit of work: one connection, one transaction, the repositories bound to it."""
+"""The SQL unit of work: one connection, one transaction, the repositories bound to it.
+
+On SQLite the writers of one process queue on a lock of their own before ``BEGIN IMMEDIATE``.
+SQLite lets one writer in at a time anyway, but a writer refused the lock sleeps in SQLite's busy
+handler (1, 2, 5, 10... ms) and checks again, so eight writers of one process formed a convoy of
+sleeps longer than their transactions; on a Python lock the next writer starts the moment the
+last one ends. Writers of other processes on the same file still meet at SQLite's lock.
+"""
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 
 import sqlalchemy as sa
@@ -40,17 +48,26 @@ class SqlUnitOfWork:
     """Leaving the ``with`` block without ``commit()`` rolls back. A unique constraint that fires
     (two requests racing to create one name) surfaces as a ``Conflict``, never as a crash."""
 
-    def __init__(self, engine: sa.Engine, *, write: bool) -> None:
+    def __init__(self, engine: sa.Engine, *, write: bool, write_lock: threading.RLock | None = None) -> None:
         self._engine = engine
         self._write = write
+        self._write_lock = write_lock if write else None
+        self._locked = False
         self._committed = False
 
     def __enter__(self) -> "SqlUnitOfWork":
-        conn = self._engine.connect()
-        if self._write and conn.dialect.name == "sqlite":
-            conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-        self._conn = conn
-        self._tx = conn.begin()
+        if self._write_lock is not None:
+            # Past the busy timeout, go on to SQLite's own lock, as before this queue existed.
+            self._locked = self._write_lock.acquire(timeout=_SQLITE_BUSY_SECONDS)
+        try:
+            conn = self._engine.connect()
+            if self._write and conn.dialect.name == "sqlite":
+                conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            self._conn = conn
+            self._tx = conn.begin()
+        except BaseException:
+            self._unlock()
+            raise
         self.tenants = TenantRepository(conn)
         self.principals = PrincipalRepository(conn)
         self.role_assignments = RoleAssignmentRepository(conn)
@@ -103,9 +120,23 @@ class SqlUnitOfWork:
             if not self._committed and self._tx.is_active:
                 self._tx.rollback()
         finally:
-            self._conn.close()
+            try:
+                self._conn.close()
+            finally:
+                self._unlock()
         if isinstance(exc, IntegrityError) and _is_unique_violation(exc):
             raise _conflict() from exc
+
+
+    def _unlock(self) -> None:
+        if self._locked:
+            self._locked = False
+            assert self._write_lock is not None
+            self._write_lock.release()
+
+
+#: How long a SQLite writer waits for the lock (the engine's busy timeout says the same).
+_SQLITE_BUSY_SECONDS = 30.0
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:
@@ -125,7 +156,10 @@ def _conflict() -> Conflict:
 class SqlUnitOfWorkFactory:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        # Re-entrant: a thread that opens a second write while holding one meets SQLite's lock,
+        # and its busy timeout, exactly as it did before.
+        self._write_lock = threading.RLock() if engine.dialect.name == "sqlite" else None
 
     def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=write)
+        return SqlUnitOfWork(self.engine, write=write, write_lock=self._write_lock)
 

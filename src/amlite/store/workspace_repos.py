@@ -28,16 +28,11 @@ class WorkspaceRepository:
         self._conn.execute(_ws.update().where(_ws.c.key == ws.key).values(**_values(ws)))
 
     def get(self, sub_id: str, rg_name: str, name: str) -> Workspace | None:
-        row = self._conn.execute(
-            _select().where(
-                _rg.c.subscription_id == sub_id.lower(), _rg.c.name_lower == rg_name.lower(),
-                _ws.c.name_lower == name.lower(),
-            )
-        ).first()
+        row = self._conn.execute(_BY_NAMES, {"sub": sub_id.lower(), "rg": rg_name.lower(), "name": name.lower()}).first()
         return _workspace(row) if row else None
 
     def by_key(self, key: str) -> Workspace | None:
-        row = self._conn.execute(_select().where(_ws.c.key == key)).first()
+        row = self._conn.execute(_BY_KEY, {"key": key}).first()
         return _workspace(row) if row else None
 
     def by_workspace_id(self, workspace_id: str) -> Workspace | None:
@@ -105,6 +100,15 @@ def _workspace(row: sa.Row) -> Workspace:  # type: ignore[type-arg]
     )
 
 
+# The lookups of every workspace request, built once: building and keying a statement costs more
+# than executing it on SQLite.
+_BY_NAMES = _select().where(_rg.c.subscription_id == sa.bindparam("sub"), _rg.c.name_lower == sa.bindparam("rg"),
+                            _ws.c.name_lower == sa.bindparam("name"))
+_BY_KEY = _select().where(_ws.c.key == sa.bindparam("key"))
+_DATASTORES_OF = (sa.select(t.datastores).where(t.datastores.c.workspace_key == sa.bindparam("ws"))
+                  .order_by(t.datastores.c.name_lower))
+
+
 class DatastoreRepository:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
@@ -122,8 +126,7 @@ class DatastoreRepository:
         return _datastore(row) if row else None
 
     def of_workspace(self, ws_key: str) -> list[Datastore]:
-        query = sa.select(t.datastores).where(t.datastores.c.workspace_key == ws_key).order_by(t.datastores.c.name_lower)
-        return [_datastore(r) for r in self._conn.execute(query)]
+        return [_datastore(r) for r in self._conn.execute(_DATASTORES_OF, {"ws": ws_key})]
 
     def list(self, ws_key: str, offset: int, limit: int) -> Page[Datastore]:
         query = sa.select(t.datastores).where(t.datastores.c.workspace_key == ws_key).order_by(t.datastores.c.name_lower)

@@ -2,10 +2,13 @@
 
 Several threads let long tasks run side by side (the regions of one version copy at once: the
 copies are I/O and hashing, which release the GIL) while a workspace delete still starts at once.
-Each thread wakes when a use case queues work, and otherwise sleeps until the next retry or the
-next expired lease falls due (at most ``poll_seconds``), so tasks left by a crash or a failed
-attempt are picked up again without anyone asking. Several processes may run these on one
-PostgreSQL store; claims never overlap.
+Each thread wakes when a use case of this process queues work (``notify``), and otherwise sleeps
+until the next retry or the next expired lease falls due (at most ``poll_seconds``), so work
+queued by another process on the same PostgreSQL store, and tasks left by a crash or a failed
+attempt, are picked up without anyone asking. Looking is a read: an idle worker takes no write
+lock (on SQLite, the one lock every request's write waits for) and commits nothing; only a task
+found due is claimed, in a write. Several processes may run these on one PostgreSQL store; claims
+never overlap.
 """
 
 from __future__ import annotations
@@ -64,16 +67,13 @@ class Worker:
             with self._wake:
                 seen = self._generation
             try:
-                worked = self._engine.run_next(name)
-            except Exception:  # the store is unreachable or locked: back off and retry
-                log.exception("worker %s could not run a task", name)
-                worked = False
-            if worked:
-                continue
-            try:
                 wait = self._engine.seconds_until_due(self._poll)
-            except Exception:  # the store is unreachable: sleep the whole poll, then try again
-                log.exception("worker %s could not read when the next task is due", name)
+                if wait <= 0:
+                    if self._engine.run_next(name):
+                        continue
+                    wait = 0.05  # taken by another thread or process just now; look again soon
+            except Exception:  # the store is unreachable or locked: back off and retry
+                log.exception("worker %s could not look for or run a task", name)
                 wait = self._poll
             with self._wake:
                 if self._generation == seen and not self._stop.is_set():

@@ -23,8 +23,9 @@ BLOB = (
     "/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
     "/providers/Microsoft.MachineLearningServices/workspaces/{workspace}/artifacts/blobs/{sha256}"
 )
-READ = "Microsoft.MachineLearningServices/workspaces/artifacts/read"
-WRITE = "Microsoft.MachineLearningServices/workspaces/artifacts/write"
+#: The artifact service admits the caller in the read that finds the storage (one read per request).
+READ = Authorize("Microsoft.MachineLearningServices/workspaces/artifacts/read", ws_scope, in_use_case=True)
+WRITE = Authorize("Microsoft.MachineLearningServices/workspaces/artifacts/write", ws_scope, in_use_case=True)
 OCTET_STREAM = "application/octet-stream"
 #: Declares the raw body in the OpenAPI document; the route meta-tests read it to tell byte
 #: bodies from JSON ones.
@@ -33,7 +34,7 @@ OCTET_BODY = {
 }
 
 
-def octet_stream(request: Request) -> None:
+async def octet_stream(request: Request) -> None:
     """The body must be raw bytes: ``application/octet-stream`` (or no content type, as ``curl -T``
     sends); anything else, JSON included, is ``415 UnsupportedMediaType``."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -50,7 +51,7 @@ def _size_hint(request: Request) -> int | None:
 
 @router.put(BLOB, dependencies=V, openapi_extra=OCTET_BODY)
 async def put_blob(subscription_id: str, resource_group: str, workspace: str, sha256: str, request: Request,
-                   caller: Caller = Depends(Authorize(WRITE, ws_scope)), _: None = Depends(octet_stream)) -> Response:
+                   caller: Caller = Depends(WRITE), _: None = Depends(octet_stream)) -> Response:
     service = container(request).artifacts
     size_hint = _size_hint(request)
     try:
@@ -64,7 +65,7 @@ async def put_blob(subscription_id: str, resource_group: str, workspace: str, sh
 
 @router.head(BLOB, dependencies=V)
 def head_blob(subscription_id: str, resource_group: str, workspace: str, sha256: str, request: Request,
-              caller: Caller = Depends(Authorize(READ, ws_scope))) -> Response:
+              caller: Caller = Depends(READ)) -> Response:
     size, region = container(request).artifacts.blob_size(caller, subscription_id, resource_group, workspace, sha256)
     return Response(status_code=200, media_type=OCTET_STREAM,
                     headers={"Content-Length": str(size), "x-ms-served-region": region})
@@ -72,7 +73,7 @@ def head_blob(subscription_id: str, resource_group: str, workspace: str, sha256:
 
 @router.get(BLOB, dependencies=V)
 def get_blob(subscription_id: str, resource_group: str, workspace: str, sha256: str, request: Request,
-             caller: Caller = Depends(Authorize(READ, ws_scope))) -> Response:
+             caller: Caller = Depends(READ)) -> Response:
     blob = container(request).artifacts.open_blob(caller, subscription_id, resource_group, workspace, sha256)
     headers = {"Content-Length": str(blob.size), "x-ms-served-region": blob.region, "ETag": f'"{blob.sha256}"'}
     return StreamingResponse(blob.chunks, media_type=OCTET_STREAM, headers=headers)
@@ -84,13 +85,13 @@ REG_BLOB = (
     "/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
     "/providers/Microsoft.MachineLearningServices/registries/{registry}/artifacts/blobs/{sha256}"
 )
-REG_READ = "Microsoft.MachineLearningServices/registries/assets/read"
-REG_WRITE = "Microsoft.MachineLearningServices/registries/assets/write"
+REG_READ = Authorize("Microsoft.MachineLearningServices/registries/assets/read", reg_scope, in_use_case=True)
+REG_WRITE = Authorize("Microsoft.MachineLearningServices/registries/assets/write", reg_scope, in_use_case=True)
 
 
 @router.put(REG_BLOB, dependencies=V, openapi_extra=OCTET_BODY)
 async def put_registry_blob(subscription_id: str, resource_group: str, registry: str, sha256: str, request: Request,
-                            caller: Caller = Depends(Authorize(REG_WRITE, reg_scope)),
+                            caller: Caller = Depends(REG_WRITE),
                             _: None = Depends(octet_stream)) -> Response:
     service = container(request).artifacts
     size_hint = _size_hint(request)
@@ -106,7 +107,7 @@ async def put_registry_blob(subscription_id: str, resource_group: str, registry:
 @router.head(REG_BLOB, dependencies=V)
 def head_registry_blob(subscription_id: str, resource_group: str, registry: str, sha256: str, request: Request,
                        callerRegion: str | None = None,  # noqa: N803 - the query parameter's wire name
-                       caller: Caller = Depends(Authorize(REG_READ, reg_scope))) -> Response:
+                       caller: Caller = Depends(REG_READ)) -> Response:
     size, region = container(request).artifacts.registry_blob_size(
         caller, subscription_id, resource_group, registry, sha256, callerRegion)
     return Response(status_code=200, media_type=OCTET_STREAM,
@@ -116,7 +117,7 @@ def head_registry_blob(subscription_id: str, resource_group: str, registry: str,
 @router.get(REG_BLOB, dependencies=V)
 def get_registry_blob(subscription_id: str, resource_group: str, registry: str, sha256: str, request: Request,
                       callerRegion: str | None = None,  # noqa: N803 - the query parameter's wire name
-                      caller: Caller = Depends(Authorize(REG_READ, reg_scope))) -> Response:
+                      caller: Caller = Depends(REG_READ)) -> Response:
     """The blob from the ``callerRegion`` replica when it is ready there, else from the primary."""
     blob = container(request).artifacts.open_registry_blob(
         caller, subscription_id, resource_group, registry, sha256, callerRegion)

@@ -30,10 +30,10 @@ class NamespaceApiVersion(ApiVersion):
     def __init__(self) -> None:
         super().__init__(tuple(dict.fromkeys(ML_VERSION.accepted + RESOURCES_VERSION.accepted)))
 
-    def __call__(self, request: Request) -> str:
+    async def __call__(self, request: Request) -> str:
         if request.path_params.get("namespace", "").lower() == ML_NAMESPACE.lower():
-            return ML_VERSION(request)
-        return RESOURCES_VERSION(request)
+            return await ML_VERSION(request)
+        return await RESOURCES_VERSION(request)
 
 
 api_version = NamespaceApiVersion()
