@@ -195,12 +195,14 @@ def build(settings: Settings) -> Container:
     registries.on_regions_removed.append(replication.on_regions_removed)
     registries.before_delete.append(replication.before_registry_delete)
     references = ReferenceResolver(authz)
-    jobs = JobService(deps, tasks, artifacts, references, authz, settings.data_dir / "jobs")
-    job_runs = JobRunService(deps, tasks, jobs, artifacts, LocalJobExecutor(settings.data_dir / "job-environments"), tokens,
-                             settings.data_dir / "jobs")
-    assets = AssetService(deps, artifacts, references, replication, authz, storage_endpoint, jobs)
     tracking_uow = SqlUnitOfWorkFactory(engine)
     tracking = TrackingService(deps, tracking_uow)
+    job_tracking = JobTracking(deps, tracking_uow, tracking)
+    computes = ComputeService(deps, operations, settings.quota)
+    jobs = JobService(deps, tasks, artifacts, references, authz, settings.data_dir / "jobs", job_tracking.job_metrics)
+    job_runs = JobRunService(deps, tasks, jobs, artifacts, LocalJobExecutor(settings.data_dir / "job-environments"), tokens,
+                             settings.data_dir / "jobs", job_tracking, computes)
+    assets = AssetService(deps, artifacts, references, replication, authz, storage_endpoint, jobs)
     scoring = LocalScoringRuntime(settings.data_dir / "online", host_id=deps.ids.new_id())
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
     online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, references, scoring,
@@ -216,9 +218,9 @@ def build(settings: Settings) -> Container:
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,
         registry_assets=RegistryAssetService(deps, assets, artifacts, authz), jobs=jobs, job_runs=job_runs,
         datastores=DatastoreService(deps, secrets, storage_endpoint), storage_endpoint=storage_endpoint,
-        computes=ComputeService(deps, operations, settings.quota),
+        computes=computes,
         tracking=tracking, tracking_artifacts=TrackingArtifacts(deps, tracking_uow, tracking, artifacts),
-        job_tracking=JobTracking(deps, tracking_uow, tracking),
+        job_tracking=job_tracking,
         online_endpoints=online_endpoints, online_deployments=online_deployments, scoring=scoring,
         worker=worker, first_start=first, tenant_id=identity.tenant().id,
     )

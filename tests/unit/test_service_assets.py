@@ -53,7 +53,8 @@ class World:
         self.groups = ResourceGroupService(self.deps, operations, storage)
         self.workspaces = WorkspaceService(self.deps, operations, storage)
         artifacts = ArtifactService(self.deps, authz)
-        jobs = JobService(self.deps, tasks, artifacts, ReferenceResolver(authz), authz, Path("unused-jobs-root"))
+        jobs = JobService(self.deps, tasks, artifacts, ReferenceResolver(authz), authz, Path("unused-jobs-root"),
+                          lambda ws_key, run_id: {})
         blob_endpoint = StorageEndpointService(self.deps, b"k" * 32, "https://blob.amlite.test")
         self.assets = AssetService(self.deps, artifacts, ReferenceResolver(authz), ReplicationService(self.deps, tasks),
                                    authz, blob_endpoint, jobs)

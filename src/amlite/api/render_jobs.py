@@ -1,5 +1,6 @@
 """Jobs to ARM JSON: Azure ML's ``JobBase`` with ``CommandJob`` properties, plus what amlite adds
-(the files a run left as ``artifacts`` manifests, ``warnings``, ``error``, start and end times)."""
+(the files a run left as ``artifacts`` manifests, ``warnings``, ``error``, start and end times,
+and in ``job show`` the ``metrics`` its MLflow run logged)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def job(view: JobView, endpoint: str) -> dict[str, Any]:
         "warnings": list(j.warnings), "logs": [e.as_json() for e in j.logs],
         "mlflowRunId": j.run_id, "startTime": ts(j.start_time), "endTime": ts(j.end_time),
     }
+    if view.metrics:  # job show: the latest value of each metric the job's MLflow run logged
+        props["metrics"] = dict(view.metrics)
     if j.error_code:
         props["error"] = {"code": j.error_code, "message": j.error_message}
     return {"id": view.arm_id, "name": j.name, "type": "Microsoft.MachineLearningServices/workspaces/jobs",

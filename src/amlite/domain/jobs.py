@@ -321,6 +321,29 @@ def bind_command(command: str, values: Mapping[str, str]) -> str:
     return _BINDING.sub(one, _OPTIONAL.sub(block, command))
 
 
+_COMPUTE_ARM = re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices/"
+                          r"workspaces/[^/]+/computes/(?P<name>[^/]+)/?", re.I)
+
+
+def compute_name(compute_id: str | None) -> str | None:
+    """The workspace compute a job's ``computeId`` names (``azureml:<name>``, the compute's ARM id,
+    or a bare name), or None for the server's local runner (none given, ``local``)."""
+    if not compute_id:
+        return None
+    text = compute_id.strip()
+    arm = _COMPUTE_ARM.fullmatch(text)
+    if arm is not None:
+        name = arm.group("name")
+    else:
+        name = text[len("azureml:"):] if text.lower().startswith("azureml:") else text
+    if not name or name.lower() == "local":
+        return None
+    if "/" in name or ":" in name:
+        raise invalid(CODE, f"The compute '{compute_id}' is not a compute of the workspace: give azureml:<name> "
+                      "or local.", f"{P}.computeId")
+    return name
+
+
 def output_uri(job_name: str, output: str) -> str:
     """Where a job's output is addressed: ``azureml://jobs/<job>/outputs/<output>``."""
     return f"azureml://jobs/{job_name}/outputs/{output}"

@@ -62,6 +62,18 @@ class _JobFields:
         return dict(found) if isinstance(found, dict) else None
 
     @property
+    def metrics(self) -> dict[str, float]:
+        """The latest value of each metric the job's MLflow run logged (filled by ``jobs.get``)."""
+        found = ((self._rest or {}).get("properties") or {}).get("metrics")
+        return dict(found) if isinstance(found, dict) else {}
+
+    @property
+    def mlflow_run_id(self) -> str | None:
+        """The id of the job's MLflow run (``MLFLOW_RUN_ID`` in the job's process)."""
+        found = ((self._rest or {}).get("properties") or {}).get("mlflowRunId")
+        return str(found) if found else None
+
+    @property
     def output_files(self) -> dict[str, list[dict[str, Any]]]:
         """Each output's files (``path``, ``sha256``, ``size``) once the job completed."""
         outputs = ((self._rest or {}).get("properties") or {}).get("outputs") or {}
@@ -138,7 +150,7 @@ class CommandJob(_JobFields):
 
     def _to_dict(self) -> dict[str, Any]:
         """The dict azure-ai-ml's ``CommandJob`` gives, which ``az ml job show`` prints; amlite adds
-        ``warnings`` and ``error`` when there are any."""
+        ``metrics`` (its MLflow run's latest values), ``warnings`` and ``error`` when there are any."""
         if self._rest is None:
             return compact({"$schema": SCHEMA, **self._spec().model_dump(exclude_none=True, exclude_defaults=True),
                             "type": "command"})
@@ -154,6 +166,8 @@ class CommandJob(_JobFields):
             "id": f"azureml:{self.id}" if self.id else None,
             "creation_context": creation_context(self._rest.get("systemData")),
         }
+        if self.metrics:
+            out["metrics"] = self.metrics
         if self.warnings:
             out["warnings"] = self.warnings
         if self.error:
@@ -224,6 +238,8 @@ class PipelineJob(_JobFields):
             "id": f"azureml:{self.id}" if self.id else None,
             "creation_context": creation_context(self._rest.get("systemData")),
         }
+        if self.metrics:
+            out["metrics"] = self.metrics
         if self.warnings:
             out["warnings"] = self.warnings
         if self.error:

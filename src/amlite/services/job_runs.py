@@ -1,9 +1,10 @@
 """Running a command job: the handler of the ``job.run`` tasks of the one task engine.
 
-    claim ─▶ place (the one seam that picks where and when a job runs) ─▶ Queued ─▶ Preparing:
+    claim ─▶ Queued ─▶ place (the one seam that picks where and when a job runs: at once on the
+    local runner, or once a node slot of its compute is free) ─▶ Preparing:
     code snapshot and inputs' files from the workspace's storage into a working folder under the
-    data directory, the environment's virtualenv ─▶ Running: the command, bound to local paths,
-    under its supervisor ─▶ Finalizing: outputs and the log into the workspace's storage ─▶
+    data directory, the environment's virtualenv ─▶ Running: the job's MLflow run is started, the
+    command, bound to local paths, runs under its supervisor ─▶ Finalizing: outputs and the log into the workspace's storage ─▶
     Completed | Failed | Canceled
 
 The task engine's heartbeat keeps the claim while the job runs; the handler looks at the job's row
@@ -12,6 +13,10 @@ server that dies takes its jobs' processes with it (the supervisor watches its p
 claim runs out; the next worker to claim the task finds the job already started by a process
 that is gone, and fails it with that reason: a job is never run twice behind its submitter's
 back. Resubmitting (``job create`` again) runs it anew.
+
+A job on a compute holds one of its node slots from placement to its end, renewing the slot's
+lease while it runs; the slot is released whatever the outcome, and a server that dies stops
+renewing, so the lease running out frees it. The job's MLflow run ends with the job's status.
 """
 
 from __future__ import annotations
@@ -20,23 +25,27 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 from amlite.domain.assets import ManifestEntry
 from amlite.domain.errors import AmliteError
-from amlite.domain.jobs import Job, JobSetupFailed, JobStatus, bind_command
+from amlite.domain.computes import NodeSlot
+from amlite.domain.jobs import Job, JobSetupFailed, JobStatus, bind_command, compute_name
 from amlite.domain.pipelines import step_order
 from amlite.domain.tasks import Task, TaskFailed
 from amlite.domain.resources import Workspace
+from amlite.domain.tracking import RunStatus
 from amlite.ports import JobExecutor, JobProcess, UnitOfWork
 from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import workspace_owner
+from amlite.services.computes import ComputeService
 from amlite.services.context import Deps
 from amlite.services.jobs import JOB_TASK, JobService
 from amlite.services.tasks import TaskEngine, TaskKind
 from amlite.services.tokens import TokenService
+from amlite.services.tracking import JobTracking
 
 log = logging.getLogger(__name__)
 
@@ -48,34 +57,57 @@ PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "PYTHONPATH", "S
               "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX", "PIP_CACHE_DIR")
 
 
+#: How often a job waiting for a node of its compute asks again.
+SLOT_WAIT_SECONDS = 1.0
+_RUN_STATUS = {JobStatus.COMPLETED: RunStatus.FINISHED, JobStatus.FAILED: RunStatus.FAILED,
+               JobStatus.CANCELED: RunStatus.KILLED}
+
+
 @dataclass(frozen=True)
 class Placement:
-    """Where and when a job runs. Today every job runs at once on this server's local runner."""
+    """Where a job runs: the server's local runner (``slot`` None), or a node slot of a compute."""
 
     target: str = "local"
-
-
-#: Called as a job starts running (the job, its workspace): MLflow creates the job's run here.
-RunStartHook = Callable[[Job, Workspace], None]
+    slot: NodeSlot | None = None
 
 
 class JobRunService:
     def __init__(self, deps: Deps, engine: TaskEngine, jobs: JobService, artifacts: ArtifactService,
-                 executor: JobExecutor, tokens: TokenService, jobs_root: Path) -> None:
+                 executor: JobExecutor, tokens: TokenService, jobs_root: Path, tracking: JobTracking,
+                 computes: ComputeService, slot_lease: timedelta = timedelta(seconds=60)) -> None:
         self._deps = deps
         self._jobs = jobs
         self._artifacts = artifacts
         self._executor = executor
         self._tokens = tokens
         self._root = jobs_root
-        self.on_run_start: list[RunStartHook] = []
+        self._tracking = tracking
+        self._computes = computes
+        self._slot_lease = slot_lease
         engine.register(TaskKind(JOB_TASK, self.run, max_attempts=3, on_failed=self._task_failed))
 
     # -- the seam: where and when ----------------------------------------------------------------
 
-    def place(self, job: Job) -> Placement:
-        """Pick where and when ``job`` runs. Computes and their node slots plug in here."""
-        return Placement()
+    def place(self, job: Job) -> Placement | None:
+        """Pick where and when ``job`` runs: a command job sent to a compute waits (``Queued``) for
+        a free node slot of it; anything else runs at once on the local runner. None when the job
+        was canceled while it waited (or its compute can no longer run it: the job has failed)."""
+        name = compute_name(job.spec.compute_id)
+        if name is None or job.spec.is_pipeline:  # a pipeline's own row runs no process: its steps take the nodes
+            return Placement()
+        while True:
+            try:
+                slot = self._computes.acquire_slot(job.workspace_key, name, holder=job.key, lease=self._slot_lease)
+            except AmliteError as exc:  # deleted, failed, or a stopped instance: the job cannot run there
+                self._end(job, None, exc.code, f"The compute '{name}' cannot run the job: {exc.message}")
+                return None
+            if slot is not None:
+                return Placement(name, slot)
+            current = self._reload(job)
+            if current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED) or current.status.is_terminal:
+                self._end(current, JobStatus.CANCELED, "", "")
+                return None
+            time.sleep(SLOT_WAIT_SECONDS)
 
     # -- the handler -----------------------------------------------------------------------------
 
@@ -91,27 +123,34 @@ class JobRunService:
                       "The server running this job stopped before the job finished, and the job's processes were "
                       "ended with it. Submit the job again (job create) to rerun it.")
             return
-        self.place(job)
         job = self._move(job, JobStatus.QUEUED)
-        job = self._move(job, JobStatus.PREPARING)
-        if job.status is not JobStatus.PREPARING:
+        if job.status is not JobStatus.QUEUED:
+            return
+        placement = self.place(job)
+        if placement is None:
             return
         folder = self._root / job.key
-        shutil.rmtree(folder, ignore_errors=True)
         try:
+            job = self._move(job, JobStatus.PREPARING)
+            if job.status is not JobStatus.PREPARING:
+                self._end(job, JobStatus.CANCELED, "", "")
+                return
+            shutil.rmtree(folder, ignore_errors=True)
             if job.spec.is_pipeline:
                 self._run_pipeline(job)
             else:
-                self._execute(job, folder)
+                self._execute(job, folder, placement)
         except TaskFailed:
             raise
         except Exception as exc:  # storage or the runner failed under the job: it ends, and says why
             log.exception("job %s failed in its runner", job.name)
             self._end(job, None, "JobRunnerError", f"The job's runner failed: {type(exc).__name__}: {exc}")
         finally:
+            if placement.slot is not None:
+                self._computes.release_slot(placement.slot)
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _execute(self, job: Job, folder: Path) -> None:
+    def _execute(self, job: Job, folder: Path, placement: Placement) -> None:
         logfile = folder / LOG_FILE
         logfile.parent.mkdir(parents=True, exist_ok=True)
         logfile.touch()
@@ -127,24 +166,38 @@ class JobRunService:
         if job.status is not JobStatus.RUNNING:
             self._finish(job, storage, folder, None)
             return
-        for hook in self.on_run_start:
-            hook(job, ws)
-        process = self._executor.start(command, cwd, self._environment(job, ws, python), logfile)
+        run = self._tracking.start_job_run(ws.key, experiment_name=job.spec.experiment_name, job_name=job.name,
+                                           user=job.stamp.created_by, run_id=job.run_id)
+        env = self._environment(job, ws, python)
+        env["MLFLOW_EXPERIMENT_ID"] = run.experiment_id
+        process = self._executor.start(command, cwd, env, logfile)
         try:
-            code = self._watch(job, process)
+            code = self._watch(job, process, placement)
+        except JobSetupFailed as exc:
+            self._finish(self._reload(job), storage, folder, None, exc.code, exc.message)
+            return
         finally:
             if process.poll() is None:  # the watch itself failed: the job's processes do not outlive it
                 process.kill()
         self._finish(self._reload(job), storage, folder, code)
 
-    def _watch(self, job: Job, process: JobProcess) -> int | None:
-        """Wait for the process, ending it when the job is canceled; ``None`` when it was."""
-        checked = time.monotonic()
+    def _watch(self, job: Job, process: JobProcess, placement: Placement) -> int | None:
+        """Wait for the process, ending it when the job is canceled (``None``), and renewing its
+        node slot; a slot that is lost (the compute deleted, stopped or scaled below it) ends it."""
+        checked = renewed = time.monotonic()
+        slot = placement.slot
         while True:
             code = process.poll()
             if code is not None:
                 process.wait()
                 return code
+            if slot is not None and time.monotonic() - renewed >= self._slot_lease.total_seconds() / 3:
+                renewed = time.monotonic()
+                slot = self._computes.renew_slot(slot, lease=self._slot_lease)
+                if slot is None:
+                    process.kill()
+                    raise JobSetupFailed("ComputeNodeLost", f"The job lost its node of the compute "
+                                         f"'{placement.target}' (deleted, stopped or scaled down) and was stopped.")
             if time.monotonic() - checked >= CHECK_SECONDS:
                 checked = time.monotonic()
                 with self._deps.uow() as uow:
@@ -316,6 +369,7 @@ class JobRunService:
             ended = current.moved(final, now) if final is not None else current.failed(now, code, message)
             uow.jobs.save(replace(ended, outputs=outputs or {}, logs=logs))
             uow.commit()
+        self._tracking.end_job_run(job.workspace_key, job.run_id, _RUN_STATUS[ended.status])
 
     def _task_failed(self, uow: UnitOfWork, task: Task) -> None:
         """The task gave up (its attempts used up): the job ends ``Failed`` with it."""

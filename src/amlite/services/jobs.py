@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from amlite.domain.jobs import (
     JobSpec,
     JobStatus,
     check_job_name,
+    compute_name,
     environment_plan,
     job_details,
     job_spec,
@@ -60,10 +61,15 @@ PYTHON_VERSION = "{}.{}.{}".format(*sys.version_info[:3])
 _MODEL_INPUTS = ("custom_model", "mlflow_model", "triton_model")
 
 
+#: The latest value of each metric a job's MLflow run logged (workspace key, run id): ``job show`` lists them.
+RunMetrics = Callable[[str, str], dict[str, float]]
+
+
 @dataclass(frozen=True)
 class JobView:
     workspace: Workspace
     job: Job
+    metrics: dict[str, float] = field(default_factory=dict)  # filled by ``get`` (job show), not by listings
 
     @property
     def arm_id(self) -> str:
@@ -89,8 +95,9 @@ class _Source:
 
 class JobService:
     def __init__(self, deps: Deps, engine: TaskEngine, artifacts: ArtifactService, references: ReferenceResolver,
-                 authz: Authorizer, jobs_root: Path) -> None:
+                 authz: Authorizer, jobs_root: Path, run_metrics: RunMetrics) -> None:
         self._deps = deps
+        self._run_metrics = run_metrics
         self._engine = engine
         self._artifacts = artifacts
         self._refs = references
@@ -112,6 +119,7 @@ class JobService:
             existing = uow.jobs.get(ws.key, name)
             if existing is None:
                 spec = job_spec(props)
+                _require_compute(uow, ws, spec)
                 warnings = _unhonoured(props, spec)
                 env_spec: dict[str, Any] = {}
                 conda: dict[str, Any] | None = None
@@ -258,6 +266,13 @@ class JobService:
     # -- read ------------------------------------------------------------------------------------
 
     def get(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str) -> JobView:
+        """The job, with the latest metrics its MLflow run logged (``job show``)."""
+        view = self._get(caller, sub_id, rg_name, ws_name, name)
+        if not (view.job.status.has_started or view.job.status.is_terminal):
+            return view
+        return replace(view, metrics=self._run_metrics(view.workspace.key, view.job.run_id))
+
+    def _get(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str) -> JobView:
         with self._deps.uow() as uow:
             caller = self._authz.admit(uow, caller)
             ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
@@ -278,7 +293,7 @@ class JobService:
                  limit: int = 1 << 20) -> JobLog:
         """Up to ``limit`` bytes of ``user_logs/std_log.txt`` from ``offset``: from the runner's
         file while the job runs, from the workspace's storage once it has ended."""
-        view = self.get(caller, sub_id, rg_name, ws_name, name)
+        view = self._get(caller, sub_id, rg_name, ws_name, name)
         job = view.job
         offset = max(0, offset)
         stored = next((e for e in job.logs if e.path == "user_logs/std_log.txt"), None)
@@ -390,12 +405,17 @@ def job_not_found(name: str) -> NotFound:
     return NotFound("JobNotFound", f"The job '{name}' was not found.")
 
 
+def _require_compute(uow: UnitOfWork, ws: Workspace, spec: JobSpec) -> None:
+    """A job sent to a compute runs on its nodes, so the compute must be one of the workspace's."""
+    name = compute_name(spec.compute_id)
+    if name is not None and uow.computes.get(ws.key, name) is None:
+        raise invalid("ComputeNotFound", f"The compute '{name}' does not exist in the workspace '{ws.name}': create it "
+                      "(amlite ml compute create) or use compute: local.", f"{P}.computeId")
+
+
 def _unhonoured(props: dict[str, Any], spec: JobSpec) -> tuple[str, ...]:
     """What the job asks for that the local runner does not do, said rather than dropped."""
     warnings: list[str] = []
-    compute = spec.compute_id
-    if compute and compute.lower() not in ("local", "azureml:local"):
-        warnings.append(f"The compute '{compute}' is not used: the job runs on the server's local runner.")
     resources = props.get("resources")
     if isinstance(resources, dict) and isinstance(resources.get("instanceCount"), int) and resources["instanceCount"] > 1:
         warnings.append(f"resources.instanceCount {resources['instanceCount']} is not honoured: the job runs as one process.")

@@ -299,11 +299,11 @@ class TrackingService:
         return self._write(caller, ref, work)
 
     def new_run(self, uow: TrackingUnitOfWork, ws: Workspace, exp: Experiment, user_id: str,
-                    start_time: int | None, tags: dict[str, str], run_name: str | None) -> Run:
+                    start_time: int | None, tags: dict[str, str], run_name: str | None, run_id: str | None = None) -> Run:
         if exp.lifecycle_stage is not LifecycleStage.ACTIVE:
             raise invalid(f"The experiment {exp.experiment_id} must be in the 'active' state. "
                           f"Current state is {exp.lifecycle_stage.value}.")
-        run_id = self._deps.ids.new_id().replace("-", "")
+        run_id = run_id or self._deps.ids.new_id().replace("-", "")
         if run_name and tags.get(RUN_NAME_TAG, run_name) != run_name:
             raise invalid(f"Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different "
                           f"values (run_name='{run_name}', mlflow.runName='{tags[RUN_NAME_TAG]}').")
@@ -440,9 +440,11 @@ class JobTracking:
         self._tracking = tracking
 
     def start_job_run(self, workspace_key: str, experiment_name: str, job_name: str, user: str,
-                      tags: dict[str, str] | None = None) -> Run:
+                      tags: dict[str, str] | None = None, run_id: str | None = None) -> Run:
         """A new run named after the job in the experiment ``experiment_name`` (made if missing;
-        Azure ML's default is the job's folder name), tagged ``azureml.job`` with the job's name."""
+        Azure ML's default is the job's folder name), tagged ``azureml.job`` with the job's name.
+        ``run_id`` is the id the job was given at submission (its ``mlflowRunId``), so the run
+        the job's process logs to is the one ``job show`` names."""
         check_experiment_name(experiment_name)
         with self._uow(write=True) as uow:
             ws = self._workspace(uow, workspace_key)
@@ -457,17 +459,21 @@ class JobTracking:
                 uow.tracking.save_experiment(replace(exp, lifecycle_stage=LifecycleStage.ACTIVE))
                 exp = replace(exp, lifecycle_stage=LifecycleStage.ACTIVE)
             run = self._tracking.new_run(uow, ws, exp, user, None, {"azureml.job": job_name, **(tags or {})},
-                                             job_name)
+                                         job_name, run_id)
             uow.commit()
             return run
 
-    def end_job_run(self, workspace_key: str, run_id: str, status: RunStatus) -> None:
-        """Mark the job's run ended with the job's terminal status (``FINISHED``, ``FAILED``, ``KILLED``)."""
+    def end_job_run(self, workspace_key: str, run_id: str, status: RunStatus) -> bool:
+        """Mark the job's run ended with the job's terminal status (``FINISHED``, ``FAILED``, ``KILLED``);
+        False when there is no such run (a job that ended before it ran, or whose workspace is gone)."""
         with self._uow(write=True) as uow:
-            ws = self._workspace(uow, workspace_key)
-            run = self._tracking.require_run(uow, ws, run_id)
+            ws = uow.workspaces.by_key(workspace_key)
+            run = uow.tracking.run(ws.key, run_id) if ws is not None else None
+            if run is None:
+                return False
             uow.tracking.save_run(replace(run, status=status, end_time=self._tracking.now_ms()))
             uow.commit()
+        return True
 
     def job_run(self, workspace_key: str, run_id: str) -> Run:
         """The run with its params, tags and latest metrics (``Run.metrics``) for ``job show``."""
@@ -475,8 +481,11 @@ class JobTracking:
             return self._tracking.require_run(uow, self._workspace(uow, workspace_key), run_id)
 
     def job_metrics(self, workspace_key: str, run_id: str) -> dict[str, float]:
-        """The latest value of each metric the job logged."""
-        return {m.key: m.value for m in self.job_run(workspace_key, run_id).metrics}
+        """The latest value of each metric the job logged (none for a job that never ran)."""
+        with self._uow() as uow:
+            ws = uow.workspaces.by_key(workspace_key)
+            run = uow.tracking.run(ws.key, run_id) if ws is not None else None
+        return {m.key: m.value for m in run.metrics} if run is not None else {}
 
     @staticmethod
     def _workspace(uow: TrackingUnitOfWork, workspace_key: str) -> Workspace:
