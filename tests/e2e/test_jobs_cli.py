@@ -67,6 +67,9 @@ def workspace(cli: Cli, name: str = "ws-jobs") -> list[str]:
     group = f"rg-{uuid.uuid4().hex[:8]}"
     cli.json("group", "create", "-g", group, "-l", "eastus")
     cli.json("ml", "workspace", "create", "-n", name, "-g", group)
+    made = cli.json("ml", "compute", "create", "-n", "cpu-cluster", "--type", "amlcompute", "--size", "Standard_DS3_v2",
+                    "--max-instances", "2", "-w", name, "-g", group)
+    assert made["provisioning_state"] == "Succeeded"
     return ["-w", name, "-g", group]
 
 
@@ -99,7 +102,8 @@ def test_a_job_runs_streams_becomes_a_model_and_round_trips(logged_in: Cli, tmp_
     assert job["status"] == "Completed" and job["type"] == "command" and job["experiment_name"] == "seed-jobs"
     assert job["resourceGroup"] == ws[3] and job["display_name"] == "train"
     assert "trained on 4 rows" in run.stderr  # streamed
-    assert any("image" in w for w in job["warnings"]) and any("cpu-cluster" in w for w in job["warnings"])
+    assert any("image" in w for w in job["warnings"]) and not any("cpu-cluster" in w for w in job["warnings"])
+    assert job["compute"] == "azureml:cpu-cluster"  # it ran on a node of the cluster: nothing to warn of
     assert job["outputs"]["model"]["path"] == f"azureml://jobs/{job['name']}/outputs/model"
     assert job["environment"].startswith("azureml:CliV2AnonymousEnvironment:")
 

@@ -331,6 +331,17 @@ class ComputeService:
                 uow.node_slots.delete(slot.key)
                 uow.commit()
 
+    def release_slots_of(self, workspace_key: str, compute_name: str, holder: str) -> int:
+        """Free every node ``holder`` holds on the compute: a job found interrupted (its server died)
+        gives its node back at once rather than when the lease runs out."""
+        with self._deps.uow(write=True) as uow:
+            compute = uow.computes.get(workspace_key, compute_name)
+            held = [s for s in uow.node_slots.of_compute(compute.key) if s.holder == holder] if compute else []
+            for slot in held:
+                uow.node_slots.delete(slot.key)
+            uow.commit()
+        return len(held)
+
     def release_all_slots(self) -> int:
         """At start on SQLite (one server per file): every held node is a dead process's."""
         with self._deps.uow(write=True) as uow:

@@ -119,6 +119,9 @@ class JobRunService:
             if job.spec.is_pipeline:  # its steps go with it; they ran (or would run) as its children
                 self._cancel_children(self._children_of(job))
             final = JobStatus.CANCELED if job.status is JobStatus.CANCEL_REQUESTED else None
+            name = compute_name(job.spec.compute_id)
+            if name is not None:  # the dead server's node of the compute is free again
+                self._computes.release_slots_of(job.workspace_key, name, job.key)
             self._end(job, final, "JobInterrupted",
                       "The server running this job stopped before the job finished, and the job's processes were "
                       "ended with it. Submit the job again (job create) to rerun it.")
