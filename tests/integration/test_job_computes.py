@@ -79,7 +79,7 @@ def test_a_cluster_of_one_node_runs_two_jobs_one_after_the_other(api: Api, ws: s
     r = api.request("PUT", f"{ws}/jobs/second", ML, json=job(SLEEP, computeId=compute_id))
     assert r.status_code == 201, r.text
     nodes = api.request("POST", f"{ws}/computes/one/listNodes", ML).json()["nodes"]
-    assert [n["nodeState"] for n in nodes] == ["running"]
+    assert [(n["nodeState"], n["runId"]) for n in nodes] == [("running", "first")]  # Azure's runId: the job's name
     # while the first holds the only node, the second waits Queued
     while status_of(api, f"{ws}/jobs/first")["status"] == "Running":
         second = status_of(api, f"{ws}/jobs/second")

@@ -14,7 +14,8 @@ claim runs out; the next worker to claim the task finds the job already started 
 that is gone, and fails it with that reason: a job is never run twice behind its submitter's
 back. Resubmitting (``job create`` again) runs it anew.
 
-A job on a compute holds one of its node slots from placement to its end, renewing the slot's
+A job on a compute holds one of its node slots (its holder named by the job's name, which is
+what ``listNodes`` shows as the node's ``runId``) from placement to its end, renewing the slot's
 lease while it runs; the slot is released whatever the outcome, and a server that dies stops
 renewing, so the lease running out frees it. The job's MLflow run ends with the job's status.
 """
@@ -97,7 +98,7 @@ class JobRunService:
             return Placement()
         while True:
             try:
-                slot = self._computes.acquire_slot(job.workspace_key, name, holder=job.key, lease=self._slot_lease)
+                slot = self._computes.acquire_slot(job.workspace_key, name, holder=job.name, lease=self._slot_lease)
             except AmliteError as exc:  # deleted, failed, or a stopped instance: the job cannot run there
                 self._end(job, None, exc.code, f"The compute '{name}' cannot run the job: {exc.message}")
                 return None
@@ -121,7 +122,7 @@ class JobRunService:
             final = JobStatus.CANCELED if job.status is JobStatus.CANCEL_REQUESTED else None
             name = compute_name(job.spec.compute_id)
             if name is not None:  # the dead server's node of the compute is free again
-                self._computes.release_slots_of(job.workspace_key, name, job.key)
+                self._computes.release_slots_of(job.workspace_key, name, job.name)
             self._end(job, final, "JobInterrupted",
                       "The server running this job stopped before the job finished, and the job's processes were "
                       "ended with it. Submit the job again (job create) to rerun it.")
