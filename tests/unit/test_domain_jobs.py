@@ -14,6 +14,7 @@ from amlite.domain.jobs import (
     JobStatus,
     bind_command,
     can_move,
+    compute_name,
     environment_plan,
     job_spec,
     parse_output_uri,
@@ -123,3 +124,18 @@ def test_what_an_environment_cannot_have_is_said() -> None:
     assert "img:1" in text and "python 3.8" in text and "numpy=1.26" in text and "--extra-index-url" in text
     same = environment_plan({"image": "img:1"}, {"dependencies": ["python=3.11", {"pip": []}]}, "3.11.4")
     assert same.requirements == () and len(same.warnings) == 1
+
+
+@pytest.mark.parametrize(("given", "name"), [
+    (None, None), ("", None), ("local", None), ("azureml:local", None), ("azureml:cpu-cluster", "cpu-cluster"),
+    ("cpu-cluster", "cpu-cluster"),
+    ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/computes/gpu", "gpu"),
+])
+def test_compute_name_reads_the_forms_a_job_names_its_compute_by(given: str | None, name: str | None) -> None:
+    assert compute_name(given) == name
+
+
+def test_a_compute_that_is_not_a_workspace_compute_name_is_refused() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        compute_name("azureml://registries/r/computes/x")
+    assert caught.value.target == "properties.computeId"
