@@ -1,14 +1,16 @@
 """``ml_client.jobs`` over the app in process: a job built in Python with a local code folder and
-input runs, streams, downloads; a bad YAML binding is refused before anything is sent."""
+input runs, streams, downloads; jobs sent to a one-node cluster run one after the other and show
+their MLflow metrics; a bad YAML binding is refused before anything is sent."""
 
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
 
-from amlite import CommandJob, load_job
+from amlite import AmlCompute, CommandJob, load_job
 from amlite.sdk.errors import ValidationException
 from tests.integration.clients import Workspace, workspace  # noqa: F401 (fixture)
 
@@ -43,3 +45,28 @@ def test_an_unbound_port_is_refused_before_anything_is_sent(workspace: Workspace
         load_job(tmp_path / "job.yml")
     assert "inputs.nope" in str(info.value)
     assert workspace.transport.requests == []
+
+
+def test_jobs_on_a_one_node_cluster_run_in_turn_and_show_their_metrics(workspace: Workspace, tmp_path: Path) -> None:
+    sleeper = CommandJob(command='python -c "import time; time.sleep(2)"', environment={"image": "python:3.11"},
+                         compute="azureml:solo", experiment_name="sdk-computes", base_path=str(tmp_path))
+    with workspace.ml_client() as ml_client:
+        cluster = AmlCompute(name="solo", size="Standard_DS3_v2", min_instances=0, max_instances=1)
+        assert ml_client.compute.begin_create_or_update(cluster).result().provisioning_state == "Succeeded"
+        ml_client.jobs.create_or_update(sleeper, name="turn-1")
+        deadline = time.monotonic() + 30
+        while ml_client.jobs.get("turn-1").status != "Running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        ml_client.jobs.create_or_update(sleeper, name="turn-2")
+        while ml_client.jobs.get("turn-1").status == "Running":
+            assert ml_client.jobs.get("turn-2").status in ("NotStarted", "Queued")
+            time.sleep(0.1)
+        second = ml_client.jobs.stream("turn-2", out=io.StringIO(), poll_seconds=0.1)
+        assert second.status == "Completed" and ml_client.jobs.get("turn-1").status == "Completed"
+        assert second.metrics == {} and second.mlflow_run_id
+        r = workspace.api.client.post(f"/mlflow/v1.0{workspace.path}/api/2.0/mlflow/runs/log-metric", json={
+            "run_id": second.mlflow_run_id, "key": "loss", "value": 0.25, "timestamp": 1, "step": 0})
+        assert r.status_code == 200, r.text
+        shown = ml_client.jobs.get("turn-2")
+        assert shown.metrics == {"loss": 0.25} and shown._to_dict()["metrics"] == {"loss": 0.25}
