@@ -104,6 +104,11 @@ class ComputeService:
     def quota(self) -> QuotaLimits:
         return self._quota
 
+    @property
+    def slot_lease(self) -> timedelta:
+        """How long a node slot is held without renewal (holders renew every third of it)."""
+        return self._slot_lease
+
     # -- create / update -----------------------------------------------------------------------------
 
     def create_or_update(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str,

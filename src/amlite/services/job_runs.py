@@ -27,7 +27,6 @@ import os
 import shutil
 import time
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from pathlib import Path
 
 from amlite.domain.assets import ManifestEntry
@@ -75,7 +74,7 @@ class Placement:
 class JobRunService:
     def __init__(self, deps: Deps, engine: TaskEngine, jobs: JobService, artifacts: ArtifactService,
                  executor: JobExecutor, tokens: TokenService, jobs_root: Path, tracking: JobTracking,
-                 computes: ComputeService, slot_lease: timedelta = timedelta(seconds=60)) -> None:
+                 computes: ComputeService) -> None:
         self._deps = deps
         self._jobs = jobs
         self._artifacts = artifacts
@@ -84,7 +83,6 @@ class JobRunService:
         self._root = jobs_root
         self._tracking = tracking
         self._computes = computes
-        self._slot_lease = slot_lease
         engine.register(TaskKind(JOB_TASK, self.run, max_attempts=3, on_failed=self._task_failed))
 
     # -- the seam: where and when ----------------------------------------------------------------
@@ -98,7 +96,7 @@ class JobRunService:
             return Placement()
         while True:
             try:
-                slot = self._computes.acquire_slot(job.workspace_key, name, holder=job.name, lease=self._slot_lease)
+                slot = self._computes.acquire_slot(job.workspace_key, name, holder=job.name)
             except AmliteError as exc:  # deleted, failed, or a stopped instance: the job cannot run there
                 self._end(job, None, exc.code, f"The compute '{name}' cannot run the job: {exc.message}")
                 return None
@@ -195,9 +193,9 @@ class JobRunService:
             if code is not None:
                 process.wait()
                 return code
-            if slot is not None and time.monotonic() - renewed >= self._slot_lease.total_seconds() / 3:
+            if slot is not None and time.monotonic() - renewed >= self._computes.slot_lease.total_seconds() / 3:
                 renewed = time.monotonic()
-                slot = self._computes.renew_slot(slot, lease=self._slot_lease)
+                slot = self._computes.renew_slot(slot)
                 if slot is None:
                     process.kill()
                     raise JobSetupFailed("ComputeNodeLost", f"The job lost its node of the compute "
