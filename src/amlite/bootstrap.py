@@ -198,7 +198,7 @@ def build(settings: Settings) -> Container:
     tracking_uow = SqlUnitOfWorkFactory(engine)
     tracking = TrackingService(deps, tracking_uow)
     job_tracking = JobTracking(deps, tracking_uow, tracking)
-    computes = ComputeService(deps, operations, settings.quota)
+    computes = ComputeService(deps, operations, settings.quota, timedelta(seconds=settings.node_slot_lease_seconds))
     jobs = JobService(deps, tasks, artifacts, references, authz, settings.data_dir / "jobs", job_tracking.job_metrics)
     job_runs = JobRunService(deps, tasks, jobs, artifacts, LocalJobExecutor(settings.data_dir / "job-environments"), tokens,
                              settings.data_dir / "jobs", job_tracking, computes)

@@ -16,6 +16,7 @@ Configuration file (YAML or TOML, by extension)::
     reconcile_seconds: 30                                     # how often missing background work is re-queued
     replication_backoff_seconds: 2                            # first retry of a failed region copy
     replication_lease_seconds: 60                             # claim on one region copy (crash recovery on PostgreSQL)
+    node_slot_lease_seconds: 60                               # a job's hold on a compute node, renewed every third
     regions:                                                  # default: eastus, eastus2, westus, ...
       - name: eastus
         display_name: East US
@@ -170,6 +171,7 @@ class Settings:
     reconcile_seconds: float = 30.0  # the reconciler's round: missing replication work is queued again
     replication_backoff_seconds: float = 2.0  # first retry of a failed region; doubles each time
     replication_lease_seconds: float = 60.0  # a copy's claim; after a crash (PostgreSQL) it is retried after this
+    node_slot_lease_seconds: float = 60.0  # a job's hold on a compute node; a dead server's frees itself after this
     limits: Limits = field(default_factory=Limits)
     crash_at: str | None = field(default=None, repr=False)
     workers: int = 1  # server processes sharing the listening socket
@@ -248,6 +250,7 @@ class Settings:
             reconcile_seconds=float(file.get("reconcile_seconds", 30.0)),
             replication_backoff_seconds=float(file.get("replication_backoff_seconds", 2.0)),
             replication_lease_seconds=float(file.get("replication_lease_seconds", 60.0)),
+            node_slot_lease_seconds=float(file.get("node_slot_lease_seconds", 60.0)),
             limits=_limits(file.get("limits")),
             crash_at=env.get("AMLITE_CRASH_AT") or None,
             workers=workers_,

@@ -1,19 +1,43 @@
 """Jobs on computes and their MLflow runs, through the API in process (SQLite and PostgreSQL): a
 job names a compute of its workspace or is refused; a cluster of one node runs two jobs one after
 the other (the second waits Queued); a job's MLflow run is the one its ``mlflowRunId`` names, ends
-with the job's status, and ``job show`` lists its latest metrics."""
+with the job's status, and ``job show`` lists its latest metrics. Node leases are short here (1.5 s),
+so the jobs, which run longer, hold their nodes only by renewing them; a job whose compute is
+deleted under it loses its node and fails."""
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from amlite.api.app import create_app
+from amlite.bootstrap import build
+from amlite.config import Settings
 from amlite.domain.tracking import RunStatus
 from tests.integration.conftest import ML, Api
 
-SLEEP = 'python -c "import time; time.sleep(3)"'
+SLEEP = 'python -c "import time; time.sleep(4)"'  # longer than a node lease: held by renewing it
+
+
+@pytest.fixture(scope="module")
+def api(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The conftest's server, with node leases short enough to run out within a job."""
+    tmp = tmp_path_factory.mktemp("amlite")
+    config = tmp / "amlite.yaml"
+    config.write_text("worker_poll_seconds: 0.05\noperation_lease_seconds: 5\nnode_slot_lease_seconds: 1.5\n")
+    container = build(Settings.load(data_dir=tmp / "data", db_url=backend, config_file=config, port=8600, env={}))
+    creds = json.loads(container.settings.credentials_file.read_text())
+    with TestClient(create_app(container), base_url="http://127.0.0.1:8600") as client:
+        token = client.post(f"/{creds['tenantId']}/oauth2/v2.0/token", data={
+            "grant_type": "password", "username": creds["username"], "password": creds["password"]}).json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield Api(client, container, creds["subscriptionId"], creds["tenantId"], token, creds)
+    container.close()
 
 
 @pytest.fixture
@@ -108,6 +132,18 @@ def test_a_job_waiting_for_a_node_can_be_canceled_and_a_failed_job_frees_its_nod
     r = api.request("PUT", f"{ws}/jobs/after", ML, json=job("echo ran", computeId="azureml:solo"))
     assert r.status_code == 201, r.text
     assert wait_for(api, f"{ws}/jobs/after", ("Completed", "Failed"))["status"] == "Completed"
+
+
+def test_a_job_whose_compute_is_deleted_under_it_loses_its_node_and_fails(api: Api, ws: str) -> None:
+    make_cluster(api, ws, "doomed", max_nodes=1)
+    r = api.request("PUT", f"{ws}/jobs/orphaned", ML, json=job('python -c "import time; time.sleep(60)"',
+                                                               computeId="azureml:doomed"))
+    assert r.status_code == 201, r.text
+    assert wait_for(api, f"{ws}/jobs/orphaned", ("Running", "Failed"))["status"] == "Running"
+    assert api.request("DELETE", f"{ws}/computes/doomed?underlyingResourceAction=Delete", ML).status_code == 202
+    props = wait_for(api, f"{ws}/jobs/orphaned", ("Failed", "Completed", "Canceled"), timeout=20)
+    assert props["status"] == "Failed" and props["error"]["code"] == "ComputeNodeLost", props
+    assert "'doomed'" in props["error"]["message"]
 
 
 def test_a_jobs_mlflow_run_ends_with_the_job_and_job_show_lists_its_metrics(api: Api, ws: str) -> None:
