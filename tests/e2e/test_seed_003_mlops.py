@@ -154,7 +154,7 @@ def test_train_in_dev_deploy_in_prod_from_a_registry_and_trace_back(logged_in: C
     traced = json.loads(shown.stdout)
     assert [f["path"] for f in traced["code"]] == ["train.py"]
     assert traced["code"][0]["sha256"] == hashlib.sha256(TRAIN.encode()).hexdigest()
-    assert traced["inputs"]["training_data"]["type"] == "uri_file"
+    assert traced["inputs"] == {"training_data": {"type": "uri_file", "path": "./data.csv", "mode": "ro_mount"}}
     assert traced["command"].startswith("python train.py --data ${{inputs.training_data}}")
     env_name, env_version = traced["environment"].removeprefix("azureml:").split(":")
     env = cli.json("ml", "environment", "show", "-n", env_name, "-v", env_version, *source)
