@@ -80,6 +80,12 @@ class _JobFields:
         return {k: list(v.get("artifacts") or []) for k, v in outputs.items() if isinstance(v, dict)}
 
     @property
+    def code_files(self) -> list[dict[str, Any]]:
+        """The code snapshot the job ran (``path``, ``sha256``, ``size`` of each file), kept in the
+        workspace's storage, so whoever traces a model back to its job sees exactly what ran."""
+        return list(((self._rest or {}).get("properties") or {}).get("codeArtifacts") or [])
+
+    @property
     def log_files(self) -> list[dict[str, Any]]:
         return list(((self._rest or {}).get("properties") or {}).get("logs") or [])
 
@@ -161,7 +167,7 @@ class CommandJob(_JobFields):
             "$schema": "{}", "type": "command", "name": self.name, "display_name": self.display_name,
             "description": self.description, "experiment_name": self.experiment_name, "status": self.status,
             "command": self.command, "environment": self.environment, "compute": self.compute,
-            "inputs": self.inputs, "outputs": self.outputs, "environment_variables": self.environment_variables,
+            "code": self.code_files or None, "inputs": self.inputs, "outputs": self.outputs, "environment_variables": self.environment_variables,
             "tags": self.tags, "properties": self.properties, "services": services,
             "id": f"azureml:{self.id}" if self.id else None,
             "creation_context": creation_context(self._rest.get("systemData")),

@@ -142,11 +142,12 @@ def download(
     name: Name,
     download_path: Annotated[Path, typer.Option("--download-path", "-p", help="Folder to download into.")] = Path("."),
     output_name: Annotated[str | None, typer.Option("--output-name", help="Download this named output.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Download every named output, and the logs.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Download every named output, the logs and the code snapshot.")] = False,
     workspace_name: Workspace = None,
     resource_group: Group = None,
 ) -> Any:
-    """Download a finished job's logs (DIR/artifacts) and outputs (DIR/named-outputs/NAME)."""
+    """Download a finished job's logs (DIR/artifacts) and outputs (DIR/named-outputs/NAME); --all
+    also its code snapshot (DIR/code)."""
     session = current_session()
     with _Client(resource_group, workspace_name) as c:
         with transfer_progress(f"Downloading {name}", quiet=session.options.only_show_errors) as hook:

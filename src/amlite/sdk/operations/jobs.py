@@ -272,7 +272,8 @@ class JobOperations:
     def download(self, name: str, *, download_path: str | Path = ".", output_name: str | None = None,
                  all: bool = False) -> Path:  # noqa: A002 - azure-ai-ml's parameter name
         """A finished job's logs (``artifacts/user_logs/...``) and outputs (``named-outputs/<name>``;
-        one with ``output_name``, every one with ``all``) under ``download_path``; returns it."""
+        one with ``output_name``, every one with ``all``) under ``download_path``; with ``all``
+        also the code snapshot it ran (``code/``); returns it."""
         from amlite.sdk import artifacts
 
         job = self.get(name)
@@ -291,5 +292,9 @@ class JobOperations:
         logs = [artifacts.ManifestEntry.from_dict(e) for e in job.log_files]
         if logs:
             artifacts.download_tree(self._pipeline, self._workspace_path(), logs, dest / "artifacts",
+                                    on_progress=self.on_progress)
+        code = [artifacts.ManifestEntry.from_dict(e) for e in job.code_files]
+        if all and code:
+            artifacts.download_tree(self._pipeline, self._workspace_path(), code, dest / "code",
                                     on_progress=self.on_progress)
         return dest
