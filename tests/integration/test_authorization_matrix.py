@@ -281,7 +281,7 @@ PATCH  ~ws/onlineEndpoints/{endpoint}/deployments/{deployment}                  
 PUT    ~ws/onlineEndpoints/{endpoint}/deployments/{deployment}                          | 401  403  400  400  400  403
 POST   ~ws/onlineEndpoints/{endpoint}/deployments/{deployment}/getLogs                  | 401  404  404  404  404  403
 POST   ~ws/onlineEndpoints/{endpoint}/listKeys                                          | 401  403  404  404  404  403
-POST   ~ws/onlineEndpoints/{endpoint}/regenerateKeys                                    | 401  403  400  400  400  403
+POST   ~ws/onlineEndpoints/{endpoint}/regenerateKeys                                    | 401  403  404  404  404  403
 POST   ~ws/onlineEndpoints/{endpoint}/token                                             | 401  403  404  404  404  403
 GET    ~ws/jobs                                                                         | 401  200  200  200  200  403
 GET    ~ws/jobs/{name}                                                                  | 401  404  404  404  404  403

@@ -58,6 +58,10 @@ class ApiVersion:
         self.accepted = accepted
 
     async def __call__(self, request: Request) -> str:
+        return self.judge(request)
+
+    def judge(self, request: Request) -> str:
+        """The request's api-version, or the ARM refusal naming the accepted ones."""
         values = request.query_params.getlist("api-version")
         if len(values) > 1:
             raise InvalidApiVersion(

@@ -318,6 +318,8 @@ class AssetService:
         if uri is None:
             return content
         files = self._storage.files_at(uow, owner, uri)
+        if not files:
+            return content  # not storage amlite serves for this owner (another workspace's, an outside URL)
         if content.manifest and files != content.manifest:
             return content  # an upload through amlite's own API: its URI is derived, never stored
         return replace(content, manifest=files, spec=with_uploaded_uri(kind, content.spec, normal_uri(uri)))

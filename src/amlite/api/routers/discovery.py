@@ -68,7 +68,7 @@ def cloud_metadata(endpoint: str, storage_endpoint: str) -> dict[str, Any]:
 def metadata(request: Request) -> Any:
     version = request.query_params.get("api-version") or METADATA_VERSIONS[-1]
     if version not in METADATA_VERSIONS:
-        ApiVersion(METADATA_VERSIONS)(request)  # the ARM refusal naming the accepted versions
+        ApiVersion(METADATA_VERSIONS).judge(request)  # the ARM refusal naming the accepted versions
     settings = container(request).settings
     cloud = cloud_metadata(settings.endpoint, settings.storage_endpoint)
     return render.json([cloud] if version <= "2019-05-01" else cloud)
