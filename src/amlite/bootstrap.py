@@ -45,6 +45,7 @@ from amlite.services.server_keys import ServerKeyStore, local_key_encryption_key
 from amlite.services.sign_in_throttle import SignInThrottle
 from amlite.services.storage import StorageProvisioner
 from amlite.services.storage_endpoint import StorageEndpointService
+from amlite.services.policies import PolicyService
 from amlite.services.subscriptions import SubscriptionService
 from amlite.services.tasks import TaskEngine
 from amlite.services.tracking import JobTracking, TrackingService
@@ -74,6 +75,7 @@ class Container:
     roles: RoleService
     activity_log: ActivityLogService
     subscriptions: SubscriptionService
+    policies: PolicyService
     resource_groups: ResourceGroupService
     workspaces: WorkspaceService
     registries: RegistryService
@@ -211,7 +213,7 @@ def build(settings: Settings) -> Container:
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
-        subscriptions=SubscriptionService(deps),
+        subscriptions=SubscriptionService(deps), policies=PolicyService(deps),
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
         workspaces=WorkspaceService(deps, operations, storage), registries=registries, operations=operations,
         storage=storage,

@@ -28,6 +28,7 @@ STATUS: list[tuple[type[e.AmliteError], int]] = [
     (e.InvalidInput, 400),
     (e.AuthenticationFailed, 401),
     (e.AuthorizationFailed, 403),
+    (e.DisallowedByPolicy, 403),
     (e.NotFound, 404),
     (e.Conflict, 409),
     (e.PreconditionFailed, 412),

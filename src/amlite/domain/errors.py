@@ -78,6 +78,11 @@ class AuthorizationFailed(AmliteError):
     pass
 
 
+class DisallowedByPolicy(AmliteError):
+    """A resource breaks an enforced policy assignment at its scope (``RequestDisallowedByPolicy``,
+    403 as Azure answers it; see ``domain.policies``)."""
+
+
 class NotFound(AmliteError):
     pass
 

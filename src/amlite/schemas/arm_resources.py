@@ -22,6 +22,8 @@ __all__ = [
     "PasswordBody",
     "PasswordCredentialFields",
     "PasswordProfile",
+    "PolicyAssignmentBody",
+    "PolicyAssignmentProperties",
     "RegionDetail",
     "RegistryBody",
     "RegistryProperties",
@@ -136,6 +138,21 @@ class RoleAssignmentBody(ArmModel):
     """PUT of a role assignment (``properties`` required, checked by the service)."""
 
     properties: RoleAssignmentProperties | None = None
+
+
+class PolicyAssignmentProperties(ArmModel):
+    policy_definition_id: str | None = Field(default=None, alias="policyDefinitionId")
+    parameters: dict[str, Any] | None = None
+    display_name: str | None = Field(default=None, alias="displayName")
+    description: str | None = None
+    enforcement_mode: str | None = Field(default=None, alias="enforcementMode")
+    not_scopes: list[str] | None = Field(default=None, alias="notScopes")
+
+
+class PolicyAssignmentBody(ArmModel):
+    """PUT of a policy assignment (``Microsoft.Authorization/policyAssignments``)."""
+
+    properties: PolicyAssignmentProperties | None = None
 
 
 class PasswordProfile(ArmModel):

@@ -47,11 +47,13 @@ from amlite.domain.registries import (
     parse_region_details,
     plan_regions,
 )
+from amlite.domain.policies import Subject
 from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
 from amlite.schemas.arm_resources import RegionDetail, RegistryBody
 from amlite.services.audit import record_write
+from amlite.services.policy_enforcement import require_compliant
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.operations import OperationService
@@ -137,6 +139,8 @@ class RegistryService:
             rg = require_group(uow, sub.id, rg_name)
             existing = uow.registries.get(sub.id, rg.name, name)
             pre.check(existing.etag if existing else None)
+            require_compliant(uow, Subject(f"{rg.arm_id}/providers/{REGISTRY_TYPE}/{existing.name if existing else name}",
+                                           REGISTRY_TYPE, existing.location if existing else primary, tags))
             if existing is not None:
                 if props.region_details is None:
                     requested = None  # a PUT without regions keeps them

@@ -17,12 +17,14 @@ from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
 from amlite.domain.providers import RESOURCES_NAMESPACE
+from amlite.domain.policies import GROUP_TYPE, Subject
 from amlite.domain.registries import Registry
 from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
 from amlite.schemas.arm_resources import ResourceGroupBody
 from amlite.services.audit import record_write
+from amlite.services.policy_enforcement import require_compliant
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.operations import OperationService
 from amlite.services.storage import StorageProvisioner
@@ -77,6 +79,8 @@ class ResourceGroupService:
             sub = require_subscription(uow, caller, sub_id)
             existing = uow.resource_groups.get(sub.id, name)
             pre.check(existing.etag if existing else None)
+            require_compliant(uow, Subject(f"{sub.arm_id}/resourceGroups/{existing.name if existing else name}",
+                                           GROUP_TYPE, region.name, tags))
             if existing is None:
                 rg = ResourceGroup(
                     key=d.ids.new_id(), subscription_id=sub.id, name=name, location=region.name, tags=tags,
@@ -130,6 +134,7 @@ class ResourceGroupService:
             managed_by = _managed_by(body, rg.managed_by)
             rg = replace(rg, tags=tags, managed_by=managed_by, etag=new_etag(d.ids),
                          stamp=rg.stamp.touched(caller.name, caller.stamp_type, d.clock.now()))
+            require_compliant(uow, Subject(rg.arm_id, GROUP_TYPE, rg.location, tags))
             uow.resource_groups.save(rg)
             record_write(d, uow, caller, scope=rg.arm_id)
             uow.commit()
@@ -213,6 +218,7 @@ class ResourceGroupService:
                 for res in released:
                     uow.resources.delete(res.key)
                 uow.role_assignments.delete_at_or_below(rg.arm_id)
+                uow.policy_assignments.delete_at_or_below(rg.arm_id)
                 uow.resource_groups.delete(rg.key)
                 op = self._ops.record(uow, op.id, release=self._storage.accounts_of(released))
             fault_point("resource_group.delete.before_commit")

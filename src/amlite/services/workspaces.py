@@ -20,12 +20,14 @@ from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
 from amlite.domain.providers import ML_NAMESPACE
 from amlite.domain.workspace_fields import unhonoured_fields
+from amlite.domain.policies import Subject
 from amlite.domain.resources import (
     AuditStamp,
     Datastore,
     GenericResource,
     ProvisioningState,
     ResourceGroup,
+    WORKSPACE_TYPE,
     Workspace,
     WorkspaceKind,
 )
@@ -33,6 +35,7 @@ from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
 from amlite.schemas.arm_resources import WorkspaceBody
 from amlite.services.audit import record_write
+from amlite.services.policy_enforcement import require_compliant
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.operations import OperationService
 from amlite.services.resource_groups import require_group, require_group_writable
@@ -81,6 +84,8 @@ class WorkspaceService:
             existing = uow.workspaces.get(sub.id, rg.name, name)
             pre.check(existing.etag if existing else None)
             _refuse_unhonoured(body, self._view(uow, existing).associated_ids if existing else None)
+            require_compliant(uow, Subject(f"{rg.arm_id}/providers/{WORKSPACE_TYPE}/{existing.name if existing else name}",
+                                           WORKSPACE_TYPE, existing.location if existing else region.name, tags))
             if existing is not None:
                 ws = self._updated_by_put(caller, existing, region.name, kind, tags, friendly, description)
                 uow.workspaces.save(ws)
@@ -186,6 +191,7 @@ class WorkspaceService:
                 description=ws.description if description is None else description, etag=new_etag(d.ids),
                 stamp=ws.stamp.touched(caller.name, caller.stamp_type, d.clock.now()),
             )
+            require_compliant(uow, Subject(ws.arm_id, WORKSPACE_TYPE, ws.location, ws.tags))
             uow.workspaces.save(ws)
             view = self._view(uow, ws)
             record_write(d, uow, caller, scope=ws.arm_id)

@@ -46,6 +46,7 @@ from amlite.store.memory_assets import MemoryAssetContainers, MemoryAssetVersion
 from amlite.store.memory_storage import MemoryStorageBlocks, MemoryStoragePaths
 from amlite.store.memory_endpoints import MemoryOnlineEndpoints
 from amlite.store.memory_jobs import MemoryJobs
+from amlite.store.memory_policies import MemoryPolicyAssignments
 from amlite.store.memory_tx import Rows, Tx, page, unique
 
 def _below(scope_lower: str, norm: str) -> bool:
@@ -734,6 +735,7 @@ class InMemoryUnitOfWork:
         self.storage_blocks = MemoryStorageBlocks(tx)
         self.online_endpoints = MemoryOnlineEndpoints(tx)
         self.jobs = MemoryJobs(tx)
+        self.policy_assignments = MemoryPolicyAssignments(tx)
         return self
 
     def hold_provisioning_lock(self) -> None:

@@ -13,6 +13,7 @@ from amlite.domain.errors import Conflict
 from amlite.domain.jobs import Job
 from amlite.domain.operations import Operation
 from amlite.domain.paging import Page
+from amlite.domain.policies import PolicyAssignment
 from amlite.domain.rbac import RoleAssignment, RoleDefinition
 from amlite.domain.registries import Registry
 from amlite.domain.resources import (
@@ -70,6 +71,7 @@ class Rows:
     online_endpoints: dict[str, Any] = field(default_factory=dict)
     online_deployments: dict[str, Any] = field(default_factory=dict)
     jobs: dict[str, Job] = field(default_factory=dict)
+    policy_assignments: dict[str, PolicyAssignment] = field(default_factory=dict)
 
 
 class Tx:

@@ -595,3 +595,26 @@ jobs = sa.Table(
     *_stamps(),
     sa.UniqueConstraint("workspace_key", "name_lower", name="uq_jobs_ws_name"),
 )
+
+# Policy assignments at a subscription or resource group (domain/policies.py). The scope is kept
+# as given next to its lower-cased copy; a group's assignments go with the group.
+policy_assignments = sa.Table(
+    "policy_assignments",
+    metadata,
+    _id(),
+    sa.Column("subscription_id", sa.String(36), sa.ForeignKey("subscriptions.id"), nullable=False),
+    sa.Column("scope", sa.String(1024), nullable=False),
+    sa.Column("scope_lower", sa.String(1024), nullable=False, index=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("name_lower", sa.String(128), nullable=False),
+    sa.Column("definition_name", sa.String(64), nullable=False),
+    sa.Column("parameters", sa.JSON(), nullable=False),
+    sa.Column("display_name", sa.String(256), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("enforcement_mode", sa.String(32), nullable=False),
+    sa.Column("not_scopes", sa.JSON(), nullable=False),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime()),
+    sa.UniqueConstraint("scope_lower", "name_lower", name="uq_policy_assignments_scope_name"),
+)

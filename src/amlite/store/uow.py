@@ -29,6 +29,7 @@ from amlite.store.engine import STARTUP_LOCK
 from amlite.store.identity_repos import GroupMemberRepository, PrincipalRepository, TenantRepository
 from amlite.store.job_repos import JobRepository
 from amlite.store.operation_repos import OperationRepository
+from amlite.store.policy_repos import PolicyAssignmentRepository
 from amlite.store.rbac_repos import RoleAssignmentRepository, RoleDefinitionRepository
 from amlite.store.registry_repos import RegistryRepository
 from amlite.store.task_repos import TaskRepository
@@ -96,6 +97,7 @@ class SqlUnitOfWork:
         self.tracking = SqlTracking(conn)
         self.online_endpoints = OnlineEndpointRepository(conn)
         self.jobs = JobRepository(conn)
+        self.policy_assignments = PolicyAssignmentRepository(conn)
         return self
 
     def hold_provisioning_lock(self) -> None:
