@@ -19,9 +19,10 @@ import httpx
 from amlite.sdk._pipeline import HttpPipeline, ItemPaged, TokenCredential, quote
 from amlite.sdk.arm import resolve_endpoint
 
-__all__ = ["AUTHORIZATION_API_VERSION", "AuthorizationClient", "MONITOR_API_VERSION"]
+__all__ = ["AUTHORIZATION_API_VERSION", "AuthorizationClient", "MONITOR_API_VERSION", "POLICY_API_VERSION"]
 
 AUTHORIZATION_API_VERSION = "2022-04-01"
+POLICY_API_VERSION = "2023-04-01"
 MONITOR_API_VERSION = "2015-04-01"
 
 
@@ -90,6 +91,50 @@ class RoleAssignmentOperations:
         return None if response.status_code == 204 else dict(response.json())
 
 
+class PolicyDefinitionOperations:
+    """The built-in policy definitions (``az policy definition list/show``)."""
+
+    def __init__(self, pipeline: HttpPipeline) -> None:
+        self._pipeline = pipeline
+
+    def list(self) -> list[dict[str, Any]]:
+        body = self._pipeline.get_json("/providers/Microsoft.Authorization/policyDefinitions",
+                                       api_version=POLICY_API_VERSION)
+        return list(body.get("value") or [])
+
+    def get(self, name: str) -> dict[str, Any]:
+        return dict(self._pipeline.get_json(f"/providers/Microsoft.Authorization/policyDefinitions/{quote(name)}",
+                                            api_version=POLICY_API_VERSION))
+
+
+class PolicyAssignmentOperations:
+    """Policy assignments at a subscription or resource group (``az policy assignment``)."""
+
+    def __init__(self, pipeline: HttpPipeline) -> None:
+        self._pipeline = pipeline
+
+    def create(self, scope: str, name: str, properties: dict[str, Any]) -> dict[str, Any]:
+        url = _under(scope, f"/providers/Microsoft.Authorization/policyAssignments/{quote(name)}")
+        return dict(self._pipeline.send("PUT", url, api_version=POLICY_API_VERSION,
+                                        json={"properties": properties}).json())
+
+    def get(self, scope: str, name: str) -> dict[str, Any]:
+        url = _under(scope, f"/providers/Microsoft.Authorization/policyAssignments/{quote(name)}")
+        return dict(self._pipeline.get_json(url, api_version=POLICY_API_VERSION))
+
+    def list(self, scope: str, *, at_scope: bool = False) -> list[dict[str, Any]]:
+        params = {"$filter": "atScope()"} if at_scope else None
+        body = self._pipeline.get_json(_under(scope, "/providers/Microsoft.Authorization/policyAssignments"),
+                                       api_version=POLICY_API_VERSION, params=params)
+        return list(body.get("value") or [])
+
+    def delete(self, scope: str, name: str) -> dict[str, Any] | None:
+        """The deleted assignment, or None if there was none (204, as on Azure)."""
+        url = _under(scope, f"/providers/Microsoft.Authorization/policyAssignments/{quote(name)}")
+        response = self._pipeline.send("DELETE", url, api_version=POLICY_API_VERSION)
+        return None if response.status_code == 204 else dict(response.json())
+
+
 class ActivityLogOperations:
     def __init__(self, pipeline: HttpPipeline) -> None:
         self._pipeline = pipeline
@@ -117,6 +162,8 @@ class AuthorizationClient:
         self.role_definitions = RoleDefinitionOperations(self._pipeline)
         self.role_assignments = RoleAssignmentOperations(self._pipeline)
         self.activity_logs = ActivityLogOperations(self._pipeline)
+        self.policy_definitions = PolicyDefinitionOperations(self._pipeline)
+        self.policy_assignments = PolicyAssignmentOperations(self._pipeline)
 
     def close(self) -> None:
         self._pipeline.close()

@@ -96,7 +96,32 @@ def alias_create(
     return result
 
 
+def account_create(
+    name: Annotated[str, typer.Option("--name", "-n", help="Name of the new subscription (its alias and, unless --display-name, its display name).")],
+    display_name: Annotated[str | None, typer.Option("--display-name", help="Display name of the new subscription.")] = None,
+    workload: Annotated[str, typer.Option("--workload", help="Production or DevTest.")] = "Production",
+    subscription_id: Annotated[str | None, typer.Option("--subscription-id", help="Use this id for the new subscription.")] = None,
+) -> Any:
+    """Create a subscription (tenant administrators) and add it to the login's subscriptions.
+
+    The subscription is made through the alias route (``account alias create``), so the same name
+    again answers the same subscription; afterwards ``--subscription NAME`` finds it by name."""
+    session = current_session()
+    with session.progress("Creating subscription ..."):
+        result = session.arm().subscription_aliases.begin_create(
+            name, display_name or name, workload=workload, subscription_id=subscription_id
+        ).result()
+    new_id = str(((result or {}).get("properties") or {}).get("subscriptionId") or "")
+    entries = refresh_subscriptions(session)
+    for entry in entries:
+        if str(entry.get("id", "")).lower() == new_id.lower():
+            return entry
+    raise CliError("SubscriptionNotFound", f"The subscription '{new_id}' was created but is not visible to this "
+                   "login; run 'amlite account list --refresh'.")
+
+
 def register(root: typer.Typer) -> None:
+    command(app, "create", table=account_table)(account_create)
     command(app, "list", table=account_table)(account_list)
     command(app, "show", table=account_table, subscription_short=True)(account_show)
     command(app, "set", subscription_short=True)(account_set)
