@@ -73,6 +73,8 @@ def is_graph(path: str) -> bool:
 def api_version_for(path: str) -> str:
     if path.startswith("/registrymanagement/"):
         return "v1.0"  # the registry discovery service's own version
+    if "/providers/Microsoft.Authorization/policy" in path:
+        return "2023-04-01"  # Azure Policy's own versions
     if "/providers/Microsoft.Authorization/" in path:
         return "2022-04-01"
     if "/providers/Microsoft.Insights/" in path:

@@ -207,6 +207,16 @@ GET    ~auth/roleAssignments                                                    
 PUT    ~auth/roleAssignments/{name}                                                     | 401  403  403  403  400  403
 GET    ~auth/roleAssignments/{name}                                                     | 401  404  403  404  404  403
 DELETE ~auth/roleAssignments/{name}                                                     | 401  403  403  403  204  403
+# policy assignments at the group: Contributor's NotActions keep Microsoft.Authorization writes from it
+GET    ~auth/policyAssignments                                                          | 401  200  403  200  200  403
+PUT    ~auth/policyAssignments/{name}                                                   | 401  403  403  403  400  403
+GET    ~auth/policyAssignments/{name}                                                   | 401  404  403  404  404  403
+DELETE ~auth/policyAssignments/{name}                                                   | 401  403  403  403  204  403
+# the built-in policy definitions: every signed-in caller reads them
+GET    ~root/policyDefinitions                                                          | 401  200  200  200  200  200
+GET    ~root/policyDefinitions/{name}                                                   | 401  404  404  404  404  404
+GET    ~sub/providers/Microsoft.Authorization/policyDefinitions                         | 401  200  200  200  200  200
+GET    ~sub/providers/Microsoft.Authorization/policyDefinitions/{name}                  | 401  404  404  404  404  404
 GET    ~root/roleDefinitions                                                            | 401  403  403  403  403  403
 PUT    ~root/roleDefinitions/{role_id}                                                  | 401  403  403  403  403  403
 GET    ~root/roleDefinitions/{role_id}                                                  | 401  403  403  403  403  403
@@ -425,6 +435,7 @@ def send(api: Api, method: str, path: str, url: str, token: str | None) -> int:
     headers = {"Authorization": f"Bearer {token}" if token else "", "If-Match": '"stale"'}
     if not path.startswith("/v1.0/"):
         version = ("v1.0" if path.startswith("/registrymanagement/")
+                   else "2023-04-01" if "Microsoft.Authorization/policy" in path
                    else "2022-04-01" if "Microsoft.Authorization" in path else "2015-04-01" if "Microsoft.Insights" in path
                    else "2021-10-01" if "Microsoft.Subscription" in path
                    else "2024-10-01" if "MachineLearningServices" in path and "{namespace}" not in path else "2024-03-01")

@@ -39,12 +39,14 @@ class PolicyService:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    @staticmethod
-    def definitions() -> builtins.list[PolicyDefinition]:
+    def definitions(self, caller: Caller, sub_id: str | None = None) -> builtins.list[PolicyDefinition]:
+        """The built-ins, readable by every signed-in principal; under a subscription (ARM serves
+        them there too) the subscription must be one of the caller's tenant."""
+        self._require_sub(caller, sub_id)
         return list(BUILT_IN_DEFINITIONS)
 
-    @staticmethod
-    def definition(name: str) -> PolicyDefinition:
+    def definition(self, caller: Caller, name: str, sub_id: str | None = None) -> PolicyDefinition:
+        self._require_sub(caller, sub_id)
         found = find_definition(name)
         if found is None or found.name != name.lower():
             raise definition_not_found(name)
@@ -52,19 +54,19 @@ class PolicyService:
 
     def create_or_update(self, caller: Caller, scope: str, name: str,
                          body: PolicyAssignmentBody) -> tuple[PolicyAssignment, bool]:
-        check_assignment_name(name)
-        props = body.properties
-        if props is None or not props.policy_definition_id:
-            raise invalid("InvalidRequestContent", "properties.policyDefinitionId is required.",
-                          "properties.policyDefinitionId")
-        definition = find_definition(props.policy_definition_id)
-        if definition is None:
-            raise definition_not_found(props.policy_definition_id)
-        values = check_parameters(definition, props.parameters)
-        mode = check_enforcement_mode(props.enforcement_mode)
         d = self._deps
         with d.uow(write=True) as uow:
-            scope = self._require_scope(uow, caller, scope)
+            scope = self._require_scope(uow, caller, scope)  # the parent first, then the body
+            check_assignment_name(name)
+            props = body.properties
+            if props is None or not props.policy_definition_id:
+                raise invalid("InvalidRequestContent", "properties.policyDefinitionId is required.",
+                              "properties.policyDefinitionId")
+            definition = find_definition(props.policy_definition_id)
+            if definition is None:
+                raise definition_not_found(props.policy_definition_id)
+            values = check_parameters(definition, props.parameters)
+            mode = check_enforcement_mode(props.enforcement_mode)
             not_scopes = tuple(self._check_not_scope(scope, n) for n in props.not_scopes or [])
             existing = uow.policy_assignments.get(scope, name)
             now = d.clock.now()
@@ -116,6 +118,11 @@ class PolicyService:
         return found
 
     # -- scopes ---------------------------------------------------------------------------------
+
+    def _require_sub(self, caller: Caller, sub_id: str | None) -> None:
+        if sub_id is not None:
+            with self._deps.uow() as uow:
+                require_subscription(uow, caller, sub_id)
 
     @staticmethod
     def _require_scope(uow: UnitOfWork, caller: Caller, scope: str) -> str:

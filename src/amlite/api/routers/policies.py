@@ -71,13 +71,15 @@ def _scope(request: Request) -> str:
 @router.get("/subscriptions/{subscription_id}" + DEFINITIONS_PATH, dependencies=V)
 def list_definitions(request: Request, caller: Caller = Depends(Authorize(PD_READ, None))) -> dict[str, Any]:
     # Built-in definitions are readable by every signed-in principal, as on Azure.
-    return {"value": [render_definition(d) for d in container(request).policies.definitions()]}
+    sub = request.path_params.get("subscription_id")
+    return {"value": [render_definition(d) for d in container(request).policies.definitions(caller, sub)]}
 
 
 @router.get(DEFINITIONS_PATH + "/{name}", dependencies=V)
 @router.get("/subscriptions/{subscription_id}" + DEFINITIONS_PATH + "/{name}", dependencies=V)
 def get_definition(name: str, request: Request, caller: Caller = Depends(Authorize(PD_READ, None))) -> dict[str, Any]:
-    return render_definition(container(request).policies.definition(name))
+    sub = request.path_params.get("subscription_id")
+    return render_definition(container(request).policies.definition(caller, name, sub))
 
 
 # -- assignments ---------------------------------------------------------------------------------
