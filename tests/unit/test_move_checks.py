@@ -4,7 +4,7 @@ the rules (``domain.move_checks``), then gathered from the in-memory store
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,7 +27,7 @@ from amlite.domain.move_checks import (
 from amlite.domain.moves import MoveRequest
 from amlite.domain.online_endpoints import AuthMode, OnlineEndpoint
 from amlite.domain.policies import PolicyAssignment
-from amlite.domain.resources import Datastore, Subscription
+from amlite.domain.resources import Datastore, Subscription, Workspace
 from amlite.domain.vm_sizes import find_vm_size
 from amlite.schemas.arm_resources import PolicyAssignmentBody, ResourceGroupBody, WorkspaceBody
 from amlite.services.authz import Authorizer
@@ -377,6 +377,26 @@ def test_store_destination_policy_and_losses(world: World) -> None:
     world.workspaces.update(world.admin, world.src, "origin-rg", "origin-ws",
                             WorkspaceBody.model_validate({"tags": {"owner": "me"}}))
     assert world.check(world.request()).allowed
+
+
+def test_store_a_customer_managed_key_in_the_workspace_settings_blocks(world: World) -> None:
+    """Hub and project workspaces keep Azure's ``encryption`` in ``Workspace.settings`` (a project
+    reads its hub's through ``hub_key``); a workspace shaped so is what the check reads."""
+
+    @dataclass(frozen=True)
+    class WithSettings(Workspace):
+        settings: dict[str, Any] = field(default_factory=dict)
+        hub_key: str | None = None
+
+    world.ready_destination()
+    with world.deps.uow(write=True) as uow:
+        uow.workspaces.save(WithSettings(**{f.name: getattr(world.ws, f.name) for f in fields(Workspace)},
+                                         settings={"encryption": CMK}))
+        uow.commit()
+    report = world.check(world.request())
+    assert codes_of(report) == ["MissingSubscriptionRegistration", "MissingSubscriptionRegistration",
+                                "WorkspaceHasCustomerManagedKey"]
+    assert {b.target.rsplit("/", 1)[-1] for b in report.blockers[:2]} == {"Microsoft.DocumentDB", "Microsoft.Search"}
 
 
 def codes_of(report: Any) -> list[str]:

@@ -265,8 +265,8 @@ def evaluate(facts: MoveFacts) -> MoveReport:
     if t.group_exists:
         for ws in workspaces:
             moved_id = rerooted(ws.arm_id, req)
-            subject = Subject(moved_id, "Microsoft.MachineLearningServices/workspaces",
-                              (t.group_location if req.cross_region and t.group_location else ws.location), ws.tags)
+            where = ((req.target_location or t.group_location or ws.location) if req.cross_region else ws.location)
+            subject = Subject(moved_id, "Microsoft.MachineLearningServices/workspaces", where, ws.tags)
             for v in violations(t.policy_assignments, subject):
                 b.append(MoveBlocker("RequestDisallowedByPolicy",
                                      f"The workspace '{ws.name}' would break the policy assignment "

@@ -58,7 +58,10 @@ def check_move(uow: UnitOfWork, caller: Caller, request: MoveRequest, *, can: Ca
 
 def gather(uow: UnitOfWork, caller: Caller, request: MoveRequest, *, can: Can) -> MoveFacts:
     source_sub = _canonical_sub(request.source_subscription)
-    source_rg = uow.resource_groups.get(source_sub, request.source_group) if source_sub else None
+    sub = uow.subscriptions.get(source_sub) if source_sub else None
+    # Another tenant's group is not the caller's to see: it does not exist for this caller.
+    source_rg = (uow.resource_groups.get(sub.id, request.source_group)
+                 if sub is not None and sub.tenant_id == caller.tenant_id else None)
     resources = tuple(_resource(uow, request, source_rg, rid) for rid in request.resource_ids)
     target = _target(uow, request)
     partial = MoveFacts(request=request, source_tenant_id=caller.tenant_id, source_group_exists=source_rg is not None,
