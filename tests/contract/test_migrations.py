@@ -301,3 +301,14 @@ def test_0009_indexes_the_tags_of_versions_stored_before_it(engine: sa.Engine) -
         assert [(c.name, v.key) for c, v in found.items] == [("m", "v1")]
         found = versions.search_by_tags("ws1", AssetKind.MODELS, {"stage": None}, ListViewType.ALL, 0, 10)
         assert sorted(v.key for _, v in found.items) == ["v1", "v2"]
+
+
+def test_0015_policy_assignments_downgrade_drops_only_its_table(engine: sa.Engine) -> None:
+    upgrade(engine)
+    _downgrade_to(engine, "0014")
+    with engine.connect() as conn:
+        names = set(sa.inspect(conn).get_table_names())
+    assert "policy_assignments" not in names and "jobs" in names
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert "policy_assignments" in set(sa.inspect(conn).get_table_names())
