@@ -100,15 +100,23 @@ def _unregistered() -> TargetFacts:
 
 
 REASONS: list[tuple[str, MoveFacts]] = [
-    ("MoveNoResources", facts(request=request(resource_ids=()))),
+    ("NoWorkspaceToMove", facts(request=request(resource_ids=()))),
     ("MoveSameResourceGroup", facts(request=request(target_subscription=SRC, target_group="origin-rg"))),
-    ("MoveSourceGroupNotFound", facts(source_group_exists=False, resources=())),
+    ("ResourceGroupNotFound", facts(source_group_exists=False, resources=())),
     ("MoveResourceNotInSourceGroup", facts(resources=(ResourceFacts(WS.replace("origin-rg", "other"), None, None),))),
-    ("MoveResourceNotFound", facts(resources=(ResourceFacts(WS + "x", None, None),))),
+    ("ResourceNotFound", facts(resources=(ResourceFacts(WS + "x", None, None),))),
     ("MoveResourceTypeNotSupported", facts(resources=(ResourceFacts(WS, WS, "Microsoft.MachineLearningServices/registries",
                                                                     movable=False),))),
+    ("AssociatedResourceMovesWithWorkspace", facts(request=request(resource_ids=(WS, STORAGE + "2")), resources=(
+        ResourceFacts(WS, WS, "Microsoft.MachineLearningServices/workspaces", workspace=workspace()),
+        ResourceFacts(STORAGE + "2", STORAGE + "2", "Microsoft.Storage/storageAccounts", owner_workspace=WS + "2")))),
     ("MoveTargetSubscriptionNotFound", facts(target=TargetFacts(False, None, False, None))),
-    ("MoveTargetResourceGroupNotFound", facts(target=TargetFacts(True, "t1", False, None, ALL_PROVIDERS))),
+    ("TargetResourceGroupBeingDeleted", facts(target=TargetFacts(True, "t1", True, "eastus", ALL_PROVIDERS,
+                                                                 group_deleting=True))),
+    ("ResourceExistsInTargetResourceGroup", facts(target=TargetFacts(True, "t1", True, "eastus", ALL_PROVIDERS,
+                                                                     taken=frozenset({("microsoft.storage/storageaccounts",
+                                                                                       "wsstore")})))),
+    ("TargetResourceGroupNotFound", facts(target=TargetFacts(True, "t1", False, None, ALL_PROVIDERS))),
     ("MoveCrossTenant", facts(target=TargetFacts(True, "t2", True, "eastus", ALL_PROVIDERS))),
     ("MoveCrossRegion", facts(target=TargetFacts(True, "t1", True, "westus", ALL_PROVIDERS))),
     ("MissingSubscriptionRegistration", facts(target=_unregistered())),
@@ -116,7 +124,7 @@ REASONS: list[tuple[str, MoveFacts]] = [
     ("MoveTargetWriteNotAuthorized", facts(can_write_target=False)),
     ("RequestDisallowedByPolicy", facts(target=TargetFacts(True, "t1", True, "eastus", ALL_PROVIDERS, (
         assignment("871b6d14-10aa-478d-b590-94f262ecfa99", tagName="costCenter"),)))),
-    ("WorkspaceNotReady", facts(workspace(provisioning_state="Deleting"))),
+    ("WorkspaceNotQuiescent", facts(workspace(provisioning_state="Deleting"))),
     ("WorkspaceHasCompute", facts(workspace(computes=(ComputeFact("cpu", "Succeeded"),)))),
     ("WorkspaceHasOnlineEndpoint", facts(workspace(online_endpoints=("ep",)))),
     ("WorkspaceHasCustomerManagedKey", facts(workspace(encryption=CMK))),
@@ -186,8 +194,8 @@ def test_losses_list_role_assignments_and_datastores_whose_account_stays() -> No
     report = evaluate(facts(ws, role_assignments=(ra, above)))
     assert report.allowed
     assert [(loss.kind, loss.target) for loss in report.losses] == [
-        ("RoleAssignment", ra.id), ("Datastore", f"{WS}/datastores/lake")]
-    assert "amlite ml datastore update -n lake" in report.losses[1].detail
+        ("RoleAssignment", ra.id), ("DatastoreLeftBehind", f"{WS}/datastores/lake")]
+    assert "amlite ml datastore update --name lake" in report.losses[1].detail
 
 
 def test_every_reason_at_once_in_one_report() -> None:
@@ -195,25 +203,32 @@ def test_every_reason_at_once_in_one_report() -> None:
                    online_endpoints=("ep",), encryption=CMK, running_jobs=(("train", "Running"),),
                    tags={})
     registry = f"/subscriptions/{SRC}/resourceGroups/origin-rg/providers/Microsoft.MachineLearningServices/registries/r"
-    req = request(resource_ids=(WS, registry, WS + "x", WS.replace("origin-rg", "elsewhere")))
+    orphan = STORAGE + "2"
+    req = request(resource_ids=(WS, registry, WS + "x", WS.replace("origin-rg", "elsewhere"), orphan))
     target = TargetFacts(True, "t2", True, "westus", frozenset(), (
-        assignment("871b6d14-10aa-478d-b590-94f262ecfa99", tagName="costCenter"),))
+        assignment("871b6d14-10aa-478d-b590-94f262ecfa99", tagName="costCenter"),), group_deleting=True,
+        taken=frozenset({("microsoft.machinelearningservices/workspaces", "ws")}))
     f = MoveFacts(
         request=req, source_tenant_id="t1", source_group_exists=True,
         resources=(ResourceFacts(WS, WS, "Microsoft.MachineLearningServices/workspaces", workspace=ws),
                    ResourceFacts(registry, registry, "Microsoft.MachineLearningServices/registries", movable=False),
-                   ResourceFacts(WS + "x", None, None), ResourceFacts(req.resource_ids[3], None, None)),
+                   ResourceFacts(WS + "x", None, None), ResourceFacts(req.resource_ids[3], None, None),
+                   ResourceFacts(orphan, orphan, "Microsoft.Storage/storageAccounts", owner_workspace=WS + "2")),
         target=target, can_delete={}, can_write_target=False,
     )
     found = set(codes(f))
     expected = {code for code, _ in REASONS} - {
-        # exclusive of what this request has: resources, a distinct group, an existing source
+        # exclusive of what this request has: a workspace, a distinct group, an existing source
         # group, subscription and target group
-        "MoveNoResources", "MoveSameResourceGroup", "MoveSourceGroupNotFound", "MoveTargetSubscriptionNotFound",
-        "MoveTargetResourceGroupNotFound"}
+        "NoWorkspaceToMove", "MoveSameResourceGroup", "ResourceGroupNotFound", "MoveTargetSubscriptionNotFound",
+        "TargetResourceGroupNotFound"}
     assert found == expected
     missing_group = replace(f, target=TargetFacts(True, "t1", False, None, ALL_PROVIDERS))
-    assert "MoveTargetResourceGroupNotFound" in codes(missing_group)
+    assert "TargetResourceGroupNotFound" in codes(missing_group)
+    nothing = replace(f, request=request(resource_ids=()), resources=())
+    assert "NoWorkspaceToMove" in codes(nothing)
+    other_side = replace(f, source_group_exists=False, resources=(ResourceFacts(WS, None, None),))
+    assert "ResourceGroupNotFound" in codes(other_side)
 
 
 # -- gathered from the store ---------------------------------------------------------------------
@@ -283,7 +298,7 @@ def test_store_a_fresh_workspace_into_a_ready_destination_is_allowed(world: Worl
 
 
 def test_store_a_new_subscription_lacks_the_group_and_the_providers(world: World) -> None:
-    assert codes_of(world.check(world.request())) == (["MoveTargetResourceGroupNotFound"]
+    assert codes_of(world.check(world.request())) == (["TargetResourceGroupNotFound"]
                                                       + ["MissingSubscriptionRegistration"] * len(REQUIRED_PROVIDERS))
     world.groups.create_or_update(world.admin, world.dst, "destination-rg",
                                   ResourceGroupBody.model_validate({"location": "eastus"}))
@@ -333,7 +348,7 @@ def test_store_ids_outside_the_group_registries_and_children(world: World) -> No
     child = world.ws.arm_id + "/computes/cpu"
     missing = f"{rg}/providers/Microsoft.MachineLearningServices/workspaces/nothere"
     report = world.check(world.request(world.ws.arm_id, outside, child, missing, "not an id"))
-    assert codes_of(report) == ["MoveResourceNotInSourceGroup", "MoveResourceTypeNotSupported", "MoveResourceNotFound",
+    assert codes_of(report) == ["MoveResourceNotInSourceGroup", "MoveResourceTypeNotSupported", "ResourceNotFound",
                                 "MoveResourceNotInSourceGroup"]
 
 
@@ -371,12 +386,27 @@ def test_store_destination_policy_and_losses(world: World) -> None:
     report = world.check(world.request())
     assert codes_of(report) == ["RequestDisallowedByPolicy"]
     assert "need-owner" in report.blockers[0].message
-    assert [loss.kind for loss in report.losses] == ["RoleAssignment", "Datastore"]
+    assert [loss.kind for loss in report.losses] == ["RoleAssignment", "DatastoreLeftBehind"]
     assert report.losses[0].target.endswith("/roleAssignments/ra1")
     # The tag makes it compliant.
     world.workspaces.update(world.admin, world.src, "origin-rg", "origin-ws",
                             WorkspaceBody.model_validate({"tags": {"owner": "me"}}))
     assert world.check(world.request()).allowed
+
+
+def test_store_an_associated_resource_alone_and_a_name_taken_at_the_destination(world: World) -> None:
+    world.ready_destination()
+    with world.deps.uow() as uow:
+        storage = next(r.arm_id for r in uow.resources.by_keys(list(world.ws.associated.values())).values()
+                       if r.full_type == "Microsoft.Storage/storageAccounts")
+    report = world.check(world.request(storage))
+    assert codes_of(report) == ["AssociatedResourceMovesWithWorkspace"] and report.moving == ()
+    world.workspaces.create_or_update(world.admin, world.dst, "destination-rg", "origin-ws",
+                                      WorkspaceBody.model_validate({"location": "eastus"}))
+    report = world.check(world.request(world.ws.arm_id, storage))
+    assert codes_of(report) == ["ResourceExistsInTargetResourceGroup"]
+    assert report.blockers[0].target == f"/subscriptions/{world.dst}/resourceGroups/destination-rg/providers/" \
+                                        "Microsoft.MachineLearningServices/workspaces/origin-ws"
 
 
 def test_store_a_customer_managed_key_in_the_workspace_settings_blocks(world: World) -> None:

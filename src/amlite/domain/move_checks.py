@@ -9,21 +9,24 @@ Each blocker code is one reason, whatever the resource:
 =============================== ===========================================================
 code                            reason
 =============================== ===========================================================
-MoveNoResources                 the request names no resource
+NoWorkspaceToMove               the request names no workspace (and nothing else is wrong with it)
 MoveSameResourceGroup           source and destination are the same group
 MoveResourceNotInSourceGroup    an id is not in the source group
-MoveResourceNotFound            an id in the source group names nothing
+ResourceNotFound                an id in the source group names nothing
 MoveResourceTypeNotSupported    an id's type cannot move (registries, a workspace's children)
-MoveSourceGroupNotFound         the source group does not exist
+AssociatedResourceMovesWithWorkspace  a workspace's associated resource is named without it
+ResourceGroupNotFound           the source group does not exist
 MoveTargetSubscriptionNotFound  the destination subscription does not exist
-MoveTargetResourceGroupNotFound the destination group does not exist
+TargetResourceGroupNotFound     the destination group does not exist
+TargetResourceGroupBeingDeleted the destination group is being deleted
+ResourceExistsInTargetResourceGroup  a resource of the same type and name is in the destination
 MoveCrossTenant                 the destination is in another tenant (without ``cross_tenant``)
 MoveCrossRegion                 the destination group is in another region (without ``cross_region``)
 MissingSubscriptionRegistration a provider the workspace needs is not registered at the destination
 MoveSourceDeleteNotAuthorized   the caller lacks delete on a resource that would move
 MoveTargetWriteNotAuthorized    the caller lacks resourceGroups/write on the destination group
 RequestDisallowedByPolicy       a moving resource breaks an enforced assignment at the destination
-WorkspaceNotReady               a workspace is being created, deleted or moved
+WorkspaceNotQuiescent           a workspace is being created, updated, deleted or moved
 WorkspaceHasCompute             a compute exists (or is being created) in a workspace
 WorkspaceHasOnlineEndpoint      an online endpoint (a deployed service) exists in a workspace
 WorkspaceHasCustomerManagedKey  a workspace (or its hub) encrypts with a customer-managed key
@@ -61,7 +64,7 @@ TARGET_WRITE_ACTION = "Microsoft.Resources/subscriptions/resourceGroups/write"
 #: Loss kinds (``MoveLoss.kind``).
 LOSS_ROLE_ASSIGNMENT = "RoleAssignment"
 LOSS_PRIVATE_ENDPOINT = "PrivateEndpointConnection"
-LOSS_DATASTORE = "Datastore"
+LOSS_DATASTORE = "DatastoreLeftBehind"
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ class ResourceFacts:
     type: str | None  # full type of what was found ("Microsoft.Storage/storageAccounts")
     workspace: WorkspaceFacts | None = None  # when the id is a workspace
     movable: bool = True  # False for types that cannot move
+    owner_workspace: str | None = None  # an associated resource: its workspace's ARM id
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,8 @@ class TargetFacts:
     group_location: str | None
     registered: frozenset[str] = frozenset()  # lower-cased namespaces registered
     policy_assignments: tuple[PolicyAssignment, ...] = ()
+    group_deleting: bool = False
+    taken: frozenset[tuple[str, str]] = frozenset()  # (lower type, lower name) already in the group
 
 
 @dataclass(frozen=True)
@@ -158,8 +164,8 @@ def customer_managed_key(encryption: Mapping[str, Any] | None) -> str | None:
 
 
 def moving_ids(facts: MoveFacts) -> tuple[str, ...]:
-    """Every ARM id that would move: the named resources found and each workspace's associated
-    resources, once each, in request order."""
+    """Every ARM id that would move: the named workspaces (and other named resources that can
+    move) and each workspace's associated resources, once each, in request order."""
     out: list[str] = []
     seen: set[str] = set()
 
@@ -168,9 +174,12 @@ def moving_ids(facts: MoveFacts) -> tuple[str, ...]:
             seen.add(rid.lower())
             out.append(rid)
 
+    named = {r.found_id.lower() for r in facts.resources if r.workspace is not None and r.found_id}
     for r in facts.resources:
         if r.found_id is None or not r.movable:
             continue
+        if r.owner_workspace is not None and r.owner_workspace.lower() not in named:
+            continue  # an associated resource moves only with its workspace
         add(r.found_id)
         if r.workspace is not None:
             for assoc in r.workspace.associated_ids:
@@ -185,17 +194,18 @@ def evaluate(facts: MoveFacts) -> MoveReport:
     src_rg = source_group_id(req)
     moving = moving_ids(facts)
 
-    if not req.resource_ids:
-        b.append(MoveBlocker("MoveNoResources", "The request names no resources to move; list the ARM ids of the "
-                             "workspaces (and their associated resources) in 'resources'.", src_rg))
     if normalize_scope(src_rg) == normalize_scope(target_rg):
         b.append(MoveBlocker("MoveSameResourceGroup", f"The resources are already in '{target_rg}'; name another "
                              "destination resource group.", target_rg))
     if not facts.source_group_exists:
-        b.append(MoveBlocker("MoveSourceGroupNotFound", f"The source resource group '{src_rg}' does not exist.", src_rg))
+        b.append(MoveBlocker("ResourceGroupNotFound", f"The source resource group '{src_rg}' could not be found.",
+                             src_rg))
 
     workspaces: list[WorkspaceFacts] = []
+    named_workspaces = {r.found_id.lower() for r in facts.resources if r.workspace is not None and r.found_id}
+    resource_blockers = 0
     for r in facts.resources:
+        before = len(b)
         if not in_source_group(req, r.requested_id):
             b.append(MoveBlocker("MoveResourceNotInSourceGroup",
                                  f"The resource '{r.requested_id}' is not in the source resource group '{src_rg}'; "
@@ -203,15 +213,23 @@ def evaluate(facts: MoveFacts) -> MoveReport:
                                  r.requested_id))
         elif r.found_id is None:
             if facts.source_group_exists:
-                b.append(MoveBlocker("MoveResourceNotFound", f"The resource '{r.requested_id}' was not found in "
+                b.append(MoveBlocker("ResourceNotFound", f"The resource '{r.requested_id}' was not found in "
                                      f"'{src_rg}'; check the id, or remove it from the request.", r.requested_id))
         elif not r.movable:
             b.append(MoveBlocker("MoveResourceTypeNotSupported",
-                                 f"Resources of type '{r.type}' cannot be moved ('{r.found_id}'). Move the workspace "
-                                 "itself; registries cannot move, and a workspace's computes, endpoints and assets "
-                                 "go (or stay) with their workspace.", r.found_id))
-        elif r.workspace is not None:
+                                 f"The resource '{r.found_id}' of type '{r.type}' cannot be moved. Move the workspace "
+                                 "itself; registries (and their storage) cannot move, and a workspace's computes, "
+                                 "endpoints and assets go (or stay) with their workspace.", r.found_id))
+        elif r.owner_workspace is not None and r.owner_workspace.lower() not in named_workspaces:
+            b.append(MoveBlocker("AssociatedResourceMovesWithWorkspace",
+                                 f"The resource '{r.found_id}' belongs to the workspace '{r.owner_workspace}' and moves "
+                                 "only with it: name the workspace in the same request.", r.found_id))
+        elif r.workspace is not None and r.found_id.lower() not in {w.arm_id.lower() for w in workspaces}:
             workspaces.append(r.workspace)
+        resource_blockers += len(b) - before
+    if facts.source_group_exists and not workspaces and not resource_blockers:
+        b.append(MoveBlocker("NoWorkspaceToMove", "The request names no workspace to move; list the workspace ids "
+                             "(and, if you like, their associated resources) in 'resources'.", src_rg))
 
     t = facts.target
     if not t.subscription_exists:
@@ -221,7 +239,7 @@ def evaluate(facts: MoveFacts) -> MoveReport:
                              f"/subscriptions/{req.target_subscription}"))
     else:
         if not t.group_exists:
-            b.append(MoveBlocker("MoveTargetResourceGroupNotFound",
+            b.append(MoveBlocker("TargetResourceGroupNotFound",
                                  f"The destination resource group '{target_rg}' does not exist. Create it first: "
                                  f"'amlite group create -g {req.target_group} -l <region> "
                                  f"--subscription {req.target_subscription}'.", target_rg))
@@ -232,6 +250,16 @@ def evaluate(facts: MoveFacts) -> MoveReport:
                                  "explicit cross-tenant option with a principal mapping.",
                                  f"/subscriptions/{req.target_subscription}"))
 
+    if t.group_exists and t.group_deleting:
+        b.append(MoveBlocker("TargetResourceGroupBeingDeleted", f"The destination resource group '{target_rg}' is "
+                             "being deleted; create another one.", target_rg))
+    if t.group_exists:
+        for rid in moving:
+            kind, name = _type_and_name(rid)
+            if (kind.lower(), name.lower()) in t.taken:
+                b.append(MoveBlocker("ResourceExistsInTargetResourceGroup",
+                                     f"A resource of type '{kind}' named '{name}' already exists in '{target_rg}'; "
+                                     "rename or delete one of the two.", rerooted(rid, req)))
     if t.group_exists and t.group_location is not None and not req.cross_region:
         for ws in workspaces:
             if ws.location.lower() != t.group_location.lower():
@@ -283,8 +311,8 @@ def evaluate(facts: MoveFacts) -> MoveReport:
 def _workspace_blockers(ws: WorkspaceFacts) -> list[MoveBlocker]:
     b: list[MoveBlocker] = []
     if ws.provisioning_state.lower() != "succeeded":
-        b.append(MoveBlocker("WorkspaceNotReady", f"The workspace '{ws.name}' is {ws.provisioning_state}; wait until "
-                             "it has Succeeded and validate again.", ws.arm_id))
+        b.append(MoveBlocker("WorkspaceNotQuiescent", f"The workspace '{ws.name}' is {ws.provisioning_state} and cannot "
+                             "move now; wait until it has Succeeded and validate again.", ws.arm_id))
     for c in ws.computes:
         doing = "is being created" if c.state.lower() == "creating" else "exists"
         b.append(MoveBlocker("WorkspaceHasCompute",
@@ -329,11 +357,11 @@ def _losses(facts: MoveFacts, workspaces: list[WorkspaceFacts], moving: tuple[st
                 continue
             account = ds.account_id.rstrip("/").rsplit("/", 1)[-1]
             losses.append(MoveLoss(LOSS_DATASTORE, f"{ws.arm_id}/datastores/{ds.name}",
-                                   f"its storage account '{account}' does not move: the datastore keeps pointing at "
-                                   f"'{ds.account_id}'. If the account moves later, update it: 'amlite ml datastore "
-                                   f"update -n {ds.name} -w {ws.name} -g {req.target_group} --subscription "
-                                   f"{req.target_subscription} --set subscription_id=<account's subscription> "
-                                   "resource_group=<account's group>'."))
+                                   f"Datastore '{ds.name}' keeps pointing at storage account '{account}' "
+                                   f"('{ds.account_id}'), which does not move. Once that account has moved, run: "
+                                   f"amlite ml datastore update --name {ds.name} --workspace-name {ws.name} "
+                                   f"--resource-group {req.target_group} --subscription {req.target_subscription} "
+                                   f"--set subscription_id={req.target_subscription} resource_group={req.target_group}"))
     return losses
 
 
@@ -343,6 +371,14 @@ def rerooted(resource_id: str, req: MoveRequest) -> str:
     if normalize_scope(resource_id).startswith(prefix + "/"):
         return target_group_id(req) + resource_id[len(source_group_id(req).rstrip("/")):]
     return resource_id
+
+
+def _type_and_name(resource_id: str) -> tuple[str, str]:
+    """``({namespace}/{type}, name)`` of a top-level resource id."""
+    parts = resource_id.strip("/").split("/")
+    if len(parts) >= 8 and parts[4].lower() == "providers":
+        return f"{parts[5]}/{'/'.join(parts[6::2])}", parts[-1]
+    return "", parts[-1]
 
 
 def delete_action(resource_id: str) -> str:

@@ -39,7 +39,7 @@ from amlite.domain.move_checks import (
 from amlite.domain.moves import MoveReport, MoveRequest
 from amlite.domain.rbac import normalize_scope, parse_scope
 from amlite.domain.registries import REGISTRY_TYPE
-from amlite.domain.resources import WORKSPACE_TYPE, ResourceGroup, Workspace
+from amlite.domain.resources import WORKSPACE_TYPE, ProvisioningState, ResourceGroup, Workspace
 from amlite.ports import UnitOfWork
 from amlite.services.authz import roles_by_id
 from amlite.services.context import Caller
@@ -105,7 +105,10 @@ def _resource(uow: UnitOfWork, req: MoveRequest, rg: ResourceGroup | None, rid: 
         return ResourceFacts(rid, rid if ws else None, rtype, movable=False)
     for res in uow.resources.in_group(rg.key):
         if res.full_type.lower() == rtype.lower() and res.name.lower() == parsed.resource_name.lower():
-            return ResourceFacts(rid, res.arm_id, res.full_type)
+            if res.workspace_key is None:  # a registry region's storage: it goes only with its registry
+                return ResourceFacts(rid, res.arm_id, res.full_type, movable=False)
+            owner = uow.workspaces.by_key(res.workspace_key)
+            return ResourceFacts(rid, res.arm_id, res.full_type, owner_workspace=owner.arm_id if owner else None)
     return ResourceFacts(rid, None, rtype)
 
 
@@ -174,8 +177,15 @@ def _target(uow: UnitOfWork, req: MoveRequest) -> TargetFacts:
     rg = uow.resource_groups.get(sub.id, req.target_group)
     registered = frozenset(ns for ns, state in uow.providers.states(sub.id).items() if state == "Registered")
     scopes = [sub.arm_id] + ([rg.arm_id] if rg else [])
+    taken: set[tuple[str, str]] = set()
+    if rg is not None:
+        taken |= {(r.full_type.lower(), r.name.lower()) for r in uow.resources.in_group(rg.key)}
+        taken |= {(WORKSPACE_TYPE.lower(), n.lower()) for n in uow.workspaces.names_in_group(rg.key)}
+        taken |= {(REGISTRY_TYPE.lower(), n.lower()) for n in uow.registries.names_in_group(rg.key)}
     return TargetFacts(True, sub.tenant_id, rg is not None, rg.location if rg else None, registered,
-                       tuple(uow.policy_assignments.at_scopes(scopes)))
+                       tuple(uow.policy_assignments.at_scopes(scopes)),
+                       group_deleting=rg is not None and rg.provisioning_state is ProvisioningState.DELETING,
+                       taken=frozenset(taken))
 
 
 def _role_assignments(uow: UnitOfWork, caller: Caller, moving: tuple[str, ...]) -> tuple[RoleAssignmentFact, ...]:
