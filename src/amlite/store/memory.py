@@ -46,6 +46,7 @@ from amlite.store.memory_assets import MemoryAssetContainers, MemoryAssetVersion
 from amlite.store.memory_storage import MemoryStorageBlocks, MemoryStoragePaths
 from amlite.store.memory_endpoints import MemoryOnlineEndpoints
 from amlite.store.memory_jobs import MemoryJobs
+from amlite.store.memory_connections import MemoryWorkspaceConnections, drop_connections_of_workspace
 from amlite.store.memory_tx import Rows, Tx, page, unique
 
 def _below(scope_lower: str, norm: str) -> bool:
@@ -416,6 +417,7 @@ class MemoryWorkspaces:
 
     def delete(self, key: str) -> None:
         drop_of_workspace(self._tx, key)
+        drop_connections_of_workspace(self._tx, key)
         self._tx.write().workspaces.pop(key, None)
 
 
@@ -734,6 +736,7 @@ class InMemoryUnitOfWork:
         self.storage_blocks = MemoryStorageBlocks(tx)
         self.online_endpoints = MemoryOnlineEndpoints(tx)
         self.jobs = MemoryJobs(tx)
+        self.workspace_connections = MemoryWorkspaceConnections(tx)
         return self
 
     def hold_provisioning_lock(self) -> None:
