@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from collections.abc import Callable
 from typing import Any
 
 from amlite.domain.connections import (
@@ -49,6 +50,10 @@ def connection_owners(uow: UnitOfWork, workspace: Workspace) -> list[Workspace]:
     workspace's list, so sibling projects never see each other's.
     """
     return [workspace]
+
+
+#: What decides whose connections a workspace sees (``connection_owners``, unless a test says otherwise).
+Owners = Callable[[UnitOfWork, Workspace], list[Workspace]]
 
 
 @dataclass(frozen=True)
@@ -89,9 +94,10 @@ class _Fields:
 
 
 class ConnectionService:
-    def __init__(self, deps: Deps, secrets: SecretNamespace) -> None:
+    def __init__(self, deps: Deps, secrets: SecretNamespace, owners: Owners = connection_owners) -> None:
         self._deps = deps
         self._secrets = secrets
+        self._owners = owners
 
     def create_or_update(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str,
                          body: ConnectionBody) -> tuple[ConnectionView, bool]:
@@ -130,7 +136,7 @@ class ConnectionService:
     def get(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str) -> ConnectionView:
         with self._deps.uow() as uow:
             ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
-            return _find(uow, ws, name)
+            return _find(self._owners(uow, ws), ws, uow, name)
 
     def list(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, category: str | None = None,
              target: str | None = None) -> list[ConnectionView]:
@@ -139,7 +145,7 @@ class ConnectionService:
         wanted = category_of(category, "category") if category is not None else None
         with self._deps.uow() as uow:
             ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
-            return _visible(uow, ws, wanted, target)
+            return _visible(self._owners(uow, ws), ws, uow, wanted, target)
 
     def delete(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str) -> bool:
         """Remove one of the workspace's own connections and its credentials; ``False`` when it
@@ -150,7 +156,7 @@ class ConnectionService:
             ws = writable(require_workspace(uow, caller, sub_id, rg_name, ws_name))
             item = uow.workspace_connections.get(ws.key, name)
             if item is None:
-                _refuse_shared(uow, ws, name)
+                _refuse_shared(self._owners(uow, ws), ws, uow, name)
                 return False
             if item.secret_name:
                 self._secrets.delete(uow, ws.key, item.secret_name)
@@ -164,7 +170,7 @@ class ConnectionService:
         shared connection is usable by its projects, so they read its credentials too)."""
         with self._deps.uow() as uow:
             ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
-            view = _find(uow, ws, name)
+            view = _find(self._owners(uow, ws), ws, uow, name)
             secret = view.connection.secret_name
             sealed = self._secrets.get(uow, view.owner.key, secret) if secret else None
         return ConnectionSecrets(view, json.loads(sealed) if sealed else {})
@@ -195,7 +201,7 @@ class ConnectionService:
     def _own(self, uow: UnitOfWork, ws: Workspace, name: str) -> WorkspaceConnection:
         item = uow.workspace_connections.get(ws.key, name)
         if item is None:
-            _refuse_shared(uow, ws, name)
+            _refuse_shared(self._owners(uow, ws), ws, uow, name)
             raise connection_not_found(ws, name)
         return item
 
@@ -208,8 +214,8 @@ def connection_not_found(ws: Workspace, name: str) -> NotFound:
     return NotFound("ResourceNotFound", f"The connection '{name}' does not exist in workspace '{ws.name}'.")
 
 
-def _visible(uow: UnitOfWork, ws: Workspace, category: str | None, target: str | None) -> list[ConnectionView]:
-    owners = connection_owners(uow, ws)
+def _visible(owners: list[Workspace], ws: Workspace, uow: UnitOfWork, category: str | None,
+             target: str | None) -> list[ConnectionView]:
     rank = {owner.key: i for i, owner in enumerate(owners)}
     by_key = {owner.key: owner for owner in owners}
     found = uow.workspace_connections.of_workspaces([o.key for o in owners], category, target)
@@ -219,17 +225,19 @@ def _visible(uow: UnitOfWork, ws: Workspace, category: str | None, target: str |
     return [seen[k] for k in sorted(seen)]
 
 
-def _find(uow: UnitOfWork, ws: Workspace, name: str) -> ConnectionView:
-    for owner in connection_owners(uow, ws):
+def _find(owners: list[Workspace], ws: Workspace, uow: UnitOfWork, name: str) -> ConnectionView:
+    for owner in owners:
         item = uow.workspace_connections.get(owner.key, name)
         if item is not None:
             return ConnectionView(ws, owner, item)
     raise connection_not_found(ws, name)
 
 
-def _refuse_shared(uow: UnitOfWork, ws: Workspace, name: str) -> None:
+def _refuse_shared(owners: list[Workspace], ws: Workspace, uow: UnitOfWork, name: str) -> None:
     """A write to a connection the workspace only sees (its hub's) is refused, naming the owner."""
-    for owner in connection_owners(uow, ws)[1:]:
+    for owner in owners:
+        if owner.key == ws.key:
+            continue
         if uow.workspace_connections.get(owner.key, name) is not None:
             raise Conflict("ConnectionSharedFromHub",
                            f"The connection '{name}' belongs to workspace '{owner.name}' and is shared with "
