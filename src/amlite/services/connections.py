@@ -181,7 +181,7 @@ class ConnectionService:
         secret_name = secret_name_of(name)
         keeps_secret = fields.credentials is None and existing is not None and existing.secret_name is not None
         has_secret = bool(fields.credentials) or keeps_secret
-        values = {"category": fields.category, "auth_type": fields.auth_type, "target": fields.target,
+        values: dict[str, Any] = {"category": fields.category, "auth_type": fields.auth_type, "target": fields.target,
                   "metadata": fields.metadata, "is_shared_to_all": fields.is_shared_to_all,
                   "expiry_time": fields.expiry_time, "secret_name": secret_name if has_secret else None}
         if existing is None:
