@@ -68,8 +68,7 @@ _CREDENTIALS: dict[str, tuple[str, dict[str, str]]] = {
 }
 _AUTH_TO_YAML = {auth.lower(): name for name, (auth, _fields) in _CREDENTIALS.items()}
 
-_COMMON = {"$schema", "name", "type", "target", "credentials", "metadata", "tags", "is_shared", "expiry_time",
-           "description", "id", "creation_context", "shared_from"}
+_COMMON = {"$schema", "name", "type", "target", "credentials", "metadata", "tags", "is_shared", "expiry_time", "id"}
 _EXTRA = {"azure_open_ai": {"api_version", "open_ai_resource_id"}, "azure_ai_services": {"ai_services_resource_id"},
           "azure_blob": {"account_name", "container_name"}}
 
@@ -159,6 +158,9 @@ def parse_connection(data: dict[str, Any], source: str | None = None) -> Connect
     if kind is None:
         category = "".join(p.capitalize() for p in ctype.split("_"))
         kind = _Kind(category)
+    if "description" in data:
+        raise YamlSchemaError("connections have no description in Azure ML's REST API (azure-ai-ml drops it); "
+                              "put it in metadata", field="description", source=source)
     unknown = set(data) - _COMMON - _EXTRA.get(ctype, set()) - ({kind.target_field} | ({"api_key"} if kind.api_key else set()))
     if unknown:
         raise YamlSchemaError(f"unknown field for a {ctype} connection", field=sorted(unknown)[0], source=source)
