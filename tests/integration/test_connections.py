@@ -79,6 +79,12 @@ def test_create_show_list_keep_credentials_out(api: Api, ws: str) -> None:
     assert secrets.status_code == 200, secrets.text
     assert secrets.json()["properties"]["credentials"] == {"key": KEY}
     assert secrets.json()["properties"]["target"] == "https://contoso.openai.azure.com/"
+    # reading the credentials is in the activity log, the credentials are not
+    with api.container.engine.connect() as conn:
+        audited = [(r.action, r.scope) for r in conn.execute(sa.select(tables.audit_log))]
+    assert ("Microsoft.MachineLearningServices/workspaces/connections/listsecrets/action",
+            url(api, ws, "my-aoai")) in audited
+    assert KEY not in _everything_stored(api)
 
 
 def test_category_and_target_filters(api: Api, ws: str) -> None:

@@ -168,11 +168,15 @@ class ConnectionService:
     def list_secrets(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str) -> ConnectionSecrets:
         """The connection with its credentials, read from its owner's secret namespace (a hub's
         shared connection is usable by its projects, so they read its credentials too)."""
-        with self._deps.uow() as uow:
+        d = self._deps
+        with d.uow(write=True) as uow:
             ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
             view = _find(self._owners(uow, ws), ws, uow, name)
             secret = view.connection.secret_name
             sealed = self._secrets.get(uow, view.owner.key, secret) if secret else None
+            # Who read a connection's credentials is in the activity log (never what they read).
+            record_write(d, uow, caller, scope=view.arm_id)
+            uow.commit()
         return ConnectionSecrets(view, json.loads(sealed) if sealed else {})
 
     def _store(self, uow: UnitOfWork, caller: Caller, ws: Workspace, name: str,
