@@ -97,6 +97,8 @@ def test_category_and_target_filters(api: Api, ws: str) -> None:
     assert names(api.request("GET", url(api, ws) + "?category=Git&target=https://github.com/contoso/other", ML)) == ["c"]
     bad = api.request("GET", url(api, ws) + "?category=Telepathy", ML)
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "InvalidConnectionCategory"
+    nul = api.request("GET", url(api, ws) + "?target=a%00b", ML)
+    assert nul.status_code == 400 and nul.json()["error"]["target"] == "target"
 
 
 @pytest.mark.parametrize("props", [

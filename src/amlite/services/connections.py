@@ -143,6 +143,9 @@ class ConnectionService:
         """Every connection the workspace sees (its own, then those shared with it), by name;
         ``category`` and ``target`` filter as Azure's list does."""
         wanted = category_of(category, "category") if category is not None else None
+        if target is not None and ("\x00" in target or len(target) > _MAX_TARGET):
+            raise invalid("InvalidRequestContent", f"target must be text of at most {_MAX_TARGET} characters "
+                          "without NUL.", "target")
         with self._deps.uow() as uow:
             ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
             return _visible(self._owners(uow, ws), ws, uow, wanted, target)
