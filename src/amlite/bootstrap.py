@@ -24,6 +24,7 @@ from amlite.services.artifacts import ArtifactService
 from amlite.services.asset_references import ReferenceResolver
 from amlite.services.assets import AssetService
 from amlite.services.computes import ComputeService
+from amlite.services.connections import ConnectionService
 from amlite.services.datastores import DatastoreService
 from amlite.services.activity_log import ActivityLogService
 from amlite.services.authz import Authorizer
@@ -84,6 +85,7 @@ class Container:
     artifacts: ArtifactService
     assets: AssetService
     datastores: DatastoreService
+    connections: ConnectionService
     computes: ComputeService
     online_endpoints: OnlineEndpointService
     online_deployments: OnlineDeploymentService
@@ -220,6 +222,7 @@ def build(settings: Settings) -> Container:
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,
         registry_assets=RegistryAssetService(deps, assets, artifacts, authz), jobs=jobs, job_runs=job_runs,
         datastores=DatastoreService(deps, secrets, storage_endpoint), storage_endpoint=storage_endpoint,
+        connections=ConnectionService(deps, secrets),
         computes=computes,
         tracking=tracking, tracking_artifacts=TrackingArtifacts(deps, tracking_uow, tracking, artifacts),
         job_tracking=job_tracking,

@@ -6,7 +6,7 @@ hand them fakes and the services never import an adapter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from amlite.domain.assets import AssetContainer, AssetKind, AssetVersion, ListVi
 from amlite.domain.audit import AuditEntry
 from amlite.domain.blobs import CHUNK_SIZE, StoredBlob
 from amlite.domain.computes import Compute, NodeSlot
+from amlite.domain.connections import WorkspaceConnection
 from amlite.domain.online_endpoints import DeploymentState, OnlineDeployment, OnlineEndpoint
 from amlite.domain.jobs import Job
 from amlite.domain.operations import Operation
@@ -367,6 +368,15 @@ class NodeSlots(Protocol):
     def release_all(self) -> int: ...
 
 
+class WorkspaceConnections(Protocol):
+    def add(self, item: WorkspaceConnection) -> None: ...
+    def save(self, item: WorkspaceConnection) -> None: ...
+    def get(self, ws_key: str, name: str) -> WorkspaceConnection | None: ...
+    def of_workspaces(self, ws_keys: Sequence[str], category: str | None = None,
+                      target: str | None = None) -> list[WorkspaceConnection]: ...
+    def delete(self, key: str) -> None: ...
+
+
 class Secrets(Protocol):
     def put(self, key: str, ws_key: str, name: str, ciphertext: str, at: datetime) -> None: ...
     def get(self, ws_key: str, name: str) -> str | None: ...
@@ -532,6 +542,7 @@ class UnitOfWork(Protocol):
     def jobs(self) -> Jobs: ...
     @property
     def policy_assignments(self) -> PolicyAssignments: ...
+    def workspace_connections(self) -> WorkspaceConnections: ...
 
     def hold_provisioning_lock(self) -> None:
         """Keep every server from sweeping orphaned storage until this unit of work ends, waiting

@@ -312,3 +312,25 @@ def test_0015_policy_assignments_downgrade_drops_only_its_table(engine: sa.Engin
     upgrade(engine)
     with engine.connect() as conn:
         assert "policy_assignments" in set(sa.inspect(conn).get_table_names())
+def test_0016_adds_the_connections_table_and_its_downgrade_drops_it(engine: sa.Engine) -> None:
+    """Connections live in a table of their own (their credentials in ``secrets``): the upgrade adds
+    it next to the workspaces already there, and the downgrade takes it away again."""
+    _migrate_to(engine, "0015")
+    now = STAMPS["created_at"]
+    with engine.begin() as conn:
+        _insert(conn, "tenants", id="t1", display_name="t", default_domain="t", created_at=now)
+        _insert(conn, "subscriptions", id="s1", tenant_id="t1", display_name="s", state="Enabled", created_at=now)
+        _insert(conn, "resource_groups", key="rg1", subscription_id="s1", name="rg1", name_lower="rg1",
+                location="eastus", tags={}, etag="e", provisioning_state="Succeeded", **STAMPS)
+        _insert(conn, "workspaces", key="ws1", resource_group_key="rg1", name="ws1", name_lower="ws1",
+                kind="Default", location="eastus", workspace_id="w-1", friendly_name="ws1", description="",
+                tags={}, etag="e", identity_principal_id="p", provisioning_state="Succeeded", associated={}, **STAMPS)
+    assert "workspace_connections" not in sa.inspect(engine).get_table_names()
+    _migrate_to(engine, "0016")
+    with engine.begin() as conn:
+        _insert(conn, "workspace_connections", key="c1", workspace_key="ws1", name="Git1", name_lower="git1",
+                category="Git", auth_type="PAT", target="https://g", meta={}, is_shared_to_all=True,
+                secret_name="connections--git1", **STAMPS)
+        assert conn.execute(sa.text("SELECT name FROM workspace_connections")).scalar_one() == "Git1"
+    _downgrade_to(engine, "0015")
+    assert "workspace_connections" not in sa.inspect(engine).get_table_names()

@@ -317,3 +317,30 @@ def test_arm_cloud_metadata_url_finds_every_endpoint(server: ServerProcess, ctx:
         "meta.bin": weights.read_bytes()}
     reg_client = MLClient(credential, setup["sub"], setup["rg"], registry_name=REGISTRY)
     assert "reg-model" in [m.name for m in reg_client.models.list(list_view_type="All")]
+
+
+def test_connections_created_read_and_deleted_by_azure_ai_ml(server: ServerProcess, ctx: ssl.SSLContext,
+                                                             credential: AmliteToken, setup: dict[str, str],
+                                                             tmp_path: Path) -> None:
+    """``ml_client.connections`` unmodified: the key goes in once, reads leave it out, and
+    ``populate_secrets`` fetches it through ``listsecrets``."""
+    from azure.ai.ml import load_connection
+
+    client = ml_client(server, credential, setup)
+    (tmp_path / "aoai.yml").write_text("name: aiml-aoai\ntype: azure_open_ai\n"
+                                       "azure_endpoint: https://contoso.openai.azure.com/\n"
+                                       "api_version: '2024-02-01'\napi_key: sk-aiml-secret\n")
+    (tmp_path / "git.yml").write_text("name: aiml-git\ntype: git\ntarget: https://github.com/contoso/repo\n"
+                                      "credentials:\n  type: pat\n  pat: ghp-aiml-secret\n")
+    made = client.connections.create_or_update(load_connection(tmp_path / "aoai.yml"))
+    assert (made.name, made.type, made.target) == ("aiml-aoai", "azure_open_ai", "https://contoso.openai.azure.com/")
+    client.connections.create_or_update(load_connection(tmp_path / "git.yml"))
+    got = client.connections.get("aiml-aoai")
+    assert got.api_version == "2024-02-01" and got.credentials.key is None
+    assert sorted(c.name for c in client.connections.list()) == ["aiml-aoai", "aiml-git"]
+    assert [c.name for c in client.connections.list(connection_type="git")] == ["aiml-git"]
+    assert client.connections.get("aiml-aoai", populate_secrets=True).credentials.key == "sk-aiml-secret"
+    stored = arm(server, ctx, credential, "POST", f"{ws_path(setup)}/connections/aiml-git/listsecrets?{ML}", {})
+    assert stored["properties"]["credentials"] == {"pat": "ghp-aiml-secret"}
+    client.connections.delete("aiml-git")
+    assert [c.name for c in client.connections.list()] == ["aiml-aoai"]

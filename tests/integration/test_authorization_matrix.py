@@ -267,6 +267,12 @@ GET    ~ws/datastores/{name}                                                    
 PUT    ~ws/datastores/{name}                                                            | 401  403  400  400  400  403
 DELETE ~ws/datastores/{name}                                                            | 401  403  204  204  204  403
 POST   ~ws/datastores/{name}/listSecrets                                                | 401  403  404  404  404  403
+GET    ~ws/connections                                                                  | 401  200  200  200  200  403
+GET    ~ws/connections/{name}                                                           | 401  404  404  404  404  403
+PUT    ~ws/connections/{name}                                                           | 401  403  400  400  400  403
+PATCH  ~ws/connections/{name}                                                           | 401  403  400  400  400  403
+DELETE ~ws/connections/{name}                                                           | 401  403  204  204  204  403
+POST   ~ws/connections/{name}/listSecrets                                               | 401  403  404  404  404  403
 # computes: Data Scientist passes computes/write and /delete (its NotActions 'computes/*/write' need a segment)
 GET    ~ws/computes                                                                     | 401  200  200  200  200  403
 GET    ~ws/computes/{name}                                                              | 401  404  404  404  404  403

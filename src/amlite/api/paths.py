@@ -18,6 +18,7 @@ KEYWORDS = {
         "roleDefinitions", "eventtypes", "values",
         "models", "environments", "components", "data", "versions", "archive", "restore", "datastores", "listSecrets",
         "artifacts", "blobs", "registries", "modelVersions", "tempdatarefs", "import", "codes", "startPendingUpload",
+        "connections",
     )
 }
 

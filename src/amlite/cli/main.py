@@ -17,7 +17,7 @@ from amlite.cli.args import expand_argv
 from amlite.cli.command import emit_error, silence_stdout
 from amlite.cli.session import CliError
 from amlite.cli.commands import account, ad, auth, configure, group, monitor, policy, provider, role, server, workspace
-from amlite.cli.commands import assets, compute, datastore, job, online, registry
+from amlite.cli.commands import assets, compute, connection, datastore, job, online, registry
 
 __all__ = ["app", "main"]
 
@@ -53,6 +53,7 @@ group.register(app)
 workspace.register(app)
 assets.register(workspace.ml_app)
 datastore.register(workspace.ml_app)
+connection.register(workspace.ml_app)
 compute.register(workspace.ml_app)
 online.register(workspace.ml_app)
 registry.register(workspace.ml_app)

@@ -27,7 +27,15 @@ from amlite.sdk.datastore_entities import (
 )
 from amlite.sdk.entities import Workspace, load_workspace
 from amlite.sdk.job_entities import CommandJob, JobStatus, PipelineJob, load_job
-from amlite.sdk.loaders import load_component, load_data, load_datastore, load_environment, load_model
+from amlite.sdk.connection_entities import WorkspaceConnection
+from amlite.sdk.loaders import (
+    load_component,
+    load_connection,
+    load_data,
+    load_datastore,
+    load_environment,
+    load_model,
+)
 from amlite.sdk.ml_client import MLClient
 from amlite.sdk.polling import LROPoller
 from amlite.sdk.registry_entities import (
@@ -61,6 +69,7 @@ __all__ = [
     "load_component",
     "load_compute",
     "load_data",
+    "load_connection",
     "load_datastore",
     "load_environment",
     "load_job",
@@ -78,5 +87,6 @@ __all__ = [
     "MLClient",
     "UsernamePasswordCredential",
     "Workspace",
+    "WorkspaceConnection",
     "__version__",
 ]

@@ -1,4 +1,5 @@
-"""``load_model``, ``load_environment``, ``load_component``, ``load_data``, ``load_datastore``:
+"""``load_model``, ``load_environment``, ``load_component``, ``load_data``, ``load_datastore``,
+``load_connection``:
 Azure ML CLI v2 YAML files to SDK entities, as azure-ai-ml's functions of the same names.
 
 They run offline. Relative paths in the file (``path``, ``code``, ``build.path``, ``conda_file``)
@@ -21,6 +22,7 @@ from amlite.schemas import YamlSchemaError, load_spec, parse_spec
 from amlite.schemas._yaml import apply_overrides, load_yaml_dict
 from amlite.schemas.components import parse_component
 from amlite.sdk.asset_entities import BuildContext, Data, Environment, Model, spec_error
+from amlite.sdk.connection_entities import WorkspaceConnection
 from amlite.sdk.component_entities import CommandComponent, Component, PipelineComponent
 from amlite.sdk.datastore_entities import (
     AccountKeyConfiguration,
@@ -38,6 +40,7 @@ __all__ = [
     "is_file_reference",
     "load_component",
     "load_data",
+    "load_connection",
     "load_datastore",
     "load_environment",
     "load_model",
@@ -125,6 +128,16 @@ def load_datastore(source: str | os.PathLike[str], params_override: Overrides = 
     if spec.type == "azure_data_lake_gen2":
         return AzureDataLakeGen2Datastore(**common, filesystem=spec.filesystem)
     return AzureFileDatastore(**common, file_share_name=spec.file_share_name)
+
+
+def load_connection(source: str | os.PathLike[str], params_override: Overrides = None,
+                    **kwargs: Any) -> WorkspaceConnection:
+    """A :class:`WorkspaceConnection` from a connection YAML file (``type`` picks its fields)."""
+    try:
+        data = apply_overrides(load_yaml_dict(source), params_override)
+    except YamlSchemaError as exc:
+        raise spec_error(exc) from None
+    return WorkspaceConnection._from_yaml_dict(data, str(source))
 
 
 def is_file_reference(value: str) -> bool:

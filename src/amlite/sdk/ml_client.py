@@ -22,6 +22,7 @@ from amlite.sdk.config import load_config
 from amlite.sdk.operations.assets import DataOperations, EnvironmentOperations, ModelOperations
 from amlite.sdk.operations.components import ComponentOperations
 from amlite.sdk.operations.computes import ComputeOperations
+from amlite.sdk.operations.connections import ConnectionOperations
 from amlite.sdk.operations.datastores import DatastoreOperations
 from amlite.sdk.operations.online_endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
 from amlite.sdk.operations.jobs import JobOperations
@@ -64,6 +65,7 @@ class MLClient:
         self.components = ComponentOperations(self._pipeline, self, self.environments)
         self.data = DataOperations(self._pipeline, self)
         self.datastores = DatastoreOperations(self._pipeline, self)
+        self.connections = ConnectionOperations(self._pipeline, self)
         self.compute = ComputeOperations(self._pipeline, self, polling_interval=polling_interval)
         self.online_endpoints = OnlineEndpointOperations(self._pipeline, self, polling_interval=polling_interval)
         self.online_deployments = OnlineDeploymentOperations(self._pipeline, self, polling_interval=polling_interval)

@@ -47,6 +47,7 @@ from amlite.store.memory_storage import MemoryStorageBlocks, MemoryStoragePaths
 from amlite.store.memory_endpoints import MemoryOnlineEndpoints
 from amlite.store.memory_jobs import MemoryJobs
 from amlite.store.memory_policies import MemoryPolicyAssignments
+from amlite.store.memory_connections import MemoryWorkspaceConnections, drop_connections_of_workspace
 from amlite.store.memory_tx import Rows, Tx, page, unique
 
 def _below(scope_lower: str, norm: str) -> bool:
@@ -417,6 +418,7 @@ class MemoryWorkspaces:
 
     def delete(self, key: str) -> None:
         drop_of_workspace(self._tx, key)
+        drop_connections_of_workspace(self._tx, key)
         self._tx.write().workspaces.pop(key, None)
 
 
@@ -736,6 +738,7 @@ class InMemoryUnitOfWork:
         self.online_endpoints = MemoryOnlineEndpoints(tx)
         self.jobs = MemoryJobs(tx)
         self.policy_assignments = MemoryPolicyAssignments(tx)
+        self.workspace_connections = MemoryWorkspaceConnections(tx)
         return self
 
     def hold_provisioning_lock(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from amlite.domain.assets import AssetContainer, AssetVersion
 from amlite.domain.audit import AuditEntry
 from amlite.domain.computes import Compute, NodeSlot
+from amlite.domain.connections import WorkspaceConnection
 from amlite.domain.errors import Conflict
 from amlite.domain.jobs import Job
 from amlite.domain.operations import Operation
@@ -72,6 +73,7 @@ class Rows:
     online_deployments: dict[str, Any] = field(default_factory=dict)
     jobs: dict[str, Job] = field(default_factory=dict)
     policy_assignments: dict[str, PolicyAssignment] = field(default_factory=dict)
+    workspace_connections: dict[str, WorkspaceConnection] = field(default_factory=dict)
 
 
 class Tx:

@@ -618,3 +618,24 @@ policy_assignments = sa.Table(
     sa.Column("updated_at", UtcDateTime()),
     sa.UniqueConstraint("scope_lower", "name_lower", name="uq_policy_assignments_scope_name"),
 )
+
+# Connections of a workspace (domain/connections.py): a target and how to sign in to it. The
+# credentials are sealed in the workspace's secret namespace (``secrets``) under ``secret_name``;
+# no column here ever holds one.
+workspace_connections = sa.Table(
+    "workspace_connections",
+    metadata,
+    _id(),
+    sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name_lower", sa.String(255), nullable=False),
+    sa.Column("category", sa.String(64), nullable=False),
+    sa.Column("auth_type", sa.String(32), nullable=False),
+    sa.Column("target", sa.Text(), nullable=False),
+    sa.Column("meta", sa.JSON(), nullable=False),
+    sa.Column("is_shared_to_all", sa.Boolean(), nullable=False),
+    sa.Column("expiry_time", UtcDateTime()),
+    sa.Column("secret_name", sa.String(255)),
+    *_stamps(),
+    sa.UniqueConstraint("workspace_key", "name_lower", name="uq_workspace_connections_ws_name"),
+)

@@ -28,6 +28,7 @@ from amlite.store.endpoint_repos import OnlineEndpointRepository
 from amlite.store.engine import STARTUP_LOCK
 from amlite.store.identity_repos import GroupMemberRepository, PrincipalRepository, TenantRepository
 from amlite.store.job_repos import JobRepository
+from amlite.store.connection_repos import WorkspaceConnectionRepository
 from amlite.store.operation_repos import OperationRepository
 from amlite.store.policy_repos import PolicyAssignmentRepository
 from amlite.store.rbac_repos import RoleAssignmentRepository, RoleDefinitionRepository
@@ -98,6 +99,7 @@ class SqlUnitOfWork:
         self.online_endpoints = OnlineEndpointRepository(conn)
         self.jobs = JobRepository(conn)
         self.policy_assignments = PolicyAssignmentRepository(conn)
+        self.workspace_connections = WorkspaceConnectionRepository(conn)
         return self
 
     def hold_provisioning_lock(self) -> None:
