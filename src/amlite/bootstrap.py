@@ -38,6 +38,7 @@ from amlite.services.operations import OperationService
 from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
 from amlite.services.replication import ReplicationService
+from amlite.services.moves import MoveService
 from amlite.services.resource_groups import ResourceGroupService
 from amlite.services.roles import RoleService
 from amlite.services.secrets import SecretBox, SecretNamespace, new_secrets_key
@@ -76,6 +77,7 @@ class Container:
     subscriptions: SubscriptionService
     resource_groups: ResourceGroupService
     workspaces: WorkspaceService
+    moves: MoveService
     registries: RegistryService
     operations: OperationService
     storage: StorageProvisioner
@@ -213,7 +215,8 @@ def build(settings: Settings) -> Container:
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
         subscriptions=SubscriptionService(deps),
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
-        workspaces=WorkspaceService(deps, operations, storage), registries=registries, operations=operations,
+        workspaces=WorkspaceService(deps, operations, storage), moves=MoveService(deps, operations),
+        registries=registries, operations=operations,
         storage=storage,
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,
         registry_assets=RegistryAssetService(deps, assets, artifacts, authz), jobs=jobs, job_runs=job_runs,

@@ -19,6 +19,7 @@ __all__ = [
     "AliasBody",
     "GroupBody",
     "MemberBody",
+    "MoveBody",
     "PasswordBody",
     "PasswordCredentialFields",
     "PasswordProfile",
@@ -41,6 +42,14 @@ __all__ = [
 def _or_empty(value: object) -> object:
     """``properties: null`` reads as no properties."""
     return {} if value is None else value
+
+
+class MoveBody(ArmModel):
+    """``validateMoveResources`` and ``moveResources``: the ids to move and the destination group
+    (judged by ``domain/move_ids.move_request``)."""
+
+    resources: list[str] | None = None
+    target_resource_group: str | None = Field(default=None, alias="targetResourceGroup")
 
 
 class ResourceGroupBody(ArmModel):
