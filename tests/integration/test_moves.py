@@ -199,3 +199,53 @@ def test_a_moving_workspace_answers_409_workspace_moving(api: Api, name: str) ->
             assert ws is not None
             uow.workspaces.save(replace(ws, provisioning_state=ProvisioningState.SUCCEEDED))
             uow.commit()
+
+
+def test_references_from_another_workspace_and_a_registry_follow_the_move(api: Api, dest_sub: str, name: str) -> None:
+    src, dst, other = f"{name}-src", f"{name}-dst", f"{name}-other"
+    for sub, rg in ((api.sub, src), (dest_sub, dst), (api.sub, other)):
+        make_group(api, sub, rg)
+    api.create_workspace(src, "origin")
+    api.create_workspace(other, "neighbour")
+    old, neighbour = ws_id(api.sub, src, "origin"), ws_id(api.sub, other, "neighbour")
+    data = b"weights " * 100
+    digest = __import__("hashlib").sha256(data).hexdigest()
+    assert api.client.put(api.url(f"{old}/artifacts/blobs/{digest}", ML), content=data,
+                          headers={"Content-Type": "application/octet-stream"}).status_code in (200, 201)
+    r = api.request("PUT", f"{old}/models/m/versions/1", ML, json={"properties": {
+        "modelType": "custom_model", "artifacts": [{"path": "w.bin", "sha256": digest, "size": len(data)}]}})
+    assert r.status_code == 201, r.text
+    put_version(api, old, "environments", "env", "1")
+    registry = f"reg{name}"
+    reg = api.request("PUT", f"{rg_id(api.sub, other)}/providers/Microsoft.MachineLearningServices/registries/{registry}",
+                      ML, json={"location": "eastus", "properties": {"regionDetails": [{"location": "eastus"}]}})
+    assert reg.status_code in (200, 201), reg.text
+    shared = api.request("POST", f"{old}/models/m/versions/1/share", ML,
+                         json={"registryName": registry, "shareWithName": "prod", "shareWithVersion": "1"})
+    assert shared.status_code == 201, shared.text
+    long_ref = (f"azureml:/subscriptions/{api.sub}/resourceGroups/{src}/providers/"
+                "Microsoft.MachineLearningServices/workspaces/origin/environments/env/versions/1")
+    component = {"componentSpec": {"type": "command", "command": "echo hi", "environment": long_ref}}
+    r = api.request("PUT", f"{neighbour}/components/c/versions/1", ML, json={"properties": component})
+    assert r.status_code == 201, r.text
+
+    assert poll_location(api, post(api, "moveResources", api.sub, src, [old], rg_id(dest_sub, dst))).status_code == 204
+    new = ws_id(dest_sub, dst, "origin")
+
+    # The neighbour's version written with the old ids is still served, and a new one written with
+    # the old ids (a script or YAML not yet updated) resolves to the moved workspace, as do the new ids.
+    assert api.request("GET", f"{neighbour}/components/c/versions/1", ML).status_code == 200
+    r = api.request("PUT", f"{neighbour}/components/c/versions/2", ML, json={"properties": component})
+    assert r.status_code == 201, r.text
+    new_ref = long_ref.replace(f"/subscriptions/{api.sub}/resourceGroups/{src}/", f"/subscriptions/{dest_sub}/resourceGroups/{dst}/")
+    r = api.request("PUT", f"{neighbour}/components/c/versions/3", ML, json={"properties": {
+        "componentSpec": {**component["componentSpec"], "environment": new_ref}}})
+    assert r.status_code == 201, r.text
+    # The registry's copy traces back to the workspace at its new id, and sharing again works.
+    copy = api.request("GET", f"{rg_id(api.sub, other)}/providers/Microsoft.MachineLearningServices/registries/"
+                              f"{registry}/models/prod/versions/1", ML).json()
+    assert copy["properties"]["lineage"]["sourceWorkspaceId"] == new
+    assert copy["properties"]["lineage"]["sourceAssetId"] == f"{new}/models/m/versions/1"
+    again = api.request("POST", f"{new}/models/m/versions/1/share", ML,
+                        json={"registryName": registry, "shareWithName": "prod", "shareWithVersion": "1"})
+    assert again.status_code in (200, 201), again.text

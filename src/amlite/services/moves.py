@@ -168,6 +168,10 @@ class MoveService:
                         resource_group_name=target.name, provisioning_state=ProvisioningState.SUCCEEDED,
                         etag=new_etag(d.ids), stamp=ws.stamp.touched(op.created_by, _caller_of(op).stamp_type, d.clock.now()))
         uow.workspaces.save(moved)
+        # References written with the old ids (scripts, YAML, other workspaces' versions) still resolve.
+        uow.workspaces.add_former_id(d.ids.new_id(), ws.key, ws.subscription_id, ws.resource_group_name, ws.name,
+                                     d.clock.now())
+        uow.registry_asset_versions.relink_lineage(old_id, moved.arm_id)  # registries' copies trace to the new id
         caller = _caller_of(op)
         note = f"Moved '{old_id}' to '{moved.arm_id}'."
         for scope in (old_id, moved.arm_id):  # the activity log of the source and of the destination

@@ -423,7 +423,19 @@ class MemoryWorkspaces:
 
     def delete(self, key: str) -> None:
         drop_of_workspace(self._tx, key)
-        self._tx.write().workspaces.pop(key, None)
+        rows = self._tx.write()
+        rows.workspaces.pop(key, None)
+        for former in [k for k, f in rows.workspace_former_ids.items() if f[0] == key]:
+            del rows.workspace_former_ids[former]
+
+    def add_former_id(self, key: str, ws_key: str, sub_id: str, rg_name: str, name: str, at: datetime) -> None:
+        self._tx.write().workspace_former_ids[key] = (ws_key, sub_id.lower(), rg_name.lower(), name.lower(), at)
+
+    def by_former_id(self, sub_id: str, rg_name: str, name: str) -> Workspace | None:
+        wanted = (sub_id.lower(), rg_name.lower(), name.lower())
+        found = sorted((f for f in self._tx.rows.workspace_former_ids.values() if f[1:4] == wanted),
+                       key=lambda f: f[4], reverse=True)
+        return self.by_key(found[0][0]) if found else None
 
 
 def _visible(group: str, name: str, groups: set[str] | None, pairs: set[tuple[str, str]] | None) -> bool:

@@ -54,6 +54,8 @@ class Rows:
     resource_groups: dict[str, ResourceGroup] = field(default_factory=dict)
     resources: dict[str, GenericResource] = field(default_factory=dict)
     workspaces: dict[str, Workspace] = field(default_factory=dict)
+    # key -> (workspace key, subscription id, group, name (lower-cased), moved at): ids before a move
+    workspace_former_ids: dict[str, tuple[str, str, str, str, datetime]] = field(default_factory=dict)
     registries: dict[str, Registry] = field(default_factory=dict)
     datastores: dict[str, Datastore] = field(default_factory=dict)
     workspace_assets: AssetTable = field(default_factory=AssetTable)
