@@ -6,12 +6,20 @@ the destination."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import run_cli, start_server
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def moved_id(sub: str) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/destination-rg/providers/Microsoft.MachineLearningServices/workspaces/origin-workspace-name"
 
 
 @pytest.mark.e2e
@@ -34,6 +42,8 @@ def test_seed_000_transcript(tmp_path: Path) -> None:
         (tmp_path / "model.pkl").write_bytes(b"weights")
         run("ml", "model", "create", "--name", "m1", "--version", "1", "--path", "model.pkl",
             "-w", "origin-workspace-name", "-g", "origin-rg")
+        run("ml", "datastore", "create", "--file", str(CORPUS / "datastore/valid/blob_account_key.yml"),
+            "--name", "external", "-w", "origin-workspace-name", "-g", "origin-rg")
 
         # 1. az account set -s origin-sub-id
         assert run("account", "set", "-s", origin_sub) is None
@@ -57,9 +67,23 @@ def test_seed_000_transcript(tmp_path: Path) -> None:
         assert refused.returncode == 1 and "(ResourceMoveValidationFailed)" in refused.stderr, refused.stderr
         assert "TargetResourceGroupNotFound" in refused.stderr
 
-        # Move the workspace.
-        assert run("resource", "move", "--destination-group", "destination-rg", "--destination-subscription-id",
-                   destination_sub, "--ids", ws_id) is None
+        # Move the workspace: nothing on stdout (az's output); what stayed behind is said on stderr.
+        done = run_cli("resource", "move", "--destination-group", "destination-rg", "--destination-subscription-id",
+                       destination_sub, "--ids", ws_id, config_dir=config, cwd=tmp_path)
+        assert done.returncode == 0 and done.stdout.strip() == "", done.stderr
+        warning = next(line for line in done.stderr.splitlines() if "Datastore 'external'" in line)
+        fix = shlex.split(warning.split("run: ", 1)[1])
+        assert fix[:4] == ["amlite", "ml", "datastore", "update"]
+        token = run("account", "get-access-token")["accessToken"]
+        datastore_url = (f"{server.endpoint}{moved_id(destination_sub)}/datastores/external?api-version=2024-10-01")
+
+        def account_ids() -> tuple[str, str]:
+            props = httpx.get(datastore_url, headers={"Authorization": f"Bearer {token}"}).json()["properties"]
+            return props["subscriptionId"], props["resourceGroup"]
+
+        assert account_ids() == (origin_sub, "origin-rg")  # still pointing at the account where it is
+        run(*fix[1:])
+        assert account_ids() == (destination_sub, "destination-rg")
 
         moved = run("ml", "workspace", "show", "-n", "origin-workspace-name", "-g", "destination-rg",
                     "--subscription", destination_sub)

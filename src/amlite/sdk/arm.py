@@ -285,6 +285,10 @@ class ArmClient:
         self.resource_groups = ResourceGroupOperations(self._pipeline, self)
         self.resources = ResourceOperations(self._pipeline, self)
 
+    def operation_status(self, status_url: str) -> dict[str, Any]:
+        """A long-running operation's status body (``Azure-AsyncOperation`` URL)."""
+        return dict(self._pipeline.get_json(status_url))
+
     def close(self) -> None:
         self._pipeline.close()
 

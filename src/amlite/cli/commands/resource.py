@@ -83,6 +83,21 @@ def resource_move(
                                                           subscription_id=first.subscription_id)
     with session.progress(f"Moving {len(ids)} resource(s) to '{destination_group}' ..."):
         poller.result()
+    _warn_about_leftovers(session, poller.polling_url())
+
+
+def _warn_about_leftovers(session: Any, result_url: str | None) -> None:
+    """What the move dropped or left behind, from its operation's status (stdout stays az's: empty)."""
+    if not result_url or "/operationResults/" not in result_url:
+        return
+    status = session.arm().operation_status(result_url.replace("/operationResults/", "/operationStatuses/"))
+    result = status.get("properties") or {}
+    for ra in result.get("removedRoleAssignments") or []:
+        session.warn(f"Role assignment '{ra['id']}' at '{ra['scope']}' was removed by the move; recreate it at the "
+                     "workspace's new id.")
+    for ds in result.get("datastoresLeftBehind") or []:
+        session.warn(f"Datastore '{ds['name']}' still points at storage account '{ds['accountName']}' in "
+                     f"'{ds['subscriptionId']}/{ds['resourceGroup']}'. Once the account has moved, run: {ds['fix']}")
 
 
 def register(resource_app: typer.Typer) -> None:
