@@ -31,6 +31,7 @@ from fastapi.testclient import TestClient
 from amlite.api.app import create_app
 from amlite.bootstrap import build
 from amlite.config import Settings
+from amlite.domain.providers import DEFAULT_REGISTERED
 from amlite.store import tables as t
 
 RES, ML, ALIAS = "api-version=2024-03-01", "api-version=2024-10-01", "api-version=2021-10-01"
@@ -87,6 +88,8 @@ def run(client: TestClient, container: Any, sub: str, containers: int, per: int)
 
     dest = ok(client.put(f"/providers/Microsoft.Subscription/aliases/bench-dest?{ALIAS}",
                          json={"properties": {"displayName": "Bench destination"}}))["properties"]["subscriptionId"]
+    for namespace in DEFAULT_REGISTERED:
+        ok(client.post(f"/subscriptions/{dest}/providers/{namespace}/register?{RES}"))
     ok(client.put(f"/subscriptions/{sub}/resourceGroups/origin-rg?{RES}", json={"location": "eastus"}))
     ok(client.put(f"/subscriptions/{dest}/resourceGroups/destination-rg?{RES}", json={"location": "eastus"}))
     old = f"/subscriptions/{sub}/resourceGroups/origin-rg/providers/Microsoft.MachineLearningServices/workspaces/big"

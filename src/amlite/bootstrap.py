@@ -39,6 +39,7 @@ from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
 from amlite.services.replication import ReplicationService
 from amlite.services.moves import MoveService
+from amlite.services.private_endpoints import PrivateEndpointService
 from amlite.services.resource_groups import ResourceGroupService
 from amlite.services.roles import RoleService
 from amlite.services.secrets import SecretBox, SecretNamespace, new_secrets_key
@@ -78,6 +79,7 @@ class Container:
     resource_groups: ResourceGroupService
     workspaces: WorkspaceService
     moves: MoveService
+    private_endpoints: PrivateEndpointService
     registries: RegistryService
     operations: OperationService
     storage: StorageProvisioner
@@ -216,6 +218,7 @@ def build(settings: Settings) -> Container:
         subscriptions=SubscriptionService(deps),
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
         workspaces=WorkspaceService(deps, operations, storage), moves=MoveService(deps, operations),
+        private_endpoints=PrivateEndpointService(deps),
         registries=registries, operations=operations,
         storage=storage,
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from amlite.domain.providers import DEFAULT_REGISTERED
 from tests.e2e.conftest import start_server
 from tests.e2e.test_crash_recovery import ML, RES, Session, crash_and_restart
 from tests.pg import postgres_database
@@ -61,6 +62,8 @@ def test_kill_at_each_step_of_a_move_ends_moved_or_not_never_half(tmp_path: Path
         s = Session(server)
         dest = s.http.put(f"/providers/Microsoft.Subscription/aliases/dest?{ALIAS}",
                           json={"properties": {"displayName": "Destination"}}).json()["properties"]["subscriptionId"]
+        for namespace in DEFAULT_REGISTERED:
+            assert s.http.post(f"/subscriptions/{dest}/providers/{namespace}/register?{RES}").status_code == 200
         assert s.http.put(f"{s.rg('origin-rg')}?{RES}", json={"location": "eastus"}).status_code == 201
         assert s.http.put(f"/subscriptions/{dest}/resourceGroups/destination-rg?{RES}",
                           json={"location": "eastus"}).status_code == 201

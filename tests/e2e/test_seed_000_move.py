@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from amlite.domain.providers import DEFAULT_REGISTERED
 from tests.e2e.conftest import run_cli, start_server
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -37,6 +38,8 @@ def test_seed_000_transcript(tmp_path: Path) -> None:
         origin_sub = server.credentials["subscriptionId"]
         created = run("account", "alias", "create", "--name", "destination", "--display-name", "Destination")
         destination_sub = created["properties"]["subscriptionId"]
+        for namespace in DEFAULT_REGISTERED:  # the seed's prerequisite: the providers a workspace needs
+            run("provider", "register", "-n", namespace, "--subscription", destination_sub)
         run("group", "create", "-g", "origin-rg", "-l", "eastus")
         run("ml", "workspace", "create", "-n", "origin-workspace-name", "-g", "origin-rg")
         (tmp_path / "model.pkl").write_bytes(b"weights")
@@ -44,6 +47,15 @@ def test_seed_000_transcript(tmp_path: Path) -> None:
             "-w", "origin-workspace-name", "-g", "origin-rg")
         run("ml", "datastore", "create", "--file", str(CORPUS / "datastore/valid/blob_account_key.yml"),
             "--name", "external", "-w", "origin-workspace-name", "-g", "origin-rg")
+        token = run("account", "get-access-token")["accessToken"]
+        origin_ws = (f"/subscriptions/{origin_sub}/resourceGroups/origin-rg/providers/"
+                     "Microsoft.MachineLearningServices/workspaces/origin-workspace-name")
+        endpoint = f"/subscriptions/{origin_sub}/resourceGroups/origin-rg/providers/Microsoft.Network/privateEndpoints/pe1"
+        connected = httpx.put(f"{server.endpoint}{origin_ws}/privateEndpointConnections/pe1?api-version=2024-10-01",
+                              headers={"Authorization": f"Bearer {token}"}, json={"properties": {
+                                  "privateEndpoint": {"id": endpoint},
+                                  "privateLinkServiceConnectionState": {"status": "Approved"}}})
+        assert connected.status_code == 201, connected.text
 
         # 1. az account set -s origin-sub-id
         assert run("account", "set", "-s", origin_sub) is None
@@ -74,7 +86,6 @@ def test_seed_000_transcript(tmp_path: Path) -> None:
         warning = next(line for line in done.stderr.splitlines() if "Datastore 'external'" in line)
         fix = shlex.split(warning.split("run: ", 1)[1])
         assert fix[:4] == ["amlite", "ml", "datastore", "update"]
-        token = run("account", "get-access-token")["accessToken"]
         datastore_url = (f"{server.endpoint}{moved_id(destination_sub)}/datastores/external?api-version=2024-10-01")
 
         def account_ids() -> tuple[str, str]:
@@ -84,6 +95,17 @@ def test_seed_000_transcript(tmp_path: Path) -> None:
         assert account_ids() == (origin_sub, "origin-rg")  # still pointing at the account where it is
         run(*fix[1:])
         assert account_ids() == (destination_sub, "destination-rg")
+
+        # The private endpoint connection was recreated Pending at the new id: approve it.
+        where = ("--resource-name", "origin-workspace-name", "--type", "Microsoft.MachineLearningServices/workspaces",
+                 "-g", "destination-rg", "--subscription", destination_sub)
+        listed = run("network", "private-endpoint-connection", "list", *where)
+        assert [c["properties"]["privateLinkServiceConnectionState"]["status"] for c in listed] == ["Pending"]
+        approved = run("network", "private-endpoint-connection", "approve", "--name", "pe1", *where,
+                       "--description", "reconnected after the move")
+        assert approved["properties"]["privateLinkServiceConnectionState"]["status"] == "Approved"
+        shown = run("network", "private-endpoint-connection", "show", "--id", approved["id"])
+        assert shown["properties"]["privateLinkServiceConnectionState"]["description"] == "reconnected after the move"
 
         moved = run("ml", "workspace", "show", "-n", "origin-workspace-name", "-g", "destination-rg",
                     "--subscription", destination_sub)

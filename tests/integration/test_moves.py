@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from amlite.domain.providers import DEFAULT_REGISTERED
 from amlite.domain.resources import ProvisioningState
 from tests.integration.conftest import ML, Api
 from tests.integration.rbac_helpers import assign, create_user
@@ -27,7 +28,11 @@ def dest_sub(api: Api) -> str:
     r = api.request("PUT", "/providers/Microsoft.Subscription/aliases/move-destination", ALIAS_VERSION,
                     json={"properties": {"displayName": "Move destination"}})
     assert r.status_code in (200, 201), r.text
-    return str(r.json()["properties"]["subscriptionId"])
+    sub = str(r.json()["properties"]["subscriptionId"])
+    for namespace in DEFAULT_REGISTERED:  # what a workspace needs at its destination (seed 000's table)
+        registered = api.request("POST", f"/subscriptions/{sub}/providers/{namespace}/register")
+        assert registered.status_code == 200, registered.text
+    return sub
 
 
 def rg_id(sub: str, rg: str) -> str:
@@ -249,3 +254,68 @@ def test_references_from_another_workspace_and_a_registry_follow_the_move(api: A
     again = api.request("POST", f"{new}/models/m/versions/1/share", ML,
                         json={"registryName": registry, "shareWithName": "prod", "shareWithVersion": "1"})
     assert again.status_code in (200, 201), again.text
+
+
+def pec_body(endpoint: str, status: str | None = None) -> dict[str, Any]:
+    props: dict[str, Any] = {"privateEndpoint": {"id": endpoint}}
+    if status is not None:
+        props["privateLinkServiceConnectionState"] = {"status": status, "description": "ok"}
+    return {"properties": props}
+
+
+def test_private_endpoint_connections_answer_and_are_recreated_pending_by_a_move(api: Api, dest_sub: str,
+                                                                                   name: str) -> None:
+    src, dst = f"{name}-src", f"{name}-dst"
+    make_group(api, api.sub, src)
+    make_group(api, dest_sub, dst)
+    api.create_workspace(src, "ws1")
+    old = ws_id(api.sub, src, "ws1")
+    endpoint = f"/subscriptions/{api.sub}/resourceGroups/{src}/providers/Microsoft.Network/privateEndpoints/pe1"
+    created = api.request("PUT", f"{old}/privateEndpointConnections/pe1.conn", ML, json=pec_body(endpoint))
+    assert created.status_code == 201, created.text
+    assert created.json()["properties"]["privateLinkServiceConnectionState"]["status"] == "Pending"
+    approved = api.request("PUT", f"{old}/privateEndpointConnections/pe1.conn", ML, json=pec_body(endpoint, "Approved"))
+    assert approved.status_code == 200 and approved.json()["properties"]["privateLinkServiceConnectionState"]["status"] == "Approved"
+    rejected = api.request("PUT", f"{old}/privateEndpointConnections/pe2", ML, json=pec_body(endpoint, "Rejected"))
+    assert rejected.status_code == 201
+    again = api.request("PUT", f"{old}/privateEndpointConnections/pe2", ML, json=pec_body(endpoint, "Approved"))
+    assert again.status_code == 400 and again.json()["error"]["code"] == "PrivateEndpointConnectionRejected"
+    bad = api.request("PUT", f"{old}/privateEndpointConnections/pe3", ML, json={"properties": {}})
+    assert bad.status_code == 400
+    assert [c["name"] for c in api.request("GET", f"{old}/privateEndpointConnections", ML).json()["value"]] == ["pe1.conn", "pe2"]
+
+    validated = poll_location(api, post(api, "validateMoveResources", api.sub, src, [old], rg_id(dest_sub, dst)))
+    assert validated.status_code == 204
+    accepted = post(api, "moveResources", api.sub, src, [old], rg_id(dest_sub, dst))
+    assert poll_location(api, accepted).status_code == 204
+    new = ws_id(dest_sub, dst, "ws1")
+    listed = api.request("GET", f"{new}/privateEndpointConnections", ML).json()["value"]
+    assert [(c["id"], c["properties"]["privateLinkServiceConnectionState"]["status"]) for c in listed] == [
+        (f"{new}/privateEndpointConnections/pe1.conn", "Pending"), (f"{new}/privateEndpointConnections/pe2", "Pending")]
+    status = api.client.get(accepted.headers["Location"].replace("/operationResults/", "/operationStatuses/")).json()
+    assert [c["previousStatus"] for c in status["properties"]["privateEndpointConnections"]] == ["Approved", "Rejected"]
+    reconnected = api.request("PUT", f"{new}/privateEndpointConnections/pe1.conn", ML, json=pec_body(endpoint, "Approved"))
+    assert reconnected.json()["properties"]["privateLinkServiceConnectionState"]["status"] == "Approved"
+    assert api.request("DELETE", f"{new}/privateEndpointConnections/pe2", ML).status_code == 200
+    assert api.request("DELETE", f"{new}/privateEndpointConnections/pe2", ML).status_code == 204
+    assert api.request("GET", f"{new}/privateEndpointConnections/pe2", ML).status_code == 404
+
+
+def test_validation_reports_what_would_be_lost(api: Api, dest_sub: str, name: str) -> None:
+    src, dst = f"{name}-src", f"{name}-dst"
+    make_group(api, api.sub, src)
+    make_group(api, dest_sub, dst)
+    api.create_workspace(src, "ws1")
+    old = ws_id(api.sub, src, "ws1")
+    endpoint = f"/subscriptions/{api.sub}/resourceGroups/{src}/providers/Microsoft.Network/privateEndpoints/pe1"
+    assert api.request("PUT", f"{old}/privateEndpointConnections/c1", ML, json=pec_body(endpoint)).status_code == 201
+    user = create_user(api, f"{name}-u")
+    assert assign(api, user["id"], "Reader", old).status_code == 201
+    # Something blocks (the destination holds a workspace of the same name): the report also says what would be lost.
+    r = api.request("PUT", ws_id(dest_sub, dst, "ws1"), ML, json={"location": "eastus"})
+    assert r.status_code == 200, r.text
+    answer = poll_location(api, post(api, "validateMoveResources", api.sub, src, [old], rg_id(dest_sub, dst)))
+    assert answer.status_code == 409
+    info = answer.json()["error"]["additionalInfo"][0]["info"]
+    assert [b["code"] for b in info["blockers"]] == ["ResourceExistsInTargetResourceGroup"]
+    assert sorted(loss["kind"] for loss in info["losses"]) == ["PrivateEndpointConnection", "RoleAssignment"]

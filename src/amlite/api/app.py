@@ -21,7 +21,7 @@ from amlite.api.limits import BodyLimits
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import (
     activity_log, artifacts, assets, authorization, computes, datastores, discovery, graph, identity, jobs, mlflow,
-    online_endpoints, operations, registries, registry_dataplane, resource_groups, subscriptions, system_registry,
+    online_endpoints, operations, private_endpoints, registries, registry_dataplane, resource_groups, subscriptions, system_registry,
     workspaces,
 )
 
@@ -29,7 +29,7 @@ from amlite.api.routers import (
 ROUTERS = (identity.router, subscriptions.router, resource_groups.router, workspaces.router, operations.router,
            artifacts.router, system_registry.router, assets.router, datastores.router, computes.router,
            graph.router, activity_log.router, authorization.router, registries.router, discovery.router,
-           registry_dataplane.router, mlflow.router, online_endpoints.router, jobs.router)
+           registry_dataplane.router, mlflow.router, online_endpoints.router, jobs.router, private_endpoints.router)
 
 
 def api_routes() -> list[APIRoute]:

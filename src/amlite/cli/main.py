@@ -16,7 +16,7 @@ from amlite import __version__ as VERSION
 from amlite.cli.args import expand_argv
 from amlite.cli.command import emit_error, silence_stdout
 from amlite.cli.session import CliError
-from amlite.cli.commands import account, ad, auth, configure, group, monitor, provider, role, server, workspace
+from amlite.cli.commands import account, ad, auth, configure, group, monitor, network, provider, role, server, workspace
 from amlite.cli.commands import assets, compute, datastore, job, online, registry
 
 __all__ = ["app", "main"]
@@ -60,6 +60,7 @@ job.register(workspace.ml_app)
 ad.register(app)
 role.register(app)
 monitor.register(app)
+network.register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

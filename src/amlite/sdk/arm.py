@@ -253,6 +253,33 @@ class ResourceOperations(_Operations):
         return LROPoller(self._pipeline, response, _json_or_none, api_version=version)
 
 
+class PrivateEndpointConnectionOperations(_Operations):
+    """A resource's private endpoint connections (``az network private-endpoint-connection``);
+    amlite's resources with connections are Machine Learning workspaces."""
+
+    def _url(self, resource_id: str, name: str | None = None) -> str:
+        base = f"{resource_id.rstrip('/')}/privateEndpointConnections"
+        return base if name is None else f"{base}/{quote(name)}"
+
+    def list(self, resource_id: str) -> list[dict[str, Any]]:
+        return list(self._pipeline.get_json(self._url(resource_id), api_version=ML_API_VERSION).get("value") or [])
+
+    def get(self, resource_id: str, name: str) -> dict[str, Any]:
+        return dict(self._pipeline.get_json(self._url(resource_id, name), api_version=ML_API_VERSION))
+
+    def set_status(self, resource_id: str, name: str, status: str, description: str | None = None) -> dict[str, Any]:
+        """Approve or reject a connection (``status``: Approved or Rejected)."""
+        state: dict[str, Any] = {"status": status}
+        if description is not None:
+            state["description"] = description
+        response = self._pipeline.send("PUT", self._url(resource_id, name), api_version=ML_API_VERSION,
+                                       json={"properties": {"privateLinkServiceConnectionState": state}})
+        return dict(response.json())
+
+    def delete(self, resource_id: str, name: str) -> None:
+        self._pipeline.send("DELETE", self._url(resource_id, name), api_version=ML_API_VERSION)
+
+
 def default_api_version(resource_id: str) -> str:
     """The api-version for an id when none is given: Microsoft.Resources' for subscriptions and
     groups, Machine Learning's for its resources."""
@@ -284,6 +311,7 @@ class ArmClient:
         self.providers = ProviderOperations(self._pipeline, self)
         self.resource_groups = ResourceGroupOperations(self._pipeline, self)
         self.resources = ResourceOperations(self._pipeline, self)
+        self.private_endpoint_connections = PrivateEndpointConnectionOperations(self._pipeline, self)
 
     def operation_status(self, status_url: str) -> dict[str, Any]:
         """A long-running operation's status body (``Azure-AsyncOperation`` URL)."""

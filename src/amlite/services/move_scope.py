@@ -3,7 +3,8 @@
 
 A workspace moves with its associated resources (storage account, key vault, container registry,
 Application Insights); naming them in the request is allowed and changes nothing. The move drops
-role assignments at the workspace's scope and below (they name the old id) and leaves behind the
+role assignments at the workspace's scope and below (they name the old id), disconnects its private
+endpoint connections (recreated pending approval) and leaves behind the
 storage accounts of non-default datastores that are not the workspace's own.
 """
 
@@ -119,4 +120,11 @@ def losses(uow: UnitOfWork, ws: Workspace, target: ResourceGroup) -> list[MoveLo
             f"Datastore '{ds.name}' keeps pointing at storage account '{ds.account_name}' in subscription "
             f"'{account_sub}', resource group '{account_rg}'. Once that account has moved, run: "
             f"{datastore_fix_command(ws, ds, target)}"))
+    for pec in uow.private_endpoint_connections.of_workspace(ws.key):
+        found.append(MoveLoss(
+            "PrivateEndpointConnection", f"{ws.arm_id}/privateEndpointConnections/{pec.name}",
+            f"Private endpoint connection '{pec.name}' ({pec.status.value}) is disconnected and recreated Pending; "
+            f"approve it after the move: amlite network private-endpoint-connection approve --name {pec.name} "
+            f"--resource-name {ws.name} --resource-type Microsoft.MachineLearningServices/workspaces "
+            f"--resource-group {target.name} --subscription {target.subscription_id}"))
     return found

@@ -3,8 +3,8 @@
 
 A workspace points at its group by key and no row below it stores an ARM id, so the move is one
 pointer change per workspace and per associated record, made in one transaction that also drops
-the role assignments at the workspace's scope, pins the ids of datastores whose storage stays
-behind, writes the activity log at source and destination, and ends the operation. ``begin_move``
+the role assignments at the workspace's scope, recreates its private endpoint connections
+``Pending``, pins the ids of datastores whose storage stays behind, writes the activity log at source and destination, and ends the operation. ``begin_move``
 validates (``check_move``) and turns the workspaces ``Moving`` in the transaction that writes the
 operation; while ``Moving`` a workspace answers 409 ``WorkspaceMoving``. The task then either
 commits the whole move or, if the destination has gone meanwhile, turns them back: a crash at
@@ -140,6 +140,7 @@ class MoveService:
                 "moved": [r["moved"] for r in results],
                 "removedRoleAssignments": [ra for r in results for ra in r["removedRoleAssignments"]],
                 "datastoresLeftBehind": [ds for r in results for ds in r["datastoresLeftBehind"]],
+                "privateEndpointConnections": [c for r in results for c in r["privateEndpointConnections"]],
             })
             self._ops.finish(uow, op.id)
             uow.commit()
@@ -163,6 +164,12 @@ class MoveService:
             })
         for ra in removed:
             uow.role_assignments.delete(ra.id)
+        connections = []
+        for pec in uow.private_endpoint_connections.of_workspace(ws.key):  # disconnected, asking again at the new id
+            uow.private_endpoint_connections.save(pec.recreated_pending(d.clock.now()))
+            connections.append({"id": f"{move_scope.moved_id(old_id, target)}/privateEndpointConnections/{pec.name}",
+                                "privateEndpointId": pec.private_endpoint_id, "previousStatus": pec.status.value,
+                                "status": "Pending"})
         uow.resources.move_of_workspace(ws.key, target.key)
         moved = replace(ws, resource_group_key=target.key, subscription_id=target.subscription_id,
                         resource_group_name=target.name, provisioning_state=ProvisioningState.SUCCEEDED,
@@ -182,6 +189,7 @@ class MoveService:
             "removedRoleAssignments": [{"id": ra.id, "principalId": ra.principal_id, "principalType": ra.principal_type,
                                         "roleDefinitionId": ra.role_definition_id, "scope": ra.scope} for ra in removed],
             "datastoresLeftBehind": datastores,
+            "privateEndpointConnections": connections,
         }
 
     # -- shared ----------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ class Rows:
     workspace_former_ids: dict[str, tuple[str, str, str, str, datetime]] = field(default_factory=dict)
     registries: dict[str, Registry] = field(default_factory=dict)
     datastores: dict[str, Datastore] = field(default_factory=dict)
+    private_endpoint_connections: dict[str, Any] = field(default_factory=dict)
     workspace_assets: AssetTable = field(default_factory=AssetTable)
     registry_assets: AssetTable = field(default_factory=AssetTable)
     tasks: dict[str, Task] = field(default_factory=dict)
