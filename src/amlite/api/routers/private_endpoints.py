@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from amlite.api import render
-from amlite.api.deps import ML_VERSION, Authorize, container, json_body, ws_scope
+from amlite.api.deps import ML_VERSION, Authorize, JsonBody, container, ws_scope
 from amlite.domain.private_endpoints import PrivateEndpointConnection
 from amlite.domain.resources import Workspace
+from amlite.schemas.arm_resources import PrivateEndpointConnectionBody
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -54,9 +55,9 @@ def get_connection(subscription_id: str, resource_group: str, workspace: str, na
 @router.put(PEC + "/{name}", dependencies=V)
 def put_connection(subscription_id: str, resource_group: str, workspace: str, name: str, request: Request,
                    caller: Caller = Depends(Authorize(f"{ACTION}/write", pec_scope)),
-                   body: dict[str, Any] = Depends(json_body)) -> Any:
+                   body: PrivateEndpointConnectionBody = Depends(JsonBody(PrivateEndpointConnectionBody))) -> Any:
     ws, pec, created = container(request).private_endpoints.put(caller, subscription_id, resource_group, workspace,
-                                                                 name, body)
+                                                                 name, body.model_dump(by_alias=True, exclude_none=True))
     return render.json(connection(ws, pec), status=201 if created else 200)
 
 
