@@ -115,3 +115,14 @@ def test_a_refused_move_changes_nothing_and_carries_the_report() -> None:
         assert ended is not None and ended.status is OperationStatus.FAILED
         assert [b["code"] for b in ended.payload["report"]["blockers"]] == ["TargetResourceGroupNotFound"]
         assert require_workspace(uow, world.admin, world.sub, "src", "ws1").provisioning_state is ProvisioningState.SUCCEEDED
+
+
+def test_the_source_group_cannot_be_deleted_while_its_workspace_moves() -> None:
+    world = World()
+    world.moves.begin_move(world.admin, world.sub, "src", world.body())
+    with pytest.raises(Conflict) as refused:
+        world.groups.begin_delete(world.admin, world.sub, "src", ["Microsoft.MachineLearningServices/workspaces"])
+    assert refused.value.code == "WorkspaceMoving"
+    world.run_tasks()
+    with world.deps.uow() as uow:
+        assert uow.workspaces.get(world.sub, "dst", "ws1") is not None

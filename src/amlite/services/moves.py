@@ -127,6 +127,10 @@ class MoveService:
             target = uow.resource_groups.by_key(op.payload["targetGroupKey"])
             moving = [ws for key in op.payload["workspaces"] if (ws := uow.workspaces.by_key(key)) is not None
                       and ws.provisioning_state is ProvisioningState.MOVING]
+            if not moving:  # deleted meanwhile (a forced delete of the source group): nothing to move
+                self._ops.fail(uow, op.id, "ResourceNotFound", "The workspaces to move no longer exist; nothing moved.")
+                uow.commit()
+                return
             if target is None or target.provisioning_state is ProvisioningState.DELETING:
                 for ws in moving:  # roll back: the workspaces serve again where they were
                     uow.workspaces.save(replace(ws, provisioning_state=ProvisioningState.SUCCEEDED))
