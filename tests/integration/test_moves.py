@@ -319,3 +319,31 @@ def test_validation_reports_what_would_be_lost(api: Api, dest_sub: str, name: st
     info = answer.json()["error"]["additionalInfo"][0]["info"]
     assert [b["code"] for b in info["blockers"]] == ["ResourceExistsInTargetResourceGroup"]
     assert sorted(loss["kind"] for loss in info["losses"]) == ["PrivateEndpointConnection", "RoleAssignment"]
+
+
+def test_a_finished_job_and_its_outputs_move_with_the_workspace(api: Api, dest_sub: str, name: str) -> None:
+    from tests.integration.test_jobs import TRAIN_CMD, job_body, wait_for
+
+    src, dst = f"{name}-src", f"{name}-dst"
+    make_group(api, api.sub, src)
+    make_group(api, dest_sub, dst)
+    api.create_workspace(src, "ws1")
+    old = ws_id(api.sub, src, "ws1")
+    r = api.request("PUT", f"{old}/environments/plain/versions/1", ML, json={"properties": {
+        "image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04",
+        "condaFile": {"dependencies": ["python=3.11", "pip", {"pip": []}]}}})
+    assert r.status_code in (200, 201), r.text
+    created = api.request("PUT", f"{old}/jobs/job1", ML, json=job_body(api, src, "ws1", TRAIN_CMD))
+    assert created.status_code == 201, created.text
+    assert wait_for(api, f"{old}/jobs/job1", ("Completed", "Failed", "Canceled"))["properties"]["status"] == "Completed"
+
+    assert poll_location(api, post(api, "moveResources", api.sub, src, [old], rg_id(dest_sub, dst))).status_code == 204
+    new = ws_id(dest_sub, dst, "ws1")
+    job = api.request("GET", f"{new}/jobs/job1", ML)
+    assert job.status_code == 200 and job.json()["id"].lower().startswith(new.lower())
+    assert job.json()["properties"]["status"] == "Completed"
+    assert "read 3 rows" in api.request("GET", f"{new}/jobs/job1/logs", ML).text
+    model = api.request("PUT", f"{new}/models/fromjob/versions/1", ML, json={"properties": {
+        "modelUri": "azureml://jobs/job1/outputs/model", "modelType": "custom_model"}})
+    assert model.status_code == 201, model.text
+    assert [a["path"] for a in model.json()["properties"]["artifacts"]] == ["model/model.txt"]
