@@ -11,7 +11,6 @@ the refusal, whose message names every reason, when the server refuses.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -26,19 +25,13 @@ Ids = Annotated[list[str], typer.Option("--ids", help="One or more resource ids 
 
 
 def _body(text: str | None) -> Any:
-    """``--request-body``: JSON, or ``@file`` holding JSON (az's convention)."""
+    """``--request-body``: JSON (``@file`` was already replaced by the file's content, as everywhere)."""
     if text is None:
         return None
-    if text.startswith("@"):
-        path = Path(text[1:]).expanduser()
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise CliError("InvalidArgumentValue", f"Cannot read the request body from '{path}': {exc.strerror}.", 2) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CliError("InvalidArgumentValue", f"--request-body is not valid JSON: {exc.msg} (position {exc.pos}).", 2) from None
+        raise CliError("InvalidArgumentValue", f"--request-body is not valid JSON: {exc.msg} (position {exc.pos}).", 1) from None
 
 
 def resource_invoke_action(
@@ -71,10 +64,10 @@ def resource_move(
     parsed = [parse_resource_id(i) for i in ids]
     if any(p is None for p in parsed):
         bad = next(i for i, p in zip(ids, parsed) if p is None)
-        raise CliError("InvalidArgumentValue", f"'{bad}' is not a valid resource id.", 2)
+        raise CliError("InvalidArgumentValue", f"'{bad}' is not a valid resource id.", 1)
     sources = {(p.subscription_id.lower(), p.resource_group.lower()) for p in parsed if p is not None}
     if len(sources) != 1:
-        raise CliError("InvalidArgumentValue", "All resources should be in the same resource group.", 2)
+        raise CliError("InvalidArgumentValue", "All resources should be in the same resource group.", 1)
     first = parsed[0]
     assert first is not None
     target_sub = destination_subscription_id or session.subscription_id()
