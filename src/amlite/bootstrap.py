@@ -39,6 +39,8 @@ from amlite.services.operations import OperationService
 from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
 from amlite.services.replication import ReplicationService
+from amlite.services.moves import MoveService
+from amlite.services.private_endpoints import PrivateEndpointService
 from amlite.services.resource_groups import ResourceGroupService
 from amlite.services.roles import RoleService
 from amlite.services.secrets import SecretBox, SecretNamespace, new_secrets_key
@@ -79,6 +81,8 @@ class Container:
     policies: PolicyService
     resource_groups: ResourceGroupService
     workspaces: WorkspaceService
+    moves: MoveService
+    private_endpoints: PrivateEndpointService
     registries: RegistryService
     operations: OperationService
     storage: StorageProvisioner
@@ -217,7 +221,9 @@ def build(settings: Settings) -> Container:
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
         subscriptions=SubscriptionService(deps), policies=PolicyService(deps),
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
-        workspaces=WorkspaceService(deps, operations, storage), registries=registries, operations=operations,
+        workspaces=WorkspaceService(deps, operations, storage), moves=MoveService(deps, operations),
+        private_endpoints=PrivateEndpointService(deps),
+        registries=registries, operations=operations,
         storage=storage,
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,
         registry_assets=RegistryAssetService(deps, assets, artifacts, authz), jobs=jobs, job_runs=job_runs,

@@ -59,6 +59,8 @@ HEAD   ~rg                                                                      
 PATCH  ~rg                                                                              | 401  403  403  412  412  403
 DELETE ~rg                                                                              | 401  403  403  412  412  403
 GET    ~rg/resources                                                                    | 401  200  403  200  200  403
+POST   ~rg/validateMoveResources                                                        | 401  403  403  400  400  403
+POST   ~rg/moveResources                                                                | 401  403  403  400  400  403
 GET    ~sub/providers/Microsoft.MachineLearningServices/workspaces                      | 401  200  403  200  200  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/workspaces                       | 401  200  403  200  200  403
 GET    ~sub/providers/Microsoft.MachineLearningServices/registries                      | 401  200  403  200  200  403
@@ -262,6 +264,10 @@ PUT    ~ws/data/{name}/versions/{version}                                       
 PATCH  ~ws/data/{name}/versions/{version}                                               | 401  403  404  404  404  403
 POST   ~ws/data/{name}/versions/{version}/archive                                       | 401  403  404  404  404  403
 POST   ~ws/data/{name}/versions/{version}/restore                                       | 401  403  404  404  404  403
+GET    ~ws/privateEndpointConnections                                                   | 401  200  200  200  200  403
+GET    ~ws/privateEndpointConnections/{name}                                            | 401  404  404  404  404  403
+PUT    ~ws/privateEndpointConnections/{name}                                            | 401  403  400  400  400  403
+DELETE ~ws/privateEndpointConnections/{name}                                            | 401  403  204  204  204  403
 GET    ~ws/datastores                                                                   | 401  200  200  200  200  403
 GET    ~ws/datastores/{name}                                                            | 401  404  404  404  404  403
 PUT    ~ws/datastores/{name}                                                            | 401  403  400  400  400  403

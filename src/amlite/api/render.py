@@ -121,6 +121,14 @@ def accepted(base: str, op: Operation, api_version: str, wake_worker: Callable[[
     )
 
 
+def accepted_location(base: str, op: Operation, api_version: str, wake_worker: Callable[[], None]) -> Response:
+    """ARM's answer to ``moveResources``/``validateMoveResources``: 202 with only ``Location`` (and
+    ``Retry-After``), which answers 202 until done, then 204 or the operation's error."""
+    _, result_url = operation_urls(base, op, api_version)
+    return Response(status_code=202, headers={"Location": result_url, "Retry-After": RETRY_AFTER},
+                    background=BackgroundTask(wake_worker))
+
+
 def operation_status(base: str, op: Operation) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": f"/subscriptions/{op.subscription_id}/providers/{op.namespace}/locations/{op.location}/operationStatuses/{op.id}",
@@ -129,7 +137,21 @@ def operation_status(base: str, op: Operation) -> dict[str, Any]:
     }
     if op.status in (OperationStatus.FAILED, OperationStatus.CANCELED):
         body["error"] = {"code": op.error_code, "message": op.error_message}
+        report = op.payload.get("report")
+        if op.status is OperationStatus.FAILED and isinstance(report, dict) and report.get("blockers"):
+            body["error"].update(move_report_error(report))
+    if op.status is OperationStatus.SUCCEEDED and isinstance(op.payload.get("result"), dict):
+        body["properties"] = op.payload["result"]  # a move's outcome: what moved, what it dropped
     return body
+
+
+def move_report_error(report: dict[str, Any]) -> dict[str, Any]:
+    """A refused move's ``details`` (one per reason, ARM's shape) and ``additionalInfo`` (the whole
+    dry run: what would move, every blocker, what would be lost)."""
+    return {
+        "details": [{"code": b["code"], "message": b["message"], "target": b["target"]} for b in report["blockers"]],
+        "additionalInfo": [{"type": "MoveReport", "info": report}],
+    }
 
 
 def json(body: Any, status: int = 200, etag: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:

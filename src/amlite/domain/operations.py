@@ -39,6 +39,8 @@ class OperationKind(str, Enum):
     DELETE_ONLINE_ENDPOINT = "onlineEndpoints/delete"
     WRITE_ONLINE_DEPLOYMENT = "onlineEndpoints/deployments/write"
     DELETE_ONLINE_DEPLOYMENT = "onlineEndpoints/deployments/delete"
+    VALIDATE_MOVE = "resourceGroups/validateMoveResources"
+    MOVE_RESOURCES = "resourceGroups/moveResources"
 
     @property
     def action(self) -> str:
@@ -59,6 +61,8 @@ _ACTIONS = {
     OperationKind.DELETE_ONLINE_ENDPOINT: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/delete",
     OperationKind.WRITE_ONLINE_DEPLOYMENT: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/write",
     OperationKind.DELETE_ONLINE_DEPLOYMENT: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/delete",
+    OperationKind.VALIDATE_MOVE: "Microsoft.Resources/subscriptions/resourceGroups/validateMoveResources/action",
+    OperationKind.MOVE_RESOURCES: "Microsoft.Resources/subscriptions/resourceGroups/moveResources/action",
 }
 
 

@@ -40,6 +40,7 @@ class ProvisioningState(str, Enum):
     SUCCEEDED = "Succeeded"
     DELETING = "Deleting"
     FAILED = "Failed"
+    MOVING = "Moving"  # a workspace between validateMoveResources' go-ahead and its move's commit
 
 
 @dataclass(frozen=True)

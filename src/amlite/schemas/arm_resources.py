@@ -19,6 +19,8 @@ __all__ = [
     "AliasBody",
     "GroupBody",
     "MemberBody",
+    "MoveBody",
+    "PrivateEndpointConnectionBody",
     "PasswordBody",
     "PasswordCredentialFields",
     "PasswordProfile",
@@ -43,6 +45,38 @@ __all__ = [
 def _or_empty(value: object) -> object:
     """``properties: null`` reads as no properties."""
     return {} if value is None else value
+
+
+class ConnectionState(ArmModel):
+    status: str | None = None
+    description: str | None = None
+    actions_required: str | None = Field(default=None, alias="actionsRequired")
+
+
+class PrivateEndpointRef(ArmModel):
+    id: str | None = None
+
+
+class PrivateEndpointConnectionProperties(ArmModel):
+    private_endpoint: PrivateEndpointRef | None = Field(default=None, alias="privateEndpoint")
+    private_link_service_connection_state: ConnectionState | None = Field(
+        default=None, alias="privateLinkServiceConnectionState")
+
+
+class PrivateEndpointConnectionBody(ArmModel):
+    """PUT of a workspace's private endpoint connection: a new one names its private endpoint; an
+    existing one takes the owner's answer (``privateLinkServiceConnectionState``)."""
+
+    properties: Annotated[PrivateEndpointConnectionProperties, BeforeValidator(_or_empty)] = Field(
+        default_factory=PrivateEndpointConnectionProperties)
+
+
+class MoveBody(ArmModel):
+    """``validateMoveResources`` and ``moveResources``: the ids to move and the destination group
+    (judged by ``domain/move_ids.move_request``)."""
+
+    resources: list[str] | None = None
+    target_resource_group: str | None = Field(default=None, alias="targetResourceGroup")
 
 
 class ResourceGroupBody(ArmModel):

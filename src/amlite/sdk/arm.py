@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from amlite.sdk._constants import (
+    ML_API_VERSION,
     RESOURCES_API_VERSION,
     SUBSCRIPTION_API_VERSION,
     env_endpoint,
@@ -223,6 +224,73 @@ class ResourceGroupOperations(_Operations):
         return self._pipeline.paged(self._url(name, subscription_id) + "/resources", api_version=API)
 
 
+class ResourceOperations(_Operations):
+    """Operations on resources by id (``az resource``): moving them between groups and
+    subscriptions, and invoking an action on any resource."""
+
+    def _move(self, action: str, source_resource_group_name: str, parameters: dict[str, Any],
+              subscription_id: str | None) -> LROPoller[None]:
+        url = f"/subscriptions/{self._sub(subscription_id)}/resourcegroups/{quote(source_resource_group_name)}/{action}"
+        response = self._pipeline.send("POST", url, api_version=API, json=parameters)
+        return LROPoller(self._pipeline, response, lambda _r: None, api_version=API)
+
+    def begin_validate_move_resources(self, source_resource_group_name: str, parameters: dict[str, Any], *,
+                                      subscription_id: str | None = None) -> LROPoller[None]:
+        """Validate moving ``parameters["resources"]`` to ``parameters["targetResourceGroup"]``; the
+        poller raises the refusal (409, one detail per reason) or returns ``None``."""
+        return self._move("validateMoveResources", source_resource_group_name, parameters, subscription_id)
+
+    def begin_move_resources(self, source_resource_group_name: str, parameters: dict[str, Any], *,
+                             subscription_id: str | None = None) -> LROPoller[None]:
+        return self._move("moveResources", source_resource_group_name, parameters, subscription_id)
+
+    def begin_invoke_action(self, resource_id: str, action: str, body: Any = None, *,
+                            api_version: str | None = None) -> LROPoller[Any]:
+        """POST ``{resource_id}/{action}``; a 202 is followed to its end, the final body returned."""
+        version = api_version or default_api_version(resource_id)
+        response = self._pipeline.send("POST", f"{resource_id.rstrip('/')}/{quote(action)}", api_version=version,
+                                       json=body)
+        return LROPoller(self._pipeline, response, _json_or_none, api_version=version)
+
+
+class PrivateEndpointConnectionOperations(_Operations):
+    """A resource's private endpoint connections (``az network private-endpoint-connection``);
+    amlite's resources with connections are Machine Learning workspaces."""
+
+    def _url(self, resource_id: str, name: str | None = None) -> str:
+        base = f"{resource_id.rstrip('/')}/privateEndpointConnections"
+        return base if name is None else f"{base}/{quote(name)}"
+
+    def list(self, resource_id: str) -> list[dict[str, Any]]:
+        return list(self._pipeline.get_json(self._url(resource_id), api_version=ML_API_VERSION).get("value") or [])
+
+    def get(self, resource_id: str, name: str) -> dict[str, Any]:
+        return dict(self._pipeline.get_json(self._url(resource_id, name), api_version=ML_API_VERSION))
+
+    def set_status(self, resource_id: str, name: str, status: str, description: str | None = None) -> dict[str, Any]:
+        """Approve or reject a connection (``status``: Approved or Rejected)."""
+        state: dict[str, Any] = {"status": status}
+        if description is not None:
+            state["description"] = description
+        response = self._pipeline.send("PUT", self._url(resource_id, name), api_version=ML_API_VERSION,
+                                       json={"properties": {"privateLinkServiceConnectionState": state}})
+        return dict(response.json())
+
+    def delete(self, resource_id: str, name: str) -> None:
+        self._pipeline.send("DELETE", self._url(resource_id, name), api_version=ML_API_VERSION)
+
+
+def default_api_version(resource_id: str) -> str:
+    """The api-version for an id when none is given: Microsoft.Resources' for subscriptions and
+    groups, Machine Learning's for its resources."""
+    lowered = resource_id.lower()
+    if "/providers/microsoft.machinelearningservices/" in lowered:
+        return ML_API_VERSION
+    if "/providers/" not in lowered.split("/resourcegroups/")[-1] or "/providers/microsoft.resources/" in lowered:
+        return API
+    raise ValidationException(f"Pass --api-version for '{resource_id}'.", code="MissingApiVersion")
+
+
 class ArmClient:
     """Subscriptions, locations, tenants, aliases, providers and resource groups over one pipeline."""
 
@@ -242,6 +310,12 @@ class ArmClient:
         self.subscription_aliases = SubscriptionAliasOperations(self._pipeline, self)
         self.providers = ProviderOperations(self._pipeline, self)
         self.resource_groups = ResourceGroupOperations(self._pipeline, self)
+        self.resources = ResourceOperations(self._pipeline, self)
+        self.private_endpoint_connections = PrivateEndpointConnectionOperations(self._pipeline, self)
+
+    def operation_status(self, status_url: str) -> dict[str, Any]:
+        """A long-running operation's status body (``Azure-AsyncOperation`` URL)."""
+        return dict(self._pipeline.get_json(status_url))
 
     def close(self) -> None:
         self._pipeline.close()

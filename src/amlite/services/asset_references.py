@@ -157,10 +157,18 @@ class ReferenceResolver:
         full_action = f"{ML_NAMESPACE}/workspaces/{action}"
         scope = (f"/subscriptions/{locator.subscription_id}/resourceGroups/{locator.resource_group}/providers/"
                  f"{ML_NAMESPACE}/workspaces/{locator.workspace}")
-        if not Authorizer.allowed_in(uow, caller.principal_id, full_action, scope):
-            raise _denied(caller, full_action, scope, target)
+        allowed = Authorizer.allowed_in(uow, caller.principal_id, full_action, scope)
         sub = uow.subscriptions.get(locator.subscription_id.lower())
-        other = uow.workspaces.get(sub.id, locator.resource_group, locator.workspace) if sub and sub.tenant_id == caller.tenant_id else None
+        other = None
+        if sub is not None and sub.tenant_id == caller.tenant_id:
+            live = uow.workspaces.get(sub.id, locator.resource_group, locator.workspace)
+            other = live if allowed else None
+            if live is None:  # ids a workspace had before a move: it answers at its current id
+                moved = uow.workspaces.by_former_id(sub.id, locator.resource_group, locator.workspace)
+                if moved is not None and Authorizer.allowed_in(uow, caller.principal_id, full_action, moved.arm_id):
+                    other, allowed = moved, True
+        if not allowed:
+            raise _denied(caller, full_action, scope, target)
         if other is None:
             raise reference_not_found(
                 f"The workspace '{locator.workspace}' in resource group '{locator.resource_group}' of subscription "

@@ -122,6 +122,8 @@ def _workspace(uow: UnitOfWork, rg: ResourceGroup, ws: Workspace) -> WorkspaceFa
         online_endpoints=tuple(_endpoint_names(uow, ws.key)),
         running_jobs=tuple(_running_jobs(uow, ws.key)),
         encryption=_encryption(uow, ws),
+        private_endpoint_connections=tuple(f"{ws.arm_id}/privateEndpointConnections/{pec.name}"
+                                           for pec in uow.private_endpoint_connections.of_workspace(ws.key)),
         datastores=tuple(
             DatastoreFact(ds.name, ds.is_default, _account_id(rg, ds.subscription_id, ds.resource_group_name,
                                                               ds.account_name))

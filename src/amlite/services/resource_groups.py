@@ -168,6 +168,11 @@ class ResourceGroupService:
             running = uow.operations.open_for_target(rg.key)
             if running is not None:
                 return running
+            moving = [w.name for w in uow.workspaces.list_in_group(rg.key, 0, 100_000).items
+                      if w.provisioning_state is ProvisioningState.MOVING]
+            if moving:
+                raise Conflict("WorkspaceMoving", f"The resource group '{rg.name}' holds workspaces being moved "
+                               f"({', '.join(moving)}); delete it once the move has completed.")
             for kind, rtype, names in (("workspace", WORKSPACES_TYPE, uow.workspaces.names_in_group(rg.key)),
                                        ("registry", REGISTRIES_TYPE, uow.registries.names_in_group(rg.key))):
                 if names and rtype not in forced:

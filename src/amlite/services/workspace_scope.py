@@ -1,6 +1,8 @@
 """Finding the workspace a request names, for every use case about a workspace or what lives in
 it (workspaces, assets, datastores, artifacts, role scopes): the subscription must be the caller's tenant's, the group and the workspace
-must exist, and writes are refused while the workspace is being deleted."""
+must exist, and writes are refused while the workspace is being deleted. While it moves to another
+resource group (``services/moves.py``) the workspace is unavailable: every request that needs it
+answers 409 ``WorkspaceMoving``."""
 
 from __future__ import annotations
 
@@ -30,11 +32,24 @@ def require_workspace(uow: UnitOfWork, caller: Caller, sub_id: str, rg_name: str
     if ws is None:
         rg = require_group(uow, sub.id, rg_name)
         raise workspace_not_found(rg.name, ws_name)
+    return available(ws)
+
+
+def available(ws: Workspace) -> Workspace:
+    """A workspace being moved serves nothing until the move commits or rolls back (seed 000: "the
+    workspace becomes unavailable during the move"); the move's own steps read it by key."""
+    if ws.provisioning_state is ProvisioningState.MOVING:
+        raise Conflict(
+            "WorkspaceMoving",
+            f"The workspace '{ws.name}' is being moved to another resource group and is unavailable until the "
+            "move completes. Poll the moveResources operation, then use the workspace's new id.",
+        )
     return ws
 
 
 def writable(ws: Workspace) -> Workspace:
     """A workspace being deleted takes no new children: they would be deleted under the writer."""
+    available(ws)
     if ws.provisioning_state is ProvisioningState.DELETING:
         raise Conflict("WorkspaceBeingDeleted", f"The workspace '{ws.name}' is being deleted and cannot be changed.")
     return ws

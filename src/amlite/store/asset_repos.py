@@ -155,6 +155,26 @@ class AssetVersionRepository:
         self._conn.execute(self._v.insert().values(key=v.key, **self._values(v)))
         self._index_tags(v, replace=False)
 
+    def relink_lineage(self, old_workspace_id: str, new_workspace_id: str) -> int:
+        if "lineage" not in self._v.c:
+            return 0
+        old = old_workspace_id.lower()
+        # The JSON's text is a cheap pre-filter (names hold no '%' or '_' that matter: exact match follows).
+        query = sa.select(self._v.c.key, self._v.c.lineage).where(
+            sa.func.lower(sa.cast(self._v.c.lineage, sa.Text)).contains(old, autoescape=True))
+        changed = 0
+        for row in self._conn.execute(query).all():
+            lineage = dict(row.lineage or {})
+            if str(lineage.get("sourceWorkspaceId", "")).lower() != old:
+                continue
+            asset = str(lineage.get("sourceAssetId", ""))
+            if asset.lower().startswith(old + "/"):
+                lineage["sourceAssetId"] = new_workspace_id + asset[len(old):]
+            lineage["sourceWorkspaceId"] = new_workspace_id
+            self._conn.execute(self._v.update().where(self._v.c.key == row.key).values(lineage=lineage))
+            changed += 1
+        return changed
+
     def save(self, v: AssetVersion) -> None:
         self._conn.execute(self._v.update().where(self._v.c.key == v.key).values(**self._values(v)))
         self._index_tags(v, replace=True)

@@ -26,6 +26,7 @@ from typing import TypeVar
 from amlite.domain.audit import AuditEntry
 from amlite.domain.errors import Conflict
 from amlite.domain.operations import Operation, OperationStatus
+from amlite.domain.private_endpoints import PrivateEndpointConnection
 from amlite.domain.paging import Page
 from amlite.domain.rbac import RoleAssignment, RoleDefinition, normalize_scope
 from amlite.domain.registries import Registry
@@ -365,6 +366,37 @@ class MemoryGenericResources:
     def delete(self, key: str) -> None:
         self._tx.write().resources.pop(key, None)
 
+    def move_of_workspace(self, ws_key: str, rg_key: str) -> int:
+        rows = self._tx.write().resources
+        moving = [r for r in rows.values() if r.workspace_key == ws_key]
+        for res in moving:
+            rows[res.key] = replace(res, resource_group_key=rg_key)
+        return len(moving)
+
+
+class MemoryPrivateEndpointConnections:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    def add(self, pec: PrivateEndpointConnection) -> None:
+        unique(pec.key in self._tx.rows.private_endpoint_connections or self.get(pec.workspace_key, pec.name) is not None)
+        self._tx.write().private_endpoint_connections[pec.key] = pec
+
+    def save(self, pec: PrivateEndpointConnection) -> None:
+        if pec.key in self._tx.rows.private_endpoint_connections:
+            self._tx.write().private_endpoint_connections[pec.key] = pec
+
+    def get(self, ws_key: str, name: str) -> PrivateEndpointConnection | None:
+        return next((p for p in self._tx.rows.private_endpoint_connections.values()
+                     if p.workspace_key == ws_key and p.name.lower() == name.lower()), None)
+
+    def of_workspace(self, ws_key: str) -> list[PrivateEndpointConnection]:
+        return sorted((p for p in self._tx.rows.private_endpoint_connections.values() if p.workspace_key == ws_key),
+                      key=lambda p: p.name.lower())
+
+    def delete(self, key: str) -> None:
+        self._tx.write().private_endpoint_connections.pop(key, None)
+
 
 class MemoryWorkspaces:
     def __init__(self, tx: Tx) -> None:
@@ -419,7 +451,21 @@ class MemoryWorkspaces:
     def delete(self, key: str) -> None:
         drop_of_workspace(self._tx, key)
         drop_connections_of_workspace(self._tx, key)
-        self._tx.write().workspaces.pop(key, None)
+        rows = self._tx.write()
+        rows.workspaces.pop(key, None)
+        for former in [k for k, f in rows.workspace_former_ids.items() if f[0] == key]:
+            del rows.workspace_former_ids[former]
+        for pec in [k for k, p in rows.private_endpoint_connections.items() if p.workspace_key == key]:
+            del rows.private_endpoint_connections[pec]
+
+    def add_former_id(self, key: str, ws_key: str, sub_id: str, rg_name: str, name: str, at: datetime) -> None:
+        self._tx.write().workspace_former_ids[key] = (ws_key, sub_id.lower(), rg_name.lower(), name.lower(), at)
+
+    def by_former_id(self, sub_id: str, rg_name: str, name: str) -> Workspace | None:
+        wanted = (sub_id.lower(), rg_name.lower(), name.lower())
+        found = sorted((f for f in self._tx.rows.workspace_former_ids.values() if f[1:4] == wanted),
+                       key=lambda f: f[4], reverse=True)
+        return self.by_key(found[0][0]) if found else None
 
 
 def _visible(group: str, name: str, groups: set[str] | None, pairs: set[tuple[str, str]] | None) -> bool:
@@ -722,6 +768,7 @@ class InMemoryUnitOfWork:
         self.workspaces = MemoryWorkspaces(tx)
         self.registries = MemoryRegistries(tx)
         self.datastores = MemoryDatastores(tx)
+        self.private_endpoint_connections = MemoryPrivateEndpointConnections(tx)
         self.asset_containers = MemoryAssetContainers(tx, workspace=True)
         self.asset_versions = MemoryAssetVersions(tx, workspace=True)
         self.registry_asset_containers = MemoryAssetContainers(tx, workspace=False)

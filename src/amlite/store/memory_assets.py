@@ -7,6 +7,8 @@ container, as the SQL constraints make them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from amlite.domain.assets import AssetContainer, AssetKind, AssetVersion, ListViewType
 from amlite.domain.paging import Page
 from amlite.domain.registries import Registry
@@ -89,6 +91,21 @@ class MemoryAssetVersions:
         if v.key in self._rows.versions:
             self._tx.write()
             self._rows.versions[v.key] = v
+
+    def relink_lineage(self, old_workspace_id: str, new_workspace_id: str) -> int:
+        old = old_workspace_id.lower()
+        changed = 0
+        for v in list(self._rows.versions.values()):
+            lineage = dict(v.lineage or {})
+            if str(lineage.get("sourceWorkspaceId", "")).lower() != old:
+                continue
+            asset = str(lineage.get("sourceAssetId", ""))
+            if asset.lower().startswith(old + "/"):
+                lineage["sourceAssetId"] = new_workspace_id + asset[len(old):]
+            lineage["sourceWorkspaceId"] = new_workspace_id
+            self.save(replace(v, lineage=lineage))
+            changed += 1
+        return changed
 
     def get_by_key(self, key: str) -> AssetVersion | None:
         return self._rows.versions.get(key)

@@ -56,8 +56,11 @@ class Rows:
     resource_groups: dict[str, ResourceGroup] = field(default_factory=dict)
     resources: dict[str, GenericResource] = field(default_factory=dict)
     workspaces: dict[str, Workspace] = field(default_factory=dict)
+    # key -> (workspace key, subscription id, group, name (lower-cased), moved at): ids before a move
+    workspace_former_ids: dict[str, tuple[str, str, str, str, datetime]] = field(default_factory=dict)
     registries: dict[str, Registry] = field(default_factory=dict)
     datastores: dict[str, Datastore] = field(default_factory=dict)
+    private_endpoint_connections: dict[str, Any] = field(default_factory=dict)
     workspace_assets: AssetTable = field(default_factory=AssetTable)
     registry_assets: AssetTable = field(default_factory=AssetTable)
     tasks: dict[str, Task] = field(default_factory=dict)

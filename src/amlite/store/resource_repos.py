@@ -207,6 +207,13 @@ class GenericResourceRepository:
     def delete(self, key: str) -> None:
         self._conn.execute(t.resources.delete().where(t.resources.c.key == key))
 
+    def move_of_workspace(self, ws_key: str, rg_key: str) -> int:
+        """Re-root a workspace's associated records into another group: one pointer each."""
+        result = self._conn.execute(
+            t.resources.update().where(t.resources.c.workspace_key == ws_key).values(resource_group_key=rg_key)
+        )
+        return int(result.rowcount or 0)
+
     @staticmethod
     def _select() -> sa.Select:  # type: ignore[type-arg]
         return sa.select(

@@ -150,6 +150,39 @@ workspaces = sa.Table(
     sa.UniqueConstraint("workspace_id", name="uq_workspaces_workspace_id"),
 )
 
+# The ids a workspace had before a move (seed 000): a reference written with them (a script, a
+# YAML file, another workspace's version) still resolves to the workspace. A workspace that now
+# holds the old name in the old group wins over the record.
+workspace_former_ids = sa.Table(
+    "workspace_former_ids",
+    metadata,
+    _id(),
+    sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("subscription_id", sa.String(36), nullable=False),
+    sa.Column("resource_group_lower", sa.String(90), nullable=False),
+    sa.Column("name_lower", sa.String(33), nullable=False),
+    sa.Column("moved_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_workspace_former_ids_lookup", "subscription_id", "resource_group_lower", "name_lower"),
+)
+
+private_endpoint_connections = sa.Table(
+    "private_endpoint_connections",
+    metadata,
+    _id(),
+    sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("name_lower", sa.String(128), nullable=False),
+    sa.Column("private_endpoint_id", sa.String(1024), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("actions_required", sa.String(256), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("modified_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("workspace_key", "name_lower", name="uq_private_endpoint_connections_ws_name"),
+)
+
 resources = sa.Table(
     "resources",
     metadata,

@@ -43,6 +43,7 @@ from amlite.store.resource_repos import (
 )
 from amlite.store.server_key_repos import ServerKeyRepository
 from amlite.store.storage_path_repos import StorageBlockRepository, StoragePathRepository
+from amlite.store.private_endpoint_repos import PrivateEndpointConnectionRepository
 from amlite.store.workspace_repos import DatastoreRepository, WorkspaceRepository
 
 
@@ -82,6 +83,7 @@ class SqlUnitOfWork:
         self.workspaces = WorkspaceRepository(conn)
         self.registries = RegistryRepository(conn)
         self.datastores = DatastoreRepository(conn)
+        self.private_endpoint_connections = PrivateEndpointConnectionRepository(conn)
         self.asset_containers = AssetContainerRepository(conn)
         self.asset_versions = AssetVersionRepository(conn)
         self.registry_asset_containers = AssetContainerRepository(conn, REGISTRY_TABLES)

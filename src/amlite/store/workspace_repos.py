@@ -6,6 +6,8 @@ group's current subscription and name on every read, so a move rewrites one poin
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from amlite.domain.resources import Datastore, ProvisioningState, Workspace, WorkspaceKind
@@ -71,6 +73,21 @@ class WorkspaceRepository:
 
     def delete(self, key: str) -> None:
         self._conn.execute(_ws.delete().where(_ws.c.key == key))
+
+    def add_former_id(self, key: str, ws_key: str, sub_id: str, rg_name: str, name: str, at: datetime) -> None:
+        self._conn.execute(t.workspace_former_ids.insert().values(
+            key=key, workspace_key=ws_key, subscription_id=sub_id.lower(), resource_group_lower=rg_name.lower(),
+            name_lower=name.lower(), moved_at=at))
+
+    def by_former_id(self, sub_id: str, rg_name: str, name: str) -> Workspace | None:
+        """The workspace last moved away from these ids."""
+        f = t.workspace_former_ids
+        query = (_select().join(f, f.c.workspace_key == _ws.c.key)
+                 .where(f.c.subscription_id == sub_id.lower(), f.c.resource_group_lower == rg_name.lower(),
+                        f.c.name_lower == name.lower())
+                 .order_by(f.c.moved_at.desc()).limit(1))
+        row = self._conn.execute(query).first()
+        return _workspace(row) if row else None
 
 
 def _select() -> sa.Select:  # type: ignore[type-arg]

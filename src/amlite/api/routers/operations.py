@@ -64,7 +64,14 @@ def result(subscription_id: str, namespace: str, location: str, operation_id: st
         return Response(status_code=204)
     # A failed operation answers with its error and the status that error has on a direct request.
     error_class = _FAILURE_CLASSES.get(op.error_code or "", AmliteError)
-    return error_response(error_class(op.error_code or "OperationFailed", op.error_message or "The operation failed."))
+    response = error_response(error_class(op.error_code or "OperationFailed", op.error_message or "The operation failed."))
+    report = op.payload.get("report")
+    if op.status is OperationStatus.FAILED and isinstance(report, dict) and report.get("blockers"):
+        body = render.operation_status(str(request.base_url), op)["error"]
+        return render.json({"error": body}, status=response.status_code)
+    return response
 
 
-_FAILURE_CLASSES: dict[str, type[AmliteError]] = {"ResourceGroupNotEmpty": Conflict}
+_FAILURE_CLASSES: dict[str, type[AmliteError]] = {
+    "ResourceGroupNotEmpty": Conflict, "ResourceMoveValidationFailed": Conflict, "TargetResourceGroupNotFound": Conflict,
+}

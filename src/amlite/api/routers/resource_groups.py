@@ -24,7 +24,7 @@ from amlite.api.deps import (
 from amlite.domain.errors import InvalidInput, NotFound
 from amlite.domain.preconditions import Preconditions
 from amlite.domain.registries import Registry
-from amlite.schemas.arm_resources import ResourceGroupBody
+from amlite.schemas.arm_resources import MoveBody, ResourceGroupBody
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -33,6 +33,8 @@ RG = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
 READ = "Microsoft.Resources/subscriptions/resourceGroups/read"
 WRITE = "Microsoft.Resources/subscriptions/resourceGroups/write"
 DELETE = "Microsoft.Resources/subscriptions/resourceGroups/delete"
+VALIDATE_MOVE = "Microsoft.Resources/subscriptions/resourceGroups/validateMoveResources/action"
+MOVE = "Microsoft.Resources/subscriptions/resourceGroups/moveResources/action"
 
 _TAG_FILTER = re.compile(r"^\s*tagName\s+eq\s+'([^']*)'(?:\s+and\s+tagValue\s+eq\s+'([^']*)')?\s*$", re.IGNORECASE)
 
@@ -87,6 +89,24 @@ def delete(subscription_id: str, resource_group: str, request: Request, caller: 
     force_types = [t.strip() for t in raw.split(",") if t.strip()]
     op = container(request).resource_groups.begin_delete(caller, subscription_id, resource_group, force_types, pre)
     return render.accepted(base_url(request), op, request.query_params["api-version"], container(request).worker.notify)
+
+
+@router.post(RG + "/validateMoveResources", dependencies=V)
+def validate_move(subscription_id: str, resource_group: str, request: Request,
+                  caller: Caller = Depends(Authorize(VALIDATE_MOVE, rg_scope)),
+                  body: Any = Depends(JsonBody(MoveBody))) -> Response:
+    """Long-running: 202 + Location, which answers 202, then 204 or 409 with every reason."""
+    c = container(request)
+    op = c.moves.begin_validate(caller, subscription_id, resource_group, body.model_dump(by_alias=True))
+    return render.accepted_location(base_url(request), op, request.query_params["api-version"], c.worker.notify)
+
+
+@router.post(RG + "/moveResources", dependencies=V)
+def move(subscription_id: str, resource_group: str, request: Request,
+         caller: Caller = Depends(Authorize(MOVE, rg_scope)), body: Any = Depends(JsonBody(MoveBody))) -> Response:
+    c = container(request)
+    op = c.moves.begin_move(caller, subscription_id, resource_group, body.model_dump(by_alias=True))
+    return render.accepted_location(base_url(request), op, request.query_params["api-version"], c.worker.notify)
 
 
 @router.get(RG + "/resources", dependencies=V)

@@ -8,6 +8,7 @@ import typer
 
 from amlite.cli.args import apply_set_remove, parse_tags
 from amlite.cli.command import command, current_session
+from amlite.cli.commands import resource
 from amlite.cli.tables import generic_resource_table, group_table
 
 __all__ = ["register"]
@@ -106,5 +107,6 @@ def register(root: typer.Typer) -> None:
     command(app, "update", table=group_table)(group_update)
     command(app, "delete")(group_delete)
     command(resource_app, "list", table=generic_resource_table)(resource_list)
+    resource.register(resource_app)
     root.add_typer(app, name="group")
     root.add_typer(resource_app, name="resource")
