@@ -213,7 +213,7 @@ def build(settings: Settings) -> Container:
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
         subscriptions=SubscriptionService(deps),
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
-        workspaces=WorkspaceService(deps, operations, storage), registries=registries, operations=operations,
+        workspaces=WorkspaceService(deps, operations, storage, authz), registries=registries, operations=operations,
         storage=storage,
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,
         registry_assets=RegistryAssetService(deps, assets, artifacts, authz), jobs=jobs, job_runs=job_runs,

@@ -1,0 +1,34 @@
+"""hub and project workspaces: a project's pointer to its hub and a hub's settings
+
+``hub_key`` is a project's pointer to its hub (everything a project inherits is read through it);
+``settings`` holds a hub's or Default workspace's network and encryption settings and a hub's
+default project resource group. Both are added to the populated ``workspaces`` table without a
+rebuild; existing rows are Default workspaces, whose settings read as amlite's defaults.
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-20 10:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0015'
+down_revision = '0014'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column('workspaces', sa.Column('hub_key', sa.String(length=36), nullable=True))
+    op.add_column('workspaces', sa.Column('settings', sa.JSON(), nullable=True))
+    op.create_index(op.f('ix_workspaces_hub_key'), 'workspaces', ['hub_key'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f('ix_workspaces_hub_key'), table_name='workspaces')
+    with op.batch_alter_table('workspaces') as batch_op:
+        batch_op.drop_column('settings')
+        batch_op.drop_column('hub_key')

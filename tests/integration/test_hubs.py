@@ -1,0 +1,197 @@
+"""Hub and project workspaces through the API, on both stores: creation in Azure's shapes,
+inheritance read through the hub, the join permission and self-service projects, and the support
+matrix's refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from amlite.store import tables
+from tests.integration.conftest import ML, Api
+from tests.integration.rbac_helpers import assign, bearer, create_user, user_token
+
+KEY = "https://kv-it.vault.azure.net/keys/cmk/0123456789abcdef"
+
+
+def _hub(api: Api, rg: str, name: str, *, default_rg: str | None = None, **props: Any) -> dict[str, Any]:
+    properties: dict[str, Any] = {"publicNetworkAccess": "Disabled",
+                                  "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"},
+                                  "encryption": {"status": "Enabled", "keyVaultProperties": {"keyIdentifier": KEY}},
+                                  **props}
+    if default_rg:
+        properties["workspaceHubConfig"] = {"defaultWorkspaceResourceGroup": api.rg_path(default_rg)}
+    return api.create_workspace(rg, name, kind="Hub", properties=properties)
+
+
+def _project_body(api: Api, rg: str, hub: str, **props: Any) -> dict[str, Any]:
+    return {"location": "eastus", "kind": "Project", "properties": {"hubResourceId": api.ws_path(rg, hub), **props}}
+
+
+def _ws_rows(api: Api) -> list[tuple[Any, ...]]:
+    with api.container.engine.connect() as conn:
+        return sorted(tuple(str(v) for v in row) for row in conn.execute(sa.select(tables.workspaces)))
+
+
+def test_a_hub_keeps_its_settings_and_a_project_shows_them_as_the_hubs(api: Api, name: str) -> None:
+    api.create_group(name)
+    hub = _hub(api, name, "hub1", default_rg=name)
+    props = hub["properties"]
+    assert hub["kind"] == "Hub"
+    assert props["publicNetworkAccess"] == "Disabled"
+    assert props["managedNetwork"] == {"isolationMode": "AllowOnlyApprovedOutbound"}
+    assert props["encryption"]["keyVaultProperties"]["keyIdentifier"] == KEY
+    assert props["workspaceHubConfig"]["defaultWorkspaceResourceGroup"] == api.rg_path(name)
+
+    r = api.request("PUT", api.ws_path(name, "proj1"), ML, json=_project_body(api, name, "hub1"))
+    assert r.status_code == 200, r.text
+    project = r.json()
+    p = project["properties"]
+    assert project["kind"] == "Project" and p["hubResourceId"] == api.ws_path(name, "hub1")
+    for key in ("storageAccount", "keyVault", "containerRegistry", "applicationInsights"):
+        assert p[key] == props[key]
+        assert p["settingSources"][key] == "hub"
+    assert p["publicNetworkAccess"] == "Disabled" and p["settingSources"]["publicNetworkAccess"] == "hub"
+    assert p["encryption"]["keyVaultProperties"]["keyIdentifier"] == KEY
+    # The project's containers are in the hub's storage, prefixed with its workspace GUID.
+    account = props["storageAccount"].rsplit("/", 1)[1]
+    root = api.container.deps.blobs("eastus").root  # type: ignore[attr-defined]
+    mine = sorted(c.name for c in (root / account).iterdir() if c.name.startswith(p["workspaceId"]))
+    assert mine == [f"{p['workspaceId']}-azureml-blobstore", f"{p['workspaceId']}-code"]
+    # The hub lists its project.
+    shown = api.request("GET", api.ws_path(name, "hub1"), ML).json()
+    assert shown["properties"]["associatedWorkspaces"] == [api.ws_path(name, "proj1")]
+
+    # Changing the hub changes what the project shows; the project's row is not rewritten.
+    with api.container.engine.connect() as conn:
+        before = conn.execute(sa.select(tables.workspaces).where(tables.workspaces.c.name == "proj1")).one()
+    r = api.request("PATCH", api.ws_path(name, "hub1"), ML, json={"properties": {"publicNetworkAccess": "Enabled"}})
+    assert r.status_code == 200, r.text
+    assert api.request("GET", api.ws_path(name, "proj1"), ML).json()["properties"]["publicNetworkAccess"] == "Enabled"
+    with api.container.engine.connect() as conn:
+        after = conn.execute(sa.select(tables.workspaces).where(tables.workspaces.c.name == "proj1")).one()
+    assert tuple(before) == tuple(after)
+
+
+def test_a_project_overrides_only_application_insights(api: Api, name: str) -> None:
+    api.create_group(name)
+    _hub(api, name, "hub2")
+    other = api.create_workspace(name, "plain2")  # its Application Insights is one the project may name
+    insights = other["properties"]["applicationInsights"]
+    r = api.request("PUT", api.ws_path(name, "proj2"), ML,
+                    json=_project_body(api, name, "hub2", applicationInsights=insights))
+    assert r.status_code == 200, r.text
+    p = r.json()["properties"]
+    assert p["applicationInsights"] == insights and p["settingSources"]["applicationInsights"] == "project"
+    before = api.snapshot()
+    for field, value in (("publicNetworkAccess", "Enabled"), ("storageAccount", other["properties"]["storageAccount"]),
+                         ("encryption", {"status": "Enabled", "keyVaultProperties": {"keyIdentifier": KEY + "x"}})):
+        r = api.request("PATCH", api.ws_path(name, "proj2"), ML, json={"properties": {field: value}})
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["code"] == "ProjectSettingInherited" and "hub" in r.json()["error"]["message"]
+    r = api.request("PUT", api.ws_path(name, "proj3"), ML,
+                    json=_project_body(api, name, "hub2", publicNetworkAccess="Enabled"))
+    assert r.status_code == 400 and r.json()["error"]["code"] == "ProjectSettingInherited"
+    assert api.snapshot() == before
+
+
+def test_support_matrix_refusals(api: Api, name: str) -> None:
+    api.create_group(name)
+    _hub(api, name, "hub3")
+    api.create_workspace(name, "plain3")
+    r = api.request("PUT", api.ws_path(name, "proj3"), ML, json=_project_body(api, name, "hub3"))
+    assert r.status_code == 200, r.text
+    before = api.snapshot()
+    # Converting a Default workspace into a hub.
+    r = api.request("PUT", api.ws_path(name, "plain3"), ML, json={"location": "eastus", "kind": "Hub"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "HubConversionNotSupported", r.text
+    assert "new workspace of kind Hub" in r.json()["error"]["message"]
+    r = api.request("PATCH", api.ws_path(name, "plain3"), ML, json={"kind": "Hub"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "HubConversionNotSupported", r.text
+    # A compute cluster in a hub or project: serverless instead.
+    for ws in ("hub3", "proj3"):
+        r = api.request("PUT", api.ws_path(name, ws) + "/computes/cpu1", ML, json={
+            "location": "eastus", "properties": {"computeType": "AmlCompute", "properties": {
+                "vmSize": "Standard_DS3_v2", "scaleSettings": {"minNodeCount": 0, "maxNodeCount": 1}}}})
+        assert r.status_code == 400 and r.json()["error"]["code"] == "ComputeClusterNotSupportedInHub", r.text
+        assert "serverless" in r.json()["error"]["message"]
+    # Bring-your-own virtual network: the managed network instead.
+    r = api.request("PUT", api.ws_path(name, "proj3") + "/computes/ci1", ML, json={
+        "location": "eastus", "properties": {"computeType": "ComputeInstance", "properties": {
+            "vmSize": "Standard_DS3_v2", "subnet": {"id": api.rg_path(name) + "/providers/Microsoft.Network/"
+                                                    "virtualNetworks/v/subnets/s"}}}})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "ByoVnetNotSupportedInHub", r.text
+    assert "managed virtual network" in r.json()["error"]["message"]
+    # Deleting a hub that still has projects names them.
+    r = api.request("DELETE", api.ws_path(name, "hub3"), ML)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "HubHasProjects", r.text
+    assert "proj3" in r.json()["error"]["message"]
+    assert api.snapshot() == before
+    # Once the project is gone, the hub goes.
+    assert api.wait(api.request("DELETE", api.ws_path(name, "proj3"), ML))["status"] == "Succeeded"
+    assert api.wait(api.request("DELETE", api.ws_path(name, "hub3"), ML))["status"] == "Succeeded"
+
+
+def test_creating_a_project_needs_the_hubs_join_action(api: Api, name: str) -> None:
+    hub_rg, proj_rg, other_rg = name, name + "-p", name + "-o"
+    for rg in (hub_rg, proj_rg, other_rg):
+        api.create_group(rg)
+    _hub(api, hub_rg, "hub4", default_rg=proj_rg)
+    dev = create_user(api, name + "dev")
+    token = user_token(api, name + "dev")
+    body = _project_body(api, hub_rg, "hub4")
+    before = api.snapshot()
+    # Without a role on the hub: refused naming the join action and the hub.
+    r = api.client.put(api.url(api.ws_path(proj_rg, "proj4"), ML), json=body, headers=bearer(token))
+    assert r.status_code == 403, r.text
+    assert "workspaces/hubs/join/action" in r.json()["error"]["message"]
+    assert api.snapshot() == before
+    assert assign(api, dev["id"], "Azure AI Developer", api.ws_path(hub_rg, "hub4")).status_code == 201
+    # In another group: workspaces/write there is needed too.
+    r = api.client.put(api.url(api.ws_path(other_rg, "proj4"), ML), json=body, headers=bearer(token))
+    assert r.status_code == 403 and "workspaces/write" in r.json()["error"]["message"], r.text
+    # In the hub's default project group: no role there, and the creator becomes Owner.
+    r = api.client.put(api.url(api.ws_path(proj_rg, "proj4"), ML), json=body, headers=bearer(token))
+    assert r.status_code == 200, r.text
+    listed = api.client.get(api.ws_path(proj_rg, "proj4") + "/providers/Microsoft.Authorization/roleAssignments",
+                            params={"api-version": "2022-04-01", "$filter": "atScope()"}).json()["value"]
+    owners = [a for a in listed if a["properties"]["principalId"] == dev["id"]
+              and a["properties"]["roleDefinitionId"].endswith("8e3af657-a8ff-443c-a75c-2fe8c4bcb635")]
+    assert len(owners) == 1 and owners[0]["properties"]["scope"].lower() == api.ws_path(proj_rg, "proj4").lower()
+    # As Owner of the project the developer manages it; the group itself stays closed to them.
+    r = api.client.patch(api.url(api.ws_path(proj_rg, "proj4"), ML), json={"tags": {"a": "b"}}, headers=bearer(token))
+    assert r.status_code == 200, r.text
+    r = api.client.put(api.url(api.ws_path(proj_rg, "plain"), ML), json={"location": "eastus"},
+                       headers=bearer(token))
+    assert r.status_code == 403, r.text
+    # With workspaces/write on the other group, a project can be created there too.
+    assert assign(api, dev["id"], "Contributor", api.rg_path(other_rg)).status_code == 201
+    r = api.client.put(api.url(api.ws_path(other_rg, "proj4"), ML), json=body, headers=bearer(token))
+    assert r.status_code == 200, r.text
+
+
+def test_project_bodies_are_judged(api: Api, name: str) -> None:
+    api.create_group(name)
+    api.create_workspace(name, "plain5")
+    _hub(api, name, "hub5")
+    before = api.snapshot()
+    cases = [
+        ({"location": "eastus", "kind": "Project"}, "InvalidRequestContent"),
+        (_project_body(api, name, "nohub"), "HubNotFound"),
+        (_project_body(api, name, "plain5"), "NotAHub"),
+        ({"location": "westus", "kind": "Project", "properties": {"hubResourceId": api.ws_path(name, "hub5")}},
+         "ProjectLocationMismatch"),
+        ({"location": "eastus", "kind": "Project", "properties": {"hubResourceId": "hub5"}}, "InvalidHubResourceId"),
+        ({"location": "eastus", "kind": "Hub", "properties": {"publicNetworkAccess": "Sometimes"}},
+         "InvalidRequestContent"),
+        ({"location": "eastus", "kind": "Hub", "properties": {"encryption": {"keyVaultProperties": {
+            "keyIdentifier": "not-a-uri"}}}}, "InvalidRequestContent"),
+        ({"location": "eastus", "properties": {"hubResourceId": api.ws_path(name, "hub5")}}, "InvalidRequestContent"),
+        ({"location": "eastus", "kind": "Lake"}, "InvalidRequestContent"),
+    ]
+    for body, code in cases:
+        r = api.request("PUT", api.ws_path(name, "proj5"), ML, json=body)
+        assert r.status_code in (400, 404), (body, r.text)
+        assert r.json()["error"]["code"] == code, (body, r.text)
+    assert api.snapshot() == before
