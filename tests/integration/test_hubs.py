@@ -187,7 +187,8 @@ def test_project_bodies_are_judged(api: Api, name: str) -> None:
          "InvalidRequestContent"),
         ({"location": "eastus", "kind": "Hub", "properties": {"encryption": {"keyVaultProperties": {
             "keyIdentifier": "not-a-uri"}}}}, "InvalidRequestContent"),
-        ({"location": "eastus", "properties": {"hubResourceId": api.ws_path(name, "hub5")}}, "InvalidRequestContent"),
+        ({"location": "eastus", "properties": {"hubResourceId": api.ws_path(name, "hub5")}},
+         "UnsupportedWorkspaceProperty"),
         ({"location": "eastus", "kind": "Lake"}, "InvalidRequestContent"),
     ]
     for body, code in cases:

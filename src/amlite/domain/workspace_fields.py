@@ -23,7 +23,8 @@ READ_ONLY = frozenset({
 })
 # What amlite serves, as Azure spells it: a value equal to these asks for nothing new.
 DEFAULTS: Mapping[str, object] = {"publicNetworkAccess": "Enabled", "hbiWorkspace": False, "v1LegacyMode": False,
-                                  "allowPublicAccessWhenBehindVnet": False, "enableDataIsolation": False}
+                                  "allowPublicAccessWhenBehindVnet": False, "enableDataIsolation": False,
+                                  "managedNetwork": {"isolationMode": "Disabled"}}
 # The resources amlite creates with each workspace; bringing existing ones is not supported.
 ASSOCIATED = ("storageAccount", "keyVault", "containerRegistry", "applicationInsights")
 _WHY = {
@@ -33,6 +34,7 @@ _WHY = {
                       "projects inherit them",
     "publicNetworkAccess": "a Default workspace's public network access is always Enabled; disable it on a hub "
                            "(kind Hub), whose projects inherit it",
+    "hubResourceId": "it names a project's hub: send kind 'Project' with it",
     "hbiWorkspace": "high-business-impact workspaces are not supported",
     "v1LegacyMode": "the v1 legacy API is not supported",
 }

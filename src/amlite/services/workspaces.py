@@ -221,10 +221,6 @@ class WorkspaceService:
                     str(hub_id).lower() != str(inherited.hub_id).lower():
                 raise invalid("InvalidRequestContent", f"The hub of project '{existing.name}' is '{inherited.hub_id}' "
                               "and cannot change.", "properties.hubResourceId")
-        else:
-            if rest.get("hubResourceId"):
-                raise invalid("InvalidRequestContent", "properties.hubResourceId is for a project workspace: send "
-                              "kind 'Project' with it.", "properties.hubResourceId")
         _refuse_unhonoured(rest, own)
         return _KindRequest(settings, str(hub_id) if hub_id else None, str(app_insights) if app_insights else None,
                             rest)
