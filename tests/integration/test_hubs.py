@@ -196,3 +196,137 @@ def test_project_bodies_are_judged(api: Api, name: str) -> None:
         assert r.status_code in (400, 404), (body, r.text)
         assert r.json()["error"]["code"] == code, (body, r.text)
     assert api.snapshot() == before
+
+
+def _family(api: Api, name: str, suffix: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A hub and two projects of it, in group ``name``."""
+    api.create_group(name)
+    hub = _hub(api, name, "hub" + suffix)
+    made = []
+    for project in ("alpha" + suffix, "beta" + suffix):
+        r = api.request("PUT", api.ws_path(name, project), ML, json=_project_body(api, name, "hub" + suffix))
+        assert r.status_code == 200, r.text
+        made.append(r.json())
+    return hub, made[0], made[1]
+
+
+def test_a_project_reaches_only_its_own_containers_of_the_hubs_storage(api: Api, name: str) -> None:
+    from amlite.domain.errors import AuthorizationFailed
+    from amlite.services.asset_owners import workspace_owner
+
+    hub, alpha, beta = _family(api, name, "6")
+    account = hub["properties"]["storageAccount"].rsplit("/", 1)[1]
+    a_id, b_id = alpha["properties"]["workspaceId"], beta["properties"]["workspaceId"]
+    ds = api.ws_path(name, "alpha6") + "/datastores/"
+
+    def datastore(container: str) -> dict[str, Any]:
+        return {"properties": {"datastoreType": "AzureBlob", "accountName": account, "containerName": container,
+                               "credentials": {"credentialsType": "None"}}}
+
+    before = api.snapshot()
+    for container in (f"{b_id}-azureml-blobstore", f"azureml-blobstore-{hub['properties']['workspaceId']}"):
+        r = api.request("PUT", ds + "theirs", ML, json=datastore(container))
+        assert r.status_code == 403 and r.json()["error"]["code"] == "ProjectStorageIsolation", r.text
+    assert api.snapshot() == before
+    r = api.request("PUT", ds + "mine", ML, json=datastore(f"{a_id}-azureml-blobstore"))
+    assert r.status_code in (200, 201), r.text
+
+    # The blob adapter a project's use cases get is confined to its containers.
+    with api.container.deps.uow() as uow:
+        ws_a = uow.workspaces.get(api.sub, name, "alpha6")
+        ws_b = uow.workspaces.get(api.sub, name, "beta6")
+        assert ws_a is not None and ws_b is not None
+        a_store = api.container.artifacts.storage_in(uow, workspace_owner(ws_a))
+        b_store = api.container.artifacts.storage_in(uow, workspace_owner(ws_b))
+    assert (a_store.account, b_store.account) == (account, account)
+    stored = b_store.store.put_stream(account, b_store.container, [b"beta's rows\n"])
+    assert b_store.store.exists(account, b_store.container, stored.sha256)
+    for attempt in (lambda: a_store.store.exists(account, b_store.container, stored.sha256),
+                    lambda: a_store.store.open_chunks(account, b_store.container, stored.sha256),
+                    lambda: a_store.store.delete_blob(account, b_store.container, stored.sha256),
+                    lambda: a_store.store.put_stream(account, b_store.container, [b"x"]),
+                    lambda: a_store.store.delete_account(account)):
+        try:
+            attempt()
+        except AuthorizationFailed as exc:
+            assert exc.code == "ProjectStorageIsolation"
+        else:
+            raise AssertionError("a project's view reached another project's container")
+    listed = set(a_store.store.list_containers(account))
+    assert listed == {f"{a_id}-azureml-blobstore", f"{a_id}-code"}
+    assert b_store.store.exists(account, b_store.container, stored.sha256)  # untouched
+
+
+def test_a_hubs_projects_share_instances_and_draw_on_one_quota(api: Api, name: str) -> None:
+    _hub_ws, _alpha, _beta = _family(api, name, "7")
+    plain = api.create_workspace(name, "plain7")
+    a, b = api.ws_path(name, "alpha7"), api.ws_path(name, "beta7")
+
+    def instance(ws: str, compute: str, size: str) -> Any:
+        return api.request("PUT", f"{ws}/computes/{compute}", ML, json={
+            "location": "eastus", "properties": {"computeType": "ComputeInstance", "properties": {"vmSize": size}}})
+
+    assert instance(a, "ci-a", "Standard_DS5_v2").status_code == 201  # 16 of the family's 24 vCPUs
+    assert instance(b, "ci-b", "Standard_DS4_v2").status_code == 201  # 8 more: the balance is spent
+    import time
+
+    deadline = time.monotonic() + 30
+    for compute in (f"{a}/computes/ci-a", f"{b}/computes/ci-b"):
+        while api.request("GET", compute, ML).json()["properties"]["provisioningState"] != "Succeeded":
+            assert time.monotonic() < deadline, compute
+            time.sleep(0.05)
+    before = api.snapshot()
+    r = instance(b, "ci-b2", "Standard_DS1_v2")
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["code"] == "QuotaExceeded"
+    assert "standardDSv2Family" in error["message"] and "Current usage: 24" in error["message"]
+    assert "limit: 24" in error["message"] and "hub7" in error["message"]
+    assert api.snapshot() == before
+
+    # A job of beta may name alpha's instance; a Default workspace's may not.
+    env = {"properties": {"image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04"}}
+    for ws in (b, plain["id"]):
+        assert api.request("PUT", f"{ws}/environments/plain/versions/1", ML, json=env).status_code in (200, 201)
+    body = {"properties": {"jobType": "Command", "command": "echo shared", "environmentId": "azureml:plain:1",
+                           "computeId": "azureml:ci-a"}}
+    r = api.request("PUT", f"{plain['id']}/jobs/nope7", ML, json=body)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "ComputeNotFound", r.text
+    r = api.request("PUT", f"{b}/jobs/shared7", ML, json=body)
+    assert r.status_code == 201, r.text
+    deadline = time.monotonic() + 60
+    while (status := api.request("GET", f"{b}/jobs/shared7", ML).json()["properties"]["status"]) not in (
+            "Completed", "Failed", "Canceled"):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+    assert status == "Completed"
+    # A parallel run step is refused in a project.
+    r = api.request("PUT", f"{b}/jobs/par7", ML, json={"properties": {"jobType": "Pipeline", "jobs": {
+        "score": {"type": "parallel", "componentId": "azureml:scorer:1"}}}})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "ParallelRunStepNotSupportedInHub", r.text
+    assert "command step" in r.json()["error"]["message"]
+
+
+def test_deleting_a_project_removes_its_containers_and_leaves_the_hubs(api: Api, name: str) -> None:
+    hub, alpha, _beta = _family(api, name, "8")
+    account = hub["properties"]["storageAccount"].rsplit("/", 1)[1]
+    root = api.container.deps.blobs("eastus").root  # type: ignore[attr-defined]
+    a_id = alpha["properties"]["workspaceId"]
+    assert (root / account / f"{a_id}-azureml-blobstore").exists()
+    assert api.wait(api.request("DELETE", api.ws_path(name, "alpha8"), ML))["status"] == "Succeeded"
+    left = {p.name for p in (root / account).iterdir()}
+    assert not any(c.startswith(a_id) for c in left)
+    assert f"azureml-blobstore-{hub['properties']['workspaceId']}" in left
+    assert api.request("GET", api.ws_path(name, "hub8"), ML).json()["properties"]["associatedWorkspaces"] == [
+        api.ws_path(name, "beta8")]
+
+
+def test_a_hub_read_and_put_back_is_accepted_and_changes_nothing(api: Api, name: str) -> None:
+    _hub_ws, _alpha, _beta = _family(api, name, "9")
+    for ws in ("hub9", "alpha9"):
+        shown = api.request("GET", api.ws_path(name, ws), ML).json()
+        r = api.request("PUT", api.ws_path(name, ws), ML, json={
+            "location": shown["location"], "kind": shown["kind"], "tags": shown["tags"],
+            "properties": shown["properties"]})
+        assert r.status_code == 200, r.text
+        assert r.json()["properties"] == {**shown["properties"]}

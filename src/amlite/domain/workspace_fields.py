@@ -20,6 +20,7 @@ READ_ONLY = frozenset({
     "workspaceId", "provisioningState", "discoveryUrl", "mlFlowTrackingUri", "mlFlowRegistryUri", "tenantId",
     "creationTime", "notebookInfo", "privateEndpointConnections", "privateLinkCount",
     "serviceProvisionedResourceGroup", "storageHnsEnabled", "workspaceHubConfig", "associatedWorkspaces",
+    "settingSources",
 })
 # What amlite serves, as Azure spells it: a value equal to these asks for nothing new.
 DEFAULTS: Mapping[str, object] = {"publicNetworkAccess": "Enabled", "hbiWorkspace": False, "v1LegacyMode": False,

@@ -205,6 +205,9 @@ class WorkspaceService:
             for key in ("workspaceHubConfig", "associatedWorkspaces"):
                 rest.pop(key, None)
             inherited = self._view(uow, existing) if existing is not None else None
+            if inherited is not None and isinstance(app_insights, str) and \
+                    app_insights.lower() == inherited.associated_ids.get("applicationInsights", "").lower():
+                app_insights = None  # what it uses now, echoed back: no new override
             for key in (*hubrules.INHERITED_SETTINGS, *hubrules.INHERITED_RESOURCES):
                 value = rest.pop(key, None)
                 if value in (None, "", {}, False):
