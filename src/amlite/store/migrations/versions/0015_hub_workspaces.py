@@ -28,7 +28,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # ALTER TABLE ... DROP COLUMN in place (SQLite 3.35+ and PostgreSQL): a batch rebuild of the
+    # workspaces table would drop it under foreign keys whose ON DELETE CASCADE empties its children.
     op.drop_index(op.f('ix_workspaces_hub_key'), table_name='workspaces')
-    with op.batch_alter_table('workspaces') as batch_op:
-        batch_op.drop_column('settings')
-        batch_op.drop_column('hub_key')
+    op.execute('ALTER TABLE workspaces DROP COLUMN settings')
+    op.execute('ALTER TABLE workspaces DROP COLUMN hub_key')
