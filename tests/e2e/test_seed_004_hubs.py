@@ -168,3 +168,26 @@ def test_seed_004_a_hub_and_its_self_service_projects(server: ServerProcess, tmp
     # The hub cannot go while it has projects; the developer may not delete it at all.
     busy = it.refused("HubHasProjects", "ml", "workspace", "delete", "-n", "team-hub", "-g", "rg-hub", "--yes")
     assert "proj-alpha" in busy and "proj-beta" in busy
+
+
+def test_seed_004_both_projects_use_one_shared_connection(server: ServerProcess, tmp_path: Path) -> None:
+    """The seed's "both use one shared connection": a connection IT creates on the hub is listed and
+    usable in both projects, marked as the hub's, and neither project can change it. It needs the
+    workspace connections (``amlite ml connection``); until they are part of amlite there is
+    nothing to run it against."""
+    it, dev, _dev_id, hub = _setup(server, tmp_path)
+    if it.run("ml", "connection", "--help").returncode != 0:
+        pytest.skip("'amlite ml connection' is not part of this build")
+    projects = ["-g", "rg-projects"]
+    for name in ("proj-alpha", "proj-beta"):
+        dev.ok("ml", "workspace", "create", "--kind", "project", "--hub-id", hub["id"], "-n", name, *projects)
+    (tmp_path / "conn.yml").write_text("name: team-git\ntype: git\ntarget: https://github.com/contoso/team\n"
+                                       "credentials:\n  type: pat\n  pat: team-token-1\n")
+    it.ok("ml", "connection", "create", "--file", str(tmp_path / "conn.yml"), "-w", "team-hub", "-g", "rg-hub")
+    for name in ("proj-alpha", "proj-beta"):
+        listed = dev.ok("ml", "connection", "list", "-w", name, *projects)
+        shared = [c for c in listed if c["name"] == "team-git"]
+        assert len(shared) == 1 and shared[0]["shared_from"].lower() == hub["id"].lower(), listed
+        assert "team-token-1" not in json.dumps(listed)
+        dev.refused("ConnectionSharedFromHub", "ml", "connection", "delete", "-n", "team-git", "--yes",
+                    "-w", name, *projects)
