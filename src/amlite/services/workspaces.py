@@ -22,6 +22,7 @@ from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
 from amlite.domain.providers import ML_NAMESPACE
+from amlite.domain.regions import Region
 from amlite.domain.workspace_fields import unhonoured_fields
 from amlite.domain.resources import (
     AuditStamp,
@@ -103,6 +104,8 @@ class WorkspaceService:
         caller, self_service = self._authorize_put(caller, sub_id, rg_name, name, target, body)
         check_workspace_name(name)
         kind = _kind(body.kind)
+        # a project takes its hub's location; every other PUT names one
+        region = d.regions.resolve(body.location) if body.location or kind is not WorkspaceKind.PROJECT else None
         tags = body.tags or {}
         friendly, description = _texts(body)
         with d.uow(write=True) as uow:
@@ -111,8 +114,8 @@ class WorkspaceService:
             existing = uow.workspaces.get(sub.id, rg.name, name)
             pre.check(existing.etag if existing else None)
             if existing is not None:
-                region = d.regions.resolve(body.location or existing.location)
-                ws = self._updated_by_put(caller, existing, region.name, kind, tags, friendly, description)
+                location = region.name if region is not None else existing.location
+                ws = self._updated_by_put(caller, existing, location, kind, tags, friendly, description)
                 ws = self._with_settings(uow, ws, self._kind_request(uow, kind, body, existing, sub.id))
                 uow.workspaces.save(ws)
                 view = self._view(uow, ws)
@@ -123,11 +126,11 @@ class WorkspaceService:
             require_group_writable(rg)
             req = self._kind_request(uow, kind, body, None, sub.id)
             if kind is WorkspaceKind.PROJECT:
-                ws, datastores = self._new_project(uow, caller, rg, name, body, req, self_service, tags,
+                ws, datastores = self._new_project(uow, caller, rg, name, region, req, self_service, tags,
                                                    friendly, description)
                 resources: list[GenericResource] = []
             else:
-                region = d.regions.resolve(body.location)
+                assert region is not None
                 ws, resources, datastores = self._new_workspace(caller, rg, name, region.name, kind, tags, friendly,
                                                                 description)
                 ws = replace(ws, settings={**hubrules.default_settings(), **req.settings})
@@ -238,7 +241,7 @@ class WorkspaceService:
         return ws
 
     def _new_project(
-        self, uow: UnitOfWork, caller: Caller, rg: ResourceGroup, name: str, body: WorkspaceBody,
+        self, uow: UnitOfWork, caller: Caller, rg: ResourceGroup, name: str, region: Region | None,
         req: _KindRequest, self_service: bool, tags: dict[str, str], friendly: str | None, description: str | None,
     ) -> tuple[Workspace, list[Datastore]]:
         """A project: containers prefixed with its GUID in its hub's storage, no resources of its
@@ -254,9 +257,9 @@ class WorkspaceService:
         if self_service and str(default_rg).lower() != rg.arm_id.lower():
             raise Conflict("HubChanged", f"The default project resource group of hub '{hub.name}' changed while the "
                            "project was being created; send the request again.")
-        if body.location and d.regions.resolve(body.location).name != hub.location:
+        if region is not None and region.name != hub.location:
             raise invalid("ProjectLocationMismatch", f"A project is created in its hub's location '{hub.location}', "
-                          f"not '{body.location}'.", "location")
+                          f"not '{region.name}'.", "location")
         found = uow.resources.by_keys([hub.associated["storageAccount"]])
         storage = found[hub.associated["storageAccount"]]
         now = d.clock.now()
