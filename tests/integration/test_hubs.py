@@ -94,6 +94,11 @@ def test_a_project_overrides_only_application_insights(api: Api, name: str) -> N
                     json=_project_body(api, name, "hub2", publicNetworkAccess="Enabled"))
     assert r.status_code == 400 and r.json()["error"]["code"] == "ProjectSettingInherited"
     assert api.snapshot() == before
+    # A body that repeats what the hub has asks for nothing: accepted.
+    r = api.request("PUT", api.ws_path(name, "proj3"), ML,
+                    json=_project_body(api, name, "hub2", publicNetworkAccess="Disabled"))
+    assert r.status_code == 200, r.text
+    assert r.json()["properties"]["settingSources"]["publicNetworkAccess"] == "hub"
 
 
 def test_support_matrix_refusals(api: Api, name: str) -> None:

@@ -74,13 +74,12 @@ class WorkspaceView:
 
 @dataclass(frozen=True)
 class _KindRequest:
-    """The hub/project part of a PUT body, judged: what amlite keeps and what it leaves for the
-    generic refusal of unhonoured fields."""
+    """The hub/project part of a PUT or PATCH body, judged: a hub's settings, a project's hub and
+    its own Application Insights."""
 
     settings: dict[str, Any]
     hub_id: str | None
     app_insights: str | None
-    rest: dict[str, Any]
 
 
 class WorkspaceService:
@@ -207,7 +206,7 @@ class WorkspaceService:
             app_insights = rest.pop("applicationInsights", None) or None
             for key in ("workspaceHubConfig", "associatedWorkspaces"):
                 rest.pop(key, None)
-            inherited = self._view(uow, existing) if existing is not None else None
+            inherited = self._view(uow, existing) if existing is not None else self._hub_view(uow, hub_id)
             if inherited is not None and isinstance(app_insights, str) and \
                     app_insights.lower() == inherited.associated_ids.get("applicationInsights", "").lower():
                 app_insights = None  # what it uses now, echoed back: no new override
@@ -228,8 +227,20 @@ class WorkspaceService:
                 raise invalid("InvalidRequestContent", f"The hub of project '{existing.name}' is '{inherited.hub_id}' "
                               "and cannot change.", "properties.hubResourceId")
         _refuse_unhonoured(rest, own)
-        return _KindRequest(settings, str(hub_id) if hub_id else None, str(app_insights) if app_insights else None,
-                            rest)
+        return _KindRequest(settings, str(hub_id) if hub_id else None, str(app_insights) if app_insights else None)
+
+    def _hub_view(self, uow: UnitOfWork, hub_id: object) -> WorkspaceView | None:
+        """What a new project of ``hub_id`` would show (its hub's settings and resources), so that a
+        body repeating them is not taken for an override; None when the hub is not found (the
+        creation then refuses it)."""
+        if not isinstance(hub_id, str):
+            return None
+        sub, rg, name = parse_workspace_id(hub_id, "properties.hubResourceId")
+        hub = uow.workspaces.get(sub.lower(), rg, name)
+        if hub is None or hub.kind is not WorkspaceKind.HUB:
+            return None
+        view = self._view(uow, hub)
+        return replace(view, hub_id=hub.arm_id)
 
     def _with_settings(self, uow: UnitOfWork, ws: Workspace, req: _KindRequest) -> Workspace:
         """An update's hub settings and project override applied to the row."""
