@@ -335,3 +335,25 @@ def test_a_hub_read_and_put_back_is_accepted_and_changes_nothing(api: Api, name:
             "properties": shown["properties"]})
         assert r.status_code == 200, r.text
         assert r.json()["properties"] == {**shown["properties"]}
+
+
+def test_a_group_holding_a_hub_with_projects_elsewhere_is_not_deleted(api: Api, name: str) -> None:
+    other = name + "-p"
+    api.create_group(name)
+    api.create_group(other)
+    hub = _hub(api, name, "hub10")
+    r = api.request("PUT", api.ws_path(other, "proj10"), ML, json=_project_body(api, name, "hub10"))
+    assert r.status_code == 200, r.text
+    account = hub["properties"]["storageAccount"].rsplit("/", 1)[1]
+    root = api.container.deps.blobs("eastus").root  # type: ignore[attr-defined]
+    prefix = r.json()["properties"]["workspaceId"]
+    before = api.snapshot()
+    forced = "?forceDeletionTypes=Microsoft.MachineLearningServices/workspaces"
+    r = api.request("DELETE", api.rg_path(name) + forced)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "HubHasProjects", r.text
+    assert "proj10" in r.json()["error"]["message"]
+    assert api.snapshot() == before
+    # The project's group goes with its project; then the hub's group can go.
+    assert api.wait(api.request("DELETE", api.rg_path(other) + forced))["status"] == "Succeeded"
+    assert not any(c.name.startswith(prefix) for c in (root / account).iterdir())  # its containers went with it
+    assert api.wait(api.request("DELETE", api.rg_path(name) + forced))["status"] == "Succeeded"
