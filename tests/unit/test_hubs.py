@@ -96,6 +96,7 @@ def test_effective_takes_only_the_overridable_from_the_project() -> None:
     (hubs.check_network_access, "Sometimes"),
     (hubs.check_managed_network, {"isolationMode": "Open"}),
     (hubs.check_managed_network, "AllowOnlyApprovedOutbound"),
+    (hubs.check_managed_network, {"isolationMode": "AllowOnlyApprovedOutbound", "outboundRules": {"r": {}}}),
     (hubs.check_encryption, {"keyVaultProperties": {"keyIdentifier": "http://kv/keys/k"}}),
     (hubs.check_encryption, {"keyVaultProperties": {"keyIdentifier": "https://kv.vault.azure.net/secrets/k"}}),
     (hubs.check_encryption, "on"),
@@ -107,7 +108,7 @@ def test_hub_settings_are_judged(check: Any, value: object) -> None:
 
 def test_hub_settings_accept_azure_and_azure_ai_ml_spellings() -> None:
     assert hubs.check_network_access("disabled") == "Disabled"
-    assert hubs.check_managed_network({"isolationMode": "allow_only_approved_outbound"}) == {
+    assert hubs.check_managed_network({"isolationMode": "allow_only_approved_outbound", "outboundRules": {}}) == {
         "isolationMode": "AllowOnlyApprovedOutbound"}
     assert hubs.check_encryption({"status": "Disabled"}) is None
     assert hubs.check_encryption({"keyVaultProperties": {"keyIdentifier": KEY}})["keyVaultProperties"] == {

@@ -84,6 +84,9 @@ def check_network_access(value: object) -> str:
 
 def check_managed_network(value: object) -> dict[str, Any]:
     mode = value.get("isolationMode") if isinstance(value, Mapping) else None
+    if isinstance(value, Mapping) and value.get("outboundRules"):
+        raise invalid("UnsupportedWorkspaceProperty", "managedNetwork.outboundRules are not supported: amlite keeps a "
+                      "hub's isolation mode only; leave the rules out.", "properties.managedNetwork.outboundRules")
     for allowed in ISOLATION_MODES:
         if isinstance(mode, str) and mode.replace("_", "").lower() == allowed.lower():
             return {"isolationMode": allowed}
