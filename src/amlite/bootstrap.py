@@ -221,7 +221,7 @@ def build(settings: Settings) -> Container:
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
         subscriptions=SubscriptionService(deps), policies=PolicyService(deps),
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
-        workspaces=WorkspaceService(deps, operations, storage), moves=MoveService(deps, operations),
+        workspaces=WorkspaceService(deps, operations, storage, authz), moves=MoveService(deps, operations),
         private_endpoints=PrivateEndpointService(deps),
         registries=registries, operations=operations,
         storage=storage,

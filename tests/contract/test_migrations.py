@@ -312,6 +312,8 @@ def test_0015_policy_assignments_downgrade_drops_only_its_table(engine: sa.Engin
     upgrade(engine)
     with engine.connect() as conn:
         assert "policy_assignments" in set(sa.inspect(conn).get_table_names())
+
+
 def test_0016_adds_the_connections_table_and_its_downgrade_drops_it(engine: sa.Engine) -> None:
     """Connections live in a table of their own (their credentials in ``secrets``): the upgrade adds
     it next to the workspaces already there, and the downgrade takes it away again."""
@@ -334,3 +336,35 @@ def test_0016_adds_the_connections_table_and_its_downgrade_drops_it(engine: sa.E
         assert conn.execute(sa.text("SELECT name FROM workspace_connections")).scalar_one() == "Git1"
     _downgrade_to(engine, "0015")
     assert "workspace_connections" not in sa.inspect(engine).get_table_names()
+
+
+def test_0018_reads_workspaces_written_before_it_as_default_workspaces_without_a_hub(engine: sa.Engine) -> None:
+    """A workspace row from before hubs reads back as a Default workspace with no hub, no projects
+    and amlite's default settings; the downgrade takes the two columns away again."""
+    from amlite.store.workspace_repos import WorkspaceRepository
+
+    _migrate_to(engine, "0017")
+    sub, now = "00000000-0000-0000-0000-000000000001", STAMPS["created_at"]
+    with engine.begin() as conn:
+        _insert(conn, "tenants", id="t1", display_name="t", default_domain="t", created_at=now)
+        _insert(conn, "subscriptions", id=sub, tenant_id="t1", display_name="s", state="Enabled", created_at=now)
+        _insert(conn, "resource_groups", key="rg1", subscription_id=sub, name="rg1", name_lower="rg1",
+                location="eastus", tags={}, etag="e", provisioning_state="Succeeded", **STAMPS)
+        _insert(conn, "workspaces", key="ws1", resource_group_key="rg1", name="ws1", name_lower="ws1",
+                kind="Default", location="eastus", workspace_id="w-1", friendly_name="ws1", description="",
+                tags={}, etag="e", identity_principal_id="p", provisioning_state="Succeeded", associated={}, **STAMPS)
+    upgrade(engine)
+    with engine.connect() as conn:
+        repo = WorkspaceRepository(conn)
+        ws = repo.by_key("ws1")
+        assert ws is not None and ws.kind.value == "Default"
+        assert (ws.hub_key, ws.settings) == (None, {})
+        assert repo.projects_of("ws1") == []
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0017")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("workspaces")}
+        assert "hub_key" not in columns and "settings" not in columns
+        assert conn.execute(sa.text("SELECT name FROM workspaces")).scalar_one() == "ws1"

@@ -142,7 +142,7 @@ def test_bad_input_is_refused_and_changes_nothing(api: Api, name: str) -> None:
         (api.ws_path(name, "has.dot"), {"location": "eastus"}, 400, "InvalidWorkspaceName"),
         (api.ws_path(name, "okname"), {"location": "mars"}, 400, "InvalidLocation"),
         (api.ws_path(name, "okname"), {}, 400, "LocationRequired"),
-        (api.ws_path(name, "okname"), {"location": "eastus", "kind": "Hub"}, 400, "InvalidRequestContent"),
+        (api.ws_path(name, "okname"), {"location": "eastus", "kind": "Project"}, 400, "InvalidRequestContent"),
         (api.ws_path(name, "okname"), {"location": "eastus", "kind": "Bogus"}, 400, "InvalidRequestContent"),
         (api.ws_path(name, "okname"), {"location": "eastus", "properties": {"description": 5}}, 400, "InvalidRequestContent"),
         (api.ws_path(name + "missing", "okname"), {"location": "eastus"}, 404, "ResourceGroupNotFound"),

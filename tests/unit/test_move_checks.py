@@ -410,18 +410,11 @@ def test_store_an_associated_resource_alone_and_a_name_taken_at_the_destination(
 
 
 def test_store_a_customer_managed_key_in_the_workspace_settings_blocks(world: World) -> None:
-    """Hub and project workspaces keep Azure's ``encryption`` in ``Workspace.settings`` (a project
-    reads its hub's through ``hub_key``); a workspace shaped so is what the check reads."""
-
-    @dataclass(frozen=True)
-    class WithSettings(Workspace):
-        settings: dict[str, Any] = field(default_factory=dict)
-        hub_key: str | None = None
-
+    """A workspace keeps Azure's ``encryption`` in ``Workspace.settings`` (a project reads its hub's
+    through ``hub_key``): a customer-managed key there blocks and asks for two more providers."""
     world.ready_destination()
     with world.deps.uow(write=True) as uow:
-        uow.workspaces.save(WithSettings(**{f.name: getattr(world.ws, f.name) for f in fields(Workspace)},
-                                         settings={"encryption": CMK}))
+        uow.workspaces.save(replace(world.ws, settings={"encryption": CMK}))
         uow.commit()
     report = world.check(world.request())
     assert codes_of(report) == ["MissingSubscriptionRegistration", "MissingSubscriptionRegistration",

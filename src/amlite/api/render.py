@@ -83,7 +83,22 @@ def generic_resource(res: GenericResource) -> dict[str, Any]:
 
 
 def workspace(view: WorkspaceView, endpoint: str, tenant_id: str) -> dict[str, Any]:
+    """Azure's workspace body. A hub adds ``workspaceHubConfig`` and ``associatedWorkspaces``; a
+    project ``hubResourceId`` and ``settingSources`` (amlite's: which settings and resources are
+    its hub's, read from the hub now, and which its own)."""
     ws = view.workspace
+    kind_props: dict[str, Any] = {}
+    settings = view.settings
+    if ws.kind.value == "Hub":
+        group = settings.get("defaultWorkspaceResourceGroup")
+        kind_props["workspaceHubConfig"] = {"defaultWorkspaceResourceGroup": group,
+                                            "additionalWorkspaceStorageAccounts": []}
+        kind_props["associatedWorkspaces"] = list(view.projects)
+    if ws.kind.value == "Project":
+        kind_props["hubResourceId"] = view.hub_id
+        kind_props["settingSources"] = dict(view.sources)
+    if settings.get("encryption"):
+        kind_props["encryption"] = settings["encryption"]
     return {
         "id": ws.arm_id, "name": ws.name, "type": "Microsoft.MachineLearningServices/workspaces",
         "location": ws.location, "kind": ws.kind.value, "tags": ws.tags, "etag": ws.etag,
@@ -96,8 +111,11 @@ def workspace(view: WorkspaceView, endpoint: str, tenant_id: str) -> dict[str, A
             **view.associated_ids,
             "discoveryUrl": f"{endpoint}/discovery",
             "mlFlowTrackingUri": tracking_uri(endpoint, ws.arm_id),
-            "publicNetworkAccess": "Enabled", "hbiWorkspace": False, "storageHnsEnabled": False,
+            "publicNetworkAccess": settings.get("publicNetworkAccess", "Enabled"),
+            "managedNetwork": settings.get("managedNetwork", {"isolationMode": "Disabled"}),
+            "hbiWorkspace": False, "storageHnsEnabled": False,
             "v1LegacyMode": False, "tenantId": tenant_id, "creationTime": ts(ws.stamp.created_at),
+            **kind_props,
         },
     }
 

@@ -157,8 +157,15 @@ class Workspace:
     description: str = ""
     identity_principal_id: str = ""
     provisioning_state: ProvisioningState = ProvisioningState.SUCCEEDED
-    # ARM ids of the associated resources, keyed by role: storageAccount, keyVault, ...
+    # Keys of the associated resources (``resources`` rows), by role: storageAccount, keyVault, ...
+    # A project holds only what it overrides (``domain.hubs.OVERRIDABLE``); the rest is its hub's.
     associated: dict[str, str] = field(default_factory=dict)
+    # A project's hub (the hub's ``key``); None for Default workspaces and hubs. Everything a
+    # project inherits is read through this pointer (``domain.hubs.effective``), never copied.
+    hub_key: str | None = None
+    # A hub's or Default workspace's own settings (``domain.hubs``: publicNetworkAccess,
+    # managedNetwork, encryption, defaultWorkspaceResourceGroup); empty for a project.
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def arm_id(self) -> str:

@@ -1,7 +1,8 @@
 """Which fields of Azure's workspace body amlite honours, and the refusal for the others.
 
 Azure's ``Microsoft.MachineLearningServices/workspaces`` body has many more properties than amlite
-models (customer-managed keys, managed networks, hub links, bring-your-own storage...). A field
+models (bring-your-own storage, high-business-impact mode...). Hubs' network and encryption settings
+and a project's hub link are taken out of the body by ``services.workspaces`` before this. A field
 that is accepted but not honoured would leave a user believing, say, that their data is encrypted
 with their key: so every such field is refused by name, unless it asks for nothing (``false``,
 ``null``, empty) or repeats what the workspace already is (a client that GETs a workspace and PUTs
@@ -19,17 +20,22 @@ READ_ONLY = frozenset({
     "workspaceId", "provisioningState", "discoveryUrl", "mlFlowTrackingUri", "mlFlowRegistryUri", "tenantId",
     "creationTime", "notebookInfo", "privateEndpointConnections", "privateLinkCount",
     "serviceProvisionedResourceGroup", "storageHnsEnabled", "workspaceHubConfig", "associatedWorkspaces",
+    "settingSources",
 })
 # What amlite serves, as Azure spells it: a value equal to these asks for nothing new.
 DEFAULTS: Mapping[str, object] = {"publicNetworkAccess": "Enabled", "hbiWorkspace": False, "v1LegacyMode": False,
-                                  "allowPublicAccessWhenBehindVnet": False, "enableDataIsolation": False}
+                                  "allowPublicAccessWhenBehindVnet": False, "enableDataIsolation": False,
+                                  "managedNetwork": {"isolationMode": "Disabled"}}
 # The resources amlite creates with each workspace; bringing existing ones is not supported.
 ASSOCIATED = ("storageAccount", "keyVault", "containerRegistry", "applicationInsights")
 _WHY = {
-    "encryption": "customer-managed keys are not supported; amlite encrypts secrets with its own key",
-    "hubResourceId": "hub and project workspaces are not supported yet",
-    "managedNetwork": "managed virtual networks are not supported",
-    "publicNetworkAccess": "private workspaces are not supported; public network access is always Enabled",
+    "encryption": "a Default workspace takes no customer-managed key; set one on a hub (kind Hub), whose projects "
+                  "inherit it",
+    "managedNetwork": "a Default workspace has no managed network settings; set them on a hub (kind Hub), whose "
+                      "projects inherit them",
+    "publicNetworkAccess": "a Default workspace's public network access is always Enabled; disable it on a hub "
+                           "(kind Hub), whose projects inherit it",
+    "hubResourceId": "it names a project's hub: send kind 'Project' with it",
     "hbiWorkspace": "high-business-impact workspaces are not supported",
     "v1LegacyMode": "the v1 legacy API is not supported",
 }

@@ -16,7 +16,7 @@ from amlite.sdk._dicts import compact
 from amlite.sdk.config import parse_arm_id, write_config
 from amlite.sdk.errors import ValidationException
 
-__all__ = ["Workspace", "load_workspace"]
+__all__ = ["Hub", "Project", "Workspace", "load_workspace"]
 
 
 @dataclass
@@ -53,6 +53,14 @@ class Workspace:
     tenant_id: str | None = None
     creation_time: str | None = None
     etag: str | None = None
+    # Hubs: the default project resource group, managed network isolation mode, customer-managed
+    # key (its key vault key URI). Projects: their hub's ARM id (and, read back, which settings
+    # are the hub's: ``setting_sources``).
+    default_resource_group: str | None = None
+    managed_network: str | None = None
+    customer_managed_key: str | None = None
+    hub_id: str | None = None
+    setting_sources: dict[str, str] | None = None
     _rest: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
@@ -83,13 +91,18 @@ class Workspace:
             tenant_id=props.get("tenantId"),
             creation_time=props.get("creationTime"),
             etag=body.get("etag"),
+            default_resource_group=(props.get("workspaceHubConfig") or {}).get("defaultWorkspaceResourceGroup"),
+            managed_network=_isolation_mode(props.get("managedNetwork")),
+            customer_managed_key=((props.get("encryption") or {}).get("keyVaultProperties") or {}).get("keyIdentifier"),
+            hub_id=props.get("hubResourceId"),
+            setting_sources=props.get("settingSources"),
         )
         workspace._rest = body
         return workspace
 
     def _to_rest(self) -> dict[str, Any]:
         """The PUT body: only what a client may set (the server ignores the rest, as ARM does)."""
-        if not self.location:
+        if not self.location and (self.kind or "").lower() != "project":  # a project takes its hub's
             raise ValidationException(
                 f"Workspace '{self.name}' needs a location.", code="MissingLocation"
             )
@@ -98,13 +111,30 @@ class Workspace:
             properties["friendlyName"] = self.display_name
         if self.description is not None:
             properties["description"] = self.description
-        return {
+        properties.update(self._kind_properties())
+        return compact({
             "location": self.location,
             "kind": self.kind or "Default",
             "tags": dict(self.tags or {}),
             "identity": {"type": "SystemAssigned"},
             "properties": properties,
-        }
+        })
+
+    def _kind_properties(self) -> dict[str, Any]:
+        """A hub's settings and a project's hub, as Azure's body spells them (the server refuses
+        them on a workspace of another kind)."""
+        props: dict[str, Any] = {}
+        if self.public_network_access is not None:
+            props["publicNetworkAccess"] = self.public_network_access
+        if self.managed_network is not None:
+            props["managedNetwork"] = {"isolationMode": _camel_mode(self.managed_network)}
+        if self.customer_managed_key is not None:
+            props["encryption"] = {"status": "Enabled", "keyVaultProperties": {"keyIdentifier": self.customer_managed_key}}
+        if self.default_resource_group is not None:
+            props["workspaceHubConfig"] = {"defaultWorkspaceResourceGroup": self.default_resource_group}
+        if self.hub_id is not None:
+            props["hubResourceId"] = self.hub_id
+        return props
 
     def _to_patch(self) -> dict[str, Any]:
         """The PATCH body: tags, description and display name, the fields an update may change.
@@ -119,6 +149,9 @@ class Workspace:
             properties["description"] = self.description
         if self.display_name is not None:
             properties["friendlyName"] = self.display_name
+        properties.update({k: v for k, v in self._kind_properties().items() if k != "hubResourceId"})
+        if self.application_insights is not None:  # a project's own (the one thing it may override)
+            properties["applicationInsights"] = self.application_insights
         if properties:
             body["properties"] = properties
         return body
@@ -142,6 +175,11 @@ class Workspace:
             "container_registry": self.container_registry, "key_vault": self.key_vault,
             "application_insights": self.application_insights, "public_network_access": self.public_network_access,
             "identity": _identity_dict(identity) if isinstance(identity, dict) else None,
+            "kind": self.kind.lower() if self.kind and self.kind != "Default" else None,
+            "managed_network": {"isolation_mode": _snake_mode(self.managed_network)} if self.managed_network else None,
+            "customer_managed_key": {"key_uri": self.customer_managed_key} if self.customer_managed_key else None,
+            "default_resource_group": self.default_resource_group, "hub_id": self.hub_id,
+            "setting_sources": dict(self.setting_sources) if self.setting_sources else None,
         })
 
     def dump_config(
@@ -160,11 +198,44 @@ class Workspace:
         return write_config(self.subscription_id, self.resource_group, self.name, path, file_name)
 
 
+class Hub(Workspace):
+    """azure-ai-ml's ``Hub``: a workspace of kind Hub (its settings pass to its projects)."""
+
+    def __init__(self, name: str, **kwargs: Any) -> None:
+        super().__init__(name=name, **{"kind": "Hub", **kwargs})
+
+
+class Project(Workspace):
+    """azure-ai-ml's ``Project``: a workspace of kind Project, created from its hub (``hub_id``)."""
+
+    def __init__(self, name: str, hub_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, hub_id=hub_id, **{"kind": "Project", **kwargs})
+
+
+def _isolation_mode(value: object) -> str | None:
+    mode = value.get("isolationMode") if isinstance(value, dict) else None
+    return str(mode) if mode else None
+
+
+_MODES = {"disabled": "Disabled", "allowinternetoutbound": "AllowInternetOutbound",
+          "allowonlyapprovedoutbound": "AllowOnlyApprovedOutbound"}
+
+
+def _camel_mode(value: str) -> str:
+    """azure-ai-ml's ``allow_only_approved_outbound`` as ARM spells it (``AllowOnlyApprovedOutbound``)."""
+    return _MODES.get(value.replace("_", "").lower(), value)
+
+
+def _snake_mode(value: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in value).lstrip("_")
+
+
 def load_workspace(source: str | os.PathLike[str], params_override: list[dict[str, Any]] | None = None,
                    **kwargs: Any) -> Workspace:
-    """Read a workspace YAML (as azure-ai-ml's ``load_workspace``), offline. Fields amlite does not
-    honour (``kind: hub``, an existing ``storage_account``, ``customer_managed_key``...) are refused
-    with the reason (``amlite.schemas.workspaces``), never dropped."""
+    """Read a workspace YAML (as azure-ai-ml's ``load_workspace``; ``kind: hub`` and ``kind: project``
+    with ``hub_id`` included), offline. Fields amlite does not honour (an existing
+    ``storage_account``...) are refused with the reason (``amlite.schemas.workspaces``), never
+    dropped."""
     from amlite.schemas._yaml import YamlSchemaError, apply_overrides, load_yaml_dict
     from amlite.schemas.workspaces import parse_workspace
 
@@ -175,7 +246,8 @@ def load_workspace(source: str | os.PathLike[str], params_override: list[dict[st
     if not spec.name:
         raise ValidationException(f"{source}: the workspace YAML names no workspace ('name').", code="InvalidYaml")
     return Workspace(name=spec.name, location=spec.location, display_name=spec.display_name,
-                     description=spec.description, tags=dict(spec.tags), resource_group=spec.resource_group)
+                     description=spec.description, tags=dict(spec.tags), resource_group=spec.resource_group,
+                     **spec.kind_fields())
 
 
 def _identity_dict(identity: dict[str, Any]) -> dict[str, Any]:

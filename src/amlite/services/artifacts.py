@@ -24,13 +24,15 @@ from functools import partial
 from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.blobs import CHUNK_SIZE, StoredBlob, check_sha256
 from amlite.domain.errors import Conflict, NotFound, StorageUnavailable
-from amlite.domain.resources import Workspace
+from amlite.domain.hubs import project_container_prefix
+from amlite.domain.resources import Workspace, WorkspaceKind
 from amlite.ports import BlobStore, BlobWriter, UnitOfWork
 from amlite.services.asset_owners import registry_owner
 from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps
 from amlite.services.registries import require_registry
+from amlite.services.scoped_blobs import ProjectStorageView
 from amlite.services.workspace_scope import require_workspace, writable
 
 log = logging.getLogger(__name__)
@@ -207,4 +209,6 @@ class ArtifactService:
         store = self._deps.blob_stores.get(ws.location)
         if store is None:
             raise NotFound("StorageNotFound", f"No object storage is configured for region '{ws.location}'.")
+        if ws.kind is WorkspaceKind.PROJECT:  # the hub's shared account: only the project's own containers
+            store = ProjectStorageView(store, default.account_name, project_container_prefix(ws))
         return ArtifactStorage(ws.location, default.account_name, default.container_name, store)

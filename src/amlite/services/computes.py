@@ -18,6 +18,7 @@ from datetime import timedelta
 from amlite.domain.computes import (
     Compute,
     ComputeProvisioningState,
+    ComputeType,
     InstanceState,
     NodeSlot,
     PowerAction,
@@ -28,7 +29,8 @@ from amlite.domain.computes import (
     free_slot,
     node_id,
 )
-from amlite.domain.errors import Conflict, NotFound, invalid
+from amlite.domain.errors import Conflict, InvalidInput, NotFound, invalid
+from amlite.domain.hubs import byo_vnet_refused, compute_cluster_refused, in_hub_family
 from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
 from amlite.domain.providers import ML_NAMESPACE
@@ -39,6 +41,7 @@ from amlite.schemas.arm_computes import ComputeBody
 from amlite.services.audit import record_write
 from amlite.services.compute_requests import ComputeRequest, parse_compute
 from amlite.services.context import Caller, Deps
+from amlite.services.hubs import find_compute
 from amlite.services.operations import OperationService
 from amlite.services.subscriptions import require_subscription
 from amlite.services.workspace_scope import require_workspace, writable
@@ -116,7 +119,10 @@ class ComputeService:
         """A new compute (``Creating``, with the operation that ends its creation) or an update of an
         existing one (description, tags, a cluster's scale settings; no operation)."""
         with self._deps.uow() as uow:  # a missing workspace is 404 before the body is judged
-            location = require_workspace(uow, caller, sub_id, rg_name, ws_name).location
+            target = require_workspace(uow, caller, sub_id, rg_name, ws_name)
+            location = target.location
+        if in_hub_family(target):
+            _support_matrix(target, body)
         req = parse_compute(body, location)
         check_compute_name(name, req.compute_type)
         d = self._deps
@@ -132,8 +138,11 @@ class ComputeService:
                 return view, None
             uow.computes.lock_quota(ws.subscription_id, ws.location)
             more = req.vm_size.vcpus * (1 if req.compute_type.value == "ComputeInstance" else req.max_nodes)
-            check_quota(self._quota, uow.computes.usage(ws.subscription_id, ws.location), req.vm_size.family, more,
-                        ws.location)
+            try:
+                check_quota(self._quota, uow.computes.usage(ws.subscription_id, ws.location), req.vm_size.family,
+                            more, ws.location)
+            except InvalidInput as exc:
+                raise _hub_quota(uow, ws, exc) from None
             now = d.clock.now()
             compute = Compute(
                 key=d.ids.new_id(), workspace_key=ws.key, name=name, compute_type=req.compute_type,
@@ -293,7 +302,7 @@ class ComputeService:
         deleted, failed, a stopped instance) or does not exist raises."""
         d = self._deps
         with d.uow(write=True) as uow:
-            found = uow.computes.get(workspace_key, compute_name)
+            found = find_compute(uow, workspace_key, compute_name)
             compute = uow.computes.lock(found.key) if found is not None else None
             if compute is None:
                 raise NotFound("ComputeNotFound", f"The compute '{compute_name}' does not exist in the workspace.")
@@ -340,7 +349,7 @@ class ComputeService:
         """Free every node ``holder`` holds on the compute: a job found interrupted (its server died)
         gives its node back at once rather than when the lease runs out."""
         with self._deps.uow(write=True) as uow:
-            compute = uow.computes.get(workspace_key, compute_name)
+            compute = find_compute(uow, workspace_key, compute_name)
             held = [s for s in uow.node_slots.of_compute(compute.key) if s.holder == holder] if compute else []
             for slot in held:
                 uow.node_slots.delete(slot.key)
@@ -362,6 +371,26 @@ class ComputeService:
             ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
             found = uow.computes.list(ws.key, offset, limit)
             return Page([ComputeView(ws, c, _busy(uow, c, self._deps)) for c in found.items], found.more)
+
+
+def _hub_quota(uow: UnitOfWork, ws: Workspace, exc: InvalidInput) -> InvalidInput:
+    """A hub's and its projects' computes draw on the hub's balance: the refusal says so."""
+    hub = uow.workspaces.by_key(ws.hub_key) if ws.hub_key else ws if in_hub_family(ws) else None
+    if hub is None:
+        return exc
+    return InvalidInput(exc.code, f"{exc.message} The computes of hub '{hub.name}' and its projects draw on the "
+                        "hub's balance.", exc.target)
+
+
+def _support_matrix(ws: Workspace, body: ComputeBody) -> None:
+    """What a hub or project refuses: compute clusters (serverless instead) and bring-your-own
+    virtual networks (the hub's managed network instead)."""
+    kind = ComputeType.parse(body.properties.compute_type or "")
+    if kind is ComputeType.AML_COMPUTE:
+        raise compute_cluster_refused(ws)
+    extra = body.properties.properties.model_extra or {}
+    if extra.get("subnet") not in (None, "", {}):
+        raise byo_vnet_refused(ws)
 
 
 def _require(uow: UnitOfWork, ws: Workspace, name: str) -> Compute:

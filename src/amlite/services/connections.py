@@ -35,6 +35,7 @@ from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
 from amlite.services.secrets import SecretNamespace
 from amlite.services.workspace_scope import require_workspace, writable
+from amlite.services.hubs import hub_of
 
 P = "properties"
 _MAX_TARGET = 2048
@@ -49,7 +50,8 @@ def connection_owners(uow: UnitOfWork, workspace: Workspace) -> list[Workspace]:
     are shared with every project of the hub); a project's own connections are not in any other
     workspace's list, so sibling projects never see each other's.
     """
-    return [workspace]
+    hub = hub_of(uow, workspace)
+    return [workspace] if hub is None else [workspace, hub]
 
 
 #: What decides whose connections a workspace sees (``connection_owners``, unless a test says otherwise).

@@ -26,7 +26,8 @@ import yaml
 from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.assets import AssetKind, ListViewType, ManifestEntry
 from amlite.domain.blobs import CHUNK_SIZE
-from amlite.domain.errors import BlobNotFound, Conflict, NotFound, invalid
+from amlite.domain.errors import AuthorizationFailed, BlobNotFound, Conflict, NotFound, invalid
+from amlite.domain.hubs import family_key, in_hub_family, parallel_step_refused
 from amlite.domain.jobs import (
     Job,
     JobDetails,
@@ -50,6 +51,7 @@ from amlite.services.asset_references import ReferenceResolver
 from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
+from amlite.services.hubs import find_compute
 from amlite.services.pipeline_steps import PipelineSteps
 from amlite.services.tasks import TaskEngine
 from amlite.services.workspace_scope import require_workspace, writable
@@ -118,6 +120,8 @@ class JobService:
             details = job_details(props)
             existing = uow.jobs.get(ws.key, name)
             if existing is None:
+                if in_hub_family(ws):
+                    _refuse_parallel_steps(ws, props)
                 spec = job_spec(props)
                 _require_compute(uow, ws, spec)
                 warnings = _unhonoured(props, spec)
@@ -377,6 +381,8 @@ class JobService:
                           "files (it points at a datastore path or URL), so the job cannot be given its contents.",
                           target)
         owner = self._owner_of(uow, container.owner_key, ref)
+        if owner.key != ws.key and ref.registry is None:
+            _refuse_sibling_data(uow, ws, owner.key, name, target)
         storage = None if owner.key == ws.key else self._artifacts.storage_in(uow, owner)
         return _Source(version.manifest, storage)
 
@@ -405,10 +411,35 @@ def job_not_found(name: str) -> NotFound:
     return NotFound("JobNotFound", f"The job '{name}' was not found.")
 
 
+def _refuse_sibling_data(uow: UnitOfWork, ws: Workspace, owner_key: str, name: str, target: str) -> None:
+    """A project's job reads no other workspace's data kept in the hub's shared storage: the
+    project's identity reaches only its own containers there."""
+    other = uow.workspaces.by_key(owner_key)
+    if other is None or family_key(ws) is None or family_key(other) != family_key(ws):
+        return
+    raise AuthorizationFailed(
+        "ProjectDataIsolation",
+        f"The input '{name}' is data of workspace '{other.name}', which shares its hub's storage with "
+        f"'{ws.name}'; a {ws.kind.value.lower()} reaches only its own data there. Register the data in '{ws.name}' "
+        "instead.", target)
+
+
+def _refuse_parallel_steps(ws: Workspace, props: dict[str, Any]) -> None:
+    """Hubs and projects run no parallel run steps (the support matrix)."""
+    steps = props.get("jobs")
+    if str(props.get("jobType", "")).lower() == "parallel":
+        raise parallel_step_refused(ws, "(the job)")
+    if isinstance(steps, dict):
+        for step_name, step in steps.items():
+            if isinstance(step, dict) and str(step.get("type", "")).lower() == "parallel":
+                raise parallel_step_refused(ws, str(step_name))
+
+
 def _require_compute(uow: UnitOfWork, ws: Workspace, spec: JobSpec) -> None:
-    """A job sent to a compute runs on its nodes, so the compute must be one of the workspace's."""
+    """A job sent to a compute runs on its nodes, so the compute must be one of the workspace's
+    (or a compute instance of another workspace of its hub: instances are shared in a hub)."""
     name = compute_name(spec.compute_id)
-    if name is not None and uow.computes.get(ws.key, name) is None:
+    if name is not None and find_compute(uow, ws.key, name) is None:
         raise invalid("ComputeNotFound", f"The compute '{name}' does not exist in the workspace '{ws.name}': create it "
                       "(amlite ml compute create) or use compute: local.", f"{P}.computeId")
 

@@ -157,11 +157,8 @@ def _encryption(uow: UnitOfWork, ws: Workspace) -> Mapping[str, Any] | None:
     """Azure's ``properties.encryption`` in effect for the workspace: its own settings, or for a
     project its hub's (hub and project workspaces keep them in ``Workspace.settings`` and point
     at the hub with ``Workspace.hub_key``; a workspace without them has no customer-managed key)."""
-    owner: Workspace | None = ws
-    hub_key = getattr(ws, "hub_key", None)
-    if hub_key:
-        owner = uow.workspaces.by_key(hub_key)
-    settings = getattr(owner, "settings", None) or {}
+    owner = uow.workspaces.by_key(ws.hub_key) if ws.hub_key else ws
+    settings = owner.settings if owner is not None else {}
     value = settings.get("encryption") if isinstance(settings, Mapping) else None
     return value if isinstance(value, Mapping) else None
 

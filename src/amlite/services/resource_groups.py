@@ -19,7 +19,7 @@ from amlite.domain.preconditions import NONE, Preconditions
 from amlite.domain.providers import RESOURCES_NAMESPACE
 from amlite.domain.policies import GROUP_TYPE, Subject
 from amlite.domain.registries import Registry
-from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup
+from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup, WorkspaceKind
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
 from amlite.schemas.arm_resources import ResourceGroupBody
@@ -182,6 +182,7 @@ class ResourceGroupService:
                         f"Delete them first, or force the deletion with forceDeletionTypes={_canonical(rtype)} "
                         "(the CLI's --force-deletion-types).",
                     )
+            _refuse_hubs_with_projects_elsewhere(uow, rg)
             op = self._ops.new(
                 uow, kind=OperationKind.DELETE_RESOURCE_GROUP, caller=caller, subscription_id=sub.id,
                 namespace=RESOURCES_NAMESPACE, location=rg.location, target_id=rg.arm_id, target_key=rg.key,
@@ -210,6 +211,17 @@ class ResourceGroupService:
                                    f"The resource group '{rg.name}' is not empty: {', '.join(blocking)}.")
                     uow.commit()
                     return
+                outside = _projects_elsewhere(uow, rg)
+                if outside:  # a project was created in another group meanwhile: its hub stays
+                    uow.resource_groups.save(replace(rg, provisioning_state=ProvisioningState.SUCCEEDED))
+                    self._ops.fail(uow, op.id, "HubHasProjects", f"The resource group '{rg.name}' holds hubs with "
+                                   f"projects in other groups: {', '.join(outside)}.")
+                    uow.commit()
+                    return
+                containers = [{"region": ws.location, "account": ds.account_name, "container": ds.container_name}
+                              for ws in workspaces if ws.kind is WorkspaceKind.PROJECT
+                              for ds in uow.datastores.of_workspace(ws.key)
+                              if ds.container_name.startswith(ws.workspace_id)]  # a project's, in its hub's storage
                 for ws in workspaces:
                     uow.datastores.delete_of_workspace(ws.key)
                     uow.workspaces.delete(ws.key)
@@ -225,11 +237,12 @@ class ResourceGroupService:
                 uow.role_assignments.delete_at_or_below(rg.arm_id)
                 uow.policy_assignments.delete_at_or_below(rg.arm_id)
                 uow.resource_groups.delete(rg.key)
-                op = self._ops.record(uow, op.id, release=self._storage.accounts_of(released))
+                op = self._ops.record(uow, op.id, release=self._storage.accounts_of(released), containers=containers)
             fault_point("resource_group.delete.before_commit")
             uow.commit()
         fault_point("resource_group.delete.after_commit")
         self._storage.release(op.payload.get("release", []))
+        self._storage.release_containers(op.payload.get("containers", []))
         self._ops.complete(op.id)
 
 
@@ -246,3 +259,17 @@ def _managed_by(body: ResourceGroupBody, current: str | None) -> str | None:
         raise invalid("InvalidRequestContent", "managedBy must be a resource id: a string of at most 512 characters.",
                       "managedBy")
     return value
+
+
+def _projects_elsewhere(uow: UnitOfWork, rg: ResourceGroup) -> list[str]:
+    """The projects, in other groups, of the hubs in ``rg`` (they would lose their hub with it)."""
+    return [p.arm_id for ws in uow.workspaces.list_in_group(rg.key, 0, 100_000).items
+            if ws.kind is WorkspaceKind.HUB for p in uow.workspaces.projects_of(ws.key)
+            if p.resource_group_key != rg.key]
+
+
+def _refuse_hubs_with_projects_elsewhere(uow: UnitOfWork, rg: ResourceGroup) -> None:
+    outside = _projects_elsewhere(uow, rg)
+    if outside:
+        raise Conflict("HubHasProjects", f"The resource group '{rg.name}' holds hubs whose projects are in other "
+                       f"groups ({', '.join(outside)}); delete those projects first.")

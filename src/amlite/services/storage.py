@@ -48,6 +48,14 @@ class StorageProvisioner:
             if store is not None:
                 store.delete_account(item["account"])
 
+    def release_containers(self, containers: list[dict[str, str]]) -> None:
+        """Remove containers whose records are gone (a project's, in its hub's storage account);
+        idempotent like ``release``."""
+        for item in containers:
+            store = self._deps.blob_stores.get(item["region"])
+            if store is not None:
+                store.delete_container(item["account"], item["container"])
+
     def sweep_orphans(self) -> int:
         """Delete containers of storage accounts that no record names; returns how many accounts.
         The caller holds the start-up lock (``Container.start``), so no record is being written

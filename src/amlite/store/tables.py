@@ -146,6 +146,10 @@ workspaces = sa.Table(
     sa.Column("provisioning_state", sa.String(32), nullable=False),
     sa.Column("associated", sa.JSON(), nullable=False),
     *_stamps(),
+    # A project's hub (domain/hubs.py); no foreign key: the column was added to a populated table
+    # (no rebuild on SQLite), and a hub with projects cannot be deleted (services/workspaces.py).
+    sa.Column("hub_key", sa.String(36), index=True),
+    sa.Column("settings", sa.JSON()),
     sa.UniqueConstraint("resource_group_key", "name_lower", name="uq_workspaces_rg_name"),
     sa.UniqueConstraint("workspace_id", name="uq_workspaces_workspace_id"),
 )

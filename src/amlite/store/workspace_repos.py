@@ -71,6 +71,11 @@ class WorkspaceRepository:
         )
         return int(self._conn.execute(query).scalar_one())
 
+    def projects_of(self, hub_key: str) -> list[Workspace]:
+        """The hub's project workspaces, by name."""
+        return [_workspace(r) for r in self._conn.execute(
+            _select().where(_ws.c.hub_key == hub_key).order_by(_ws.c.name_lower))]
+
     def delete(self, key: str) -> None:
         self._conn.execute(_ws.delete().where(_ws.c.key == key))
 
@@ -102,7 +107,7 @@ def _values(ws: Workspace) -> dict[str, object]:
         "kind": ws.kind.value, "location": ws.location, "workspace_id": ws.workspace_id,
         "friendly_name": ws.friendly_name, "description": ws.description, "tags": ws.tags, "etag": ws.etag,
         "identity_principal_id": ws.identity_principal_id, "provisioning_state": ws.provisioning_state.value,
-        "associated": ws.associated, **stamp_values(ws.stamp),
+        "associated": ws.associated, "hub_key": ws.hub_key, "settings": ws.settings, **stamp_values(ws.stamp),
     }
 
 
@@ -114,6 +119,7 @@ def _workspace(row: sa.Row) -> Workspace:  # type: ignore[type-arg]
         friendly_name=row.friendly_name, description=row.description,
         identity_principal_id=row.identity_principal_id,
         provisioning_state=ProvisioningState(row.provisioning_state), associated=dict(row.associated or {}),
+        hub_key=row.hub_key, settings=dict(row.settings or {}),
     )
 
 

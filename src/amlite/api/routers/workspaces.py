@@ -1,4 +1,9 @@
-"""Workspaces of kind Default: PUT, GET, PATCH, list by group and subscription, DELETE (long-running).
+"""Workspaces (Default, Hub, Project): PUT, GET, PATCH, list by group and subscription, DELETE
+(long-running).
+
+The PUT's decision is the use case's (``in_use_case``): creating a project needs the hub's
+``workspaces/hubs/join/action`` and, outside the hub's default project group, ``workspaces/write``
+on the new workspace; everything else needs ``workspaces/write``.
 
 A PUT answers ``200`` with the workspace, whether it made it or replaced it: creation here is
 done when the answer is sent, and Azure ML's REST specification (the one its generated clients
@@ -46,7 +51,7 @@ def _render(request: Request, view: Any) -> dict[str, Any]:
 
 
 @router.put(WS, dependencies=V)
-def create_or_update(subscription_id: str, resource_group: str, workspace: str, request: Request, caller: Caller = Depends(Authorize(WRITE, ws_scope)),
+def create_or_update(subscription_id: str, resource_group: str, workspace: str, request: Request, caller: Caller = Depends(Authorize(WRITE, ws_scope, in_use_case=True)),
                      body: WorkspaceBody = Depends(JsonBody(WorkspaceBody)), pre: Preconditions = Depends(preconditions)) -> Any:
     view, _created = container(request).workspaces.create_or_update(
         caller, subscription_id, resource_group, workspace, body, pre

@@ -31,6 +31,9 @@ Name = Annotated[str | None, typer.Option("--name", "-n", help="Name of the work
 Group = Annotated[str | None, typer.Option("--resource-group", "-g", help="Name of the resource group (default: 'amlite configure --defaults group=').")]
 Tags = Annotated[list[str] | None, typer.Option("--tags", help="Space-separated tags: key[=value] [key[=value] ...].")]
 NoWait = Annotated[bool, typer.Option("--no-wait", help="Do not wait for the long-running operation to finish.")]
+PublicAccess = Annotated[str | None, typer.Option("--public-network-access", help="Hub: Enabled or Disabled (its projects inherit it).")]
+ManagedNetwork = Annotated[str | None, typer.Option("--managed-network", help="Hub: isolation mode of the managed network: disabled, allow_internet_outbound or allow_only_approved_outbound.")]
+DefaultProjectGroup = Annotated[str | None, typer.Option("--default-project-resource-group", help="Hub: the resource group (name or ARM id) where users with the hub's join action create projects without a role on the group.")]
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
@@ -65,22 +68,41 @@ def workspace_create(
     display_name: Annotated[str | None, typer.Option("--display-name", help="Display name.")] = None,
     description: Annotated[str | None, typer.Option("--description", help="Description.")] = None,
     tags: Tags = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="A workspace YAML file (name, location, display_name, description, tags).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="A workspace YAML file (name, location, display_name, description, tags; kind: hub with its settings, kind: project with hub_id).")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="default, hub or project.")] = None,
+    hub_id: Annotated[str | None, typer.Option("--hub-id", help="Project: the ARM id of its hub.")] = None,
+    default_project_resource_group: DefaultProjectGroup = None,
+    public_network_access: PublicAccess = None,
+    managed_network: ManagedNetwork = None,
+    customer_managed_key: Annotated[str | None, typer.Option("--customer-managed-key", help="Hub: the key vault key URI that encrypts it (its projects inherit it).")] = None,
     no_wait: NoWait = False,
 ) -> Any:
-    """Create a workspace."""
+    """Create a workspace, a hub (--kind hub) or a project of a hub (--kind project --hub-id)."""
     from amlite.schemas.workspaces import WorkspaceSpec
 
     session = current_session()
     spec = _workspace_spec(file) if file else WorkspaceSpec()
     name = name or spec.name
     scope = session.workspace_scope(resource_group or spec.resource_group, name)
+    given = spec.kind_fields()
+    if kind is not None:
+        if kind.lower() not in ("default", "hub", "project"):
+            raise CliError("InvalidArgumentValue", f"--kind '{kind}' is not valid: use default, hub or project.")
+        given["kind"] = kind.capitalize()
+    for key, value in (("hub_id", hub_id), ("default_resource_group", default_project_resource_group),
+                       ("public_network_access", public_network_access), ("managed_network", managed_network),
+                       ("customer_managed_key", customer_managed_key)):
+        if value is not None:
+            given[key] = value
+    if given.get("kind") == "Project" and not given.get("hub_id"):
+        raise CliError("MissingArgument", "A project needs its hub: --hub-id HUB_ARM_ID (or hub_id in the YAML).")
     workspace = Workspace(
         name=str(scope.workspace_name),
         location=location or spec.location,
         display_name=display_name if display_name is not None else spec.display_name,
         description=description if description is not None else spec.description,
         tags=parse_tags(tags) if tags is not None else dict(spec.tags),
+        **given,
     )
     with session.ml_client(scope) as client:
         with session.progress(f"Creating workspace '{workspace.name}' ..."):
@@ -121,12 +143,20 @@ def workspace_update(
     description: Annotated[str | None, typer.Option("--description", help="New description.")] = None,
     display_name: Annotated[str | None, typer.Option("--display-name", help="New display name.")] = None,
     tags: Tags = None,
+    public_network_access: PublicAccess = None,
+    managed_network: ManagedNetwork = None,
+    default_project_resource_group: DefaultProjectGroup = None,
+    application_insights: Annotated[str | None, typer.Option("--application-insights", help="Project: the ARM id of its own Application Insights (instead of the hub's).")] = None,
 ) -> Any:
-    """Update a workspace's description, display name or tags."""
+    """Update a workspace's description, display name or tags; a hub's network settings and default
+    project group; a project's Application Insights."""
     session = current_session()
     scope = session.workspace_scope(resource_group, name)
     change = Workspace(name=str(scope.workspace_name), description=description,
-                       display_name=display_name, tags=parse_tags(tags))
+                       display_name=display_name, tags=parse_tags(tags),
+                       public_network_access=public_network_access, managed_network=managed_network,
+                       default_resource_group=default_project_resource_group,
+                       application_insights=application_insights)
     with session.ml_client(scope) as client:
         with session.progress(f"Updating workspace '{change.name}' ..."):
             return client.workspaces.begin_update(change).result()._to_dict()

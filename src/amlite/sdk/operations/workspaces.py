@@ -103,7 +103,7 @@ class WorkspaceOperations:
         Without a location the workspace takes its resource group's, as azure-ai-ml does.
         """
         group = resource_group or workspace.resource_group or self._client.resource_group_name
-        if not workspace.location:
+        if not workspace.location and (workspace.kind or "").lower() != "project":  # a project takes its hub's
             rg = self._pipeline.get_json(
                 f"/subscriptions/{self._subscription()}/resourcegroups/{self._group(group)}",
                 api_version=RESOURCES_API_VERSION,

@@ -1,0 +1,97 @@
+"""Reading a workspace through its hub: the one place that follows a project's ``hub_key``.
+
+Every use of what a project inherits (rendering, its storage, its computes and quota) goes through
+here, so a change on the hub is seen by every project at its next use, and no project row holds a
+copy of it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from amlite.domain.computes import Compute
+from amlite.domain.errors import InvalidInput, NotFound, invalid
+from amlite.domain.hubs import Effective, effective, family_key
+from amlite.domain.resources import Workspace, WorkspaceKind
+from amlite.ports import UnitOfWork
+
+_WS_ID = re.compile(
+    r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.MachineLearningServices"
+    r"/workspaces/(?P<name>[^/]+)/?", re.IGNORECASE)
+_RG_ID = re.compile(r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/?", re.IGNORECASE)
+
+
+def parse_workspace_id(value: str, target: str) -> tuple[str, str, str]:
+    """(subscription, group, name) of a workspace ARM id (a hub's id, as ``hubResourceId`` names it)."""
+    match = _WS_ID.fullmatch(value.strip())
+    if match is None:
+        raise invalid("InvalidHubResourceId", f"'{value}' is not a workspace ARM id (/subscriptions/<id>/resourceGroups/"
+                      "<group>/providers/Microsoft.MachineLearningServices/workspaces/<hub>).", target)
+    return match["sub"], match["rg"], match["name"]
+
+
+def parse_group_id(value: str, sub_id: str, target: str) -> tuple[str, str]:
+    """(subscription, group) of a resource group ARM id, or of a bare group name in ``sub_id``."""
+    text = value.strip()
+    match = _RG_ID.fullmatch(text)
+    if match is not None:
+        return match["sub"].lower(), match["rg"]
+    if "/" in text or not text:
+        raise invalid("InvalidRequestContent", f"'{value}' is not a resource group id or name.", target)
+    return sub_id.lower(), text
+
+
+def hub_of(uow: UnitOfWork, ws: Workspace) -> Workspace | None:
+    """A project's hub as it is now; None for other kinds."""
+    if ws.kind is not WorkspaceKind.PROJECT or ws.hub_key is None:
+        return None
+    hub = uow.workspaces.by_key(ws.hub_key)
+    if hub is None:  # a hub with projects cannot be deleted; this is a broken store, not a user error
+        raise NotFound("HubNotFound", f"The hub of project workspace '{ws.name}' does not exist.")
+    return hub
+
+
+def effective_of(uow: UnitOfWork, ws: Workspace) -> tuple[Effective, Workspace | None]:
+    """What ``ws`` uses now (its own settings, or its hub's for a project) and its hub."""
+    hub = hub_of(uow, ws)
+    if hub is None:
+        return Effective(dict(ws.settings), dict(ws.associated), {}), None
+    return effective(ws, hub), hub
+
+
+def family(uow: UnitOfWork, ws: Workspace) -> list[Workspace]:
+    """The workspaces that share computes and quota with ``ws``: its hub and the hub's projects
+    (``ws`` included); just ``ws`` for a Default workspace."""
+    key = family_key(ws)
+    if key is None:
+        return [ws]
+    hub = uow.workspaces.by_key(key)
+    return ([hub] if hub is not None else []) + uow.workspaces.projects_of(key)
+
+
+def require_hub(uow: UnitOfWork, sub_id: str, rg_name: str, name: str, given: str) -> Workspace:
+    hub = uow.workspaces.get(sub_id, rg_name, name)
+    if hub is None:
+        raise NotFound("HubNotFound", f"The hub workspace '{given}' does not exist.")
+    if hub.kind is not WorkspaceKind.HUB:
+        raise InvalidInput("NotAHub", f"Workspace '{hub.name}' is a {hub.kind.value} workspace, not a hub: a project "
+                           "needs a workspace of kind Hub.", "properties.hubResourceId")
+    return hub
+
+
+def find_compute(uow: UnitOfWork, workspace_key: str, name: str) -> Compute | None:
+    """The compute a job of the workspace names: its own, else a compute instance of another
+    workspace of its hub (instances are reused across a hub's projects); None when neither."""
+    own = uow.computes.get(workspace_key, name)
+    if own is not None:
+        return own
+    ws = uow.workspaces.by_key(workspace_key)
+    if ws is None or family_key(ws) is None:
+        return None
+    for other in family(uow, ws):
+        if other.key == workspace_key:
+            continue
+        found = uow.computes.get(other.key, name)
+        if found is not None and found.is_instance:
+            return found
+    return None
