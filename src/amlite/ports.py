@@ -18,6 +18,7 @@ from amlite.domain.blobs import CHUNK_SIZE, StoredBlob
 from amlite.domain.computes import Compute, NodeSlot
 from amlite.domain.online_endpoints import DeploymentState, OnlineDeployment, OnlineEndpoint
 from amlite.domain.jobs import Job
+from amlite.domain.ray_jobs import RayJobInfo
 from amlite.domain.operations import Operation
 from amlite.domain.paging import Page
 from amlite.domain.rbac import RoleAssignment, RoleDefinition
@@ -440,6 +441,32 @@ class JobExecutor(Protocol):
     def start(self, command: str, cwd: Path, env: dict[str, str], log: Path) -> JobProcess:
         """Start a shell command line in ``cwd`` with exactly ``env``, output appended to ``log``;
         its processes end with it, with a cancel, and with the server."""
+        ...
+
+
+class RayJobs(Protocol):
+    """Ray clusters' job API, by the address of a cluster's dashboard (``runner/ray_cluster.py``)."""
+
+    def probe(self, address: str) -> str | None:
+        """None when a Ray cluster answers at ``address``, else the reason it does not."""
+        ...
+
+    def submit(self, address: str, submission_id: str, files: Path, pip: list[str]) -> None:
+        """Submit the job runner with ``files`` as its working directory (Ray uploads them to the cluster)."""
+        ...
+
+    def info(self, address: str, submission_id: str) -> RayJobInfo | None:
+        """Ray's state of the job, or None when the cluster does not know the id."""
+        ...
+
+    def logs(self, address: str, submission_id: str) -> str:
+        """The Ray job's whole output so far."""
+        ...
+
+    def stop(self, address: str, submission_id: str) -> None: ...
+
+    def entry_script(self) -> Path:
+        """The runner script submitted to the cluster (standard library only)."""
         ...
 
 
