@@ -37,6 +37,7 @@ import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 from amlite.domain.assets import ManifestEntry
 from amlite.domain.errors import AmliteError, Conflict
@@ -47,7 +48,7 @@ from amlite.domain.pipelines import step_order
 from amlite.domain.tasks import Task, TaskFailed
 from amlite.domain.resources import Workspace
 from amlite.domain.tracking import RunStatus
-from amlite.ports import JobExecutor, JobProcess, RayJobs, UnitOfWork
+from amlite.ports import JobExecutor, JobProcess, RayJobs, TrackingUnitOfWork, UnitOfWork
 from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import workspace_owner
 from amlite.services.computes import ComputeService
@@ -552,11 +553,28 @@ class JobRunService:
         self._tracking.end_job_run(job.workspace_key, job.run_id, _RUN_STATUS[ended.status])
 
     def _task_failed(self, uow: UnitOfWork, task: Task) -> None:
-        """The task gave up (its attempts used up): the job ends ``Failed`` with it."""
+        """The task gave up (its attempts used up): the job ends ``Failed`` with it, in the same
+        transaction, and so does its MLflow run; a job it had submitted to Ray is stopped there."""
         job = uow.jobs.by_key(task.subject_key or "")
         if job is not None and not job.status.is_terminal:
             uow.jobs.save(job.failed(self._deps.clock.now(), "JobRunnerError",
                                      f"The job could not be run: {task.last_error or 'the runner failed'}."))
+            if hasattr(uow, "tracking"):  # the SQL store's unit of work holds MLflow tracking too
+                self._tracking.end_job_run_in(cast(TrackingUnitOfWork, uow), job.workspace_key, job.run_id,
+                                              RunStatus.FAILED)
+            self._stop_on_ray(uow, job)
+
+    def _stop_on_ray(self, uow: UnitOfWork, job: Job) -> None:
+        """Stop the job's Ray job, if it has one; a cluster that does not answer is logged, not raised."""
+        name = compute_name(job.spec.compute_id)
+        compute = uow.computes.get(job.workspace_key, name) if name and self._ray is not None else None
+        if compute is None or not compute.is_ray or self._ray is None:
+            return
+        try:
+            if self._ray.info(compute.ray_address, submission_id(job.key)) is not None:
+                self._ray.stop(compute.ray_address, submission_id(job.key))
+        except Exception:  # the job has failed already; its Ray job may be unreachable with its cluster
+            log.exception("job %s: could not stop its Ray job at %s", job.name, compute.ray_address)
 
     # -- store helpers -----------------------------------------------------------------------------
 
