@@ -80,6 +80,8 @@ RAY_ROOT = "@@AMLITE_JOB_ROOT@@"
 BLOB_API_VERSION = "2024-04-01"
 #: How long a canceled Ray job is given to stop before the job is ended Canceled anyway.
 RAY_STOP_SECONDS = 30.0
+#: How long a Ray cluster may not answer about a running job before the job's runner gives up.
+RAY_SILENCE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -334,9 +336,18 @@ class JobRunService:
         marker = result_marker(job.key)
         written = 0
         stop_asked: float | None = None
+        unanswered: float | None = None
         while True:
-            info = self._ray.info(address, sid)
-            kept, result = split_log(self._ray.logs(address, sid), marker)
+            try:
+                info = self._ray.info(address, sid)
+                kept, result = split_log(self._ray.logs(address, sid), marker)
+                unanswered = None
+            except Exception:  # the cluster does not answer: a blip is waited out, a silence is not
+                unanswered = unanswered or time.monotonic()
+                if time.monotonic() - unanswered > RAY_SILENCE_SECONDS:
+                    raise
+                time.sleep(CHECK_SECONDS)
+                continue
             if info is not None and not info.is_terminal:
                 kept = kept[:kept.rfind("\n") + 1]  # whole lines only: the result line may be half-written
             if len(kept) > written:
