@@ -212,8 +212,9 @@ class Compute:
     def powering(self, action: PowerAction) -> "Compute":
         """The state while ``action`` runs, or a refusal naming the state that forbids it."""
         if not self.is_instance:
+            kind = "a Ray compute" if self.is_ray else "a compute cluster"
             raise invalid("OperationNotSupported",
-                          f"Compute '{self.name}' is a compute cluster; only compute instances can {action.value}.")
+                          f"Compute '{self.name}' is {kind}; only compute instances can {action.value}.")
         if self.provisioning_state is not ComputeProvisioningState.SUCCEEDED:
             raise Conflict("ComputeBusy", f"Compute instance '{self.name}' is {self.provisioning_state.value} "
                                           f"and cannot {action.value}.")
