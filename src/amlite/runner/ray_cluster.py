@@ -42,8 +42,11 @@ class RayJobClient:
         with self._lock:
             client = self._clients.get(address)
             if client is None:
-                from ray.job_submission import JobSubmissionClient  # only when a Ray compute is used
-
+                try:
+                    from ray.job_submission import JobSubmissionClient  # only when a Ray compute is used
+                except ImportError as exc:
+                    raise RuntimeError("This server cannot submit jobs to Ray: the Python package 'ray[default]' "
+                                       f"is not installed in its environment ({exc}).") from None
                 client = JobSubmissionClient(address)
                 self._clients[address] = client
             return client
