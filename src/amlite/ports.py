@@ -451,8 +451,9 @@ class RayJobs(Protocol):
         """None when a Ray cluster answers at ``address``, else the reason it does not."""
         ...
 
-    def submit(self, address: str, submission_id: str, files: Path, pip: list[str]) -> None:
-        """Submit the job runner with ``files`` as its working directory (Ray uploads them to the cluster)."""
+    def submit(self, address: str, submission_id: str, files: Path, pip: list[str], metadata: dict[str, str]) -> None:
+        """Submit the job runner with ``files`` as its working directory (Ray uploads them to the
+        cluster); ``metadata`` is shown by Ray's dashboard beside the job."""
         ...
 
     def info(self, address: str, submission_id: str) -> RayJobInfo | None:

@@ -51,14 +51,14 @@ class RayJobClient:
                 self._clients[address] = client
             return client
 
-    def submit(self, address: str, submission_id: str, files: Path, pip: list[str]) -> None:
+    def submit(self, address: str, submission_id: str, files: Path, pip: list[str], metadata: dict[str, str]) -> None:
         """Submit the runner (``ray_entry.py``) with ``files`` (``job.json`` among them) as the Ray
         job's working directory, uploaded to the cluster by Ray; ``pip`` as its runtime env's."""
         runtime_env: dict[str, Any] = {"working_dir": str(files)}
         if pip:
             runtime_env["pip"] = list(pip)
         self._client(address).submit_job(entrypoint=f"python {ENTRY.name} job.json", submission_id=submission_id,
-                                         runtime_env=runtime_env, metadata={"amlite": "command-job"})
+                                         runtime_env=runtime_env, metadata=dict(metadata))
 
     def info(self, address: str, submission_id: str) -> RayJobInfo | None:
         """Ray's state of the job, or None when the cluster does not know it."""

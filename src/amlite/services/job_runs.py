@@ -300,7 +300,8 @@ class JobRunService:
         descriptor.write_text(json.dumps(spec))
         sid = submission_id(job.key)
         if self._ray.info(address, sid) is None:  # an earlier attempt may have submitted it already
-            self._ray.submit(address, sid, files, list(job.requirements))
+            self._ray.submit(address, sid, files, list(job.requirements),
+                             {"amlite.job": job.name, "amlite.workspace": ws.arm_id})
         shutil.rmtree(files, ignore_errors=True)  # the token's copy; Ray has the files now
         self._follow_ray(job, storage, folder, address, sid)
 
