@@ -177,6 +177,8 @@ def test_the_same_job_on_a_cluster_and_on_ray(logged_in: Cli, tmp_path: Path, ra
         ended[compute] = wait_status(cli, job["name"], ws, ("Completed", "Failed", "Canceled"))
     local, ray = ended["cpu-cluster"], ended["ray-cluster"]
     assert ray["compute"] == "azureml:ray-cluster" and local["compute"] == "azureml:cpu-cluster"
+    assert any("image" in w and "Ray cluster's own Python" in w for w in ray["warnings"]), ray["warnings"]
+    assert any("image" in w and "virtualenv" in w for w in local["warnings"]), local["warnings"]
     with urllib.request.urlopen(f"{ray_address}/api/jobs/", timeout=10) as answer:  # Ray ran it, and only it
         on_ray = [j for j in json.load(answer) if j.get("metadata", {}).get("amlite.job") in (ray["name"], local["name"])]
     assert [(j["metadata"]["amlite.job"], j["status"]) for j in on_ray] == [(ray["name"], "SUCCEEDED")]

@@ -84,3 +84,15 @@ def test_a_ray_compute_body_is_judged_and_refused_without_ray(monkeypatch: pytes
     with pytest.raises(InvalidInput) as raised:
         parse_compute(body, "eastus")
     assert raised.value.code == "RayNotInstalled" and "ray[default]" in raised.value.message
+
+
+def test_an_environment_on_ray_is_warned_of_in_ray_terms() -> None:
+    from amlite.domain.jobs import environment_plan
+
+    conda = {"dependencies": ["python=3.9", "numpy", {"pip": ["scikit-learn==1.5.0"]}]}
+    plan = environment_plan({"image": "mcr.microsoft.com/azureml/x"}, conda, "3.11.9", on_ray=True)
+    assert plan.requirements == ("scikit-learn==1.5.0",)  # the Ray job's runtime_env pip list
+    assert all("Ray" in w for w in plan.warnings) and len(plan.warnings) == 3
+    assert not any("virtualenv" in w or "server's" in w for w in plan.warnings)
+    local = environment_plan({"image": "mcr.microsoft.com/azureml/x"}, conda, "3.11.9")
+    assert any("virtualenv on the server's Python 3.11.9" in w for w in local.warnings)

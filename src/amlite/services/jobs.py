@@ -119,7 +119,7 @@ class JobService:
             existing = uow.jobs.get(ws.key, name)
             if existing is None:
                 spec = job_spec(props)
-                _require_compute(uow, ws, spec)
+                on_ray = _require_compute(uow, ws, spec)
                 warnings = _unhonoured(props, spec)
                 env_spec: dict[str, Any] = {}
                 conda: dict[str, Any] | None = None
@@ -132,7 +132,7 @@ class JobService:
                 storage = self._artifacts.storage_in(uow, workspace_owner(ws))
         if existing is not None:
             return self._update(caller, ws, existing, props, details), False
-        plan = environment_plan(env_spec, conda, PYTHON_VERSION)
+        plan = environment_plan(env_spec, conda, PYTHON_VERSION, on_ray)
         inputs = dict(spec.inputs)
         for key, source in sources.items():
             _copy_into(storage, source)
@@ -252,10 +252,11 @@ class JobService:
             found = self._steps.component(uow, caller, ws, step_name, step)
             spec = PipelineSteps.child_spec(parent.spec, found, step, upstream, parent.name, step_name)
             env_spec, conda = self._environment(uow, caller, ws, spec.environment_id)
+            on_ray = _require_compute(uow, ws, spec)
             storage = self._artifacts.storage_in(uow, workspace_owner(ws))
             code_storage = None if found.owner.key == ws.key else self._artifacts.storage_in(uow, found.owner)
         _copy_into(storage, _Source(spec.code, code_storage))
-        plan = environment_plan(env_spec, conda, PYTHON_VERSION)
+        plan = environment_plan(env_spec, conda, PYTHON_VERSION, on_ray)
         now = self._deps.clock.now()
         stamp = AuditStamp(parent.stamp.created_by, parent.stamp.created_by_type, now, parent.stamp.created_by,
                            parent.stamp.created_by_type, now)
@@ -405,12 +406,17 @@ def job_not_found(name: str) -> NotFound:
     return NotFound("JobNotFound", f"The job '{name}' was not found.")
 
 
-def _require_compute(uow: UnitOfWork, ws: Workspace, spec: JobSpec) -> None:
-    """A job sent to a compute runs on its nodes, so the compute must be one of the workspace's."""
+def _require_compute(uow: UnitOfWork, ws: Workspace, spec: JobSpec) -> bool:
+    """A job sent to a compute runs on its nodes, so the compute must be one of the workspace's;
+    True when it is a Ray compute (the job runs on its cluster)."""
     name = compute_name(spec.compute_id)
-    if name is not None and uow.computes.get(ws.key, name) is None:
+    if name is None:
+        return False
+    compute = uow.computes.get(ws.key, name)
+    if compute is None:
         raise invalid("ComputeNotFound", f"The compute '{name}' does not exist in the workspace '{ws.name}': create it "
                       "(amlite ml compute create) or use compute: local.", f"{P}.computeId")
+    return compute.is_ray
 
 
 def _unhonoured(props: dict[str, Any], spec: JobSpec) -> tuple[str, ...]:
