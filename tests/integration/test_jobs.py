@@ -299,6 +299,9 @@ def test_a_job_whose_task_gives_up_fails_with_its_mlflow_run(api: Api, workspace
     r = api.request("PUT", path, ML, json=job_body(api, rg, ws, "echo started; sleep 2"))
     assert r.status_code == 201, r.text
     run_id = wait_for(api, path, ("Running",))["properties"]["mlflowRunId"]
+    deadline = time.monotonic() + 20  # the command runs once the job's MLflow run exists
+    while "started" not in api.request("GET", f"{path}/logs", ML).text and time.monotonic() < deadline:
+        time.sleep(0.1)
     c = api.container
     with c.deps.uow(write=True) as uow:
         found = uow.workspaces.get(api.sub, rg, ws)
