@@ -17,7 +17,7 @@ back. Resubmitting (``job create`` again) runs it anew.
 A job on a compute holds one of its node slots (its holder named by the job's name, which is
 what ``listNodes`` shows as the node's ``runId``) from placement to its end, renewing the slot's
 lease while it runs; the slot is released whatever the outcome, and a server that dies stops
-renewing, so the lease running out frees it. The job's MLflow run ends with the job's status.
+renewing, so the lease running out frees it. The job's MLflow run ends with the job's status, in the same commit.
 
 A job on a Ray compute is the other backend: it is submitted through Ray's job API to the
 compute's cluster (``ports.RayJobs``), as the runner ``runner/ray_entry.py`` with the job's
@@ -561,8 +561,13 @@ class JobRunService:
                 current = current.moved(JobStatus.FINALIZING, now)
             ended = current.moved(final, now) if final is not None else current.failed(now, code, message)
             uow.jobs.save(replace(ended, outputs=outputs or {}, logs=logs))
+            in_one = hasattr(uow, "tracking")  # the SQL store's unit of work: the run ends in the same commit
+            if in_one:
+                self._tracking.end_job_run_in(cast(TrackingUnitOfWork, uow), job.workspace_key, job.run_id,
+                                              _RUN_STATUS[ended.status])
             uow.commit()
-        self._tracking.end_job_run(job.workspace_key, job.run_id, _RUN_STATUS[ended.status])
+        if not in_one:
+            self._tracking.end_job_run(job.workspace_key, job.run_id, _RUN_STATUS[ended.status])
 
     def _task_failed(self, uow: UnitOfWork, task: Task) -> None:
         """The task gave up (its attempts used up): the job ends ``Failed`` with it, in the same
