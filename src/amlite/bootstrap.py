@@ -58,6 +58,7 @@ from amlite.services.workspaces import WorkspaceService
 from amlite.store import engine as store_engine
 from amlite.store.uow import SqlUnitOfWorkFactory
 from amlite.runner.local import LocalJobExecutor
+from amlite.runner.ray_cluster import RayJobClient
 from amlite.worker.reconciler import Reconciler
 from amlite.scoring.runtime import LocalScoringRuntime
 from amlite.worker.runner import Worker
@@ -206,10 +207,12 @@ def build(settings: Settings) -> Container:
     tracking_uow = SqlUnitOfWorkFactory(engine)
     tracking = TrackingService(deps, tracking_uow)
     job_tracking = JobTracking(deps, tracking_uow, tracking)
-    computes = ComputeService(deps, operations, settings.quota, timedelta(seconds=settings.node_slot_lease_seconds))
+    ray = RayJobClient()
+    computes = ComputeService(deps, operations, settings.quota, timedelta(seconds=settings.node_slot_lease_seconds),
+                              ray)
     jobs = JobService(deps, tasks, artifacts, references, authz, settings.data_dir / "jobs", job_tracking.job_metrics)
     job_runs = JobRunService(deps, tasks, jobs, artifacts, LocalJobExecutor(settings.data_dir / "job-environments"), tokens,
-                             settings.data_dir / "jobs", job_tracking, computes)
+                             settings.data_dir / "jobs", job_tracking, computes, ray)
     assets = AssetService(deps, artifacts, references, replication, authz, storage_endpoint, jobs)
     scoring = LocalScoringRuntime(settings.data_dir / "online", host_id=deps.ids.new_id())
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)

@@ -19,6 +19,7 @@ from amlite.domain.computes import Compute, NodeSlot
 from amlite.domain.connections import WorkspaceConnection
 from amlite.domain.online_endpoints import DeploymentState, OnlineDeployment, OnlineEndpoint
 from amlite.domain.jobs import Job
+from amlite.domain.ray_jobs import RayJobInfo
 from amlite.domain.operations import Operation
 from amlite.domain.paging import Page
 from amlite.domain.policies import PolicyAssignment
@@ -481,6 +482,31 @@ class PolicyAssignments(Protocol):
     def at_scopes(self, scopes: list[str]) -> list[PolicyAssignment]: ...
     def of_subscription(self, sub_id: str) -> list[PolicyAssignment]: ...
     def delete_at_or_below(self, scope: str) -> int: ...
+class RayJobs(Protocol):
+    """Ray clusters' job API, by the address of a cluster's dashboard (``runner/ray_cluster.py``)."""
+
+    def probe(self, address: str) -> str | None:
+        """None when a Ray cluster answers at ``address``, else the reason it does not."""
+        ...
+
+    def submit(self, address: str, submission_id: str, files: Path, pip: list[str], metadata: dict[str, str]) -> None:
+        """Submit the job runner with ``files`` as its working directory (Ray uploads them to the
+        cluster); ``metadata`` is shown by Ray's dashboard beside the job."""
+        ...
+
+    def info(self, address: str, submission_id: str) -> RayJobInfo | None:
+        """Ray's state of the job, or None when the cluster does not know the id."""
+        ...
+
+    def logs(self, address: str, submission_id: str) -> str:
+        """The Ray job's whole output so far."""
+        ...
+
+    def stop(self, address: str, submission_id: str) -> None: ...
+
+    def entry_script(self) -> Path:
+        """The runner script submitted to the cluster (standard library only)."""
+        ...
 
 
 class Jobs(Protocol):

@@ -5,6 +5,7 @@ nothing, also under two racing creates; and azure-ai-ml reading what the API ans
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -259,3 +260,44 @@ def test_azure_ai_ml_reads_the_bodies_as_amlite_sdk_does(api: Api, name: str) ->
             else:
                 assert ours.get(key) == value, (compute, key, value, ours.get(key))
         api.wait(api.request("DELETE", f"{computes}/{compute}", ML))
+
+
+def ray(address: str, **inner: Any) -> dict[str, Any]:
+    """A Ray compute's body, as amlite's SDK sends it (``RayCompute``)."""
+    return {"properties": {"computeType": "Ray", "description": "a Ray cluster",
+                           "properties": {"address": address, **inner}}}
+
+
+def test_a_ray_compute_whose_cluster_does_not_answer_fails_saying_why(api: Api, name: str) -> None:
+    """The success path runs against a real Ray cluster in tests/e2e/test_jobs_ray.py."""
+    computes = setup(api, name)
+    before_usage = usage(api)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # a port where nothing listens
+        sock.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    r = api.request("PUT", f"{computes}/rayc", ML, json=ray(nowhere))
+    assert r.status_code == 201, r.text
+    assert r.json()["properties"]["computeType"] == "Ray" and r.json()["properties"]["isAttachedCompute"] is True
+    poll(api, r)
+    body = api.request("GET", f"{computes}/rayc", ML).json()["properties"]
+    assert body["provisioningState"] == "Failed", body
+    error = body["provisioningErrors"][0]["error"]
+    assert error["code"] == "RayClusterUnreachable" and nowhere in error["message"]
+    assert body["properties"] == {"address": nowhere}
+    assert usage(api) == before_usage  # no size, no quota
+
+    before = api.snapshot()
+    cases = [
+        (ray(nowhere, vmSize="Standard_DS3_v2"), "UnsupportedComputeProperty", "vmSize"),
+        (ray(nowhere, scaleSettings={"maxNodeCount": 2}), "UnsupportedComputeProperty", "scaleSettings"),
+        (ray(nowhere, headNode="x"), "UnsupportedComputeProperty", "headNode"),
+        (ray("ray://127.0.0.1:10001"), "InvalidRequestContent", "address"),
+        ({"properties": {"computeType": "Ray", "properties": {}}}, "InvalidRequestContent", "address"),
+        ({"properties": {**ray(nowhere)["properties"], "resourceId": "/subscriptions/x/vm"}},
+         "UnsupportedComputeProperty", "resourceId"),
+    ]
+    for body, code, target in cases:
+        r = api.request("PUT", f"{computes}/refused", ML, json=body)
+        assert r.status_code == 400, (body, r.text)
+        assert r.json()["error"]["code"] == code and target in (r.json()["error"].get("target") or ""), r.text
+    assert api.snapshot() == before

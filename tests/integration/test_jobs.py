@@ -287,3 +287,32 @@ def test_pip_dependencies_are_installed_and_a_failed_install_fails_the_job(
     props = wait_for(api, bad_path, ("Completed", "Failed"))["properties"]
     assert props["status"] == "Failed" and props["error"]["code"] == "EnvironmentBuildFailed", props
     assert "surely-not-a-package-amlite" in api.request("GET", f"{bad_path}/logs", ML).text
+
+
+def test_a_job_whose_task_gives_up_fails_with_its_mlflow_run(api: Api, workspace: tuple[str, str]) -> None:
+    """The hook the task engine calls when the job's task has used up its attempts (a runner that
+    fails on every try) ends the job and its MLflow run together."""
+    from amlite.services.jobs import JOB_TASK
+
+    rg, ws = workspace
+    path = f"{api.ws_path(rg, ws)}/jobs/given-up"
+    r = api.request("PUT", path, ML, json=job_body(api, rg, ws, "echo started; sleep 2"))
+    assert r.status_code == 201, r.text
+    run_id = wait_for(api, path, ("Running",))["properties"]["mlflowRunId"]
+    deadline = time.monotonic() + 20  # the command runs once the job's MLflow run exists
+    while "started" not in api.request("GET", f"{path}/logs", ML).text and time.monotonic() < deadline:
+        time.sleep(0.1)
+    c = api.container
+    with c.deps.uow(write=True) as uow:
+        found = uow.workspaces.get(api.sub, rg, ws)
+        job = uow.jobs.get(found.key, "given-up") if found is not None else None
+        assert job is not None
+        task = uow.tasks.of_subjects(JOB_TASK, [job.key])[job.key][0]
+        c.job_runs._task_failed(uow, task.failed(c.deps.clock.now(), "the runner failed three times"))
+        uow.commit()
+    props = wait_for(api, path, ("Failed",))["properties"]
+    assert props["status"] == "Failed" and props["error"]["code"] == "JobRunnerError"
+    assert "the runner failed three times" in props["error"]["message"]
+    with c.deps.uow() as uow:
+        run = uow.tracking.run(job.workspace_key, run_id)  # type: ignore[attr-defined]
+    assert run is not None and run.status.value == "FAILED" and run.end_time is not None

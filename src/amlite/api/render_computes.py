@@ -25,8 +25,8 @@ def compute(view: ComputeView) -> dict[str, Any]:
             "computeType": c.compute_type.value, "computeLocation": c.location, "description": c.description or None,
             "createdOn": ts(c.stamp.created_at), "modifiedOn": ts(c.stamp.modified_at),
             "provisioningState": c.provisioning_state.value, "provisioningErrors": errors,
-            "isAttachedCompute": False, "disableLocalAuth": True, "resourceId": None,
-            "properties": _instance(view) if c.is_instance else _cluster(view),
+            "isAttachedCompute": c.is_ray, "disableLocalAuth": True, "resourceId": None,
+            "properties": _ray(view) if c.is_ray else _instance(view) if c.is_instance else _cluster(view),
         },
     }
 
@@ -47,6 +47,11 @@ def _cluster(view: ComputeView) -> dict[str, Any]:
                             "preemptedNodeCount": 0},
         "propertyBag": None, "subnet": None, "userAccountCredentials": None, "virtualMachineImage": None,
     }
+
+
+def _ray(view: ComputeView) -> dict[str, Any]:
+    """A Ray compute: the cluster it is attached to (an amlite addition; Azure ML has no Ray type)."""
+    return {"address": view.compute.ray_address}
 
 
 def _instance(view: ComputeView) -> dict[str, Any]:

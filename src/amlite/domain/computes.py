@@ -22,6 +22,10 @@ refused with ``QuotaExceeded`` naming the family, the usage and the limit.
 Node slots: a cluster's nodes are the job runner's execution slots (``max_nodes`` of them, a
 running instance has one). A slot is held under a lease its holder renews; a lease that runs out
 (its holder died) frees the slot.
+
+A Ray compute (``Ray``, an amlite addition: Azure ML has no such type) is an existing Ray cluster
+attached by the address of its dashboard; jobs sent to it are submitted through Ray's job API and
+Ray schedules them, so it has no node slots, no VM size and reserves no quota.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from amlite.domain.vm_sizes import VmSize
 class ComputeType(str, Enum):
     AML_COMPUTE = "AmlCompute"
     COMPUTE_INSTANCE = "ComputeInstance"
+    RAY = "Ray"
 
     @classmethod
     def parse(cls, value: str) -> "ComputeType | None":
@@ -88,10 +93,24 @@ DEFAULT_IDLE_SECONDS = 120
 TIERS = ("Dedicated", "LowPriority")
 
 
+#: What a Ray compute records as its size: none of amlite's, and no vCPUs drawn from the quota.
+RAY_SIZE = VmSize("Ray", "Ray", 0, 0, compute_types=(ComputeType.RAY.value,))
+_RAY_ADDRESS = re.compile(r"https?://[A-Za-z0-9.\-]+(?::\d{1,5})?/?")
+
+
+def check_ray_address(value: str | None, target: str) -> str:
+    """A Ray dashboard's HTTP address (``http://host:8265``), as Ray's ``JobSubmissionClient`` takes it."""
+    text = (value or "").strip()
+    if not _RAY_ADDRESS.fullmatch(text):
+        raise invalid("InvalidRequestContent", f"{target} '{value or ''}' must be the HTTP address of a Ray cluster's "
+                      "dashboard, such as http://127.0.0.1:8265.", target)
+    return text.rstrip("/")
+
+
 def check_compute_name(name: str, compute_type: ComputeType) -> str:
     """Azure ML's rules: a cluster 2-16, an instance 3-24 characters, letters, digits and '-',
     starting with a letter and not ending with '-'."""
-    rule, span = ((_CLUSTER_NAME, "2 and 16") if compute_type is ComputeType.AML_COMPUTE
+    rule, span = ((_CLUSTER_NAME, "2 and 16") if compute_type is not ComputeType.COMPUTE_INSTANCE
                   else (_INSTANCE_NAME, "3 and 24"))
     if not rule.fullmatch(name) or name.endswith("-"):
         raise invalid("InvalidComputeName",
@@ -141,6 +160,15 @@ class Compute:
         return self.compute_type is ComputeType.COMPUTE_INSTANCE
 
     @property
+    def is_ray(self) -> bool:
+        return self.compute_type is ComputeType.RAY
+
+    @property
+    def ray_address(self) -> str:
+        """The dashboard address of a Ray compute's cluster (empty for other computes)."""
+        return str(self.settings.get("address") or "") if self.is_ray else ""
+
+    @property
     def family(self) -> str:
         return self.vm_size.family
 
@@ -154,7 +182,7 @@ class Compute:
     @property
     def slot_count(self) -> int:
         """How many jobs may run on it at once: a cluster's nodes; a running instance's one."""
-        if self.provisioning_state is not ComputeProvisioningState.SUCCEEDED:
+        if self.provisioning_state is not ComputeProvisioningState.SUCCEEDED or self.is_ray:
             return 0
         if self.is_instance:
             return 1 if self.state is InstanceState.RUNNING else 0
@@ -184,8 +212,9 @@ class Compute:
     def powering(self, action: PowerAction) -> "Compute":
         """The state while ``action`` runs, or a refusal naming the state that forbids it."""
         if not self.is_instance:
+            kind = "a Ray compute" if self.is_ray else "a compute cluster"
             raise invalid("OperationNotSupported",
-                          f"Compute '{self.name}' is a compute cluster; only compute instances can {action.value}.")
+                          f"Compute '{self.name}' is {kind}; only compute instances can {action.value}.")
         if self.provisioning_state is not ComputeProvisioningState.SUCCEEDED:
             raise Conflict("ComputeBusy", f"Compute instance '{self.name}' is {self.provisioning_state.value} "
                                           f"and cannot {action.value}.")

@@ -476,18 +476,21 @@ class EnvironmentPlan:
 _PYTHON_PIN = re.compile(r"python\s*(?:[=<>!~]=?|==)\s*([0-9][0-9.*]*)", re.I)
 
 
-def environment_plan(env_spec: Mapping[str, Any], conda: Mapping[str, Any] | None, python_version: str) -> EnvironmentPlan:
+def environment_plan(env_spec: Mapping[str, Any], conda: Mapping[str, Any] | None, python_version: str,
+                     on_ray: bool = False) -> EnvironmentPlan:
     """The plan for an environment version's spec (``image``, ``build``) and its conda file
     (already parsed). The runner has no container engine: an image or a Docker build is not
     used, conda-only packages are not installed, and a pinned Python other than the server's is
-    not provided; each is named in a warning."""
+    not provided; each is named in a warning. On a Ray compute (``on_ray``) the pip section goes to
+    the Ray job's runtime environment and the job runs on the cluster's own Python."""
     warnings: list[str] = []
+    where = ("the job runs on the Ray cluster's own Python" if on_ray
+             else f"the job runs in a virtualenv on the server's Python {python_version}")
+    runner = "the Ray backend does not use container images" if on_ray else "the local runner has no container engine"
     if env_spec.get("image"):
-        warnings.append(f"The environment's image '{env_spec['image']}' is not run: the local runner has no container "
-                        f"engine; the job runs in a virtualenv on the server's Python {python_version}.")
+        warnings.append(f"The environment's image '{env_spec['image']}' is not run: {runner}; {where}.")
     if env_spec.get("build"):
-        warnings.append("The environment's Docker build context is not built: the local runner has no container "
-                        f"engine; the job runs in a virtualenv on the server's Python {python_version}.")
+        warnings.append(f"The environment's Docker build context is not built: {runner}; {where}.")
     pips: list[str] = []
     conda_only: list[str] = []
     for dep in (conda or {}).get("dependencies") or []:
@@ -500,13 +503,17 @@ def environment_plan(env_spec: Mapping[str, Any], conda: Mapping[str, Any] | Non
             continue
         if pin:
             wanted = pin.group(1).rstrip(".*")
-            if not python_version.startswith(wanted):
+            if on_ray:
+                warnings.append(f"The environment asks for python {pin.group(1)}; the job runs on the Ray cluster's "
+                                "own Python.")
+            elif not python_version.startswith(wanted):
                 warnings.append(f"The environment asks for python {pin.group(1)}; the job runs on the server's "
                                 f"Python {python_version}.")
             continue
         conda_only.append(text)
     if conda_only:
-        warnings.append("Conda packages are not installed (the local runner installs only the conda file's pip "
+        installs = "the Ray job's runtime environment gets" if on_ray else "the local runner installs"
+        warnings.append(f"Conda packages are not installed ({installs} only the conda file's pip "
                         f"section): {', '.join(conda_only)}.")
     options = [p for p in pips if p.startswith("-")]
     if options:

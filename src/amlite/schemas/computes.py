@@ -1,4 +1,5 @@
-"""Compute YAML (azure-ai-ml's ``amlcompute`` and ``computeinstance`` schemas).
+"""Compute YAML (azure-ai-ml's ``amlcompute`` and ``computeinstance`` schemas, and amlite's
+``ray``: an existing Ray cluster attached by its dashboard's ``address``).
 
 Fields amlite honours are modelled; the others Azure ML's schema has are accepted only when they
 ask for what amlite does anyway (``ssh_public_access_enabled: false``, ``enable_node_public_ip:
@@ -41,7 +42,7 @@ _WHY = {
 
 class ComputeSpec(SpecModel):
     name: str = Field(min_length=1)
-    type: Literal["amlcompute", "computeinstance"]
+    type: Literal["amlcompute", "computeinstance", "ray"]
     size: str | None = None
     description: str | None = None
     tags: StrDict = Field(default_factory=dict)
@@ -67,8 +68,9 @@ class ComputeSpec(SpecModel):
     custom_applications: list[Any] | None = None
     resource_id: str | None = None
     os_image_metadata: dict[str, Any] | None = None
+    address: str | None = None  # a Ray compute's dashboard address (amlite's addition)
 
-    @field_validator("name", "size", "description", "location", mode="before")
+    @field_validator("name", "size", "description", "location", "address", mode="before")
     @classmethod
     def _text(cls, value: Any) -> Any:
         return scalar_text(value)
@@ -90,6 +92,16 @@ def parse_compute_spec(data: dict[str, Any], source: str | None = None) -> Compu
             continue
         why = _WHY.get(key, "amlite does not support this setting")
         raise YamlSchemaError(f"{why}; amlite does not honour '{key}: {value}'.", field=key, source=source)
+    if spec.type == "ray":
+        if not spec.address:
+            raise YamlSchemaError("a Ray compute needs the address of its cluster's dashboard, such as "
+                                  "http://127.0.0.1:8265.", field="address", source=source)
+        for key in ("size", "tier", "min_instances", "max_instances", "idle_time_before_scale_down"):
+            if getattr(spec, key) is not None:
+                raise YamlSchemaError("a Ray compute is an existing Ray cluster with machines of its own: this is "
+                                      "a setting of compute clusters (type: amlcompute).", field=key, source=source)
+    elif spec.address is not None:
+        raise YamlSchemaError("address is a setting of Ray computes (type: ray).", field="address", source=source)
     if spec.type == "computeinstance":
         for key in ("tier", "min_instances", "max_instances", "idle_time_before_scale_down"):
             if getattr(spec, key) is not None:

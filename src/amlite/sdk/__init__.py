@@ -17,7 +17,7 @@ from amlite.sdk.credentials import (
 )
 from amlite.sdk.asset_entities import BuildContext, Data, Environment, ListViewType, Model
 from amlite.sdk.component_entities import CommandComponent, PipelineComponent
-from amlite.sdk.compute_entities import AmlCompute, ComputeInstance, load_compute
+from amlite.sdk.compute_entities import AmlCompute, ComputeInstance, RayCompute, load_compute
 from amlite.sdk.datastore_entities import (
     AccountKeyConfiguration,
     AzureBlobDatastore,
@@ -51,6 +51,7 @@ __all__ = [
     "AccessToken",
     "AccountKeyConfiguration",
     "AmlCompute",
+    "RayCompute",
     "ComputeInstance",
     "AzureBlobDatastore",
     "AzureDataLakeGen2Datastore",

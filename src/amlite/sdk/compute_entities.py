@@ -19,8 +19,8 @@ from amlite.sdk._dicts import compact
 from amlite.sdk.asset_entities import spec_error
 from amlite.sdk.errors import ValidationException
 
-__all__ = ["AmlCompute", "AmlComputeNodeInfo", "Compute", "ComputeInstance", "Usage", "UsageName", "VmSize",
-           "compute_from_rest", "load_compute"]
+__all__ = ["AmlCompute", "AmlComputeNodeInfo", "Compute", "ComputeInstance", "RayCompute", "Usage", "UsageName",
+           "VmSize", "compute_from_rest", "load_compute"]
 
 _TIERS = {"dedicated": "Dedicated", "low_priority": "LowPriority", "lowpriority": "LowPriority"}
 _SECONDS = re.compile(r"PT(\d+)S", re.IGNORECASE)
@@ -149,6 +149,31 @@ class ComputeInstance(Compute):
         })}
 
 
+@dataclass
+class RayCompute(Compute):
+    """An existing Ray cluster, attached by its dashboard's HTTP ``address`` (an amlite addition:
+    Azure ML has no Ray compute); jobs sent to it run through Ray's job API."""
+
+    type: str = "ray"
+    address: str | None = None
+
+    def _to_rest(self) -> dict[str, Any]:
+        if not self.address:
+            raise ValidationException("A Ray compute needs the address of its cluster's dashboard "
+                                      "(http://host:8265).", code="MissingAddress")
+        body: dict[str, Any] = {"properties": compact({
+            "computeType": "Ray", "description": self.description, "properties": {"address": self.address},
+        })}
+        if self.location:
+            body["location"] = self.location
+        if self.tags:
+            body["tags"] = dict(self.tags)
+        return body
+
+    def _to_dict(self) -> dict[str, Any]:
+        return {**self._common_dict(), **compact({"address": self.address})}
+
+
 def compute_from_rest(body: dict[str, Any]) -> Compute:
     """A compute from its ARM body (``ComputeResource``)."""
     props = body.get("properties") or {}
@@ -163,6 +188,8 @@ def compute_from_rest(body: dict[str, Any]) -> Compute:
         "resource_group": group, "provisioning_state": props.get("provisioningState"),
         "created_on": props.get("createdOn"), "provisioning_errors": errors,
     }
+    if str(props.get("computeType")).lower() == "ray":
+        return RayCompute(**common, address=inner.get("address"))
     if str(props.get("computeType")).lower() == "computeinstance":
         endpoints = inner.get("connectivityEndpoints") or {}
         network = compact({"public_ip_address": endpoints.get("publicIpAddress"),
@@ -266,7 +293,7 @@ class AmlComputeNodeInfo:
 
 def load_compute(source: str | os.PathLike[str], params_override: list[dict[str, Any]] | None = None,
                  **kwargs: Any) -> Compute:
-    """An :class:`AmlCompute` or :class:`ComputeInstance` from an Azure ML compute YAML file."""
+    """An :class:`AmlCompute`, :class:`ComputeInstance` or :class:`RayCompute` from a compute YAML file."""
     from amlite.schemas import YamlSchemaError
     from amlite.schemas.computes import load_compute_spec
 
@@ -278,5 +305,7 @@ def load_compute(source: str | os.PathLike[str], params_override: list[dict[str,
                               "tags": dict(spec.tags), "location": spec.location}
     if spec.type == "computeinstance":
         return ComputeInstance(**common)
+    if spec.type == "ray":
+        return RayCompute(**{**common, "size": None}, address=spec.address)
     return AmlCompute(**common, tier=spec.tier, min_instances=spec.min_instances, max_instances=spec.max_instances,
                       idle_time_before_scale_down=spec.idle_time_before_scale_down)

@@ -10,14 +10,17 @@ ignored, as ARM ignores read-only fields.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from amlite.domain.computes import (
     DEFAULT_IDLE_SECONDS,
+    RAY_SIZE,
     TIERS,
     ComputeType,
+    check_ray_address,
     check_scale,
     parse_duration,
 )
@@ -89,13 +92,15 @@ def parse_compute(body: ComputeBody, location: str) -> ComputeRequest:
                       f"{P}.computeType")
     compute_type = ComputeType.parse(props.compute_type)
     if compute_type is None:
-        raise invalid("InvalidRequestContent", f"computeType '{props.compute_type}' is not supported; use AmlCompute "
-                      "or ComputeInstance.", f"{P}.computeType")
+        raise invalid("InvalidRequestContent", f"computeType '{props.compute_type}' is not supported; use AmlCompute, "
+                      "ComputeInstance or Ray.", f"{P}.computeType")
     for given, target in ((body.location, "location"), (props.compute_location, f"{P}.computeLocation")):
         if given and given.replace(" ", "").lower() != location.lower():
             raise invalid("InvalidRequestContent", f"{target} '{given}' must be the workspace's location, '{location}'.",
                           target)
     inner = props.properties
+    if compute_type is ComputeType.RAY:
+        return _ray(body)
     if not inner.vm_size:
         raise invalid("InvalidRequestContent", "properties.properties.vmSize is required.", f"{PP}.vmSize")
     size = find_vm_size(inner.vm_size)
@@ -130,6 +135,40 @@ def _cluster(body: ComputeBody, size: VmSize, description: str, tags: dict[str, 
         raise invalid("InvalidRequestContent", f"The VM size '{size.name}' has no low-priority nodes.", f"{PP}.vmPriority")
     return ComputeRequest(ComputeType.AML_COMPUTE, size, min_nodes, max_nodes, tier, idle, description, tags,
                           _echo(inner.other_fields, _CLUSTER_DEFAULTS))
+
+
+def _ray(body: ComputeBody) -> ComputeRequest:
+    """A Ray cluster attached by its dashboard's address (``properties.properties.address``), and
+    nothing else: a size, scale settings or any other setting is refused by name. The server needs
+    Ray's client library to submit jobs, so a server without it refuses the compute."""
+    props = body.properties
+    inner = props.properties
+    address = check_ray_address(inner.other_fields.get("address"), f"{PP}.address")
+    refused: list[ErrorDetail] = []
+    for key, value in body.other_fields.items():
+        if key not in _READ_ONLY_TOP and not _asks_nothing(value) and not (key == "identity" and _no_identity(value)):
+            refused.append(ErrorDetail("UnsupportedComputeProperty", f"{key}: not a setting of a Ray compute.", key))
+    for key, value in props.other_fields.items():
+        if key not in _READ_ONLY and not _asks_nothing(value):
+            refused.append(ErrorDetail("UnsupportedComputeProperty", f"{P}.{key}: not a setting of a Ray compute.",
+                                       f"{P}.{key}"))
+    named = {"vmSize": inner.vm_size, "vmPriority": inner.vm_priority, "scaleSettings": inner.scale_settings,
+             "sshSettings": inner.ssh_settings, "idleTimeBeforeShutdown": inner.idle_time_before_shutdown,
+             **{k: v for k, v in inner.other_fields.items() if k != "address" and k not in _READ_ONLY_INNER}}
+    for key, value in named.items():
+        if value is not None and not _asks_nothing(value):
+            refused.append(ErrorDetail("UnsupportedComputeProperty", f"{PP}.{key}: not a setting of a Ray compute "
+                                       "(its cluster has its own machines).", f"{PP}.{key}"))
+    if refused:
+        raise InvalidInput("UnsupportedComputeProperty", " ".join(d.message for d in refused), refused[0].target,
+                           refused)
+    if importlib.util.find_spec("ray") is None:
+        raise invalid("RayNotInstalled", "This amlite server cannot submit jobs to Ray: the Python package "
+                      "'ray[default]' is not installed in its environment (pip install 'ray[default]').",
+                      f"{P}.computeType")
+    description = check_text(props.description, f"{P}.description", 5000) or ""
+    return ComputeRequest(ComputeType.RAY, RAY_SIZE, 0, 1, "Dedicated", None, description, dict(body.tags or {}),
+                          {"address": address})
 
 
 def _echo(given: Mapping[str, Any], defaults: Mapping[str, object]) -> dict[str, Any]:

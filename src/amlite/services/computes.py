@@ -36,7 +36,7 @@ from amlite.domain.paging import Page
 from amlite.domain.providers import ML_NAMESPACE
 from amlite.domain.resources import AuditStamp, Workspace
 from amlite.domain.vm_sizes import VM_SIZES, VmSize, families, family_display_name
-from amlite.ports import UnitOfWork
+from amlite.ports import RayJobs, UnitOfWork
 from amlite.schemas.arm_computes import ComputeBody
 from amlite.services.audit import record_write
 from amlite.services.compute_requests import ComputeRequest, parse_compute
@@ -93,8 +93,9 @@ class UsageLine:
 
 class ComputeService:
     def __init__(self, deps: Deps, operations: OperationService, quota: QuotaLimits | None = None,
-                 slot_lease: timedelta = DEFAULT_SLOT_LEASE) -> None:
+                 slot_lease: timedelta = DEFAULT_SLOT_LEASE, ray: RayJobs | None = None) -> None:
         self._deps = deps
+        self._ray = ray
         self._ops = operations
         self._quota = quota or QuotaLimits()
         self._slot_lease = slot_lease
@@ -165,6 +166,10 @@ class ComputeService:
         if req.compute_type is not c.compute_type:
             raise Conflict("ComputeTypeCannotChange",
                            f"Compute '{c.name}' is a {c.compute_type.value}; its type cannot change.")
+        if c.is_ray and req.settings.get("address") != c.ray_address:
+            raise invalid("PropertyCannotBeUpdated", f"Compute '{c.name}' is attached to the Ray cluster at "
+                          f"{c.ray_address} and cannot change cluster; create another compute.",
+                          "properties.properties.address")
         if req.vm_size.name != c.vm_size.name:
             raise invalid("PropertyCannotBeUpdated", f"The VM size of compute '{c.name}' is '{c.vm_size.name}' and "
                           "cannot change; create another compute.", "properties.properties.vmSize")
@@ -246,13 +251,25 @@ class ComputeService:
     # -- the operations' handlers (idempotent: a rerun after a crash finds the work done) -------------
 
     def _run_create(self, op: Operation) -> None:
+        """The compute is ready; a Ray compute only once its cluster answers (else it is Failed, saying why)."""
         d = self._deps
+        with d.uow() as uow:
+            found = uow.computes.by_key(op.target_key)
+        unreachable = self._probe(found.ray_address) if found is not None and found.is_ray else None
         with d.uow(write=True) as uow:
             compute = uow.computes.by_key(op.target_key)
-            if compute is not None:
+            if compute is not None and unreachable:
+                if compute.provisioning_state is ComputeProvisioningState.CREATING:
+                    uow.computes.save(compute.creation_failed("RayClusterUnreachable", unreachable))
+            elif compute is not None:
                 uow.computes.save(compute.provisioned(d.clock.now()))
             self._ops.finish(uow, op.id)
             uow.commit()
+
+    def _probe(self, address: str) -> str | None:
+        if self._ray is None:
+            return "This server has no Ray client configured."
+        return self._ray.probe(address)
 
     def _run_delete(self, op: Operation) -> None:
         with self._deps.uow(write=True) as uow:

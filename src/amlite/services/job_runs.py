@@ -17,27 +17,38 @@ back. Resubmitting (``job create`` again) runs it anew.
 A job on a compute holds one of its node slots (its holder named by the job's name, which is
 what ``listNodes`` shows as the node's ``runId``) from placement to its end, renewing the slot's
 lease while it runs; the slot is released whatever the outcome, and a server that dies stops
-renewing, so the lease running out frees it. The job's MLflow run ends with the job's status.
+renewing, so the lease running out frees it. The job's MLflow run ends with the job's status, in the same commit.
+
+A job on a Ray compute is the other backend: it is submitted through Ray's job API to the
+compute's cluster (``ports.RayJobs``), as the runner ``runner/ray_entry.py`` with the job's
+description; the runner fetches the code and inputs from the workspace over HTTP, runs the
+command and uploads the outputs, and this handler follows the Ray job's state and log (see
+``domain/ray_jobs.py``). The Ray job outlives a server that dies: its submission id is derived
+from the job's key, so the restarted server re-attaches to it, or fails the job when the cluster
+never received it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 from amlite.domain.assets import ManifestEntry
-from amlite.domain.errors import AmliteError
+from amlite.domain.errors import AmliteError, Conflict
 from amlite.domain.computes import NodeSlot
 from amlite.domain.jobs import Job, JobSetupFailed, JobStatus, bind_command, compute_name
+from amlite.domain.ray_jobs import RayJobInfo, RayResult, result_marker, split_log, submission_id
 from amlite.domain.pipelines import step_order
 from amlite.domain.tasks import Task, TaskFailed
 from amlite.domain.resources import Workspace
 from amlite.domain.tracking import RunStatus
-from amlite.ports import JobExecutor, JobProcess, UnitOfWork
+from amlite.ports import JobExecutor, JobProcess, RayJobs, TrackingUnitOfWork, UnitOfWork
 from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import workspace_owner
 from amlite.services.computes import ComputeService
@@ -63,19 +74,32 @@ _RUN_STATUS = {JobStatus.COMPLETED: RunStatus.FINISHED, JobStatus.FAILED: RunSta
                JobStatus.CANCELED: RunStatus.KILLED}
 
 
+#: Stands for the runner's own folder on a Ray node in a Ray job's bound command.
+RAY_ROOT = "@@AMLITE_JOB_ROOT@@"
+#: The artifact routes' API version the Ray runner calls with.
+BLOB_API_VERSION = "2024-04-01"
+#: How long a canceled Ray job is given to stop before the job is ended Canceled anyway.
+RAY_STOP_SECONDS = 30.0
+#: How long a Ray cluster may not answer about a running job before the job's runner gives up.
+RAY_SILENCE_SECONDS = 60.0
+
+
 @dataclass(frozen=True)
 class Placement:
-    """Where a job runs: the server's local runner (``slot`` None), or a node slot of a compute."""
+    """Where a job runs: the server's local runner (``slot`` None), a node slot of a compute, or
+    the Ray cluster of a Ray compute (``ray_address``)."""
 
     target: str = "local"
     slot: NodeSlot | None = None
+    ray_address: str = ""
 
 
 class JobRunService:
     def __init__(self, deps: Deps, engine: TaskEngine, jobs: JobService, artifacts: ArtifactService,
                  executor: JobExecutor, tokens: TokenService, jobs_root: Path, tracking: JobTracking,
-                 computes: ComputeService) -> None:
+                 computes: ComputeService, ray: RayJobs | None = None) -> None:
         self._deps = deps
+        self._ray = ray
         self._jobs = jobs
         self._artifacts = artifacts
         self._executor = executor
@@ -88,14 +112,18 @@ class JobRunService:
     # -- the seam: where and when ----------------------------------------------------------------
 
     def place(self, job: Job) -> Placement | None:
-        """Pick where and when ``job`` runs: a command job sent to a compute waits (``Queued``) for
-        a free node slot of it; anything else runs at once on the local runner. None when the job
-        was canceled while it waited (or its compute can no longer run it: the job has failed)."""
+        """Pick where and when ``job`` runs: a command job sent to a Ray compute goes to its cluster
+        (Ray queues it there); one sent to another compute waits (``Queued``) for a free node slot
+        of it; anything else runs at once on the local runner. None when the job was canceled while
+        it waited (or its compute can no longer run it: the job has failed)."""
         name = compute_name(job.spec.compute_id)
         if name is None or job.spec.is_pipeline:  # a pipeline's own row runs no process: its steps take the nodes
             return Placement()
         while True:
             try:
+                address = self._ray_address(job, name)
+                if address:  # Ray schedules its own cluster: the job waits there, PENDING, not for a slot here
+                    return Placement(name, None, address)
                 slot = self._computes.acquire_slot(job.workspace_key, name, holder=job.name)
             except AmliteError as exc:  # deleted, failed, or a stopped instance: the job cannot run there
                 self._end(job, None, exc.code, f"The compute '{name}' cannot run the job: {exc.message}")
@@ -113,6 +141,8 @@ class JobRunService:
     def run(self, task: Task) -> None:
         job = self._load(task)
         if job.status.is_terminal:
+            return
+        if job.status.has_started and self._reattach(job):  # a Ray job outlives the server that submitted it
             return
         if job.status.has_started:  # an earlier attempt's server died under it, and its processes with it
             if job.spec.is_pipeline:  # its steps go with it; they ran (or would run) as its children
@@ -140,6 +170,8 @@ class JobRunService:
             shutil.rmtree(folder, ignore_errors=True)
             if job.spec.is_pipeline:
                 self._run_pipeline(job)
+            elif placement.ray_address:
+                self._execute_on_ray(job, folder, placement.ray_address)
             else:
                 self._execute(job, folder, placement)
         except TaskFailed:
@@ -209,6 +241,165 @@ class JobRunService:
                     process.kill()
                     return None
             time.sleep(POLL_SECONDS)
+
+    # -- Ray ---------------------------------------------------------------------------------------
+
+    def _ray_address(self, job: Job, name: str) -> str:
+        """The cluster address of ``name`` when it is a Ray compute that can run jobs ('' for other
+        computes); a Ray compute that cannot (failed, being deleted) fails the job with that reason."""
+        with self._deps.uow() as uow:
+            compute = uow.computes.get(job.workspace_key, name)
+        if compute is None or not compute.is_ray:
+            return ""
+        state = compute.provisioning_state.value
+        if state == "Creating":
+            return ""  # acquire_slot answers None meanwhile: the job waits Queued
+        if state != "Succeeded":
+            raise Conflict("ComputeNotAvailable", f"Compute '{compute.name}' is {state} and cannot run jobs.")
+        if self._ray is None:
+            raise Conflict("ComputeNotAvailable", "This server has no Ray client to submit jobs with.")
+        return compute.ray_address
+
+    def _execute_on_ray(self, job: Job, folder: Path, address: str) -> None:
+        """Submit the job's runner to the Ray cluster, then follow it to its end."""
+        assert self._ray is not None
+        ws, storage = self._where(job)
+        values: dict[str, str] = {}
+        for name, given in job.spec.inputs.items():
+            if given.type == "literal":
+                values[f"inputs.{name}"] = given.value or ""
+            elif given.type == "uri_file":
+                values[f"inputs.{name}"] = f"{RAY_ROOT}/inputs/{name}/{given.artifacts[0].path}"
+            else:
+                values[f"inputs.{name}"] = f"{RAY_ROOT}/inputs/{name}"
+        for name, output in job.spec.outputs.items():
+            values[f"outputs.{name}"] = f"{RAY_ROOT}/outputs/{name}" + (f"/{name}" if output.type == "uri_file" else "")
+        command = bind_command(job.spec.command, values)
+        run = self._tracking.start_job_run(ws.key, experiment_name=job.spec.experiment_name, job_name=job.name,
+                                           user=job.stamp.created_by, run_id=job.run_id)
+        env = dict(job.spec.environment_variables)
+        env.update({"PYTHONUNBUFFERED": "1", "AZUREML_RUN_ID": job.name,
+                    "MLFLOW_TRACKING_URI": f"{self._deps.endpoint}/mlflow/v1.0{ws.arm_id}",
+                    "MLFLOW_RUN_ID": job.run_id, "MLFLOW_EXPERIMENT_NAME": job.spec.experiment_name,
+                    "MLFLOW_EXPERIMENT_ID": run.experiment_id})
+        token = self._token(job) or ""
+        if token:
+            env["MLFLOW_TRACKING_TOKEN"] = token
+        spec = {
+            "blobs": f"{self._deps.endpoint}{ws.arm_id}/artifacts/blobs", "api_version": BLOB_API_VERSION,
+            "token": token, "root_marker": RAY_ROOT, "result_marker": result_marker(job.key), "command": command,
+            "code": [e.as_json() for e in job.spec.code],
+            "inputs": {n: [e.as_json() for e in i.artifacts] for n, i in job.spec.inputs.items() if i.type != "literal"},
+            "outputs": sorted(job.spec.outputs), "env": env,
+        }
+        files = folder / "ray"
+        files.mkdir(parents=True)
+        shutil.copy(self._ray.entry_script(), files / self._ray.entry_script().name)
+        descriptor = files / "job.json"
+        descriptor.touch(mode=0o600)
+        descriptor.write_text(json.dumps(spec))
+        sid = submission_id(job.key)
+        if self._ray.info(address, sid) is None:  # an earlier attempt may have submitted it already
+            self._ray.submit(address, sid, files, list(job.requirements),
+                             {"amlite.job": job.name, "amlite.workspace": ws.arm_id})
+        shutil.rmtree(files, ignore_errors=True)  # the token's copy; Ray has the files now
+        self._follow_ray(job, storage, folder, address, sid)
+
+    def _reattach(self, job: Job) -> bool:
+        """A started job on a Ray compute whose cluster knows its submission: follow it again (its
+        log is read anew from Ray). False for any other job (it was interrupted)."""
+        name = compute_name(job.spec.compute_id)
+        if name is None or job.spec.is_pipeline or self._ray is None:
+            return False
+        with self._deps.uow() as uow:
+            compute = uow.computes.get(job.workspace_key, name)
+        if compute is None or not compute.is_ray:
+            return False
+        sid = submission_id(job.key)
+        if self._ray.info(compute.ray_address, sid) is None:
+            return False
+        log.info("job %s: re-attaching to its Ray job %s at %s", job.name, sid, compute.ray_address)
+        folder = self._root / job.key
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            self._follow_ray(job, self._where(job)[1], folder, compute.ray_address, sid)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return True
+
+    def _follow_ray(self, job: Job, storage: ArtifactStorage, folder: Path, address: str, sid: str) -> None:
+        """Mirror the Ray job's log into the job's log file (what ``job stream`` reads) and its state
+        into the job's, stop it when the job is canceled, and end the job with it."""
+        assert self._ray is not None
+        logfile = folder / LOG_FILE
+        logfile.parent.mkdir(parents=True, exist_ok=True)
+        logfile.write_bytes(b"")
+        marker = result_marker(job.key)
+        written = 0
+        stop_asked: float | None = None
+        unanswered: float | None = None
+        while True:
+            try:
+                info = self._ray.info(address, sid)
+                kept, result = split_log(self._ray.logs(address, sid), marker)
+                unanswered = None
+            except Exception:  # the cluster does not answer: a blip is waited out, a silence is not
+                unanswered = unanswered or time.monotonic()
+                if time.monotonic() - unanswered > RAY_SILENCE_SECONDS:
+                    raise
+                time.sleep(CHECK_SECONDS)
+                continue
+            if info is not None and not info.is_terminal:
+                kept = kept[:kept.rfind("\n") + 1]  # whole lines only: the result line may be half-written
+            if len(kept) > written:
+                with open(logfile, "a", encoding="utf-8") as out:
+                    out.write(kept[written:])
+                written = len(kept)
+            if info is None or info.is_terminal:
+                break
+            current = self._reload(job)
+            if current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED) or current.status.is_terminal:
+                if stop_asked is None:
+                    self._ray.stop(address, sid)
+                    stop_asked = time.monotonic()
+                elif time.monotonic() - stop_asked > RAY_STOP_SECONDS:
+                    break
+            elif info.status == "RUNNING" and current.status is not JobStatus.RUNNING:
+                job = self._move(current, JobStatus.RUNNING)
+            time.sleep(CHECK_SECONDS)
+        self._end_ray(self._reload(job), storage, folder, address, sid, info, result)
+
+    def _end_ray(self, job: Job, storage: ArtifactStorage, folder: Path, address: str, sid: str,
+                 info: RayJobInfo | None, result: RayResult | None) -> None:
+        logs = _upload(storage, folder / "user_logs", prefix="user_logs/")
+        where = f"the Ray job '{sid}' at {address}"
+        if job.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
+            self._end(job, JobStatus.CANCELED, "", "", logs=logs)
+            return
+        if info is not None and info.status in ("SUCCEEDED", "FAILED") and job.status is JobStatus.PREPARING:
+            job = self._move(job, JobStatus.RUNNING)  # it ran between two looks
+        if info is None:
+            self._end(job, None, "RayJobLost", f"The Ray cluster no longer knows {where}.", logs=logs)
+        elif info.status == "SUCCEEDED" and result is not None and result.exit_code == 0:
+            outputs = {n: result.outputs.get(n, ()) for n in job.spec.outputs}
+            missing = [e.path for entries in outputs.values() for e in entries
+                       if not storage.store.exists(storage.account, storage.container, e.sha256)]
+            if missing:
+                self._end(job, None, "RayOutputMissing", f"The outputs {where} names are not in the workspace's "
+                          f"storage: {', '.join(missing[:5])}.", logs=logs)
+                return
+            job = self._move(job, JobStatus.FINALIZING)
+            self._end(job, JobStatus.COMPLETED, "", "", outputs=outputs, logs=logs)
+        elif info.status == "STOPPED":
+            self._end(job, None, "RayJobStopped", f"{where} was stopped on the cluster, not by amlite: "
+                      f"{info.message}".strip(), logs=logs)
+        elif result is not None and result.error:
+            self._end(job, None, "RayRunnerError", f"The job's runner on {where} failed: {result.error}", logs=logs)
+        elif result is not None and result.exit_code not in (None, 0):
+            self._end(job, None, "UserError", f"The command exited with code {result.exit_code}; see {LOG_FILE} "
+                      "(amlite ml job stream).", logs=logs)
+        else:
+            self._end(job, None, "RayJobFailed", f"{where} ended {info.status}: {info.message}".strip(), logs=logs)
 
     # -- pipelines ---------------------------------------------------------------------------------
 
@@ -370,15 +561,37 @@ class JobRunService:
                 current = current.moved(JobStatus.FINALIZING, now)
             ended = current.moved(final, now) if final is not None else current.failed(now, code, message)
             uow.jobs.save(replace(ended, outputs=outputs or {}, logs=logs))
+            in_one = hasattr(uow, "tracking")  # the SQL store's unit of work: the run ends in the same commit
+            if in_one:
+                self._tracking.end_job_run_in(cast(TrackingUnitOfWork, uow), job.workspace_key, job.run_id,
+                                              _RUN_STATUS[ended.status])
             uow.commit()
-        self._tracking.end_job_run(job.workspace_key, job.run_id, _RUN_STATUS[ended.status])
+        if not in_one:
+            self._tracking.end_job_run(job.workspace_key, job.run_id, _RUN_STATUS[ended.status])
 
     def _task_failed(self, uow: UnitOfWork, task: Task) -> None:
-        """The task gave up (its attempts used up): the job ends ``Failed`` with it."""
+        """The task gave up (its attempts used up): the job ends ``Failed`` with it, in the same
+        transaction, and so does its MLflow run; a job it had submitted to Ray is stopped there."""
         job = uow.jobs.by_key(task.subject_key or "")
         if job is not None and not job.status.is_terminal:
             uow.jobs.save(job.failed(self._deps.clock.now(), "JobRunnerError",
                                      f"The job could not be run: {task.last_error or 'the runner failed'}."))
+            if hasattr(uow, "tracking"):  # the SQL store's unit of work holds MLflow tracking too
+                self._tracking.end_job_run_in(cast(TrackingUnitOfWork, uow), job.workspace_key, job.run_id,
+                                              RunStatus.FAILED)
+            self._stop_on_ray(uow, job)
+
+    def _stop_on_ray(self, uow: UnitOfWork, job: Job) -> None:
+        """Stop the job's Ray job, if it has one; a cluster that does not answer is logged, not raised."""
+        name = compute_name(job.spec.compute_id)
+        compute = uow.computes.get(job.workspace_key, name) if name and self._ray is not None else None
+        if compute is None or not compute.is_ray or self._ray is None:
+            return
+        try:
+            if self._ray.info(compute.ray_address, submission_id(job.key)) is not None:
+                self._ray.stop(compute.ray_address, submission_id(job.key))
+        except Exception:  # the job has failed already; its Ray job may be unreachable with its cluster
+            log.exception("job %s: could not stop its Ray job at %s", job.name, compute.ray_address)
 
     # -- store helpers -----------------------------------------------------------------------------
 

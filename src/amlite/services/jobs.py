@@ -123,7 +123,7 @@ class JobService:
                 if in_hub_family(ws):
                     _refuse_parallel_steps(ws, props)
                 spec = job_spec(props)
-                _require_compute(uow, ws, spec)
+                on_ray = _require_compute(uow, ws, spec)
                 warnings = _unhonoured(props, spec)
                 env_spec: dict[str, Any] = {}
                 conda: dict[str, Any] | None = None
@@ -136,7 +136,7 @@ class JobService:
                 storage = self._artifacts.storage_in(uow, workspace_owner(ws))
         if existing is not None:
             return self._update(caller, ws, existing, props, details), False
-        plan = environment_plan(env_spec, conda, PYTHON_VERSION)
+        plan = environment_plan(env_spec, conda, PYTHON_VERSION, on_ray)
         inputs = dict(spec.inputs)
         for key, source in sources.items():
             _copy_into(storage, source)
@@ -256,10 +256,11 @@ class JobService:
             found = self._steps.component(uow, caller, ws, step_name, step)
             spec = PipelineSteps.child_spec(parent.spec, found, step, upstream, parent.name, step_name)
             env_spec, conda = self._environment(uow, caller, ws, spec.environment_id)
+            on_ray = _require_compute(uow, ws, spec)
             storage = self._artifacts.storage_in(uow, workspace_owner(ws))
             code_storage = None if found.owner.key == ws.key else self._artifacts.storage_in(uow, found.owner)
         _copy_into(storage, _Source(spec.code, code_storage))
-        plan = environment_plan(env_spec, conda, PYTHON_VERSION)
+        plan = environment_plan(env_spec, conda, PYTHON_VERSION, on_ray)
         now = self._deps.clock.now()
         stamp = AuditStamp(parent.stamp.created_by, parent.stamp.created_by_type, now, parent.stamp.created_by,
                            parent.stamp.created_by_type, now)
@@ -435,13 +436,18 @@ def _refuse_parallel_steps(ws: Workspace, props: dict[str, Any]) -> None:
                 raise parallel_step_refused(ws, str(step_name))
 
 
-def _require_compute(uow: UnitOfWork, ws: Workspace, spec: JobSpec) -> None:
+def _require_compute(uow: UnitOfWork, ws: Workspace, spec: JobSpec) -> bool:
     """A job sent to a compute runs on its nodes, so the compute must be one of the workspace's
-    (or a compute instance of another workspace of its hub: instances are shared in a hub)."""
+    (or a compute instance of another workspace of its hub: instances are shared in a hub); True
+    when it is a Ray compute (the job runs on its cluster)."""
     name = compute_name(spec.compute_id)
-    if name is not None and find_compute(uow, ws.key, name) is None:
+    if name is None:
+        return False
+    compute = find_compute(uow, ws.key, name)
+    if compute is None:
         raise invalid("ComputeNotFound", f"The compute '{name}' does not exist in the workspace '{ws.name}': create it "
                       "(amlite ml compute create) or use compute: local.", f"{P}.computeId")
+    return compute.is_ray
 
 
 def _unhonoured(props: dict[str, Any], spec: JobSpec) -> tuple[str, ...]:

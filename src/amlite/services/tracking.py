@@ -475,6 +475,16 @@ class JobTracking:
             uow.commit()
         return True
 
+    def end_job_run_in(self, uow: TrackingUnitOfWork, workspace_key: str, run_id: str, status: RunStatus) -> bool:
+        """``end_job_run`` inside the caller's transaction (the task engine's, when a job's task
+        gives up and the job fails with it), so the run and the job end together."""
+        ws = uow.workspaces.by_key(workspace_key)
+        run = uow.tracking.run(ws.key, run_id) if ws is not None else None
+        if run is None or run.end_time is not None:
+            return False
+        uow.tracking.save_run(replace(run, status=status, end_time=self._tracking.now_ms()))
+        return True
+
     def job_run(self, workspace_key: str, run_id: str) -> Run:
         """The run with its params, tags and latest metrics (``Run.metrics``) for ``job show``."""
         with self._uow() as uow:

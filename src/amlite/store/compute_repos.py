@@ -73,8 +73,8 @@ class ComputeRepository:
                  .where(_rg.c.subscription_id == sub_id.lower(), sa.func.lower(_c.c.location) == location.lower()))
         usage: dict[str, int] = {}
         for row in self._conn.execute(query):
-            if row.provisioning_state == ComputeProvisioningState.FAILED.value:
-                continue
+            if row.provisioning_state == ComputeProvisioningState.FAILED.value or not row.vcpus:
+                continue  # a failed create reserves nothing, nor does a Ray compute (no size of amlite's)
             nodes = 1 if row.compute_type == ComputeType.COMPUTE_INSTANCE.value else row.max_nodes
             usage[row.family] = usage.get(row.family, 0) + row.vcpus * nodes
         return usage

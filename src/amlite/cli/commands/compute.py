@@ -3,7 +3,8 @@ start, stop, restart, delete, list-nodes, list-sizes and list-usage, through the
 
 Output is azure-ai-ml's entity dict (``az ml compute show`` prints ``AmlCompute``'s or
 ``ComputeInstance``'s), with az's ``resourceGroup`` added. A YAML field amlite does not honour is
-refused by name (``schemas/computes.py``), never dropped.
+refused by name (``schemas/computes.py``), never dropped. A Ray compute (amlite's addition) is
+created from a file only (``type: ray``, ``address:``).
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ def compute_create(
     workspace_name: Workspace = None,
     resource_group: Group = None,
 ) -> Any:
-    """Create a compute cluster or instance (refused with QuotaExceeded beyond the vCPU quota)."""
+    """Create a compute cluster or instance (refused with QuotaExceeded beyond the vCPU quota), or attach
+    a Ray cluster from a file with 'type: ray' and its dashboard's 'address'."""
     session = current_session()
     compute = _from_flags(file, name, type_, size, min_instances, max_instances, idle_time_before_scale_down, tier,
                           description, tags, set_)
