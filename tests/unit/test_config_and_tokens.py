@@ -66,6 +66,29 @@ def test_signing_key_is_kept_and_tokens_check_expiry() -> None:
     assert info.value.code == "InvalidAuthenticationTokenTenant"
 
 
+def test_a_remembered_token_is_still_judged_at_every_use() -> None:
+    """The service remembers a token whose signature checked out; its lifetime, tenant, audience
+    and kind are judged again each time, and another key's token is never taken for it."""
+    tokens = TokenService(SigningKey(new_private_key_pem()), "http://127.0.0.1:8600")
+    now = datetime.now(timezone.utc)
+    token, expires = tokens.issue(tenant_id="t", object_id="o", name="n", principal_type="User", now=now)
+    assert tokens.verify(token, now=now).object_id == "o"
+    assert tokens.verify(token, now=now + timedelta(minutes=30)).object_id == "o"
+    for later, kwargs, code in (
+        (expires + timedelta(minutes=5), {}, "ExpiredAuthenticationToken"),
+        (now, {"tenant_id": "other"}, "InvalidAuthenticationTokenTenant"),
+        (now, {"refresh": True}, "InvalidAuthenticationToken"),
+        (now, {"audience": "https://elsewhere/"}, "InvalidAuthenticationTokenAudience"),
+    ):
+        with pytest.raises(AuthenticationFailed) as info:
+            tokens.verify(token, now=later, **kwargs)  # type: ignore[arg-type]
+        assert info.value.code == code
+    other = TokenService(SigningKey(new_private_key_pem()), "http://127.0.0.1:8600")
+    with pytest.raises(AuthenticationFailed) as info:
+        other.verify(token, now=now)
+    assert info.value.code == "InvalidAuthenticationToken"
+
+
 def test_workers_and_key_encryption_key_settings(tmp_path: Path) -> None:
     from cryptography.fernet import Fernet
 

@@ -45,6 +45,9 @@ class AssetOwner:
     location: str  # a workspace's region; a registry's primary region
     writable: bool = True
     regions: tuple[RegionStorage, ...] = field(default_factory=tuple)  # registries only
+    # A project's containers in its hub's shared storage all start with this (its workspace GUID);
+    # empty for every other owner, whose storage is its own.
+    storage_prefix: str = ""
 
     @property
     def arm_id(self) -> str:

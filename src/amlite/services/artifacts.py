@@ -24,10 +24,8 @@ from functools import partial
 from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.blobs import CHUNK_SIZE, StoredBlob, check_sha256
 from amlite.domain.errors import Conflict, NotFound, StorageUnavailable
-from amlite.domain.hubs import project_container_prefix
-from amlite.domain.resources import Workspace, WorkspaceKind
 from amlite.ports import BlobStore, BlobWriter, UnitOfWork
-from amlite.services.asset_owners import registry_owner
+from amlite.services.asset_owners import project_storage_prefix, registry_owner
 from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps
@@ -125,16 +123,17 @@ class ArtifactService:
         if owner.regions:
             return self._region_storage(owner, region)
         with self._deps.uow() as uow:
-            return self.storage_in(uow, owner)
+            ws = uow.workspaces.by_key(owner.key)
+            if ws is None:
+                raise NotFound("ResourceNotFound", f"The workspace '{owner.name}' was not found.")
+            return self._default_storage(uow, ws.key, ws.name, ws.location, project_storage_prefix(ws))
 
     def storage_in(self, uow: UnitOfWork, owner: AssetOwner) -> ArtifactStorage:
-        """``storage_for`` (primary region) in an open unit of work: the read before a write."""
+        """``storage_for`` (primary region) in an open unit of work, for an owner read in it (the
+        read before a write): its default datastore is the only row left to read."""
         if owner.regions:
             return self._region_storage(owner, None)
-        ws = uow.workspaces.by_key(owner.key)
-        if ws is None:
-            raise NotFound("ResourceNotFound", f"The workspace '{owner.name}' was not found.")
-        return self._default_storage(uow, ws)
+        return self._default_storage(uow, owner.key, owner.name, owner.location, owner.storage_prefix)
 
     def _region_storage(self, owner: AssetOwner, region: str | None) -> ArtifactStorage:
         place = owner.region(region) if region else owner.primary
@@ -200,15 +199,16 @@ class ArtifactService:
             ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
             if writing:
                 writable(ws)
-            return caller, self._default_storage(uow, ws)
+            return caller, self._default_storage(uow, ws.key, ws.name, ws.location, project_storage_prefix(ws))
 
-    def _default_storage(self, uow: UnitOfWork, ws: Workspace) -> ArtifactStorage:
-        default = next((ds for ds in uow.datastores.of_workspace(ws.key) if ds.is_default), None)
+    def _default_storage(self, uow: UnitOfWork, ws_key: str, ws_name: str, location: str,
+                         prefix: str) -> ArtifactStorage:
+        default = next((ds for ds in uow.datastores.of_workspace(ws_key) if ds.is_default), None)
         if default is None:
-            raise NotFound("DatastoreNotFound", f"The workspace '{ws.name}' has no default datastore for its artifacts.")
-        store = self._deps.blob_stores.get(ws.location)
+            raise NotFound("DatastoreNotFound", f"The workspace '{ws_name}' has no default datastore for its artifacts.")
+        store = self._deps.blob_stores.get(location)
         if store is None:
-            raise NotFound("StorageNotFound", f"No object storage is configured for region '{ws.location}'.")
-        if ws.kind is WorkspaceKind.PROJECT:  # the hub's shared account: only the project's own containers
-            store = ProjectStorageView(store, default.account_name, project_container_prefix(ws))
-        return ArtifactStorage(ws.location, default.account_name, default.container_name, store)
+            raise NotFound("StorageNotFound", f"No object storage is configured for region '{location}'.")
+        if prefix:  # a project in its hub's shared account: only the project's own containers
+            store = ProjectStorageView(store, default.account_name, prefix)
+        return ArtifactStorage(location, default.account_name, default.container_name, store)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from amlite.domain.asset_owners import AssetOwner, OwnerType, RegionStorage
 from amlite.domain.registries import Registry
-from amlite.domain.resources import ProvisioningState, Workspace
+from amlite.domain.hubs import project_container_prefix
+from amlite.domain.resources import ProvisioningState, Workspace, WorkspaceKind
 from amlite.ports import AssetContainers, AssetVersions, UnitOfWork
 from amlite.services.context import Caller
 from amlite.services.registries import registry_not_found, require_registry
@@ -23,7 +24,13 @@ def workspace_owner(ws: Workspace) -> AssetOwner:
         type=OwnerType.WORKSPACE, key=ws.key, name=ws.name, subscription_id=ws.subscription_id,
         resource_group_name=ws.resource_group_name, location=ws.location,
         writable=ws.provisioning_state is not ProvisioningState.DELETING,
+        storage_prefix=project_storage_prefix(ws),
     )
+
+
+def project_storage_prefix(ws: Workspace) -> str:
+    """The prefix of a project's containers in its hub's storage; empty for other workspaces."""
+    return project_container_prefix(ws) if ws.kind is WorkspaceKind.PROJECT else ""
 
 
 def registry_owner(reg: Registry) -> AssetOwner:

@@ -353,11 +353,13 @@ class AssetService:
                     new_container(d.ids.new_id(), ws.key, at.kind, at.name, new_etag(d.ids), self._stamp(caller)))
                 container = containers_of(uow, ws).lock(ws.key, at.kind, at.name)
             assert container is not None
-            if version is None:
+            if version is None:  # the next free number: nothing exists there by construction
                 version = str(container.next_version)
                 while versions_of(uow, ws).get(container.key, version) is not None:
                     version = str(int(version) + 1)
-            existing = versions_of(uow, ws).get(container.key, version)
+                existing = None
+            else:
+                existing = versions_of(uow, ws).get(container.key, version)
             pre.check(existing.etag if existing else None)
             # The spec is stored as sent: no URI naming the owner (VersionView.spec derives it).
             spec = content.spec

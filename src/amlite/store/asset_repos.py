@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +42,49 @@ WORKSPACE_TABLES = AssetTables(t.asset_containers, t.asset_versions, "workspace_
 REGISTRY_TABLES = AssetTables(t.registry_asset_containers, t.registry_asset_versions, "registry_key")
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """The statements a version write and a version read run, built once per pair of tables with
+    bound parameters: building and keying a statement per call cost more than running it.
+    Bound parameters are named ``b_*`` where an update also sets the column of that name."""
+
+    container_by_name: sa.Select  # type: ignore[type-arg]
+    container_locked: sa.Select  # type: ignore[type-arg]
+    container_owner: sa.Select  # type: ignore[type-arg]
+    container_update: sa.Update
+    version_insert: sa.Insert
+    version_update: sa.Update
+    version_by_key: sa.Select  # type: ignore[type-arg]
+    version_by_name: sa.Select  # type: ignore[type-arg]
+    version_latest: sa.Select  # type: ignore[type-arg]
+    version_max_seq: sa.Select  # type: ignore[type-arg]
+
+
+@cache
+def _statements(tables: AssetTables) -> _Statements:
+    c, v = tables.containers, tables.versions
+    by_name = sa.select(c).where(c.c[tables.owner_column] == sa.bindparam("b_owner"), c.c.kind == sa.bindparam("b_kind"),
+                                 c.c.name_lower == sa.bindparam("b_name"))
+    return _Statements(
+        container_by_name=by_name,
+        container_locked=by_name.with_for_update(),
+        container_owner=sa.select(c.c[tables.owner_column].label("owner_key"), c.c.kind).where(c.c.key == sa.bindparam("b_key")),
+        container_update=c.update().where(c.c.key == sa.bindparam("b_key")),
+        version_insert=v.insert(),
+        version_update=v.update().where(v.c.key == sa.bindparam("b_key")),
+        version_by_key=sa.select(v).where(v.c.key == sa.bindparam("b_key")),
+        version_by_name=sa.select(v).where(v.c.container_key == sa.bindparam("b_container"),
+                                           v.c.version_lower == sa.bindparam("b_version")),
+        version_latest=sa.select(v).where(v.c.container_key == sa.bindparam("b_container"), v.c.is_archived == sa.false())
+        .order_by(v.c.seq.desc()).limit(1),
+        version_max_seq=sa.select(sa.func.max(v.c.seq)).where(v.c.container_key == sa.bindparam("b_container")),
+    )
+
+
+_TAGS_INSERT = t.asset_version_tags.insert()
+_TAGS_DELETE = t.asset_version_tags.delete().where(t.asset_version_tags.c.version_key == sa.bindparam("b_key"))
+
+
 def _container_values(c: AssetContainer, owner_column: str) -> dict[str, Any]:
     return {
         owner_column: c.owner_key, "kind": c.kind.value, "name": c.name, "name_lower": c.name.lower(),
@@ -63,24 +107,19 @@ class AssetContainerRepository:
         self._t = tables
         self._c = tables.containers
         self._v = tables.versions
+        self._s = _statements(tables)
 
     def _row(self, row: sa.Row) -> AssetContainer:  # type: ignore[type-arg]
         return _container(row, self._t.owner_column)
 
-    def _by_name(self, owner_key: str, kind: AssetKind, name: str) -> tuple[sa.ColumnElement[bool], ...]:
-        c = self._c.c
-        return (c[self._t.owner_column] == owner_key, c.kind == kind.value, c.name_lower == name.lower())
-
     def get(self, owner_key: str, kind: AssetKind, name: str) -> AssetContainer | None:
-        row = self._conn.execute(sa.select(self._c).where(*self._by_name(owner_key, kind, name))).first()
+        row = self._conn.execute(self._s.container_by_name, _name_params(owner_key, kind, name)).first()
         return self._row(row) if row else None
 
     def lock(self, owner_key: str, kind: AssetKind, name: str) -> AssetContainer | None:
         """The container, locked against other writers until the unit of work ends."""
-        query = sa.select(self._c).where(*self._by_name(owner_key, kind, name))
-        if self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = self._conn.execute(query).first()
+        query = self._s.container_locked if self._conn.dialect.name == "postgresql" else self._s.container_by_name
+        row = self._conn.execute(query, _name_params(owner_key, kind, name)).first()
         return self._row(row) if row else None
 
     def add_if_missing(self, c: AssetContainer) -> None:
@@ -90,8 +129,7 @@ class AssetContainerRepository:
         self._conn.execute(stmt.on_conflict_do_nothing(index_elements=[self._t.owner_column, "kind", "name_lower"]))
 
     def save(self, c: AssetContainer) -> None:
-        self._conn.execute(self._c.update().where(self._c.c.key == c.key)
-                           .values(**_container_values(c, self._t.owner_column)))
+        self._conn.execute(self._s.container_update, {"b_key": c.key, **_container_values(c, self._t.owner_column)})
 
     def list(self, owner_key: str, kind: AssetKind, view: ListViewType, offset: int, limit: int) -> Page[AssetContainer]:
         _c = self._c
@@ -119,6 +157,10 @@ class AssetContainerRepository:
         return {row.container_key: row.version for row in self._conn.execute(query)}
 
 
+def _name_params(owner_key: str, kind: AssetKind, name: str) -> dict[str, str]:
+    return {"b_owner": owner_key, "b_kind": kind.value, "b_name": name.lower()}
+
+
 def _version_values(v: AssetVersion) -> dict[str, Any]:
     return {
         "container_key": v.container_key, "version": v.version, "version_lower": v.version.lower(), "seq": v.seq,
@@ -144,6 +186,7 @@ class AssetVersionRepository:
         self._conn = conn
         self._v = tables.versions
         self._tables = tables
+        self._s = _statements(tables)
 
     def _values(self, v: AssetVersion) -> dict[str, Any]:
         values = _version_values(v)
@@ -152,7 +195,7 @@ class AssetVersionRepository:
         return values
 
     def add(self, v: AssetVersion) -> None:
-        self._conn.execute(self._v.insert().values(key=v.key, **self._values(v)))
+        self._conn.execute(self._s.version_insert, {"key": v.key, **self._values(v)})
         self._index_tags(v, replace=False)
 
     def relink_lineage(self, old_workspace_id: str, new_workspace_id: str) -> int:
@@ -176,7 +219,7 @@ class AssetVersionRepository:
         return changed
 
     def save(self, v: AssetVersion) -> None:
-        self._conn.execute(self._v.update().where(self._v.c.key == v.key).values(**self._values(v)))
+        self._conn.execute(self._s.version_update, {"b_key": v.key, **self._values(v)})
         self._index_tags(v, replace=True)
 
     def _index_tags(self, v: AssetVersion, *, replace: bool) -> None:
@@ -184,15 +227,13 @@ class AssetVersionRepository:
         same unit of work as the version (registries' versions are not searched by tag)."""
         if self._tables is not WORKSPACE_TABLES:
             return
-        tags = t.asset_version_tags
         if replace:
-            self._conn.execute(tags.delete().where(tags.c.version_key == v.key))
+            self._conn.execute(_TAGS_DELETE, {"b_key": v.key})
         if not v.tags:
             return
-        c = self._tables.containers
-        owner = self._conn.execute(sa.select(c.c.workspace_key, c.c.kind).where(c.c.key == v.container_key)).one()
-        self._conn.execute(tags.insert(), [
-            {"version_key": v.key, "name_hash": tag_digest(name), "workspace_key": owner.workspace_key,
+        owner = self._conn.execute(self._s.container_owner, {"b_key": v.container_key}).one()
+        self._conn.execute(_TAGS_INSERT, [
+            {"version_key": v.key, "name_hash": tag_digest(name), "workspace_key": owner.owner_key,
              "kind": owner.kind, "value_hash": tag_digest(value), "name": name, "value": value,
              "created_at": v.stamp.created_at}
             for name, value in v.tags.items()
@@ -232,23 +273,17 @@ class AssetVersionRepository:
         return paged(self._conn, query, offset, limit, both)  # type: ignore[no-any-return]
 
     def get_by_key(self, key: str) -> AssetVersion | None:
-        row = self._conn.execute(sa.select(self._v).where(self._v.c.key == key)).first()
+        row = self._conn.execute(self._s.version_by_key, {"b_key": key}).first()
         return _version(row) if row else None
 
     def get(self, container_key: str, version: str) -> AssetVersion | None:
-        _v = self._v
-        row = self._conn.execute(
-            sa.select(_v).where(_v.c.container_key == container_key, _v.c.version_lower == version.lower())
-        ).first()
+        row = self._conn.execute(self._s.version_by_name, {"b_container": container_key,
+                                                           "b_version": version.lower()}).first()
         return _version(row) if row else None
 
     def latest(self, container_key: str) -> AssetVersion | None:
         """The newest version that is not archived itself (the container's flag is the caller's)."""
-        _v = self._v
-        row = self._conn.execute(
-            sa.select(_v).where(_v.c.container_key == container_key, _v.c.is_archived == sa.false())
-            .order_by(_v.c.seq.desc()).limit(1)
-        ).first()
+        row = self._conn.execute(self._s.version_latest, {"b_container": container_key}).first()
         return _version(row) if row else None
 
     def keys_of_owner(self, owner_key: str) -> list[str]:
@@ -259,8 +294,7 @@ class AssetVersionRepository:
         return [row.key for row in self._conn.execute(query)]
 
     def next_seq(self, container_key: str) -> int:
-        _v = self._v
-        current = self._conn.execute(sa.select(sa.func.max(_v.c.seq)).where(_v.c.container_key == container_key)).scalar()
+        current = self._conn.execute(self._s.version_max_seq, {"b_container": container_key}).scalar()
         return int(current or 0) + 1
 
     def list(self, container_key: str, view: ListViewType, container_archived: bool, tags: dict[str, str | None],

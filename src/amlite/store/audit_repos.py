@@ -11,6 +11,8 @@ from amlite.domain.rbac import normalize_scope
 from amlite.store import tables as t
 
 _log = t.audit_log
+#: Built once: an append runs with every request that changes something.
+_APPEND = _log.insert()
 
 
 class AuditRepository:
@@ -19,17 +21,15 @@ class AuditRepository:
 
     def append(self, entry: AuditEntry) -> None:
         group = entry.resource_group
-        self._conn.execute(
-            _log.insert().values(
-                id=entry.id, tenant_id=entry.tenant_id, at=entry.at, principal_id=entry.principal_id,
-                principal_name=entry.principal_name, action=entry.action, scope=entry.scope,
-                scope_lower=normalize_scope(entry.scope), subscription_id=entry.subscription_id,
-                resource_group_lower=group.lower() if group else None, result=entry.result.value,
-                status_code=entry.status_code, correlation_id=entry.correlation_id,
-                request_id=entry.request_id, message=entry.message, http_method=entry.http_method,
-                client_ip=entry.client_ip,
-            )
-        )
+        self._conn.execute(_APPEND, {
+            "id": entry.id, "tenant_id": entry.tenant_id, "at": entry.at, "principal_id": entry.principal_id,
+            "principal_name": entry.principal_name, "action": entry.action, "scope": entry.scope,
+            "scope_lower": normalize_scope(entry.scope), "subscription_id": entry.subscription_id,
+            "resource_group_lower": group.lower() if group else None, "result": entry.result.value,
+            "status_code": entry.status_code, "correlation_id": entry.correlation_id,
+            "request_id": entry.request_id, "message": entry.message, "http_method": entry.http_method,
+            "client_ip": entry.client_ip,
+        })
 
     def query(
         self, tenant_id: str, *, scope: str | None = None, subscription_id: str | None = None,
