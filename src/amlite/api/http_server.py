@@ -59,6 +59,11 @@ def _response(status: int, reason: bytes, body: bytes) -> bytes:
             b"connection: close\r\n\r\n" % (status, reason, len(body))) + body
 
 
+#: A request body at least this large is read :data:`LARGE_READ` bytes per system call.
+LARGE_BODY = 4 * 1024 * 1024
+LARGE_READ = 1024 * 1024
+
+
 class ArmHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol (httptools is a dependency), answering a request it cannot parse
     with the ARM error body, and with ``TCP_NODELAY`` on every connection; ``api.connections``
@@ -68,6 +73,10 @@ class ArmHttpToolsProtocol(HttpToolsProtocol):
         set_nodelay(transport)
         super().connection_made(transport)
 
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        read_size_for(self.transport, self.headers)
+
     def send_400_response(self, msg: str) -> None:
         # ``url`` holds the request target read so far; httptools cannot parse one of 64 KiB or more.
         if len(getattr(self, "url", b"")) > MAX_QUERY_BYTES:
@@ -76,6 +85,20 @@ class ArmHttpToolsProtocol(HttpToolsProtocol):
             response = _response(400, b"Bad Request", _json(*_UNPARSABLE))
         self.transport.write(response)
         self.transport.close()
+
+
+def read_size_for(transport: asyncio.BaseTransport, headers: list[tuple[bytes, bytes]]) -> None:
+    """Read a large request body :data:`LARGE_READ` bytes per ``recv`` instead of asyncio's 256 KiB:
+    every read is a round through the event loop, the parser and the ASGI queue, which for a
+    256 MiB upload is a thousand rounds of Python per 256 MiB at the default. Small requests keep
+    the default (a large read buffer is allocated for every ``recv``, however little arrives)."""
+    if not hasattr(transport, "max_size"):  # not a plain socket transport (TLS reads its own way)
+        return
+    length = next((value for name, value in headers if name == b"content-length"), b"")
+    if length.isdigit() and int(length) >= LARGE_BODY:
+        transport.max_size = LARGE_READ  # type: ignore[attr-defined]
+    elif "max_size" in vars(transport):
+        del transport.max_size  # type: ignore[attr-defined]  # back to the class's default
 
 
 def set_nodelay(transport: asyncio.BaseTransport) -> None:
