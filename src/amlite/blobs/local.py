@@ -42,7 +42,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
-from amlite.blobs._stream import KnownBlobWriter, copy_into, file_chunks, hash_file, write_all
+from amlite.blobs._stream import KnownBlobWriter, copy_into, file_chunks, file_chunks_of, hash_file, write_all
 from amlite.domain.blobs import (
     CHUNK_SIZE,
     StoredBlob,
@@ -132,11 +132,16 @@ class LocalBlobStore:
             raise blob_not_found(account, container, sha256) from None
 
     def open_chunks(self, account: str, container: str, sha256: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        return file_chunks_of(self.open_file(account, container, sha256), chunk_size)
+
+    def open_file(self, account: str, container: str, sha256: str) -> BinaryIO:
+        """The blob's file, open for reading (the caller closes it): a server can hand it to the
+        kernel (``sendfile``) instead of reading it through Python. Only stores whose blobs are
+        local files have this method."""
         try:
-            handle = open(self._container(account, container) / blob_key(sha256), "rb")  # noqa: SIM115 - closed by _read
+            return open(self._container(account, container) / blob_key(sha256), "rb")  # noqa: SIM115
         except FileNotFoundError:
             raise blob_not_found(account, container, sha256) from None
-        return _read(handle, chunk_size)
 
     def delete_blob(self, account: str, container: str, sha256: str) -> None:
         (self._container(account, container) / blob_key(sha256)).unlink(missing_ok=True)
@@ -381,12 +386,6 @@ class _HashedFiles:
 
 
 _HASHED_FILES = _HashedFiles()
-
-
-def _read(handle: BinaryIO, chunk_size: int) -> Iterator[bytes]:
-    with handle:
-        while chunk := handle.read(chunk_size):
-            yield chunk
 
 
 def _libc_sync_file_range() -> object | None:
