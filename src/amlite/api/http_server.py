@@ -82,7 +82,7 @@ class ArmHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
         read_size_for(self.transport, self.headers)
         if self.cycle is not None:
-            self.cycle.send = zero_copy_send(self.cycle, self.cycle.send)  # type: ignore[method-assign]
+            self.cycle.send = zero_copy_send(self.cycle, self.cycle.send)  # type: ignore[method-assign,assignment]
 
     def send_400_response(self, msg: str) -> None:
         # ``url`` holds the request target read so far; httptools cannot parse one of 64 KiB or more.
@@ -96,16 +96,16 @@ class ArmHttpToolsProtocol(HttpToolsProtocol):
 
 def read_size_for(transport: asyncio.BaseTransport, headers: list[tuple[bytes, bytes]]) -> None:
     """Read a large request body :data:`LARGE_READ` bytes per ``recv`` instead of asyncio's 256 KiB:
-    every read is a round through the event loop, the parser and the ASGI queue, which for a
-    256 MiB upload is a thousand rounds of Python per 256 MiB at the default. Small requests keep
+    every read is a round through the event loop, the parser and the ASGI queue, a thousand rounds
+    of Python for a 256 MiB upload at the default. Small requests keep
     the default (a large read buffer is allocated for every ``recv``, however little arrives)."""
     if not hasattr(transport, "max_size"):  # not a plain socket transport (TLS reads its own way)
         return
     length = next((value for name, value in headers if name == b"content-length"), b"")
     if length.isdigit() and int(length) >= LARGE_BODY:
-        transport.max_size = LARGE_READ  # type: ignore[attr-defined]
+        transport.max_size = LARGE_READ
     elif "max_size" in vars(transport):
-        del transport.max_size  # type: ignore[attr-defined]  # back to the class's default
+        del transport.max_size  # back to the class's default
 
 
 #: The ASGI extension for sending a file's bytes with ``sendfile(2)`` (asgiref's "Zero Copy Send").
