@@ -13,7 +13,8 @@ failed write) aborts the writer, so nothing is left behind.
 
 The two sides overlap: while a thread writes (and hashes) one batch, the event loop gathers the
 next, so a large upload costs about the slower of the two instead of their sum. At most two
-batches of one upload are held at once (the one being written and the one being gathered).
+batches of one upload are held here (the one being written and the one being gathered); the
+store's writer may hold one more while its disk write finishes.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from starlette.requests import Request
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
-#: Bytes gathered on the event loop before they are handed to a thread (at most two per upload
-#: are held). 1 MiB makes a 256 MiB upload 256 thread calls; a smaller batch makes the calls'
+#: Bytes gathered on the event loop before they are handed to a thread (see the module's
+#: docstring for how many are held). 1 MiB makes a 256 MiB upload 256 thread calls; a smaller batch makes the calls'
 #: own cost (a hand-over to the pool and back) a visible share of the upload's time.
 UPLOAD_BATCH = 1024 * 1024
 
