@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import BinaryIO
 
-from amlite.blobs._stream import file_chunks_of
 from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.blobs import CHUNK_SIZE, StoredBlob, check_sha256
 from amlite.domain.errors import Conflict, NotFound, StorageUnavailable
@@ -71,7 +70,14 @@ def open_download(where: ArtifactStorage, digest: str, chunk_size: int = CHUNK_S
                             where.store.open_chunks(where.account, where.container, digest, chunk_size))
     handle: BinaryIO = open_file(where.account, where.container, digest)
     size = os.fstat(handle.fileno()).st_size
-    return BlobDownload(digest, size, where.region, file_chunks_of(handle, chunk_size), handle)
+    return BlobDownload(digest, size, where.region, _read(handle, chunk_size), handle)
+
+
+def _read(handle: BinaryIO, chunk_size: int) -> Iterator[bytes]:
+    """An open file's bytes, ``chunk_size`` at a time; the file is closed at the end."""
+    with handle:
+        while chunk := handle.read(chunk_size):
+            yield chunk
 
 
 class BlobUpload:
