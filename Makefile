@@ -41,9 +41,11 @@ test: install-test
 	.bench-venv/bin/pip install --quiet --upgrade pip
 	.bench-venv/bin/pip install --quiet "mlflow==3.17.2" "httpx==0.28.1" "psycopg2-binary==2.9.13" "py-spy==0.4.3"
 
-bench: install .bench-venv/bin/mlflow
+bench: install $(AZURITE_STAMP) .bench-venv/bin/mlflow
 	$(BIN)/python bench/registry_bench.py --mlflow .bench-venv/bin/mlflow $(BENCH_ARGS)
+	$(BIN)/python bench/artifact_bench.py
 	$(BIN)/python bench/replication_bench.py
+	$(BIN)/python bench/replication_bench.py --azure
 	$(BIN)/python bench/keepalive_bench.py
 
 clean:

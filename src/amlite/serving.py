@@ -130,3 +130,8 @@ class WorkerConfig(uvicorn.Config):
 def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # The Azure SDK logs every storage request and response, headers and all, at INFO: on Azure
+    # Blob Storage that is a few records per 4 MiB block moved, formatted and written on the
+    # copying threads (a 512 MiB replication to three regions wrote ~1,000 such records, and
+    # its copies competed with them for the GIL). Its warnings and errors still show.
+    logging.getLogger("azure").setLevel(logging.WARNING)

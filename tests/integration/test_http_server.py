@@ -1,10 +1,14 @@
 """The app behind a real uvicorn server on loopback: what only a socket shows (issue 9, items 5
 and 6): a 500 leaves the kept-alive connection usable, and an over-long query string is answered
-with the ARM error body, not the server's plain text."""
+with the ARM error body, not the server's plain text. Also the large-body paths that only a real
+server takes: an upload read 1 MiB per ``recv`` and a download sent with ``sendfile``
+(``api.http_server``), byte for byte, on one kept-alive connection."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import socket
 import threading
 import time
@@ -12,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
@@ -27,6 +32,7 @@ HOST = "127.0.0.1"
 class Server:
     port: int
     sub: str
+    creds: dict[str, Any]
 
 
 def _free_port() -> int:
@@ -55,7 +61,7 @@ def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         time.sleep(0.02)
     creds = json.loads(container.settings.credentials_file.read_text())
     try:
-        yield Server(port, creds["subscriptionId"])
+        yield Server(port, creds["subscriptionId"], creds)
     finally:
         uv.should_exit = True
         thread.join(timeout=30)
@@ -117,3 +123,35 @@ def test_a_query_string_under_the_limit_is_served(server: Server) -> None:
     assert status == 401, body  # reached the app: no token was sent
     assert body["error"]["code"]
 
+
+
+def test_a_large_blob_goes_up_and_comes_back_byte_for_byte_on_one_connection(server: Server) -> None:
+    base = f"http://{HOST}:{server.port}"
+    creds = server.creds
+    token = httpx.post(f"{base}/{creds['tenantId']}/oauth2/v2.0/token", data={
+        "grant_type": "password", "username": creds["username"], "password": creds["password"]}).json()["access_token"]
+    rg = f"/subscriptions/{server.sub}/resourceGroups/bigbody"
+    ws = f"{rg}/providers/Microsoft.MachineLearningServices/workspaces/bigbody"
+    data = os.urandom(9 * 1024 * 1024 + 12_345)  # over the large-body threshold, not a whole number of MiB
+    sha = hashlib.sha256(data).hexdigest()
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+        assert client.put(f"{rg}?api-version=2024-03-01", json={"location": "eastus"}).status_code in (200, 201)
+        assert client.put(f"{ws}?api-version=2024-10-01", json={"location": "eastus"}).status_code in (200, 201)
+        blob = f"{ws}/artifacts/blobs/{sha}?api-version=2024-10-01"
+
+        wrong = client.put(f"{ws}/artifacts/blobs/{'0' * 64}?api-version=2024-10-01", content=data,
+                           headers={"Content-Type": "application/octet-stream"})
+        assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "BlobHashMismatch"
+        assert client.get(f"{ws}/artifacts/blobs/{'0' * 64}?api-version=2024-10-01").status_code == 404
+
+        stored = client.put(blob, content=data, headers={"Content-Type": "application/octet-stream"})
+        assert stored.status_code == 201, stored.text
+        assert stored.json() == {"sha256": sha, "size": len(data), "existed": False}
+        for _ in range(2):  # the second on the same kept-alive connection
+            got = client.get(blob)
+            assert got.status_code == 200
+            assert got.headers["content-length"] == str(len(data)) and got.headers["etag"] == f'"{sha}"'
+            assert hashlib.sha256(got.content).hexdigest() == sha
+        again = client.put(blob, content=data, headers={"Content-Type": "application/octet-stream"})
+        assert again.status_code == 200 and again.json()["existed"] is True
+        assert client.get("/health").status_code == 200

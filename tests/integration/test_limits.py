@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from amlite.api.app import create_app
+from amlite.api.streams import UPLOAD_BATCH
 from amlite.bootstrap import build
 from amlite.config import Limits
 from tests.integration.conftest import ML, RES, settings_for
@@ -136,22 +137,26 @@ def test_a_trickled_upload_is_cut_off_and_stores_nothing(server: Server) -> None
 
 
 def test_an_upload_cut_off_after_its_first_batches_removes_its_partial(server: Server) -> None:
-    """The first 600 KiB are written into the region's partial area as they arrive; the 408 that
-    ends the upload aborts that write, so nothing is left, on disk or under the key."""
-    data = bytes(range(256)) * 4096  # 1 MiB
+    """The first two batches are written into the region's partial area as they arrive (the
+    second waits for the first's write, so at least one batch is on disk before more is read);
+    the 408 that ends the upload aborts that write, so nothing is left, on disk or under the key."""
+    data = bytes(range(256)) * 4096 * 3  # 3 MiB
+    first = 2 * UPLOAD_BATCH
     sha = hashlib.sha256(data).hexdigest()
     regions = server.data_dir / "regions"
     seen: list[int] = []
 
     async def stalls() -> AsyncIterator[bytes]:
-        yield data[:600 * 1024]
+        yield data[:UPLOAD_BATCH]
+        yield data[UPLOAD_BATCH:first]
         seen.extend(p.stat().st_size for p in regions.rglob("*.part"))
         await asyncio.sleep(1.5)
-        yield data[600 * 1024:]
+        yield data[first:]
 
     r = server.request("PUT", _ws_blob(server, sha), content=stalls(), headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 408, r.text
-    assert seen == [600 * 1024], "the received bytes went straight to the region's partial area"
+    assert len(seen) == 1 and UPLOAD_BATCH <= seen[0] <= first, \
+        f"the received bytes went straight to the region's partial area: {seen}"
     assert list(regions.rglob("*.part")) == []
     assert server.request("HEAD", _ws_blob(server, sha)).status_code == 404
 

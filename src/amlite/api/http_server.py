@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -59,6 +60,11 @@ def _response(status: int, reason: bytes, body: bytes) -> bytes:
             b"connection: close\r\n\r\n" % (status, reason, len(body))) + body
 
 
+#: A request body at least this large is read :data:`LARGE_READ` bytes per system call.
+LARGE_BODY = 4 * 1024 * 1024
+LARGE_READ = 1024 * 1024
+
+
 class ArmHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol (httptools is a dependency), answering a request it cannot parse
     with the ARM error body, and with ``TCP_NODELAY`` on every connection; ``api.connections``
@@ -68,6 +74,16 @@ class ArmHttpToolsProtocol(HttpToolsProtocol):
         set_nodelay(transport)
         super().connection_made(transport)
 
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope["extensions"] = {ZERO_COPY_SEND: {}}
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        read_size_for(self.transport, self.headers)
+        if self.cycle is not None:
+            self.cycle.send = zero_copy_send(self.cycle, self.cycle.send)  # type: ignore[method-assign,assignment]
+
     def send_400_response(self, msg: str) -> None:
         # ``url`` holds the request target read so far; httptools cannot parse one of 64 KiB or more.
         if len(getattr(self, "url", b"")) > MAX_QUERY_BYTES:
@@ -76,6 +92,58 @@ class ArmHttpToolsProtocol(HttpToolsProtocol):
             response = _response(400, b"Bad Request", _json(*_UNPARSABLE))
         self.transport.write(response)
         self.transport.close()
+
+
+def read_size_for(transport: asyncio.BaseTransport, headers: list[tuple[bytes, bytes]]) -> None:
+    """Read a large request body :data:`LARGE_READ` bytes per ``recv`` instead of asyncio's 256 KiB:
+    every read is a round through the event loop, the parser and the ASGI queue, a thousand rounds
+    of Python for a 256 MiB upload at the default. Small requests keep
+    the default (a large read buffer is allocated for every ``recv``, however little arrives)."""
+    if not hasattr(transport, "max_size"):  # not a plain socket transport (TLS reads its own way)
+        return
+    length = next((value for name, value in headers if name == b"content-length"), b"")
+    if length.isdigit() and int(length) >= LARGE_BODY:
+        transport.max_size = LARGE_READ
+    elif "max_size" in vars(transport):
+        del transport.max_size  # back to the class's default
+
+
+#: The ASGI extension for sending a file's bytes with ``sendfile(2)`` (asgiref's "Zero Copy Send").
+ZERO_COPY_SEND = "http.response.zerocopysend"
+
+
+def zero_copy_send(cycle: Any, send: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
+    """``send`` of a uvicorn request cycle, taught ``http.response.zerocopysend``: ``count`` bytes
+    of the open ``file`` from ``offset`` go to the socket by ``loop.sendfile`` (the kernel copies
+    them from the page cache; asyncio falls back to reads and writes where it cannot, TLS among
+    them), then the body is ended (or continued) as an empty ``http.response.body`` would. The
+    response must have a Content-Length that covers them. A client gone mid-file ends the send
+    quietly, as uvicorn's own body writes to a closed connection do."""
+
+    async def send_message(message: Any) -> None:
+        if message.get("type") != ZERO_COPY_SEND:
+            await send(message)
+            return
+        if not cycle.response_started or cycle.response_complete or cycle.chunked_encoding is not False:
+            raise RuntimeError("a zero-copy send needs a started response with a Content-Length")
+        count = int(message.get("count") or 0)
+        if count > cycle.expected_content_length:
+            raise RuntimeError("Response content longer than Content-Length")
+        if count and cycle.scope["method"] != "HEAD" and not cycle.disconnected:
+            if cycle.flow.write_paused:
+                await cycle.flow.drain()
+            try:
+                await asyncio.get_running_loop().sendfile(cycle.transport, message["file"],
+                                                          int(message.get("offset") or 0), count)
+            except (ConnectionError, RuntimeError) as exc:  # the peer went away (or the transport closed)
+                if not cycle.transport.is_closing() and not isinstance(exc, ConnectionError):
+                    raise
+                cycle.disconnected = True
+                return
+        cycle.expected_content_length -= count
+        await send({"type": "http.response.body", "body": b"", "more_body": bool(message.get("more_body"))})
+
+    return send_message
 
 
 def set_nodelay(transport: asyncio.BaseTransport) -> None:

@@ -6,17 +6,23 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
-from amlite.domain.blobs import CHUNK_SIZE, StoredBlob, check_sha256, hash_mismatch
+from amlite.domain.blobs import CHUNK_SIZE, COPY_CHUNK_SIZE, StoredBlob, check_sha256, hash_mismatch
 
 if TYPE_CHECKING:
     from amlite.ports import BlobStore, BlobWriter
 
 
 def file_chunks(path: Path, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
-    """A local file's bytes, ``chunk_size`` at a time."""
-    with open(path, "rb") as handle:
+    """A local file's bytes, ``chunk_size`` at a time (the file is opened at the first)."""
+    yield from file_chunks_of(open(path, "rb"), chunk_size)  # noqa: SIM115 - closed by file_chunks_of
+
+
+def file_chunks_of(handle: BinaryIO, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """An open file's bytes, ``chunk_size`` at a time; the file is closed at the end, or when the
+    iterator is closed."""
+    with handle:
         while chunk := handle.read(chunk_size):
             yield chunk
 
@@ -77,6 +83,9 @@ def rechunk(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
     one piece plus one input chunk in memory."""
     buffer = bytearray()
     for chunk in chunks:
+        if not buffer and len(chunk) == size:
+            yield chunk  # already the right size: no copy
+            continue
         buffer += chunk
         while len(buffer) >= size:
             yield bytes(buffer[:size])
@@ -96,7 +105,7 @@ def copy_into(
     if target.exists(dst_account, dst_container, digest):
         return StoredBlob(digest, target.size(dst_account, dst_container, digest), existed=True)
     size = source.size(src_account, src_container, digest)
-    chunks = source.open_chunks(src_account, src_container, digest)
+    chunks = source.open_chunks(src_account, src_container, digest, COPY_CHUNK_SIZE)
     try:
         return target.put_stream(dst_account, dst_container, chunks, expected_sha256=digest, size_hint=size)
     finally:

@@ -341,6 +341,9 @@ class _BlockWriter:
             raise ValueError("write after commit or abort")
         self._digest.update(data)
         self._size += len(data)
+        if not self._buffer and len(data) == self._block_size:
+            self._stage(data)  # a whole block as it came: no copy
+            return
         self._buffer += data
         while len(self._buffer) >= self._block_size:
             block = bytes(self._buffer[: self._block_size])

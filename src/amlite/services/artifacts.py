@@ -17,9 +17,11 @@ when it is there. A blob is present in a region only once a verified copy was pu
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import BinaryIO
 
 from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.blobs import CHUNK_SIZE, StoredBlob, check_sha256
@@ -48,12 +50,34 @@ class ArtifactStorage:
 
 @dataclass(frozen=True)
 class BlobDownload:
-    """An opened blob: its size and region (for response headers) and its bytes, streamed."""
+    """An opened blob: its size and region (for response headers) and its bytes, streamed; from a
+    store of local files also the open file, which a server may send with ``sendfile`` instead
+    (then it closes ``file`` and never starts ``chunks``)."""
 
     sha256: str
     size: int
     region: str
     chunks: Iterator[bytes]
+    file: BinaryIO | None = None
+
+
+def open_download(where: ArtifactStorage, digest: str, chunk_size: int = CHUNK_SIZE) -> BlobDownload:
+    """The blob ``digest`` of ``where``, opened (a missing blob fails here, before any byte is sent)."""
+    open_file = getattr(where.store, "open_file", None)
+    if open_file is None:
+        size = where.store.size(where.account, where.container, digest)
+        return BlobDownload(digest, size, where.region,
+                            where.store.open_chunks(where.account, where.container, digest, chunk_size))
+    handle: BinaryIO = open_file(where.account, where.container, digest)
+    size = os.fstat(handle.fileno()).st_size
+    return BlobDownload(digest, size, where.region, _read(handle, chunk_size), handle)
+
+
+def _read(handle: BinaryIO, chunk_size: int) -> Iterator[bytes]:
+    """An open file's bytes, ``chunk_size`` at a time; the file is closed at the end."""
+    with handle:
+        while chunk := handle.read(chunk_size):
+            yield chunk
 
 
 class BlobUpload:
@@ -112,10 +136,7 @@ class ArtifactService:
                   chunk_size: int = CHUNK_SIZE) -> BlobDownload:
         """The blob, opened for streaming (a missing blob fails here, before any byte is sent)."""
         _, where = self._storage(caller, sub_id, rg_name, ws_name)
-        digest = check_sha256(sha256)
-        size = where.store.size(where.account, where.container, digest)
-        chunks = where.store.open_chunks(where.account, where.container, digest, chunk_size)
-        return BlobDownload(digest, size, where.region, chunks)
+        return open_download(where, check_sha256(sha256), chunk_size)
 
     def storage_for(self, owner: AssetOwner, region: str | None = None) -> ArtifactStorage:
         """Where an owner's blobs are: a workspace's default storage, or a registry's storage in
@@ -160,10 +181,7 @@ class ArtifactService:
         """The blob from ``caller_region``'s replica when it is there, else from the primary;
         ``BlobDownload.region`` says which served it."""
         where = self._registry_copy(caller, sub_id, rg_name, reg_name, sha256, caller_region)
-        digest = check_sha256(sha256)
-        size = where.store.size(where.account, where.container, digest)
-        return BlobDownload(digest, size, where.region, where.store.open_chunks(where.account, where.container, digest,
-                                                                                 chunk_size))
+        return open_download(where, check_sha256(sha256), chunk_size)
 
     def registry_blob_size(self, caller: Caller, sub_id: str, rg_name: str, reg_name: str, sha256: str,
                            caller_region: str | None = None) -> tuple[int, str]:

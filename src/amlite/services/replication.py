@@ -21,6 +21,7 @@ no longer lists.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from amlite.domain.asset_owners import AssetOwner
@@ -139,18 +140,26 @@ class ReplicationService:
                 uow.tasks.delete(task.key)  # the version, its registry or the region is gone
                 uow.commit()
                 return
+        waited = (self._deps.clock.now() - task.created_at).total_seconds()
+        started = time.perf_counter()
         try:
-            self._copy(owner, region, [entry.sha256 for entry in version.manifest])
+            copied = self._copy(owner, region, [entry.sha256 for entry in version.manifest])
         except (AmliteError, OSError) as exc:
             reason = exc.message if isinstance(exc, AmliteError) else f"{type(exc).__name__}: {exc}"
             raise RetryLater(f"Storage in region '{region}': {reason}") from exc
+        log.info("replication of %s into %s: %d blobs copied in %.3f s, started %.3f s after it was queued",
+                 task.subject_key, region, copied, time.perf_counter() - started, waited)
         fault_point("replication.before_succeeded")
 
-    def _copy(self, owner: AssetOwner, region: str, digests: list[str]) -> None:
+    def _copy(self, owner: AssetOwner, region: str, digests: list[str]) -> int:
+        """Copy the blobs the region lacks; how many it lacked."""
         primary, target = owner.primary, owner.region(region)
         assert target is not None
         source, dest = self._deps.blobs(primary.region), self._deps.blobs(target.region)
+        copied = 0
         for digest in dict.fromkeys(digests):
             if not dest.exists(target.account, target.container, digest):
                 dest.copy_blob(source, primary.account, primary.container, target.account, target.container, digest)
+                copied += 1
                 fault_point("replication.after_blob")
+        return copied

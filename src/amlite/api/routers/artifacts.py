@@ -10,11 +10,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope, Send
 
 from amlite.api.deps import ML_VERSION, Authorize, container, reg_scope, ws_scope
+from amlite.api.http_server import ZERO_COPY_SEND
 from amlite.api.json_input import SafeJSONResponse as JSONResponse
 from amlite.api.streams import stream_body
 from amlite.domain.errors import UnsupportedMediaType
+from amlite.services.artifacts import BlobDownload
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -42,6 +45,28 @@ async def octet_stream(request: Request) -> None:
         raise UnsupportedMediaType(
             "UnsupportedMediaType", f"The content media type '{ctype}' is not supported. Only '{OCTET_STREAM}' is supported."
         )
+
+
+class BlobResponse(StreamingResponse):
+    """A blob's bytes with its size, region and digest in the headers. A blob that is a local file
+    goes out with ``sendfile`` when the server offers zero-copy sends (``api.http_server``): no
+    thread reads it and no byte passes through Python. Otherwise it is streamed in chunks."""
+
+    def __init__(self, blob: BlobDownload) -> None:
+        headers = {"Content-Length": str(blob.size), "x-ms-served-region": blob.region, "ETag": f'"{blob.sha256}"'}
+        super().__init__(blob.chunks, media_type=OCTET_STREAM, headers=headers)
+        self._blob = blob
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        blob = self._blob
+        if blob.file is None or ZERO_COPY_SEND not in scope.get("extensions", {}):
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            await send({"type": ZERO_COPY_SEND, "file": blob.file, "offset": 0, "count": blob.size, "more_body": False})
+        finally:
+            blob.file.close()  # the chunks, never started, hold nothing else
 
 
 def _size_hint(request: Request) -> int | None:
@@ -74,9 +99,7 @@ def head_blob(subscription_id: str, resource_group: str, workspace: str, sha256:
 @router.get(BLOB, dependencies=V)
 def get_blob(subscription_id: str, resource_group: str, workspace: str, sha256: str, request: Request,
              caller: Caller = Depends(READ)) -> Response:
-    blob = container(request).artifacts.open_blob(caller, subscription_id, resource_group, workspace, sha256)
-    headers = {"Content-Length": str(blob.size), "x-ms-served-region": blob.region, "ETag": f'"{blob.sha256}"'}
-    return StreamingResponse(blob.chunks, media_type=OCTET_STREAM, headers=headers)
+    return BlobResponse(container(request).artifacts.open_blob(caller, subscription_id, resource_group, workspace, sha256))
 
 
 # -- registries: uploads to the primary region, reads from the caller's region's replica -------
@@ -119,7 +142,5 @@ def get_registry_blob(subscription_id: str, resource_group: str, registry: str, 
                       callerRegion: str | None = None,  # noqa: N803 - the query parameter's wire name
                       caller: Caller = Depends(REG_READ)) -> Response:
     """The blob from the ``callerRegion`` replica when it is ready there, else from the primary."""
-    blob = container(request).artifacts.open_registry_blob(
-        caller, subscription_id, resource_group, registry, sha256, callerRegion)
-    headers = {"Content-Length": str(blob.size), "x-ms-served-region": blob.region, "ETag": f'"{blob.sha256}"'}
-    return StreamingResponse(blob.chunks, media_type=OCTET_STREAM, headers=headers)
+    return BlobResponse(container(request).artifacts.open_registry_blob(
+        caller, subscription_id, resource_group, registry, sha256, callerRegion))
