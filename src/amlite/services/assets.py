@@ -62,7 +62,13 @@ from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.jobs import JobService
 from amlite.services.replication import ReplicationService
-from amlite.services.storage_endpoint import StorageEndpointService, normal_uri, uploaded_uri, with_uploaded_uri
+from amlite.services.storage_endpoint import (
+    StorageEndpointService,
+    normal_uri,
+    spec_uri,
+    uploaded_uri,
+    with_uploaded_uri,
+)
 
 #: A lookup by content hash reads at most this many versions of one asset (code assets have one).
 MAX_HASH_SCAN = 1000
@@ -277,6 +283,13 @@ class AssetService:
                               "tags")
             page = versions_of(uow, ws).search_by_tags(ws.key, at.kind, tags, view, offset, limit)
             return Page([VersionView(ws, c, v) for c, v in page.items], page.more)
+
+    def datastore_files(self, uow: UnitOfWork, owner: AssetOwner, kind: AssetKind,
+                        spec: dict[str, Any]) -> tuple[ManifestEntry, ...] | None:
+        """The files a version's datastore path names in ``owner``'s storage at this moment (a
+        share copies them), or ``None`` when its spec names no such path amlite serves."""
+        uri = spec_uri(kind, spec)
+        return None if uri is None else self._storage.datastore_files(uow, owner, uri)
 
     def enter(self, uow: UnitOfWork, caller: Caller, at: AssetPath) -> tuple[Caller, AssetOwner]:
         """The admitted caller and the owner ``at`` names, in an open unit of work: the route's
