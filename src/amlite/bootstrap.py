@@ -188,7 +188,9 @@ def build(settings: Settings) -> Container:
     authz = Authorizer(deps)
     artifacts = ArtifactService(deps, authz)
     secrets = SecretNamespace(deps, box)
-    registries = RegistryService(deps, operations, storage, authz)
+    retention = timedelta(days=settings.soft_delete_retention_days)
+    registries = RegistryService(deps, operations, storage, authz, retention)
+    workspaces = WorkspaceService(deps, operations, storage, retention)
     replication = ReplicationService(deps, tasks, lease=timedelta(seconds=settings.replication_lease_seconds),
                                      backoff=timedelta(seconds=settings.replication_backoff_seconds))
     registries.on_regions_added.append(replication.on_regions_added)
@@ -207,13 +209,14 @@ def build(settings: Settings) -> Container:
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
     online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, references, scoring,
                                                  online_endpoints)
-    reconciler = Reconciler([replication.reconcile, online_deployments.reconcile], interval=settings.reconcile_seconds)
+    reconciler = Reconciler([replication.reconcile, online_deployments.reconcile, workspaces.purge_expired,
+                             registries.purge_expired], interval=settings.reconcile_seconds)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
         subscriptions=SubscriptionService(deps),
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
-        workspaces=WorkspaceService(deps, operations, storage), registries=registries, operations=operations,
+        workspaces=workspaces, registries=registries, operations=operations,
         storage=storage,
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,
         registry_assets=RegistryAssetService(deps, assets, artifacts, authz), jobs=jobs, job_runs=job_runs,

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
-from amlite.domain.errors import InvalidInput, invalid
+from amlite.domain.errors import Conflict, InvalidInput, NotFound, invalid
 from amlite.domain.names import check_text, check_workspace_name
 from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
@@ -26,6 +27,7 @@ from amlite.domain.resources import (
     GenericResource,
     ProvisioningState,
     ResourceGroup,
+    SoftDelete,
     Workspace,
     WorkspaceKind,
 )
@@ -57,11 +59,20 @@ class WorkspaceView:
     associated_ids: dict[str, str] = field(default_factory=dict)
 
 
+#: How long a deleted workspace stays recoverable unless the settings say otherwise (Azure's default).
+DEFAULT_RETENTION = timedelta(days=14)
+#: The most soft-deleted workspaces one reconciler round starts purging.
+PURGES_PER_ROUND = 100
+SOFT_DELETED_EXISTS = "Soft-deleted workspace exists. Please purge or recover it. https://aka.ms/wsoftdelete"
+
+
 class WorkspaceService:
-    def __init__(self, deps: Deps, operations: OperationService, storage: StorageProvisioner) -> None:
+    def __init__(self, deps: Deps, operations: OperationService, storage: StorageProvisioner,
+                 retention: timedelta = DEFAULT_RETENTION) -> None:
         self._deps = deps
         self._ops = operations
         self._storage = storage
+        self._retention = retention
         operations.register(OperationKind.DELETE_WORKSPACE, self._run_delete)
 
     # -- create / update -------------------------------------------------------------------------
@@ -81,6 +92,8 @@ class WorkspaceService:
             existing = uow.workspaces.get(sub.id, rg.name, name)
             pre.check(existing.etag if existing else None)
             _refuse_unhonoured(body, self._view(uow, existing).associated_ids if existing else None)
+            if existing is None:
+                existing = self._recovered_by_put(uow, sub.id, rg, name)
             if existing is not None:
                 ws = self._updated_by_put(caller, existing, region.name, kind, tags, friendly, description)
                 uow.workspaces.save(ws)
@@ -102,6 +115,20 @@ class WorkspaceService:
             fault_point("workspace.create.before_commit")
             uow.commit()
         return WorkspaceView(ws, {role: r.arm_id for role, r in zip(ASSOCIATED_TYPES, resources)}), True
+
+    def _recovered_by_put(self, uow: UnitOfWork, sub_id: str, rg: ResourceGroup, name: str) -> Workspace | None:
+        """Creating a workspace with a soft-deleted one's name in its group recovers it, contents
+        and all, as Azure does (the PUT's fields then apply as an update); the name is reserved
+        elsewhere in the subscription until it is purged."""
+        deleted = uow.workspaces.deleted_get(sub_id, rg.name, name)
+        if deleted is None:
+            elsewhere = uow.workspaces.deleted_named(sub_id, name)
+            if elsewhere:
+                raise invalid("BadRequest", f"{SOFT_DELETED_EXISTS} (workspace '{elsewhere[0].name}' in resource group "
+                              f"'{elsewhere[0].resource_group_name}', purged on "
+                              f"{_day(elsewhere[0])} unless recovered).", "name")
+            return None
+        return _recovered(deleted)
 
     def _updated_by_put(self, caller: Caller, ws: Workspace, location: str, kind: WorkspaceKind,
                         tags: dict[str, str], friendly: str | None, description: str | None) -> Workspace:
@@ -232,18 +259,24 @@ class WorkspaceService:
         ]
         return Page(views, page.more)
 
-    # -- delete ----------------------------------------------------------------------------------
+    # -- delete, recover, purge ------------------------------------------------------------------
 
     def begin_delete(self, caller: Caller, sub_id: str, rg_name: str, name: str, *,
-                     delete_dependents: bool = False, pre: Preconditions = NONE) -> Operation:
+                     delete_dependents: bool = False, purge: bool = False, pre: Preconditions = NONE) -> Operation:
+        """DELETE: soft-deletes the workspace (recoverable for the retention period); with
+        ``purge`` (Azure's ``forceToPurge``) purges it, live or already soft-deleted."""
         d = self._deps
         with d.uow(write=True) as uow:
-            ws = require_workspace(uow, caller, sub_id, rg_name, name)
+            sub = require_subscription(uow, caller, sub_id)
+            found = uow.workspaces.get(sub.id, rg_name, name)
+            if found is None and purge:
+                found = uow.workspaces.deleted_get(sub.id, rg_name, name)
+            ws = found or require_workspace(uow, caller, sub_id, rg_name, name)
             pre.check(ws.etag)
             op = self._ops.new(
                 uow, kind=OperationKind.DELETE_WORKSPACE, caller=caller, subscription_id=ws.subscription_id,
                 namespace=ML_NAMESPACE, location=ws.location, target_id=ws.arm_id, target_key=ws.key,
-                payload={"deleteDependentResources": delete_dependents},
+                payload={"deleteDependentResources": delete_dependents, "purge": purge},
             )
             if ws.provisioning_state is not ProvisioningState.DELETING:
                 uow.workspaces.save(replace(ws, provisioning_state=ProvisioningState.DELETING))
@@ -251,17 +284,88 @@ class WorkspaceService:
             uow.commit()
         return op
 
+    def recover(self, caller: Caller, sub_id: str, rg_name: str, name: str) -> WorkspaceView:
+        """Bring a soft-deleted workspace back with everything it held (amlite's ``recover``;
+        Azure recovers by re-creating it)."""
+        d = self._deps
+        with d.uow(write=True) as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            rg = require_group(uow, sub.id, rg_name)
+            deleted = uow.workspaces.deleted_get(sub.id, rg.name, name)
+            if deleted is None:
+                raise NotFound("ResourceNotFound", f"There is no soft-deleted workspace '{name}' in resource group "
+                               f"'{rg.name}' (it is live, was purged, or never existed).")
+            ws = replace(_recovered(deleted), etag=new_etag(d.ids),
+                         stamp=deleted.stamp.touched(caller.name, caller.stamp_type, d.clock.now()))
+            uow.workspaces.save(ws)
+            view = self._view(uow, ws)
+            record_write(d, uow, caller, scope=ws.arm_id)
+            uow.commit()
+        return view
+
+    def list_deleted(self, caller: Caller, sub_id: str, offset: int, limit: int) -> Page[WorkspaceView]:
+        """The subscription's soft-deleted workspaces the caller may read."""
+        with self._deps.uow() as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            page = uow.workspaces.list_deleted(sub.id, offset, limit)
+            seen = caller.visibility
+            if seen is not None and not seen.everything:
+                groups, pairs = seen.resource_groups(sub.id), seen.workspaces(sub.id)
+                page = Page([w for w in page.items if w.resource_group_name.lower() in groups
+                             or (w.resource_group_name.lower(), w.name.lower()) in pairs], page.more)
+            return self._views(uow, page)
+
+    def purge_expired(self) -> int:
+        """The reconciler's pass: start the purge of every soft-deleted workspace whose retention
+        has ended (an operation of the task engine, as a DELETE with ``forceToPurge``); returns
+        how many it started. Idempotent: a workspace already being purged is left to its operation."""
+        d = self._deps
+        started = 0
+        with d.uow() as uow:
+            due = uow.workspaces.purge_due(d.clock.now(), PURGES_PER_ROUND)
+        for candidate in due:
+            with d.uow(write=True) as uow:
+                ws = uow.workspaces.any_by_key(candidate.key)
+                if (ws is None or ws.soft_delete is None or not ws.soft_delete.due(d.clock.now())
+                        or ws.provisioning_state is ProvisioningState.DELETING):
+                    continue
+                sub = uow.subscriptions.get(ws.subscription_id)
+                system = Caller(sub.tenant_id if sub else "", "", "amlite (soft-delete retention)", "ServicePrincipal")
+                self._ops.new(uow, kind=OperationKind.DELETE_WORKSPACE, caller=system,
+                              subscription_id=ws.subscription_id, namespace=ML_NAMESPACE, location=ws.location,
+                              target_id=ws.arm_id, target_key=ws.key,
+                              payload={"deleteDependentResources": ws.soft_delete.delete_dependents, "purge": True,
+                                       "expired": True})
+                uow.workspaces.save(replace(ws, provisioning_state=ProvisioningState.DELETING))
+                uow.commit()
+                started += 1
+        return started
+
     def _run_delete(self, op: Operation) -> None:
-        """Remove the workspace's records in one transaction that also records which storage to
-        release; release it; then end the operation. A rerun after a crash finds the records gone
-        and finishes from what the operation recorded."""
+        """A soft delete is one metadata transition that also ends the operation. A purge
+        removes the workspace's records in one transaction that also records which storage to
+        release; releases it; then ends the operation. A rerun after a crash finds the records
+        gone (or the workspace already soft-deleted) and finishes from what the operation recorded."""
         d = self._deps
         fault_point("workspace.delete.start")
         with d.uow(write=True) as uow:
-            ws = uow.workspaces.by_key(op.target_key)
+            ws = uow.workspaces.any_by_key(op.target_key)
+            if ws is not None and not op.payload.get("purge"):
+                if ws.soft_delete is None:
+                    now = d.clock.now()
+                    state = SoftDelete(now, now + self._retention, bool(op.payload.get("deleteDependentResources")))
+                    uow.workspaces.save(replace(ws, soft_delete=state, provisioning_state=ProvisioningState.SUCCEEDED))
+                self._ops.finish(uow, op.id)
+                fault_point("workspace.delete.before_commit")
+                uow.commit()
+                return
+            if ws is not None and op.payload.get("expired") and ws.soft_delete is None:
+                ws = None  # recovered before its retention purge ran: nothing to purge
             if ws is not None:
                 released: list[GenericResource] = []
-                if op.payload.get("deleteDependentResources"):
+                dependents = op.payload.get("deleteDependentResources") or (
+                    ws.soft_delete is not None and ws.soft_delete.delete_dependents)
+                if dependents:
                     released = uow.resources.of_workspace(ws.key)
                     for res in released:
                         uow.resources.delete(res.key)
@@ -274,6 +378,18 @@ class WorkspaceService:
         fault_point("workspace.delete.after_commit")
         self._storage.release(op.payload.get("release", []))
         self._ops.complete(op.id)
+
+
+def _recovered(ws: Workspace) -> Workspace:
+    """A soft-deleted workspace brought back; one being purged cannot be."""
+    if ws.provisioning_state is ProvisioningState.DELETING:
+        raise Conflict("WorkspaceBeingDeleted", f"The soft-deleted workspace '{ws.name}' is being purged and cannot "
+                       "be recovered.")
+    return replace(ws, soft_delete=None, provisioning_state=ProvisioningState.SUCCEEDED)
+
+
+def _day(ws: Workspace) -> str:
+    return ws.soft_delete.purge_at.strftime("%Y-%m-%d %H:%M UTC") if ws.soft_delete else "-"
 
 
 def _texts(body: WorkspaceBody) -> tuple[str | None, str | None]:

@@ -49,6 +49,16 @@ def _id(name: str = "key") -> sa.Column[str]:
     return sa.Column(name, sa.String(36), primary_key=True)
 
 
+def _soft_delete(table: str) -> list[sa.Column[Any]]:
+    """A soft-deleted row: when it was deleted (``NULL``: it is not), when its retention ends,
+    and whether its purge also removes its associated resources."""
+    return [
+        sa.Column("deleted_at", UtcDateTime(), nullable=True),
+        sa.Column("purge_at", UtcDateTime(), nullable=True, index=True),
+        sa.Column("purge_dependents", sa.Boolean(), nullable=False, server_default=sa.false()),
+    ]
+
+
 def _stamps() -> list[sa.Column[Any]]:
     return [
         sa.Column("created_by", sa.String(256), nullable=False),
@@ -146,6 +156,7 @@ workspaces = sa.Table(
     sa.Column("provisioning_state", sa.String(32), nullable=False),
     sa.Column("associated", sa.JSON(), nullable=False),
     *_stamps(),
+    *_soft_delete("workspaces"),
     sa.UniqueConstraint("resource_group_key", "name_lower", name="uq_workspaces_rg_name"),
     sa.UniqueConstraint("workspace_id", name="uq_workspaces_workspace_id"),
 )
@@ -370,6 +381,7 @@ registries = sa.Table(
     sa.Column("etag", sa.String(64), nullable=False),
     sa.Column("provisioning_state", sa.String(32), nullable=False),
     *_stamps(),
+    *_soft_delete("registries"),
     sa.UniqueConstraint("tenant_id", "name_lower", name="uq_registries_tenant_name"),
     sa.UniqueConstraint("registry_id", name="uq_registries_registry_id"),
 )

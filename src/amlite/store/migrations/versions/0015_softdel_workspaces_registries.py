@@ -1,0 +1,40 @@
+"""soft delete of workspaces and registries
+
+A deleted workspace or registry keeps its row (and so its name, its assets and its storage) with
+``deleted_at`` and ``purge_at`` set; reads and lists skip it, and it is purged when ``purge_at``
+passes or on demand. ``purge_dependents`` remembers ``deleteDependentResources`` for that purge.
+
+Revision ID: 0015_softdel
+Revises: 0014
+Create Date: 2026-12-06 04:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0015_softdel'
+down_revision = '0014'
+branch_labels = None
+depends_on = None
+
+TABLES = ("workspaces", "registries")
+
+
+def upgrade() -> None:
+    for table in TABLES:
+        op.add_column(table, sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True))
+        op.add_column(table, sa.Column('purge_at', sa.DateTime(timezone=True), nullable=True))
+        op.add_column(table, sa.Column('purge_dependents', sa.Boolean(), nullable=False, server_default=sa.false()))
+        op.create_index(op.f(f'ix_{table}_purge_at'), table, ['purge_at'], unique=False)
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        op.drop_index(op.f(f'ix_{table}_purge_at'), table_name=table)
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column('purge_dependents')
+            batch.drop_column('purge_at')
+            batch.drop_column('deleted_at')
