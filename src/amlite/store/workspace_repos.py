@@ -40,7 +40,7 @@ class WorkspaceRepository:
         return _workspace(row) if row else None
 
     def any_by_key(self, key: str) -> Workspace | None:
-        row = self._conn.execute(_select().where(_ws.c.key == key)).first()
+        row = self._conn.execute(_select(None).where(_ws.c.key == key)).first()
         return _workspace(row) if row else None
 
     def by_workspace_id(self, workspace_id: str) -> Workspace | None:
@@ -74,9 +74,7 @@ class WorkspaceRepository:
                       include_deleted: bool = False) -> Page[Workspace]:
         """``names`` (lower-cased, when given) keeps only those workspaces: the caller's readable ones.
         ``include_deleted``: soft-deleted ones too (the group's own delete purges them)."""
-        query = (sa.select(_ws, _rg.c.subscription_id, _rg.c.name.label("rg_name"))
-                 .join(_rg, _rg.c.key == _ws.c.resource_group_key) if include_deleted else _select())
-        query = query.where(_ws.c.resource_group_key == rg_key)
+        query = _select(None if include_deleted else False).where(_ws.c.resource_group_key == rg_key)
         if names is not None:
             query = query.where(_ws.c.name_lower.in_(sorted(names)))
         return paged(self._conn, query.order_by(_ws.c.name_lower), offset, limit, _workspace)
@@ -108,11 +106,15 @@ class WorkspaceRepository:
         self._conn.execute(_ws.delete().where(_ws.c.key == key))
 
 
-def _select(deleted: bool = False) -> sa.Select:  # type: ignore[type-arg]
-    """Live workspaces joined with their group, or (``deleted``) the soft-deleted ones."""
-    return sa.select(_ws, _rg.c.subscription_id, _rg.c.name.label("rg_name")).join(
+def _select(deleted: bool | None = False) -> sa.Select:  # type: ignore[type-arg]
+    """Workspaces joined with their group: the live ones, the soft-deleted ones (``deleted``), or
+    both (``None``)."""
+    query = sa.select(_ws, _rg.c.subscription_id, _rg.c.name.label("rg_name")).join(
         _rg, _rg.c.key == _ws.c.resource_group_key
-    ).where(_ws.c.deleted_at.is_not(None) if deleted else _ws.c.deleted_at.is_(None))
+    )
+    if deleted is None:
+        return query
+    return query.where(_ws.c.deleted_at.is_not(None) if deleted else _ws.c.deleted_at.is_(None))
 
 
 def _values(ws: Workspace) -> dict[str, object]:
