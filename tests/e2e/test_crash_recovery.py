@@ -78,7 +78,7 @@ def test_kill_during_workspace_delete_ends_deleted_and_terminal(tmp_path: Path, 
         kept = s.http.put(f"{s.ws('rg1', 'bystander')}?{ML}", json={"location": "eastus"}).json()
         account = created["properties"]["storageAccount"].rsplit("/", 1)[1]
         assert storage_dirs(server.data_dir, account)
-        accepted = s.http.delete(f"{s.ws('rg1', 'doomed')}?{ML}&deleteDependentResources=true")
+        accepted = s.http.delete(f"{s.ws('rg1', 'doomed')}?{ML}&deleteDependentResources=true&forceToPurge=true")
         assert accepted.status_code == 202
         crash_and_restart(server)
 
@@ -94,6 +94,42 @@ def test_kill_during_workspace_delete_ends_deleted_and_terminal(tmp_path: Path, 
         assert again["properties"]["workspaceId"] == kept["properties"]["workspaceId"]
         # The name is free again.
         assert s.http.put(f"{s.ws('rg1', 'doomed')}?{ML}", json={"location": "eastus"}).status_code == 200
+    finally:
+        server.kill()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("point", ["workspace.delete.start", "workspace.delete.before_commit",
+                                   "workspace.recover.before_commit"])
+def test_kill_during_soft_delete_or_recover_leaves_one_whole_state(tmp_path: Path, point: str,
+                                                                    db_url: str | None) -> None:
+    """A soft delete is one metadata transition, and so is a recover: killed at any point, the
+    workspace is afterwards either live or soft-deleted (never half), its storage and contents
+    untouched, and a recover then brings it back whole."""
+    server = start_server(tmp_path / "data", env={"AMLITE_CRASH_AT": point}, db_url=db_url)
+    try:
+        s = Session(server)
+        assert s.http.put(f"{s.rg('rg1')}?{RES}", json={"location": "eastus"}).status_code == 201
+        created = s.http.put(f"{s.ws('rg1', 'sleepy')}?{ML}", json={"location": "eastus"}).json()
+        account = created["properties"]["storageAccount"].rsplit("/", 1)[1]
+        accepted = s.http.delete(f"{s.ws('rg1', 'sleepy')}?{ML}")
+        assert accepted.status_code == 202
+        if point.startswith("workspace.recover"):
+            s.poll(accepted.headers["Azure-AsyncOperation"])
+            with pytest.raises(httpx.TransportError):
+                s.http.post(f"{s.ws('rg1', 'sleepy')}/recover?{ML}")
+        crash_and_restart(server)
+
+        s = Session(server)
+        if not point.startswith("workspace.recover"):
+            assert s.poll(accepted.headers["Azure-AsyncOperation"])["status"] == "Succeeded"
+        assert s.http.get(f"{s.ws('rg1', 'sleepy')}?{ML}").status_code == 404  # soft-deleted, whole
+        deleted = s.http.get(f"/subscriptions/{s.sub}/providers/Microsoft.MachineLearningServices/deletedWorkspaces?{ML}")
+        assert [w["name"] for w in deleted.json()["value"]] == ["sleepy"]
+        assert storage_dirs(server.data_dir, account)
+        back = s.http.post(f"{s.ws('rg1', 'sleepy')}/recover?{ML}")
+        assert back.status_code == 200, back.text
+        assert back.json()["properties"]["workspaceId"] == created["properties"]["workspaceId"]
     finally:
         server.kill()
 

@@ -300,6 +300,7 @@ class WorkspaceService:
             uow.workspaces.save(ws)
             view = self._view(uow, ws)
             record_write(d, uow, caller, scope=ws.arm_id)
+            fault_point("workspace.recover.before_commit")
             uow.commit()
         return view
 
