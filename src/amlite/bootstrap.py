@@ -204,13 +204,13 @@ def build(settings: Settings) -> Container:
     jobs = JobService(deps, tasks, artifacts, references, authz, settings.data_dir / "jobs", job_tracking.job_metrics)
     job_runs = JobRunService(deps, tasks, jobs, artifacts, LocalJobExecutor(settings.data_dir / "job-environments"), tokens,
                              settings.data_dir / "jobs", job_tracking, computes)
-    assets = AssetService(deps, artifacts, references, replication, authz, storage_endpoint, jobs)
+    assets = AssetService(deps, artifacts, references, replication, authz, storage_endpoint, jobs, retention)
     scoring = LocalScoringRuntime(settings.data_dir / "online", host_id=deps.ids.new_id())
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
     online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, references, scoring,
                                                  online_endpoints)
     reconciler = Reconciler([replication.reconcile, online_deployments.reconcile, workspaces.purge_expired,
-                             registries.purge_expired], interval=settings.reconcile_seconds)
+                             registries.purge_expired, assets.purge_expired], interval=settings.reconcile_seconds)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),

@@ -138,3 +138,44 @@ def test_a_deleted_registry_keeps_its_name_in_the_tenant_and_recovers_its_assets
     assert _delete(api, path, purge=True)["status"] == "Succeeded"
     fresh = make_registry(api, f"{name}b", f"reg-{name}", ["eastus"])
     assert fresh["properties"]["registryId"] != reg["properties"]["registryId"]
+
+
+def test_a_deleted_version_is_hidden_then_recovered_or_purged(api: Api, name: str) -> None:
+    api.create_group(name)
+    api.create_workspace(name, "wsv")
+    ws = api.ws_path(name, "wsv")
+    digest = _model(api, ws)
+    v2 = api.request("POST", f"{ws}/models/m/versions", ML, json=model_body(digest, 7))
+    assert v2.json()["name"] == "2"
+    r = api.client.delete(f"{ws}/models/m/versions/2?{ML}")
+    assert r.status_code == 200, r.text
+    assert api.request("GET", f"{ws}/models/m/versions/2", ML).status_code == 404
+    assert [v["name"] for v in api.request("GET", f"{ws}/models/m/versions", ML).json()["value"]] == ["1"]
+    assert api.request("GET", f"{ws}/models/m", ML).json()["properties"]["latestVersion"] == "1"
+    # its number stays taken: the next auto-numbered version skips it
+    assert api.request("POST", f"{ws}/models/m/versions", ML, json=model_body(digest, 7)).json()["name"] == "3"
+    other = {"properties": {"modelType": "custom_model", "modelUri": "https://x.blob.core.windows.net/c/m.pkl"}}
+    clash = api.request("PUT", f"{ws}/models/m/versions/2", ML, json=other)
+    assert clash.status_code == 409 and clash.json()["error"]["code"] == "AssetVersionSoftDeleted"
+    back = api.request("POST", f"{ws}/models/m/versions/2/recover", ML)
+    assert back.status_code == 200 and back.json()["properties"]["artifacts"][0]["sha256"] == digest
+    assert api.request("GET", f"{ws}/models/m/versions/2", ML).status_code == 200
+    # purge: soft delete then forceToPurge; the number is free again
+    api.client.delete(f"{ws}/models/m/versions/2?{ML}")
+    assert api.client.delete(f"{ws}/models/m/versions/2?forceToPurge=true&{ML}").status_code == 200
+    assert api.request("POST", f"{ws}/models/m/versions/2/recover", ML).status_code == 404
+    assert api.request("PUT", f"{ws}/models/m/versions/2", ML, json=other).status_code == 201
+    before = api.snapshot()
+    assert api.client.delete(f"{ws}/models/m/versions/9?{ML}").status_code == 404
+    assert api.snapshot() == before
+
+
+def test_a_registry_version_soft_deletes_and_recovers(api: Api, name: str) -> None:
+    api.create_group(name)
+    make_registry(api, name, f"reg-{name}", ["eastus"])
+    path = reg_path(api, name, f"reg-{name}")
+    _model(api, path)
+    assert api.client.delete(f"{path}/models/m/versions/1?{ML}").status_code == 200
+    assert api.request("GET", f"{path}/models/m/versions/1", ML).status_code == 404
+    assert api.request("POST", f"{path}/models/m/versions/1/recover", ML).status_code == 200
+    assert api.request("GET", f"{path}/models/m/versions/1", ML).status_code == 200

@@ -139,3 +139,28 @@ def test_a_deleted_registry_is_purged_when_its_retention_ends(world: World) -> N
     assert world.registries.list_deleted(world.admin, world.sub, 0, 10).items == []
     again, created = world.registries.create_or_update(world.admin, world.sub, "rg-b", "reg-one", body)
     assert created and again.registry_id != reg.registry_id
+
+
+def test_a_deleted_version_is_purged_when_its_retention_ends() -> None:
+    from amlite.domain.assets import AssetKind
+    from amlite.services.assets import AssetPath
+    from tests.unit.test_service_assets import World as AssetWorld
+
+    world = AssetWorld()
+    world.workspace("rg-a", "ws-a")
+    world.put("rg-a", "ws-a", "1")
+    world.put("rg-a", "ws-a", "2", description="two")
+    at = AssetPath(world.sub, "rg-a", "ws-a", AssetKind.MODELS, "sentiment")
+    world.assets.delete_version(world.admin, at, "2")
+    assert world.versions("rg-a", "ws-a") == ["1"]
+    clock = world.deps.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(RETENTION.total_seconds() - 1)
+    assert world.assets.purge_expired() == 0
+    assert world.assets.recover_version(world.admin, at, "2").version.version == "2"
+    world.assets.delete_version(world.admin, at, "2")
+    clock.advance(RETENTION.total_seconds())
+    assert Reconciler([world.assets.purge_expired]).run_once() == 1
+    with pytest.raises(NotFound):
+        world.assets.recover_version(world.admin, at, "2")
+    assert world.versions("rg-a", "ws-a") == ["1"]

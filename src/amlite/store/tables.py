@@ -257,6 +257,9 @@ def _asset_versions(name: str, containers: str, *extra: sa.Column[Any]) -> sa.Ta
         sa.Column("etag", sa.String(64), nullable=False),
         *extra,
         *_stamps(),
+        # Soft delete (amlite's addition): hidden while ``deleted_at`` is set, purged at ``purge_at``.
+        sa.Column("deleted_at", UtcDateTime(), nullable=True),
+        sa.Column("purge_at", UtcDateTime(), nullable=True, index=True),
         sa.UniqueConstraint("container_key", "version_lower", name=f"uq_{name}_container_version"),
         sa.UniqueConstraint("container_key", "seq", name=f"uq_{name}_container_seq"),
     )
