@@ -36,7 +36,7 @@ def test_workspace_soft_delete_recover_and_purge(logged_in: Cli, tmp_path: Path)
     assert cli("ml", "workspace", "show", "-n", "ws-soft", "-g", group).returncode == 3
     deleted = cli.json("ml", "workspace", "list-deleted")
     assert [w["name"] for w in deleted if w["resourceGroup"] == group] == ["ws-soft"]
-    taken = cli("ml", "workspace", "create", "-n", "ws-soft", "-g", other)
+    taken = cli("ml", "workspace", "create", "-n", "ws-soft", "-g", group, "-l", "westus")
     assert taken.returncode == 1 and "Soft-deleted workspace exists" in taken.stderr, taken.stderr
     back = cli.json("ml", "workspace", "recover", "-n", "ws-soft", "-g", group)
     assert back["id"] == ws["id"]

@@ -47,11 +47,12 @@ def test_a_deleted_workspace_is_hidden_reserved_and_recovered_with_its_contents(
     account = created["properties"]["storageAccount"].rsplit("/", 1)[1]
     share = api.container.deps.blobs("eastus").root / account / f"code-{created['properties']['workspaceId']}"  # type: ignore[attr-defined]
     assert share.is_dir()
-    # The name is reserved in the subscription: another group cannot take it.
-    api.create_group(f"{name}b")
-    other = api.request("PUT", api.ws_path(f"{name}b", "wsx"), ML, json={"location": "eastus"})
+    # The name stays reserved in its group: a create there in another region is Azure's refusal.
+    before = api.snapshot()
+    other = api.request("PUT", ws, ML, json={"location": "westus"})
     assert other.status_code == 400 and other.json()["error"]["code"] == "BadRequest"
     assert "Soft-deleted workspace exists" in other.json()["error"]["message"]
+    assert api.snapshot() == before
     # recover: the same workspace, contents intact
     back = api.request("POST", f"{ws}/recover", ML)
     assert back.status_code == 200, back.text

@@ -104,12 +104,14 @@ def test_a_recovered_workspace_is_never_purged(world: World) -> None:
     assert world.workspaces.get(world.admin, world.sub, "rg-a", "ws-two").workspace.workspace_id == ws_id
 
 
-def test_the_name_is_reserved_elsewhere_and_recreate_in_its_group_recovers(world: World) -> None:
+def test_the_name_is_reserved_in_its_group_and_recreate_there_recovers(world: World) -> None:
     ws_id = world.workspace("ws-three")
     world.delete("ws-three")
-    with pytest.raises(InvalidInput) as refused:
-        world.workspace("ws-three", group="rg-b")
+    with pytest.raises(InvalidInput) as refused:  # another region: Azure's "purge or recover it"
+        world.workspaces.create_or_update(world.admin, world.sub, "rg-a", "ws-three",
+                                          WorkspaceBody.model_validate({"location": "westus"}))
     assert refused.value.code == "BadRequest"
+    assert world.workspace("ws-three", group="rg-b") != ws_id  # names are unique per group
     assert world.workspace("ws-three") == ws_id
 
 

@@ -93,7 +93,7 @@ class WorkspaceService:
             pre.check(existing.etag if existing else None)
             _refuse_unhonoured(body, self._view(uow, existing).associated_ids if existing else None)
             if existing is None:
-                existing = self._recovered_by_put(uow, sub.id, rg, name)
+                existing = self._recovered_by_put(uow, sub.id, rg, name, region.name, kind)
             if existing is not None:
                 ws = self._updated_by_put(caller, existing, region.name, kind, tags, friendly, description)
                 uow.workspaces.save(ws)
@@ -116,18 +116,18 @@ class WorkspaceService:
             uow.commit()
         return WorkspaceView(ws, {role: r.arm_id for role, r in zip(ASSOCIATED_TYPES, resources)}), True
 
-    def _recovered_by_put(self, uow: UnitOfWork, sub_id: str, rg: ResourceGroup, name: str) -> Workspace | None:
+    def _recovered_by_put(self, uow: UnitOfWork, sub_id: str, rg: ResourceGroup, name: str, location: str,
+                          kind: WorkspaceKind) -> Workspace | None:
         """Creating a workspace with a soft-deleted one's name in its group recovers it, contents
-        and all, as Azure does (the PUT's fields then apply as an update); the name is reserved
-        elsewhere in the subscription until it is purged."""
+        and all (the PUT's fields then apply as an update). A PUT it cannot be recovered by (another
+        region or kind) gets Azure's answer: the soft-deleted workspace must be purged or
+        recovered first. Workspace names are unique per group, so other groups are not concerned."""
         deleted = uow.workspaces.deleted_get(sub_id, rg.name, name)
         if deleted is None:
-            elsewhere = uow.workspaces.deleted_named(sub_id, name)
-            if elsewhere:
-                raise invalid("BadRequest", f"{SOFT_DELETED_EXISTS} (workspace '{elsewhere[0].name}' in resource group "
-                              f"'{elsewhere[0].resource_group_name}', purged on "
-                              f"{_day(elsewhere[0])} unless recovered).", "name")
             return None
+        if deleted.location != location or deleted.kind is not kind:
+            raise invalid("BadRequest", f"{SOFT_DELETED_EXISTS} (workspace '{deleted.name}' in {deleted.location}, "
+                          f"purged on {_day(deleted)} unless recovered).", "name")
         return _recovered(deleted)
 
     def _updated_by_put(self, caller: Caller, ws: Workspace, location: str, kind: WorkspaceKind,

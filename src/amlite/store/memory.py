@@ -404,10 +404,6 @@ class MemoryWorkspaces:
         return next((ws for rg, ws in self._joined(True) if rg.subscription_id == sub_id.lower()
                      and rg.name.lower() == rg_name.lower() and ws.name.lower() == name.lower()), None)
 
-    def deleted_named(self, sub_id: str, name: str) -> list[Workspace]:
-        return [ws for rg, ws in self._joined(True)
-                if rg.subscription_id == sub_id.lower() and ws.name.lower() == name.lower()]
-
     def list_deleted(self, sub_id: str, offset: int, limit: int) -> Page[Workspace]:
         found = [ws for rg, ws in self._joined(True) if rg.subscription_id == sub_id.lower()]
         return page(sorted(found, key=lambda ws: (ws.resource_group_name.lower(), ws.name.lower())), offset, limit)

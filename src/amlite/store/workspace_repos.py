@@ -56,11 +56,6 @@ class WorkspaceRepository:
             _ws.c.name_lower == name.lower())).first()
         return _workspace(row) if row else None
 
-    def deleted_named(self, sub_id: str, name: str) -> list[Workspace]:
-        """Soft-deleted workspaces of that name anywhere in the subscription (their name is reserved)."""
-        query = _select(deleted=True).where(_rg.c.subscription_id == sub_id.lower(), _ws.c.name_lower == name.lower())
-        return [_workspace(r) for r in self._conn.execute(query)]
-
     def list_deleted(self, sub_id: str, offset: int, limit: int) -> Page[Workspace]:
         query = _select(deleted=True).where(_rg.c.subscription_id == sub_id.lower())
         return paged(self._conn, query.order_by(_rg.c.name_lower, _ws.c.name_lower), offset, limit, _workspace)
