@@ -266,7 +266,7 @@ def _make_delete(kind: str) -> Callable[..., Any]:
                workspace_name: Workspace = None, resource_group: Group = None, registry_name: RegistryName = None,
                permanently_delete: Annotated[bool, typer.Option("--permanently-delete", help="Purge the version at once (a soft-deleted one too) instead of soft-deleting it.")] = False) -> None:
         with asset_client(resource_group, workspace_name, registry_name) as client:
-            _operations(client, kind).delete(name, version, permanently_delete=permanently_delete)
+            _operations(client, kind).delete_version(name, version, permanently_delete=permanently_delete)
 
     delete.__doc__ = (f"Soft-delete a {kind} version (amlite's addition; az has no delete): hidden, recoverable "
                       "with 'recover' until the retention ends, unless --permanently-delete.")
@@ -278,7 +278,7 @@ def _make_recover(kind: str) -> Callable[..., Any]:
                 workspace_name: Workspace = None, resource_group: Group = None,
                 registry_name: RegistryName = None) -> Any:
         with asset_client(resource_group, workspace_name, registry_name) as client:
-            return _operations(client, kind).recover(name, version)._to_dict()
+            return _operations(client, kind).recover_version(name, version)._to_dict()
 
     recover.__doc__ = (f"Recover a soft-deleted {kind} version (amlite's addition; 'restore' is az's "
                        "un-archive).")
