@@ -119,3 +119,22 @@ def test_the_readme_data_yml_shares_to_a_registry(logged_in: Cli, tmp_path: Path
     (tmp_path / "data2.yml").write_text("name: reviews\nversion: 2\ntype: uri_folder\npath: ./reviews\n")
     made = cli.json("ml", "data", "create", "-f", str(tmp_path / "data2.yml"), "-g", group, "--registry-name", name)
     assert made["version"] == "2"
+
+
+def test_a_version_soft_deletes_recovers_and_purges(logged_in: Cli, tmp_path: Path) -> None:
+    cli = logged_in
+    group = f"rg-{uuid.uuid4().hex[:8]}"
+    cli.json("group", "create", "-g", group, "-l", "eastus")
+    cli.json("ml", "workspace", "create", "-n", "ws-ver", "-g", group)
+    where = ("-w", "ws-ver", "-g", group)
+    _model(cli, tmp_path, *where)
+    assert cli("ml", "model", "delete", "-n", "keeper", "-v", "1", *where).returncode == 0
+    assert cli("ml", "model", "show", "-n", "keeper", "-v", "1", *where).returncode == 3
+    assert cli.json("ml", "model", "recover", "-n", "keeper", "-v", "1", *where)["version"] == "1"
+    got = cli("ml", "model", "download", "-n", "keeper", "-v", "1", *where, "--download-path", str(tmp_path / "d"))
+    assert got.returncode == 0 and (tmp_path / "d" / "keeper" / "model" / "w.bin").read_bytes() == \
+        b"weights that must survive"
+    assert cli("ml", "model", "delete", "-n", "keeper", "-v", "1", *where, "--permanently-delete").returncode == 0
+    assert cli("ml", "model", "recover", "-n", "keeper", "-v", "1", *where).returncode == 3
+    (tmp_path / "model.yml").write_text("name: keeper\nversion: 1\npath: ./model\ntype: mlflow_model\n")
+    assert cli.json("ml", "model", "create", "--file", str(tmp_path / "model.yml"), *where)["version"] == "1"

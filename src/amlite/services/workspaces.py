@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from amlite.domain.assets import ListViewType
 from amlite.domain.errors import Conflict, InvalidInput, NotFound, invalid
+from amlite.domain.jobs import JobStatus
 from amlite.domain.names import check_text, check_workspace_name
 from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.paging import Page
@@ -356,6 +358,7 @@ class WorkspaceService:
                     now = d.clock.now()
                     state = SoftDelete(now, now + self._retention, bool(op.payload.get("deleteDependentResources")))
                     uow.workspaces.save(replace(ws, soft_delete=state, provisioning_state=ProvisioningState.SUCCEEDED))
+                    _cancel_jobs(uow, ws, now)
                 self._ops.finish(uow, op.id)
                 fault_point("workspace.delete.before_commit")
                 uow.commit()
@@ -379,6 +382,22 @@ class WorkspaceService:
         fault_point("workspace.delete.after_commit")
         self._storage.release(op.payload.get("release", []))
         self._ops.complete(op.id)
+
+
+def _cancel_jobs(uow: UnitOfWork, ws: Workspace, now: datetime) -> None:
+    """A soft-deleted workspace runs nothing: its unfinished jobs are canceled in the same
+    transaction (a running one's runner ends its processes), and stay in its history."""
+    offset = 0
+    while True:
+        page = uow.jobs.list(ws.key, ListViewType.ALL, offset, 1000)
+        for job in page.items:
+            if job.status.is_terminal or job.status is JobStatus.CANCEL_REQUESTED:
+                continue
+            to = JobStatus.CANCEL_REQUESTED if job.status.has_started else JobStatus.CANCELED
+            uow.jobs.save(job.moved(to, now))
+        if not page.more:
+            return
+        offset += 1000
 
 
 def _recovered(ws: Workspace) -> Workspace:
