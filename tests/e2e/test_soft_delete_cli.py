@@ -136,5 +136,5 @@ def test_a_version_soft_deletes_recovers_and_purges(logged_in: Cli, tmp_path: Pa
         b"weights that must survive"
     assert cli("ml", "model", "delete", "-n", "keeper", "-v", "1", *where, "--permanently-delete").returncode == 0
     assert cli("ml", "model", "recover", "-n", "keeper", "-v", "1", *where).returncode == 3
-    (tmp_path / "model.yml").write_text("name: keeper\nversion: 1\npath: ./model\ntype: mlflow_model\n")
+    (tmp_path / "model" / "w.bin").write_bytes(b"other weights")  # other content under the freed number
     assert cli.json("ml", "model", "create", "--file", str(tmp_path / "model.yml"), *where)["version"] == "1"
