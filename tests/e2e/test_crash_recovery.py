@@ -170,3 +170,41 @@ def test_kill_during_forced_group_delete_removes_everything(tmp_path: Path) -> N
         assert [p for p in region.iterdir() if not p.name.startswith(".")] == []
     finally:
         server.kill()
+
+
+@pytest.mark.e2e
+def test_kill_during_registry_soft_delete_and_version_delete_leaves_whole_states(tmp_path: Path,
+                                                                                db_url: str | None) -> None:
+    """A registry's soft delete and a version's delete, killed before their commit: afterwards the
+    registry's delete operation ends, the registry is soft-deleted (or, for the version, the
+    version is as it was), and recover brings everything back."""
+    server = start_server(tmp_path / "data", env={"AMLITE_CRASH_AT": "asset_version.delete.before_commit"},
+                          db_url=db_url)
+    try:
+        s = Session(server)
+        assert s.http.put(f"{s.rg('rg1')}?{RES}", json={"location": "eastus"}).status_code == 201
+        reg = f"{s.rg('rg1')}/providers/Microsoft.MachineLearningServices/registries/reg-crash"
+        body = {"location": "eastus", "properties": {"regionDetails": [{"location": "eastus"}]}}
+        assert s.http.put(f"{reg}?{ML}", json=body).status_code == 201
+        env = {"properties": {"image": "python:3.11"}}
+        assert s.http.put(f"{reg}/environments/e/versions/1?{ML}", json=env).status_code == 201
+        with pytest.raises(httpx.TransportError):
+            s.http.delete(f"{reg}/environments/e/versions/1?{ML}")
+        server.process.wait(timeout=30)  # type: ignore[union-attr]
+        server.env["AMLITE_CRASH_AT"] = "registry.delete.before_commit"
+        server.process = None
+        server.start()
+
+        s = Session(server)
+        assert s.http.get(f"{reg}/environments/e/versions/1?{ML}").status_code == 200  # as it was
+        accepted = s.http.delete(f"{reg}?{ML}")
+        assert accepted.status_code == 202
+        crash_and_restart(server)
+
+        s = Session(server)
+        assert s.poll(accepted.headers["Azure-AsyncOperation"])["status"] == "Succeeded"
+        assert s.http.get(f"{reg}?{ML}").status_code == 404
+        assert s.http.post(f"{reg}/recover?{ML}").status_code == 200
+        assert s.http.get(f"{reg}/environments/e/versions/1?{ML}").status_code == 200
+    finally:
+        server.kill()
