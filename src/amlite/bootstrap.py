@@ -197,7 +197,9 @@ def build(settings: Settings) -> Container:
     authz = Authorizer(deps)
     artifacts = ArtifactService(deps, authz)
     secrets = SecretNamespace(deps, box)
-    registries = RegistryService(deps, operations, storage, authz)
+    retention = timedelta(days=settings.soft_delete_retention_days)
+    registries = RegistryService(deps, operations, storage, authz, retention)
+    workspaces = WorkspaceService(deps, operations, storage, authz, retention)
     replication = ReplicationService(deps, tasks, lease=timedelta(seconds=settings.replication_lease_seconds),
                                      backoff=timedelta(seconds=settings.replication_backoff_seconds))
     registries.on_regions_added.append(replication.on_regions_added)
@@ -213,18 +215,19 @@ def build(settings: Settings) -> Container:
     jobs = JobService(deps, tasks, artifacts, references, authz, settings.data_dir / "jobs", job_tracking.job_metrics)
     job_runs = JobRunService(deps, tasks, jobs, artifacts, LocalJobExecutor(settings.data_dir / "job-environments"), tokens,
                              settings.data_dir / "jobs", job_tracking, computes, ray)
-    assets = AssetService(deps, artifacts, references, replication, authz, storage_endpoint, jobs)
+    assets = AssetService(deps, artifacts, references, replication, authz, storage_endpoint, jobs, retention)
     scoring = LocalScoringRuntime(settings.data_dir / "online", host_id=deps.ids.new_id())
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
     online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, references, scoring,
                                                  online_endpoints)
-    reconciler = Reconciler([replication.reconcile, online_deployments.reconcile], interval=settings.reconcile_seconds)
+    reconciler = Reconciler([replication.reconcile, online_deployments.reconcile, workspaces.purge_expired,
+                             registries.purge_expired, assets.purge_expired], interval=settings.reconcile_seconds)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
         subscriptions=SubscriptionService(deps), policies=PolicyService(deps),
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
-        workspaces=WorkspaceService(deps, operations, storage, authz), moves=MoveService(deps, operations),
+        workspaces=workspaces, moves=MoveService(deps, operations),
         private_endpoints=PrivateEndpointService(deps),
         registries=registries, operations=operations,
         storage=storage,

@@ -17,6 +17,7 @@ Configuration file (YAML or TOML, by extension)::
     replication_backoff_seconds: 2                            # first retry of a failed region copy
     replication_lease_seconds: 60                             # claim on one region copy (crash recovery on PostgreSQL)
     node_slot_lease_seconds: 60                               # a job's hold on a compute node, renewed every third
+    soft_delete_retention_days: 14                            # a deleted workspace/registry/version stays recoverable
     regions:                                                  # default: eastus, eastus2, westus, ...
       - name: eastus
         display_name: East US
@@ -172,6 +173,9 @@ class Settings:
     replication_backoff_seconds: float = 2.0  # first retry of a failed region; doubles each time
     replication_lease_seconds: float = 60.0  # a copy's claim; after a crash (PostgreSQL) it is retried after this
     node_slot_lease_seconds: float = 60.0  # a job's hold on a compute node; a dead server's frees itself after this
+    #: A deleted workspace, registry or asset version stays recoverable this long, then the
+    #: reconciler purges it (Azure ML's default retention is 14 days). Fractions are allowed.
+    soft_delete_retention_days: float = 14.0
     limits: Limits = field(default_factory=Limits)
     crash_at: str | None = field(default=None, repr=False)
     workers: int = 1  # server processes sharing the listening socket
@@ -251,6 +255,7 @@ class Settings:
             replication_backoff_seconds=float(file.get("replication_backoff_seconds", 2.0)),
             replication_lease_seconds=float(file.get("replication_lease_seconds", 60.0)),
             node_slot_lease_seconds=float(file.get("node_slot_lease_seconds", 60.0)),
+            soft_delete_retention_days=_retention_days(file.get("soft_delete_retention_days", 14.0)),
             limits=_limits(file.get("limits")),
             crash_at=env.get("AMLITE_CRASH_AT") or None,
             workers=workers_,
@@ -346,6 +351,17 @@ def _quota(raw: Any) -> QuotaLimits:
         return parse_quota(raw)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _retention_days(raw: Any) -> float:
+    """``soft_delete_retention_days``: a number of days, zero (purge at the next reconciler round) or more."""
+    try:
+        days = float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"soft_delete_retention_days must be a number of days, got '{raw}'") from None
+    if not 0 <= days <= 36500:
+        raise ConfigError(f"soft_delete_retention_days must be between 0 and 36500, got {raw}")
+    return days
 
 
 def _limits(raw: Any) -> Limits:

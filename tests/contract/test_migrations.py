@@ -368,3 +368,51 @@ def test_0018_reads_workspaces_written_before_it_as_default_workspaces_without_a
         columns = {c["name"] for c in sa.inspect(conn).get_columns("workspaces")}
         assert "hub_key" not in columns and "settings" not in columns
         assert conn.execute(sa.text("SELECT name FROM workspaces")).scalar_one() == "ws1"
+
+
+def test_0019_soft_delete_leaves_existing_workspaces_and_registries_live_and_downgrades(engine: sa.Engine) -> None:
+    """Rows written before soft delete existed read back live (not deleted) after the upgrade,
+    through the repositories; a soft-deleted one is hidden from ``get``; the downgrade drops the
+    columns and keeps the rows."""
+    from dataclasses import replace
+
+    from amlite.domain.resources import SoftDelete
+    from amlite.store.registry_repos import RegistryRepository
+    from amlite.store.workspace_repos import WorkspaceRepository
+
+    _migrate_to(engine, "0018")
+    sub, now = "00000000-0000-0000-0000-000000000001", STAMPS["created_at"]
+    with engine.begin() as conn:
+        _insert(conn, "tenants", id="t1", display_name="t", default_domain="t", created_at=now)
+        _insert(conn, "subscriptions", id=sub, tenant_id="t1", display_name="s", state="Enabled", created_at=now)
+        _insert(conn, "resource_groups", key="rg1", subscription_id=sub, name="rg1", name_lower="rg1",
+                location="eastus", tags={}, etag="e", provisioning_state="Succeeded", **STAMPS)
+        _insert(conn, "workspaces", key="ws1", resource_group_key="rg1", name="ws1", name_lower="ws1",
+                kind="Default", location="eastus", workspace_id="w-1", friendly_name="ws1", description="",
+                tags={}, etag="e", identity_principal_id="p", provisioning_state="Succeeded", associated={}, **STAMPS)
+        _insert(conn, "registries", key="r1", tenant_id="t1", resource_group_key="rg1", name="reg1",
+                name_lower="reg1", location="eastus", registry_id="r-1", description="", tags={}, etag="e",
+                provisioning_state="Succeeded", **STAMPS)
+
+    _migrate_to(engine, "0019")
+
+    with engine.begin() as conn:
+        workspaces, registries = WorkspaceRepository(conn), RegistryRepository(conn)
+        ws = workspaces.get(sub, "rg1", "ws1")
+        reg = registries.by_name("t1", "reg1")
+        assert ws is not None and ws.soft_delete is None and reg is not None and reg.soft_delete is None
+        state = SoftDelete(now, datetime(2026, 1, 15, tzinfo=timezone.utc), True)
+        workspaces.save(replace(ws, soft_delete=state))
+        assert workspaces.get(sub, "rg1", "ws1") is None
+        assert workspaces.deleted_get(sub, "rg1", "ws1") == replace(ws, soft_delete=state)
+        assert [w.key for w in workspaces.purge_due(datetime(2026, 1, 15, tzinfo=timezone.utc), 10)] == ["ws1"]
+        assert workspaces.purge_due(datetime(2026, 1, 14, tzinfo=timezone.utc), 10) == []
+
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0018")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("workspaces")}
+        assert "deleted_at" not in columns
+        assert conn.execute(sa.text("SELECT count(*) FROM workspaces")).scalar_one() == 1

@@ -78,7 +78,7 @@ def test_kill_during_workspace_delete_ends_deleted_and_terminal(tmp_path: Path, 
         kept = s.http.put(f"{s.ws('rg1', 'bystander')}?{ML}", json={"location": "eastus"}).json()
         account = created["properties"]["storageAccount"].rsplit("/", 1)[1]
         assert storage_dirs(server.data_dir, account)
-        accepted = s.http.delete(f"{s.ws('rg1', 'doomed')}?{ML}&deleteDependentResources=true")
+        accepted = s.http.delete(f"{s.ws('rg1', 'doomed')}?{ML}&deleteDependentResources=true&forceToPurge=true")
         assert accepted.status_code == 202
         crash_and_restart(server)
 
@@ -94,6 +94,42 @@ def test_kill_during_workspace_delete_ends_deleted_and_terminal(tmp_path: Path, 
         assert again["properties"]["workspaceId"] == kept["properties"]["workspaceId"]
         # The name is free again.
         assert s.http.put(f"{s.ws('rg1', 'doomed')}?{ML}", json={"location": "eastus"}).status_code == 200
+    finally:
+        server.kill()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("point", ["workspace.delete.start", "workspace.delete.before_commit",
+                                   "workspace.recover.before_commit"])
+def test_kill_during_soft_delete_or_recover_leaves_one_whole_state(tmp_path: Path, point: str,
+                                                                    db_url: str | None) -> None:
+    """A soft delete is one metadata transition, and so is a recover: killed at any point, the
+    workspace is afterwards either live or soft-deleted (never half), its storage and contents
+    untouched, and a recover then brings it back whole."""
+    server = start_server(tmp_path / "data", env={"AMLITE_CRASH_AT": point}, db_url=db_url)
+    try:
+        s = Session(server)
+        assert s.http.put(f"{s.rg('rg1')}?{RES}", json={"location": "eastus"}).status_code == 201
+        created = s.http.put(f"{s.ws('rg1', 'sleepy')}?{ML}", json={"location": "eastus"}).json()
+        account = created["properties"]["storageAccount"].rsplit("/", 1)[1]
+        accepted = s.http.delete(f"{s.ws('rg1', 'sleepy')}?{ML}")
+        assert accepted.status_code == 202
+        if point.startswith("workspace.recover"):
+            s.poll(accepted.headers["Azure-AsyncOperation"])
+            with pytest.raises(httpx.TransportError):
+                s.http.post(f"{s.ws('rg1', 'sleepy')}/recover?{ML}")
+        crash_and_restart(server)
+
+        s = Session(server)
+        if not point.startswith("workspace.recover"):
+            assert s.poll(accepted.headers["Azure-AsyncOperation"])["status"] == "Succeeded"
+        assert s.http.get(f"{s.ws('rg1', 'sleepy')}?{ML}").status_code == 404  # soft-deleted, whole
+        deleted = s.http.get(f"/subscriptions/{s.sub}/providers/Microsoft.MachineLearningServices/deletedWorkspaces?{ML}")
+        assert [w["name"] for w in deleted.json()["value"]] == ["sleepy"]
+        assert storage_dirs(server.data_dir, account)
+        back = s.http.post(f"{s.ws('rg1', 'sleepy')}/recover?{ML}")
+        assert back.status_code == 200, back.text
+        assert back.json()["properties"]["workspaceId"] == created["properties"]["workspaceId"]
     finally:
         server.kill()
 
@@ -132,5 +168,43 @@ def test_kill_during_forced_group_delete_removes_everything(tmp_path: Path) -> N
         assert s.http.get(f"{s.rg('rg1')}?{RES}").status_code == 404
         region = server.data_dir / "regions" / "eastus"
         assert [p for p in region.iterdir() if not p.name.startswith(".")] == []
+    finally:
+        server.kill()
+
+
+@pytest.mark.e2e
+def test_kill_during_registry_soft_delete_and_version_delete_leaves_whole_states(tmp_path: Path,
+                                                                                db_url: str | None) -> None:
+    """A registry's soft delete and a version's delete, killed before their commit: afterwards the
+    registry's delete operation ends, the registry is soft-deleted (or, for the version, the
+    version is as it was), and recover brings everything back."""
+    server = start_server(tmp_path / "data", env={"AMLITE_CRASH_AT": "asset_version.delete.before_commit"},
+                          db_url=db_url)
+    try:
+        s = Session(server)
+        assert s.http.put(f"{s.rg('rg1')}?{RES}", json={"location": "eastus"}).status_code == 201
+        reg = f"{s.rg('rg1')}/providers/Microsoft.MachineLearningServices/registries/reg-crash"
+        body = {"location": "eastus", "properties": {"regionDetails": [{"location": "eastus"}]}}
+        assert s.http.put(f"{reg}?{ML}", json=body).status_code == 201
+        env = {"properties": {"image": "python:3.11"}}
+        assert s.http.put(f"{reg}/environments/e/versions/1?{ML}", json=env).status_code == 201
+        with pytest.raises(httpx.TransportError):
+            s.http.delete(f"{reg}/environments/e/versions/1?{ML}")
+        server.process.wait(timeout=30)  # type: ignore[union-attr]
+        server.env["AMLITE_CRASH_AT"] = "registry.delete.before_commit"
+        server.process = None
+        server.start()
+
+        s = Session(server)
+        assert s.http.get(f"{reg}/environments/e/versions/1?{ML}").status_code == 200  # as it was
+        accepted = s.http.delete(f"{reg}?{ML}")
+        assert accepted.status_code == 202
+        crash_and_restart(server)
+
+        s = Session(server)
+        assert s.poll(accepted.headers["Azure-AsyncOperation"])["status"] == "Succeeded"
+        assert s.http.get(f"{reg}?{ML}").status_code == 404
+        assert s.http.post(f"{reg}/recover?{ML}").status_code == 200
+        assert s.http.get(f"{reg}/environments/e/versions/1?{ML}").status_code == 200
     finally:
         server.kill()

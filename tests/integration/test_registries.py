@@ -191,6 +191,9 @@ def test_delete_is_an_operation_that_releases_storage_in_every_region(api: Api, 
     assert all(account_dir(api, region, acct).is_dir() for region, acct in accounts)
     assert api.wait(api.request("DELETE", reg["id"], ML))["status"] == "Succeeded"
     assert api.request("GET", reg["id"], ML).status_code == 404
+    # soft-deleted: recoverable, so its storage stays until it is purged
+    assert all(account_dir(api, region, acct).is_dir() for region, acct in accounts)
+    assert api.wait(api.client.delete(f"{reg['id']}?forceToPurge=true&{ML}"))["status"] == "Succeeded"
     assert not any(account_dir(api, region, acct).exists() for region, acct in accounts)
     assert api.request("GET", f"{api.rg_path(name)}/resources").json()["value"] == []
     # The name is free again.

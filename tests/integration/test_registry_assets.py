@@ -389,7 +389,9 @@ def test_deleting_a_registry_removes_its_assets_and_tasks(api: Api, setup: Any) 
     api.request("PUT", f"{path}/models/gone/versions/1", ML, json=model_body(digest, len(data)))
     with api.container.deps.uow() as uow:
         key = uow.registries.by_name(api.tenant, reg_name).key
-    assert api.wait(api.request("DELETE", path, ML))["status"] == "Succeeded"
+    assert api.wait(api.request("DELETE", path, ML))["status"] == "Succeeded"  # soft delete: kept, hidden
+    assert api.request("GET", f"{path}/models/gone/versions/1", ML).status_code == 404
+    assert api.wait(api.client.delete(f"{path}?forceToPurge=true&{ML}"))["status"] == "Succeeded"
     with api.container.engine.connect() as conn:
         containers = t.registry_asset_containers
         assert conn.execute(sa.select(sa.func.count()).select_from(containers)

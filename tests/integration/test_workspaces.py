@@ -107,6 +107,9 @@ def test_delete_is_long_running_and_keeps_storage_unless_asked(api: Api, name: s
     r = api.request("DELETE", api.ws_path(name, "drop") + "?deleteDependentResources=true", ML)
     assert api.wait(r)["status"] == "Succeeded"
     dropped = gone["properties"]["storageAccount"].rsplit("/", 1)[1]
+    assert (root / dropped).exists()  # soft-deleted: recoverable, so its storage stays until the purge
+    r = api.request("DELETE", api.ws_path(name, "drop") + "?forceToPurge=true", ML)
+    assert api.wait(r)["status"] == "Succeeded"
     assert not (root / dropped).exists()
     types = {item["type"] for item in api.request("GET", api.rg_path(name) + "/resources").json()["value"]}
     assert "Microsoft.MachineLearningServices/workspaces" not in types

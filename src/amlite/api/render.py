@@ -14,7 +14,7 @@ from amlite.api.deps import ML_API_VERSIONS, RESOURCES_API_VERSIONS
 from amlite.api.json_input import SafeJSONResponse as JSONResponse
 from amlite.domain.operations import Operation, OperationStatus
 from amlite.domain.regions import Region
-from amlite.domain.resources import AuditStamp, GenericResource, ResourceGroup, Subscription, Tenant
+from amlite.domain.resources import AuditStamp, GenericResource, ResourceGroup, SoftDelete, Subscription, Tenant
 from amlite.domain.tracking import tracking_uri
 from amlite.services.subscriptions import ProviderState
 from amlite.services.workspaces import WorkspaceView
@@ -116,8 +116,17 @@ def workspace(view: WorkspaceView, endpoint: str, tenant_id: str) -> dict[str, A
             "hbiWorkspace": False, "storageHnsEnabled": False,
             "v1LegacyMode": False, "tenantId": tenant_id, "creationTime": ts(ws.stamp.created_at),
             **kind_props,
+            **soft_deleted(ws.soft_delete),
         },
     }
+
+
+def soft_deleted(state: SoftDelete | None) -> dict[str, Any]:
+    """What a soft-deleted resource's listing adds (amlite's ``deletedWorkspaces``/``deletedRegistries``):
+    when it was deleted and when it will be purged unless recovered."""
+    if state is None:
+        return {}
+    return {"deletedAt": ts(state.deleted_at), "scheduledPurgeDate": ts(state.purge_at)}
 
 
 def operation_urls(base: str, op: Operation, api_version: str) -> tuple[str, str]:

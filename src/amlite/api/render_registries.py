@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amlite.api.render import system_data, ts
+from amlite.api.render import soft_deleted, system_data, ts
 from amlite.domain.registries import REGISTRY_TYPE, Registry, RegistryRegion
 
 
@@ -22,6 +22,7 @@ def registry(reg: Registry, endpoint: str) -> dict[str, Any]:
             "intellectualPropertyPublisher": None, "managedResourceGroup": None,
             "publicNetworkAccess": "Enabled", "provisioningState": reg.provisioning_state.value,
             "registryId": reg.registry_id, "creationTime": ts(reg.stamp.created_at),
+            **soft_deleted(reg.soft_delete),
         },
     }
 

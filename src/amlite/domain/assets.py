@@ -18,7 +18,7 @@ from enum import Enum
 from typing import Any
 
 from amlite.domain.errors import NotFound, invalid
-from amlite.domain.resources import AuditStamp
+from amlite.domain.resources import AuditStamp, SoftDelete
 from amlite.schemas.rules import asset_name_problem, version_problem
 
 
@@ -149,6 +149,8 @@ class AssetVersion:
     stamp: AuditStamp
     # Registry versions shared from a workspace: {sourceAssetId, sourceWorkspaceId, sourceJobName?}.
     lineage: dict[str, str] | None = None
+    # Set while soft-deleted (amlite's addition): hidden, recoverable until its purge date.
+    soft_delete: SoftDelete | None = None
 
     def archived_in(self, container: AssetContainer) -> bool:
         """Archiving a container hides all its versions (Azure ML's rule)."""

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from amlite.domain.errors import invalid
 from amlite.domain.providers import ML_NAMESPACE
 from amlite.domain.regions import RegionCatalog
-from amlite.domain.resources import AuditStamp, ProvisioningState
+from amlite.domain.resources import AuditStamp, ProvisioningState, SoftDelete
 from amlite.domain.system_registry import is_system_registry
 
 REGISTRY_TYPE = f"{ML_NAMESPACE}/registries"
@@ -121,6 +121,7 @@ class Registry:
     stamp: AuditStamp
     regions: tuple[RegistryRegion, ...] = field(default_factory=tuple)
     provisioning_state: ProvisioningState = ProvisioningState.SUCCEEDED
+    soft_delete: SoftDelete | None = None  # set while soft-deleted (recoverable, name reserved)
 
     @property
     def arm_id(self) -> str:

@@ -44,6 +44,19 @@ class ProvisioningState(str, Enum):
 
 
 @dataclass(frozen=True)
+class SoftDelete:
+    """A soft-deleted resource's state: hidden from reads and lists, its name still reserved,
+    recoverable until ``purge_at``, when it is purged (at once with ``forceToPurge``)."""
+
+    deleted_at: datetime
+    purge_at: datetime
+    delete_dependents: bool = False
+
+    def due(self, now: datetime) -> bool:
+        return self.purge_at <= now
+
+
+@dataclass(frozen=True)
 class Tenant:
     id: str
     display_name: str
@@ -166,6 +179,9 @@ class Workspace:
     # A hub's or Default workspace's own settings (``domain.hubs``: publicNetworkAccess,
     # managedNetwork, encryption, defaultWorkspaceResourceGroup); empty for a project.
     settings: dict[str, Any] = field(default_factory=dict)
+    # Soft delete: when it was deleted, when its retention ends (then it is purged), and whether
+    # the purge also removes its associated resources (``deleteDependentResources`` at delete).
+    soft_delete: SoftDelete | None = None
 
     @property
     def arm_id(self) -> str:

@@ -64,7 +64,9 @@ def current_owner(uow: UnitOfWork, owner: AssetOwner) -> AssetOwner:
 
 
 def registry_by_key(uow: UnitOfWork, key: str) -> AssetOwner | None:
-    reg = uow.registries.by_key(key)
+    """A registry's owner by key, soft-deleted or not: its versions still replicate while it
+    can be recovered (the replication side's view)."""
+    reg = uow.registries.any_by_key(key)
     return registry_owner(reg) if reg is not None else None
 
 

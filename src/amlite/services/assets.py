@@ -22,6 +22,7 @@ workers are woken after the commit.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from amlite.domain.asset_owners import AssetOwner, OwnerType
@@ -41,11 +42,12 @@ from amlite.domain.assets import (
     next_version_after,
     updated_version,
 )
-from amlite.domain.errors import BlobNotFound, Conflict, ErrorDetail, invalid
+from amlite.domain.errors import BlobNotFound, Conflict, ErrorDetail, NotFound, invalid
 from amlite.domain.paging import Page
 from amlite.domain.preconditions import NONE, Preconditions
 from amlite.domain.replication import RegionReplica
-from amlite.domain.resources import AuditStamp
+from amlite.domain.resources import AuditStamp, SoftDelete
+from amlite.faults import fault_point
 from amlite.domain.system_registry import resolve_label
 from amlite.ports import UnitOfWork
 from amlite.schemas.arm_assets import (
@@ -62,10 +64,20 @@ from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.jobs import JobService
 from amlite.services.replication import ReplicationService
-from amlite.services.storage_endpoint import StorageEndpointService, normal_uri, uploaded_uri, with_uploaded_uri
+from amlite.services.storage_endpoint import (
+    StorageEndpointService,
+    normal_uri,
+    spec_uri,
+    uploaded_uri,
+    with_uploaded_uri,
+)
 
 #: A lookup by content hash reads at most this many versions of one asset (code assets have one).
 MAX_HASH_SCAN = 1000
+#: How long a deleted version stays recoverable unless the settings say otherwise.
+DEFAULT_RETENTION = timedelta(days=14)
+#: The most soft-deleted versions one reconciler round purges.
+PURGES_PER_ROUND = 500
 
 
 @dataclass(frozen=True)
@@ -123,8 +135,9 @@ class AssetPath:
 class AssetService:
     def __init__(self, deps: Deps, artifacts: ArtifactService, references: ReferenceResolver,
                  replication: ReplicationService, authz: Authorizer, storage: StorageEndpointService,
-                 jobs: JobService) -> None:
+                 jobs: JobService, retention: timedelta = DEFAULT_RETENTION) -> None:
         self._deps = deps
+        self._retention = retention
         self._storage = storage
         self._jobs = jobs
         self._authz = authz
@@ -278,6 +291,13 @@ class AssetService:
             page = versions_of(uow, ws).search_by_tags(ws.key, at.kind, tags, view, offset, limit)
             return Page([VersionView(ws, c, v) for c, v in page.items], page.more)
 
+    def datastore_files(self, uow: UnitOfWork, owner: AssetOwner, kind: AssetKind,
+                        spec: dict[str, Any]) -> tuple[ManifestEntry, ...] | None:
+        """The files a version's datastore path names in ``owner``'s storage at this moment (a
+        share copies them), or ``None`` when its spec names no such path amlite serves."""
+        uri = spec_uri(kind, spec)
+        return None if uri is None else self._storage.datastore_files(uow, owner, uri)
+
     def enter(self, uow: UnitOfWork, caller: Caller, at: AssetPath) -> tuple[Caller, AssetOwner]:
         """The admitted caller and the owner ``at`` names, in an open unit of work: the route's
         action is decided before any lookup, so a caller who may not read learns nothing."""
@@ -355,11 +375,13 @@ class AssetService:
             assert container is not None
             if version is None:  # the next free number: nothing exists there by construction
                 version = str(container.next_version)
-                while versions_of(uow, ws).get(container.key, version) is not None:
+                while versions_of(uow, ws).any_get(container.key, version) is not None:
                     version = str(int(version) + 1)
                 existing = None
             else:
-                existing = versions_of(uow, ws).get(container.key, version)
+                existing = versions_of(uow, ws).any_get(container.key, version)
+                if existing is not None and existing.soft_delete is not None:
+                    existing = self._recovered_by_put(uow, ws, at, existing, content)
             pre.check(existing.etag if existing else None)
             # The spec is stored as sent: no URI naming the owner (VersionView.spec derives it).
             spec = content.spec
@@ -389,6 +411,75 @@ class AssetService:
         if ws.replicated:
             self._replication.wake()
         return view, created
+
+    def _recovered_by_put(self, uow: UnitOfWork, owner: AssetOwner, at: AssetPath, deleted: AssetVersion,
+                          content: VersionContent) -> AssetVersion:
+        """Re-creating a soft-deleted version with the same content recovers it (as re-creating a
+        workspace does); other content under its number is refused while it can be recovered."""
+        if deleted.fingerprint != content.fingerprint:
+            raise Conflict("AssetVersionSoftDeleted",
+                           f"{at.kind.label} '{at.name}' version '{deleted.version}' is soft-deleted with other content; "
+                           "recover it, purge it (delete --permanently-delete), or create another version.",
+                           target="properties")
+        recovered = replace(deleted, soft_delete=None)
+        versions_of(uow, owner).save(recovered)
+        return recovered
+
+    # -- soft delete of single versions (amlite's addition) ----------------------------------
+
+    def delete_version(self, caller: Caller, at: AssetPath, version: str, purge: bool = False) -> None:
+        """Soft-delete a version: hidden from reads, lists, ``@latest`` and references,
+        recoverable until its retention ends; ``purge`` removes it at once (a soft-deleted one
+        too). Metadata only, in one transaction: its files are content-addressed and may be
+        shared, and stay in the owner's storage while the owner exists."""
+        caller, owner = self._enter(caller, at)
+        d = self._deps
+        with d.uow(write=True) as uow:
+            ws = _writable(current_owner(uow, owner))
+            container = _require_container(uow, ws, at)
+            found = versions_of(uow, ws).any_get(container.key, version)
+            if found is None or (found.soft_delete is not None and not purge):
+                raise asset_not_found(at.kind, container.name, version)
+            if purge:
+                versions_of(uow, ws).delete(found.key)
+            else:
+                now = d.clock.now()
+                versions_of(uow, ws).save(replace(found, soft_delete=SoftDelete(now, now + self._retention),
+                                                  etag=new_etag(d.ids)))
+            record_write(d, uow, caller, scope=f"{ws.arm_id}/{at.kind.value}/{container.name}/versions/{found.version}")
+            fault_point("asset_version.delete.before_commit")
+            uow.commit()
+
+    def recover_version(self, caller: Caller, at: AssetPath, version: str) -> VersionView:
+        """Bring a soft-deleted version back, as it was."""
+        caller, owner = self._enter(caller, at)
+        d = self._deps
+        with d.uow(write=True) as uow:
+            ws = _writable(current_owner(uow, owner))
+            container = _require_container(uow, ws, at)
+            found = versions_of(uow, ws).any_get(container.key, version)
+            if found is None or found.soft_delete is None:
+                raise NotFound("ResourceNotFound", f"There is no soft-deleted version '{version}' of "
+                               f"{at.kind.label.lower()} '{container.name}'.")
+            recovered = replace(found, soft_delete=None, etag=new_etag(d.ids))
+            versions_of(uow, ws).save(recovered)
+            view = self._views(uow, ws, container, [recovered])[0]
+            record_write(d, uow, caller, scope=view.arm_id)
+            uow.commit()
+        return view
+
+    def purge_expired(self) -> int:
+        """The reconciler's pass: purge the soft-deleted versions (of workspaces and registries)
+        whose retention has ended, in one transaction; returns how many."""
+        d = self._deps
+        with d.uow(write=True) as uow:
+            purged = 0
+            for versions in (uow.asset_versions, uow.registry_asset_versions):
+                for v in versions.purge_due(d.clock.now(), PURGES_PER_ROUND):
+                    versions.delete(v.key)
+                    purged += 1
+            uow.commit()
+        return purged
 
     def write_version(self, caller: Caller, owner: AssetOwner, at: AssetPath, version: str,
                       content: VersionContent) -> tuple[VersionView, bool]:

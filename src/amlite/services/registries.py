@@ -28,6 +28,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from amlite.domain.errors import Conflict, NotFound, invalid
@@ -48,7 +49,7 @@ from amlite.domain.registries import (
     plan_regions,
 )
 from amlite.domain.policies import Subject
-from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup
+from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup, SoftDelete
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
 from amlite.schemas.arm_resources import RegionDetail, RegistryBody
@@ -111,12 +112,20 @@ def _writable(reg: Registry) -> Registry:
     return reg
 
 
+#: How long a deleted registry stays recoverable unless the settings say otherwise.
+DEFAULT_RETENTION = timedelta(days=14)
+#: The most soft-deleted registries one reconciler round starts purging.
+PURGES_PER_ROUND = 100
+
+
 class RegistryService:
-    def __init__(self, deps: Deps, operations: OperationService, storage: StorageProvisioner, authz: Authorizer) -> None:
+    def __init__(self, deps: Deps, operations: OperationService, storage: StorageProvisioner, authz: Authorizer,
+                 retention: timedelta = DEFAULT_RETENTION) -> None:
         self._deps = deps
         self._ops = operations
         self._storage = storage
         self._authz = authz
+        self._retention = retention
         self.on_regions_added: list[RegionsHook] = []
         self.on_regions_removed: list[RegionsHook] = []
         self.before_delete: list[DeleteHook] = []
@@ -145,6 +154,20 @@ class RegistryService:
                 if props.region_details is None:
                     requested = None  # a PUT without regions keeps them
                 return self._update_in(uow, caller, existing, primary, requested, tags, description), False
+            deleted = uow.registries.deleted_by_name(caller.tenant_id, name)
+            if deleted is not None and deleted.resource_group_key == rg.key:
+                # Re-creating a soft-deleted registry in its group recovers it, assets and all.
+                if props.region_details is None:
+                    requested = None
+                return self._update_in(uow, caller, _recovered(deleted), primary, requested, tags, description), False
+            if deleted is not None:
+                raise Conflict(
+                    "RegistryNameNotAvailable",
+                    f"The registry name '{name}' is reserved in this tenant by a soft-deleted registry (in resource "
+                    f"group '{deleted.resource_group_name}'); recover it there or purge it "
+                    "('amlite ml registry delete --permanently-delete') first.",
+                    "registryName",
+                )
             taken = uow.registries.by_name(caller.tenant_id, name)
             if taken is not None:
                 raise Conflict(
@@ -308,23 +331,85 @@ class RegistryService:
             return uow.registries.list_in_subscription(
                 sub.id, offset, limit, seen.resource_groups(sub.id), _registry_grants(seen.scopes, sub.id))
 
-    # -- delete ----------------------------------------------------------------------------------
+    # -- delete, recover, purge ------------------------------------------------------------------
 
-    def begin_delete(self, caller: Caller, sub_id: str, rg_name: str, name: str,
+    def begin_delete(self, caller: Caller, sub_id: str, rg_name: str, name: str, *, purge: bool = False,
                      pre: Preconditions = NONE) -> Operation:
+        """DELETE: soft-deletes the registry (recoverable for the retention period, its name
+        still reserved in the tenant); with ``purge`` (``forceToPurge``) purges it, live or
+        already soft-deleted."""
         d = self._deps
         with d.uow(write=True) as uow:
-            reg = require_registry(uow, caller, sub_id, rg_name, name)
+            sub = require_subscription(uow, caller, sub_id)
+            found = uow.registries.get(sub.id, rg_name, name)
+            if found is None and purge:
+                deleted = uow.registries.deleted_by_name(caller.tenant_id, name)
+                if deleted is not None and deleted.subscription_id == sub.id \
+                        and deleted.resource_group_name.lower() == rg_name.lower():
+                    found = deleted
+            reg = found or require_registry(uow, caller, sub_id, rg_name, name)
             pre.check(reg.etag)
             op = self._ops.new(
                 uow, kind=OperationKind.DELETE_REGISTRY, caller=caller, subscription_id=reg.subscription_id,
                 namespace=ML_NAMESPACE, location=reg.location, target_id=reg.arm_id, target_key=reg.key,
+                payload={"purge": purge},
             )
             if reg.provisioning_state is not ProvisioningState.DELETING:
                 uow.registries.save(replace(reg, provisioning_state=ProvisioningState.DELETING))
             record_write(d, uow, caller, scope=reg.arm_id)
             uow.commit()
         return op
+
+    def recover(self, caller: Caller, sub_id: str, rg_name: str, name: str) -> Registry:
+        """Bring a soft-deleted registry back with its assets (amlite's addition)."""
+        d = self._deps
+        with d.uow(write=True) as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            rg = require_group(uow, sub.id, rg_name)
+            deleted = uow.registries.deleted_by_name(caller.tenant_id, name)
+            if deleted is None or deleted.resource_group_key != rg.key:
+                raise NotFound("ResourceNotFound", f"There is no soft-deleted registry '{name}' in resource group "
+                               f"'{rg.name}' (it is live, was purged, or never existed).")
+            reg = replace(_recovered(deleted), etag=new_etag(d.ids),
+                          stamp=deleted.stamp.touched(caller.name, caller.stamp_type, d.clock.now()))
+            uow.registries.save(reg)
+            record_write(d, uow, caller, scope=reg.arm_id)
+            uow.commit()
+        return reg
+
+    def list_deleted(self, caller: Caller, sub_id: str, offset: int, limit: int) -> Page[Registry]:
+        """The subscription's soft-deleted registries the caller may read."""
+        with self._deps.uow() as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            page = uow.registries.list_deleted(sub.id, offset, limit)
+            seen = caller.visibility
+            if seen is not None and not seen.everything:
+                groups, pairs = seen.resource_groups(sub.id), _registry_grants(seen.scopes, sub.id)
+                page = Page([r for r in page.items if r.resource_group_name.lower() in groups
+                             or (r.resource_group_name.lower(), r.name.lower()) in pairs], page.more)
+            return page
+
+    def purge_expired(self) -> int:
+        """The reconciler's pass: start the purge of every soft-deleted registry whose retention
+        has ended (an operation of the task engine); returns how many it started."""
+        d = self._deps
+        started = 0
+        with d.uow() as uow:
+            due = uow.registries.purge_due(d.clock.now(), PURGES_PER_ROUND)
+        for candidate in due:
+            with d.uow(write=True) as uow:
+                reg = uow.registries.any_by_key(candidate.key)
+                if (reg is None or reg.soft_delete is None or not reg.soft_delete.due(d.clock.now())
+                        or reg.provisioning_state is ProvisioningState.DELETING):
+                    continue
+                system = Caller(reg.tenant_id, "", "amlite (soft-delete retention)", "ServicePrincipal")
+                self._ops.new(uow, kind=OperationKind.DELETE_REGISTRY, caller=system,
+                              subscription_id=reg.subscription_id, namespace=ML_NAMESPACE, location=reg.location,
+                              target_id=reg.arm_id, target_key=reg.key, payload={"purge": True, "expired": True})
+                uow.registries.save(replace(reg, provisioning_state=ProvisioningState.DELETING))
+                uow.commit()
+                started += 1
+        return started
 
     def remove_records(self, uow: UnitOfWork, reg: Registry) -> list[GenericResource]:
         """Delete a registry's rows (its assets through ``before_delete``, its regions, its storage
@@ -341,11 +426,23 @@ class RegistryService:
         return released
 
     def _run_delete(self, op: Operation) -> None:
-        """Records go in one transaction that notes the storage to release (every region's
+        """A soft delete is one metadata transition that also ends the operation. A purge: the
+        records go in one transaction that notes the storage to release (every region's
         account), the storage next, the operation ends last; a rerun finishes from the record."""
         d = self._deps
         with d.uow(write=True) as uow:
-            reg = uow.registries.by_key(op.target_key)
+            reg = uow.registries.any_by_key(op.target_key)
+            if reg is not None and not op.payload.get("purge"):
+                if reg.soft_delete is None:
+                    now = d.clock.now()
+                    uow.registries.save(replace(reg, soft_delete=SoftDelete(now, now + self._retention),
+                                                provisioning_state=ProvisioningState.SUCCEEDED))
+                self._ops.finish(uow, op.id)
+                fault_point("registry.delete.before_commit")
+                uow.commit()
+                return
+            if reg is not None and op.payload.get("expired") and reg.soft_delete is None:
+                reg = None  # recovered before its retention purge ran
             if reg is not None:
                 released = self.remove_records(uow, reg)
                 op = self._ops.record(uow, op.id, release=self._storage.accounts_of(released))
@@ -353,6 +450,14 @@ class RegistryService:
             uow.commit()
         self._storage.release(op.payload.get("release", []))
         self._ops.complete(op.id)
+
+
+def _recovered(reg: Registry) -> Registry:
+    """A soft-deleted registry brought back; one being purged cannot be."""
+    if reg.provisioning_state is ProvisioningState.DELETING:
+        raise Conflict("RegistryBeingDeleted", f"The soft-deleted registry '{reg.name}' is being purged and cannot be "
+                       "recovered.")
+    return replace(reg, soft_delete=None, provisioning_state=ProvisioningState.SUCCEEDED)
 
 
 class _ReleaseOnFailure:

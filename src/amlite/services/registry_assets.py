@@ -34,7 +34,7 @@ from amlite.services.assets import AssetPath, AssetService, VersionView
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps
 from amlite.services.registries import registry_for, tenant_registry_path
-from amlite.services.storage_endpoint import without_uploaded_uri
+from amlite.services.storage_endpoint import with_uploaded_uri, without_uploaded_uri
 
 REGISTRY_ASSETS_WRITE = f"{ML_NAMESPACE}/registries/assets/write"
 
@@ -73,9 +73,18 @@ class RegistryAssetService:
             # The same content, so the copy has its source's fingerprint; files a workspace took
             # from its datastore are the copy's own files, with the registry's URI.
             spec = without_uploaded_uri(at.kind, src.spec) if src.manifest else dict(src.spec)
+            manifest = src.manifest
+            found_files = None if manifest else self._assets.datastore_files(uow, source.owner, at.kind, src.spec)
+            if found_files is not None:
+                # A version that points at a path on its workspace's datastore (README's data.yml):
+                # the files there now are copied with it, as Azure's share copies them; the path
+                # means nothing in a registry, so the copy's URI is the registry's own.
+                manifest, spec = found_files, without_uploaded_uri(at.kind, src.spec)
+                if not manifest:  # an empty folder: its URI names the registry version's own (empty) files
+                    spec = with_uploaded_uri(at.kind, spec, registry.files_uri(at.kind, target_name, target_version))
             job_name = spec.get("jobName") if at.kind is AssetKind.MODELS else None
             lineage = Lineage.of_share(source.arm_id, source.owner, src.lineage, job_name)
-            content = VersionContent(spec=spec, manifest=src.manifest, description=src.description,
+            content = VersionContent(spec=spec, manifest=manifest, description=src.description,
                                      tags=dict(src.tags), lineage=lineage.as_json())
             _refuse_conflict(uow, registry, at.kind, target_name, target_version, content)
             storages = ((self._artifacts.storage_in(uow, source.owner), self._artifacts.storage_in(uow, registry))

@@ -200,10 +200,12 @@ class ResourceGroupService:
         with d.uow(write=True) as uow:
             rg = uow.resource_groups.by_key(op.target_key)
             if rg is not None:
-                workspaces = uow.workspaces.list_in_group(rg.key, 0, 100_000).items
-                registries = uow.registries.list_in_group(rg.key, 0, 100_000).items
-                blocking = [w.name for w in workspaces if not op.payload.get("force")]
-                blocking += [r.name for r in registries if not op.payload.get("forceRegistries")]
+                # Soft-deleted workspaces and registries never block; the group's delete purges them.
+                workspaces = uow.workspaces.list_in_group(rg.key, 0, 100_000, include_deleted=True).items
+                registries = uow.registries.list_in_group(rg.key, 0, 100_000, include_deleted=True).items
+                blocking = [w.name for w in workspaces if not op.payload.get("force") and w.soft_delete is None]
+                blocking += [r.name for r in registries
+                             if not op.payload.get("forceRegistries") and r.soft_delete is None]
                 if blocking:
                     # A resource was created between the request and now: refuse, restore the group.
                     uow.resource_groups.save(replace(rg, provisioning_state=ProvisioningState.SUCCEEDED))

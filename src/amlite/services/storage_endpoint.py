@@ -238,6 +238,18 @@ class StorageEndpointService:
             return ()
         return self.manifest(ds.account_name, ds.container_name, match.group(3))
 
+    def datastore_files(self, uow: UnitOfWork, owner: AssetOwner, uri: str) -> tuple[ManifestEntry, ...] | None:
+        """The files a workspace datastore path names now (possibly none: an empty folder), when
+        the path is on a datastore of ``owner`` that amlite serves; ``None`` for any other URI,
+        whose bytes amlite does not hold."""
+        match = _DATASTORE_URI.fullmatch(uri)
+        if owner.is_registry or match is None or (match.group(1) and match.group(1).lower() != owner.name.lower()):
+            return None
+        ds = uow.datastores.get(owner.key, match.group(2))
+        if ds is None or not ds.served_by_amlite:
+            return None
+        return self.manifest(ds.account_name, ds.container_name, match.group(3))
+
     def _blob_url(self, uri: str) -> tuple[str, str, str] | None:
         """(account, container, path) of a blob URL of the storage amlite serves; ``None`` for any
         other URI."""
@@ -267,6 +279,22 @@ def uploaded_uri(kind: AssetKind, props: AssetVersionProperties) -> str | None:
     if kind is AssetKind.ENVIRONMENTS:
         return props.build.context_uri if props.build is not None else None
     return {AssetKind.MODELS: props.model_uri, AssetKind.DATA: props.data_uri}.get(kind, props.code_uri)
+
+
+def spec_uri(kind: AssetKind, spec: dict[str, Any]) -> str | None:
+    """The URI of a version's files as its stored spec holds it (``modelUri``, ``dataUri``, a
+    build's ``contextUri``, ``codeUri``), if any."""
+    if kind is AssetKind.ENVIRONMENTS:
+        build = spec.get("build")
+        uri = build.get("contextUri") if isinstance(build, dict) else None
+    else:
+        uri = spec.get({AssetKind.MODELS: "modelUri", AssetKind.DATA: "dataUri"}.get(kind, "codeUri"))
+    return uri if isinstance(uri, str) else None
+
+
+def is_datastore_path(uri: str) -> bool:
+    """``azureml://[.../workspaces/{ws}/]datastores/{ds}/paths/{path}``."""
+    return _DATASTORE_URI.fullmatch(uri) is not None
 
 
 def normal_uri(uri: str) -> str:

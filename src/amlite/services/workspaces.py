@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from amlite.domain import hubs as hubrules
+from amlite.domain.assets import ListViewType
 from amlite.domain.builtin_roles import OWNER
-from amlite.domain.errors import Conflict, InvalidInput, invalid
+from amlite.domain.errors import Conflict, InvalidInput, NotFound, invalid
+from amlite.domain.jobs import JobStatus
 from amlite.domain.rbac import RoleAssignment
 from amlite.domain.names import check_text, check_workspace_name
 from amlite.domain.operations import Operation, OperationKind
@@ -31,6 +34,7 @@ from amlite.domain.resources import (
     GenericResource,
     ProvisioningState,
     ResourceGroup,
+    SoftDelete,
     WORKSPACE_TYPE,
     Workspace,
     WorkspaceKind,
@@ -85,13 +89,21 @@ class _KindRequest:
     app_insights: str | None
 
 
+#: How long a deleted workspace stays recoverable unless the settings say otherwise (Azure's default).
+DEFAULT_RETENTION = timedelta(days=14)
+#: The most soft-deleted workspaces one reconciler round starts purging.
+PURGES_PER_ROUND = 100
+SOFT_DELETED_EXISTS = "Soft-deleted workspace exists. Please purge or recover it. https://aka.ms/wsoftdelete"
+
+
 class WorkspaceService:
     def __init__(self, deps: Deps, operations: OperationService, storage: StorageProvisioner,
-                 authz: Authorizer | None = None) -> None:
+                 authz: Authorizer | None = None, retention: timedelta = DEFAULT_RETENTION) -> None:
         self._deps = deps
         self._ops = operations
         self._storage = storage
         self._authz = authz or Authorizer(deps)
+        self._retention = retention
         operations.register(OperationKind.DELETE_WORKSPACE, self._run_delete)
 
     # -- create / update -------------------------------------------------------------------------
@@ -115,6 +127,8 @@ class WorkspaceService:
             rg = require_group(uow, sub.id, rg_name)
             existing = uow.workspaces.get(sub.id, rg.name, name)
             pre.check(existing.etag if existing else None)
+            if existing is None:
+                existing = self._recovered_by_put(uow, sub.id, rg, name, region.name if region else None, kind)
             if existing is not None:
                 location = region.name if region is not None else existing.location
                 ws = self._updated_by_put(caller, existing, location, kind, tags, friendly, description)
@@ -317,6 +331,20 @@ class WorkspaceService:
             scope=ws.arm_id, created_at=self._deps.clock.now(), created_by=caller.principal_id,
             principal_type=principal.kind.value if principal is not None else "User"))
 
+    def _recovered_by_put(self, uow: UnitOfWork, sub_id: str, rg: ResourceGroup, name: str, location: str | None,
+                          kind: WorkspaceKind) -> Workspace | None:
+        """Creating a workspace with a soft-deleted one's name in its group recovers it, contents
+        and all (the PUT's fields then apply as an update). A PUT it cannot be recovered by (another
+        region or kind) gets Azure's answer: the soft-deleted workspace must be purged or
+        recovered first. Workspace names are unique per group, so other groups are not concerned."""
+        deleted = uow.workspaces.deleted_get(sub_id, rg.name, name)
+        if deleted is None:
+            return None
+        if (location is not None and deleted.location != location) or deleted.kind is not kind:
+            raise invalid("BadRequest", f"{SOFT_DELETED_EXISTS} (workspace '{deleted.name}' in {deleted.location}, "
+                          f"purged on {_day(deleted)} unless recovered).", "name")
+        return _recovered(deleted)
+
     def _updated_by_put(self, caller: Caller, ws: Workspace, location: str, kind: WorkspaceKind,
                         tags: dict[str, str], friendly: str | None, description: str | None) -> Workspace:
         writable(ws)
@@ -447,13 +475,19 @@ class WorkspaceService:
     def _views(self, uow: UnitOfWork, page: Page[Workspace]) -> Page[WorkspaceView]:
         return Page([self._view(uow, ws) for ws in page.items], page.more)
 
-    # -- delete ----------------------------------------------------------------------------------
+    # -- delete, recover, purge ------------------------------------------------------------------
 
     def begin_delete(self, caller: Caller, sub_id: str, rg_name: str, name: str, *,
-                     delete_dependents: bool = False, pre: Preconditions = NONE) -> Operation:
+                     delete_dependents: bool = False, purge: bool = False, pre: Preconditions = NONE) -> Operation:
+        """DELETE: soft-deletes the workspace (recoverable for the retention period); with
+        ``purge`` (Azure's ``forceToPurge``) purges it, live or already soft-deleted."""
         d = self._deps
         with d.uow(write=True) as uow:
-            ws = require_workspace(uow, caller, sub_id, rg_name, name)
+            sub = require_subscription(uow, caller, sub_id)
+            found = uow.workspaces.get(sub.id, rg_name, name)
+            if found is None and purge:
+                found = uow.workspaces.deleted_get(sub.id, rg_name, name)
+            ws = found or require_workspace(uow, caller, sub_id, rg_name, name)
             pre.check(ws.etag)
             if ws.kind is WorkspaceKind.HUB:
                 projects = uow.workspaces.projects_of(ws.key)
@@ -462,7 +496,7 @@ class WorkspaceService:
             op = self._ops.new(
                 uow, kind=OperationKind.DELETE_WORKSPACE, caller=caller, subscription_id=ws.subscription_id,
                 namespace=ML_NAMESPACE, location=ws.location, target_id=ws.arm_id, target_key=ws.key,
-                payload={"deleteDependentResources": delete_dependents},
+                payload={"deleteDependentResources": delete_dependents, "purge": purge},
             )
             if ws.provisioning_state is not ProvisioningState.DELETING:
                 uow.workspaces.save(replace(ws, provisioning_state=ProvisioningState.DELETING))
@@ -470,19 +504,92 @@ class WorkspaceService:
             uow.commit()
         return op
 
+    def recover(self, caller: Caller, sub_id: str, rg_name: str, name: str) -> WorkspaceView:
+        """Bring a soft-deleted workspace back with everything it held (amlite's ``recover``;
+        Azure recovers by re-creating it)."""
+        d = self._deps
+        with d.uow(write=True) as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            rg = require_group(uow, sub.id, rg_name)
+            deleted = uow.workspaces.deleted_get(sub.id, rg.name, name)
+            if deleted is None:
+                raise NotFound("ResourceNotFound", f"There is no soft-deleted workspace '{name}' in resource group "
+                               f"'{rg.name}' (it is live, was purged, or never existed).")
+            ws = replace(_recovered(deleted), etag=new_etag(d.ids),
+                         stamp=deleted.stamp.touched(caller.name, caller.stamp_type, d.clock.now()))
+            uow.workspaces.save(ws)
+            view = self._view(uow, ws)
+            record_write(d, uow, caller, scope=ws.arm_id)
+            fault_point("workspace.recover.before_commit")
+            uow.commit()
+        return view
+
+    def list_deleted(self, caller: Caller, sub_id: str, offset: int, limit: int) -> Page[WorkspaceView]:
+        """The subscription's soft-deleted workspaces the caller may read."""
+        with self._deps.uow() as uow:
+            sub = require_subscription(uow, caller, sub_id)
+            page = uow.workspaces.list_deleted(sub.id, offset, limit)
+            seen = caller.visibility
+            if seen is not None and not seen.everything:
+                groups, pairs = seen.resource_groups(sub.id), seen.workspaces(sub.id)
+                page = Page([w for w in page.items if w.resource_group_name.lower() in groups
+                             or (w.resource_group_name.lower(), w.name.lower()) in pairs], page.more)
+            return self._views(uow, page)
+
+    def purge_expired(self) -> int:
+        """The reconciler's pass: start the purge of every soft-deleted workspace whose retention
+        has ended (an operation of the task engine, as a DELETE with ``forceToPurge``); returns
+        how many it started. Idempotent: a workspace already being purged is left to its operation."""
+        d = self._deps
+        started = 0
+        with d.uow() as uow:
+            due = uow.workspaces.purge_due(d.clock.now(), PURGES_PER_ROUND)
+        for candidate in due:
+            with d.uow(write=True) as uow:
+                ws = uow.workspaces.any_by_key(candidate.key)
+                if (ws is None or ws.soft_delete is None or not ws.soft_delete.due(d.clock.now())
+                        or ws.provisioning_state is ProvisioningState.DELETING):
+                    continue
+                sub = uow.subscriptions.get(ws.subscription_id)
+                system = Caller(sub.tenant_id if sub else "", "", "amlite (soft-delete retention)", "ServicePrincipal")
+                self._ops.new(uow, kind=OperationKind.DELETE_WORKSPACE, caller=system,
+                              subscription_id=ws.subscription_id, namespace=ML_NAMESPACE, location=ws.location,
+                              target_id=ws.arm_id, target_key=ws.key,
+                              payload={"deleteDependentResources": ws.soft_delete.delete_dependents, "purge": True,
+                                       "expired": True})
+                uow.workspaces.save(replace(ws, provisioning_state=ProvisioningState.DELETING))
+                uow.commit()
+                started += 1
+        return started
+
     def _run_delete(self, op: Operation) -> None:
-        """Remove the workspace's records in one transaction that also records which storage to
-        release; release it; then end the operation. A rerun after a crash finds the records gone
-        and finishes from what the operation recorded."""
+        """A soft delete is one metadata transition that also ends the operation. A purge
+        removes the workspace's records in one transaction that also records which storage to
+        release; releases it; then ends the operation. A rerun after a crash finds the records
+        gone (or the workspace already soft-deleted) and finishes from what the operation recorded."""
         d = self._deps
         fault_point("workspace.delete.start")
         with d.uow(write=True) as uow:
-            ws = uow.workspaces.by_key(op.target_key)
+            ws = uow.workspaces.any_by_key(op.target_key)
+            if ws is not None and not op.payload.get("purge"):
+                if ws.soft_delete is None:
+                    now = d.clock.now()
+                    state = SoftDelete(now, now + self._retention, bool(op.payload.get("deleteDependentResources")))
+                    uow.workspaces.save(replace(ws, soft_delete=state, provisioning_state=ProvisioningState.SUCCEEDED))
+                    _cancel_jobs(uow, ws, now)
+                self._ops.finish(uow, op.id)
+                fault_point("workspace.delete.before_commit")
+                uow.commit()
+                return
+            if ws is not None and op.payload.get("expired") and ws.soft_delete is None:
+                ws = None  # recovered before its retention purge ran: nothing to purge
             if ws is not None:
                 released: list[GenericResource] = []
                 containers = [(ds.account_name, ds.container_name) for ds in uow.datastores.of_workspace(ws.key)
                               if ws.kind is WorkspaceKind.PROJECT and ds.container_name.startswith(ws.workspace_id)]
-                if op.payload.get("deleteDependentResources"):
+                dependents = op.payload.get("deleteDependentResources") or (
+                    ws.soft_delete is not None and ws.soft_delete.delete_dependents)
+                if dependents:
                     released = uow.resources.of_workspace(ws.key)
                     for res in released:
                         uow.resources.delete(res.key)
@@ -498,6 +605,34 @@ class WorkspaceService:
         self._storage.release(op.payload.get("release", []))
         self._storage.release_containers(op.payload.get("containers", []))
         self._ops.complete(op.id)
+
+
+def _cancel_jobs(uow: UnitOfWork, ws: Workspace, now: datetime) -> None:
+    """A soft-deleted workspace runs nothing: its unfinished jobs are canceled in the same
+    transaction (a running one's runner ends its processes), and stay in its history."""
+    offset = 0
+    while True:
+        page = uow.jobs.list(ws.key, ListViewType.ALL, offset, 1000)
+        for job in page.items:
+            if job.status.is_terminal or job.status is JobStatus.CANCEL_REQUESTED:
+                continue
+            to = JobStatus.CANCEL_REQUESTED if job.status.has_started else JobStatus.CANCELED
+            uow.jobs.save(job.moved(to, now))
+        if not page.more:
+            return
+        offset += 1000
+
+
+def _recovered(ws: Workspace) -> Workspace:
+    """A soft-deleted workspace brought back; one being purged cannot be."""
+    if ws.provisioning_state is ProvisioningState.DELETING:
+        raise Conflict("WorkspaceBeingDeleted", f"The soft-deleted workspace '{ws.name}' is being purged and cannot "
+                       "be recovered.")
+    return replace(ws, soft_delete=None, provisioning_state=ProvisioningState.SUCCEEDED)
+
+
+def _day(ws: Workspace) -> str:
+    return ws.soft_delete.purge_at.strftime("%Y-%m-%d %H:%M UTC") if ws.soft_delete else "-"
 
 
 def _texts(body: WorkspaceBody) -> tuple[str | None, str | None]:

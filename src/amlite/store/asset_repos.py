@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from amlite.domain.assets import AssetContainer, AssetKind, AssetVersion, ListViewType, ManifestEntry
 from amlite.domain.paging import Page
+from amlite.domain.resources import SoftDelete
 from amlite.store import tables as t
 from amlite.store.resource_repos import paged, stamp_of, stamp_values
 
@@ -75,7 +76,8 @@ def _statements(tables: AssetTables) -> _Statements:
         version_by_key=sa.select(v).where(v.c.key == sa.bindparam("b_key")),
         version_by_name=sa.select(v).where(v.c.container_key == sa.bindparam("b_container"),
                                            v.c.version_lower == sa.bindparam("b_version")),
-        version_latest=sa.select(v).where(v.c.container_key == sa.bindparam("b_container"), v.c.is_archived == sa.false())
+        version_latest=sa.select(v).where(v.c.container_key == sa.bindparam("b_container"), v.c.is_archived == sa.false(),
+                                         v.c.deleted_at.is_(None))
         .order_by(v.c.seq.desc()).limit(1),
         version_max_seq=sa.select(sa.func.max(v.c.seq)).where(v.c.container_key == sa.bindparam("b_container")),
     )
@@ -147,7 +149,7 @@ class AssetContainerRepository:
             return {}
         newest = (
             sa.select(_v.c.container_key, sa.func.max(_v.c.seq).label("seq"))
-            .where(_v.c.container_key.in_(container_keys), _v.c.is_archived == sa.false())
+            .where(_v.c.container_key.in_(container_keys), _v.c.is_archived == sa.false(), _v.c.deleted_at.is_(None))
             .group_by(_v.c.container_key)
             .subquery()
         )
@@ -167,6 +169,8 @@ def _version_values(v: AssetVersion) -> dict[str, Any]:
         "spec": v.spec, "manifest": [m.as_json() for m in v.manifest], "fingerprint": v.fingerprint,
         "description": v.description, "tags": v.tags, "is_archived": v.is_archived, "etag": v.etag,
         **stamp_values(v.stamp),
+        "deleted_at": v.soft_delete.deleted_at if v.soft_delete else None,
+        "purge_at": v.soft_delete.purge_at if v.soft_delete else None,
     }
 
 
@@ -178,6 +182,7 @@ def _version(row: sa.Row) -> AssetVersion:  # type: ignore[type-arg]
         fingerprint=row.fingerprint, description=row.description, tags=dict(row.tags or {}),
         is_archived=bool(row.is_archived), etag=row.etag, stamp=stamp_of(row),
         lineage=dict(lineage) if lineage else None,
+        soft_delete=SoftDelete(row.deleted_at, row.purge_at) if row.deleted_at is not None else None,
     )
 
 
@@ -252,7 +257,8 @@ class AssetVersionRepository:
             .select_from(index)
             .join(_v, _v.c.key == index.c.version_key)
             .join(c, c.c.key == _v.c.container_key)
-            .where(index.c.workspace_key == owner_key, index.c.kind == kind.value, *_tag_is(index, first, first_value))
+            .where(index.c.workspace_key == owner_key, index.c.kind == kind.value, *_tag_is(index, first, first_value),
+                   _v.c.deleted_at.is_(None))
         )
         for name, value in rest:
             other = index.alias()
@@ -273,13 +279,31 @@ class AssetVersionRepository:
         return paged(self._conn, query, offset, limit, both)  # type: ignore[no-any-return]
 
     def get_by_key(self, key: str) -> AssetVersion | None:
+        """By key, soft-deleted or not (replication copies a recoverable version too)."""
         row = self._conn.execute(self._s.version_by_key, {"b_key": key}).first()
         return _version(row) if row else None
 
     def get(self, container_key: str, version: str) -> AssetVersion | None:
+        """The live version (a soft-deleted one is not found: ``any_get``)."""
+        found = self.any_get(container_key, version)
+        return found if found is not None and found.soft_delete is None else None
+
+    def any_get(self, container_key: str, version: str) -> AssetVersion | None:
         row = self._conn.execute(self._s.version_by_name, {"b_container": container_key,
                                                            "b_version": version.lower()}).first()
         return _version(row) if row else None
+
+    def purge_due(self, now: datetime, limit: int) -> list[AssetVersion]:
+        """Soft-deleted versions whose retention ended by ``now``, the oldest first."""
+        _v = self._v
+        query = sa.select(_v).where(_v.c.purge_at <= now).order_by(_v.c.purge_at).limit(limit)
+        return [_version(row) for row in self._conn.execute(query)]
+
+    def delete(self, key: str) -> None:
+        """Purge a version's row (its tag index entries go with it)."""
+        if self._tables is WORKSPACE_TABLES:
+            self._conn.execute(t.asset_version_tags.delete().where(t.asset_version_tags.c.version_key == key))
+        self._conn.execute(self._v.delete().where(self._v.c.key == key))
 
     def latest(self, container_key: str) -> AssetVersion | None:
         """The newest version that is not archived itself (the container's flag is the caller's)."""
@@ -302,7 +326,7 @@ class AssetVersionRepository:
         """Newest first. A version counts as archived when it or its container is; ``tags`` keeps
         versions carrying each tag (with that value, unless the value is ``None``)."""
         _v = self._v
-        query = sa.select(_v).where(_v.c.container_key == container_key)
+        query = sa.select(_v).where(_v.c.container_key == container_key, _v.c.deleted_at.is_(None))
         if view is ListViewType.ACTIVE_ONLY:
             query = query.where(sa.false() if container_archived else _v.c.is_archived == sa.false())
         elif view is ListViewType.ARCHIVED_ONLY and not container_archived:

@@ -402,12 +402,13 @@ class MemoryWorkspaces:
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
 
-    def _joined(self) -> Iterator[tuple[ResourceGroup, Workspace]]:
-        """Each workspace with its group's current ids (the SQL store joins them on every read)."""
+    def _joined(self, deleted: bool | None = False) -> Iterator[tuple[ResourceGroup, Workspace]]:
+        """Each workspace with its group's current ids (the SQL store joins them on every read):
+        the live ones, the soft-deleted ones (``deleted=True``) or both (``None``)."""
         groups = self._tx.rows.resource_groups
         for ws in self._tx.rows.workspaces.values():
             rg = groups.get(ws.resource_group_key)
-            if rg is not None:
+            if rg is not None and (deleted is None or (ws.soft_delete is not None) == deleted):
                 yield rg, replace(ws, subscription_id=rg.subscription_id, resource_group_name=rg.name)
 
     def add(self, ws: Workspace) -> None:
@@ -427,11 +428,27 @@ class MemoryWorkspaces:
     def by_key(self, key: str) -> Workspace | None:
         return next((ws for _, ws in self._joined() if ws.key == key), None)
 
+    def any_by_key(self, key: str) -> Workspace | None:
+        return next((ws for _, ws in self._joined(None) if ws.key == key), None)
+
     def by_workspace_id(self, workspace_id: str) -> Workspace | None:
         return next((ws for _, ws in self._joined() if ws.workspace_id == workspace_id.lower()), None)
 
-    def list_in_group(self, rg_key: str, offset: int, limit: int, names: set[str] | None = None) -> Page[Workspace]:
-        found = [ws for _, ws in self._joined()
+    def deleted_get(self, sub_id: str, rg_name: str, name: str) -> Workspace | None:
+        return next((ws for rg, ws in self._joined(True) if rg.subscription_id == sub_id.lower()
+                     and rg.name.lower() == rg_name.lower() and ws.name.lower() == name.lower()), None)
+
+    def list_deleted(self, sub_id: str, offset: int, limit: int) -> Page[Workspace]:
+        found = [ws for rg, ws in self._joined(True) if rg.subscription_id == sub_id.lower()]
+        return page(sorted(found, key=lambda ws: (ws.resource_group_name.lower(), ws.name.lower())), offset, limit)
+
+    def purge_due(self, now: datetime, limit: int) -> list[Workspace]:
+        found = [ws for _, ws in self._joined(True) if ws.soft_delete is not None and ws.soft_delete.due(now)]
+        return sorted(found, key=lambda ws: ws.soft_delete.purge_at if ws.soft_delete else now)[:limit]
+
+    def list_in_group(self, rg_key: str, offset: int, limit: int, names: set[str] | None = None,
+                      include_deleted: bool = False) -> Page[Workspace]:
+        found = [ws for _, ws in self._joined(None if include_deleted else False)
                  if ws.resource_group_key == rg_key and (names is None or ws.name.lower() in names)]
         return page(sorted(found, key=lambda ws: ws.name.lower()), offset, limit)
 
@@ -442,8 +459,8 @@ class MemoryWorkspaces:
         return page(sorted(found, key=lambda ws: (ws.resource_group_name.lower(), ws.name.lower())), offset, limit)
 
     def names_in_group(self, rg_key: str) -> list[str]:
-        return sorted((ws.name for ws in self._tx.rows.workspaces.values() if ws.resource_group_key == rg_key),
-                      key=str.lower)
+        return sorted((ws.name for ws in self._tx.rows.workspaces.values()
+                       if ws.resource_group_key == rg_key and ws.soft_delete is None), key=str.lower)
 
     def count_in_subscription(self, sub_id: str) -> int:
         return sum(rg.subscription_id == sub_id.lower() for rg, _ in self._joined())
@@ -482,11 +499,12 @@ class MemoryRegistries:
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
 
-    def _joined(self) -> Iterator[tuple[ResourceGroup, Registry]]:
+    def _joined(self, deleted: bool | None = False) -> Iterator[tuple[ResourceGroup, Registry]]:
+        """Live registries, soft-deleted ones (``deleted=True``) or both (``None``)."""
         groups = self._tx.rows.resource_groups
         for reg in self._tx.rows.registries.values():
             rg = groups.get(reg.resource_group_key)
-            if rg is not None:
+            if rg is not None and (deleted is None or (reg.soft_delete is not None) == deleted):
                 yield rg, replace(reg, subscription_id=rg.subscription_id, resource_group_name=rg.name)
 
     def add(self, reg: Registry) -> None:
@@ -517,8 +535,24 @@ class MemoryRegistries:
     def by_key(self, key: str) -> Registry | None:
         return next((reg for _, reg in self._joined() if reg.key == key), None)
 
-    def list_in_group(self, rg_key: str, offset: int, limit: int, names: set[str] | None = None) -> Page[Registry]:
-        found = [reg for _, reg in self._joined()
+    def any_by_key(self, key: str) -> Registry | None:
+        return next((reg for _, reg in self._joined(None) if reg.key == key), None)
+
+    def deleted_by_name(self, tenant_id: str, name: str) -> Registry | None:
+        return next((reg for _, reg in self._joined(True)
+                     if reg.tenant_id == tenant_id and reg.name.lower() == name.lower()), None)
+
+    def list_deleted(self, sub_id: str, offset: int, limit: int) -> Page[Registry]:
+        found = [reg for rg, reg in self._joined(True) if rg.subscription_id == sub_id.lower()]
+        return page(sorted(found, key=lambda reg: (reg.resource_group_name.lower(), reg.name.lower())), offset, limit)
+
+    def purge_due(self, now: datetime, limit: int) -> list[Registry]:
+        found = [reg for _, reg in self._joined(True) if reg.soft_delete is not None and reg.soft_delete.due(now)]
+        return sorted(found, key=lambda reg: reg.soft_delete.purge_at if reg.soft_delete else now)[:limit]
+
+    def list_in_group(self, rg_key: str, offset: int, limit: int, names: set[str] | None = None,
+                      include_deleted: bool = False) -> Page[Registry]:
+        found = [reg for _, reg in self._joined(None if include_deleted else False)
                  if reg.resource_group_key == rg_key and (names is None or reg.name.lower() in names)]
         return page(sorted(found, key=lambda reg: reg.name.lower()), offset, limit)
 
@@ -529,8 +563,8 @@ class MemoryRegistries:
         return page(sorted(found, key=lambda reg: (reg.resource_group_name.lower(), reg.name.lower())), offset, limit)
 
     def names_in_group(self, rg_key: str) -> list[str]:
-        return sorted((reg.name for reg in self._tx.rows.registries.values() if reg.resource_group_key == rg_key),
-                      key=str.lower)
+        return sorted((reg.name for reg in self._tx.rows.registries.values()
+                       if reg.resource_group_key == rg_key and reg.soft_delete is None), key=str.lower)
 
     def count_in_subscription(self, sub_id: str) -> int:
         return sum(rg.subscription_id == sub_id.lower() for rg, _ in self._joined())

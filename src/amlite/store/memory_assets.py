@@ -8,6 +8,7 @@ container, as the SQL constraints make them.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from amlite.domain.assets import AssetContainer, AssetKind, AssetVersion, ListViewType
 from amlite.domain.paging import Page
@@ -56,7 +57,7 @@ class MemoryAssetContainers:
         wanted = set(container_keys)
         newest: dict[str, AssetVersion] = {}
         for v in _table(self._tx, self._workspace).versions.values():
-            if v.container_key in wanted and not v.is_archived:
+            if v.container_key in wanted and not v.is_archived and v.soft_delete is None:
                 if v.container_key not in newest or v.seq > newest[v.container_key].seq:
                     newest[v.container_key] = v
         return {key: v.version for key, v in newest.items()}
@@ -111,11 +112,25 @@ class MemoryAssetVersions:
         return self._rows.versions.get(key)
 
     def get(self, container_key: str, version: str) -> AssetVersion | None:
+        found = self.any_get(container_key, version)
+        return found if found is not None and found.soft_delete is None else None
+
+    def any_get(self, container_key: str, version: str) -> AssetVersion | None:
         return next((v for v in self._rows.versions.values()
                      if v.container_key == container_key and v.version.lower() == version.lower()), None)
 
+    def purge_due(self, now: datetime, limit: int) -> list[AssetVersion]:
+        due = [v for v in self._rows.versions.values() if v.soft_delete is not None and v.soft_delete.due(now)]
+        return sorted(due, key=lambda v: v.soft_delete.purge_at if v.soft_delete else now)[:limit]
+
+    def delete(self, key: str) -> None:
+        if key in self._rows.versions:
+            self._tx.write()
+            del self._rows.versions[key]
+
     def latest(self, container_key: str) -> AssetVersion | None:
-        live = [v for v in self._rows.versions.values() if v.container_key == container_key and not v.is_archived]
+        live = [v for v in self._rows.versions.values() if v.container_key == container_key and not v.is_archived
+                and v.soft_delete is None]
         return max(live, key=lambda v: v.seq) if live else None
 
     def next_seq(self, container_key: str) -> int:
@@ -127,7 +142,7 @@ class MemoryAssetVersions:
 
     def list(self, container_key: str, view: ListViewType, container_archived: bool, tags: dict[str, str | None],
              offset: int, limit: int) -> Page[AssetVersion]:
-        found = [v for v in self._rows.versions.values() if v.container_key == container_key
+        found = [v for v in self._rows.versions.values() if v.container_key == container_key and v.soft_delete is None
                  and _archived_view(view, v.is_archived or container_archived) and _has_tags(v, tags)]
         return page(sorted(found, key=lambda v: v.seq, reverse=True), offset, limit)
 
@@ -136,7 +151,7 @@ class MemoryAssetVersions:
         found = []
         for v in self._rows.versions.values():
             c = self._rows.containers.get(v.container_key)
-            if (c is not None and c.owner_key == owner_key and c.kind is kind and _has_tags(v, tags)
+            if (c is not None and c.owner_key == owner_key and c.kind is kind and _has_tags(v, tags) and v.soft_delete is None
                     and _archived_view(view, v.is_archived or c.is_archived)):
                 found.append((c, v))
         found.sort(key=lambda cv: (cv[1].stamp.created_at, cv[1].key), reverse=True)

@@ -8,6 +8,7 @@ are rows of their own, read with it and replaced as a set when it is saved.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -15,7 +16,7 @@ from amlite.domain.paging import Page
 from amlite.domain.registries import Registry, RegistryRegion, StorageConfig
 from amlite.domain.resources import ProvisioningState
 from amlite.store import tables as t
-from amlite.store.resource_repos import stamp_of, stamp_values
+from amlite.store.resource_repos import soft_delete_of, soft_delete_values, stamp_of, stamp_values
 
 _reg = t.registries
 _rr = t.registry_regions
@@ -60,12 +61,35 @@ class RegistryRepository:
         return self._with_regions(rows)[0] if rows else None
 
     def by_key(self, key: str) -> Registry | None:
+        """The live registry with that key; ``any_by_key`` finds a soft-deleted one too."""
         rows = self._conn.execute(_select().where(_reg.c.key == key)).all()
         return self._with_regions(rows)[0] if rows else None
 
-    def list_in_group(self, rg_key: str, offset: int, limit: int, names: set[str] | None = None) -> Page[Registry]:
-        """``names`` (lower-cased, when given) keeps only those registries: the caller's readable ones."""
-        query = _select().where(_reg.c.resource_group_key == rg_key)
+    def any_by_key(self, key: str) -> Registry | None:
+        rows = self._conn.execute(_select(None).where(_reg.c.key == key)).all()
+        return self._with_regions(rows)[0] if rows else None
+
+    def deleted_by_name(self, tenant_id: str, name: str) -> Registry | None:
+        """The tenant's soft-deleted registry called ``name``: its name stays reserved."""
+        rows = self._conn.execute(_select(True).where(_reg.c.tenant_id == tenant_id,
+                                                      _reg.c.name_lower == name.lower())).all()
+        return self._with_regions(rows)[0] if rows else None
+
+    def list_deleted(self, sub_id: str, offset: int, limit: int) -> Page[Registry]:
+        query = _select(True).where(_rg.c.subscription_id == sub_id.lower())
+        return self._page(query.order_by(_rg.c.name_lower, _reg.c.name_lower), offset, limit)
+
+    def purge_due(self, now: datetime, limit: int) -> list[Registry]:
+        """Soft-deleted registries whose retention ended by ``now``, the oldest first."""
+        rows = self._conn.execute(_select(True).where(_reg.c.purge_at <= now).order_by(_reg.c.purge_at)
+                                  .limit(limit)).all()
+        return self._with_regions(list(rows))
+
+    def list_in_group(self, rg_key: str, offset: int, limit: int, names: set[str] | None = None,
+                      include_deleted: bool = False) -> Page[Registry]:
+        """``names`` (lower-cased, when given) keeps only those registries: the caller's readable ones.
+        ``include_deleted``: soft-deleted ones too (the group's own delete purges them)."""
+        query = _select(None if include_deleted else False).where(_reg.c.resource_group_key == rg_key)
         if names is not None:
             query = query.where(_reg.c.name_lower.in_(sorted(names)))
         return self._page(query.order_by(_reg.c.name_lower), offset, limit)
@@ -83,7 +107,8 @@ class RegistryRepository:
         return self._page(query.order_by(_rg.c.name_lower, _reg.c.name_lower), offset, limit)
 
     def names_in_group(self, rg_key: str) -> list[str]:
-        query = sa.select(_reg.c.name).where(_reg.c.resource_group_key == rg_key).order_by(_reg.c.name_lower)
+        query = sa.select(_reg.c.name).where(_reg.c.resource_group_key == rg_key, _reg.c.deleted_at.is_(None)).order_by(
+            _reg.c.name_lower)
         return [r.name for r in self._conn.execute(query)]
 
     def all_keys(self) -> list[str]:
@@ -92,7 +117,7 @@ class RegistryRepository:
 
     def count_in_subscription(self, sub_id: str) -> int:
         query = sa.select(sa.func.count()).select_from(_reg.join(_rg, _rg.c.key == _reg.c.resource_group_key)).where(
-            _rg.c.subscription_id == sub_id.lower()
+            _rg.c.subscription_id == sub_id.lower(), _reg.c.deleted_at.is_(None)
         )
         return int(self._conn.execute(query).scalar_one())
 
@@ -118,10 +143,15 @@ class RegistryRepository:
         return [_registry(row, tuple(regions[row.key])) for row in rows]
 
 
-def _select() -> sa.Select:  # type: ignore[type-arg]
-    return sa.select(_reg, _rg.c.subscription_id, _rg.c.name.label("rg_name")).join(
+def _select(deleted: bool | None = False) -> sa.Select:  # type: ignore[type-arg]
+    """Registries joined with their group: the live ones, the soft-deleted ones (``deleted``), or
+    both (``None``)."""
+    query = sa.select(_reg, _rg.c.subscription_id, _rg.c.name.label("rg_name")).join(
         _rg, _rg.c.key == _reg.c.resource_group_key
     )
+    if deleted is None:
+        return query
+    return query.where(_reg.c.deleted_at.is_not(None) if deleted else _reg.c.deleted_at.is_(None))
 
 
 def _values(reg: Registry) -> dict[str, object]:
@@ -129,6 +159,7 @@ def _values(reg: Registry) -> dict[str, object]:
         "resource_group_key": reg.resource_group_key, "name": reg.name, "name_lower": reg.name.lower(),
         "location": reg.location, "registry_id": reg.registry_id, "description": reg.description, "tags": reg.tags,
         "etag": reg.etag, "provisioning_state": reg.provisioning_state.value, **stamp_values(reg.stamp),
+        **soft_delete_values(reg.soft_delete),
     }
 
 
@@ -138,4 +169,5 @@ def _registry(row: sa.Row, regions: tuple[RegistryRegion, ...]) -> Registry:  # 
         subscription_id=row.subscription_id, resource_group_name=row.rg_name, name=row.name, location=row.location,
         registry_id=row.registry_id, description=row.description, tags=dict(row.tags or {}), etag=row.etag,
         stamp=stamp_of(row), regions=regions, provisioning_state=ProvisioningState(row.provisioning_state),
+        soft_delete=soft_delete_of(row),
     )

@@ -10,7 +10,14 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from amlite.domain.paging import Page
-from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup, Subscription
+from amlite.domain.resources import (
+    AuditStamp,
+    GenericResource,
+    ProvisioningState,
+    ResourceGroup,
+    SoftDelete,
+    Subscription,
+)
 from amlite.store import tables as t
 
 
@@ -227,3 +234,16 @@ def _generic(row: sa.Row) -> GenericResource:  # type: ignore[type-arg]
         resource_group_name=row.rg_name, namespace=row.namespace, type=row.type, name=row.name,
         location=row.location, properties=dict(row.properties or {}), workspace_key=row.workspace_key,
     )
+
+
+def soft_delete_values(state: SoftDelete | None) -> dict[str, object]:
+    """The soft-delete columns of a workspace or registry row."""
+    if state is None:
+        return {"deleted_at": None, "purge_at": None, "purge_dependents": False}
+    return {"deleted_at": state.deleted_at, "purge_at": state.purge_at, "purge_dependents": state.delete_dependents}
+
+
+def soft_delete_of(row: sa.Row) -> SoftDelete | None:  # type: ignore[type-arg]
+    if row.deleted_at is None:
+        return None
+    return SoftDelete(row.deleted_at, row.purge_at, bool(row.purge_dependents))

@@ -49,6 +49,16 @@ def _id(name: str = "key") -> sa.Column[str]:
     return sa.Column(name, sa.String(36), primary_key=True)
 
 
+def _soft_delete(table: str) -> list[sa.Column[Any]]:
+    """A soft-deleted row: when it was deleted (``NULL``: it is not), when its retention ends,
+    and whether its purge also removes its associated resources."""
+    return [
+        sa.Column("deleted_at", UtcDateTime(), nullable=True),
+        sa.Column("purge_at", UtcDateTime(), nullable=True, index=True),
+        sa.Column("purge_dependents", sa.Boolean(), nullable=False, server_default=sa.false()),
+    ]
+
+
 def _stamps() -> list[sa.Column[Any]]:
     return [
         sa.Column("created_by", sa.String(256), nullable=False),
@@ -150,6 +160,7 @@ workspaces = sa.Table(
     # (no rebuild on SQLite), and a hub with projects cannot be deleted (services/workspaces.py).
     sa.Column("hub_key", sa.String(36), index=True),
     sa.Column("settings", sa.JSON()),
+    *_soft_delete("workspaces"),
     sa.UniqueConstraint("resource_group_key", "name_lower", name="uq_workspaces_rg_name"),
     sa.UniqueConstraint("workspace_id", name="uq_workspaces_workspace_id"),
 )
@@ -283,6 +294,9 @@ def _asset_versions(name: str, containers: str, *extra: sa.Column[Any]) -> sa.Ta
         sa.Column("etag", sa.String(64), nullable=False),
         *extra,
         *_stamps(),
+        # Soft delete (amlite's addition): hidden while ``deleted_at`` is set, purged at ``purge_at``.
+        sa.Column("deleted_at", UtcDateTime(), nullable=True),
+        sa.Column("purge_at", UtcDateTime(), nullable=True, index=True),
         sa.UniqueConstraint("container_key", "version_lower", name=f"uq_{name}_container_version"),
         sa.UniqueConstraint("container_key", "seq", name=f"uq_{name}_container_seq"),
     )
@@ -407,6 +421,7 @@ registries = sa.Table(
     sa.Column("etag", sa.String(64), nullable=False),
     sa.Column("provisioning_state", sa.String(32), nullable=False),
     *_stamps(),
+    *_soft_delete("registries"),
     sa.UniqueConstraint("tenant_id", "name_lower", name="uq_registries_tenant_name"),
     sa.UniqueConstraint("registry_id", name="uq_registries_registry_id"),
 )

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from amlite.domain.resources import Datastore, ProvisioningState, Workspace, WorkspaceKind
 from amlite.store import tables as t
 from amlite.domain.paging import Page
-from amlite.store.resource_repos import paged, stamp_of, stamp_values
+from amlite.store.resource_repos import paged, soft_delete_of, soft_delete_values, stamp_of, stamp_values
 
 _ws = t.workspaces
 _rg = t.resource_groups
@@ -30,21 +30,46 @@ class WorkspaceRepository:
         self._conn.execute(_ws.update().where(_ws.c.key == ws.key).values(**_values(ws)))
 
     def get(self, sub_id: str, rg_name: str, name: str) -> Workspace | None:
+        """The live workspace of that name (a soft-deleted one is not found: ``deleted_get``)."""
         row = self._conn.execute(_BY_NAMES, {"sub": sub_id.lower(), "rg": rg_name.lower(), "name": name.lower()}).first()
         return _workspace(row) if row else None
 
     def by_key(self, key: str) -> Workspace | None:
+        """The live workspace with that key; ``any_by_key`` finds a soft-deleted one too."""
         row = self._conn.execute(_BY_KEY, {"key": key}).first()
         return _workspace(row) if row else None
 
-    def by_workspace_id(self, workspace_id: str) -> Workspace | None:
-        """The workspace whose ``workspaceId`` (its GUID, as asset ids name it) this is."""
-        row = self._conn.execute(_select().where(_ws.c.workspace_id == workspace_id.lower())).first()
+    def any_by_key(self, key: str) -> Workspace | None:
+        row = self._conn.execute(_select(None).where(_ws.c.key == key)).first()
         return _workspace(row) if row else None
 
-    def list_in_group(self, rg_key: str, offset: int, limit: int, names: set[str] | None = None) -> Page[Workspace]:
-        """``names`` (lower-cased, when given) keeps only those workspaces: the caller's readable ones."""
-        query = _select().where(_ws.c.resource_group_key == rg_key)
+    def by_workspace_id(self, workspace_id: str) -> Workspace | None:
+        """The live workspace whose ``workspaceId`` (its GUID, as asset ids name it) this is."""
+        row = self._conn.execute(_select().where(_ws.c.workspace_id == workspace_id.lower(),
+                                                 _ws.c.deleted_at.is_(None))).first()
+        return _workspace(row) if row else None
+
+    def deleted_get(self, sub_id: str, rg_name: str, name: str) -> Workspace | None:
+        """The soft-deleted workspace of that name in that group, if any."""
+        row = self._conn.execute(_select(deleted=True).where(
+            _rg.c.subscription_id == sub_id.lower(), _rg.c.name_lower == rg_name.lower(),
+            _ws.c.name_lower == name.lower())).first()
+        return _workspace(row) if row else None
+
+    def list_deleted(self, sub_id: str, offset: int, limit: int) -> Page[Workspace]:
+        query = _select(deleted=True).where(_rg.c.subscription_id == sub_id.lower())
+        return paged(self._conn, query.order_by(_rg.c.name_lower, _ws.c.name_lower), offset, limit, _workspace)
+
+    def purge_due(self, now: datetime, limit: int) -> list[Workspace]:
+        """Soft-deleted workspaces whose retention ended by ``now``, the oldest first."""
+        query = _select(deleted=True).where(_ws.c.purge_at <= now).order_by(_ws.c.purge_at).limit(limit)
+        return [_workspace(r) for r in self._conn.execute(query)]
+
+    def list_in_group(self, rg_key: str, offset: int, limit: int, names: set[str] | None = None,
+                      include_deleted: bool = False) -> Page[Workspace]:
+        """``names`` (lower-cased, when given) keeps only those workspaces: the caller's readable ones.
+        ``include_deleted``: soft-deleted ones too (the group's own delete purges them)."""
+        query = _select(None if include_deleted else False).where(_ws.c.resource_group_key == rg_key)
         if names is not None:
             query = query.where(_ws.c.name_lower.in_(sorted(names)))
         return paged(self._conn, query.order_by(_ws.c.name_lower), offset, limit, _workspace)
@@ -62,12 +87,13 @@ class WorkspaceRepository:
         return paged(self._conn, query.order_by(_rg.c.name_lower, _ws.c.name_lower), offset, limit, _workspace)
 
     def names_in_group(self, rg_key: str) -> list[str]:
-        query = sa.select(_ws.c.name).where(_ws.c.resource_group_key == rg_key).order_by(_ws.c.name_lower)
+        query = sa.select(_ws.c.name).where(_ws.c.resource_group_key == rg_key, _ws.c.deleted_at.is_(None)).order_by(
+            _ws.c.name_lower)
         return [r.name for r in self._conn.execute(query)]
 
     def count_in_subscription(self, sub_id: str) -> int:
         query = sa.select(sa.func.count()).select_from(_ws.join(_rg, _rg.c.key == _ws.c.resource_group_key)).where(
-            _rg.c.subscription_id == sub_id.lower()
+            _rg.c.subscription_id == sub_id.lower(), _ws.c.deleted_at.is_(None)
         )
         return int(self._conn.execute(query).scalar_one())
 
@@ -95,10 +121,15 @@ class WorkspaceRepository:
         return _workspace(row) if row else None
 
 
-def _select() -> sa.Select:  # type: ignore[type-arg]
-    return sa.select(_ws, _rg.c.subscription_id, _rg.c.name.label("rg_name")).join(
+def _select(deleted: bool | None = False) -> sa.Select:  # type: ignore[type-arg]
+    """Workspaces joined with their group: the live ones, the soft-deleted ones (``deleted``), or
+    both (``None``)."""
+    query = sa.select(_ws, _rg.c.subscription_id, _rg.c.name.label("rg_name")).join(
         _rg, _rg.c.key == _ws.c.resource_group_key
     )
+    if deleted is None:
+        return query
+    return query.where(_ws.c.deleted_at.is_not(None) if deleted else _ws.c.deleted_at.is_(None))
 
 
 def _values(ws: Workspace) -> dict[str, object]:
@@ -108,6 +139,7 @@ def _values(ws: Workspace) -> dict[str, object]:
         "friendly_name": ws.friendly_name, "description": ws.description, "tags": ws.tags, "etag": ws.etag,
         "identity_principal_id": ws.identity_principal_id, "provisioning_state": ws.provisioning_state.value,
         "associated": ws.associated, "hub_key": ws.hub_key, "settings": ws.settings, **stamp_values(ws.stamp),
+        **soft_delete_values(ws.soft_delete),
     }
 
 
@@ -119,8 +151,9 @@ def _workspace(row: sa.Row) -> Workspace:  # type: ignore[type-arg]
         friendly_name=row.friendly_name, description=row.description,
         identity_principal_id=row.identity_principal_id,
         provisioning_state=ProvisioningState(row.provisioning_state), associated=dict(row.associated or {}),
-        hub_key=row.hub_key, settings=dict(row.settings or {}),
+        hub_key=row.hub_key, settings=dict(row.settings or {}), soft_delete=soft_delete_of(row),
     )
+
 
 
 # The lookups of every workspace request, built once: building and keying a statement costs more

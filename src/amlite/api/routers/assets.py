@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from amlite.api import render, render_assets
 from amlite.api.paths import DATA_PLANE_STATE
@@ -143,6 +143,23 @@ def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
         router.add_api_route(base + "/{name}/versions/{version}/" + verb,
                              _version_flag(kind, owner, v_write, archived), methods=["POST"], dependencies=V,
                              name=f"{verb}_{tag}_version")
+
+    v_delete = _decided_by_service(f"{REG_NS}/assets/delete", reg_scope) if owner is OwnerType.REGISTRY else \
+        _decided_by_service(f"{NS}/{kind.value}/versions/delete", ws_scope)
+
+    @router.delete(base + "/{name}/versions/{version}", dependencies=V, name=f"delete_{tag}_version")
+    def delete_version(name: str, version: str, request: Request, caller: Caller = Depends(v_delete)) -> Any:
+        """Soft-delete a version (amlite's addition: recoverable until its retention ends);
+        ``forceToPurge=true`` purges it at once."""
+        purge = request.query_params.get("forceToPurge", "false").lower() == "true"
+        assets(request).delete_version(caller, _at(kind, owner, request, name), version, purge=purge)
+        return Response(status_code=200)
+
+    @router.post(base + "/{name}/versions/{version}/recover", dependencies=V, name=f"recover_{tag}_version")
+    def recover_version(name: str, version: str, request: Request, caller: Caller = Depends(v_write)) -> Any:
+        """Bring a soft-deleted version back (amlite's addition)."""
+        view = assets(request).recover_version(caller, _at(kind, owner, request, name), version)
+        return render.json(render_assets.version(view, _data_plane(request)), etag=view.version.etag)
 
     @router.post(base + "/{name}/versions/{version}/share", dependencies=V, name=f"share_{tag}_version")
     def share_version(name: str, version: str, request: Request, caller: Caller = Depends(v_read),

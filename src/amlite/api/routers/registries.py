@@ -67,8 +67,28 @@ def update(subscription_id: str, resource_group: str, registry: str, request: Re
 @router.delete(REG, dependencies=V)
 def delete(subscription_id: str, resource_group: str, registry: str, request: Request,
            caller: Caller = Depends(Authorize(DELETE, reg_scope)), pre: Preconditions = Depends(preconditions)) -> Response:
-    op = container(request).registries.begin_delete(caller, subscription_id, resource_group, registry, pre)
+    purge = request.query_params.get("forceToPurge", "false").lower() == "true"
+    op = container(request).registries.begin_delete(caller, subscription_id, resource_group, registry, purge=purge,
+                                                    pre=pre)
     return render.accepted(base_url(request), op, request.query_params["api-version"], container(request).worker.notify)
+
+
+@router.post(REG + "/recover", dependencies=V)
+def recover(subscription_id: str, resource_group: str, registry: str, request: Request,
+            caller: Caller = Depends(Authorize(WRITE, reg_scope))) -> Any:
+    """amlite's addition: bring a soft-deleted registry back with its assets."""
+    reg = container(request).registries.recover(caller, subscription_id, resource_group, registry)
+    return render.json(_render(request, reg), etag=reg.etag)
+
+
+@router.get("/subscriptions/{subscription_id}/providers/Microsoft.MachineLearningServices/deletedRegistries",
+            dependencies=V)
+def list_deleted(subscription_id: str, request: Request,
+                 caller: Caller = Depends(Authorize(READ, sub_scope, lists=True)),
+                 page: Paging = Depends(paging)) -> dict[str, Any]:
+    """amlite's addition: the subscription's soft-deleted registries."""
+    result = container(request).registries.list_deleted(caller, subscription_id, page.offset, page.limit)
+    return list_body(request, [_render(request, r) for r in result.items], page, result.more)
 
 
 @router.get("/subscriptions/{subscription_id}/resourceGroups/{resource_group}" + NS, dependencies=V)

@@ -76,10 +76,30 @@ def update(subscription_id: str, resource_group: str, workspace: str, request: R
 def delete(subscription_id: str, resource_group: str, workspace: str, request: Request, caller: Caller = Depends(Authorize(DELETE, ws_scope)),
            pre: Preconditions = Depends(preconditions)) -> Response:
     dependents = request.query_params.get("deleteDependentResources", "false").lower() == "true"
+    purge = request.query_params.get("forceToPurge", "false").lower() == "true"
     op = container(request).workspaces.begin_delete(
-        caller, subscription_id, resource_group, workspace, delete_dependents=dependents, pre=pre
+        caller, subscription_id, resource_group, workspace, delete_dependents=dependents, purge=purge, pre=pre
     )
     return render.accepted(base_url(request), op, request.query_params["api-version"], container(request).worker.notify)
+
+
+@router.post(WS + "/recover", dependencies=V)
+def recover(subscription_id: str, resource_group: str, workspace: str, request: Request,
+            caller: Caller = Depends(Authorize(WRITE, ws_scope))) -> Any:
+    """amlite's addition: bring a soft-deleted workspace back (Azure recovers by re-creating it)."""
+    view = container(request).workspaces.recover(caller, subscription_id, resource_group, workspace)
+    return render.json(_render(request, view), etag=view.workspace.etag)
+
+
+@router.get("/subscriptions/{subscription_id}/providers/Microsoft.MachineLearningServices/deletedWorkspaces",
+            dependencies=V)
+def list_deleted(subscription_id: str, request: Request,
+                 caller: Caller = Depends(Authorize(READ, sub_scope, lists=True)),
+                 page: Paging = Depends(paging)) -> dict[str, Any]:
+    """amlite's addition: the subscription's soft-deleted workspaces (Azure's portal lists them;
+    its REST API has no such list)."""
+    result = container(request).workspaces.list_deleted(caller, subscription_id, page.offset, page.limit)
+    return list_body(request, [_render(request, v) for v in result.items], page, result.more)
 
 
 @router.get("/subscriptions/{subscription_id}/resourceGroups/{resource_group}" + NS, dependencies=V)

@@ -261,6 +261,30 @@ def _make_state(kind: str, action: str) -> Callable[..., Any]:
     return change
 
 
+def _make_delete(kind: str) -> Callable[..., Any]:
+    def delete(name: Name, version: Annotated[str, typer.Option("--version", "-v", help="Version to delete.")],
+               workspace_name: Workspace = None, resource_group: Group = None, registry_name: RegistryName = None,
+               permanently_delete: Annotated[bool, typer.Option("--permanently-delete", help="Purge the version at once (a soft-deleted one too) instead of soft-deleting it.")] = False) -> None:
+        with asset_client(resource_group, workspace_name, registry_name) as client:
+            _operations(client, kind).delete_version(name, version, permanently_delete=permanently_delete)
+
+    delete.__doc__ = (f"Soft-delete a {kind} version (amlite's addition; az has no delete): hidden, recoverable "
+                      "with 'recover' until the retention ends, unless --permanently-delete.")
+    return delete
+
+
+def _make_recover(kind: str) -> Callable[..., Any]:
+    def recover(name: Name, version: Annotated[str, typer.Option("--version", "-v", help="Version to recover.")],
+                workspace_name: Workspace = None, resource_group: Group = None,
+                registry_name: RegistryName = None) -> Any:
+        with asset_client(resource_group, workspace_name, registry_name) as client:
+            return _operations(client, kind).recover_version(name, version)._to_dict()
+
+    recover.__doc__ = (f"Recover a soft-deleted {kind} version (amlite's addition; 'restore' is az's "
+                       "un-archive).")
+    return recover
+
+
 def model_download(
     name: Name,
     version: Annotated[str, typer.Option("--version", "-v", help="Version to download.")],
@@ -316,6 +340,8 @@ def build_group(kind: str) -> typer.Typer:
     command(app, "archive")(_make_state(kind, "archive"))
     command(app, "restore")(_make_state(kind, "restore"))
     command(app, "share", table=asset_table)(_make_share(kind))
+    command(app, "delete")(_make_delete(kind))
+    command(app, "recover", table=asset_table, not_found_exit_code=3)(_make_recover(kind))
     if kind == "model":
         command(app, "download")(model_download)
     return app

@@ -115,18 +115,36 @@ def registry_update(name: Name = None, file: File = None, set_: Sets = None, res
 
 def registry_delete(name: Name = None, resource_group: Group = None,
                     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not prompt for confirmation.")] = False,
-                    no_wait: NoWait = False) -> None:
-    """Delete a registry and its storage in every region (asks for confirmation unless --yes)."""
+                    no_wait: NoWait = False,
+                    permanently_delete: Annotated[bool, typer.Option("--permanently-delete", help="Purge the registry and its storage in every region at once (a soft-deleted one too; name its --resource-group).")] = False) -> None:
+    """Delete a registry: it is soft-deleted (recoverable with 'recover', its name reserved) unless --permanently-delete."""
     session = current_session()
     scope = session.workspace_scope(None, None, need_group=False, need_name=False)
     session.confirm("Are you sure you want to perform this operation?", yes)
     with session.ml_client(scope) as client:
-        if resource_group:
+        if resource_group and not permanently_delete:
             _in_group(client.registries.get(_need(name)), resource_group)
-        poller = client.registries.begin_delete(_need(name))
+        poller = client.registries.begin_delete(_need(name), resource_group=resource_group,
+                                                permanently_delete=permanently_delete)
         if not no_wait:
             with session.progress(f"Deleting registry '{name}' ..."):
                 poller.result()
+
+
+def registry_recover(name: Name = None, resource_group: Group = None) -> Any:
+    """Recover a soft-deleted registry with its assets (amlite's addition)."""
+    session = current_session()
+    scope = session.workspace_scope(resource_group, None, need_name=False)
+    with session.ml_client(scope) as client:
+        return client.registries.recover(_need(name), resource_group=scope.resource_group)._to_dict()
+
+
+def registry_list_deleted() -> Any:
+    """List the subscription's soft-deleted registries, with when each will be purged (amlite's addition)."""
+    session = current_session()
+    scope = session.workspace_scope(None, None, need_group=False, need_name=False)
+    with session.ml_client(scope) as client:
+        return [r._to_dict() for r in client.registries.list_deleted()]
 
 
 def register(ml_app: typer.Typer) -> None:
@@ -135,4 +153,6 @@ def register(ml_app: typer.Typer) -> None:
     command(app, "list", table=registry_table)(registry_list)
     command(app, "update", table=registry_table)(registry_update)
     command(app, "delete")(registry_delete)
+    command(app, "recover", table=registry_table, not_found_exit_code=3)(registry_recover)
+    command(app, "list-deleted", table=registry_table)(registry_list_deleted)
     ml_app.add_typer(app, name="registry")

@@ -167,18 +167,35 @@ def workspace_delete(
     resource_group: Group = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not prompt for confirmation.")] = False,
     no_wait: NoWait = False,
-    permanently_delete: Annotated[bool, typer.Option("--permanently-delete", help="Purge instead of soft-deleting (when the server supports soft delete).")] = False,
+    permanently_delete: Annotated[bool, typer.Option("--permanently-delete", help="Purge the workspace at once (a soft-deleted one too) instead of soft-deleting it.")] = False,
+    all_resources: Annotated[bool, typer.Option("--all-resources", help="When it is purged, also delete its storage account, key vault, container registry and Application Insights.")] = False,
 ) -> None:
-    """Delete a workspace (asks for confirmation unless --yes)."""
+    """Delete a workspace: it is soft-deleted (recoverable with 'recover' for the retention period) unless --permanently-delete."""
     session = current_session()
     scope = session.workspace_scope(resource_group, name)
     session.confirm("Are you sure you want to perform this operation?", yes)
     with session.ml_client(scope) as client:
-        poller = client.workspaces.begin_delete(scope.workspace_name,
-                                                permanently_delete=permanently_delete)
+        poller = client.workspaces.begin_delete(scope.workspace_name, permanently_delete=permanently_delete,
+                                                delete_dependent_resources=all_resources)
         if not no_wait:
             with session.progress(f"Deleting workspace '{scope.workspace_name}' ..."):
                 poller.result()
+
+
+def workspace_recover(name: Name = None, resource_group: Group = None) -> Any:
+    """Recover a soft-deleted workspace with everything it held (amlite's addition; re-creating it in its group does the same)."""
+    session = current_session()
+    scope = session.workspace_scope(resource_group, name)
+    with session.ml_client(scope) as client:
+        return client.workspaces.recover(scope.workspace_name)._to_dict()
+
+
+def workspace_list_deleted() -> Any:
+    """List the subscription's soft-deleted workspaces, with when each will be purged (amlite's addition)."""
+    session = current_session()
+    scope = session.workspace_scope(None, None, need_group=False, need_name=False)
+    with session.ml_client(scope) as client:
+        return [ws._to_dict() for ws in client.workspaces.list_deleted()]
 
 
 def register(root: typer.Typer) -> None:
@@ -187,5 +204,7 @@ def register(root: typer.Typer) -> None:
     command(app, "list", table=workspace_table)(workspace_list)
     command(app, "update", table=workspace_table)(workspace_update)
     command(app, "delete")(workspace_delete)
+    command(app, "recover", table=workspace_table, not_found_exit_code=3)(workspace_recover)
+    command(app, "list-deleted", table=workspace_table)(workspace_list_deleted)
     ml_app.add_typer(app, name="workspace")
     root.add_typer(ml_app, name="ml")

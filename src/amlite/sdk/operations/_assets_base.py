@@ -159,6 +159,19 @@ class AssetOperations(Generic[T], ABC):
         """Restore what :meth:`archive` hid."""
         self._post_state("restore", name, version)
 
+    def delete_version(self, name: str, version: str, *, permanently_delete: bool = False, **kwargs: Any) -> None:
+        """Soft-delete one version (amlite's addition: recoverable with :meth:`recover_version` until the
+        server's retention ends); ``permanently_delete`` purges it at once."""
+        params = {"forceToPurge": "true"} if permanently_delete else None
+        self._pipeline.send("DELETE", self._version_url(name, str(version)), api_version=ML_API_VERSION,
+                            params=params)
+
+    def recover_version(self, name: str, version: str, **kwargs: Any) -> T:
+        """Bring back a version :meth:`delete_version` soft-deleted (not :meth:`restore`, which un-archives)."""
+        response = self._pipeline.send("POST", f"{self._version_url(name, str(version))}/recover",
+                                       api_version=ML_API_VERSION)
+        return self._from_rest(response.json())
+
     def update(self, name: str, version: str, *, description: str | None = None,
                tags: dict[str, str] | None = None) -> T:
         """Change what may change on an existing version: its description and tags."""

@@ -92,10 +92,27 @@ class RegistryOperations:
             response = self._pipeline.send("PATCH", url, api_version=ML_API_VERSION, json=registry._to_patch())
         return self._poller(response, url)
 
-    def begin_delete(self, name: str, *, resource_group: str | None = None, **kwargs: Any) -> LROPoller[None]:
-        """Delete a registry (long-running): its storage in every region goes with it."""
-        found = self.get(name)
-        url = self._url(found.name, resource_group or found.resource_group, found)
-        response = self._pipeline.send("DELETE", url, api_version=ML_API_VERSION)
+    def begin_delete(self, name: str, *, resource_group: str | None = None, permanently_delete: bool = False,
+                     **kwargs: Any) -> LROPoller[None]:
+        """Delete a registry (long-running). It is soft-deleted: recoverable (``recover``) for the
+        server's retention period, its name still reserved. ``permanently_delete`` purges it (and
+        its storage in every region) at once; a soft-deleted one is purged through its group."""
+        if permanently_delete and resource_group:
+            url = self._url(name, resource_group)
+        else:
+            found = self.get(name)
+            url = self._url(found.name, resource_group or found.resource_group, found)
+        params = {"forceToPurge": "true"} if permanently_delete else None
+        response = self._pipeline.send("DELETE", url, api_version=ML_API_VERSION, params=params)
         return LROPoller(self._pipeline, response, lambda _r: None, api_version=ML_API_VERSION,
                          polling_interval=self._polling_interval)
+
+    def recover(self, name: str, *, resource_group: str | None = None) -> Registry:
+        """Bring a soft-deleted registry back with its assets (amlite's addition)."""
+        url = self._url(name, resource_group)
+        return Registry._from_rest(self._pipeline.send("POST", f"{url}/recover", api_version=ML_API_VERSION).json())
+
+    def list_deleted(self) -> ItemPaged[Registry]:
+        """The subscription's soft-deleted registries (amlite's addition)."""
+        path = f"/subscriptions/{self._subscription()}/providers/Microsoft.MachineLearningServices/deletedRegistries"
+        return self._pipeline.paged(path, api_version=ML_API_VERSION, factory=Registry._from_rest)

@@ -95,6 +95,17 @@ class WorkspaceOperations:
             )
         return self._pipeline.paged(path, api_version=ML_API_VERSION, factory=Workspace._from_rest)
 
+    def recover(self, name: str | None = None, *, resource_group: str | None = None) -> Workspace:
+        """Bring a soft-deleted workspace back with its contents (amlite's addition; Azure
+        recovers by re-creating it)."""
+        url = self._url(self._name(name), resource_group)
+        return Workspace._from_rest(self._pipeline.send("POST", f"{url}/recover", api_version=ML_API_VERSION).json())
+
+    def list_deleted(self) -> ItemPaged[Workspace]:
+        """The subscription's soft-deleted workspaces (amlite's addition)."""
+        path = f"/subscriptions/{self._subscription()}/providers/{NAMESPACE}/deletedWorkspaces"
+        return self._pipeline.paged(path, api_version=ML_API_VERSION, factory=Workspace._from_rest)
+
     def begin_create(
         self, workspace: Workspace, *, resource_group: str | None = None, **kwargs: Any
     ) -> LROPoller[Workspace]:
@@ -137,12 +148,15 @@ class WorkspaceOperations:
         resource_group: str | None = None,
         **kwargs: Any,
     ) -> LROPoller[None]:
-        """Delete a workspace (long-running); ``result()`` returns once it is gone.
-
-        ``delete_dependent_resources`` is accepted for azure-ai-ml compatibility; amlite's
-        associated resources belong to the workspace and go with it.
+        """Delete a workspace (long-running). As on Azure it is soft-deleted: recoverable
+        (``recover``, or re-creating it in its group) for the server's retention period, its name
+        reserved. ``permanently_delete`` purges it at once (a soft-deleted one too);
+        ``delete_dependent_resources`` also removes its storage account and other associated
+        resources when it is purged.
         """
-        params = {"forceToPurge": "true"} if permanently_delete else None
+        params = {"forceToPurge": "true"} if permanently_delete else {}
+        if delete_dependent_resources:
+            params["deleteDependentResources"] = "true"
         response = self._pipeline.send(
             "DELETE", self._url(self._name(name), resource_group),
             api_version=ML_API_VERSION, params=params,
