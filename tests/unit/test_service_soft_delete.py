@@ -44,7 +44,7 @@ class World:
         operations = OperationService(self.deps, self.tasks)
         storage = StorageProvisioner(self.deps)
         self.groups = ResourceGroupService(self.deps, operations, storage)
-        self.workspaces = WorkspaceService(self.deps, operations, storage, RETENTION)
+        self.workspaces = WorkspaceService(self.deps, operations, storage, retention=RETENTION)
         self.registries = RegistryService(self.deps, operations, storage, Authorizer(self.deps), RETENTION)
         self.reconciler = Reconciler([self.workspaces.purge_expired, self.registries.purge_expired])
         for group in ("rg-a", "rg-b"):
