@@ -33,6 +33,7 @@ from amlite.services.directory import DirectoryService
 from amlite.services.identity import FirstStart, IdentityService
 from amlite.services.online_deployments import OnlineDeploymentService
 from amlite.services.online_endpoints import OnlineEndpointService
+from amlite.services.images import ImageService
 from amlite.services.job_runs import JobRunService
 from amlite.services.jobs import JobService
 from amlite.services.operations import OperationService
@@ -107,6 +108,8 @@ class Container:
     job_tracking: JobTracking
     jobs: JobService
     job_runs: JobRunService
+    #: The environment images in a workspace's container registry that it sees.
+    images: ImageService
     first_start: FirstStart | None
     tenant_id: str
     #: Whether ``start`` repairs what a crash left (``repair``). A server of several processes
@@ -233,6 +236,7 @@ def build(settings: Settings) -> Container:
         storage=storage,
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,
         registry_assets=RegistryAssetService(deps, assets, artifacts, authz), jobs=jobs, job_runs=job_runs,
+        images=ImageService(deps, authz),
         datastores=DatastoreService(deps, secrets, storage_endpoint), storage_endpoint=storage_endpoint,
         connections=ConnectionService(deps, secrets),
         computes=computes,

@@ -479,9 +479,10 @@ class JobProcess(Protocol):
 class JobExecutor(Protocol):
     """Where command jobs run: an environment per set of dependencies, and processes."""
 
-    def python_for(self, requirements: list[str], log: Path) -> Path:
+    def python_for(self, requirements: list[str], log: Path, image: str = "") -> Path:
         """The Python of an environment with ``requirements`` (pip specifiers) installed, built
-        once and cached; ``JobSetupFailed`` when they cannot be installed (pip's output in ``log``)."""
+        once per ``image`` (the build's name, which carries its namespace) and cached;
+        ``JobSetupFailed`` when they cannot be installed (pip's output in ``log``)."""
         ...
 
     def start(self, command: str, cwd: Path, env: dict[str, str], log: Path) -> JobProcess:

@@ -191,7 +191,7 @@ class JobRunService:
         ws, storage = self._where(job)
         try:
             values, cwd = self._prepare(job, folder, storage)
-            python = self._executor.python_for(list(job.requirements), logfile)
+            python = self._executor.python_for(list(job.requirements), logfile, job.image or "")
             command = bind_command(job.spec.command, values)
         except JobSetupFailed as exc:
             self._finish(job, storage, folder, None, exc.code, exc.message)

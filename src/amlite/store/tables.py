@@ -635,6 +635,7 @@ jobs = sa.Table(
     sa.Column("is_archived", sa.Boolean(), nullable=False),
     sa.Column("warnings", sa.JSON(), nullable=False),
     sa.Column("requirements", sa.JSON(), nullable=False),
+    sa.Column("image", sa.String(512)),
     sa.Column("error_code", sa.String(128)),
     sa.Column("error_message", sa.Text()),
     sa.Column("outputs", sa.JSON(), nullable=False),
