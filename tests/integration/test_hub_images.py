@@ -1,6 +1,7 @@
 """Environment images of a hub's projects, through the API on both stores: a job's environment build
 is named under its own project's namespace of the hub's container registry, each project builds its
-own and lists only its own, and a project cannot name another project's image."""
+own and lists only its own, and a project cannot name another project's image, in an environment of
+its own or through a registry's environment its job runs on."""
 
 from __future__ import annotations
 
@@ -86,3 +87,30 @@ def test_a_default_workspace_builds_under_azures_namespace_of_its_own_registry(a
     r = api.request("PUT", f"{api.ws_path(name, 'plain7')}/environments/other/versions/1", ML,
                     json={"properties": {"image": f"{acr}/somewhere/else:1"}})
     assert r.status_code in (200, 201), r.text
+
+
+def test_a_project_job_cannot_run_on_another_projects_image_named_by_a_registry_environment(
+        api: Api, name: str) -> None:
+    from tests.integration.test_registry_assets import make_registry, reg_path
+
+    hub, alpha, beta = _family(api, name, "r")
+    acr = hub["properties"]["containerRegistry"].rsplit("/", 1)[1].lower() + ".azurecr.io"
+    b_image = f"{acr}/{beta['properties']['workspaceId']}/azureml_{'0' * 32}"
+    make_registry(api, name, f"reg{name}", ["eastus"])
+    # A registry is no project's: an environment there may name any image.
+    r = api.request("PUT", f"{reg_path(api, name, f'reg{name}')}/environments/borrowed/versions/1", ML,
+                    json={"properties": {"image": b_image}})
+    assert r.status_code in (200, 201), r.text
+    job = {"properties": {"jobType": "Command", "command": "echo hi",
+                          "environmentId": f"azureml://registries/reg{name}/environments/borrowed/versions/1"}}
+    before = api.snapshot()
+    r = api.request("PUT", f"{api.ws_path(name, 'alphar')}/jobs/borrow", ML, json=job)
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["code"] == "ProjectImageIsolation"
+    assert r.json()["error"]["target"] == "properties.environmentId.image"
+    assert api.snapshot() == before
+    # The project whose namespace it is may use it.
+    path = f"{api.ws_path(name, 'betar')}/jobs/own"
+    r = api.request("PUT", path, ML, json=job)
+    assert r.status_code == 201, r.text
+    assert wait_for(api, path, ("Completed", "Failed", "Canceled"))["properties"]["status"] == "Completed"
