@@ -336,6 +336,7 @@ PUT    ~ws/jobs/{name}                                                          
 DELETE ~ws/jobs/{name}                                                                  | 401  403  204  204  204  403
 POST   ~ws/jobs/{name}/cancel                                                           | 401  403  404  404  404  403
 GET    ~ws/jobs/{name}/logs                                                             | 401  404  404  404  404  403
+GET    ~ws/images                                                                       | 401  200  200  200  200  403
 GET    ~ws/environments                                                                 | 401  200  200  200  200  403
 GET    ~ws/environments/{name}                                                          | 401  404  404  404  404  403
 PUT    ~ws/environments/{name}                                                          | 401  403  412  412  412  403
