@@ -440,7 +440,7 @@ def test_0020_reads_jobs_written_before_it_without_an_image_and_downgrades(engin
                 spec={"jobType": "Command", "command": "echo", "environmentId": "azureml:e:1"}, display_name="job1",
                 description="", tags={}, is_archived=False, warnings=[], requirements=["pyyaml"], outputs={},
                 logs=[], run_id="r1", submitted_by="u", etag="e", **STAMPS)
-    _migrate_to(engine, "0020_images")
+    _migrate_to(engine, "0020")
     with engine.begin() as conn:
         jobs = JobRepository(conn)
         job = jobs.by_key("j1")
