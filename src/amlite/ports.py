@@ -160,6 +160,11 @@ class BlobStore(Protocol):
 
     def list_accounts(self) -> Iterator[str]: ...
 
+    def list_blobs(self, account: str, container: str) -> Iterator[str]:
+        """The digests of the blobs in a container (none if it is missing), for copying a whole
+        account elsewhere (a workspace moving to another region)."""
+        ...
+
 
 # -- repositories: what the services call on each (the SQL adapters in ``store`` implement them) --
 # A repository's ``list`` comes last: below it, ``list[...]`` in the class body would name the method.
