@@ -16,6 +16,7 @@ from amlite.domain.resources import ProvisioningState
 from amlite.schemas.arm_resources import ResourceGroupBody, WorkspaceBody
 from amlite.services.context import Caller
 from amlite.services.identity import IdentityService
+from amlite.services.move_storage import MoveStorage
 from amlite.services.moves import MoveService
 from amlite.services.operations import OperationService
 from amlite.services.resource_groups import ResourceGroupService
@@ -43,7 +44,7 @@ class World:
         storage = StorageProvisioner(self.deps)
         self.groups = ResourceGroupService(self.deps, operations, storage)
         self.workspaces = WorkspaceService(self.deps, operations, storage)
-        self.moves = MoveService(self.deps, operations)
+        self.moves = MoveService(self.deps, operations, MoveStorage(self.deps, self.tasks))
         for group in ("src", "dst"):
             self.groups.create_or_update(self.admin, self.sub, group, ResourceGroupBody.model_validate({"location": "eastus"}))
         self.workspaces.create_or_update(self.admin, self.sub, "src", "ws1", WorkspaceBody.model_validate({"location": "eastus"}))

@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from amlite.domain.audit import AuditResult
+from amlite.domain.errors import AmliteError
 from amlite.domain.move_ids import move_request, request_from_json, request_json
 from amlite.domain.moves import MoveReport, MoveRequest
 from amlite.domain.operations import Operation, OperationKind
@@ -29,6 +30,7 @@ from amlite.services.audit import entry as audit_entry, record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.move_checks import check_move
+from amlite.services.move_storage import AccountCopy, MoveStorage, accounts_to_copy
 from amlite.services.operations import OperationService
 from amlite.services.resource_groups import require_group
 from amlite.services.subscriptions import require_subscription
@@ -54,9 +56,10 @@ def refusal_message(report: MoveReport) -> str:
 
 
 class MoveService:
-    def __init__(self, deps: Deps, operations: OperationService) -> None:
+    def __init__(self, deps: Deps, operations: OperationService, storage: MoveStorage) -> None:
         self._deps = deps
         self._ops = operations
+        self._storage = storage
         operations.register(OperationKind.VALIDATE_MOVE, self._run_validate)
         operations.register(OperationKind.MOVE_RESOURCES, self._run_move)
 
@@ -120,9 +123,14 @@ class MoveService:
 
     def _run_move(self, op: Operation) -> None:
         """The move in one transaction, which ends the operation too; run again after a crash it
-        finds the workspaces still ``Moving`` (nothing was committed) or the operation ended."""
+        finds the workspaces still ``Moving`` (nothing was committed) or the operation ended. A
+        move to another region first copies the storage there (``_copy_storage``)."""
         d = self._deps
         fault_point("move.start")
+        request = request_from_json(op.payload["request"])
+        copies = self._copy_storage(op) if request.cross_region else []
+        if copies is None:
+            return  # the copy failed: rolled back
         with d.uow(write=True) as uow:
             target = uow.resource_groups.by_key(op.payload["targetGroupKey"])
             moving = [ws for key in op.payload["workspaces"] if (ws := uow.workspaces.by_key(key)) is not None
@@ -137,20 +145,66 @@ class MoveService:
                 self._ops.fail(uow, op.id, "TargetResourceGroupNotFound",
                                "The target resource group was deleted before the move ran; nothing moved.")
                 uow.commit()
+                for item in copies:
+                    self._storage.discard(item)
                 return
-            results = [self._move_one(uow, op, ws, target) for ws in moving]
+            results = [self._move_one(uow, op, ws, target, request) for ws in moving]
+            for item in copies:  # the old region's copies go once this commits
+                self._storage.queue_release(uow, op.id, item)
             fault_point("move.before_commit")
             self._ops.record(uow, op.id, result={
                 "moved": [r["moved"] for r in results],
                 "removedRoleAssignments": [ra for r in results for ra in r["removedRoleAssignments"]],
                 "datastoresLeftBehind": [ds for r in results for ds in r["datastoresLeftBehind"]],
                 "privateEndpointConnections": [c for r in results for c in r["privateEndpointConnections"]],
+                "storageCopied": [{**item.to_json(), "blobs": op.payload.get("copiedBlobs", {}).get(item.resource_key)}
+                                  for item in copies],
             })
             self._ops.finish(uow, op.id)
             uow.commit()
+        if copies:
+            self._storage.wake()
         fault_point("move.after_commit")
 
-    def _move_one(self, uow: UnitOfWork, op: Operation, ws: Workspace, target: ResourceGroup) -> dict[str, Any]:
+    def _copy_storage(self, op: Operation) -> list[AccountCopy] | None:
+        """Copy the storage of every moving workspace whose region the destination group is not
+        into the destination's region, before anything points at it: the workspaces stay
+        ``Moving`` in their old region meanwhile. A copy that fails rolls the move back (the
+        workspaces serve again where they were, the partial copy is discarded) and answers None."""
+        d = self._deps
+        with d.uow() as uow:
+            target = uow.resource_groups.by_key(op.payload["targetGroupKey"])
+            if target is None:
+                return []  # the move's transaction rolls back
+            items = [item for key in op.payload["workspaces"]
+                     if (ws := uow.workspaces.by_key(key)) is not None
+                     and ws.provisioning_state is ProvisioningState.MOVING
+                     for item in accounts_to_copy(uow, ws.key, target.location)]
+        counts: dict[str, int] = {}
+        try:
+            for item in items:
+                counts[item.resource_key] = self._storage.copy(item)
+        except (AmliteError, OSError) as exc:
+            reason = exc.message if isinstance(exc, AmliteError) else f"{type(exc).__name__}: {exc}"
+            with d.uow(write=True) as uow:
+                for key in op.payload["workspaces"]:
+                    ws = uow.workspaces.by_key(key)
+                    if ws is not None and ws.provisioning_state is ProvisioningState.MOVING:
+                        uow.workspaces.save(replace(ws, provisioning_state=ProvisioningState.SUCCEEDED))
+                self._ops.fail(uow, op.id, "MoveStorageCopyFailed",
+                               f"Copying the workspace's storage to the destination region failed ({reason}); "
+                               "nothing moved. Validate and move again.")
+                uow.commit()
+            for item in items:
+                self._storage.discard(item)
+            return None
+        with d.uow(write=True) as uow:
+            self._ops.record(uow, op.id, copiedBlobs=counts)
+            uow.commit()
+        return items
+
+    def _move_one(self, uow: UnitOfWork, op: Operation, ws: Workspace, target: ResourceGroup,
+                  request: MoveRequest) -> dict[str, Any]:
         d = self._deps
         old_id = ws.arm_id
         removed = move_scope.workspace_role_assignments(uow, ws)
@@ -174,9 +228,12 @@ class MoveService:
             connections.append({"id": f"{move_scope.moved_id(old_id, target)}/privateEndpointConnections/{pec.name}",
                                 "privateEndpointId": pec.private_endpoint_id, "previousStatus": pec.status.value,
                                 "status": "Pending"})
-        uow.resources.move_of_workspace(ws.key, target.key)
+        # A move to another region reaches here once the storage is there (``_copy_storage``).
+        location = target.location if request.cross_region else ws.location
+        uow.resources.move_of_workspace(ws.key, target.key, location)
         moved = replace(ws, resource_group_key=target.key, subscription_id=target.subscription_id,
-                        resource_group_name=target.name, provisioning_state=ProvisioningState.SUCCEEDED,
+                        resource_group_name=target.name, location=location,
+                        provisioning_state=ProvisioningState.SUCCEEDED,
                         etag=new_etag(d.ids), stamp=ws.stamp.touched(op.created_by, _caller_of(op).stamp_type, d.clock.now()))
         uow.workspaces.save(moved)
         # References written with the old ids (scripts, YAML, other workspaces' versions) still resolve.
