@@ -22,6 +22,7 @@ TargetResourceGroupBeingDeleted the destination group is being deleted
 ResourceExistsInTargetResourceGroup  a resource of the same type and name is in the destination
 MoveCrossTenant                 the destination is in another tenant (without ``cross_tenant``)
 MoveCrossRegion                 the destination group is in another region (without ``cross_region``)
+MoveCrossRegionSharedStorage    a hub or project asked to change region (their storage is shared)
 MissingSubscriptionRegistration a provider the workspace needs is not registered at the destination
 MoveSourceDeleteNotAuthorized   the caller lacks delete on a resource that would move
 MoveTargetWriteNotAuthorized    the caller lacks resourceGroups/write on the destination group
@@ -102,6 +103,7 @@ class WorkspaceFacts:
     encryption: Mapping[str, Any] | None = None  # Azure's properties.encryption in effect (own or hub's)
     datastores: tuple[DatastoreFact, ...] = ()
     private_endpoint_connections: tuple[str, ...] = ()  # ARM ids
+    kind: str = "Default"  # Default, Hub or Project
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,13 @@ def evaluate(facts: MoveFacts) -> MoveReport:
                                      f"'{req.target_group}' is in '{t.group_location}'; a workspace moves only within "
                                      f"its region. Create a destination group in '{ws.location}', or use amlite's "
                                      "explicit cross-region move.", ws.arm_id))
+    if t.group_exists and t.group_location is not None and req.cross_region:
+        for ws in workspaces:
+            if ws.location.lower() != t.group_location.lower() and ws.kind.lower() != "default":
+                b.append(MoveBlocker("MoveCrossRegionSharedStorage",
+                                     f"The workspace '{ws.name}' is a {ws.kind.lower()}: its storage account is "
+                                     "shared between a hub and its projects, so it cannot move to another region "
+                                     f"on its own. Move it to a group in '{ws.location}'.", ws.arm_id))
 
     cmk = any(customer_managed_key(ws.encryption) for ws in workspaces)
     if t.subscription_exists and workspaces:

@@ -100,7 +100,9 @@ def move_request(source_subscription: str, source_group: str, body: Any) -> Move
 
 
 def _flag(body: dict[str, Any], field: str) -> bool:
-    value = body.get(field, False)
+    value = body.get(field)
+    if value is None:
+        return False
     if not isinstance(value, bool):
         raise invalid("InvalidRequestContent", f"'{field}' must be true or false.", field)
     return value

@@ -115,7 +115,7 @@ def _resource(uow: UnitOfWork, req: MoveRequest, rg: ResourceGroup | None, rid: 
 def _workspace(uow: UnitOfWork, rg: ResourceGroup, ws: Workspace) -> WorkspaceFacts:
     associated = uow.resources.by_keys(list(ws.associated.values()))
     return WorkspaceFacts(
-        arm_id=ws.arm_id, name=ws.name, location=ws.location, tags=dict(ws.tags),
+        arm_id=ws.arm_id, name=ws.name, location=ws.location, tags=dict(ws.tags), kind=ws.kind.value,
         provisioning_state=ws.provisioning_state.value,
         associated_ids=tuple(associated[k].arm_id for k in ws.associated.values() if k in associated),
         computes=tuple(ComputeFact(c.name, c.provisioning_state.value) for c in uow.computes.of_workspace(ws.key)),

@@ -128,9 +128,10 @@ class MoveService:
         d = self._deps
         fault_point("move.start")
         request = request_from_json(op.payload["request"])
-        copies = self._copy_storage(op) if request.cross_region else []
-        if copies is None:
+        copied = self._copy_storage(op) if request.cross_region else {}
+        if copied is None:
             return  # the copy failed: rolled back
+        copies = list(copied)
         with d.uow(write=True) as uow:
             target = uow.resource_groups.by_key(op.payload["targetGroupKey"])
             moving = [ws for key in op.payload["workspaces"] if (ws := uow.workspaces.by_key(key)) is not None
@@ -157,8 +158,8 @@ class MoveService:
                 "removedRoleAssignments": [ra for r in results for ra in r["removedRoleAssignments"]],
                 "datastoresLeftBehind": [ds for r in results for ds in r["datastoresLeftBehind"]],
                 "privateEndpointConnections": [c for r in results for c in r["privateEndpointConnections"]],
-                "storageCopied": [{**item.to_json(), "blobs": op.payload.get("copiedBlobs", {}).get(item.resource_key)}
-                                  for item in copies],
+                "storageCopied": [{"account": item.account, "fromRegion": item.source_region,
+                                   "toRegion": item.target_region, "blobs": blobs} for item, blobs in copied.items()],
             })
             self._ops.finish(uow, op.id)
             uow.commit()
@@ -166,24 +167,25 @@ class MoveService:
             self._storage.wake()
         fault_point("move.after_commit")
 
-    def _copy_storage(self, op: Operation) -> list[AccountCopy] | None:
+    def _copy_storage(self, op: Operation) -> dict[AccountCopy, int] | None:
         """Copy the storage of every moving workspace whose region the destination group is not
         into the destination's region, before anything points at it: the workspaces stay
         ``Moving`` in their old region meanwhile. A copy that fails rolls the move back (the
-        workspaces serve again where they were, the partial copy is discarded) and answers None."""
+        workspaces serve again where they were, the partial copy is discarded) and answers
+        None; otherwise how many blobs each account holds in its new region."""
         d = self._deps
         with d.uow() as uow:
             target = uow.resource_groups.by_key(op.payload["targetGroupKey"])
             if target is None:
-                return []  # the move's transaction rolls back
+                return {}  # the move's transaction rolls back
             items = [item for key in op.payload["workspaces"]
                      if (ws := uow.workspaces.by_key(key)) is not None
                      and ws.provisioning_state is ProvisioningState.MOVING
                      for item in accounts_to_copy(uow, ws.key, target.location)]
-        counts: dict[str, int] = {}
+        counts: dict[AccountCopy, int] = {}
         try:
             for item in items:
-                counts[item.resource_key] = self._storage.copy(item)
+                counts[item] = self._storage.copy(item)
         except (AmliteError, OSError) as exc:
             reason = exc.message if isinstance(exc, AmliteError) else f"{type(exc).__name__}: {exc}"
             with d.uow(write=True) as uow:
@@ -198,10 +200,7 @@ class MoveService:
             for item in items:
                 self._storage.discard(item)
             return None
-        with d.uow(write=True) as uow:
-            self._ops.record(uow, op.id, copiedBlobs=counts)
-            uow.commit()
-        return items
+        return counts
 
     def _move_one(self, uow: UnitOfWork, op: Operation, ws: Workspace, target: ResourceGroup,
                   request: MoveRequest) -> dict[str, Any]:
