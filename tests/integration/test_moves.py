@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -421,3 +422,93 @@ def test_a_move_to_another_region_is_refused_unless_asked_then_copies_the_storag
     assert put.status_code == 201, put.text
     assert api.request("GET", f"{new}/artifacts/blobs/{hashlib.sha256(data).hexdigest()}",
                        ML).headers["x-ms-served-region"] == "westus"
+
+
+def other_tenant(api: Api, name: str) -> tuple[str, str, dict[str, str]]:
+    """A second tenant (amlite makes one tenant per server: this one is written to the store, as a
+    directory import would), its subscription ready for a workspace with group ``{name}-theirs``,
+    and three of its principals: ``me`` (Contributor on that group), ``reader`` and ``idle``."""
+    from amlite.domain.builtin_roles import built_in_role
+    from amlite.domain.rbac import RoleAssignment
+    from amlite.domain.resources import Principal, PrincipalKind, Subscription, Tenant
+    from amlite.schemas.arm_resources import ResourceGroupBody
+    from amlite.services.context import Caller
+
+    tenant, sub = str(uuid.uuid4()), str(uuid.uuid4())
+    people = {who: str(uuid.uuid4()) for who in ("me", "reader", "idle")}
+    now = api.container.deps.clock.now()
+    with api.container.deps.uow(write=True) as uow:
+        uow.tenants.add(Tenant(tenant, f"{name} other", f"{name}.example.org"), now)
+        for who, oid in people.items():
+            uow.principals.add(Principal(oid, tenant, PrincipalKind.USER, who, f"{who}@{name}.example.org",
+                                         created_at=now))
+        uow.subscriptions.add(Subscription(sub, tenant, "theirs"), now)
+        for namespace in DEFAULT_REGISTERED:
+            uow.providers.set_state(sub, namespace, "Registered")
+        uow.commit()
+    me = Caller(tenant, people["me"], "me", "User")
+    api.container.resource_groups.create_or_update(me, sub, f"{name}-theirs",
+                                                   ResourceGroupBody.model_validate({"location": "eastus"}))
+    with api.container.deps.uow(write=True) as uow:
+        uow.role_assignments.add(tenant, RoleAssignment(
+            str(uuid.uuid4()), people["me"], built_in_role("Contributor").id, rg_id(sub, f"{name}-theirs"), now, "test"))
+        uow.commit()
+    return tenant, sub, people
+
+
+def test_a_move_to_another_tenant_is_refused_unless_asked_and_maps_role_assignments(api: Api, name: str) -> None:
+    from amlite.services.authz import Authorizer
+
+    tenant, sub, people = other_tenant(api, name)
+    src, dst = f"{name}-src", f"{name}-theirs"
+    make_group(api, api.sub, src)
+    api.create_workspace(src, "ws1")
+    old = ws_id(api.sub, src, "ws1")
+    reader, idle = create_user(api, f"{name}-reader"), create_user(api, f"{name}-idle")
+    assert assign(api, reader["id"], "Reader", old).status_code == 201
+    assert assign(api, idle["id"], "Reader", old).status_code == 201
+    with api.container.deps.uow() as uow:
+        admin = uow.principals.by_user_principal_name(api.tenant, api.credentials["username"])
+    assert admin is not None
+    target = rg_id(sub, dst)
+
+    def attempt(action: str, **extra: Any) -> httpx.Response:
+        return poll_location(api, api.request("POST", f"{rg_id(api.sub, src)}/{action}",
+                                              json={"resources": [old], "targetResourceGroup": target, **extra}))
+
+    refused = attempt("validateMoveResources")
+    assert refused.status_code == 409
+    assert "MoveCrossTenant" in [d["code"] for d in refused.json()["error"]["details"]]
+    # Opted in, but the caller has no identity in the other tenant: no write there.
+    unmapped = attempt("moveResources", allowTenantChange=True)
+    assert [d["code"] for d in unmapped.json()["error"]["details"]] == ["MoveTargetWriteNotAuthorized"]
+    stranger = str(uuid.uuid4())
+    bad_map = attempt("validateMoveResources", allowTenantChange=True,
+                      principalMap={admin.id: people["me"], reader["id"]: stranger})
+    assert [d["code"] for d in bad_map.json()["error"]["details"]] == ["MovePrincipalNotInTargetTenant"]
+    no_flag = api.request("POST", f"{rg_id(api.sub, src)}/moveResources", json={
+        "resources": [old], "targetResourceGroup": target, "principalMap": {admin.id: people["me"]}})
+    assert no_flag.status_code == 400 and no_flag.json()["error"]["code"] == "InvalidRequestContent"
+    assert api.request("GET", old, ML).status_code == 200
+
+    body = {"resources": [old], "targetResourceGroup": target, "allowTenantChange": True,
+            "principalMap": {admin.id: people["me"], reader["id"]: people["reader"]}}
+    accepted = api.request("POST", f"{rg_id(api.sub, src)}/moveResources", json=body)
+    assert poll_location(api, accepted).status_code == 204
+    new = ws_id(sub, dst, "ws1")
+    assert api.request("GET", old, ML).status_code == 404
+    status = api.client.get(accepted.headers["Location"].replace("/operationResults/", "/operationStatuses/")).json()
+    result = status["properties"]
+    assert sorted(ra["principalId"] for ra in result["removedRoleAssignments"]) == sorted([reader["id"], idle["id"]])
+    assert [(ra["sourcePrincipalId"], ra["principalId"], ra["scope"]) for ra in result["recreatedRoleAssignments"]] == [
+        (reader["id"], people["reader"], new)]
+    with api.container.deps.uow() as uow:
+        ws = uow.workspaces.get(sub, dst, "ws1")
+        assert ws is not None and ws.subscription_id == sub
+        read = "Microsoft.MachineLearningServices/workspaces/read"
+        assert Authorizer.allowed_in(uow, people["reader"], read, new)
+        assert not Authorizer.allowed_in(uow, people["idle"], read, new)
+        assert not Authorizer.allowed_in(uow, reader["id"], read, new)
+        assert {r.full_type.lower() for r in uow.resources.in_group(ws.resource_group_key)} == {
+            "microsoft.storage/storageaccounts", "microsoft.keyvault/vaults",
+            "microsoft.containerregistry/registries", "microsoft.insights/components"}

@@ -25,7 +25,9 @@ MoveCrossRegion                 the destination group is in another region (with
 MoveCrossRegionSharedStorage    a hub or project asked to change region (their storage is shared)
 MissingSubscriptionRegistration a provider the workspace needs is not registered at the destination
 MoveSourceDeleteNotAuthorized   the caller lacks delete on a resource that would move
-MoveTargetWriteNotAuthorized    the caller lacks resourceGroups/write on the destination group
+MoveTargetWriteNotAuthorized    the caller lacks resourceGroups/write on the destination group (in
+                                another tenant: as the principal ``principal_map`` maps the caller to)
+MovePrincipalNotInTargetTenant  a ``principal_map`` target is no principal of the destination's tenant
 RequestDisallowedByPolicy       a moving resource breaks an enforced assignment at the destination
 WorkspaceNotQuiescent           a workspace is being created, updated, deleted or moved
 WorkspaceHasCompute             a compute exists (or is being created) in a workspace
@@ -140,6 +142,10 @@ class MoveFacts:
     role_assignments: tuple[RoleAssignmentFact, ...] = ()  # at or below every moving resource
     can_delete: Mapping[str, bool] = field(default_factory=dict)  # lower-cased moving id -> allowed
     can_write_target: bool = True
+    # A move into another tenant: the caller's object id is not mapped to a principal there.
+    caller_unmapped: bool = False
+    # Target object ids of the principal map that are no principal of the destination's tenant.
+    unknown_mapped: tuple[str, ...] = ()
 
 
 def target_group_id(req: MoveRequest) -> str:
@@ -294,10 +300,20 @@ def evaluate(facts: MoveFacts) -> MoveReport:
             b.append(MoveBlocker("MoveSourceDeleteNotAuthorized",
                                  f"You need permission to delete '{rid}' ({delete_action(rid)}) to move it out of "
                                  f"its group; ask an Owner of '{src_rg}' for Contributor or Owner there.", rid))
-    if t.group_exists and not facts.can_write_target:
+    if t.group_exists and facts.caller_unmapped:
+        b.append(MoveBlocker("MoveTargetWriteNotAuthorized",
+                             f"The destination group '{target_rg}' is in another tenant: map your object id to your "
+                             "principal there in 'principalMap', whose role at the destination must grant "
+                             f"'{TARGET_WRITE_ACTION}' (Contributor or Owner).", target_rg))
+    elif t.group_exists and not facts.can_write_target:
         b.append(MoveBlocker("MoveTargetWriteNotAuthorized",
                              f"You need '{TARGET_WRITE_ACTION}' on the destination group '{target_rg}' to move "
                              "resources into it; ask for Contributor or Owner there.", target_rg))
+    for principal in facts.unknown_mapped:
+        b.append(MoveBlocker("MovePrincipalNotInTargetTenant",
+                             f"The principal map names '{principal}', which is no principal of the destination's "
+                             "tenant; map each source principal to its object id in that tenant.",
+                             f"/subscriptions/{req.target_subscription}"))
 
     if t.group_exists:
         for ws in workspaces:

@@ -21,7 +21,9 @@ from amlite.domain.errors import AmliteError
 from amlite.domain.move_ids import move_request, request_from_json, request_json
 from amlite.domain.moves import MoveReport, MoveRequest
 from amlite.domain.operations import Operation, OperationKind
+from amlite.domain.builtin_roles import BUILT_IN_BY_ID
 from amlite.domain.providers import RESOURCES_NAMESPACE
+from amlite.domain.rbac import RoleAssignment
 from amlite.domain.resources import ProvisioningState, ResourceGroup, Workspace
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
@@ -33,6 +35,7 @@ from amlite.services.move_checks import check_move
 from amlite.services.move_storage import AccountCopy, MoveStorage, accounts_to_copy
 from amlite.services.operations import OperationService
 from amlite.services.resource_groups import require_group
+from amlite.services.roles import assignment_id
 from amlite.services.subscriptions import require_subscription
 
 #: The code of a refused validation or move; each reason is one of its details.
@@ -89,7 +92,8 @@ class MoveService:
     @staticmethod
     def check(uow: UnitOfWork, caller: Caller, request: MoveRequest) -> MoveReport:
         return check_move(uow, caller, request,
-                          can=lambda action, scope: Authorizer.allowed_in(uow, caller.principal_id, action, scope))
+                          can=lambda action, scope: Authorizer.allowed_in(uow, caller.principal_id, action, scope),
+                          can_as=lambda principal, action, scope: Authorizer.allowed_in(uow, principal, action, scope))
 
     # -- move ------------------------------------------------------------------------------------
 
@@ -158,6 +162,7 @@ class MoveService:
                 "removedRoleAssignments": [ra for r in results for ra in r["removedRoleAssignments"]],
                 "datastoresLeftBehind": [ds for r in results for ds in r["datastoresLeftBehind"]],
                 "privateEndpointConnections": [c for r in results for c in r["privateEndpointConnections"]],
+                "recreatedRoleAssignments": [ra for r in results for ra in r["recreatedRoleAssignments"]],
                 "storageCopied": [{"account": item.account, "fromRegion": item.source_region,
                                    "toRegion": item.target_region, "blobs": blobs} for item, blobs in copied.items()],
             })
@@ -221,6 +226,7 @@ class MoveService:
             })
         for ra in removed:
             uow.role_assignments.delete(ra.id)
+        recreated = self._recreate_mapped(uow, op, ws, target, request, removed)
         connections = []
         for pec in uow.private_endpoint_connections.of_workspace(ws.key):  # disconnected, asking again at the new id
             uow.private_endpoint_connections.save(pec.recreated_pending(d.clock.now()))
@@ -250,7 +256,36 @@ class MoveService:
                                         "roleDefinitionId": ra.role_definition_id, "scope": ra.scope} for ra in removed],
             "datastoresLeftBehind": datastores,
             "privateEndpointConnections": connections,
+            "recreatedRoleAssignments": recreated,
         }
+
+    def _recreate_mapped(self, uow: UnitOfWork, op: Operation, ws: Workspace, target: ResourceGroup,
+                         request: MoveRequest, removed: list[RoleAssignment]) -> list[dict[str, Any]]:
+        """A move into another tenant recreates, at the new ids, each dropped assignment whose
+        principal the request's map names, for the mapped principal of the destination's tenant.
+        Built-in roles only: a custom role is the source tenant's and does not exist there."""
+        source_sub, target_sub = uow.subscriptions.get(ws.subscription_id), uow.subscriptions.get(target.subscription_id)
+        if (not request.cross_tenant or source_sub is None or target_sub is None
+                or source_sub.tenant_id == target_sub.tenant_id):
+            return []
+        mapping = dict(request.principal_map)
+        made = []
+        for ra in removed:
+            there = mapping.get(ra.principal_id.lower())
+            principal = uow.principals.get(there) if there else None
+            if principal is None or principal.tenant_id != target_sub.tenant_id or ra.role_definition_id not in BUILT_IN_BY_ID:
+                continue
+            scope = move_scope.moved_id(ra.scope, target)
+            if uow.role_assignments.find(principal.id, ra.role_definition_id, scope) is not None:
+                continue
+            new = RoleAssignment(id=self._deps.ids.new_id(), principal_id=principal.id,
+                                 role_definition_id=ra.role_definition_id, scope=scope,
+                                 created_at=self._deps.clock.now(), created_by=op.created_by,
+                                 principal_type=principal.kind.value)
+            uow.role_assignments.add(target_sub.tenant_id, new)
+            made.append({"id": assignment_id(new), "principalId": new.principal_id, "sourcePrincipalId": ra.principal_id,
+                         "roleDefinitionId": new.role_definition_id, "scope": new.scope})
+        return made
 
     # -- shared ----------------------------------------------------------------------------------
 
