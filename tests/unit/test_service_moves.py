@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from amlite.domain.errors import Conflict, InvalidInput
-from amlite.domain.move_ids import move_request
+from amlite.domain.move_ids import move_request, request_from_json, request_json
 from amlite.domain.operations import OperationStatus
 from amlite.domain.resources import ProvisioningState
 from amlite.schemas.arm_resources import ResourceGroupBody, WorkspaceBody
@@ -70,6 +70,34 @@ def test_bad_move_bodies_are_refused_before_any_lookup(body: Any, code: str) -> 
     with pytest.raises(InvalidInput) as refused:
         move_request("s", "src", body)
     assert refused.value.code == code
+
+
+TARGET = "/subscriptions/s/resourceGroups/g"
+RESOURCE = "/subscriptions/s/resourceGroups/src/providers/A.B/c/d"
+OID, OID2 = "0f5c8a4e-6b9f-4a55-9d1a-9a0b7d9e3a11", "1A2B3C4D-0000-4000-8000-000000000001"
+
+
+@pytest.mark.parametrize("extra", [
+    {"allowRegionChange": "yes"},
+    {"allowTenantChange": 1},
+    {"principalMap": {OID: OID2}},  # without allowTenantChange
+    {"allowTenantChange": True, "principalMap": [OID, OID2]},
+    {"allowTenantChange": True, "principalMap": {OID: "not-a-guid"}},
+])
+def test_bad_opt_ins_are_refused(extra: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        move_request("s", "src", {"resources": [RESOURCE], "targetResourceGroup": TARGET, **extra})
+    assert refused.value.code == "InvalidRequestContent"
+
+
+def test_opt_ins_are_read_and_kept_by_the_operation() -> None:
+    req = move_request("s", "src", {"resources": [RESOURCE], "targetResourceGroup": TARGET, "allowRegionChange": True,
+                                    "allowTenantChange": True, "principalMap": {OID: OID2}})
+    assert req.cross_region and req.cross_tenant and req.principal_map == ((OID, OID2.lower()),)
+    assert request_from_json(request_json(req)) == req
+    plain = move_request("s", "src", {"resources": [RESOURCE], "targetResourceGroup": TARGET,
+                                      "allowRegionChange": None, "principalMap": None})
+    assert not plain.cross_region and not plain.cross_tenant and plain.principal_map == ()
 
 
 def test_a_move_is_unavailable_until_its_task_commits_then_rehomed() -> None:
