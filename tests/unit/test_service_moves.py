@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from amlite.domain.errors import Conflict, InvalidInput
+from amlite.blobs.memory import MemoryBlobStore
+from amlite.domain.errors import Conflict, InvalidInput, StorageUnavailable
 from amlite.domain.move_ids import move_request, request_from_json, request_json
 from amlite.domain.operations import OperationStatus
 from amlite.domain.resources import ProvisioningState
@@ -155,3 +156,37 @@ def test_the_source_group_cannot_be_deleted_while_its_workspace_moves() -> None:
     world.run_tasks()
     with world.deps.uow() as uow:
         assert uow.workspaces.get(world.sub, "dst", "ws1") is not None
+
+
+class RefusingStore(MemoryBlobStore):
+    """A region whose storage takes the first copied blob, then refuses (unreachable)."""
+
+    def copy_blob(self, source: Any, src_account: str, src_container: str, dst_account: str, dst_container: str,
+                  sha256: str) -> Any:
+        if any(True for c in self.list_containers(dst_account) for _ in self.list_blobs(dst_account, c)):
+            raise StorageUnavailable("StorageUnavailable", "westus storage is unreachable")
+        return super().copy_blob(source, src_account, src_container, dst_account, dst_container, sha256)
+
+
+def test_a_copy_that_fails_rolls_a_cross_region_move_back_and_discards_the_partial_copy() -> None:
+    world = World()
+    world.deps.blob_stores["westus"] = RefusingStore("westus")
+    world.groups.create_or_update(world.admin, world.sub, "west", ResourceGroupBody.model_validate({"location": "westus"}))
+    with world.deps.uow() as uow:
+        ws = require_workspace(uow, world.admin, world.sub, "src", "ws1")
+        [storage] = [r for r in uow.resources.of_workspace(ws.key) if r.type == "storageAccounts"]
+        container = next(ds.container_name for ds in uow.datastores.of_workspace(ws.key) if ds.is_default)
+    east = world.deps.blobs("eastus")
+    for data in (b"one", b"two", b"three"):
+        east.put_stream(storage.name, container, iter([data]))
+
+    op = world.moves.begin_move(world.admin, world.sub, "src", {**world.body("west"), "allowRegionChange": True})
+    world.run_tasks()
+    with world.deps.uow() as uow:
+        ended = uow.operations.get(op.id)
+        assert ended is not None and ended.status is OperationStatus.FAILED
+        assert ended.error_code == "MoveStorageCopyFailed" and "unreachable" in (ended.error_message or "")
+        back = require_workspace(uow, world.admin, world.sub, "src", "ws1")
+        assert back.location == "eastus" and back.provisioning_state is ProvisioningState.SUCCEEDED
+    assert storage.name not in list(world.deps.blobs("westus").list_accounts())
+    assert len(list(east.list_blobs(storage.name, container))) == 3
