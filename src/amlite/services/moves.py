@@ -9,6 +9,11 @@ validates (``check_move``) and turns the workspaces ``Moving`` in the transactio
 operation; while ``Moving`` a workspace answers 409 ``WorkspaceMoving``. The task then either
 commits the whole move or, if the destination has gone meanwhile, turns them back: a crash at
 any step leaves the task to run again, so the move ends done or undone, never half.
+
+amlite's opt-ins beyond Azure: with ``allowRegionChange`` the task first copies the workspace's
+storage into the destination's region (``services/move_storage.py``) and the transaction also
+flips its location; with ``allowTenantChange`` the dropped role assignments whose principals the
+request's map names are recreated for the mapped principals of the destination's tenant.
 """
 
 from __future__ import annotations
@@ -17,11 +22,11 @@ from dataclasses import replace
 from typing import Any
 
 from amlite.domain.audit import AuditResult
+from amlite.domain.builtin_roles import BUILT_IN_BY_ID
 from amlite.domain.errors import AmliteError
 from amlite.domain.move_ids import move_request, request_from_json, request_json
 from amlite.domain.moves import MoveReport, MoveRequest
 from amlite.domain.operations import Operation, OperationKind
-from amlite.domain.builtin_roles import BUILT_IN_BY_ID
 from amlite.domain.providers import RESOURCES_NAMESPACE
 from amlite.domain.rbac import RoleAssignment
 from amlite.domain.resources import ProvisioningState, ResourceGroup, Workspace
