@@ -255,7 +255,8 @@ def evaluate(facts: MoveFacts) -> MoveReport:
             b.append(MoveBlocker("MoveCrossTenant",
                                  f"The destination subscription '{req.target_subscription}' is in another tenant; "
                                  "a workspace cannot move across tenants (as on Azure). amlite can, behind the "
-                                 "explicit cross-tenant option with a principal mapping.",
+                                 "explicit cross-tenant option with a principal mapping ('allowTenantChange' and "
+                                 "'principalMap'; 'amlite resource move --allow-tenant-change --principal-map').",
                                  f"/subscriptions/{req.target_subscription}"))
 
     if t.group_exists and t.group_deleting:
@@ -275,7 +276,8 @@ def evaluate(facts: MoveFacts) -> MoveReport:
                                      f"The workspace '{ws.name}' is in '{ws.location}' and the destination group "
                                      f"'{req.target_group}' is in '{t.group_location}'; a workspace moves only within "
                                      f"its region. Create a destination group in '{ws.location}', or use amlite's "
-                                     "explicit cross-region move.", ws.arm_id))
+                                     "explicit cross-region move ('allowRegionChange'; 'amlite resource move "
+                                     "--allow-region-change'), which copies its storage there.", ws.arm_id))
     if t.group_exists and t.group_location is not None and req.cross_region:
         for ws in workspaces:
             if ws.location.lower() != t.group_location.lower() and ws.kind.lower() != "default":
