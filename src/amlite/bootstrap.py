@@ -40,6 +40,7 @@ from amlite.services.operations import OperationService
 from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
 from amlite.services.replication import ReplicationService
+from amlite.services.move_storage import MoveStorage
 from amlite.services.moves import MoveService
 from amlite.services.private_endpoints import PrivateEndpointService
 from amlite.services.resource_groups import ResourceGroupService
@@ -230,7 +231,7 @@ def build(settings: Settings) -> Container:
         directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
         subscriptions=SubscriptionService(deps), policies=PolicyService(deps),
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
-        workspaces=workspaces, moves=MoveService(deps, operations),
+        workspaces=workspaces, moves=MoveService(deps, operations, MoveStorage(deps, tasks)),
         private_endpoints=PrivateEndpointService(deps),
         registries=registries, operations=operations,
         storage=storage,

@@ -77,6 +77,10 @@ class MoveBody(ArmModel):
 
     resources: list[str] | None = None
     target_resource_group: str | None = Field(default=None, alias="targetResourceGroup")
+    # amlite's opt-ins beside Azure's fields (docs/move.md, "Beyond Azure").
+    allow_region_change: bool | None = Field(default=None, alias="allowRegionChange")
+    allow_tenant_change: bool | None = Field(default=None, alias="allowTenantChange")
+    principal_map: dict[str, str] | None = Field(default=None, alias="principalMap")
 
 
 class ResourceGroupBody(ArmModel):

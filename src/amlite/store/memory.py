@@ -366,11 +366,11 @@ class MemoryGenericResources:
     def delete(self, key: str) -> None:
         self._tx.write().resources.pop(key, None)
 
-    def move_of_workspace(self, ws_key: str, rg_key: str) -> int:
+    def move_of_workspace(self, ws_key: str, rg_key: str, location: str | None = None) -> int:
         rows = self._tx.write().resources
         moving = [r for r in rows.values() if r.workspace_key == ws_key]
         for res in moving:
-            rows[res.key] = replace(res, resource_group_key=rg_key)
+            rows[res.key] = replace(res, resource_group_key=rg_key, location=location or res.location)
         return len(moving)
 
 
