@@ -354,7 +354,11 @@ def _gather(uow: TrackingUnitOfWork, ws_key: str) -> tuple[_Docs, dict[str, int]
         files = uow.tracking.artifacts(run.key, "")
         note(files)
         runs.append(rec.run_record(run, exp.name if exp else "Default", history, files))
-    datastores = [rec.datastore_record(ds) for ds in uow.datastores.of_workspace(ws_key) if not ds.is_default]
+    # The workspace's own storage (its default blob store, its notebooks' file share) is not carried:
+    # the target workspace has its own; datastores on other accounts are.
+    stores = uow.datastores.of_workspace(ws_key)
+    own = {ds.account_name for ds in stores if ds.is_default}
+    datastores = [rec.datastore_record(ds) for ds in stores if ds.account_name not in own]
     return _Docs(assets, [rec.job_record(j) for j in jobs], runs, datastores), blobs
 
 
