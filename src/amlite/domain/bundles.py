@@ -114,8 +114,10 @@ def parse_manifest(raw: bytes) -> BundleManifest:
     for doc in DOCUMENTS:
         if doc not in seen:
             raise bundle_corrupt(doc, "is missing from the manifest")
-    source = body.get("source") if isinstance(body.get("source"), dict) else {}
-    counts = body.get("counts") if isinstance(body.get("counts"), dict) else {}
+    source = body.get("source")
+    counts = body.get("counts")
+    source = source if isinstance(source, dict) else {}
+    counts = counts if isinstance(counts, dict) else {}
     return BundleManifest({str(k): str(v) for k, v in source.items()}, str(body.get("createdAt", "")),
                           tuple(members), {str(k): int(v) for k, v in counts.items()})
 

@@ -138,7 +138,9 @@ class BundleService:
                   "blobs": len(blobs)}
         manifest = BundleManifest({"workspaceId": ws.arm_id, "region": ws.location},
                                   self._deps.clock.now().isoformat(), tuple(members), counts)
-        with tarfile.open(fileobj=out, mode=f"w|{compression}", format=tarfile.PAX_FORMAT) as tar:
+        opened = (tarfile.open(fileobj=out, mode="w|gz", format=tarfile.PAX_FORMAT) if compression == "gz"
+                  else tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT))
+        with opened as tar:
             _add(tar, MANIFEST, manifest.to_bytes())
             for name, data in encoded.items():
                 _add(tar, name, data)
