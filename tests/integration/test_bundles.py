@@ -188,3 +188,38 @@ def test_a_corrupted_or_truncated_bundle_is_refused_with_nothing_imported(api: A
             assert error["target"] == member and member in error["message"]
     assert api.snapshot() == before
     assert api.request("GET", f"{bad_ws}/jobs", ML).json()["value"] == []
+
+
+def test_a_version_that_exists_with_other_content_refuses_the_whole_import(api: Api, source: dict[str, Any]) -> None:
+    api.create_group("bclash")
+    api.create_workspace("bclash", "clash")
+    ws = api.ws_path("bclash", "clash")
+    put(api, f"{ws}/environments/plain/versions/1", {"properties": {"image": "python:3.12-slim"}})
+    before = api.snapshot()
+    r = api.request("POST", f"{ws}/import", ML, content=source["bundle"].read_bytes(), headers=TAR)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "AssetVersionConflict", r.text
+    assert "plain" in r.json()["error"]["message"]
+    assert api.snapshot() == before
+    c = api.container
+    with c.deps.uow() as uow:
+        target = uow.workspaces.get(api.sub, "bclash", "clash")
+    assert target is not None
+    where = c.artifacts.storage_for(workspace_owner(target))
+    blobs = [n.rsplit("/", 1)[1] for n in members(source["bundle"]) if n.startswith("blobs/")]
+    assert not any(where.store.exists(where.account, where.container, b) for b in blobs)  # no byte written
+
+
+def test_a_gzipped_bundle_imports_and_bad_requests_change_nothing(api: Api, source: dict[str, Any]) -> None:
+    api.create_group("bgz")
+    api.create_workspace("bgz", "gzipped")
+    ws = api.ws_path("bgz", "gzipped")
+    exported = api.request("POST", f"{source['ws']}/export?compression=gzip", ML)
+    assert exported.status_code == 200 and exported.content[:2] == b"\x1f\x8b"
+    before = api.snapshot()
+    bad = api.request("POST", f"{source['ws']}/export?compression=zstd", ML)
+    assert bad.status_code == 400 and bad.json()["error"]["target"] == "compression"
+    missing = api.request("POST", f"{api.ws_path('bgz', 'nope')}/import", ML, content=exported.content, headers=TAR)
+    assert missing.status_code == 404
+    assert api.snapshot() == before
+    r = api.request("POST", f"{ws}/import", ML, content=exported.content, headers={"Content-Type": "application/gzip"})
+    assert r.status_code == 200 and r.json()["new"]["jobs"] == 1, r.text
