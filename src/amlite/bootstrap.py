@@ -240,7 +240,7 @@ def build(settings: Settings) -> Container:
         connections=ConnectionService(deps, secrets),
         computes=computes,
         tracking=tracking, tracking_artifacts=TrackingArtifacts(deps, tracking_uow, tracking, artifacts),
-        job_tracking=job_tracking, bundles=BundleService(deps, tracking_uow, artifacts, authz),
+        job_tracking=job_tracking, bundles=BundleService(deps, tracking_uow, artifacts, authz, secrets),
         online_endpoints=online_endpoints, online_deployments=online_deployments, scoring=scoring,
         worker=worker, first_start=first, tenant_id=identity.tenant().id,
     )

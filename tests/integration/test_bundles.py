@@ -223,3 +223,23 @@ def test_a_gzipped_bundle_imports_and_bad_requests_change_nothing(api: Api, sour
     assert api.snapshot() == before
     r = api.request("POST", f"{ws}/import", ML, content=exported.content, headers={"Content-Type": "application/gzip"})
     assert r.status_code == 200 and r.json()["new"]["jobs"] == 1, r.text
+
+
+def test_a_backup_restores_the_datastores_secrets_in_another_region(api: Api, source: dict[str, Any]) -> None:
+    backup = api.request("POST", f"{source['ws']}/backup", ML)
+    assert backup.status_code == 200, backup.text
+    with tarfile.open(fileobj=io.BytesIO(backup.content)) as tar:
+        stores = json.loads(tar.extractfile("datastores.json").read())  # type: ignore[union-attr]
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+    assert manifest["source"]["kind"] == "backup"
+    assert stores[0]["sealedSecret"] and "k" * 40 not in backup.content.decode("latin-1")  # encrypted, not plain
+    api.create_group("brestore", location="westus")
+    api.create_workspace("brestore", "restored", location="westus")
+    ws = api.ws_path("brestore", "restored")
+    r = api.request("POST", f"{ws}/import", ML, content=backup.content, headers=TAR)
+    assert r.status_code == 200 and r.json()["datastoresWithoutCredentials"] == [], r.text
+    shown = api.request("GET", f"{ws}/datastores/raw", ML).json()["properties"]
+    assert shown["credentials"] == {"credentialsType": "AccountKey"}
+    secrets = api.request("POST", f"{ws}/datastores/raw/listSecrets", ML)
+    assert secrets.status_code == 200 and secrets.json() == {"secretsType": "AccountKey", "key": "k" * 40}
+    assert workspace_view(api, ws) == workspace_view(api, source["ws"])

@@ -166,20 +166,26 @@ def artifacts_from(raw: dict[str, Any]) -> list[ArtifactFile]:
 
 # -- datastores --------------------------------------------------------------------------------
 
-def datastore_record(ds: Datastore) -> dict[str, Any]:
-    """A datastore without its secret: ``credentialsType`` says what the source had."""
-    return {"name": ds.name, "datastoreType": ds.datastore_type, "accountName": ds.account_name,
+def datastore_record(ds: Datastore, sealed_secret: str | None = None) -> dict[str, Any]:
+    """A datastore; its secret only in a backup, and then still encrypted under the server's
+    secrets key (``sealedSecret``). ``credentialsType`` says what the source had."""
+    extra = {"sealedSecret": sealed_secret} if sealed_secret else {}
+    return {**extra, "name": ds.name, "datastoreType": ds.datastore_type, "accountName": ds.account_name,
             "containerName": ds.container_name, "endpoint": ds.endpoint, "protocol": ds.protocol,
             "subscriptionId": ds.subscription_id, "resourceGroupName": ds.resource_group_name,
             "credentialsType": ds.credentials_type, "description": ds.description, "tags": dict(ds.tags)}
 
 
-def datastore_from(raw: dict[str, Any], key: str, workspace_key: str, created_at: datetime) -> Datastore:
-    """A carried datastore, credential-less (``None``) until its owner sets its secret again."""
+def datastore_from(raw: dict[str, Any], key: str, workspace_key: str, created_at: datetime,
+                   with_secret: bool = False) -> Datastore:
+    """A carried datastore: with its secret when a backup's sealed secret was restored, otherwise
+    credential-less (``None``) until its owner sets its secret again."""
+    name = str(raw["name"])
     return Datastore(key=key, workspace_key=workspace_key, name=str(raw["name"]),
                      datastore_type=str(raw["datastoreType"]), account_name=str(raw["accountName"]),
                      container_name=str(raw["containerName"]), endpoint=str(raw["endpoint"]),
                      protocol=str(raw["protocol"]), subscription_id=raw.get("subscriptionId"),
                      resource_group_name=raw.get("resourceGroupName"), is_default=False, created_at=created_at,
-                     credentials_type="None", secret_name=None, description=str(raw.get("description") or ""),
+                     credentials_type=str(raw.get("credentialsType") or "None") if with_secret else "None",
+                     secret_name=Datastore.secret_name_for(name) if with_secret else None, description=str(raw.get("description") or ""),
                      tags=dict(raw.get("tags") or {}))

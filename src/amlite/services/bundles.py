@@ -52,6 +52,7 @@ from amlite.domain.bundles import (
     parse_manifest,
 )
 from amlite.domain.errors import Conflict
+from amlite.domain.resources import Datastore
 from amlite.domain.tracking import Experiment, LifecycleStage, experiment_artifact_location, run_artifact_root
 from amlite.ports import TrackingUnitOfWork, TrackingUnitOfWorkFactory
 from amlite.services.artifacts import ArtifactService, ArtifactStorage
@@ -59,6 +60,7 @@ from amlite.services.asset_owners import workspace_owner
 from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
+from amlite.services.secrets import SecretNamespace
 from amlite.services.workspace_scope import require_workspace, writable
 
 log = logging.getLogger(__name__)
@@ -112,8 +114,9 @@ class _Docs:
 
 class BundleService:
     def __init__(self, deps: Deps, uow: TrackingUnitOfWorkFactory, artifacts: ArtifactService,
-                 authz: Authorizer) -> None:
+                 authz: Authorizer, secrets: SecretNamespace) -> None:
         self._deps = deps
+        self._secrets = secrets
         self._uow = uow
         self._artifacts = artifacts
         self._authz = authz
@@ -121,13 +124,15 @@ class BundleService:
     # -- export --------------------------------------------------------------------------------
 
     def export(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, out: BinaryIO,
-               compression: str = "") -> ExportSummary:
-        """Write the workspace's bundle into ``out`` (a tar; ``compression`` ``"gz"`` gzips it)."""
+               compression: str = "", with_secrets: bool = False) -> ExportSummary:
+        """Write the workspace's bundle into ``out`` (a tar; ``compression`` ``"gz"`` gzips it).
+        ``with_secrets`` (a backup) also carries each datastore's secret, still encrypted under the
+        server's secrets key: only this deployment (or one sharing its key) can restore it."""
         with self._uow() as uow:
             caller = self._authz.admit(uow, caller)
             ws = require_workspace(uow, caller, sub_id, rg_name, ws_name)
             where = self._artifacts.storage_in(uow, workspace_owner(ws))
-            docs, blobs = _gather(uow, ws.key)
+            docs, blobs = _gather(uow, ws.key, self._secrets if with_secrets else None)
         encoded = {name: json.dumps(body, indent=1, sort_keys=True).encode()
                    for name, body in ((ASSETS, docs.assets), (JOBS, docs.jobs), (RUNS, docs.runs),
                                       (DATASTORES, docs.datastores))}
@@ -136,7 +141,8 @@ class BundleService:
         counts = {"assets": len(docs.assets), "versions": sum(len(a["versions"]) for a in docs.assets),
                   "jobs": len(docs.jobs), "runs": len(docs.runs), "datastores": len(docs.datastores),
                   "blobs": len(blobs)}
-        manifest = BundleManifest({"workspaceId": ws.arm_id, "region": ws.location},
+        manifest = BundleManifest({"workspaceId": ws.arm_id, "region": ws.location,
+                                   "kind": "backup" if with_secrets else "export"},
                                   self._deps.clock.now().isoformat(), tuple(members), counts)
         opened = (tarfile.open(fileobj=out, mode="w|gz", format=tarfile.PAX_FORMAT) if compression == "gz"
                   else tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT))
@@ -242,9 +248,12 @@ class BundleService:
             if uow.datastores.get(ws_key, raw["name"]) is not None:
                 count("datastores", False)
             elif writing:
-                uow.datastores.add(rec.datastore_from(raw, d.ids.new_id(), ws_key, d.clock.now()))
+                sealed = raw.get("sealedSecret")
+                restored = bool(sealed) and self._secrets.put_sealed(
+                    uow, ws_key, Datastore.secret_name_for(raw["name"]), str(sealed))
+                uow.datastores.add(rec.datastore_from(raw, d.ids.new_id(), ws_key, d.clock.now(), restored))
                 count("datastores", True)
-                if summary is not None and raw.get("credentialsType", "None") != "None":
+                if summary is not None and not restored and raw.get("credentialsType", "None") != "None":
                     summary.datastores_without_credentials.append(raw["name"])
         for raw in docs.jobs:
             if uow.jobs.get(ws_key, raw["name"]) is not None:
@@ -328,8 +337,9 @@ def verify_bundle(bundle: Path) -> tuple[BundleManifest, _Docs]:
     return manifest, _Docs(docs[ASSETS], docs[JOBS], docs[RUNS], docs[DATASTORES])
 
 
-def _gather(uow: TrackingUnitOfWork, ws_key: str) -> tuple[_Docs, dict[str, int]]:
-    """The workspace's records and {digest: size} of every blob they name."""
+def _gather(uow: TrackingUnitOfWork, ws_key: str, secrets: SecretNamespace | None) -> tuple[_Docs, dict[str, int]]:
+    """The workspace's records and {digest: size} of every blob they name; with ``secrets``, each
+    datastore's sealed secret too."""
     blobs: dict[str, int] = {}
 
     def note(entries: Any) -> None:
@@ -360,7 +370,9 @@ def _gather(uow: TrackingUnitOfWork, ws_key: str) -> tuple[_Docs, dict[str, int]
     # the target workspace has its own; datastores on other accounts are.
     stores = uow.datastores.of_workspace(ws_key)
     own = {ds.account_name for ds in stores if ds.is_default}
-    datastores = [rec.datastore_record(ds) for ds in stores if ds.account_name not in own]
+    datastores = [rec.datastore_record(ds, secrets.sealed(uow, ws_key, ds.secret_name)
+                                       if secrets is not None and ds.secret_name else None)
+                  for ds in stores if ds.account_name not in own]
     return _Docs(assets, [rec.job_record(j) for j in jobs], runs, datastores), blobs
 
 

@@ -34,6 +34,8 @@ WS = ("/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
       "/providers/Microsoft.MachineLearningServices/workspaces/{workspace}")
 READ = Authorize("Microsoft.MachineLearningServices/workspaces/read", ws_scope)
 WRITE = Authorize("Microsoft.MachineLearningServices/workspaces/write", ws_scope)
+#: A backup carries the datastores' (encrypted) secrets: the right to read them is needed.
+BACKUP = Authorize("Microsoft.MachineLearningServices/workspaces/datastores/listsecrets/action", ws_scope)
 TAR_BODY: dict[str, Any] = {
     "requestBody": {"required": True, "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}}}
 }
@@ -54,15 +56,13 @@ def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
             yield chunk
 
 
-@router.post(WS + "/export", dependencies=V)
-async def export_bundle(subscription_id: str, resource_group: str, workspace: str, request: Request,
-                        compression: str | None = None, caller: Caller = Depends(READ)) -> Response:
-    """amlite's addition: the workspace's assets, artifacts, jobs, runs and datastores as a bundle."""
+async def _bundle(request: Request, caller: Caller, subscription_id: str, resource_group: str, workspace: str,
+                  compression: str | None, with_secrets: bool) -> Response:
     mode = _compression(compression)
     spool = tempfile.TemporaryFile()
     try:
         summary = await to_thread.run_sync(lambda: container(request).bundles.export(
-            caller, subscription_id, resource_group, workspace, spool, mode))
+            caller, subscription_id, resource_group, workspace, spool, mode, with_secrets))
         size = spool.tell()
         spool.seek(0)
     except BaseException:
@@ -72,6 +72,22 @@ async def export_bundle(subscription_id: str, resource_group: str, workspace: st
     return StreamingResponse(_chunks(spool), media_type=media, headers={
         "Content-Length": str(size), "x-amlite-bundle-members": str(summary.members),
         "x-amlite-bundle-blobs": str(summary.blobs)})
+
+
+@router.post(WS + "/export", dependencies=V)
+async def export_bundle(subscription_id: str, resource_group: str, workspace: str, request: Request,
+                        compression: str | None = None, caller: Caller = Depends(READ)) -> Response:
+    """amlite's addition: the workspace's assets, artifacts, jobs, runs and datastores (without
+    secrets) as a bundle."""
+    return await _bundle(request, caller, subscription_id, resource_group, workspace, compression, False)
+
+
+@router.post(WS + "/backup", dependencies=V)
+async def backup_bundle(subscription_id: str, resource_group: str, workspace: str, request: Request,
+                        compression: str | None = None, caller: Caller = Depends(BACKUP)) -> Response:
+    """amlite's addition: a point-in-time backup: the export's bundle plus the datastores' secrets,
+    encrypted under the server's secrets key (restore it with ``/import``)."""
+    return await _bundle(request, caller, subscription_id, resource_group, workspace, compression, True)
 
 
 @router.post(WS + "/import", dependencies=V, openapi_extra=TAR_BODY)

@@ -111,15 +111,16 @@ class WorkspaceOperations:
         return self._pipeline.paged(path, api_version=ML_API_VERSION, factory=Workspace._from_rest)
 
     def export_bundle(self, path: str | os.PathLike[str], name: str | None = None, *,
-                      resource_group: str | None = None) -> dict[str, int]:
+                      resource_group: str | None = None, backup: bool = False) -> dict[str, int]:
         """Write the workspace's bundle to ``path`` (amlite's addition): a ``.tar``, or a gzipped
         ``.tar.gz``/``.tgz``. The file appears only once the whole bundle arrived (written beside it,
-        then renamed). Returns the member and blob counts."""
+        then renamed). ``backup`` also carries the datastores' secrets, encrypted under the
+        server's secrets key. Returns the member and blob counts."""
         target = Path(path)
         compression = "gzip" if compression_of(target.name) == "gz" else "none"
         url = self._url(self._name(name), resource_group)
         partial = target.with_name(target.name + ".partial")
-        with self._pipeline.stream("POST", f"{url}/export", api_version=ML_API_VERSION,
+        with self._pipeline.stream("POST", f"{url}/{'backup' if backup else 'export'}", api_version=ML_API_VERSION,
                                    params={"compression": compression}) as response:
             with open(partial, "wb") as handle:
                 for chunk in response.iter_bytes():
