@@ -1,7 +1,7 @@
 """Workspace bundles through the real ``amlite`` CLI against a real server: a workspace in eastus
 is exported (``.tar.gz``) and imported into one in westus, its model's bytes download the same
 there; a second import adds nothing; a bundle with one flipped byte is refused naming the member,
-with nothing imported; ``.tar.zst`` is refused saying what is missing."""
+with nothing imported; a backup restores into it; ``.tar.zst`` is refused saying what is missing."""
 
 from __future__ import annotations
 
@@ -73,6 +73,13 @@ def test_export_import_into_another_region(logged_in: Cli, tmp_path: Path) -> No
     refused = cli("ml", "workspace", "import", "-n", "spare", "-g", west, "--from", str(bad))
     assert refused.returncode != 0 and "BundleCorrupt" in refused.stderr and member in refused.stderr, refused.stderr
     assert cli.json("ml", "model", "list", "-w", "spare", "-g", west) == []
+
+    backup = tmp_path / "prim-backup.tar"
+    taken = cli.json("ml", "workspace", "backup", "-n", "prim", "-g", east, "--to", str(backup))
+    assert taken["blobs"] == 1
+    restored = cli.json("ml", "workspace", "restore", "-n", "spare", "-g", west, "--from", str(backup))
+    assert restored["new"]["versions"] == 1 and restored["region"] == "westus", restored
+    assert [m["name"] for m in cli.json("ml", "model", "list", "-w", "spare", "-g", west)] == ["carried"]
 
     zst = cli("ml", "workspace", "export", "-n", "prim", "-g", east, "--to", str(tmp_path / "prim.tar.zst"))
     assert zst.returncode != 0 and "zstandard" in zst.stderr, zst.stderr

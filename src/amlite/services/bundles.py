@@ -51,7 +51,7 @@ from amlite.domain.bundles import (
     bundle_corrupt,
     parse_manifest,
 )
-from amlite.domain.errors import Conflict
+from amlite.domain.errors import Conflict, InvalidInput
 from amlite.domain.resources import Datastore
 from amlite.domain.tracking import Experiment, LifecycleStage, experiment_artifact_location, run_artifact_root
 from amlite.ports import TrackingUnitOfWork, TrackingUnitOfWorkFactory
@@ -161,11 +161,12 @@ class BundleService:
 
     def import_bundle(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, bundle: Path) -> ImportSummary:
         """Import the bundle file into the workspace (module docstring: verify, plan, bytes, metadata)."""
+        with self._uow() as uow:  # a missing or read-only target is said before the bundle is judged
+            caller = self._authz.admit(uow, caller)
+            ws = writable(require_workspace(uow, caller, sub_id, rg_name, ws_name))
         manifest, docs = verify_bundle(bundle)
         summary = ImportSummary(members_verified=len(manifest.members) + 1)
         with self._uow() as uow:
-            caller = self._authz.admit(uow, caller)
-            ws = writable(require_workspace(uow, caller, sub_id, rg_name, ws_name))
             where = self._artifacts.storage_in(uow, workspace_owner(ws))
             self._plan(uow, ws.key, docs, None, caller)  # refuses conflicts before any byte is written
         summary.workspace_id, summary.region = ws.arm_id, where.region
@@ -324,7 +325,8 @@ def verify_bundle(bundle: Path) -> tuple[BundleManifest, _Docs]:
                     documents[info.name] = bytes(kept)
             check.finish()
     except (tarfile.TarError, EOFError, OSError) as exc:
-        raise bundle_corrupt(str(bundle.name), f"cannot be read as a tar archive ({exc})") from None
+        raise InvalidInput("BundleCorrupt", f"The bundle cannot be read as a tar archive ({exc}): it is truncated "
+                           "or not a bundle. Nothing was imported.", "bundle") from None
     docs = {}
     for name in (ASSETS, JOBS, RUNS, DATASTORES):
         try:
