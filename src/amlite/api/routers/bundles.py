@@ -3,7 +3,10 @@
 ``POST .../workspaces/{ws}/export`` answers the workspace's bundle (``application/x-tar``;
 ``?compression=gzip`` gzips it). ``POST .../workspaces/{ws}/import`` takes a bundle as the body
 (``application/x-tar``, ``application/gzip`` or ``application/octet-stream``; gzip is recognised
-from its bytes) and answers what it imported. The bundle is spooled to a temporary file (the
+from its bytes) and answers what it imported. ``POST .../backup`` is the export plus the
+datastores' secrets, still encrypted under the server's key. An export is written to an anonymous
+temporary file first (so a failure is an error answer, not a cut-off archive) and then streamed
+with its length. An imported bundle is spooled to a temporary file (the
 import reads it twice: once to verify every member, once to store the blobs) that is removed
 when the request ends. ``docs/bundles.md`` has the format.
 """
