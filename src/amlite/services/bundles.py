@@ -54,6 +54,7 @@ from amlite.domain.bundles import (
 from amlite.domain.errors import Conflict, InvalidInput
 from amlite.domain.resources import Datastore
 from amlite.domain.tracking import Experiment, LifecycleStage, experiment_artifact_location, run_artifact_root
+from amlite.faults import fault_point
 from amlite.ports import TrackingUnitOfWork, TrackingUnitOfWorkFactory
 from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import workspace_owner
@@ -178,6 +179,7 @@ class BundleService:
             writable(current)
             self._plan(uow, ws.key, docs, summary, caller)
             record_write(self._deps, uow, caller, scope=ws.arm_id)
+            fault_point("bundle.import.before_commit")
             uow.commit()
         return summary
 
