@@ -54,6 +54,7 @@ from amlite.services.policies import PolicyService
 from amlite.services.subscriptions import SubscriptionService
 from amlite.services.tasks import TaskEngine
 from amlite.services.tracking import JobTracking, TrackingService
+from amlite.services.bundles import BundleService
 from amlite.services.tracking_artifacts import TrackingArtifacts
 from amlite.services.tokens import SigningKey, TokenService, new_private_key_pem
 from amlite.services.workspaces import WorkspaceService
@@ -107,6 +108,8 @@ class Container:
     tracking_artifacts: TrackingArtifacts
     #: MLflow tracking for the job runner (a run per job, its metrics for ``job show``).
     job_tracking: JobTracking
+    #: Workspace bundles: export and import (``docs/bundles.md``).
+    bundles: BundleService
     jobs: JobService
     job_runs: JobRunService
     #: The environment images in a workspace's container registry that it sees.
@@ -242,7 +245,7 @@ def build(settings: Settings) -> Container:
         connections=ConnectionService(deps, secrets),
         computes=computes,
         tracking=tracking, tracking_artifacts=TrackingArtifacts(deps, tracking_uow, tracking, artifacts),
-        job_tracking=job_tracking,
+        job_tracking=job_tracking, bundles=BundleService(deps, tracking_uow, artifacts, authz, secrets),
         online_endpoints=online_endpoints, online_deployments=online_deployments, scoring=scoring,
         worker=worker, first_start=first, tenant_id=identity.tenant().id,
     )
