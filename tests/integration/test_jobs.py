@@ -384,3 +384,33 @@ def wait_for_compute(api: Api, path: str, *, present: bool, timeout: float = 20.
             return True
         time.sleep(0.05)
     return False
+
+
+def test_a_jobs_token_lasts_as_long_as_the_job_and_ends_with_it(
+        api: Api, workspace: tuple[str, str], tmp_path: Any) -> None:
+    """The token a job's own calls carry (``MLFLOW_TRACKING_TOKEN``, and the Ray runner's) is the
+    job's: valid beyond a user token's hour while the job runs, refused once the job has ended."""
+    import jwt
+
+    rg, ws = workspace
+    base = api.ws_path(rg, ws)
+    kept, stop = tmp_path / "token", tmp_path / "stop"
+    path = f"{base}/jobs/holds-a-token"
+    command = f"echo \"$MLFLOW_TRACKING_TOKEN\" > '{kept}'; while [ ! -e '{stop}' ]; do sleep 0.1; done"
+    r = api.request("PUT", path, ML, json=job_body(api, rg, ws, command))
+    assert r.status_code == 201, r.text
+    try:
+        wait_for(api, path, ("Running",))
+        deadline = time.monotonic() + 20
+        while not (kept.exists() and kept.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        token = kept.read_text().strip()
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["exp"] - claims["iat"] > 24 * 3600, claims  # not a user token's hour
+        as_job = {"Authorization": f"Bearer {token}"}
+        assert api.client.get(api.url(base, ML), headers=as_job).status_code == 200
+    finally:
+        stop.touch()
+    assert wait_for(api, path, ("Completed", "Failed"))["properties"]["status"] == "Completed"
+    refused = api.client.get(api.url(base, ML), headers=as_job)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "ExpiredAuthenticationToken", refused.text

@@ -562,14 +562,16 @@ class JobRunService:
         return env
 
     def _token(self, job: Job) -> str | None:
-        """A short-lived token of the job's submitter, for the job's own calls (MLflow)."""
+        """The job's token: its submitter's rights, for the job's own calls (MLflow, the Ray
+        runner's blobs), honoured as long as the job has not ended (``JOB_TOKEN_LIFETIME`` at most),
+        so a job that waits or runs for hours keeps it."""
         with self._deps.uow() as uow:
             principal = uow.principals.get(job.submitted_by)
         if principal is None:
             return None
         token, _ = self._tokens.issue(tenant_id=principal.tenant_id, object_id=principal.id,
                                       name=principal.sign_in_name, principal_type=principal.kind.value,
-                                      now=self._deps.clock.now())
+                                      now=self._deps.clock.now(), job_key=job.key)
         return token
 
     # -- finishing ---------------------------------------------------------------------------------
