@@ -416,3 +416,25 @@ def test_0019_soft_delete_leaves_existing_workspaces_and_registries_live_and_dow
         columns = {c["name"] for c in sa.inspect(conn).get_columns("workspaces")}
         assert "deleted_at" not in columns
         assert conn.execute(sa.text("SELECT count(*) FROM workspaces")).scalar_one() == 1
+
+
+def test_0020_iac_adds_template_deployments_dropped_with_their_group_and_downgrades(engine: sa.Engine) -> None:
+    """Template deployments live in a table of their own whose rows go with their resource group
+    (ON DELETE CASCADE); the downgrade drops only that table."""
+    _migrate_to(engine, "0020_iac")
+    now = STAMPS["created_at"]
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(sa.text("PRAGMA foreign_keys=ON"))
+        _insert(conn, "tenants", id="t1", display_name="t", default_domain="t", created_at=now)
+        _insert(conn, "subscriptions", id="s1", tenant_id="t1", display_name="s", state="Enabled", created_at=now)
+        _insert(conn, "resource_groups", key="rg1", subscription_id="s1", name="rg1", name_lower="rg1",
+                location="eastus", tags={}, etag="e", provisioning_state="Succeeded", **STAMPS)
+        _insert(conn, "template_deployments", key="d1", resource_group_key="rg1", name="Dep", name_lower="dep",
+                state="Succeeded", parameters={}, template_hash="h", output_resources=[], error=None,
+                duration_seconds=1.5, created_at=now, modified_at=now)
+        conn.execute(sa.text("DELETE FROM resource_groups WHERE key = 'rg1'"))
+        assert conn.execute(sa.text("SELECT count(*) FROM template_deployments")).scalar_one() == 0
+    _downgrade_to(engine, "0019")
+    names = set(sa.inspect(engine).get_table_names())
+    assert "template_deployments" not in names and "workspaces" in names
