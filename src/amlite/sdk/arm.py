@@ -223,11 +223,11 @@ class ResourceGroupOperations(_Operations):
     ) -> ItemPaged[dict[str, Any]]:
         return self._pipeline.paged(self._url(name, subscription_id) + "/resources", api_version=API)
 
-    def export_template(self, resource_group_name: str, resources: list[str], *,
+    def export_template(self, resource_group_name: str, resources: Sequence[str], *,
                         subscription_id: str | None = None) -> dict[str, Any]:
         """The group's ``exportTemplate`` for the resources named: ``{"template": ...}``."""
         url = f"/subscriptions/{self._sub(subscription_id)}/resourcegroups/{quote(resource_group_name)}/exportTemplate"
-        response = self._pipeline.send("POST", url, api_version=API, json={"resources": resources})
+        response = self._pipeline.send("POST", url, api_version=API, json={"resources": list(resources)})
         return dict(response.json())
 
 

@@ -98,7 +98,7 @@ class TemplateDeploymentService:
             raise NotFound("DeploymentNotFound", f"Deployment '{name}' could not be found.")
         return found
 
-    def list(self, caller: Caller, sub_id: str, rg_name: str) -> list[TemplateDeployment]:
+    def list_in_group(self, caller: Caller, sub_id: str, rg_name: str) -> list[TemplateDeployment]:
         with self._deps.uow() as uow:
             sub = require_subscription(uow, caller, sub_id)
             rg = require_group(uow, sub.id, rg_name)
@@ -220,7 +220,7 @@ class TemplateDeploymentService:
             _v, op, _c = self._endpoints.create_or_update(caller, sub, rg, p.names[0], p.names[1], body)
             self._wait(op)
         elif p.type == DEPLOYMENTS:
-            _v, op, _c = self._deployments.create_or_update(caller, sub, rg, p.names[0], p.names[1], p.names[2], body)
+            _dv, op, _dc = self._deployments.create_or_update(caller, sub, rg, p.names[0], p.names[1], p.names[2], body)
             self._wait(op)
         else:
             self._roles.create_assignment(caller, str(p.scope), p.names[0], body)

@@ -73,7 +73,7 @@ def status(subscription_id: str, resource_group: str, name: str, request: Reques
 @router.get(RG + "/providers/Microsoft.Resources/deployments/", dependencies=V)
 def list_in_group(subscription_id: str, resource_group: str, request: Request,
                   caller: Caller = Depends(Authorize(READ, rg_scope))) -> Any:
-    found = container(request).template_deployments.list(caller, subscription_id, resource_group)
+    found = container(request).template_deployments.list_in_group(caller, subscription_id, resource_group)
     return {"value": [render_templates.deployment(d) for d in found]}
 
 
