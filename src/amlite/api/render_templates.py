@@ -139,7 +139,7 @@ def _deployment(dv: DeploymentView) -> dict[str, Any]:
         "sku": {"name": "Default", "capacity": dep.instance_count},
         "dependsOn": [f"[resourceId('{ENDPOINTS}', {WS_NAME}, {_q(ep)})]"],
         "properties": _drop_none({
-            "endpointComputeType": "Managed", "model": dep.model_ref, "codeConfiguration": code,
+            "endpointComputeType": "Managed", "model": dep.model_id, "codeConfiguration": code,
             "environmentId": dep.environment_id, "environmentVariables": dict(dep.environment_variables),
             "instanceType": dep.instance_type, "description": dep.description or None,
             "properties": dict(dep.properties),

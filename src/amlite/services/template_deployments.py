@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -65,6 +66,7 @@ _WRITE = {
     ROLE_ASSIGNMENTS: "Microsoft.Authorization/roleAssignments/write",
 }
 RUNNING, SUCCEEDED, FAILED = "Running", "Succeeded", "Failed"
+_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class TemplateDeploymentService:
         self._roles = roles
         self._wake = wake
         self._timeout = operation_timeout
+        # the deployments this process is running: one left ``Running`` by a crash may run again
+        self._running: set[str] = set()
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -132,7 +136,17 @@ class TemplateDeploymentService:
             group = GroupContext(sub.id, rg.name, rg.location)
         steps = [_Step(p, _body_of(p)) for p in expand(template, given, group)]
         self._check_parents(caller, group, steps)
-        record = self._start(caller, sub.id, rg.key, rg.name, name, given, template)
+        with _LOCK:
+            record = self._start(caller, sub.id, rg.key, rg.name, name, given, template)
+            self._running.add(record.key)
+        try:
+            return self._run(caller, group, steps, record)
+        finally:
+            with _LOCK:
+                self._running.discard(record.key)
+
+    def _run(self, caller: Caller, group: GroupContext, steps: list[_Step],
+             record: TemplateDeployment) -> TemplateDeployment:
         began = time.monotonic()
         made: list[str] = []
         current = ""
@@ -178,7 +192,7 @@ class TemplateDeploymentService:
         digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()
         with self._deps.uow(write=True) as uow:
             existing = uow.template_deployments.get(rg_key, name)
-            if existing is not None and existing.state == RUNNING:
+            if existing is not None and existing.state == RUNNING and existing.key in self._running:
                 raise Conflict("DeploymentActive", f"The deployment '{name}' is still running.")
             params = {k: ({"value": "***"} if _secret_name(k) else {"value": v}) for k, v in given.items()}
             record = TemplateDeployment(

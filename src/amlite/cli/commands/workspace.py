@@ -266,6 +266,6 @@ def register(root: typer.Typer) -> None:
     command(app, "recover", table=workspace_table, not_found_exit_code=3)(workspace_recover)
     command(app, "list-deleted", table=workspace_table)(workspace_list_deleted)
     command(app, "export-template")(workspace_export_template)
-    command(app, "diff", table=drift_table)(workspace_diff)
+    command(app, "diff", table=drift_table, not_found_exit_code=3)(workspace_diff)
     ml_app.add_typer(app, name="workspace")
     root.add_typer(ml_app, name="ml")
