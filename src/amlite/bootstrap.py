@@ -224,7 +224,8 @@ def build(settings: Settings) -> Container:
                                                  online_endpoints)
     roles = RoleService(deps, authz)
     template_deployments = TemplateDeploymentService(deps, authz, workspaces, computes, online_endpoints,
-                                                     online_deployments, roles, wake=worker.notify)
+                                                     online_deployments, roles, artifacts,
+                                                     wake=worker.notify)
     reconciler = Reconciler([replication.reconcile, online_deployments.reconcile, workspaces.purge_expired,
                              registries.purge_expired, assets.purge_expired], interval=settings.reconcile_seconds)
     return Container(

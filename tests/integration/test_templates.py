@@ -12,9 +12,12 @@ import time
 from typing import Any
 
 from amlite.domain.templates import drift
+from amlite.sdk.endpoint_entities import load_online_deployment, load_online_endpoint
+from tests.integration.clients import Workspace, workspace  # noqa: F401 (fixture)
 from tests.integration.conftest import ML, Api
 from tests.integration.rbac_helpers import assign, create_sp
 from tests.integration.test_computes import cluster
+from tests.integration.test_online_endpoints import ONLINE
 
 RES = "api-version=2024-11-01"
 
@@ -73,7 +76,7 @@ def test_export_deploy_elsewhere_then_no_drift_until_a_change(api: Api, name: st
     api.create_group(target, "westus")
     r = _deploy(api, target, "restore", template, workspaceName=f"{name}-ws2")
     assert r.status_code == 201, r.text
-    assert r.json()["properties"]["provisioningState"] == "Succeeded", r.json()
+    assert r.json()["properties"]["provisioningState"] == "Succeeded", r.json()["properties"].get("error")
     assert api.client.get(r.headers["Azure-AsyncOperation"]).json()["status"] == "Succeeded"
     made = api.request("GET", api.ws_path(target, f"{name}-ws2"), ML).json()
     assert made["location"] == "westus" and made["tags"] == {"team": "ml"}
@@ -141,3 +144,32 @@ def test_a_failing_resource_fails_the_deployment_naming_it(api: Api, name: str) 
     assert api.request("GET", api.ws_path(target, f"{name}-ws3"), ML).status_code == 200
     eps = api.request("GET", f"{api.ws_path(target, f'{name}-ws3')}/onlineEndpoints", ML).json()["value"]
     assert eps == []
+
+
+def test_online_deployment_exports_and_deploys_into_another_workspace(workspace: Workspace) -> None:
+    """An endpoint with a running deployment (a real scoring process) exports with its model's id,
+    code files and traffic; the template recreates both in another group and region, the
+    deployment serving there, and the two workspaces show no drift."""
+    api = workspace.api
+    client = workspace.ml_client()
+    client.online_endpoints.begin_create_or_update(load_online_endpoint(ONLINE / "endpoint.yml")).result()
+    client.online_deployments.begin_create_or_update(load_online_deployment(ONLINE / "blue.yml")).result()
+    endpoint = client.online_endpoints.get("my-endpoint")
+    endpoint.traffic = {"blue": 100}
+    client.online_endpoints.begin_create_or_update(endpoint).result()
+    template = _export(api, workspace.group, workspace.name)
+    dep = next(r for r in template["resources"] if r["type"].endswith("/deployments"))
+    assert dep["properties"]["model"].endswith("/models/my-endpoint-blue-model/versions/1")
+    assert dep["properties"]["codeConfiguration"]["scoringScript"] == "score.py"
+
+    target = f"{workspace.group}-dep"
+    api.create_group(target, "westus")
+    r = _deploy(api, target, "with-deployment", template, workspaceName=f"{workspace.name}-2")
+    assert r.status_code == 201, r.text
+    assert r.json()["properties"]["provisioningState"] == "Succeeded", r.json()["properties"].get("error")
+    copy_path = api.ws_path(target, f"{workspace.name}-2")
+    got = api.request("GET", f"{copy_path}/onlineEndpoints/my-endpoint/deployments/blue", ML).json()
+    assert got["properties"]["provisioningState"] == "Succeeded"
+    assert api.request("GET", f"{copy_path}/onlineEndpoints/my-endpoint", ML).json()["properties"]["traffic"] == {
+        "blue": 100}
+    assert drift(template, _export(api, target, f"{workspace.name}-2")) == []

@@ -9,6 +9,10 @@ long-running operation is waited for before the next starts. The first failure s
 deployment: it ends ``Failed`` with ARM's ``DeploymentFailed`` error, whose detail names the
 failing resource; what was made before stays (ARM's incremental mode keeps it too).
 
+An exported deployment's code files (named by their hashes) that the target workspace lacks are
+copied from the workspace holding its model (the exported one), which the caller must be able
+to read.
+
 An endpoint's ``traffic`` names deployments the template makes after it, so an endpoint is made
 with its other settings first and its traffic applied once the template's resources exist (Azure's
 own templates need a second, nested deployment for this).
@@ -44,6 +48,8 @@ from amlite.domain.templates import (
 from amlite.schemas.arm_computes import ComputeBody
 from amlite.schemas.arm_endpoints import OnlineDeploymentBody, OnlineEndpointBody
 from amlite.schemas.arm_resources import RoleAssignmentBody, WorkspaceBody
+from amlite.services.artifacts import ArtifactService
+from amlite.services.asset_owners import workspace_owner
 from amlite.services.authz import Authorizer
 from amlite.services.computes import ComputeService
 from amlite.services.context import Caller, Deps
@@ -52,9 +58,13 @@ from amlite.services.online_endpoints import OnlineEndpointService
 from amlite.services.resource_groups import require_group, require_group_writable
 from amlite.services.roles import RoleService
 from amlite.services.subscriptions import require_subscription
+from amlite.services.workspace_scope import require_workspace
 from amlite.services.workspaces import WorkspaceService
 
 _NAME = re.compile(r"^[-\w._()]{1,64}$")
+_WS_ID = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.MachineLearningServices/"
+                    r"workspaces/([^/]+)", re.IGNORECASE)
+_WS_READ = "Microsoft.MachineLearningServices/workspaces/read"
 _BODIES: dict[str, type] = {
     WORKSPACES: WorkspaceBody, COMPUTES: ComputeBody, ENDPOINTS: OnlineEndpointBody,
     DEPLOYMENTS: OnlineDeploymentBody, ROLE_ASSIGNMENTS: RoleAssignmentBody,
@@ -78,7 +88,9 @@ class _Step:
 class TemplateDeploymentService:
     def __init__(self, deps: Deps, authz: Authorizer, workspaces: WorkspaceService, computes: ComputeService,
                  endpoints: OnlineEndpointService, deployments: OnlineDeploymentService, roles: RoleService,
-                 wake: Callable[[], None] = lambda: None, operation_timeout: float = 600.0) -> None:
+                 artifacts: ArtifactService, wake: Callable[[], None] = lambda: None,
+                 operation_timeout: float = 600.0) -> None:
+        self._artifacts = artifacts
         self._deps = deps
         self._authz = authz
         self._workspaces = workspaces
@@ -234,10 +246,35 @@ class TemplateDeploymentService:
             _v, op, _c = self._endpoints.create_or_update(caller, sub, rg, p.names[0], p.names[1], body)
             self._wait(op)
         elif p.type == DEPLOYMENTS:
+            self._bring_code(caller, sub, rg, p.names[0], body)
             _dv, op, _dc = self._deployments.create_or_update(caller, sub, rg, p.names[0], p.names[1], p.names[2], body)
             self._wait(op)
         else:
             self._roles.create_assignment(caller, str(p.scope), p.names[0], body)
+
+    def _bring_code(self, caller: Caller, sub: str, rg: str, ws_name: str, body: OnlineDeploymentBody) -> None:
+        """A deployment's code files are named by their hashes; an exported deployment's model is
+        the exported workspace's, so the files it lacks here are copied from that workspace
+        (which the caller must be able to read) before the deployment's own use case checks them."""
+        props = body.properties
+        code = props.code_configuration if props is not None else None
+        found = _WS_ID.match(str(props.model or "")) if props is not None else None
+        if code is None or not code.artifacts or found is None:
+            return
+        source_id = found.group(0)
+        self._authz.require(caller, _WS_READ, source_id)
+        with self._deps.uow() as uow:
+            target = require_workspace(uow, caller, sub, rg, ws_name)
+            source = uow.workspaces.get(found.group(1).lower(), found.group(2), found.group(3))
+            if source is None:
+                return
+            dst = self._artifacts.storage_in(uow, workspace_owner(target))
+            src = self._artifacts.storage_in(uow, workspace_owner(source))
+        for entry in code.artifacts:
+            sha = entry.get("sha256")
+            if isinstance(sha, str) and not dst.store.exists(dst.account, dst.container, sha) \
+                    and src.store.exists(src.account, src.container, sha):
+                dst.store.copy_blob(src.store, src.account, src.container, dst.account, dst.container, sha)
 
     def _wait(self, op: Operation | None) -> None:
         """Block until the resource's own operation ends; its failure is the deployment's."""
