@@ -16,12 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from amlite.api import render, render_templates
-from amlite.api.deps import RESOURCES_VERSION, Authorize, base_url, container, json_body, rg_scope
+from amlite.api.deps import RESOURCES_VERSION, Authorize, JsonBody, base_url, container, rg_scope
 from amlite.domain.errors import InvalidInput
 from amlite.domain.providers import ML_NAMESPACE
+from amlite.schemas.arm_resources import DeploymentBody, ExportTemplateBody
 from amlite.services.context import Caller
 from amlite.services.hubs import parse_workspace_id
 
@@ -44,11 +44,11 @@ def _urls(request: Request, dep_id: str) -> dict[str, str]:
 
 
 @router.put(DEP, dependencies=V)
-async def create(subscription_id: str, resource_group: str, name: str, request: Request,
-                 caller: Caller = Depends(Authorize(WRITE, rg_scope))) -> Any:
-    body = await json_body(request)
-    dep = await run_in_threadpool(container(request).template_deployments.create, caller, subscription_id,
-                                  resource_group, name, body)
+def create(subscription_id: str, resource_group: str, name: str, request: Request,
+           caller: Caller = Depends(Authorize(WRITE, rg_scope)),
+           body: DeploymentBody = Depends(JsonBody(DeploymentBody))) -> Any:
+    raw = body.model_dump(by_alias=True, exclude_none=True)
+    dep = container(request).template_deployments.create(caller, subscription_id, resource_group, name, raw)
     return render.json(render_templates.deployment(dep), status=201, headers=_urls(request, dep.arm_id))
 
 
@@ -78,17 +78,18 @@ def list_in_group(subscription_id: str, resource_group: str, request: Request,
 
 
 @router.post(RG + "/exportTemplate", dependencies=V)
-async def export_template(subscription_id: str, resource_group: str, request: Request,
-                          caller: Caller = Depends(Authorize(EXPORT, rg_scope))) -> Any:
-    body = await json_body(request)
-    ids = body.get("resources")
-    if not isinstance(ids, list) or len(ids) != 1 or not isinstance(ids[0], str):
+def export_template(subscription_id: str, resource_group: str, request: Request,
+                    caller: Caller = Depends(Authorize(EXPORT, rg_scope)),
+                    body: ExportTemplateBody = Depends(JsonBody(ExportTemplateBody))) -> Any:
+    container(request).resource_groups.get(caller, subscription_id, resource_group)  # a missing group is 404
+    ids = body.resources or []
+    if len(ids) != 1:
         raise InvalidInput("InvalidExportRequest", "amlite exports one workspace: 'resources' must list exactly one "
                            "workspace id.", "resources")
     sub, rg, ws = parse_workspace_id(ids[0], "resources[0]")
     if sub.lower() != subscription_id.lower() or rg.lower() != resource_group.lower():
         raise InvalidInput("InvalidExportRequest", "The workspace is not in this resource group.", "resources[0]")
-    return await run_in_threadpool(_export, request, caller, subscription_id, resource_group, ws)
+    return _export(request, caller, subscription_id, resource_group, ws)
 
 
 def _export(request: Request, caller: Caller, sub: str, rg: str, ws: str) -> dict[str, Any]:
