@@ -15,7 +15,7 @@ from amlite.domain.templates import drift
 from amlite.sdk.endpoint_entities import load_online_deployment, load_online_endpoint
 from tests.integration.clients import Workspace, workspace  # noqa: F401 (fixture)
 from tests.integration.conftest import ML, Api
-from tests.integration.rbac_helpers import assign, create_sp
+from tests.integration.rbac_helpers import assign, bearer, create_sp, sp_token
 from tests.integration.test_computes import cluster
 from tests.integration.test_online_endpoints import ONLINE
 
@@ -173,3 +173,30 @@ def test_online_deployment_exports_and_deploys_into_another_workspace(workspace:
     assert api.request("GET", f"{copy_path}/onlineEndpoints/my-endpoint", ML).json()["properties"]["traffic"] == {
         "blue": 100}
     assert drift(template, _export(api, target, f"{workspace.name}-2")) == []
+
+
+def test_each_resource_is_authorized_for_the_deploying_caller(api: Api, name: str) -> None:
+    """A Contributor of the target group may deploy the workspace and its compute and endpoint, but
+    not the role assignment (Contributor cannot write Microsoft.Authorization): the deployment
+    fails there, naming it, and no assignment is made."""
+    rg, ws = _source(api, name)
+    template = _export(api, rg, ws)
+    target = f"{name}-rbac"
+    api.create_group(target, "westus")
+    sp, secret = create_sp(api, f"{name}-deployer")
+    assert assign(api, sp["id"], "Contributor", api.rg_path(target)).status_code == 201
+    token = sp_token(api, sp["appId"], secret)
+    body = {"properties": {"mode": "Incremental", "template": template,
+                           "parameters": {"workspaceName": {"value": f"{name}-ws4"}}}}
+    r = api.client.put(f"{api.rg_path(target)}/providers/Microsoft.Resources/deployments/as-contributor?{RES}",
+                       json=body, headers=bearer(token))
+    assert r.status_code == 201, r.text
+    error = r.json()["properties"]["error"]
+    assert r.json()["properties"]["provisioningState"] == "Failed"
+    assert error["details"][0]["code"] == "AuthorizationFailed"
+    assert "/providers/Microsoft.Authorization/roleAssignments/" in error["details"][0]["target"], error
+    copy_path = api.ws_path(target, f"{name}-ws4")
+    assert api.request("GET", f"{copy_path}/computes/cpu", ML).status_code == 200
+    listed = api.client.get(f"{copy_path}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01"
+                            "&$filter=atScope()").json()["value"]
+    assert [a for a in listed if a["properties"]["scope"].lower() == copy_path.lower()] == []
