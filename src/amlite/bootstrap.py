@@ -45,6 +45,7 @@ from amlite.services.moves import MoveService
 from amlite.services.private_endpoints import PrivateEndpointService
 from amlite.services.resource_groups import ResourceGroupService
 from amlite.services.roles import RoleService
+from amlite.services.template_deployments import TemplateDeploymentService
 from amlite.services.secrets import SecretBox, SecretNamespace, new_secrets_key
 from amlite.services.server_keys import ServerKeyStore, local_key_encryption_key
 from amlite.services.sign_in_throttle import SignInThrottle
@@ -97,6 +98,7 @@ class Container:
     computes: ComputeService
     online_endpoints: OnlineEndpointService
     online_deployments: OnlineDeploymentService
+    template_deployments: TemplateDeploymentService
     scoring: LocalScoringRuntime
     tasks: TaskEngine
     worker: Worker
@@ -227,11 +229,15 @@ def build(settings: Settings) -> Container:
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
     online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, references, scoring,
                                                  online_endpoints)
+    roles = RoleService(deps, authz)
+    template_deployments = TemplateDeploymentService(deps, authz, workspaces, computes, online_endpoints,
+                                                     online_deployments, roles, artifacts,
+                                                     wake=worker.notify)
     reconciler = Reconciler([replication.reconcile, online_deployments.reconcile, workspaces.purge_expired,
                              registries.purge_expired, assets.purge_expired], interval=settings.reconcile_seconds)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
-        directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
+        directory=DirectoryService(deps), roles=roles, activity_log=ActivityLogService(deps),
         subscriptions=SubscriptionService(deps), policies=PolicyService(deps),
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
         workspaces=workspaces, moves=MoveService(deps, operations, MoveStorage(deps, tasks)),
@@ -247,6 +253,7 @@ def build(settings: Settings) -> Container:
         tracking=tracking, tracking_artifacts=TrackingArtifacts(deps, tracking_uow, tracking, artifacts),
         job_tracking=job_tracking, bundles=BundleService(deps, tracking_uow, artifacts, authz, secrets),
         online_endpoints=online_endpoints, online_deployments=online_deployments, scoring=scoring,
+        template_deployments=template_deployments,
         worker=worker, first_start=first, tenant_id=identity.tenant().id,
     )
 

@@ -37,6 +37,7 @@ from amlite.domain.resources import (
     Workspace,
 )
 from amlite.domain.server_keys import StoredKey
+from amlite.domain.templates import TemplateDeployment
 from amlite.domain.storage_paths import StagedBlock, StoredPath
 from amlite.domain.tasks import Task
 from amlite.domain import tracking
@@ -447,6 +448,15 @@ class ServerKeys(Protocol):
     def save(self, key: StoredKey, at: datetime) -> None: ...
 
 
+class TemplateDeployments(Protocol):
+    """A group's template deployments (``Microsoft.Resources/deployments``)."""
+
+    def add(self, dep: TemplateDeployment) -> None: ...
+    def save(self, dep: TemplateDeployment) -> None: ...
+    def get(self, rg_key: str, name: str) -> TemplateDeployment | None: ...
+    def in_group(self, rg_key: str) -> list[TemplateDeployment]: ...
+
+
 class OnlineEndpoints(Protocol):
     """A workspace's online endpoints and, below each, its deployments."""
 
@@ -607,6 +617,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditLog: ...
     @property
     def server_keys(self) -> ServerKeys: ...
+    @property
+    def template_deployments(self) -> TemplateDeployments: ...
     @property
     def online_endpoints(self) -> OnlineEndpoints: ...
     @property

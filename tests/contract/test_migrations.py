@@ -452,3 +452,25 @@ def test_0020_reads_jobs_written_before_it_without_an_image_and_downgrades(engin
     with engine.connect() as conn:
         assert "image" not in {c["name"] for c in sa.inspect(conn).get_columns("jobs")}
         assert conn.execute(sa.text("SELECT name FROM jobs")).scalar_one() == "job1"
+
+
+def test_0021_adds_template_deployments_dropped_with_their_group_and_downgrades(engine: sa.Engine) -> None:
+    """Template deployments live in a table of their own whose rows go with their resource group
+    (ON DELETE CASCADE); the downgrade drops only that table."""
+    _migrate_to(engine, "0021")
+    now = STAMPS["created_at"]
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(sa.text("PRAGMA foreign_keys=ON"))
+        _insert(conn, "tenants", id="t1", display_name="t", default_domain="t", created_at=now)
+        _insert(conn, "subscriptions", id="s1", tenant_id="t1", display_name="s", state="Enabled", created_at=now)
+        _insert(conn, "resource_groups", key="rg1", subscription_id="s1", name="rg1", name_lower="rg1",
+                location="eastus", tags={}, etag="e", provisioning_state="Succeeded", **STAMPS)
+        _insert(conn, "template_deployments", key="d1", resource_group_key="rg1", name="Dep", name_lower="dep",
+                state="Succeeded", parameters={}, template_hash="h", output_resources=[], error=None,
+                duration_seconds=1.5, created_at=now, modified_at=now)
+        conn.execute(sa.text("DELETE FROM resource_groups WHERE key = 'rg1'"))
+        assert conn.execute(sa.text("SELECT count(*) FROM template_deployments")).scalar_one() == 0
+    _downgrade_to(engine, "0020")
+    names = set(sa.inspect(engine).get_table_names())
+    assert "template_deployments" not in names and "workspaces" in names

@@ -41,6 +41,7 @@ from amlite.domain.resources import (
     Workspace,
 )
 from amlite.domain.server_keys import StoredKey
+from amlite.domain.templates import TemplateDeployment
 from amlite.domain.tasks import Task, TaskState
 from amlite.store.memory_computes import MemoryComputes, MemoryNodeSlots, drop_of_workspace
 from amlite.store.memory_assets import MemoryAssetContainers, MemoryAssetVersions, replication_gaps
@@ -319,7 +320,10 @@ class MemoryResourceGroups:
         return self._tx.rows.resource_groups.get(key)
 
     def delete(self, key: str) -> None:
-        self._tx.write().resource_groups.pop(key, None)
+        rows = self._tx.write()
+        rows.resource_groups.pop(key, None)
+        for dep_key in [k for k, d in rows.template_deployments.items() if d.resource_group_key == key]:
+            del rows.template_deployments[dep_key]  # ON DELETE CASCADE
 
     def list(self, sub_id: str, offset: int, limit: int, tag: tuple[str, str | None] | None = None,
              names: set[str] | None = None) -> Page[ResourceGroup]:
@@ -777,6 +781,33 @@ class MemoryServerKeys:
             self._tx.write().server_keys[key.name] = key
 
 
+class MemoryTemplateDeployments:
+    """Rows keep the group's ids as written; reads take the group's current ones, as the SQL join does."""
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    def _current(self, dep: TemplateDeployment) -> TemplateDeployment:
+        rg = self._tx.rows.resource_groups.get(dep.resource_group_key)
+        return replace(dep, subscription_id=rg.subscription_id, resource_group_name=rg.name) if rg else dep
+
+    def add(self, dep: TemplateDeployment) -> None:
+        unique(self.get(dep.resource_group_key, dep.name) is not None)
+        self._tx.write().template_deployments[dep.key] = dep
+
+    def save(self, dep: TemplateDeployment) -> None:
+        if dep.key in self._tx.rows.template_deployments:
+            self._tx.write().template_deployments[dep.key] = dep
+
+    def get(self, rg_key: str, name: str) -> TemplateDeployment | None:
+        return next((self._current(d) for d in self._tx.rows.template_deployments.values()
+                     if d.resource_group_key == rg_key and d.name.lower() == name.lower()), None)
+
+    def in_group(self, rg_key: str) -> list[TemplateDeployment]:
+        found = [d for d in self._tx.rows.template_deployments.values() if d.resource_group_key == rg_key]
+        return [self._current(d) for d in sorted(found, key=lambda d: (d.created_at, d.name.lower()))]
+
+
 # -- the unit of work ----------------------------------------------------------------------------
 
 
@@ -823,6 +854,7 @@ class InMemoryUnitOfWork:
         self.jobs = MemoryJobs(tx)
         self.policy_assignments = MemoryPolicyAssignments(tx)
         self.workspace_connections = MemoryWorkspaceConnections(tx)
+        self.template_deployments = MemoryTemplateDeployments(tx)
         return self
 
     def hold_provisioning_lock(self) -> None:
