@@ -235,8 +235,11 @@ def run_cli(
 
 @pytest.fixture(scope="session")
 def amlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One real server for the session (per xdist worker)."""
-    server = start_server(tmp_path_factory.mktemp("amlite-server") / "data")
+    """One real server for the session (per xdist worker). Many tests make computes on it and the
+    session's tests run in any order on either worker, so its quota is wide: the quota's own rules
+    are tested on servers of their own (test_compute_cli, test_seed_004_hubs) and through the API."""
+    server = start_server(tmp_path_factory.mktemp("amlite-server") / "data",
+                          config={"quota": {"family_vcpus": 4096, "total_vcpus": 16384}})
     try:
         yield server
     finally:

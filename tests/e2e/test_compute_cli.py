@@ -31,11 +31,13 @@ def test_computes_from_the_cli(logged_in: Cli, tmp_path: Path) -> None:
     assert (made["min_instances"], made["max_instances"], made["idle_time_before_scale_down"]) == (0, 2, 180)
     assert made["resourceGroup"] == group
 
-    # 16 of the family's 24 vCPUs are reserved: 16 more are refused, and nothing is made
+    # 16 of the family's vCPUs are reserved (the session server's family limit is 4096): a cluster
+    # of 600 F8s_v2 nodes (4800 vCPUs) is refused, and nothing is made
     over = cli("ml", "compute", "create", "-n", "more", "--type", "amlcompute", "--size", "Standard_F8s_v2",
-               "--max-instances", "2", *ws)
+               "--max-instances", "600", *ws)
     assert over.returncode == 1 and over.stderr.startswith("(QuotaExceeded)")
-    assert "standardFSv2Family" in over.stderr and "Current usage: 16" in over.stderr and "limit: 24" in over.stderr
+    assert "standardFSv2Family" in over.stderr and "Current usage: 16" in over.stderr
+    assert "additional required: 4800" in over.stderr and "limit: 4096" in over.stderr
     assert cli("ml", "compute", "show", "-n", "more", *ws).returncode == 3
 
     usage = {u["name"]["value"]: u for u in cli.json("ml", "compute", "list-usage", *ws)}

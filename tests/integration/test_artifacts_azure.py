@@ -90,7 +90,7 @@ def test_artifacts_of_a_workspace_in_an_azure_region(azure_api: AzureApi) -> Non
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "BlobHashMismatch"
     assert api.client.head(f"{api.ws('azrg', 'azws')}/artifacts/blobs/{wrong}?{ML}").status_code == 404
 
-    deleted = api.client.delete(f"{api.ws('azrg', 'azws')}?{ML}&deleteDependentResources=true")
+    deleted = api.client.delete(f"{api.ws('azrg', 'azws')}?{ML}&deleteDependentResources=true&forceToPurge=true")
     assert deleted.status_code == 202
     status = _wait(api, deleted.headers["Azure-AsyncOperation"])
     assert status == "Succeeded"

@@ -61,6 +61,12 @@ DELETE ~rg                                                                      
 GET    ~rg/resources                                                                    | 401  200  403  200  200  403
 POST   ~rg/validateMoveResources                                                        | 401  403  403  400  400  403
 POST   ~rg/moveResources                                                                | 401  403  403  400  400  403
+POST   ~rg/exportTemplate                                                               | 401  403  403  400  400  403
+GET    ~rg/providers/Microsoft.Resources/deployments                                    | 401  200  403  200  200  403
+GET    ~rg/providers/Microsoft.Resources/deployments/                                   | 401  200  403  200  200  403
+PUT    ~rg/providers/Microsoft.Resources/deployments/{name}                             | 401  403  403  400  400  403
+GET    ~rg/providers/Microsoft.Resources/deployments/{name}                             | 401  404  403  404  404  403
+GET    ~rg/providers/Microsoft.Resources/deployments/{name}/operationStatuses/current   | 401  404  403  404  404  403
 GET    ~sub/providers/Microsoft.MachineLearningServices/workspaces                      | 401  200  403  200  200  403
 GET    ~rg/providers/Microsoft.MachineLearningServices/workspaces                       | 401  200  403  200  200  403
 GET    ~sub/providers/Microsoft.MachineLearningServices/registries                      | 401  200  403  200  200  403

@@ -39,8 +39,11 @@ READ = Authorize("Microsoft.MachineLearningServices/workspaces/read", ws_scope)
 WRITE = Authorize("Microsoft.MachineLearningServices/workspaces/write", ws_scope)
 #: A backup carries the datastores' (encrypted) secrets: the right to read them is needed.
 BACKUP = Authorize("Microsoft.MachineLearningServices/workspaces/datastores/listsecrets/action", ws_scope)
+# The body is the bundle's bytes, a tar or a gzipped tar (recognised by its magic number), sent as
+# application/x-tar, application/gzip or application/octet-stream; the schema names the generic one.
 TAR_BODY: dict[str, Any] = {
-    "requestBody": {"required": True, "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}}}
+    "requestBody": {"required": True,
+                    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
 }
 
 

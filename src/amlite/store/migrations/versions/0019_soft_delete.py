@@ -39,14 +39,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # ALTER TABLE ... DROP COLUMN in place (SQLite 3.35+ and PostgreSQL), as 0018 does: a batch
+    # rebuild drops and re-creates the table, and on SQLite the drop runs the ON DELETE CASCADE of
+    # every foreign key to it, emptying its children (a workspace's datastores, a container's versions).
     for table in VERSIONS:
         op.drop_index(op.f(f'ix_{table}_purge_at'), table_name=table)
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column('purge_at')
-            batch.drop_column('deleted_at')
+        for column in ('purge_at', 'deleted_at'):
+            op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
     for table in TABLES:
         op.drop_index(op.f(f'ix_{table}_purge_at'), table_name=table)
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column('purge_dependents')
-            batch.drop_column('purge_at')
-            batch.drop_column('deleted_at')
+        for column in ('purge_dependents', 'purge_at', 'deleted_at'):
+            op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
