@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from amlite import faults
 from amlite.blobs.local import LocalBlobStore
+from amlite.blobs.outage import DrillableBlobStore
 from amlite.config import RegionSettings, Settings
 from amlite.domain.regions import RegionCatalog
 from amlite.domain.server_keys import SECRETS_KEY, TOKEN_SIGNING_KEY
@@ -36,6 +37,7 @@ from amlite.services.online_endpoints import OnlineEndpointService
 from amlite.services.job_runs import JobRunService
 from amlite.services.jobs import JobService
 from amlite.services.operations import OperationService
+from amlite.services.outages import OutageService
 from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
 from amlite.services.replication import ReplicationService
@@ -97,6 +99,7 @@ class Container:
     scoring: LocalScoringRuntime
     tasks: TaskEngine
     worker: Worker
+    outages: OutageService
     reconciler: Reconciler
     replication: ReplicationService
     registry_assets: RegistryAssetService
@@ -173,6 +176,8 @@ def build(settings: Settings) -> Container:
         regions=RegionCatalog([rs.region for rs in settings.regions]), blob_stores=blob_stores,
         endpoint=settings.endpoint,
     )
+    outages = OutageService(deps, cache_seconds=settings.outage_cache_seconds)
+    deps.blob_stores = {name: DrillableBlobStore(store, outages.is_failed) for name, store in blob_stores.items()}
     with store_engine.startup_lock(engine):  # servers sharing a PostgreSQL database start one at a time
         store_engine.upgrade(engine)
         keys = ServerKeyStore(deps, settings.key_encryption_key
@@ -205,6 +210,7 @@ def build(settings: Settings) -> Container:
     registries.on_regions_added.append(replication.on_regions_added)
     registries.on_regions_removed.append(replication.on_regions_removed)
     registries.before_delete.append(replication.before_registry_delete)
+    outages.on_restored.append(replication.after_restore)
     references = ReferenceResolver(authz)
     tracking_uow = SqlUnitOfWorkFactory(engine)
     tracking = TrackingService(deps, tracking_uow)
@@ -220,7 +226,7 @@ def build(settings: Settings) -> Container:
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
     online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, references, scoring,
                                                  online_endpoints)
-    reconciler = Reconciler([replication.reconcile, online_deployments.reconcile, workspaces.purge_expired,
+    reconciler = Reconciler([replication.reconcile, replication.catch_up, online_deployments.reconcile, workspaces.purge_expired,
                              registries.purge_expired, assets.purge_expired], interval=settings.reconcile_seconds)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
@@ -239,7 +245,7 @@ def build(settings: Settings) -> Container:
         tracking=tracking, tracking_artifacts=TrackingArtifacts(deps, tracking_uow, tracking, artifacts),
         job_tracking=job_tracking,
         online_endpoints=online_endpoints, online_deployments=online_deployments, scoring=scoring,
-        worker=worker, first_start=first, tenant_id=identity.tenant().id,
+        worker=worker, outages=outages, first_start=first, tenant_id=identity.tenant().id,
     )
 
 

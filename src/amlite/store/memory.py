@@ -41,6 +41,7 @@ from amlite.domain.resources import (
     Workspace,
 )
 from amlite.domain.server_keys import StoredKey
+from amlite.domain.outages import RegionOutage
 from amlite.domain.tasks import Task, TaskState
 from amlite.store.memory_computes import MemoryComputes, MemoryNodeSlots, drop_of_workspace
 from amlite.store.memory_assets import MemoryAssetContainers, MemoryAssetVersions, replication_gaps
@@ -676,6 +677,10 @@ class MemoryTasks:
         wanted = set(keys)
         return self._delete_where(lambda t: t.dedupe_key in wanted)
 
+    def unfinished(self, kind: str) -> list[Task]:
+        return [t for t in self._tx.rows.tasks.values()
+                if t.kind == kind and t.state in (TaskState.PENDING, TaskState.FAILED)]
+
     def delete_scope(self, kind: str, scope_key: str) -> int:
         return self._delete_where(lambda t: t.kind == kind and t.scope_key == scope_key)
 
@@ -777,6 +782,23 @@ class MemoryServerKeys:
             self._tx.write().server_keys[key.name] = key
 
 
+class MemoryRegionOutages:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    def get(self, region: str) -> RegionOutage | None:
+        return self._tx.rows.region_outages.get(region.lower())
+
+    def save(self, outage: RegionOutage) -> None:
+        self._tx.write().region_outages[outage.region] = outage
+
+    def failed_regions(self) -> set[str]:
+        return {o.region for o in self._tx.rows.region_outages.values() if o.is_failed}
+
+    def list(self) -> list[RegionOutage]:
+        return sorted(self._tx.rows.region_outages.values(), key=lambda o: o.region)
+
+
 # -- the unit of work ----------------------------------------------------------------------------
 
 
@@ -817,6 +839,7 @@ class InMemoryUnitOfWork:
         self.operations = MemoryOperations(tx)
         self.audit = MemoryAuditLog(tx)
         self.server_keys = MemoryServerKeys(tx)
+        self.region_outages = MemoryRegionOutages(tx)
         self.storage_paths = MemoryStoragePaths(tx)
         self.storage_blocks = MemoryStorageBlocks(tx)
         self.online_endpoints = MemoryOnlineEndpoints(tx)

@@ -487,6 +487,18 @@ server_keys = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
+# Region outage drills (domain/outages.py): one row per region ever failed; failed while
+# ``restored_at`` is empty. In the store so every server process sees the same drill.
+region_outages = sa.Table(
+    "region_outages",
+    metadata,
+    sa.Column("region", sa.String(64), primary_key=True),
+    sa.Column("failed_at", UtcDateTime(), nullable=False),
+    sa.Column("failed_by", sa.String(256), nullable=False),
+    sa.Column("restored_at", UtcDateTime(), nullable=True),
+    sa.Column("restored_by", sa.String(256), nullable=True),
+)
+
 # Blobs by path in the storage accounts amlite serves (``domain.storage_paths``): the path's bytes
 # are the content-addressed blob ``sha256`` in the account's container. ``path_hash`` (sha256 of
 # the path) carries the uniqueness, as paths may be longer than an index allows.
