@@ -139,3 +139,22 @@ def _unfinished(api: Api) -> list[Any]:
 
     with api.container.deps.uow() as uow:
         return uow.tasks.unfinished(REPLICATE)
+
+
+def test_the_cli_fails_and_restores_a_region(api: Api, tmp_path: Any, monkeypatch: Any, drill: None) -> None:
+    import json
+
+    from tests.integration.clients import app_transport, cli_login, route_cli
+    from tests.unit.test_cli_commands import run
+
+    route_cli(app_transport(api), monkeypatch, tmp_path)
+    cli_login(api, tmp_path)
+    failed = run("admin", "region", "fail", "westus")
+    assert failed.exit_code == 0 and json.loads(failed.stdout)["state"] == "Failed", failed.stderr
+    shown = run("admin", "region", "show", "West US")
+    assert json.loads(shown.stdout)["state"] == "Failed"
+    bad = run("admin", "region", "fail", "atlantis")
+    assert bad.exit_code != 0 and "InvalidLocation" in bad.stderr
+    restored = run("admin", "region", "restore", "westus")
+    assert restored.exit_code == 0 and json.loads(restored.stdout)["state"] == "Available"
+    assert "westus" in {d["region"] for d in json.loads(run("admin", "region", "list").stdout)}

@@ -62,6 +62,27 @@ class _Operations:
         return quote(sub)
 
 
+class RegionDrillOperations(_Operations):
+    """Outage drills (admin-only): fail and restore a region, read the drills' state."""
+
+    _LOC = "/providers/Microsoft.MachineLearningServices/locations/"
+
+    def fail(self, region: str) -> dict[str, Any]:
+        return dict(self._pipeline.send("POST", self._LOC + quote(region) + "/fail", api_version=ML_API_VERSION).json())
+
+    def restore(self, region: str) -> dict[str, Any]:
+        return dict(self._pipeline.send("POST", self._LOC + quote(region) + "/restore",
+                                        api_version=ML_API_VERSION).json())
+
+    def get(self, region: str) -> dict[str, Any]:
+        return dict(self._pipeline.get_json(self._LOC + quote(region) + "/outageDrill", api_version=ML_API_VERSION))
+
+    def list(self) -> list[dict[str, Any]]:
+        body = self._pipeline.get_json("/providers/Microsoft.MachineLearningServices/outageDrills",
+                                       api_version=ML_API_VERSION)
+        return list(body.get("value", []))
+
+
 class SubscriptionOperations(_Operations):
     def list(self) -> ItemPaged[dict[str, Any]]:
         return self._pipeline.paged("/subscriptions", api_version=API)
@@ -312,6 +333,7 @@ class ArmClient:
         self.resource_groups = ResourceGroupOperations(self._pipeline, self)
         self.resources = ResourceOperations(self._pipeline, self)
         self.private_endpoint_connections = PrivateEndpointConnectionOperations(self._pipeline, self)
+        self.region_drills = RegionDrillOperations(self._pipeline, self)
 
     def operation_status(self, status_url: str) -> dict[str, Any]:
         """A long-running operation's status body (``Azure-AsyncOperation`` URL)."""
