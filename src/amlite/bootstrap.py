@@ -38,6 +38,7 @@ from amlite.services.job_runs import JobRunService
 from amlite.services.jobs import JobService
 from amlite.services.operations import OperationService
 from amlite.services.outages import OutageService
+from amlite.services.pairs import PairService
 from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
 from amlite.services.replication import ReplicationService
@@ -100,6 +101,7 @@ class Container:
     tasks: TaskEngine
     worker: Worker
     outages: OutageService
+    pairs: PairService
     reconciler: Reconciler
     replication: ReplicationService
     registry_assets: RegistryAssetService
@@ -222,11 +224,14 @@ def build(settings: Settings) -> Container:
     job_runs = JobRunService(deps, tasks, jobs, artifacts, LocalJobExecutor(settings.data_dir / "job-environments"), tokens,
                              settings.data_dir / "jobs", job_tracking, computes, ray)
     assets = AssetService(deps, artifacts, references, replication, authz, storage_endpoint, jobs, retention)
+    pairs = PairService(deps, tasks, assets, artifacts, authz, lease=timedelta(seconds=settings.replication_lease_seconds),
+                        backoff=timedelta(seconds=settings.replication_backoff_seconds))
+    assets.on_version_created.append(pairs.plan)
     scoring = LocalScoringRuntime(settings.data_dir / "online", host_id=deps.ids.new_id())
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
     online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, references, scoring,
                                                  online_endpoints)
-    reconciler = Reconciler([replication.reconcile, replication.catch_up, online_deployments.reconcile, workspaces.purge_expired,
+    reconciler = Reconciler([replication.reconcile, replication.catch_up, pairs.reconcile, online_deployments.reconcile, workspaces.purge_expired,
                              registries.purge_expired, assets.purge_expired], interval=settings.reconcile_seconds)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
@@ -245,7 +250,7 @@ def build(settings: Settings) -> Container:
         tracking=tracking, tracking_artifacts=TrackingArtifacts(deps, tracking_uow, tracking, artifacts),
         job_tracking=job_tracking,
         online_endpoints=online_endpoints, online_deployments=online_deployments, scoring=scoring,
-        worker=worker, outages=outages, first_start=first, tenant_id=identity.tenant().id,
+        worker=worker, outages=outages, pairs=pairs, first_start=first, tenant_id=identity.tenant().id,
     )
 
 

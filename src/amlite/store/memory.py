@@ -42,6 +42,7 @@ from amlite.domain.resources import (
 )
 from amlite.domain.server_keys import StoredKey
 from amlite.domain.outages import RegionOutage
+from amlite.domain.pairs import WorkspacePair
 from amlite.domain.tasks import Task, TaskState
 from amlite.store.memory_computes import MemoryComputes, MemoryNodeSlots, drop_of_workspace
 from amlite.store.memory_assets import MemoryAssetContainers, MemoryAssetVersions, replication_gaps
@@ -799,6 +800,32 @@ class MemoryRegionOutages:
         return sorted(self._tx.rows.region_outages.values(), key=lambda o: o.region)
 
 
+class MemoryWorkspacePairs:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    def add(self, pair: WorkspacePair) -> None:
+        unique(self.by_name(pair.tenant_id, pair.name) is not None)
+        self._tx.write().workspace_pairs[pair.key] = pair
+
+    def by_name(self, tenant_id: str, name: str) -> WorkspacePair | None:
+        return next((p for p in self._tx.rows.workspace_pairs.values()
+                     if p.tenant_id == tenant_id and p.name.lower() == name.lower()), None)
+
+    def by_key(self, key: str) -> WorkspacePair | None:
+        return self._tx.rows.workspace_pairs.get(key)
+
+    def of_primary(self, workspace_key: str) -> list[WorkspacePair]:
+        return [p for p in self._tx.rows.workspace_pairs.values() if p.primary_key == workspace_key]
+
+    def delete(self, key: str) -> None:
+        self._tx.write().workspace_pairs.pop(key, None)
+
+    def list(self, tenant_id: str | None = None) -> list[WorkspacePair]:
+        return sorted((p for p in self._tx.rows.workspace_pairs.values()
+                       if tenant_id is None or p.tenant_id == tenant_id), key=lambda p: p.name.lower())
+
+
 # -- the unit of work ----------------------------------------------------------------------------
 
 
@@ -840,6 +867,7 @@ class InMemoryUnitOfWork:
         self.audit = MemoryAuditLog(tx)
         self.server_keys = MemoryServerKeys(tx)
         self.region_outages = MemoryRegionOutages(tx)
+        self.workspace_pairs = MemoryWorkspacePairs(tx)
         self.storage_paths = MemoryStoragePaths(tx)
         self.storage_blocks = MemoryStorageBlocks(tx)
         self.online_endpoints = MemoryOnlineEndpoints(tx)
