@@ -153,3 +153,28 @@ def _all(uow: Any) -> list[Any]:
     from amlite.store.task_repos import _task
 
     return [_task(row) for row in uow._conn.execute(sa.select(t.tasks).where(t.tasks.c.kind == PAIR_COPY))]
+
+
+def test_the_cli_creates_shows_lists_and_deletes_a_pair(api: Api, name: str, two: Any, tmp_path: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from tests.integration.clients import app_transport, cli_login, route_cli
+    from tests.unit.test_cli_commands import run
+
+    primary, secondary = two
+    route_cli(app_transport(api), monkeypatch, tmp_path)
+    cli_login(api, tmp_path)
+    made = run("ml", "workspace", "pair", "create", "-n", f"c{name}", "--primary", primary, "--secondary", secondary,
+               "--mode", "hot-warm", "--per-kind", "models=hot-hot,jobs=hot-cold")
+    assert made.exit_code == 0, made.stderr
+    props = json.loads(made.stdout)["properties"]
+    assert props["mode"] == "hot-warm" and props["perKind"] == {"jobs": "hot-cold", "models": "hot-hot"}
+    shown = json.loads(run("ml", "workspace", "pair", "show", "-n", f"c{name}").stdout)
+    assert {x["kind"] for x in shown["properties"]["lag"]} == {"models", "environments", "components", "data", "jobs"}
+    assert f"c{name}" in {p["name"] for p in json.loads(run("ml", "workspace", "pair", "list").stdout)}
+    bad = run("ml", "workspace", "pair", "create", "-n", f"d{name}", "--primary", primary, "--secondary", secondary,
+              "--mode", "tepid")
+    assert bad.exit_code != 0 and "InvalidPairMode" in bad.stderr
+    assert run("ml", "workspace", "pair", "delete", "-n", f"c{name}").exit_code == 0
+    assert run("ml", "workspace", "pair", "show", "-n", f"c{name}").exit_code == 3

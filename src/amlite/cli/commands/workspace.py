@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from amlite.cli.args import parse_tags
+from amlite.cli.commands import pair
 from amlite.cli.command import command, current_session
 from amlite.cli.session import CliError
 from amlite.cli.tables import workspace_table
@@ -206,5 +207,6 @@ def register(root: typer.Typer) -> None:
     command(app, "delete")(workspace_delete)
     command(app, "recover", table=workspace_table, not_found_exit_code=3)(workspace_recover)
     command(app, "list-deleted", table=workspace_table)(workspace_list_deleted)
+    pair.register(app)
     ml_app.add_typer(app, name="workspace")
     root.add_typer(ml_app, name="ml")
