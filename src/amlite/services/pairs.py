@@ -262,9 +262,10 @@ class PairService:
     # -- reading ---------------------------------------------------------------------------------
 
     def _view(self, uow: UnitOfWork, pair: WorkspacePair) -> PairView:
-        primary = uow.workspaces.by_key(pair.primary_key)
-        secondary = uow.workspaces.by_key(pair.secondary_key)
-        assert primary is not None and secondary is not None
+        # A soft-deleted workspace keeps its row (and the pair) until its purge removes both.
+        primary = uow.workspaces.any_by_key(pair.primary_key)
+        secondary = uow.workspaces.any_by_key(pair.secondary_key)
+        assert primary is not None and secondary is not None  # the pair's foreign keys cascade
         missing = self.not_copied(uow, pair)
         lag = [KindLag(label, pair.mode_of(label), len(items), min((m.created_at for m in items), default=None))
                for label, items in missing.items()]
