@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 WRITE = "Microsoft.MachineLearningServices/locations/outageDrills/write"
 READ = "Microsoft.MachineLearningServices/locations/outageDrills/read"
 
-RestoredHook = Callable[[str], None]
+RestoredHook = Callable[[str], object]
 
 
 class OutageService:

@@ -116,7 +116,7 @@ class PairService:
             pair = self._readable(uow, caller, name)
             return self._view(uow, pair)
 
-    def list(self, caller: Caller) -> list[PairView]:
+    def visible(self, caller: Caller) -> list[PairView]:
         """The tenant's pairs whose primary the caller may read."""
         with self._deps.uow() as uow:
             views = []

@@ -56,7 +56,7 @@ def create_pair(name: str, request: Request, caller: Caller = Depends(Authorize(
 
 @router.get(PAIRS, dependencies=V)
 def list_pairs(request: Request, caller: Caller = Depends(Authorize(READ, None))) -> dict[str, Any]:
-    return {"value": [render(v) for v in container(request).pairs.list(caller)]}
+    return {"value": [render(v) for v in container(request).pairs.visible(caller)]}
 
 
 @router.get(PAIRS + "/{name}", dependencies=V)
