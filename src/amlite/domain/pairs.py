@@ -77,7 +77,7 @@ def parse_mode(value: object, target: str = "mode") -> PairMode:
                       f"{', '.join(m.value for m in PairMode)}.", target) from None
 
 
-def parse_per_kind(values: dict[str, object] | None) -> dict[str, PairMode]:
+def parse_per_kind(values: dict[str, str] | None) -> dict[str, PairMode]:
     out: dict[str, PairMode] = {}
     for kind, mode in (values or {}).items():
         if kind.lower() not in KINDS:

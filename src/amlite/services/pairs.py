@@ -81,7 +81,7 @@ class PairService:
     # -- use cases -------------------------------------------------------------------------------
 
     def create(self, caller: Caller, name: str, primary_id: str, secondary_id: str, mode: str,
-               per_kind: dict[str, object] | None) -> PairView:
+               per_kind: dict[str, str] | None) -> PairView:
         """Pair two workspaces. The caller needs write on both; they must differ and be in
         different regions. The versions the primary already has are queued at once."""
         d = self._deps

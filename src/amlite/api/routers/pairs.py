@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from amlite.api import render as arm_render
-from amlite.api.deps import ML_VERSION, Authorize, container, json_body
-from amlite.domain.errors import invalid
+from amlite.api.deps import ML_VERSION, Authorize, JsonBody, container
+from amlite.schemas.pairs import PairBody
 from amlite.services.context import Caller
 from amlite.services.pairs import PairView
 
@@ -42,15 +42,10 @@ def render(view: PairView) -> dict[str, Any]:
 
 @router.put(PAIRS + "/{name}", dependencies=V)
 def create_pair(name: str, request: Request, caller: Caller = Depends(Authorize(WRITE, None)),
-                body: dict[str, Any] = Depends(json_body)) -> Response:
-    props = body.get("properties")
-    if not isinstance(props, dict):
-        raise invalid("InvalidRequestContent", "The request needs 'properties'.", "properties")
-    per_kind = props.get("perKind")
-    if per_kind is not None and not isinstance(per_kind, dict):
-        raise invalid("InvalidRequestContent", "'perKind' must be an object of kind to mode.", "properties.perKind")
-    view = container(request).pairs.create(caller, name, props.get("primaryWorkspaceId"),
-                                           props.get("secondaryWorkspaceId"), props.get("mode"), per_kind)
+                body: PairBody = Depends(JsonBody(PairBody))) -> Response:
+    props = body.properties
+    view = container(request).pairs.create(caller, name, props.primary_workspace_id, props.secondary_workspace_id,
+                                           props.mode, dict(props.per_kind) if props.per_kind else None)
     return arm_render.json(render(view), status=201)
 
 
