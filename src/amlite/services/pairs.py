@@ -150,9 +150,11 @@ class PairService:
              version_key: str) -> int:
         """Queue the new version's copy into the secondary of every pair whose primary is this
         workspace and whose mode for the kind is hot."""
+        label = _kind_name(kind)
+        if label is None:
+            return 0
         tasks = [self._copy_task(pair, kind.value, name, version, version_key)
-                 for pair in uow.workspace_pairs.of_primary(workspace_key)
-                 if _kind_name(kind) is not None and pair.mode_of(_kind_name(kind) or "").copies]
+                 for pair in uow.workspace_pairs.of_primary(workspace_key) if pair.mode_of(label).copies]
         return self._engine.enqueue_many(uow, tasks) if tasks else 0
 
     def wake(self) -> None:
@@ -244,7 +246,7 @@ class PairService:
             raise RetryLater(f"Copying into workspace '{secondary.name}': {reason}") from exc
         fault_point("pair.before_version")
         writer = Caller(tenant_id=pair.tenant_id, principal_id=principal.id, name=principal.sign_in_name,
-                        principal_type="User" if principal.kind.value.lower() == "user" else "ServicePrincipal")
+                        principal_type=principal.kind.value)
         writer = writer.acting(f"Microsoft.MachineLearningServices/workspaces/{kind.value}/versions/write",
                                secondary.arm_id)
         at = AssetPath(secondary.subscription_id, secondary.resource_group_name, secondary.name, kind, name)

@@ -479,6 +479,8 @@ class MemoryWorkspaces:
             del rows.workspace_former_ids[former]
         for pec in [k for k, p in rows.private_endpoint_connections.items() if p.workspace_key == key]:
             del rows.private_endpoint_connections[pec]
+        for pair in [k for k, p in rows.workspace_pairs.items() if key in (p.primary_key, p.secondary_key)]:
+            del rows.workspace_pairs[pair]  # the SQL table's foreign keys cascade
 
     def add_former_id(self, key: str, ws_key: str, sub_id: str, rg_name: str, name: str, at: datetime) -> None:
         self._tx.write().workspace_former_ids[key] = (ws_key, sub_id.lower(), rg_name.lower(), name.lower(), at)
