@@ -34,6 +34,7 @@ from amlite.services.directory import DirectoryService
 from amlite.services.identity import FirstStart, IdentityService
 from amlite.services.online_deployments import OnlineDeploymentService
 from amlite.services.online_endpoints import OnlineEndpointService
+from amlite.services.images import ImageService
 from amlite.services.job_runs import JobRunService
 from amlite.services.jobs import JobService
 from amlite.services.operations import OperationService
@@ -42,10 +43,12 @@ from amlite.services.pairs import PairService
 from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
 from amlite.services.replication import ReplicationService
+from amlite.services.move_storage import MoveStorage
 from amlite.services.moves import MoveService
 from amlite.services.private_endpoints import PrivateEndpointService
 from amlite.services.resource_groups import ResourceGroupService
 from amlite.services.roles import RoleService
+from amlite.services.template_deployments import TemplateDeploymentService
 from amlite.services.secrets import SecretBox, SecretNamespace, new_secrets_key
 from amlite.services.server_keys import ServerKeyStore, local_key_encryption_key
 from amlite.services.sign_in_throttle import SignInThrottle
@@ -55,6 +58,7 @@ from amlite.services.policies import PolicyService
 from amlite.services.subscriptions import SubscriptionService
 from amlite.services.tasks import TaskEngine
 from amlite.services.tracking import JobTracking, TrackingService
+from amlite.services.bundles import BundleService
 from amlite.services.tracking_artifacts import TrackingArtifacts
 from amlite.services.tokens import SigningKey, TokenService, new_private_key_pem
 from amlite.services.workspaces import WorkspaceService
@@ -97,6 +101,7 @@ class Container:
     computes: ComputeService
     online_endpoints: OnlineEndpointService
     online_deployments: OnlineDeploymentService
+    template_deployments: TemplateDeploymentService
     scoring: LocalScoringRuntime
     tasks: TaskEngine
     worker: Worker
@@ -110,8 +115,12 @@ class Container:
     tracking_artifacts: TrackingArtifacts
     #: MLflow tracking for the job runner (a run per job, its metrics for ``job show``).
     job_tracking: JobTracking
+    #: Workspace bundles: export and import (``docs/bundles.md``).
+    bundles: BundleService
     jobs: JobService
     job_runs: JobRunService
+    #: The environment images in a workspace's container registry that it sees.
+    images: ImageService
     first_start: FirstStart | None
     tenant_id: str
     #: Whether ``start`` repairs what a crash left (``repair``). A server of several processes
@@ -231,25 +240,32 @@ def build(settings: Settings) -> Container:
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
     online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, references, scoring,
                                                  online_endpoints)
-    reconciler = Reconciler([replication.reconcile, replication.catch_up, pairs.reconcile, online_deployments.reconcile, workspaces.purge_expired,
+    roles = RoleService(deps, authz)
+    template_deployments = TemplateDeploymentService(deps, authz, workspaces, computes, online_endpoints,
+                                                     online_deployments, roles, artifacts,
+                                                     wake=worker.notify)
+    reconciler = Reconciler([replication.reconcile, replication.catch_up, pairs.reconcile, online_deployments.reconcile,
+                             workspaces.purge_expired,
                              registries.purge_expired, assets.purge_expired], interval=settings.reconcile_seconds)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
-        directory=DirectoryService(deps), roles=RoleService(deps, authz), activity_log=ActivityLogService(deps),
+        directory=DirectoryService(deps), roles=roles, activity_log=ActivityLogService(deps),
         subscriptions=SubscriptionService(deps), policies=PolicyService(deps),
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
-        workspaces=workspaces, moves=MoveService(deps, operations),
+        workspaces=workspaces, moves=MoveService(deps, operations, MoveStorage(deps, tasks)),
         private_endpoints=PrivateEndpointService(deps),
         registries=registries, operations=operations,
         storage=storage,
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,
         registry_assets=RegistryAssetService(deps, assets, artifacts, authz), jobs=jobs, job_runs=job_runs,
+        images=ImageService(deps, authz),
         datastores=DatastoreService(deps, secrets, storage_endpoint), storage_endpoint=storage_endpoint,
         connections=ConnectionService(deps, secrets),
         computes=computes,
         tracking=tracking, tracking_artifacts=TrackingArtifacts(deps, tracking_uow, tracking, artifacts),
-        job_tracking=job_tracking,
+        job_tracking=job_tracking, bundles=BundleService(deps, tracking_uow, artifacts, authz, secrets),
         online_endpoints=online_endpoints, online_deployments=online_deployments, scoring=scoring,
+        template_deployments=template_deployments,
         worker=worker, outages=outages, pairs=pairs, first_start=first, tenant_id=identity.tenant().id,
     )
 

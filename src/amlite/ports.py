@@ -39,6 +39,7 @@ from amlite.domain.resources import (
 from amlite.domain.outages import RegionOutage
 from amlite.domain.pairs import WorkspacePair
 from amlite.domain.server_keys import StoredKey
+from amlite.domain.templates import TemplateDeployment
 from amlite.domain.storage_paths import StagedBlock, StoredPath
 from amlite.domain.tasks import Task
 from amlite.domain import tracking
@@ -162,6 +163,11 @@ class BlobStore(Protocol):
 
     def list_accounts(self) -> Iterator[str]: ...
 
+    def list_blobs(self, account: str, container: str) -> Iterator[str]:
+        """The digests of the blobs in a container (none if it is missing), for copying a whole
+        account elsewhere (a workspace moving to another region)."""
+        ...
+
 
 # -- repositories: what the services call on each (the SQL adapters in ``store`` implement them) --
 # A repository's ``list`` comes last: below it, ``list[...]`` in the class body would name the method.
@@ -247,7 +253,7 @@ class GenericResources(Protocol):
     def by_keys(self, keys: list[str]) -> dict[str, GenericResource]: ...
     def storage_account_names(self) -> set[str]: ...
     def delete(self, key: str) -> None: ...
-    def move_of_workspace(self, ws_key: str, rg_key: str) -> int: ...
+    def move_of_workspace(self, ws_key: str, rg_key: str, location: str | None = None) -> int: ...
 
 
 class Workspaces(Protocol):
@@ -463,6 +469,15 @@ class WorkspacePairs(Protocol):
     def list(self, tenant_id: str | None = None) -> list[WorkspacePair]: ...
 
 
+class TemplateDeployments(Protocol):
+    """A group's template deployments (``Microsoft.Resources/deployments``)."""
+
+    def add(self, dep: TemplateDeployment) -> None: ...
+    def save(self, dep: TemplateDeployment) -> None: ...
+    def get(self, rg_key: str, name: str) -> TemplateDeployment | None: ...
+    def in_group(self, rg_key: str) -> list[TemplateDeployment]: ...
+
+
 class OnlineEndpoints(Protocol):
     """A workspace's online endpoints and, below each, its deployments."""
 
@@ -500,9 +515,10 @@ class JobProcess(Protocol):
 class JobExecutor(Protocol):
     """Where command jobs run: an environment per set of dependencies, and processes."""
 
-    def python_for(self, requirements: list[str], log: Path) -> Path:
+    def python_for(self, requirements: list[str], log: Path, image: str = "") -> Path:
         """The Python of an environment with ``requirements`` (pip specifiers) installed, built
-        once and cached; ``JobSetupFailed`` when they cannot be installed (pip's output in ``log``)."""
+        once per ``image`` (the build's name, which carries its namespace) and cached;
+        ``JobSetupFailed`` when they cannot be installed (pip's output in ``log``)."""
         ...
 
     def start(self, command: str, cwd: Path, env: dict[str, str], log: Path) -> JobProcess:
@@ -626,6 +642,8 @@ class UnitOfWork(Protocol):
     def region_outages(self) -> RegionOutages: ...
     @property
     def workspace_pairs(self) -> WorkspacePairs: ...
+    @property
+    def template_deployments(self) -> TemplateDeployments: ...
     @property
     def online_endpoints(self) -> OnlineEndpoints: ...
     @property

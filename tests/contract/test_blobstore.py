@@ -385,6 +385,20 @@ def test_container_and_account_operations(store: BlobStore) -> None:
     assert list(store.list_containers("acct2")) == []
 
 
+def test_list_blobs_names_every_digest_of_one_container(store: BlobStore) -> None:
+    store.ensure_container(ACCOUNT, CONTAINER)
+    store.ensure_container(ACCOUNT, "code-0f8fad5b")
+    first, second, elsewhere = payload(3000, seed=21), payload(70_000, seed=22), payload(10, seed=23)
+    store.put_stream(ACCOUNT, CONTAINER, pieces(first))
+    store.put_stream(ACCOUNT, CONTAINER, pieces(second))
+    store.put_stream(ACCOUNT, "code-0f8fad5b", pieces(elsewhere))
+    assert list(store.list_blobs(ACCOUNT, CONTAINER)) == sorted([sha(first), sha(second)])
+    assert list(store.list_blobs(ACCOUNT, "code-0f8fad5b")) == [sha(elsewhere)]
+    assert list(store.list_blobs(ACCOUNT, "missing-container")) == []
+    store.delete_blob(ACCOUNT, CONTAINER, sha(first))
+    assert list(store.list_blobs(ACCOUNT, CONTAINER)) == [sha(second)]
+
+
 def test_writing_into_a_missing_container_is_refused(store: BlobStore) -> None:
     with pytest.raises(BlobNotFound) as caught:
         store.put_stream(ACCOUNT, "missing-container", iter([b"data"]))

@@ -416,3 +416,61 @@ def test_0019_soft_delete_leaves_existing_workspaces_and_registries_live_and_dow
         columns = {c["name"] for c in sa.inspect(conn).get_columns("workspaces")}
         assert "deleted_at" not in columns
         assert conn.execute(sa.text("SELECT count(*) FROM workspaces")).scalar_one() == 1
+
+
+def test_0020_reads_jobs_written_before_it_without_an_image_and_downgrades(engine: sa.Engine) -> None:
+    """A job stored before environment images were named reads back with none (``job show`` then
+    shows no image); the downgrade drops the column and keeps the job."""
+    from dataclasses import replace
+
+    from amlite.store.job_repos import JobRepository
+
+    _migrate_to(engine, "0019")
+    sub, now = "00000000-0000-0000-0000-000000000001", STAMPS["created_at"]
+    with engine.begin() as conn:
+        _insert(conn, "tenants", id="t1", display_name="t", default_domain="t", created_at=now)
+        _insert(conn, "subscriptions", id=sub, tenant_id="t1", display_name="s", state="Enabled", created_at=now)
+        _insert(conn, "resource_groups", key="rg1", subscription_id=sub, name="rg1", name_lower="rg1",
+                location="eastus", tags={}, etag="e", provisioning_state="Succeeded", **STAMPS)
+        _insert(conn, "workspaces", key="ws1", resource_group_key="rg1", name="ws1", name_lower="ws1",
+                kind="Default", location="eastus", workspace_id="w-1", friendly_name="ws1", description="",
+                tags={}, etag="e", identity_principal_id="p", provisioning_state="Succeeded", associated={},
+                settings={}, **STAMPS)
+        _insert(conn, "jobs", key="j1", workspace_key="ws1", name="job1", name_lower="job1", status="Completed",
+                spec={"jobType": "Command", "command": "echo", "environmentId": "azureml:e:1"}, display_name="job1",
+                description="", tags={}, is_archived=False, warnings=[], requirements=["pyyaml"], outputs={},
+                logs=[], run_id="r1", submitted_by="u", etag="e", **STAMPS)
+    _migrate_to(engine, "0020")
+    with engine.begin() as conn:
+        jobs = JobRepository(conn)
+        job = jobs.by_key("j1")
+        assert job is not None and job.image is None and job.requirements == ("pyyaml",)
+        jobs.save(replace(job, image="cr1.azurecr.io/azureml/azureml_" + "0" * 32))
+        saved = jobs.by_key("j1")
+        assert saved is not None and saved.image == "cr1.azurecr.io/azureml/azureml_" + "0" * 32
+    _downgrade_to(engine, "0019")
+    with engine.connect() as conn:
+        assert "image" not in {c["name"] for c in sa.inspect(conn).get_columns("jobs")}
+        assert conn.execute(sa.text("SELECT name FROM jobs")).scalar_one() == "job1"
+
+
+def test_0021_adds_template_deployments_dropped_with_their_group_and_downgrades(engine: sa.Engine) -> None:
+    """Template deployments live in a table of their own whose rows go with their resource group
+    (ON DELETE CASCADE); the downgrade drops only that table."""
+    _migrate_to(engine, "0021")
+    now = STAMPS["created_at"]
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(sa.text("PRAGMA foreign_keys=ON"))
+        _insert(conn, "tenants", id="t1", display_name="t", default_domain="t", created_at=now)
+        _insert(conn, "subscriptions", id="s1", tenant_id="t1", display_name="s", state="Enabled", created_at=now)
+        _insert(conn, "resource_groups", key="rg1", subscription_id="s1", name="rg1", name_lower="rg1",
+                location="eastus", tags={}, etag="e", provisioning_state="Succeeded", **STAMPS)
+        _insert(conn, "template_deployments", key="d1", resource_group_key="rg1", name="Dep", name_lower="dep",
+                state="Succeeded", parameters={}, template_hash="h", output_resources=[], error=None,
+                duration_seconds=1.5, created_at=now, modified_at=now)
+        conn.execute(sa.text("DELETE FROM resource_groups WHERE key = 'rg1'"))
+        assert conn.execute(sa.text("SELECT count(*) FROM template_deployments")).scalar_one() == 0
+    _downgrade_to(engine, "0020")
+    names = set(sa.inspect(engine).get_table_names())
+    assert "template_deployments" not in names and "workspaces" in names

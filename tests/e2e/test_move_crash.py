@@ -6,6 +6,7 @@ if the crash came before the move was accepted, at the destination otherwise, ne
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,5 +118,74 @@ def test_kill_at_each_step_of_a_move_ends_moved_or_not_never_half(tmp_path: Path
         # It serves: a write lands.
         r = s.http.put(f"{home}/models/after/versions/1?{ML}", json={"properties": KINDS["models"]})
         assert r.status_code in (200, 201), r.text
+    finally:
+        server.kill()
+
+
+def blob_files(data_dir: Path, region: str, account: str) -> set[str]:
+    base = data_dir / "regions" / region / account
+    return {p.name for p in base.rglob("*") if p.is_file() and "/sha256/" in str(p)} if base.is_dir() else set()
+
+
+@pytest.mark.e2e
+def test_kill_mid_copy_of_a_move_to_another_region_leaves_it_whole_then_resumes(tmp_path: Path,
+                                                                                db_url: str | None) -> None:
+    """kill -9 after the first blob reached the new region: the workspace is still where it was,
+    with every byte; after the restart the move's task resumes the copy, flips, and the old
+    region's copy is released; every byte is served from the new region."""
+    data_dir = tmp_path / "data"
+    server = start_server(data_dir, env={"AMLITE_CRASH_AT": "move.copy.after_blob"}, db_url=db_url,
+                          config={"operation_lease_seconds": 2})
+    try:
+        s = Session(server)
+        dest = s.http.put(f"/providers/Microsoft.Subscription/aliases/dest?{ALIAS}",
+                          json={"properties": {"displayName": "Destination"}}).json()["properties"]["subscriptionId"]
+        for namespace in DEFAULT_REGISTERED:
+            assert s.http.post(f"/subscriptions/{dest}/providers/{namespace}/register?{RES}").status_code == 200
+        assert s.http.put(f"{s.rg('origin-rg')}?{RES}", json={"location": "eastus"}).status_code == 201
+        assert s.http.put(f"/subscriptions/{dest}/resourceGroups/west-rg?{RES}",
+                          json={"location": "westus"}).status_code == 201
+        ws = s.ws("origin-rg", "origin-ws")
+        created = s.http.put(f"{ws}?{ML}", json={"location": "eastus"}).json()
+        account = created["properties"]["storageAccount"].rsplit("/", 1)[1]
+        blobs = {hashlib.sha256(data).hexdigest(): data for data in (b"one " * 1000, b"two " * 2000, b"three")}
+        for digest, data in blobs.items():
+            r = s.http.put(f"{ws}/artifacts/blobs/{digest}?{ML}", content=data,
+                           headers={"Content-Type": "application/octet-stream"})
+            assert r.status_code == 201, r.text
+        first = next(iter(blobs))
+        r = s.http.put(f"{ws}/models/m/versions/1?{ML}", json={"properties": {
+            "modelType": "custom_model", "artifacts": [{"path": "w.bin", "sha256": first, "size": len(blobs[first])}]}})
+        assert r.status_code == 201, r.text
+
+        body = {"resources": [ws], "targetResourceGroup": f"/subscriptions/{dest}/resourceGroups/west-rg",
+                "allowRegionChange": True}
+        accepted = s.http.post(f"{s.rg('origin-rg')}/moveResources?{RES}", json=body)
+        assert accepted.status_code == 202, accepted.text
+        assert server.process is not None
+        server.process.wait(timeout=60)
+        assert server.process.returncode == 137, server.log_tail()
+        # Killed mid-copy: one blob in the new region, all of them still in the old one.
+        assert len(blob_files(data_dir, "westus", account)) == 1
+        assert blob_files(data_dir, "eastus", account) == set(blobs)
+        server.env.pop("AMLITE_CRASH_AT", None)
+        server.process = None
+        server.start()
+        s = Session(server)
+
+        assert location_poll(s, accepted.headers["Location"]).status_code == 204
+        new = f"/subscriptions/{dest}/resourceGroups/west-rg/providers/Microsoft.MachineLearningServices/workspaces/origin-ws"
+        moved = s.http.get(f"{new}?{ML}").json()
+        assert moved["location"] == "westus" and moved["properties"]["provisioningState"] == "Succeeded"
+        assert s.http.get(f"{ws}?{ML}").status_code == 404
+        for digest, data in blobs.items():
+            got = s.http.get(f"{new}/artifacts/blobs/{digest}?{ML}")
+            assert got.status_code == 200 and got.content == data
+            assert got.headers["x-ms-served-region"] == "westus"
+        assert s.http.get(f"{new}/models/m/versions/1?{ML}").status_code == 200
+        deadline = time.monotonic() + 30
+        while blob_files(data_dir, "eastus", account):
+            assert time.monotonic() < deadline, "the old region's copy was not released"
+            time.sleep(0.2)
     finally:
         server.kill()

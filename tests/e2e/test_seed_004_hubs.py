@@ -1,8 +1,8 @@
 """Seed 004 through the real ``amlite`` CLI against a real server: IT sets up a locked-down hub with
 a default project resource group; a developer holding only Azure AI Developer on the hub creates
 two projects self-service and owns them; each project shows the hub's settings as inherited; one
-project cannot reach the other's data or secrets; their computes draw on one quota until it runs
-out, and a compute instance of one project runs a job of the other; changing the hub's network
+project cannot reach the other's data, secrets or images; their computes draw on one quota until it
+runs out, and a compute instance of one project runs a job of the other; changing the hub's network
 setting changes what both projects show."""
 
 from __future__ import annotations
@@ -160,6 +160,24 @@ def test_seed_004_a_hub_and_its_self_service_projects(server: ServerProcess, tmp
     assert job["status"] == "Completed" and job["compute"] == "azureml:ci-alpha"
     assert "hello from a shared instance" in run.stderr
     dev.refused("ProjectDataIsolation", "ml", "job", "create", "--file", str(tmp_path / "steal.yml"), *beta_ws)
+
+    # Images: each project's job runs on its environment's build, named under the project's own
+    # namespace (its workspace GUID) of the hub's registry; each lists only its own, and naming the
+    # other's image is refused.
+    alpha_job = dev.ok("ml", "job", "create", "--file", str(tmp_path / "job.yml"), "--stream", *alpha_ws)
+    acr = hub["container_registry"].rsplit("/", 1)[1].lower() + ".azurecr.io"
+    seen = {}
+    for name, ran, blobs in (("proj-alpha", alpha_job, alpha_blobs), ("proj-beta", job, beta_blobs)):
+        guid = blobs["container_name"].removesuffix("-azureml-blobstore")
+        repo = ran["properties"]["AzureML.DerivedImageName"]
+        assert repo.startswith(f"{guid}/azureml_"), repo
+        images = dev.ok("ml", "environment", "list-images", "-w", name, *projects)
+        assert [i["name"] for i in images] == [f"{acr}/{repo}"] and images[0]["built_by_job"] == ran["name"]
+        seen[name] = images[0]["name"]
+    assert seen["proj-alpha"] != seen["proj-beta"]
+    (tmp_path / "borrowed.yml").write_text(f"name: borrowed\nimage: {seen['proj-beta']}\n")
+    dev.refused("ProjectImageIsolation", "ml", "environment", "create", "--file", str(tmp_path / "borrowed.yml"),
+                *alpha_ws)
 
     # IT opens the hub's network: both projects show it at once.
     it.ok("ml", "workspace", "update", "-n", "team-hub", "-g", "rg-hub", "--public-network-access", "Enabled")

@@ -69,6 +69,10 @@ GET    ~rg/providers/Microsoft.MachineLearningServices/registries               
 GET    ~sub/providers/Microsoft.MachineLearningServices/deletedWorkspaces | 401  200  403  200  200  403
 GET    ~sub/providers/Microsoft.MachineLearningServices/deletedRegistries | 401  200  403  200  200  403
 POST   ~ws/recover | 401  403  403  404  404  403
+# workspace bundles (amlite's additions): export needs read, backup the datastores' listsecrets action, import write
+POST   ~ws/export | 401  200  403  200  200  403
+POST   ~ws/backup | 401  403  200  200  200  403
+POST   ~ws/import | 401  403  403  400  400  403
 POST   ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}/recover | 401  403  403  404  404  403
 DELETE ~ws/codes/{name}/versions/{version} | 401  403  404  404  404  403
 POST   ~ws/codes/{name}/versions/{version}/recover | 401  403  404  404  404  403
@@ -336,6 +340,7 @@ PUT    ~ws/jobs/{name}                                                          
 DELETE ~ws/jobs/{name}                                                                  | 401  403  204  204  204  403
 POST   ~ws/jobs/{name}/cancel                                                           | 401  403  404  404  404  403
 GET    ~ws/jobs/{name}/logs                                                             | 401  404  404  404  404  403
+GET    ~ws/images                                                                       | 401  200  200  200  200  403
 GET    ~ws/environments                                                                 | 401  200  200  200  200  403
 GET    ~ws/environments/{name}                                                          | 401  404  404  404  404  403
 PUT    ~ws/environments/{name}                                                          | 401  403  412  412  412  403

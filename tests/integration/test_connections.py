@@ -159,9 +159,14 @@ def test_delete_removes_connection_and_its_secret(api: Api, ws: str) -> None:
     assert _sealed(api, ws, "connections--gone") is None
 
 
-def test_deleting_the_workspace_deletes_its_connections(api: Api, ws: str) -> None:
+def test_a_soft_deleted_workspace_keeps_its_connections_and_a_purged_one_loses_them(api: Api, ws: str) -> None:
+    """Deleting a workspace soft-deletes it: re-creating it recovers its connections. Purging it
+    deletes them with it."""
     api.request("PUT", url(api, ws, "c"), ML, json=git())
     api.wait(api.request("DELETE", api.ws_path(ws, "ws1"), ML))
+    api.create_workspace(ws, "ws1")
+    assert [c["name"] for c in api.request("GET", url(api, ws), ML).json()["value"]] == ["c"]
+    api.wait(api.request("DELETE", api.ws_path(ws, "ws1"), f"forceToPurge=true&{ML}"))
     api.create_workspace(ws, "ws1")
     assert api.request("GET", url(api, ws), ML).json()["value"] == []
 

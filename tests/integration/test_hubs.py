@@ -312,18 +312,23 @@ def test_a_hubs_projects_share_instances_and_draw_on_one_quota(api: Api, name: s
     assert "command step" in r.json()["error"]["message"]
 
 
-def test_deleting_a_project_removes_its_containers_and_leaves_the_hubs(api: Api, name: str) -> None:
+def test_deleting_a_project_keeps_its_containers_until_it_is_purged_and_leaves_the_hubs(api: Api, name: str) -> None:
+    """A deleted project is soft-deleted: its containers in the hub's storage stay (it can be
+    recovered) but the hub no longer lists it; purging it removes its containers only."""
     hub, alpha, _beta = _family(api, name, "8")
     account = hub["properties"]["storageAccount"].rsplit("/", 1)[1]
     root = api.container.deps.blobs("eastus").root  # type: ignore[attr-defined]
     a_id = alpha["properties"]["workspaceId"]
     assert (root / account / f"{a_id}-azureml-blobstore").exists()
     assert api.wait(api.request("DELETE", api.ws_path(name, "alpha8"), ML))["status"] == "Succeeded"
+    assert (root / account / f"{a_id}-azureml-blobstore").exists()
+    assert api.request("GET", api.ws_path(name, "hub8"), ML).json()["properties"]["associatedWorkspaces"] == [
+        api.ws_path(name, "beta8")]
+    purged = api.request("DELETE", api.ws_path(name, "alpha8"), f"forceToPurge=true&{ML}")
+    assert api.wait(purged)["status"] == "Succeeded"
     left = {p.name for p in (root / account).iterdir()}
     assert not any(c.startswith(a_id) for c in left)
     assert f"azureml-blobstore-{hub['properties']['workspaceId']}" in left
-    assert api.request("GET", api.ws_path(name, "hub8"), ML).json()["properties"]["associatedWorkspaces"] == [
-        api.ws_path(name, "beta8")]
 
 
 def test_a_hub_read_and_put_back_is_accepted_and_changes_nothing(api: Api, name: str) -> None:

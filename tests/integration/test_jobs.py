@@ -316,3 +316,101 @@ def test_a_job_whose_task_gives_up_fails_with_its_mlflow_run(api: Api, workspace
     with c.deps.uow() as uow:
         run = uow.tracking.run(job.workspace_key, run_id)  # type: ignore[attr-defined]
     assert run is not None and run.status.value == "FAILED" and run.end_time is not None
+
+
+def test_a_started_job_whose_ray_compute_was_deleted_meanwhile_says_what_became_of_its_ray_job(
+        api: Api, workspace: tuple[str, str], tmp_path: Any) -> None:
+    """What a restarted server makes of a started job whose Ray compute was deleted while it was
+    down. Stand-ins, as the real scene needs a server killed under a Ray job and a second server
+    deleting the compute: the job's task handler run again while the job is started (the restart);
+    a cluster's node running the command, with the tags the Ray backend sets on the job's MLflow run
+    before it submits, naming a cluster that no longer answers. The job fails ``JobInterrupted``
+    saying the Ray compute was deleted and that its Ray job could not be stopped, with how to."""
+    import socket
+
+    from amlite.services.job_runs import RAY_ADDRESS_TAG, RAY_SUBMISSION_TAG
+    from amlite.services.jobs import JOB_TASK
+
+    rg, ws = workspace
+    base = api.ws_path(rg, ws)
+    r = api.request("PUT", f"{base}/computes/gone", ML, json={"location": "eastus", "properties": {
+        "computeType": "AmlCompute", "properties": {"vmSize": "Standard_DS3_v2",
+                                                    "scaleSettings": {"minNodeCount": 0, "maxNodeCount": 1}}}})
+    assert r.status_code == 201, r.text
+    assert wait_for_compute(api, f"{base}/computes/gone", present=True)
+    stop = tmp_path / "stop"
+    path = f"{base}/jobs/orphaned"
+    r = api.request("PUT", path, ML, json=job_body(
+        api, rg, ws, f"echo started; while [ ! -e '{stop}' ]; do sleep 0.1; done", computeId="azureml:gone"))
+    assert r.status_code == 201, r.text
+    try:
+        run_id = wait_for(api, path, ("Running",))["properties"]["mlflowRunId"]
+        c = api.container
+        with c.deps.uow() as uow:
+            found = uow.workspaces.get(api.sub, rg, ws)
+            job = uow.jobs.get(found.key, "orphaned") if found is not None else None
+            assert job is not None
+            task = uow.tasks.of_subjects(JOB_TASK, [job.key])[job.key][0]
+        with socket.socket() as sock:  # a port nothing listens on: the cluster went with its compute
+            sock.bind(("127.0.0.1", 0))
+            dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        sid = f"amlite-{job.key}"
+        for key, value in ((RAY_ADDRESS_TAG, dead), (RAY_SUBMISSION_TAG, sid)):
+            tagged = api.client.post(f"/mlflow/v1.0{base}/api/2.0/mlflow/runs/set-tag",
+                                     json={"run_id": run_id, "key": key, "value": value})
+            assert tagged.status_code == 200, tagged.text
+        assert api.request("DELETE", f"{base}/computes/gone", ML).status_code in (200, 202, 204)
+        assert wait_for_compute(api, f"{base}/computes/gone", present=False)
+
+        c.job_runs.run(task)
+        props = wait_for(api, path, ("Failed",))["properties"]
+        assert props["status"] == "Failed" and props["error"]["code"] == "JobInterrupted", props
+        message = props["error"]["message"]
+        assert "Ray compute 'gone' was deleted" in message and f"its Ray job '{sid}' at {dead} could not be stopped" \
+            in message and f"ray job stop {sid}" in message, message
+        assert "processes were ended" not in message
+    finally:
+        stop.touch()  # the stand-in command ends
+
+
+def wait_for_compute(api: Api, path: str, *, present: bool, timeout: float = 20.0) -> bool:
+    """True once the compute is provisioned (``present``) or gone (not ``present``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = api.request("GET", path, ML)
+        if present and r.status_code == 200 and r.json()["properties"]["provisioningState"] == "Succeeded":
+            return True
+        if not present and r.status_code == 404:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_jobs_token_lasts_as_long_as_the_job_and_ends_with_it(
+        api: Api, workspace: tuple[str, str], tmp_path: Any) -> None:
+    """The token a job's own calls carry (``MLFLOW_TRACKING_TOKEN``, and the Ray runner's) is the
+    job's: valid beyond a user token's hour while the job runs, refused once the job has ended."""
+    import jwt
+
+    rg, ws = workspace
+    base = api.ws_path(rg, ws)
+    kept, stop = tmp_path / "token", tmp_path / "stop"
+    path = f"{base}/jobs/holds-a-token"
+    command = f"echo \"$MLFLOW_TRACKING_TOKEN\" > '{kept}'; while [ ! -e '{stop}' ]; do sleep 0.1; done"
+    r = api.request("PUT", path, ML, json=job_body(api, rg, ws, command))
+    assert r.status_code == 201, r.text
+    try:
+        wait_for(api, path, ("Running",))
+        deadline = time.monotonic() + 20
+        while not (kept.exists() and kept.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        token = kept.read_text().strip()
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["exp"] - claims["iat"] > 24 * 3600, claims  # not a user token's hour
+        as_job = {"Authorization": f"Bearer {token}"}
+        assert api.client.get(api.url(base, ML), headers=as_job).status_code == 200
+    finally:
+        stop.touch()
+    assert wait_for(api, path, ("Completed", "Failed"))["properties"]["status"] == "Completed"
+    refused = api.client.get(api.url(base, ML), headers=as_job)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "ExpiredAuthenticationToken", refused.text

@@ -4,7 +4,9 @@ drops, the refusal's machine-readable report, and the workspace's unavailability
 
 from __future__ import annotations
 
+import hashlib
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -61,8 +63,8 @@ def post(api: Api, action: str, sub: str, rg: str, resources: list[str], target:
                        json={"resources": resources, "targetResourceGroup": target})
 
 
-def make_group(api: Api, sub: str, rg: str) -> None:
-    r = api.request("PUT", rg_id(sub, rg), json={"location": "eastus"})
+def make_group(api: Api, sub: str, rg: str, location: str = "eastus") -> None:
+    r = api.request("PUT", rg_id(sub, rg), json={"location": location})
     assert r.status_code in (200, 201), r.text
 
 
@@ -347,3 +349,166 @@ def test_a_finished_job_and_its_outputs_move_with_the_workspace(api: Api, dest_s
         "modelUri": "azureml://jobs/job1/outputs/model", "modelType": "custom_model"}})
     assert model.status_code == 201, model.text
     assert [a["path"] for a in model.json()["properties"]["artifacts"]] == ["model/model.txt"]
+
+
+def wait_until(check: Any, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_move_to_another_region_is_refused_unless_asked_then_copies_the_storage(api: Api, dest_sub: str,
+                                                                                    name: str) -> None:
+    src, dst = f"{name}-src", f"{name}-west"
+    make_group(api, api.sub, src)
+    make_group(api, dest_sub, dst, "westus")
+    api.create_workspace(src, "ws1")
+    old = ws_id(api.sub, src, "ws1")
+    blobs = [b"weights " * 5000, b"a code snapshot", b"job output " * 300]
+    for data in blobs:
+        put = api.client.put(api.url(f"{old}/artifacts/blobs/{hashlib.sha256(data).hexdigest()}", ML), content=data,
+                             headers={"Content-Type": "application/octet-stream"})
+        assert put.status_code == 201, put.text
+    weights = hashlib.sha256(blobs[0]).hexdigest()
+    r = api.request("PUT", f"{old}/models/m/versions/1", ML, json={"properties": {
+        "modelType": "custom_model", "artifacts": [{"path": "w.bin", "sha256": weights, "size": len(blobs[0])}]}})
+    assert r.status_code == 201, r.text
+    account = api.request("GET", old, ML).json()["properties"]["storageAccount"].rsplit("/", 1)[1]
+    east, west = api.container.deps.blobs("eastus"), api.container.deps.blobs("westus")
+    target = rg_id(dest_sub, dst)
+
+    # Refused by default, as Azure refuses it, by validation and by the move alike; nothing changes.
+    for action in ("validateMoveResources", "moveResources"):
+        refused = poll_location(api, post(api, action, api.sub, src, [old], target))
+        assert refused.status_code == 409, refused.text
+        assert [d["code"] for d in refused.json()["error"]["details"]] == ["MoveCrossRegion"]
+    assert api.request("GET", old, ML).json()["location"] == "eastus"
+    bad = api.request("POST", f"{rg_id(api.sub, src)}/moveResources",
+                      json={"resources": [old], "targetResourceGroup": target, "allowRegionChange": "yes"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "InvalidRequestContent"
+    assert list(west.list_accounts()).count(account) == 0
+
+    body = {"resources": [old], "targetResourceGroup": target, "allowRegionChange": True}
+    validated = poll_location(api, api.request("POST", f"{rg_id(api.sub, src)}/validateMoveResources", json=body))
+    assert validated.status_code == 204, validated.text
+    accepted = api.request("POST", f"{rg_id(api.sub, src)}/moveResources", json=body)
+    assert poll_location(api, accepted).status_code == 204
+
+    new = ws_id(dest_sub, dst, "ws1")
+    moved = api.request("GET", new, ML).json()
+    assert moved["location"] == "westus"
+    assert {r["location"] for r in api.request("GET", f"{target}/resources").json()["value"]} == {"westus"}
+    for data in blobs:  # every byte is served by the new region
+        got = api.request("GET", f"{new}/artifacts/blobs/{hashlib.sha256(data).hexdigest()}", ML)
+        assert got.status_code == 200 and got.content == data
+        assert got.headers["x-ms-served-region"] == "westus"
+    version = api.request("GET", f"{new}/models/m/versions/1", ML).json()
+    assert version["properties"]["artifacts"][0]["sha256"] == weights
+    status = api.client.get(accepted.headers["Location"].replace("/operationResults/", "/operationStatuses/")).json()
+    copied = status["properties"]["storageCopied"]
+    assert [(c["account"], c["fromRegion"], c["toRegion"]) for c in copied] == [(account, "eastus", "westus")]
+    assert copied[0]["blobs"] == len(blobs)
+    # The old region's copy is released once the move has committed.
+    assert wait_until(lambda: account not in list(east.list_accounts())), "the old region still holds the account"
+    assert sorted(west.list_blobs(account, next(c for c in west.list_containers(account) if "blobstore" in c))) == \
+        sorted(hashlib.sha256(d).hexdigest() for d in blobs)
+    # It serves: a new upload lands in the new region.
+    data = b"after the move"
+    put = api.client.put(api.url(f"{new}/artifacts/blobs/{hashlib.sha256(data).hexdigest()}", ML), content=data,
+                         headers={"Content-Type": "application/octet-stream"})
+    assert put.status_code == 201, put.text
+    assert api.request("GET", f"{new}/artifacts/blobs/{hashlib.sha256(data).hexdigest()}",
+                       ML).headers["x-ms-served-region"] == "westus"
+
+
+def other_tenant(api: Api, name: str) -> tuple[str, str, dict[str, str]]:
+    """A second tenant (amlite makes one tenant per server: this one is written to the store, as a
+    directory import would), its subscription ready for a workspace with group ``{name}-theirs``,
+    and three of its principals: ``me`` (Contributor on that group), ``reader`` and ``idle``."""
+    from amlite.domain.builtin_roles import built_in_role
+    from amlite.domain.rbac import RoleAssignment
+    from amlite.domain.resources import Principal, PrincipalKind, Subscription, Tenant
+    from amlite.schemas.arm_resources import ResourceGroupBody
+    from amlite.services.context import Caller
+
+    tenant, sub = str(uuid.uuid4()), str(uuid.uuid4())
+    people = {who: str(uuid.uuid4()) for who in ("me", "reader", "idle")}
+    now = api.container.deps.clock.now()
+    with api.container.deps.uow(write=True) as uow:
+        uow.tenants.add(Tenant(tenant, f"{name} other", f"{name}.example.org"), now)
+        for who, oid in people.items():
+            uow.principals.add(Principal(oid, tenant, PrincipalKind.USER, who, f"{who}@{name}.example.org",
+                                         created_at=now))
+        uow.subscriptions.add(Subscription(sub, tenant, "theirs"), now)
+        for namespace in DEFAULT_REGISTERED:
+            uow.providers.set_state(sub, namespace, "Registered")
+        uow.commit()
+    me = Caller(tenant, people["me"], "me", "User")
+    api.container.resource_groups.create_or_update(me, sub, f"{name}-theirs",
+                                                   ResourceGroupBody.model_validate({"location": "eastus"}))
+    with api.container.deps.uow(write=True) as uow:
+        uow.role_assignments.add(tenant, RoleAssignment(
+            str(uuid.uuid4()), people["me"], built_in_role("Contributor").id, rg_id(sub, f"{name}-theirs"), now, "test"))
+        uow.commit()
+    return tenant, sub, people
+
+
+def test_a_move_to_another_tenant_is_refused_unless_asked_and_maps_role_assignments(api: Api, name: str) -> None:
+    from amlite.services.authz import Authorizer
+
+    tenant, sub, people = other_tenant(api, name)
+    src, dst = f"{name}-src", f"{name}-theirs"
+    make_group(api, api.sub, src)
+    api.create_workspace(src, "ws1")
+    old = ws_id(api.sub, src, "ws1")
+    reader, idle = create_user(api, f"{name}-reader"), create_user(api, f"{name}-idle")
+    assert assign(api, reader["id"], "Reader", old).status_code == 201
+    assert assign(api, idle["id"], "Reader", old).status_code == 201
+    with api.container.deps.uow() as uow:
+        admin = uow.principals.by_user_principal_name(api.tenant, api.credentials["username"])
+    assert admin is not None
+    target = rg_id(sub, dst)
+
+    def attempt(action: str, **extra: Any) -> httpx.Response:
+        return poll_location(api, api.request("POST", f"{rg_id(api.sub, src)}/{action}",
+                                              json={"resources": [old], "targetResourceGroup": target, **extra}))
+
+    refused = attempt("validateMoveResources")
+    assert refused.status_code == 409
+    assert "MoveCrossTenant" in [d["code"] for d in refused.json()["error"]["details"]]
+    # Opted in, but the caller has no identity in the other tenant: no write there.
+    unmapped = attempt("moveResources", allowTenantChange=True)
+    assert [d["code"] for d in unmapped.json()["error"]["details"]] == ["MoveTargetWriteNotAuthorized"]
+    stranger = str(uuid.uuid4())
+    bad_map = attempt("validateMoveResources", allowTenantChange=True,
+                      principalMap={admin.id: people["me"], reader["id"]: stranger})
+    assert [d["code"] for d in bad_map.json()["error"]["details"]] == ["MovePrincipalNotInTargetTenant"]
+    no_flag = api.request("POST", f"{rg_id(api.sub, src)}/moveResources", json={
+        "resources": [old], "targetResourceGroup": target, "principalMap": {admin.id: people["me"]}})
+    assert no_flag.status_code == 400 and no_flag.json()["error"]["code"] == "InvalidRequestContent"
+    assert api.request("GET", old, ML).status_code == 200
+
+    body = {"resources": [old], "targetResourceGroup": target, "allowTenantChange": True,
+            "principalMap": {admin.id: people["me"], reader["id"]: people["reader"]}}
+    accepted = api.request("POST", f"{rg_id(api.sub, src)}/moveResources", json=body)
+    assert poll_location(api, accepted).status_code == 204
+    new = ws_id(sub, dst, "ws1")
+    assert api.request("GET", old, ML).status_code == 404
+    status = api.client.get(accepted.headers["Location"].replace("/operationResults/", "/operationStatuses/")).json()
+    result = status["properties"]
+    assert sorted(ra["principalId"] for ra in result["removedRoleAssignments"]) == sorted([reader["id"], idle["id"]])
+    assert [(ra["sourcePrincipalId"], ra["principalId"], ra["scope"]) for ra in result["recreatedRoleAssignments"]] == [
+        (reader["id"], people["reader"], new)]
+    with api.container.deps.uow() as uow:
+        ws = uow.workspaces.get(sub, dst, "ws1")
+        assert ws is not None and ws.subscription_id == sub
+        read = "Microsoft.MachineLearningServices/workspaces/read"
+        assert Authorizer.allowed_in(uow, people["reader"], read, new)
+        assert not Authorizer.allowed_in(uow, people["idle"], read, new)
+        assert not Authorizer.allowed_in(uow, reader["id"], read, new)
+        assert {r.full_type.lower() for r in uow.resources.in_group(ws.resource_group_key)} == {
+            "microsoft.storage/storageaccounts", "microsoft.keyvault/vaults",
+            "microsoft.containerregistry/registries", "microsoft.insights/components"}

@@ -176,6 +176,23 @@ def test_explicit_opt_ins_lift_the_region_and_tenant_refusals() -> None:
     assert evaluate(facts(target=far, request=request(cross_region=True, cross_tenant=True))).allowed
 
 
+def test_a_hub_or_project_cannot_change_region_even_when_asked() -> None:
+    far = TargetFacts(True, "t1", True, "westus", ALL_PROVIDERS)
+    asked = request(cross_region=True)
+    assert evaluate(facts(workspace(kind="Default"), target=far, request=asked)).allowed
+    for kind in ("Hub", "Project"):
+        assert codes(facts(workspace(kind=kind), target=far, request=asked)) == ["MoveCrossRegionSharedStorage"]
+    assert evaluate(facts(workspace(kind="Hub"), request=asked)).allowed  # same region: nothing is copied
+
+
+def test_a_cross_tenant_move_needs_the_callers_mapped_identity_and_known_principals() -> None:
+    far = TargetFacts(True, "t2", True, "eastus", ALL_PROVIDERS)
+    asked = request(cross_tenant=True)
+    [b] = evaluate(facts(target=far, request=asked, caller_unmapped=True, can_write_target=False)).blockers
+    assert b.code == "MoveTargetWriteNotAuthorized" and "principalMap" in b.message
+    assert codes(facts(target=far, request=asked, unknown_mapped=("x", "y"))) == ["MovePrincipalNotInTargetTenant"] * 2
+
+
 def test_allowed_locations_at_the_destination_judges_where_the_workspace_would_be() -> None:
     policy = assignment("e56962a6-4747-49cd-b67b-bf8b01975c4c", listOfAllowedLocations=["westus"])
     target = TargetFacts(True, "t1", True, "eastus", ALL_PROVIDERS, (policy,))

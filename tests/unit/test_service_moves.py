@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 
-from amlite.domain.errors import Conflict, InvalidInput
-from amlite.domain.move_ids import move_request
+from amlite.blobs.memory import MemoryBlobStore
+from amlite.domain.errors import Conflict, InvalidInput, StorageUnavailable
+from amlite.domain.move_ids import move_request, request_from_json, request_json
 from amlite.domain.operations import OperationStatus
 from amlite.domain.resources import ProvisioningState
 from amlite.schemas.arm_resources import ResourceGroupBody, WorkspaceBody
 from amlite.services.context import Caller
 from amlite.services.identity import IdentityService
+from amlite.services.move_storage import MoveStorage
 from amlite.services.moves import MoveService
 from amlite.services.operations import OperationService
 from amlite.services.resource_groups import ResourceGroupService
@@ -43,7 +45,7 @@ class World:
         storage = StorageProvisioner(self.deps)
         self.groups = ResourceGroupService(self.deps, operations, storage)
         self.workspaces = WorkspaceService(self.deps, operations, storage)
-        self.moves = MoveService(self.deps, operations)
+        self.moves = MoveService(self.deps, operations, MoveStorage(self.deps, self.tasks))
         for group in ("src", "dst"):
             self.groups.create_or_update(self.admin, self.sub, group, ResourceGroupBody.model_validate({"location": "eastus"}))
         self.workspaces.create_or_update(self.admin, self.sub, "src", "ws1", WorkspaceBody.model_validate({"location": "eastus"}))
@@ -69,6 +71,34 @@ def test_bad_move_bodies_are_refused_before_any_lookup(body: Any, code: str) -> 
     with pytest.raises(InvalidInput) as refused:
         move_request("s", "src", body)
     assert refused.value.code == code
+
+
+TARGET = "/subscriptions/s/resourceGroups/g"
+RESOURCE = "/subscriptions/s/resourceGroups/src/providers/A.B/c/d"
+OID, OID2 = "0f5c8a4e-6b9f-4a55-9d1a-9a0b7d9e3a11", "1A2B3C4D-0000-4000-8000-000000000001"
+
+
+@pytest.mark.parametrize("extra", [
+    {"allowRegionChange": "yes"},
+    {"allowTenantChange": 1},
+    {"principalMap": {OID: OID2}},  # without allowTenantChange
+    {"allowTenantChange": True, "principalMap": [OID, OID2]},
+    {"allowTenantChange": True, "principalMap": {OID: "not-a-guid"}},
+])
+def test_bad_opt_ins_are_refused(extra: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        move_request("s", "src", {"resources": [RESOURCE], "targetResourceGroup": TARGET, **extra})
+    assert refused.value.code == "InvalidRequestContent"
+
+
+def test_opt_ins_are_read_and_kept_by_the_operation() -> None:
+    req = move_request("s", "src", {"resources": [RESOURCE], "targetResourceGroup": TARGET, "allowRegionChange": True,
+                                    "allowTenantChange": True, "principalMap": {OID: OID2}})
+    assert req.cross_region and req.cross_tenant and req.principal_map == ((OID, OID2.lower()),)
+    assert request_from_json(request_json(req)) == req
+    plain = move_request("s", "src", {"resources": [RESOURCE], "targetResourceGroup": TARGET,
+                                      "allowRegionChange": None, "principalMap": None})
+    assert not plain.cross_region and not plain.cross_tenant and plain.principal_map == ()
 
 
 def test_a_move_is_unavailable_until_its_task_commits_then_rehomed() -> None:
@@ -126,3 +156,37 @@ def test_the_source_group_cannot_be_deleted_while_its_workspace_moves() -> None:
     world.run_tasks()
     with world.deps.uow() as uow:
         assert uow.workspaces.get(world.sub, "dst", "ws1") is not None
+
+
+class RefusingStore(MemoryBlobStore):
+    """A region whose storage takes the first copied blob, then refuses (unreachable)."""
+
+    def copy_blob(self, source: Any, src_account: str, src_container: str, dst_account: str, dst_container: str,
+                  sha256: str) -> Any:
+        if any(True for c in self.list_containers(dst_account) for _ in self.list_blobs(dst_account, c)):
+            raise StorageUnavailable("StorageUnavailable", "westus storage is unreachable")
+        return super().copy_blob(source, src_account, src_container, dst_account, dst_container, sha256)
+
+
+def test_a_copy_that_fails_rolls_a_cross_region_move_back_and_discards_the_partial_copy() -> None:
+    world = World()
+    world.deps.blob_stores["westus"] = RefusingStore("westus")
+    world.groups.create_or_update(world.admin, world.sub, "west", ResourceGroupBody.model_validate({"location": "westus"}))
+    with world.deps.uow() as uow:
+        ws = require_workspace(uow, world.admin, world.sub, "src", "ws1")
+        [storage] = [r for r in uow.resources.of_workspace(ws.key) if r.type == "storageAccounts"]
+        container = next(ds.container_name for ds in uow.datastores.of_workspace(ws.key) if ds.is_default)
+    east = world.deps.blobs("eastus")
+    for data in (b"one", b"two", b"three"):
+        east.put_stream(storage.name, container, iter([data]))
+
+    op = world.moves.begin_move(world.admin, world.sub, "src", {**world.body("west"), "allowRegionChange": True})
+    world.run_tasks()
+    with world.deps.uow() as uow:
+        ended = uow.operations.get(op.id)
+        assert ended is not None and ended.status is OperationStatus.FAILED
+        assert ended.error_code == "MoveStorageCopyFailed" and "unreachable" in (ended.error_message or "")
+        back = require_workspace(uow, world.admin, world.sub, "src", "ws1")
+        assert back.location == "eastus" and back.provisioning_state is ProvisioningState.SUCCEEDED
+    assert storage.name not in list(world.deps.blobs("westus").list_accounts())
+    assert len(list(east.list_blobs(storage.name, container))) == 3

@@ -27,6 +27,8 @@ TOKEN_PATH = re.compile(r"^/[^/]+/oauth2/v2\.0/token/?$")
 #: Byte uploads: artifact blobs, the blob endpoint's, and the files of MLflow runs (``api.routers.mlflow``).
 UPLOAD_PATH = re.compile(r"/artifacts/blobs/[^/]+/?$|^/blobservice/|^/mlflow/v1\.0/.+/api/2\.0/mlflow-artifacts/artifacts/",
                          re.IGNORECASE)
+#: A workspace bundle's import (a POST whose body is the bundle): capped like an upload, not like JSON.
+BUNDLE_IMPORT_PATH = re.compile(r"/workspaces/[^/]+/import/?$", re.IGNORECASE)
 
 
 class BodyRefused(Exception):
@@ -67,7 +69,8 @@ class BodyLimits:
             return
         path = scope["path"]
         token = bool(TOKEN_PATH.match(path))
-        upload = scope["method"] == "PUT" and bool(UPLOAD_PATH.search(path))
+        upload = ((scope["method"] == "PUT" and bool(UPLOAD_PATH.search(path)))
+                  or (scope["method"] == "POST" and bool(BUNDLE_IMPORT_PATH.search(path))))
         cap = None if upload else self.limits.max_token_form_bytes if token else self.limits.max_json_body_bytes
         declared = _content_length(scope)
         if cap is not None and declared is not None and declared > cap:

@@ -1,12 +1,15 @@
 """Jobs to ARM JSON: Azure ML's ``JobBase`` with ``CommandJob`` properties, plus what amlite adds
 (the files a run left as ``artifacts`` manifests, ``warnings``, ``error``, start and end times,
-and in ``job show`` the ``metrics`` its MLflow run logged)."""
+and in ``job show`` the ``metrics`` its MLflow run logged). The image a command job runs on is
+Azure's job property ``AzureML.DerivedImageName`` (its repository in the workspace's registry) and
+amlite's ``environmentImage`` (the full name, login server included)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from amlite.api.render import system_data, ts
+from amlite.domain.images import DERIVED_IMAGE_PROPERTY
 from amlite.domain.jobs import output_uri
 from amlite.services.jobs import JobView
 
@@ -27,6 +30,9 @@ def job(view: JobView, endpoint: str) -> dict[str, Any]:
         "warnings": list(j.warnings), "logs": [e.as_json() for e in j.logs],
         "mlflowRunId": j.run_id, "startTime": ts(j.start_time), "endTime": ts(j.end_time),
     }
+    if j.image:
+        props["properties"] = {**props["properties"], DERIVED_IMAGE_PROPERTY: j.image.split("/", 1)[1]}
+        props["environmentImage"] = j.image
     if view.metrics:  # job show: the latest value of each metric the job's MLflow run logged
         props["metrics"] = dict(view.metrics)
     if j.error_code:

@@ -63,6 +63,7 @@ from amlite.domain.blobs import (
     check_sha256,
     container_not_found,
     hash_mismatch,
+    is_digest,
 )
 from amlite.domain.errors import StorageUnavailable
 from amlite.ports import BlobStore, BlobWriter
@@ -280,6 +281,16 @@ class AzureBlobStore:
             except ResourceNotFoundError:
                 names = []
         return iter(sorted(names))
+
+    def list_blobs(self, account: str, container: str) -> Iterator[str]:
+        client = self._azure_container(account)
+        prefix = f"{self._check(container)}/sha256/"
+        with self._translate(account, container):
+            try:
+                names = [item.name.rsplit("/", 1)[1] for item in client.list_blobs(name_starts_with=prefix)]
+            except ResourceNotFoundError:
+                names = []
+        return iter(sorted(n for n in names if is_digest(n)))
 
     def list_accounts(self) -> Iterator[str]:
         with self._translate("", ""):

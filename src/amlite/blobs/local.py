@@ -51,6 +51,7 @@ from amlite.domain.blobs import (
     check_sha256,
     container_not_found,
     hash_mismatch,
+    is_digest,
 )
 from amlite.ports import BlobStore, BlobWriter
 
@@ -255,6 +256,11 @@ class LocalBlobStore:
 
     def list_accounts(self) -> Iterator[str]:
         yield from sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def list_blobs(self, account: str, container: str) -> Iterator[str]:
+        base = self._container(account, container) / "sha256"
+        if base.is_dir():  # sha256/<aa>/<bb>/<digest>; temporary files live in .partial, not here
+            yield from sorted(p.name for p in base.glob("*/*/*") if p.is_file() and is_digest(p.name))
 
     def empty_trash(self) -> None:
         trash = self.root / _TRASH

@@ -115,6 +115,10 @@ class MemoryBlobStore:
     def list_accounts(self) -> Iterator[str]:
         return iter(sorted(self._accounts))
 
+    def list_blobs(self, account: str, container: str) -> Iterator[str]:
+        with self._lock:
+            return iter(sorted(self._accounts.get(account, {}).get(container, {})))
+
 
 
 class _BufferWriter:

@@ -8,6 +8,7 @@ format, and turns every error into ``(Code) message`` on stderr with az's exit c
 
 - 0 success; 1 any error; 2 usage errors (Click's own, and :class:`CliError` with exit_code 2);
 - 3 when a ``show``-style command finds nothing (``ResourceNotFoundError``), as az does;
+- a command's own code when it returns an ``Outcome`` (``workspace diff``: 1 when the two differ);
 - 0, silently, when the reader of stdout goes away (``amlite ... | head``).
 
 No traceback is ever printed for a server or connection error unless ``--debug`` is given.
@@ -23,6 +24,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -126,6 +128,15 @@ def _configure_logging(debug: bool) -> None:
         logging.getLogger("httpcore").setLevel(logging.INFO)  # socket-level chatter hides the requests
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A result to print and the exit code to end with (``workspace diff`` prints the drift and
+    exits 1 when there is some, as ``diff`` does)."""
+
+    result: Any
+    exit_code: int
+
+
 def command(
     app: typer.Typer,
     name: str,
@@ -158,11 +169,16 @@ def command(
             token = _SESSION.set(session)
             try:
                 result = func(**kwargs)
+                exit_code = 0
+                if isinstance(result, Outcome):
+                    result, exit_code = result.result, result.exit_code
                 if result is not None:
                     text = format_output(result, options.output, query=options.query,
                                          table_transformer=table)
                     if text:
                         print(text)
+                if exit_code:
+                    raise typer.Exit(exit_code)
             except (typer.Exit, typer.Abort):
                 raise
             except InvalidQueryError as exc:

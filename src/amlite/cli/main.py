@@ -17,7 +17,7 @@ from amlite.cli.args import expand_argv
 from amlite.cli.command import emit_error, silence_stdout
 from amlite.cli.session import CliError
 from amlite.cli.commands import account, ad, admin, auth, configure, group, monitor, network, policy, provider, role, server
-from amlite.cli.commands import workspace
+from amlite.cli.commands import deployment, workspace
 from amlite.cli.commands import assets, compute, connection, datastore, job, online, registry
 
 __all__ = ["app", "main"]
@@ -51,6 +51,7 @@ account.register(app)
 configure.register(app)
 provider.register(app)
 group.register(app)
+deployment.register(app)
 workspace.register(app)
 assets.register(workspace.ml_app)
 datastore.register(workspace.ml_app)

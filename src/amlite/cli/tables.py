@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from amlite.sdk.config import parse_arm_id
@@ -9,6 +10,7 @@ from amlite.sdk.config import parse_arm_id
 __all__ = [
     "account_table",
     "alias_table",
+    "drift_table",
     "generic_resource_table",
     "group_table",
     "location_table",
@@ -83,6 +85,14 @@ def workspace_table(result: Any) -> list[dict[str, Any]]:
          "DisplayName": w.get("display_name")}
         for w in _items(result)
     ]
+
+
+def drift_table(result: Any) -> list[dict[str, Any]]:
+    """One row per difference of ``ml workspace diff`` (none when the two are equal)."""
+    rows = result.get("differences", []) if isinstance(result, dict) else []
+    return [{"Resource": d.get("resource"), "Change": d.get("change"), "Path": d.get("path", ""),
+             "A": json.dumps(d.get("a")) if "a" in d else "", "B": json.dumps(d.get("b")) if "b" in d else ""}
+            for d in rows]
 
 
 def registry_table(result: Any) -> list[dict[str, Any]]:

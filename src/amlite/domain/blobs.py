@@ -44,6 +44,11 @@ def check_sha256(value: str, target: str = "sha256") -> str:
     return value.lower()
 
 
+def is_digest(name: str) -> bool:
+    """Whether a blob's name (the last part of its key) is a canonical digest."""
+    return bool(_SHA256.fullmatch(name)) and name == name.lower()
+
+
 def blob_key(sha256: str) -> str:
     """The blob's key inside its container: ``sha256/<aa>/<bb>/<hexdigest>``."""
     digest = check_sha256(sha256)

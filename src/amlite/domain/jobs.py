@@ -194,6 +194,9 @@ class Job:
     is_archived: bool = False
     warnings: tuple[str, ...] = ()
     requirements: tuple[str, ...] = ()  # the pip requirements of its environment, resolved at submission
+    # The environment build it runs on, named as an image of its workspace's registry
+    # (``domain/images``); None for a pipeline and a job on a Ray cluster (no build of amlite's).
+    image: str | None = None
     error_code: str | None = None
     error_message: str | None = None
     outputs: dict[str, tuple[ManifestEntry, ...]] = field(default_factory=dict)  # name → stored files

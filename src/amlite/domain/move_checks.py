@@ -22,9 +22,12 @@ TargetResourceGroupBeingDeleted the destination group is being deleted
 ResourceExistsInTargetResourceGroup  a resource of the same type and name is in the destination
 MoveCrossTenant                 the destination is in another tenant (without ``cross_tenant``)
 MoveCrossRegion                 the destination group is in another region (without ``cross_region``)
+MoveCrossRegionSharedStorage    a hub or project asked to change region (their storage is shared)
 MissingSubscriptionRegistration a provider the workspace needs is not registered at the destination
 MoveSourceDeleteNotAuthorized   the caller lacks delete on a resource that would move
-MoveTargetWriteNotAuthorized    the caller lacks resourceGroups/write on the destination group
+MoveTargetWriteNotAuthorized    the caller lacks resourceGroups/write on the destination group (in
+                                another tenant: as the principal ``principal_map`` maps the caller to)
+MovePrincipalNotInTargetTenant  a ``principal_map`` target is no principal of the destination's tenant
 RequestDisallowedByPolicy       a moving resource breaks an enforced assignment at the destination
 WorkspaceNotQuiescent           a workspace is being created, updated, deleted or moved
 WorkspaceHasCompute             a compute exists (or is being created) in a workspace
@@ -102,6 +105,7 @@ class WorkspaceFacts:
     encryption: Mapping[str, Any] | None = None  # Azure's properties.encryption in effect (own or hub's)
     datastores: tuple[DatastoreFact, ...] = ()
     private_endpoint_connections: tuple[str, ...] = ()  # ARM ids
+    kind: str = "Default"  # Default, Hub or Project
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,10 @@ class MoveFacts:
     role_assignments: tuple[RoleAssignmentFact, ...] = ()  # at or below every moving resource
     can_delete: Mapping[str, bool] = field(default_factory=dict)  # lower-cased moving id -> allowed
     can_write_target: bool = True
+    # A move into another tenant: the caller's object id is not mapped to a principal there.
+    caller_unmapped: bool = False
+    # Target object ids of the principal map that are no principal of the destination's tenant.
+    unknown_mapped: tuple[str, ...] = ()
 
 
 def target_group_id(req: MoveRequest) -> str:
@@ -247,7 +255,8 @@ def evaluate(facts: MoveFacts) -> MoveReport:
             b.append(MoveBlocker("MoveCrossTenant",
                                  f"The destination subscription '{req.target_subscription}' is in another tenant; "
                                  "a workspace cannot move across tenants (as on Azure). amlite can, behind the "
-                                 "explicit cross-tenant option with a principal mapping.",
+                                 "explicit cross-tenant option with a principal mapping ('allowTenantChange' and "
+                                 "'principalMap'; 'amlite resource move --allow-tenant-change --principal-map').",
                                  f"/subscriptions/{req.target_subscription}"))
 
     if t.group_exists and t.group_deleting:
@@ -267,7 +276,15 @@ def evaluate(facts: MoveFacts) -> MoveReport:
                                      f"The workspace '{ws.name}' is in '{ws.location}' and the destination group "
                                      f"'{req.target_group}' is in '{t.group_location}'; a workspace moves only within "
                                      f"its region. Create a destination group in '{ws.location}', or use amlite's "
-                                     "explicit cross-region move.", ws.arm_id))
+                                     "explicit cross-region move ('allowRegionChange'; 'amlite resource move "
+                                     "--allow-region-change'), which copies its storage there.", ws.arm_id))
+    if t.group_exists and t.group_location is not None and req.cross_region:
+        for ws in workspaces:
+            if ws.location.lower() != t.group_location.lower() and ws.kind.lower() != "default":
+                b.append(MoveBlocker("MoveCrossRegionSharedStorage",
+                                     f"The workspace '{ws.name}' is a {ws.kind.lower()}: its storage account is "
+                                     "shared between a hub and its projects, so it cannot move to another region "
+                                     f"on its own. Move it to a group in '{ws.location}'.", ws.arm_id))
 
     cmk = any(customer_managed_key(ws.encryption) for ws in workspaces)
     if t.subscription_exists and workspaces:
@@ -285,10 +302,20 @@ def evaluate(facts: MoveFacts) -> MoveReport:
             b.append(MoveBlocker("MoveSourceDeleteNotAuthorized",
                                  f"You need permission to delete '{rid}' ({delete_action(rid)}) to move it out of "
                                  f"its group; ask an Owner of '{src_rg}' for Contributor or Owner there.", rid))
-    if t.group_exists and not facts.can_write_target:
+    if t.group_exists and facts.caller_unmapped:
+        b.append(MoveBlocker("MoveTargetWriteNotAuthorized",
+                             f"The destination group '{target_rg}' is in another tenant: map your object id to your "
+                             "principal there in 'principalMap', whose role at the destination must grant "
+                             f"'{TARGET_WRITE_ACTION}' (Contributor or Owner).", target_rg))
+    elif t.group_exists and not facts.can_write_target:
         b.append(MoveBlocker("MoveTargetWriteNotAuthorized",
                              f"You need '{TARGET_WRITE_ACTION}' on the destination group '{target_rg}' to move "
                              "resources into it; ask for Contributor or Owner there.", target_rg))
+    for principal in facts.unknown_mapped:
+        b.append(MoveBlocker("MovePrincipalNotInTargetTenant",
+                             f"The principal map names '{principal}', which is no principal of the destination's "
+                             "tenant; map each source principal to its object id in that tenant.",
+                             f"/subscriptions/{req.target_subscription}"))
 
     if t.group_exists:
         for ws in workspaces:

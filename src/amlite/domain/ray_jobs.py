@@ -43,6 +43,7 @@ class RayJobInfo:
 
     status: str
     message: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)  # what amlite gave at submission (amlite.job, ...)
 
     @property
     def is_terminal(self) -> bool:

@@ -219,6 +219,11 @@ class Datastore:
     description: str = ""
     tags: dict[str, str] = field(default_factory=dict)
 
+    @staticmethod
+    def secret_name_for(name: str) -> str:
+        """Where a datastore's secret sits in its workspace's secret namespace."""
+        return f"datastores--{name.lower()}"
+
     @property
     def served_by_amlite(self) -> bool:
         """The workspace's own blob storage (its default datastore), whose account amlite serves

@@ -3,8 +3,9 @@ command under a supervisor (``runner.supervisor``) that takes the command's whol
 with it when it is canceled or when the server dies.
 
 Environments: a job's pip dependencies are installed with the machine's Python into a virtualenv
-under ``<root>/<hash>``, where the hash covers the Python version and the sorted requirements, so
-jobs with the same dependencies share one. The server's own packages stay importable behind the
+under ``<root>/<hash>``, where the hash covers the build's image name (its registry and namespace:
+a hub's projects never share a build, see ``domain/images``), the Python version and the sorted
+requirements, so jobs of one workspace with the same dependencies share one. The server's own packages stay importable behind the
 environment's (a ``.pth`` file), so a job needs to list only what it adds. A virtualenv is built
 under a file lock and marked ready only once pip succeeded; a failed build is removed.
 """
@@ -64,10 +65,11 @@ class LocalJobExecutor:
     def __init__(self, env_root: Path) -> None:
         self._root = env_root
 
-    def python_for(self, requirements: list[str], log: Path) -> Path:
-        """The interpreter of the environment with ``requirements`` installed, built once."""
+    def python_for(self, requirements: list[str], log: Path, image: str = "") -> Path:
+        """The interpreter of the environment with ``requirements`` installed, built once per
+        ``image`` (the name the build has in its workspace's registry)."""
         reqs = sorted(set(requirements))
-        digest = hashlib.sha256(json.dumps([sys.version, reqs]).encode()).hexdigest()[:20]
+        digest = hashlib.sha256(json.dumps([image, sys.version, reqs]).encode()).hexdigest()[:20]
         self._root.mkdir(parents=True, exist_ok=True)
         home = self._root / digest
         python = home / "bin" / "python"
@@ -79,16 +81,17 @@ class LocalJobExecutor:
                 return python
             shutil.rmtree(home, ignore_errors=True)
             try:
-                self._build(home, reqs, log)
+                self._build(home, reqs, log, image)
             except BaseException:
                 shutil.rmtree(home, ignore_errors=True)
                 raise
             (home / ".ready").write_text(json.dumps(reqs))
         return python
 
-    def _build(self, home: Path, reqs: list[str], log: Path) -> None:
+    def _build(self, home: Path, reqs: list[str], log: Path, image: str) -> None:
         with open(log, "ab") as out:
-            out.write(f"amlite: creating the job's virtualenv {home.name} ({len(reqs)} pip requirement(s))\n".encode())
+            out.write(f"amlite: creating the job's virtualenv {home.name} ({len(reqs)} pip requirement(s))"
+                      f"{' as ' + image if image else ''}\n".encode())
             out.flush()
             subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(home)], check=True, stdout=out,
                            stderr=subprocess.STDOUT)

@@ -68,7 +68,8 @@ class RayJobClient:
             if "does not exist" in str(exc):
                 return None
             raise
-        return RayJobInfo(str(getattr(found.status, "value", found.status)), str(found.message or ""))
+        metadata = {str(k): str(v) for k, v in (getattr(found, "metadata", None) or {}).items()}
+        return RayJobInfo(str(getattr(found.status, "value", found.status)), str(found.message or ""), metadata)
 
     def logs(self, address: str, submission_id: str) -> str:
         return str(self._client(address).get_job_logs(submission_id))

@@ -77,6 +77,10 @@ class MoveBody(ArmModel):
 
     resources: list[str] | None = None
     target_resource_group: str | None = Field(default=None, alias="targetResourceGroup")
+    # amlite's opt-ins beside Azure's fields (docs/move.md, "Beyond Azure").
+    allow_region_change: bool | None = Field(default=None, alias="allowRegionChange")
+    allow_tenant_change: bool | None = Field(default=None, alias="allowTenantChange")
+    principal_map: dict[str, str] | None = Field(default=None, alias="principalMap")
 
 
 class ResourceGroupBody(ArmModel):
@@ -228,3 +232,26 @@ class MemberBody(ArmModel):
     """Graph ``POST /v1.0/groups/{id}/members/$ref``: the member's ``@odata.id``."""
 
     odata_id: str | None = Field(default=None, alias="@odata.id")
+
+
+class DeploymentProperties(ArmModel):
+    """A template deployment's properties; the template itself is judged by domain/templates.py."""
+
+    template: dict[str, Any] | None = None
+    parameters: dict[str, Any] | None = None
+    mode: str | None = None
+    template_link: dict[str, Any] | None = Field(default=None, alias="templateLink")
+    parameters_link: dict[str, Any] | None = Field(default=None, alias="parametersLink")
+
+
+class DeploymentBody(ArmModel):
+    """PUT of ``Microsoft.Resources/deployments`` (``properties`` required, checked by the service)."""
+
+    properties: DeploymentProperties | None = None
+
+
+class ExportTemplateBody(ArmModel):
+    """POST ``exportTemplate``: the ids of the resources to export (amlite exports one workspace)."""
+
+    resources: list[str] | None = None
+    options: str | None = None

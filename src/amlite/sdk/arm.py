@@ -268,6 +268,40 @@ class ResourceGroupOperations(_Operations):
     ) -> ItemPaged[dict[str, Any]]:
         return self._pipeline.paged(self._url(name, subscription_id) + "/resources", api_version=API)
 
+    def export_template(self, resource_group_name: str, resources: Sequence[str], *,
+                        subscription_id: str | None = None) -> dict[str, Any]:
+        """The group's ``exportTemplate`` for the resources named: ``{"template": ...}``."""
+        url = f"/subscriptions/{self._sub(subscription_id)}/resourcegroups/{quote(resource_group_name)}/exportTemplate"
+        response = self._pipeline.send("POST", url, api_version=API, json={"resources": list(resources)})
+        return dict(response.json())
+
+
+class DeploymentOperations(_Operations):
+    """Template deployments into a resource group (azure-mgmt-resource's ``deployments``)."""
+
+    def _url(self, resource_group_name: str, name: str | None, subscription_id: str | None) -> str:
+        base = (f"/subscriptions/{self._sub(subscription_id)}/resourcegroups/{quote(resource_group_name)}"
+                "/providers/Microsoft.Resources/deployments")
+        return f"{base}/{quote(name)}" if name else base
+
+    def begin_create_or_update(self, resource_group_name: str, deployment_name: str, parameters: dict[str, Any], *,
+                               subscription_id: str | None = None) -> LROPoller[dict[str, Any]]:
+        """PUT the deployment (``{"properties": {"template", "parameters", "mode"}}``); the result is
+        the deployment, ``Failed`` ones included (their ``properties.error`` names the resource)."""
+        url = self._url(resource_group_name, deployment_name, subscription_id)
+        response = self._pipeline.send("PUT", url, api_version=API, json=parameters)
+        return LROPoller(self._pipeline, response,
+                         lambda _r: dict(self._pipeline.get_json(url, api_version=API)), api_version=API)
+
+    def get(self, resource_group_name: str, deployment_name: str, *,
+            subscription_id: str | None = None) -> dict[str, Any]:
+        return dict(self._pipeline.get_json(self._url(resource_group_name, deployment_name, subscription_id),
+                                            api_version=API))
+
+    def list_by_resource_group(self, resource_group_name: str, *,
+                               subscription_id: str | None = None) -> ItemPaged[dict[str, Any]]:
+        return self._pipeline.paged(self._url(resource_group_name, None, subscription_id), api_version=API)
+
 
 class ResourceOperations(_Operations):
     """Operations on resources by id (``az resource``): moving them between groups and
@@ -356,6 +390,7 @@ class ArmClient:
         self.providers = ProviderOperations(self._pipeline, self)
         self.resource_groups = ResourceGroupOperations(self._pipeline, self)
         self.resources = ResourceOperations(self._pipeline, self)
+        self.deployments = DeploymentOperations(self._pipeline, self)
         self.private_endpoint_connections = PrivateEndpointConnectionOperations(self._pipeline, self)
         self.region_drills = RegionDrillOperations(self._pipeline, self)
         self.workspace_pairs = WorkspacePairOperations(self._pipeline, self)

@@ -36,6 +36,7 @@ from amlite.ports import UnitOfWork
 from amlite.services.asset_owners import containers_of, registry_owner, versions_of, workspace_owner
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller
+from amlite.services.images import check_image_reference
 from amlite.services.registries import registry_for, tenant_registry_path
 from amlite.services.system_registry import curated_catalog, reference_not_found
 from amlite.services.system_registry import resolve as resolve_curated
@@ -57,6 +58,10 @@ class ReferenceResolver:
             self.check_uri(uow, caller, ws, build["contextUri"], "properties.build.contextUri")
         if kind is AssetKind.COMPONENTS:
             self.check_component(uow, caller, ws, spec["componentSpec"], "properties.componentSpec")
+        if kind is AssetKind.ENVIRONMENTS and not ws.is_registry and isinstance(spec.get("image"), str):
+            workspace = uow.workspaces.by_key(ws.key)
+            if workspace is not None:  # a project names only its own images of its hub's registry
+                check_image_reference(uow, workspace, spec["image"], "properties.image")
 
     def check_component(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, component: dict[str, Any], target: str) -> None:
         code = component.get("code")

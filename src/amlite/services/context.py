@@ -34,6 +34,8 @@ class Caller:
     # and the route's action are then checked by the use case in its own unit of work
     # (``Authorizer.admit``). Nothing reads or writes the store for a caller not admitted.
     admitted: bool = True
+    # The job whose token this is (``TokenClaims.job_key``): the caller is admitted only while it runs.
+    job_key: str | None = None
 
     def acting(self, action: str, scope: str) -> "Caller":
         return replace(self, action=action, scope=scope)
@@ -50,7 +52,19 @@ def admit_principal(uow: UnitOfWork, caller: Caller) -> Caller:
     principal = uow.principals.get(caller.principal_id)
     if principal is None:
         raise AuthenticationFailed("InvalidAuthenticationToken", "The principal of this access token no longer exists.")
+    check_job_token(uow, caller)
     return replace(caller, principal_id=principal.id, name=principal.sign_in_name, admitted=True)
+
+
+def check_job_token(uow: UnitOfWork, caller: Caller) -> None:
+    """A job's token (``Caller.job_key``) outlives the hour of a user's, so it is honoured only
+    while its job has not ended: afterwards (or once the job is gone) it is a 401."""
+    if caller.job_key is None:
+        return
+    job = uow.jobs.by_key(caller.job_key)
+    if job is None or job.status.is_terminal or job.submitted_by != caller.principal_id:
+        raise AuthenticationFailed("ExpiredAuthenticationToken",
+                                   "This access token was a job's, and the job has ended.")
 
 
 def require_admitted(caller: Caller) -> None:

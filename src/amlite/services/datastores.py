@@ -82,7 +82,7 @@ class DatastoreService:
                 if any(getattr(existing, f) != req.fields[f] for f in fixed):
                     raise Conflict("DefaultDatastoreReadOnly",
                                    f"'{existing.name}' is a default datastore of the workspace: its storage cannot change.")
-            secret_name = f"datastores--{name.lower()}"
+            secret_name = Datastore.secret_name_for(name)
             if existing is None:
                 ds = Datastore(key=d.ids.new_id(), workspace_key=ws.key, name=name, is_default=False,
                                created_at=d.clock.now(), secret_name=secret_name if req.secret else None, **req.fields)

@@ -215,7 +215,7 @@ class IdentityService:
             token.strip(), now=self._deps.clock.now(), audience=self._audiences, tenant_id=self._tenant_id
         )
         return Caller(tenant_id=claims.tenant_id, principal_id=claims.object_id, name="",
-                      principal_type=claims.principal_type, admitted=False)
+                      principal_type=claims.principal_type, admitted=False, job_key=claims.job_key)
 
     def jwks(self, tenant_ref: str) -> dict[str, Any]:
         self._resolve_tenant(tenant_ref)

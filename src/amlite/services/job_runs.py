@@ -82,6 +82,10 @@ BLOB_API_VERSION = "2024-04-01"
 RAY_STOP_SECONDS = 30.0
 #: How long a Ray cluster may not answer about a running job before the job's runner gives up.
 RAY_SILENCE_SECONDS = 60.0
+#: Tags of a Ray job's MLflow run saying where it was submitted, set before it is: what a restarted
+#: server has left to stop it by when its Ray compute was deleted while the server was down.
+RAY_ADDRESS_TAG = "amlite.ray.address"
+RAY_SUBMISSION_TAG = "amlite.ray.submissionId"
 
 
 @dataclass(frozen=True)
@@ -151,9 +155,7 @@ class JobRunService:
             name = compute_name(job.spec.compute_id)
             if name is not None:  # the dead server's node of the compute is free again
                 self._computes.release_slots_of(job.workspace_key, name, job.name)
-            self._end(job, final, "JobInterrupted",
-                      "The server running this job stopped before the job finished, and the job's processes were "
-                      "ended with it. Submit the job again (job create) to rerun it.")
+            self._end(job, final, "JobInterrupted", self._interrupted(job))
             return
         job = self._move(job, JobStatus.QUEUED)
         if job.status is not JobStatus.QUEUED:
@@ -191,7 +193,7 @@ class JobRunService:
         ws, storage = self._where(job)
         try:
             values, cwd = self._prepare(job, folder, storage)
-            python = self._executor.python_for(list(job.requirements), logfile)
+            python = self._executor.python_for(list(job.requirements), logfile, job.image or "")
             command = bind_command(job.spec.command, values)
         except JobSetupFailed as exc:
             self._finish(job, storage, folder, None, exc.code, exc.message)
@@ -276,7 +278,8 @@ class JobRunService:
             values[f"outputs.{name}"] = f"{RAY_ROOT}/outputs/{name}" + (f"/{name}" if output.type == "uri_file" else "")
         command = bind_command(job.spec.command, values)
         run = self._tracking.start_job_run(ws.key, experiment_name=job.spec.experiment_name, job_name=job.name,
-                                           user=job.stamp.created_by, run_id=job.run_id)
+                                           user=job.stamp.created_by, run_id=job.run_id,
+                                           tags={RAY_ADDRESS_TAG: address, RAY_SUBMISSION_TAG: submission_id(job.key)})
         env = dict(job.spec.environment_variables)
         env.update({"PYTHONUNBUFFERED": "1", "AZUREML_RUN_ID": job.name,
                     "MLFLOW_TRACKING_URI": f"{self._deps.endpoint}/mlflow/v1.0{ws.arm_id}",
@@ -326,6 +329,52 @@ class JobRunService:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return True
+
+    def _interrupted(self, job: Job) -> str:
+        """Why a started job that nothing follows any more ends ``JobInterrupted``. A job on the
+        server's own runner ended with the server. A job submitted to a Ray compute that was
+        deleted while the server was down is not: it is stopped on its cluster, found by its MLflow
+        run's tags, if Ray says it is this job's (its metadata), and the message says what became of it."""
+        again = "Submit the job again (job create) to rerun it."
+        name = compute_name(job.spec.compute_id)
+        address, sid = self._ray_submission(job) if name is not None and not job.spec.is_pipeline else ("", "")
+        if not address:
+            return ("The server running this job stopped before the job finished, and the job's processes were "
+                    f"ended with it. {again}")
+        where = f"its Ray job '{sid}' at {address}"
+        try:
+            if self._ray is None:
+                raise RuntimeError("this server has no Ray client")
+            info = self._ray.info(address, sid)
+            ws, _ = self._where(job)
+            if info is None:
+                outcome = f"the cluster at {address} does not know '{sid}' (the server stopped before submitting it)"
+            elif info.metadata.get("amlite.job") != job.name or info.metadata.get("amlite.workspace") != ws.arm_id:
+                outcome = f"the Ray job '{sid}' at {address} is not this job's, and was left alone"
+            elif info.is_terminal:
+                outcome = f"{where} had ended {info.status}, and its outputs were not collected"
+            else:
+                self._ray.stop(address, sid)
+                outcome = f"{where} was stopped"
+        except Exception as exc:  # the cluster may be gone with its compute: say so, the job ends all the same
+            log.warning("job %s: could not stop its Ray job %s at %s: %s", job.name, sid, address, exc)
+            outcome = (f"{where} could not be stopped ({type(exc).__name__}: {exc}); stop it on the cluster "
+                       f"(ray job stop {sid})")
+        return (f"The server running this job stopped before the job finished, and the job's Ray compute '{name}' "
+                f"was deleted meanwhile, so the job can no longer be followed: {outcome}. {again}")
+
+    def _ray_submission(self, job: Job) -> tuple[str, str]:
+        """Where the job was submitted to Ray (its run's tags) when its compute no longer exists;
+        ('', '') for any other job."""
+        name = compute_name(job.spec.compute_id)
+        with self._deps.uow() as uow:
+            if name is None or uow.computes.get(job.workspace_key, name) is not None:
+                return "", ""
+        try:
+            tags = self._tracking.job_run(job.workspace_key, job.run_id).tags
+        except AmliteError:  # no run: the job never reached its runner
+            return "", ""
+        return tags.get(RAY_ADDRESS_TAG, ""), tags.get(RAY_SUBMISSION_TAG, "")
 
     def _follow_ray(self, job: Job, storage: ArtifactStorage, folder: Path, address: str, sid: str) -> None:
         """Mirror the Ray job's log into the job's log file (what ``job stream`` reads) and its state
@@ -513,14 +562,16 @@ class JobRunService:
         return env
 
     def _token(self, job: Job) -> str | None:
-        """A short-lived token of the job's submitter, for the job's own calls (MLflow)."""
+        """The job's token: its submitter's rights, for the job's own calls (MLflow, the Ray
+        runner's blobs), honoured as long as the job has not ended (``JOB_TOKEN_LIFETIME`` at most),
+        so a job that waits or runs for hours keeps it."""
         with self._deps.uow() as uow:
             principal = uow.principals.get(job.submitted_by)
         if principal is None:
             return None
         token, _ = self._tokens.issue(tenant_id=principal.tenant_id, object_id=principal.id,
                                       name=principal.sign_in_name, principal_type=principal.kind.value,
-                                      now=self._deps.clock.now())
+                                      now=self._deps.clock.now(), job_key=job.key)
         return token
 
     # -- finishing ---------------------------------------------------------------------------------

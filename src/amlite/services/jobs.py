@@ -52,6 +52,7 @@ from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.hubs import find_compute
+from amlite.services.images import check_image_reference, image_for
 from amlite.services.pipeline_steps import PipelineSteps
 from amlite.services.tasks import TaskEngine
 from amlite.services.workspace_scope import require_workspace, writable
@@ -127,11 +128,15 @@ class JobService:
                 warnings = _unhonoured(props, spec)
                 env_spec: dict[str, Any] = {}
                 conda: dict[str, Any] | None = None
+                image: str | None = None
                 if spec.is_pipeline:
                     for step_name, step in spec.steps.items():
                         self._steps.check(uow, caller, ws, spec, step_name, step)
                 else:
                     env_spec, conda = self._environment(uow, caller, ws, spec.environment_id)
+                    if not on_ray:  # the build a job on a Ray cluster runs on is the cluster's, not amlite's
+                        needs = environment_plan(env_spec, conda, PYTHON_VERSION).requirements
+                        image = image_for(uow, ws, PYTHON_VERSION, needs)
                 sources = {k: self._source(uow, caller, ws, k, i) for k, i in spec.inputs.items() if i.type != "literal"}
                 storage = self._artifacts.storage_in(uow, workspace_owner(ws))
         if existing is not None:
@@ -144,18 +149,19 @@ class JobService:
             _check_single_file(key, inputs[key])
         _check_stored(storage, spec.code, f"{P}.codeArtifacts")
         job = self._new_job(caller.principal_id, _stamp(caller, self._deps.clock.now()), ws, name,
-                            replace(spec, inputs=inputs), details, warnings + plan.warnings, plan.requirements)
+                            replace(spec, inputs=inputs), details, warnings + plan.warnings, plan.requirements, image)
         view = self._insert(caller, ws, job)
         return view, True
 
     def _new_job(self, principal_id: str, stamp: AuditStamp, ws: Workspace, name: str, spec: JobSpec,
-                 details: JobDetails, warnings: tuple[str, ...], requirements: tuple[str, ...]) -> Job:
+                 details: JobDetails, warnings: tuple[str, ...], requirements: tuple[str, ...],
+                 image: str | None = None) -> Job:
         d = self._deps
         return Job(key=d.ids.new_id(), workspace_key=ws.key, name=name, spec=spec, status=JobStatus.NOT_STARTED,
                    stamp=stamp, etag=new_etag(d.ids), submitted_by=principal_id,
                    display_name=details.display_name or name, description=details.description or "",
                    tags=dict(details.tags or {}), is_archived=bool(details.is_archived), warnings=warnings,
-                   requirements=requirements, run_id=d.ids.new_id().replace("-", ""))
+                   requirements=requirements, image=image, run_id=d.ids.new_id().replace("-", ""))
 
     def _insert(self, caller: Caller | None, ws: Workspace, job: Job) -> JobView:
         """Add the job and the task that runs it in one commit, then wake the workers."""
@@ -257,15 +263,16 @@ class JobService:
             spec = PipelineSteps.child_spec(parent.spec, found, step, upstream, parent.name, step_name)
             env_spec, conda = self._environment(uow, caller, ws, spec.environment_id)
             on_ray = _require_compute(uow, ws, spec)
+            plan = environment_plan(env_spec, conda, PYTHON_VERSION, on_ray)
+            image = None if on_ray else image_for(uow, ws, PYTHON_VERSION, plan.requirements)
             storage = self._artifacts.storage_in(uow, workspace_owner(ws))
             code_storage = None if found.owner.key == ws.key else self._artifacts.storage_in(uow, found.owner)
         _copy_into(storage, _Source(spec.code, code_storage))
-        plan = environment_plan(env_spec, conda, PYTHON_VERSION, on_ray)
         now = self._deps.clock.now()
         stamp = AuditStamp(parent.stamp.created_by, parent.stamp.created_by_type, now, parent.stamp.created_by,
                            parent.stamp.created_by_type, now)
         child = self._new_job(parent.submitted_by, stamp, ws, f"{parent.name}_{step_name}", spec,
-                              JobDetails(display_name=step_name), plan.warnings, plan.requirements)
+                              JobDetails(display_name=step_name), plan.warnings, plan.requirements, image)
         return self._insert(None, ws, child).job
 
     # -- read ------------------------------------------------------------------------------------
@@ -347,6 +354,7 @@ class JobService:
         ref = parse_asset_reference(text, AssetKind.ENVIRONMENTS, target)
         _, version = self._refs.resolve(uow, caller, workspace_owner(ws), ref, target)
         spec = version.spec
+        check_image_reference(uow, ws, spec.get("image"), f"{target}.image")
         conda = spec.get("condaFile")
         if isinstance(conda, str):
             try:

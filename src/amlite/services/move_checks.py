@@ -46,17 +46,22 @@ from amlite.services.context import Caller
 from amlite.services.roles import assignment_id
 
 Can = Callable[[str, str], bool]
+#: ``can_as(principal_id, action, scope)``: a right of another principal (the caller's identity in
+#: the destination's tenant, for a cross-tenant move).
+CanAs = Callable[[str, str, str], bool]
 _PAGE = 1000
 
 
-def check_move(uow: UnitOfWork, caller: Caller, request: MoveRequest, *, can: Can) -> MoveReport:
+def check_move(uow: UnitOfWork, caller: Caller, request: MoveRequest, *, can: Can,
+               can_as: CanAs | None = None) -> MoveReport:
     """The dry run of ``request`` for ``caller``: every blocker at once, what would move and
     what would be lost. Reads only; the caller's unit of work stays open for the move."""
-    facts = gather(uow, caller, request, can=can)
+    facts = gather(uow, caller, request, can=can, can_as=can_as)
     return evaluate(facts)
 
 
-def gather(uow: UnitOfWork, caller: Caller, request: MoveRequest, *, can: Can) -> MoveFacts:
+def gather(uow: UnitOfWork, caller: Caller, request: MoveRequest, *, can: Can,
+           can_as: CanAs | None = None) -> MoveFacts:
     source_sub = _canonical_sub(request.source_subscription)
     sub = uow.subscriptions.get(source_sub) if source_sub else None
     # Another tenant's group is not the caller's to see: it does not exist for this caller.
@@ -67,12 +72,26 @@ def gather(uow: UnitOfWork, caller: Caller, request: MoveRequest, *, can: Can) -
     partial = MoveFacts(request=request, source_tenant_id=caller.tenant_id, source_group_exists=source_rg is not None,
                         resources=resources, target=target)
     moving = moving_ids(partial)
+    other_tenant = target.tenant_id is not None and target.tenant_id != caller.tenant_id
+    can_write, unmapped = True, False
+    if target.group_exists and other_tenant and request.cross_tenant:
+        # The caller acts at the destination as its own identity there, named by the principal map.
+        there = dict(request.principal_map).get(caller.principal_id.lower())
+        unmapped = there is None or can_as is None
+        can_write = not unmapped and can_as is not None and there is not None and can_as(
+            there, TARGET_WRITE_ACTION, target_group_id(request))
+    elif target.group_exists:
+        can_write = can(TARGET_WRITE_ACTION, target_group_id(request))
+    unknown: tuple[str, ...] = ()
+    if other_tenant and request.cross_tenant:
+        unknown = tuple(dst for _, dst in request.principal_map
+                        if (p := uow.principals.get(dst)) is None or p.tenant_id != target.tenant_id)
     return MoveFacts(
         request=request, source_tenant_id=caller.tenant_id, source_group_exists=source_rg is not None,
         resources=resources, target=target,
         role_assignments=_role_assignments(uow, caller, moving),
         can_delete={rid.lower(): can(delete_action(rid), rid) for rid in moving},
-        can_write_target=can(TARGET_WRITE_ACTION, target_group_id(request)) if target.group_exists else True,
+        can_write_target=can_write, caller_unmapped=unmapped, unknown_mapped=unknown,
     )
 
 
@@ -115,7 +134,7 @@ def _resource(uow: UnitOfWork, req: MoveRequest, rg: ResourceGroup | None, rid: 
 def _workspace(uow: UnitOfWork, rg: ResourceGroup, ws: Workspace) -> WorkspaceFacts:
     associated = uow.resources.by_keys(list(ws.associated.values()))
     return WorkspaceFacts(
-        arm_id=ws.arm_id, name=ws.name, location=ws.location, tags=dict(ws.tags),
+        arm_id=ws.arm_id, name=ws.name, location=ws.location, tags=dict(ws.tags), kind=ws.kind.value,
         provisioning_state=ws.provisioning_state.value,
         associated_ids=tuple(associated[k].arm_id for k in ws.associated.values() if k in associated),
         computes=tuple(ComputeFact(c.name, c.provisioning_state.value) for c in uow.computes.of_workspace(ws.key)),

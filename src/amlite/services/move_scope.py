@@ -38,13 +38,14 @@ def source_group(uow: UnitOfWork, caller: Caller, request: MoveRequest) -> Resou
 
 
 def target_group(uow: UnitOfWork, caller: Caller, request: MoveRequest) -> ResourceGroup | None:
-    """The destination group, if it exists in a subscription of the caller's tenant."""
-    return _group(uow, caller, request.target_subscription, request.target_group)
+    """The destination group, if it exists in a subscription of the caller's tenant (or of any
+    tenant, for amlite's explicit cross-tenant move)."""
+    return _group(uow, caller, request.target_subscription, request.target_group, any_tenant=request.cross_tenant)
 
 
-def _group(uow: UnitOfWork, caller: Caller, sub_id: str, name: str) -> ResourceGroup | None:
+def _group(uow: UnitOfWork, caller: Caller, sub_id: str, name: str, any_tenant: bool = False) -> ResourceGroup | None:
     sub = uow.subscriptions.get(sub_id.lower())
-    if sub is None or sub.tenant_id != caller.tenant_id:
+    if sub is None or (sub.tenant_id != caller.tenant_id and not any_tenant):
         return None
     return uow.resource_groups.get(sub.id, name)
 

@@ -9,6 +9,11 @@ validates (``check_move``) and turns the workspaces ``Moving`` in the transactio
 operation; while ``Moving`` a workspace answers 409 ``WorkspaceMoving``. The task then either
 commits the whole move or, if the destination has gone meanwhile, turns them back: a crash at
 any step leaves the task to run again, so the move ends done or undone, never half.
+
+amlite's opt-ins beyond Azure: with ``allowRegionChange`` the task first copies the workspace's
+storage into the destination's region (``services/move_storage.py``) and the transaction also
+flips its location; with ``allowTenantChange`` the dropped role assignments whose principals the
+request's map names are recreated for the mapped principals of the destination's tenant.
 """
 
 from __future__ import annotations
@@ -17,10 +22,13 @@ from dataclasses import replace
 from typing import Any
 
 from amlite.domain.audit import AuditResult
+from amlite.domain.builtin_roles import BUILT_IN_BY_ID
+from amlite.domain.errors import AmliteError
 from amlite.domain.move_ids import move_request, request_from_json, request_json
 from amlite.domain.moves import MoveReport, MoveRequest
 from amlite.domain.operations import Operation, OperationKind
 from amlite.domain.providers import RESOURCES_NAMESPACE
+from amlite.domain.rbac import RoleAssignment
 from amlite.domain.resources import ProvisioningState, ResourceGroup, Workspace
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
@@ -29,8 +37,10 @@ from amlite.services.audit import entry as audit_entry, record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
 from amlite.services.move_checks import check_move
+from amlite.services.move_storage import AccountCopy, MoveStorage, accounts_to_copy
 from amlite.services.operations import OperationService
 from amlite.services.resource_groups import require_group
+from amlite.services.roles import assignment_id
 from amlite.services.subscriptions import require_subscription
 
 #: The code of a refused validation or move; each reason is one of its details.
@@ -54,9 +64,10 @@ def refusal_message(report: MoveReport) -> str:
 
 
 class MoveService:
-    def __init__(self, deps: Deps, operations: OperationService) -> None:
+    def __init__(self, deps: Deps, operations: OperationService, storage: MoveStorage) -> None:
         self._deps = deps
         self._ops = operations
+        self._storage = storage
         operations.register(OperationKind.VALIDATE_MOVE, self._run_validate)
         operations.register(OperationKind.MOVE_RESOURCES, self._run_move)
 
@@ -86,7 +97,8 @@ class MoveService:
     @staticmethod
     def check(uow: UnitOfWork, caller: Caller, request: MoveRequest) -> MoveReport:
         return check_move(uow, caller, request,
-                          can=lambda action, scope: Authorizer.allowed_in(uow, caller.principal_id, action, scope))
+                          can=lambda action, scope: Authorizer.allowed_in(uow, caller.principal_id, action, scope),
+                          can_as=lambda principal, action, scope: Authorizer.allowed_in(uow, principal, action, scope))
 
     # -- move ------------------------------------------------------------------------------------
 
@@ -120,9 +132,15 @@ class MoveService:
 
     def _run_move(self, op: Operation) -> None:
         """The move in one transaction, which ends the operation too; run again after a crash it
-        finds the workspaces still ``Moving`` (nothing was committed) or the operation ended."""
+        finds the workspaces still ``Moving`` (nothing was committed) or the operation ended. A
+        move to another region first copies the storage there (``_copy_storage``)."""
         d = self._deps
         fault_point("move.start")
+        request = request_from_json(op.payload["request"])
+        copied = self._copy_storage(op) if request.cross_region else {}
+        if copied is None:
+            return  # the copy failed: rolled back
+        copies = list(copied)
         with d.uow(write=True) as uow:
             target = uow.resource_groups.by_key(op.payload["targetGroupKey"])
             moving = [ws for key in op.payload["workspaces"] if (ws := uow.workspaces.by_key(key)) is not None
@@ -137,20 +155,65 @@ class MoveService:
                 self._ops.fail(uow, op.id, "TargetResourceGroupNotFound",
                                "The target resource group was deleted before the move ran; nothing moved.")
                 uow.commit()
+                for item in copies:
+                    self._storage.discard(item)
                 return
-            results = [self._move_one(uow, op, ws, target) for ws in moving]
+            results = [self._move_one(uow, op, ws, target, request) for ws in moving]
+            for item in copies:  # the old region's copies go once this commits
+                self._storage.queue_release(uow, op.id, item)
             fault_point("move.before_commit")
             self._ops.record(uow, op.id, result={
                 "moved": [r["moved"] for r in results],
                 "removedRoleAssignments": [ra for r in results for ra in r["removedRoleAssignments"]],
                 "datastoresLeftBehind": [ds for r in results for ds in r["datastoresLeftBehind"]],
                 "privateEndpointConnections": [c for r in results for c in r["privateEndpointConnections"]],
+                "recreatedRoleAssignments": [ra for r in results for ra in r["recreatedRoleAssignments"]],
+                "storageCopied": [{"account": item.account, "fromRegion": item.source_region,
+                                   "toRegion": item.target_region, "blobs": blobs} for item, blobs in copied.items()],
             })
             self._ops.finish(uow, op.id)
             uow.commit()
+        if copies:
+            self._storage.wake()
         fault_point("move.after_commit")
 
-    def _move_one(self, uow: UnitOfWork, op: Operation, ws: Workspace, target: ResourceGroup) -> dict[str, Any]:
+    def _copy_storage(self, op: Operation) -> dict[AccountCopy, int] | None:
+        """Copy the storage of every moving workspace whose region the destination group is not
+        into the destination's region, before anything points at it: the workspaces stay
+        ``Moving`` in their old region meanwhile. A copy that fails rolls the move back (the
+        workspaces serve again where they were, the partial copy is discarded) and answers
+        None; otherwise how many blobs each account holds in its new region."""
+        d = self._deps
+        with d.uow() as uow:
+            target = uow.resource_groups.by_key(op.payload["targetGroupKey"])
+            if target is None:
+                return {}  # the move's transaction rolls back
+            items = [item for key in op.payload["workspaces"]
+                     if (ws := uow.workspaces.by_key(key)) is not None
+                     and ws.provisioning_state is ProvisioningState.MOVING
+                     for item in accounts_to_copy(uow, ws.key, target.location)]
+        counts: dict[AccountCopy, int] = {}
+        try:
+            for item in items:
+                counts[item] = self._storage.copy(item)
+        except (AmliteError, OSError) as exc:
+            reason = exc.message if isinstance(exc, AmliteError) else f"{type(exc).__name__}: {exc}"
+            with d.uow(write=True) as uow:
+                for key in op.payload["workspaces"]:
+                    ws = uow.workspaces.by_key(key)
+                    if ws is not None and ws.provisioning_state is ProvisioningState.MOVING:
+                        uow.workspaces.save(replace(ws, provisioning_state=ProvisioningState.SUCCEEDED))
+                self._ops.fail(uow, op.id, "MoveStorageCopyFailed",
+                               f"Copying the workspace's storage to the destination region failed ({reason}); "
+                               "nothing moved. Validate and move again.")
+                uow.commit()
+            for item in items:
+                self._storage.discard(item)
+            return None
+        return counts
+
+    def _move_one(self, uow: UnitOfWork, op: Operation, ws: Workspace, target: ResourceGroup,
+                  request: MoveRequest) -> dict[str, Any]:
         d = self._deps
         old_id = ws.arm_id
         removed = move_scope.workspace_role_assignments(uow, ws)
@@ -168,15 +231,19 @@ class MoveService:
             })
         for ra in removed:
             uow.role_assignments.delete(ra.id)
+        recreated = self._recreate_mapped(uow, op, ws, target, request, removed)
         connections = []
         for pec in uow.private_endpoint_connections.of_workspace(ws.key):  # disconnected, asking again at the new id
             uow.private_endpoint_connections.save(pec.recreated_pending(d.clock.now()))
             connections.append({"id": f"{move_scope.moved_id(old_id, target)}/privateEndpointConnections/{pec.name}",
                                 "privateEndpointId": pec.private_endpoint_id, "previousStatus": pec.status.value,
                                 "status": "Pending"})
-        uow.resources.move_of_workspace(ws.key, target.key)
+        # A move to another region reaches here once the storage is there (``_copy_storage``).
+        location = target.location if request.cross_region else ws.location
+        uow.resources.move_of_workspace(ws.key, target.key, location)
         moved = replace(ws, resource_group_key=target.key, subscription_id=target.subscription_id,
-                        resource_group_name=target.name, provisioning_state=ProvisioningState.SUCCEEDED,
+                        resource_group_name=target.name, location=location,
+                        provisioning_state=ProvisioningState.SUCCEEDED,
                         etag=new_etag(d.ids), stamp=ws.stamp.touched(op.created_by, _caller_of(op).stamp_type, d.clock.now()))
         uow.workspaces.save(moved)
         # References written with the old ids (scripts, YAML, other workspaces' versions) still resolve.
@@ -194,7 +261,36 @@ class MoveService:
                                         "roleDefinitionId": ra.role_definition_id, "scope": ra.scope} for ra in removed],
             "datastoresLeftBehind": datastores,
             "privateEndpointConnections": connections,
+            "recreatedRoleAssignments": recreated,
         }
+
+    def _recreate_mapped(self, uow: UnitOfWork, op: Operation, ws: Workspace, target: ResourceGroup,
+                         request: MoveRequest, removed: list[RoleAssignment]) -> list[dict[str, Any]]:
+        """A move into another tenant recreates, at the new ids, each dropped assignment whose
+        principal the request's map names, for the mapped principal of the destination's tenant.
+        Built-in roles only: a custom role is the source tenant's and does not exist there."""
+        source_sub, target_sub = uow.subscriptions.get(ws.subscription_id), uow.subscriptions.get(target.subscription_id)
+        if (not request.cross_tenant or source_sub is None or target_sub is None
+                or source_sub.tenant_id == target_sub.tenant_id):
+            return []
+        mapping = dict(request.principal_map)
+        made = []
+        for ra in removed:
+            there = mapping.get(ra.principal_id.lower())
+            principal = uow.principals.get(there) if there else None
+            if principal is None or principal.tenant_id != target_sub.tenant_id or ra.role_definition_id not in BUILT_IN_BY_ID:
+                continue
+            scope = move_scope.moved_id(ra.scope, target)
+            if uow.role_assignments.find(principal.id, ra.role_definition_id, scope) is not None:
+                continue
+            new = RoleAssignment(id=self._deps.ids.new_id(), principal_id=principal.id,
+                                 role_definition_id=ra.role_definition_id, scope=scope,
+                                 created_at=self._deps.clock.now(), created_by=op.created_by,
+                                 principal_type=principal.kind.value)
+            uow.role_assignments.add(target_sub.tenant_id, new)
+            made.append({"id": assignment_id(new), "principalId": new.principal_id, "sourcePrincipalId": ra.principal_id,
+                         "roleDefinitionId": new.role_definition_id, "scope": new.scope})
+        return made
 
     # -- shared ----------------------------------------------------------------------------------
 

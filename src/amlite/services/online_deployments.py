@@ -307,7 +307,9 @@ class OnlineDeploymentService:
                 raise NotFound("ResourceNotFound", "The deployment's workspace is gone.")
             home = self._artifacts.storage_in(uow, workspace_owner(ws))
         region = ws.location if owner.is_registry and owner.region(ws.location) is not None else None
-        model_storage = self._artifacts.storage_for(owner, region) if owner.is_registry else home
+        # a model of another workspace of the tenant (one the deployment referenced by id) is read
+        # from that workspace's storage
+        model_storage = home if owner.key == ws.key else self._artifacts.storage_for(owner, region)
         for area, storage, manifest in (("model", model_storage, model_manifest), ("code", home, list(dep.code_manifest))):
             for entry in manifest:
                 chunks = storage.store.open_chunks(storage.account, storage.container, str(entry["sha256"]), 1 << 20)

@@ -37,7 +37,7 @@ from amlite.ports import UnitOfWork
 from amlite.schemas.arm_endpoints import OnlineEndpointBody, OnlineEndpointPatchBody, OnlineEndpointProperties
 from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
-from amlite.services.context import Caller, Deps
+from amlite.services.context import Caller, Deps, check_job_token
 from amlite.services.operations import OperationService
 from amlite.services.secrets import SecretNamespace
 from amlite.services.tokens import TokenService
@@ -257,6 +257,7 @@ class OnlineEndpointService:
                     raise AuthenticationFailed("InvalidEndpointKey", "The key is not one of the endpoint's keys.")
             else:
                 caller = token_caller(authorization)
+                check_job_token(uow, caller)
                 if not Authorizer.allowed_in(uow, caller.principal_id, SCORE_ACTION, EndpointView(ws, ep).arm_id):
                     raise AuthorizationFailed(
                         "AuthorizationFailed",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from datetime import timedelta
 
 from amlite.domain.asset_owners import AssetOwner
@@ -30,7 +31,7 @@ from amlite.domain.registries import Registry
 from amlite.domain.replication import MAX_ATTEMPTS, REPLICATE, RegionReplica, copy_key, region_of, replication_of
 from amlite.domain.tasks import RetryLater, Task, TaskState
 from amlite.faults import fault_point
-from amlite.ports import UnitOfWork
+from amlite.ports import BlobStore, UnitOfWork
 from amlite.services.asset_owners import registry_by_key
 from amlite.services.context import Deps
 from amlite.services.tasks import TaskEngine, TaskKind
@@ -187,11 +188,22 @@ class ReplicationService:
         """Copy the blobs the region lacks; how many it lacked."""
         primary, target = owner.primary, owner.region(region)
         assert target is not None
-        source, dest = self._deps.blobs(primary.region), self._deps.blobs(target.region)
-        copied = 0
-        for digest in dict.fromkeys(digests):
-            if not dest.exists(target.account, target.container, digest):
-                dest.copy_blob(source, primary.account, primary.container, target.account, target.container, digest)
-                copied += 1
-                fault_point("replication.after_blob")
-        return copied
+        return copy_missing(self._deps.blobs(primary.region), primary.account, primary.container,
+                            self._deps.blobs(target.region), target.account, target.container, digests,
+                            fault="replication.after_blob")
+
+
+def copy_missing(source: BlobStore, src_account: str, src_container: str, dest: BlobStore, dst_account: str,
+                 dst_container: str, digests: Iterable[str], *, fault: str) -> int:
+    """Copy into ``dest`` the blobs of ``digests`` it lacks, each verified by its sha256 and
+    published atomically (``BlobStore.copy_blob``); returns how many it lacked. Idempotent: a rerun
+    after a crash skips what is there. A registry version's replica and a workspace moving to
+    another region (``services/move_storage.py``) are copied by it; ``fault`` names the crash
+    point after each blob."""
+    copied = 0
+    for digest in dict.fromkeys(digests):
+        if not dest.exists(dst_account, dst_container, digest):
+            dest.copy_blob(source, src_account, src_container, dst_account, dst_container, digest)
+            copied += 1
+            fault_point(fault)
+    return copied

@@ -79,6 +79,10 @@ class ProjectStorageView:
         self._check(account, container)
         self._store.ensure_container(account, container)
 
+    def list_blobs(self, account: str, container: str) -> Iterator[str]:
+        self._check(account, container)
+        return self._store.list_blobs(account, container)
+
     def delete_container(self, account: str, container: str) -> None:
         self._check(account, container)
         self._store.delete_container(account, container)

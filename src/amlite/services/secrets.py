@@ -62,3 +62,17 @@ class SecretNamespace:
 
     def delete(self, uow: UnitOfWork, workspace_key: str, name: str) -> None:
         uow.secrets.delete(workspace_key, name)
+
+    def sealed(self, uow: UnitOfWork, workspace_key: str, name: str) -> str | None:
+        """The secret as stored, still encrypted under the server's key (a backup carries it so)."""
+        return uow.secrets.get(workspace_key, name)
+
+    def put_sealed(self, uow: UnitOfWork, workspace_key: str, name: str, ciphertext: str) -> bool:
+        """Store a secret sealed by ``sealed`` (on this deployment or one sharing its secrets key);
+        False, storing nothing, when this server's key cannot open it."""
+        try:
+            self._box.open(ciphertext)
+        except SecretKeyMismatch:
+            return False
+        uow.secrets.put(self._deps.ids.new_id(), workspace_key, name, ciphertext, self._deps.clock.now())
+        return True

@@ -27,6 +27,10 @@ from amlite.domain.errors import AuthenticationFailed
 
 MANAGEMENT_AUDIENCE = "https://management.azure.com/"
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
+#: A job's token (``JOB_CLAIM``) lasts as long as the job does, up to this; it is refused once the job ends.
+JOB_TOKEN_LIFETIME = timedelta(days=30)
+#: The claim that makes a token a job's: the key of the job whose end ends the token.
+JOB_CLAIM = "amlite_job"
 REFRESH_TOKEN_LIFETIME = timedelta(days=14)
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
@@ -70,6 +74,7 @@ class TokenClaims:
     name: str
     principal_type: str  # "User" or "ServicePrincipal"
     expires_at: datetime
+    job_key: str | None = None  # a job's token: valid only while that job has not ended
 
 
 class SigningKey:
@@ -144,8 +149,11 @@ class TokenService:
     def issue(
         self, *, tenant_id: str, object_id: str, name: str, principal_type: str, now: datetime,
         audience: str = MANAGEMENT_AUDIENCE, refresh: bool = False, extra: dict[str, Any] | None = None,
+        job_key: str | None = None,
     ) -> tuple[str, datetime]:
-        lifetime = REFRESH_TOKEN_LIFETIME if refresh else ACCESS_TOKEN_LIFETIME
+        """A signed token; with ``job_key``, a job's: it lasts ``JOB_TOKEN_LIFETIME`` and is honoured
+        only while that job has not ended (``services.context.admit_principal``)."""
+        lifetime = REFRESH_TOKEN_LIFETIME if refresh else JOB_TOKEN_LIFETIME if job_key else ACCESS_TOKEN_LIFETIME
         expires = now + lifetime
         claims: dict[str, Any] = {
             "iss": self.issuer(tenant_id), "aud": audience, "tid": tenant_id, "oid": object_id,
@@ -156,6 +164,8 @@ class TokenService:
         if refresh:
             claims["typ"] = "refresh"
         claims.update(extra or {})
+        if job_key:
+            claims[JOB_CLAIM] = job_key
         token = jwt.encode(claims, self._key.private, algorithm="RS256", headers={"kid": self._key.kid})
         return token, expires
 
@@ -190,6 +200,7 @@ class TokenService:
             tenant_id=claims["tid"], object_id=claims["oid"], name=str(claims.get("name", "")),
             principal_type="User" if claims.get("idtyp") == "user" else "ServicePrincipal",
             expires_at=datetime.fromtimestamp(claims["exp"], tz=timezone.utc),
+            job_key=str(claims[JOB_CLAIM]) if claims.get(JOB_CLAIM) else None,
         )
 
     def _decoded(self, token: str, audience: str | tuple[str, ...]) -> dict[str, Any]:

@@ -51,7 +51,7 @@ from amlite.services.operations import OperationService
 from amlite.services.resource_groups import require_group, require_group_writable
 from amlite.services.storage import StorageProvisioner
 from amlite.services.subscriptions import require_registered, require_subscription
-from amlite.services.workspace_scope import require_workspace, writable
+from amlite.services.workspace_scope import available, require_workspace, writable
 
 # role in the workspace's properties -> (namespace, type)
 ASSOCIATED_TYPES: dict[str, tuple[str, str]] = {
@@ -487,7 +487,7 @@ class WorkspaceService:
             found = uow.workspaces.get(sub.id, rg_name, name)
             if found is None and purge:
                 found = uow.workspaces.deleted_get(sub.id, rg_name, name)
-            ws = found or require_workspace(uow, caller, sub_id, rg_name, name)
+            ws = available(found or require_workspace(uow, caller, sub_id, rg_name, name))
             pre.check(ws.etag)
             if ws.kind is WorkspaceKind.HUB:
                 projects = uow.workspaces.projects_of(ws.key)

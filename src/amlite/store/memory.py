@@ -43,6 +43,7 @@ from amlite.domain.resources import (
 from amlite.domain.server_keys import StoredKey
 from amlite.domain.outages import RegionOutage
 from amlite.domain.pairs import WorkspacePair
+from amlite.domain.templates import TemplateDeployment
 from amlite.domain.tasks import Task, TaskState
 from amlite.store.memory_computes import MemoryComputes, MemoryNodeSlots, drop_of_workspace
 from amlite.store.memory_assets import MemoryAssetContainers, MemoryAssetVersions, replication_gaps
@@ -321,7 +322,10 @@ class MemoryResourceGroups:
         return self._tx.rows.resource_groups.get(key)
 
     def delete(self, key: str) -> None:
-        self._tx.write().resource_groups.pop(key, None)
+        rows = self._tx.write()
+        rows.resource_groups.pop(key, None)
+        for dep_key in [k for k, d in rows.template_deployments.items() if d.resource_group_key == key]:
+            del rows.template_deployments[dep_key]  # ON DELETE CASCADE
 
     def list(self, sub_id: str, offset: int, limit: int, tag: tuple[str, str | None] | None = None,
              names: set[str] | None = None) -> Page[ResourceGroup]:
@@ -368,11 +372,11 @@ class MemoryGenericResources:
     def delete(self, key: str) -> None:
         self._tx.write().resources.pop(key, None)
 
-    def move_of_workspace(self, ws_key: str, rg_key: str) -> int:
+    def move_of_workspace(self, ws_key: str, rg_key: str, location: str | None = None) -> int:
         rows = self._tx.write().resources
         moving = [r for r in rows.values() if r.workspace_key == ws_key]
         for res in moving:
-            rows[res.key] = replace(res, resource_group_key=rg_key)
+            rows[res.key] = replace(res, resource_group_key=rg_key, location=location or res.location)
         return len(moving)
 
 
@@ -828,6 +832,33 @@ class MemoryWorkspacePairs:
                        if tenant_id is None or p.tenant_id == tenant_id), key=lambda p: p.name.lower())
 
 
+class MemoryTemplateDeployments:
+    """Rows keep the group's ids as written; reads take the group's current ones, as the SQL join does."""
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    def _current(self, dep: TemplateDeployment) -> TemplateDeployment:
+        rg = self._tx.rows.resource_groups.get(dep.resource_group_key)
+        return replace(dep, subscription_id=rg.subscription_id, resource_group_name=rg.name) if rg else dep
+
+    def add(self, dep: TemplateDeployment) -> None:
+        unique(self.get(dep.resource_group_key, dep.name) is not None)
+        self._tx.write().template_deployments[dep.key] = dep
+
+    def save(self, dep: TemplateDeployment) -> None:
+        if dep.key in self._tx.rows.template_deployments:
+            self._tx.write().template_deployments[dep.key] = dep
+
+    def get(self, rg_key: str, name: str) -> TemplateDeployment | None:
+        return next((self._current(d) for d in self._tx.rows.template_deployments.values()
+                     if d.resource_group_key == rg_key and d.name.lower() == name.lower()), None)
+
+    def in_group(self, rg_key: str) -> list[TemplateDeployment]:
+        found = [d for d in self._tx.rows.template_deployments.values() if d.resource_group_key == rg_key]
+        return [self._current(d) for d in sorted(found, key=lambda d: (d.created_at, d.name.lower()))]
+
+
 # -- the unit of work ----------------------------------------------------------------------------
 
 
@@ -876,6 +907,7 @@ class InMemoryUnitOfWork:
         self.jobs = MemoryJobs(tx)
         self.policy_assignments = MemoryPolicyAssignments(tx)
         self.workspace_connections = MemoryWorkspaceConnections(tx)
+        self.template_deployments = MemoryTemplateDeployments(tx)
         return self
 
     def hold_provisioning_lock(self) -> None:

@@ -81,6 +81,7 @@ class Rows:
     jobs: dict[str, Job] = field(default_factory=dict)
     policy_assignments: dict[str, PolicyAssignment] = field(default_factory=dict)
     workspace_connections: dict[str, WorkspaceConnection] = field(default_factory=dict)
+    template_deployments: dict[str, Any] = field(default_factory=dict)
 
 
 class Tx:

@@ -214,10 +214,14 @@ class GenericResourceRepository:
     def delete(self, key: str) -> None:
         self._conn.execute(t.resources.delete().where(t.resources.c.key == key))
 
-    def move_of_workspace(self, ws_key: str, rg_key: str) -> int:
-        """Re-root a workspace's associated records into another group: one pointer each."""
+    def move_of_workspace(self, ws_key: str, rg_key: str, location: str | None = None) -> int:
+        """Re-root a workspace's associated records into another group: one pointer each (and, for
+        a move to another region whose storage has been copied there, their location)."""
+        values: dict[str, str] = {"resource_group_key": rg_key}
+        if location is not None:
+            values["location"] = location
         result = self._conn.execute(
-            t.resources.update().where(t.resources.c.workspace_key == ws_key).values(resource_group_key=rg_key)
+            t.resources.update().where(t.resources.c.workspace_key == ws_key).values(**values)
         )
         return int(result.rowcount or 0)
 

@@ -476,6 +476,27 @@ tasks = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
+# Template deployments (``Microsoft.Resources/deployments``, domain/templates.py): one row per
+# deployment name in a group; the group's deletion takes them with it.
+template_deployments = sa.Table(
+    "template_deployments",
+    metadata,
+    _id(),
+    sa.Column("resource_group_key", sa.String(36), sa.ForeignKey("resource_groups.key", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("name_lower", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("parameters", sa.JSON(), nullable=False),
+    sa.Column("template_hash", sa.String(64), nullable=False),
+    sa.Column("output_resources", sa.JSON(), nullable=False),
+    sa.Column("error", sa.JSON()),
+    sa.Column("duration_seconds", sa.Float(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("modified_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("resource_group_key", "name_lower", name="uq_template_deployments_rg_name"),
+)
+
 # The server's own keys (domain/server_keys.py): one row each, shared by every server process.
 server_keys = sa.Table(
     "server_keys",
@@ -666,6 +687,7 @@ jobs = sa.Table(
     sa.Column("is_archived", sa.Boolean(), nullable=False),
     sa.Column("warnings", sa.JSON(), nullable=False),
     sa.Column("requirements", sa.JSON(), nullable=False),
+    sa.Column("image", sa.String(512)),
     sa.Column("error_code", sa.String(128)),
     sa.Column("error_message", sa.Text()),
     sa.Column("outputs", sa.JSON(), nullable=False),

@@ -45,6 +45,7 @@ from amlite.store.resource_repos import (
     SubscriptionRepository,
 )
 from amlite.store.server_key_repos import ServerKeyRepository
+from amlite.store.template_repos import TemplateDeploymentRepository
 from amlite.store.storage_path_repos import StorageBlockRepository, StoragePathRepository
 from amlite.store.private_endpoint_repos import PrivateEndpointConnectionRepository
 from amlite.store.workspace_repos import DatastoreRepository, WorkspaceRepository
@@ -177,6 +178,10 @@ class SqlUnitOfWork:
     @cached_property
     def server_keys(self) -> ServerKeyRepository:
         return ServerKeyRepository(self._conn)
+
+    @cached_property
+    def template_deployments(self) -> TemplateDeploymentRepository:
+        return TemplateDeploymentRepository(self._conn)
 
     @cached_property
     def storage_paths(self) -> StoragePathRepository:

@@ -331,6 +331,18 @@ def _make_share(kind: str) -> Callable[..., Any]:
     return share
 
 
+def environment_list_images(workspace_name: Workspace = None, resource_group: Group = None) -> Any:
+    """List the images built for the workspace's environments in its container registry (a
+    project sees only those under its own namespace of its hub's registry)."""
+    with asset_client(resource_group, workspace_name, None) as client:
+        return client.environments.list_images()
+
+
+def image_table(result: Any) -> list[dict[str, Any]]:
+    return [{"Name": i.get("name"), "Environment": i.get("environment_id"), "BuiltByJob": i.get("built_by_job"),
+             "BuiltAt": i.get("built_at")} for i in result if isinstance(i, dict)]
+
+
 def build_group(kind: str) -> typer.Typer:
     app = typer.Typer(help=f"Manage Azure ML {kind} assets.", no_args_is_help=True)
     command(app, "create", table=asset_table)(_make_create(kind))
@@ -344,6 +356,8 @@ def build_group(kind: str) -> typer.Typer:
     command(app, "recover", table=asset_table, not_found_exit_code=3)(_make_recover(kind))
     if kind == "model":
         command(app, "download")(model_download)
+    if kind == "environment":
+        command(app, "list-images", table=image_table)(environment_list_images)
     return app
 
 

@@ -8,6 +8,8 @@ Output is the server's body (camelCase), as ``az`` prints ARM resources.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,8 +18,10 @@ import typer
 from amlite.cli.args import parse_tags
 from amlite.cli.commands import pair
 from amlite.cli.command import command, current_session
+from amlite.cli.command import Outcome, command, current_session
 from amlite.cli.session import CliError
-from amlite.cli.tables import workspace_table
+from amlite.cli.tables import drift_table, workspace_table
+from amlite.domain.templates import drift
 from amlite.sdk.entities import Workspace
 
 if TYPE_CHECKING:
@@ -199,6 +203,112 @@ def workspace_list_deleted() -> Any:
         return [ws._to_dict() for ws in client.workspaces.list_deleted()]
 
 
+def workspace_export(
+    to: Annotated[Path, typer.Option("--to", help="The bundle file to write: .tar or .tar.gz (.tgz).")],
+    name: Name = None,
+    resource_group: Group = None,
+) -> Any:
+    """Export a workspace's assets, artifacts, jobs (with logs, metrics, outputs), lineage and datastores to a bundle with a checksum manifest (amlite's addition)."""
+    session = current_session()
+    scope = session.workspace_scope(resource_group, name)
+    with session.ml_client(scope) as client:
+        with session.progress(f"Exporting workspace '{scope.workspace_name}' to {to} ..."):
+            counts = client.workspaces.export_bundle(to, scope.workspace_name)
+    return {"bundle": str(to), "size": to.stat().st_size, **counts}
+
+
+def workspace_import(
+    from_: Annotated[Path, typer.Option("--from", help="The bundle file to import (.tar or .tar.gz).")],
+    name: Name = None,
+    resource_group: Group = None,
+) -> Any:
+    """Import a bundle into a workspace: every member is checked against the manifest first; what exists is kept, so a re-import adds nothing (amlite's addition)."""
+    session = current_session()
+    scope = session.workspace_scope(resource_group, name)
+    if not from_.is_file():
+        raise CliError("FileNotFound", f"The bundle '{from_}' does not exist.")
+    with session.ml_client(scope) as client:
+        with session.progress(f"Importing {from_} into workspace '{scope.workspace_name}' ..."):
+            return client.workspaces.import_bundle(from_, scope.workspace_name)
+
+
+def workspace_backup(
+    to: Annotated[Path, typer.Option("--to", help="The backup file to write: .tar or .tar.gz (.tgz).")],
+    name: Name = None,
+    resource_group: Group = None,
+) -> Any:
+    """Back up a workspace's metadata and artifacts at this point in time: an export that also carries the datastores' secrets, encrypted (amlite's addition; restore with 'restore')."""
+    session = current_session()
+    scope = session.workspace_scope(resource_group, name)
+    with session.ml_client(scope) as client:
+        with session.progress(f"Backing up workspace '{scope.workspace_name}' to {to} ..."):
+            counts = client.workspaces.export_bundle(to, scope.workspace_name, backup=True)
+    return {"bundle": str(to), "size": to.stat().st_size, **counts}
+
+
+def workspace_restore(
+    from_: Annotated[Path, typer.Option("--from", help="The backup (or export) file to restore.")],
+    name: Name = None,
+    resource_group: Group = None,
+) -> Any:
+    """Restore a backup into this workspace or another one, in any region: an import that also restores the datastores' secrets (amlite's addition)."""
+    return workspace_import(from_, name, resource_group)
+def _template(session: Any, group: str, name: str) -> dict[str, Any]:
+    ws_id = (f"/subscriptions/{session.subscription_id()}/resourceGroups/{group}"
+             f"/providers/Microsoft.MachineLearningServices/workspaces/{name}")
+    return dict(session.arm().resource_groups.export_template(group, [ws_id])["template"])
+
+
+def workspace_export_template(
+    name: Name = None,
+    resource_group: Group = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Write the template to this file instead of printing it.")] = None,
+) -> Any:
+    """Export the workspace's configuration, computes, online endpoints and deployments and its role
+    assignments as an ARM template; deploy it with 'amlite deployment group create --template-file'."""
+    session = current_session()
+    scope = session.workspace_scope(resource_group, name)
+    template = _template(session, str(scope.resource_group), str(scope.workspace_name))
+    if file is None:
+        return template
+    file.write_text(json.dumps(template, indent=2) + "\n", encoding="utf-8")
+    session.warn(f"Wrote {file}")
+    return None
+
+
+_WS_ID = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.MachineLearningServices/"
+                    r"workspaces/([^/]+)$", re.IGNORECASE)
+
+
+def _side(session: Any, ref: str, group: str | None) -> tuple[str, str]:
+    found = _WS_ID.match(ref.rstrip("/"))
+    if found:
+        if found.group(1).lower() != session.subscription_id().lower():
+            raise CliError("InvalidArgumentValue", f"'{ref}' is in another subscription; pass --subscription.", 2)
+        return found.group(2), found.group(3)
+    return session.default_group(group), ref
+
+
+def workspace_diff(
+    a: Annotated[str, typer.Argument(help="The first workspace: a name (with -g) or an ARM id.")],
+    b: Annotated[str, typer.Argument(help="The second workspace: a name (with a second -g) or an ARM id.")],
+    resource_group: Annotated[list[str] | None, typer.Option("--resource-group", "-g", help="The group of A, then of B (one -g: both).")] = None,
+) -> Any:
+    """Report the drift between two workspaces' configuration, computes, endpoints, deployments and
+    role assignments (names and locations aside). Exit code 0 when they are equal, 1 when they differ."""
+    session = current_session()
+    groups = list(resource_group or [])
+    if len(groups) > 2:
+        raise CliError("InvalidArgumentValue", "Give -g at most twice: A's group, then B's.", 2)
+    ga = groups[0] if groups else None
+    gb = groups[1] if len(groups) > 1 else ga
+    left, right = _side(session, a, ga), _side(session, b, gb)
+    differences = drift(_template(session, *left), _template(session, *right))
+    report = {"a": f"{left[0]}/{left[1]}", "b": f"{right[0]}/{right[1]}", "equal": not differences,
+              "differences": differences}
+    return Outcome(report, 1 if differences else 0)
+
+
 def register(root: typer.Typer) -> None:
     command(app, "create", table=workspace_table)(workspace_create)
     command(app, "show", table=workspace_table, not_found_exit_code=3)(workspace_show)
@@ -208,5 +318,11 @@ def register(root: typer.Typer) -> None:
     command(app, "recover", table=workspace_table, not_found_exit_code=3)(workspace_recover)
     command(app, "list-deleted", table=workspace_table)(workspace_list_deleted)
     pair.register(app)
+    command(app, "export")(workspace_export)
+    command(app, "import")(workspace_import)
+    command(app, "backup")(workspace_backup)
+    command(app, "restore")(workspace_restore)
+    command(app, "export-template")(workspace_export_template)
+    command(app, "diff", table=drift_table, not_found_exit_code=3)(workspace_diff)
     ml_app.add_typer(app, name="workspace")
     root.add_typer(ml_app, name="ml")

@@ -111,6 +111,17 @@ class EnvironmentOperations(AssetOperations[Environment]):
     def _from_rest(self, body: dict[str, Any]) -> Environment:
         return Environment._from_rest(body)
 
+    def list_images(self) -> list[dict[str, Any]]:
+        """The images built for this workspace's environments that it sees in its container
+        registry (a project: only those under its own namespace of its hub's registry), as
+        ``{name, registry, repository, namespace, environment_id, built_by_job, built_at}``.
+        amlite's: azure-ai-ml has no such call (Azure lists them with ``az acr repository list``)."""
+        if getattr(self._client, "registry_name", None):
+            raise ValidationException("Images are listed for a workspace, not a registry.", code="InvalidArguments")
+        body = self._pipeline.get_json(f"{self._workspace_path()}/images", api_version=ML_API_VERSION)
+        keys = {"environmentId": "environment_id", "builtByJob": "built_by_job", "builtAt": "built_at"}
+        return [{keys.get(k, k): v for k, v in item.items()} for item in body.get("value") or []]
+
     def create_or_update(self, environment: Environment, **kwargs: Any) -> Environment:
         """Create an environment version; a local build context folder is uploaded first."""
         spec = environment._spec()
