@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from amlite import faults
 from amlite.blobs.local import LocalBlobStore
+from amlite.blobs.outage import DrillableBlobStore
 from amlite.config import RegionSettings, Settings
 from amlite.domain.regions import RegionCatalog
 from amlite.domain.server_keys import SECRETS_KEY, TOKEN_SIGNING_KEY
@@ -37,6 +38,8 @@ from amlite.services.images import ImageService
 from amlite.services.job_runs import JobRunService
 from amlite.services.jobs import JobService
 from amlite.services.operations import OperationService
+from amlite.services.outages import OutageService
+from amlite.services.pairs import PairService
 from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
 from amlite.services.replication import ReplicationService
@@ -102,6 +105,8 @@ class Container:
     scoring: LocalScoringRuntime
     tasks: TaskEngine
     worker: Worker
+    outages: OutageService
+    pairs: PairService
     reconciler: Reconciler
     replication: ReplicationService
     registry_assets: RegistryAssetService
@@ -182,6 +187,8 @@ def build(settings: Settings) -> Container:
         regions=RegionCatalog([rs.region for rs in settings.regions]), blob_stores=blob_stores,
         endpoint=settings.endpoint,
     )
+    outages = OutageService(deps, cache_seconds=settings.outage_cache_seconds)
+    deps.blob_stores = {name: DrillableBlobStore(store, outages.is_failed) for name, store in blob_stores.items()}
     with store_engine.startup_lock(engine):  # servers sharing a PostgreSQL database start one at a time
         store_engine.upgrade(engine)
         keys = ServerKeyStore(deps, settings.key_encryption_key
@@ -214,6 +221,7 @@ def build(settings: Settings) -> Container:
     registries.on_regions_added.append(replication.on_regions_added)
     registries.on_regions_removed.append(replication.on_regions_removed)
     registries.before_delete.append(replication.before_registry_delete)
+    outages.on_restored.append(replication.after_restore)
     references = ReferenceResolver(authz)
     tracking_uow = SqlUnitOfWorkFactory(engine)
     tracking = TrackingService(deps, tracking_uow)
@@ -225,6 +233,9 @@ def build(settings: Settings) -> Container:
     job_runs = JobRunService(deps, tasks, jobs, artifacts, LocalJobExecutor(settings.data_dir / "job-environments"), tokens,
                              settings.data_dir / "jobs", job_tracking, computes, ray)
     assets = AssetService(deps, artifacts, references, replication, authz, storage_endpoint, jobs, retention)
+    pairs = PairService(deps, tasks, assets, artifacts, authz, lease=timedelta(seconds=settings.replication_lease_seconds),
+                        backoff=timedelta(seconds=settings.replication_backoff_seconds))
+    assets.on_version_created.append(pairs.plan)
     scoring = LocalScoringRuntime(settings.data_dir / "online", host_id=deps.ids.new_id())
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
     online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, references, scoring,
@@ -233,7 +244,8 @@ def build(settings: Settings) -> Container:
     template_deployments = TemplateDeploymentService(deps, authz, workspaces, computes, online_endpoints,
                                                      online_deployments, roles, artifacts,
                                                      wake=worker.notify)
-    reconciler = Reconciler([replication.reconcile, online_deployments.reconcile, workspaces.purge_expired,
+    reconciler = Reconciler([replication.reconcile, replication.catch_up, pairs.reconcile, online_deployments.reconcile,
+                             workspaces.purge_expired,
                              registries.purge_expired, assets.purge_expired], interval=settings.reconcile_seconds)
     return Container(
         settings=settings, engine=engine, deps=deps, identity=identity, authz=authz,
@@ -254,7 +266,7 @@ def build(settings: Settings) -> Container:
         job_tracking=job_tracking, bundles=BundleService(deps, tracking_uow, artifacts, authz, secrets),
         online_endpoints=online_endpoints, online_deployments=online_deployments, scoring=scoring,
         template_deployments=template_deployments,
-        worker=worker, first_start=first, tenant_id=identity.tenant().id,
+        worker=worker, outages=outages, pairs=pairs, first_start=first, tenant_id=identity.tenant().id,
     )
 
 

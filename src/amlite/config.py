@@ -170,6 +170,7 @@ class Settings:
     worker_poll_seconds: float = 1.0
     worker_threads: int = 4  # background tasks run at once (``replication_threads`` is its old name)
     reconcile_seconds: float = 30.0  # the reconciler's round: missing replication work is queued again
+    outage_cache_seconds: float = 1.0  # how long a process trusts its read of the failed regions (blob calls)
     replication_backoff_seconds: float = 2.0  # first retry of a failed region; doubles each time
     replication_lease_seconds: float = 60.0  # a copy's claim; after a crash (PostgreSQL) it is retried after this
     node_slot_lease_seconds: float = 60.0  # a job's hold on a compute node; a dead server's frees itself after this
@@ -252,6 +253,7 @@ class Settings:
             worker_poll_seconds=float(file.get("worker_poll_seconds", 1.0)),
             worker_threads=int(file.get("worker_threads", file.get("replication_threads", 4))),
             reconcile_seconds=float(file.get("reconcile_seconds", 30.0)),
+            outage_cache_seconds=float(file.get("outage_cache_seconds", 1.0)),
             replication_backoff_seconds=float(file.get("replication_backoff_seconds", 2.0)),
             replication_lease_seconds=float(file.get("replication_lease_seconds", 60.0)),
             node_slot_lease_seconds=float(file.get("node_slot_lease_seconds", 60.0)),

@@ -85,6 +85,9 @@ def error_response(error: e.AmliteError, headers: dict[str, str] | None = None) 
     hdrs = dict(headers or {})
     if status == 401:
         hdrs.setdefault("WWW-Authenticate", 'Bearer authorization_uri="", error="invalid_token"')
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:  # a failed region (domain/outages.py): ARM's 503 says when to retry
+        hdrs.setdefault("Retry-After", str(retry_after))
     return JSONResponse(error_body(error.code, error.message, error.target, error.details), status_code=status, headers=hdrs)
 
 

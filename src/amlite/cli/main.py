@@ -16,7 +16,7 @@ from amlite import __version__ as VERSION
 from amlite.cli.args import expand_argv
 from amlite.cli.command import emit_error, silence_stdout
 from amlite.cli.session import CliError
-from amlite.cli.commands import account, ad, auth, configure, group, monitor, network, policy, provider, role, server
+from amlite.cli.commands import account, ad, admin, auth, configure, group, monitor, network, policy, provider, role, server
 from amlite.cli.commands import deployment, workspace
 from amlite.cli.commands import assets, compute, connection, datastore, job, online, registry
 
@@ -65,6 +65,7 @@ role.register(app)
 policy.register(app)
 monitor.register(app)
 network.register(app)
+admin.register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

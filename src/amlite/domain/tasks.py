@@ -122,6 +122,14 @@ class Task:
         return replace(self, state=TaskState.PENDING, last_error=error[:2000], updated_at=now,
                        next_run_at=now + backoff(self.attempts, base, cap), lease_owner=None, lease_expires_at=None)
 
+    def requeued(self, now: datetime, reason: str) -> "Task":
+        """Run afresh now with every attempt back (the outage that made it fail has ended,
+        domain/outages.py); a running task is left to its claim."""
+        if self.state is TaskState.RUNNING or self.state is TaskState.SUCCEEDED:
+            return self
+        return replace(self, state=TaskState.PENDING, attempts=0, last_error=reason[:2000], next_run_at=now,
+                       updated_at=now, lease_owner=None, lease_expires_at=None)
+
     def _check_open(self) -> None:
         if self.state.is_terminal:
             raise IllegalTransition(f"task {self.key} ({self.kind}) is already {self.state.value}")

@@ -62,6 +62,51 @@ class _Operations:
         return quote(sub)
 
 
+class RegionDrillOperations(_Operations):
+    """Outage drills (admin-only): fail and restore a region, read the drills' state."""
+
+    _LOC = "/providers/Microsoft.MachineLearningServices/locations/"
+
+    def fail(self, region: str) -> dict[str, Any]:
+        return dict(self._pipeline.send("POST", self._LOC + quote(region) + "/fail", api_version=ML_API_VERSION).json())
+
+    def restore(self, region: str) -> dict[str, Any]:
+        return dict(self._pipeline.send("POST", self._LOC + quote(region) + "/restore",
+                                        api_version=ML_API_VERSION).json())
+
+    def get(self, region: str) -> dict[str, Any]:
+        return dict(self._pipeline.get_json(self._LOC + quote(region) + "/outageDrill", api_version=ML_API_VERSION))
+
+    def list(self) -> list[dict[str, Any]]:
+        body = self._pipeline.get_json("/providers/Microsoft.MachineLearningServices/outageDrills",
+                                       api_version=ML_API_VERSION)
+        return list(body.get("value", []))
+
+
+class WorkspacePairOperations(_Operations):
+    """Paired workspaces (amlite's own resource): a primary, a secondary in another region, and
+    a mode per kind; ``get`` shows the secondary's lag per kind."""
+
+    _PAIRS = "/providers/Microsoft.MachineLearningServices/workspacePairs"
+
+    def create(self, name: str, primary_id: str, secondary_id: str, mode: str,
+               per_kind: dict[str, str] | None = None) -> dict[str, Any]:
+        props: dict[str, Any] = {"primaryWorkspaceId": primary_id, "secondaryWorkspaceId": secondary_id, "mode": mode}
+        if per_kind:
+            props["perKind"] = per_kind
+        return dict(self._pipeline.send("PUT", f"{self._PAIRS}/{quote(name)}", api_version=ML_API_VERSION,
+                                        json={"properties": props}).json())
+
+    def get(self, name: str) -> dict[str, Any]:
+        return dict(self._pipeline.get_json(f"{self._PAIRS}/{quote(name)}", api_version=ML_API_VERSION))
+
+    def list(self) -> list[dict[str, Any]]:
+        return list(self._pipeline.get_json(self._PAIRS, api_version=ML_API_VERSION).get("value", []))
+
+    def delete(self, name: str) -> None:
+        self._pipeline.send("DELETE", f"{self._PAIRS}/{quote(name)}", api_version=ML_API_VERSION)
+
+
 class SubscriptionOperations(_Operations):
     def list(self) -> ItemPaged[dict[str, Any]]:
         return self._pipeline.paged("/subscriptions", api_version=API)
@@ -347,6 +392,8 @@ class ArmClient:
         self.resources = ResourceOperations(self._pipeline, self)
         self.deployments = DeploymentOperations(self._pipeline, self)
         self.private_endpoint_connections = PrivateEndpointConnectionOperations(self._pipeline, self)
+        self.region_drills = RegionDrillOperations(self._pipeline, self)
+        self.workspace_pairs = WorkspacePairOperations(self._pipeline, self)
 
     def operation_status(self, status_url: str) -> dict[str, Any]:
         """A long-running operation's status body (``Azure-AsyncOperation`` URL)."""

@@ -16,7 +16,7 @@ from amlite.domain.resources import ProvisioningState, Workspace, WorkspaceKind
 from amlite.ports import AssetContainers, AssetVersions, UnitOfWork
 from amlite.services.context import Caller
 from amlite.services.registries import registry_not_found, require_registry
-from amlite.services.workspace_scope import available, require_workspace, workspace_not_found
+from amlite.services.workspace_scope import available, region_up, require_workspace, workspace_not_found
 
 
 def workspace_owner(ws: Workspace) -> AssetOwner:
@@ -59,7 +59,7 @@ def current_owner(uow: UnitOfWork, owner: AssetOwner) -> AssetOwner:
         raise registry_not_found(owner.resource_group_name, owner.name)
     ws = uow.workspaces.by_key(owner.key)
     if ws is not None:
-        return workspace_owner(available(ws))
+        return workspace_owner(region_up(uow, available(ws), ws.location, f"workspace '{ws.name}'"))
     raise workspace_not_found(owner.resource_group_name, owner.name)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 
 from amlite.domain.asset_owners import AssetOwner, OwnerType
@@ -144,6 +145,9 @@ class AssetService:
         self._artifacts = artifacts
         self._refs = references
         self._replication = replication
+        #: Called in a new workspace version's unit of work (paired workspaces queue its copy):
+        #: (uow, workspace key, kind, name, version, version key) -> tasks queued.
+        self.on_version_created: list[Callable[[UnitOfWork, str, AssetKind, str, str, str], int]] = []
 
     # -- containers ------------------------------------------------------------------------------
 
@@ -365,6 +369,7 @@ class AssetService:
     def _write_version(self, caller: Caller, owner: AssetOwner, at: AssetPath, version: str | None,
                        content: VersionContent, pre: Preconditions) -> tuple[VersionView, bool]:
         d = self._deps
+        paired = 0
         with d.uow(write=True) as uow:
             ws = _writable(current_owner(uow, owner))
             container = containers_of(uow, ws).lock(ws.key, at.kind, at.name)
@@ -400,6 +405,9 @@ class AssetService:
                 versions_of(uow, ws).add(row)
                 if ws.replicated:
                     self._replication.plan(uow, ws, row.key)
+                if not ws.is_registry:  # a paired primary's copy into its secondary (services/pairs.py)
+                    paired = sum(hook(uow, ws.key, at.kind, at.name, version, row.key)
+                                 for hook in self.on_version_created)
                 bumped = next_version_after(container.next_version, version)
                 if bumped != container.next_version:
                     container = replace(container, next_version=bumped)
@@ -408,8 +416,8 @@ class AssetService:
                 view, created = self._views(uow, ws, container, [row])[0], True
             record_write(d, uow, caller, scope=view.arm_id)
             uow.commit()
-        if ws.replicated:
-            self._replication.wake()
+        if ws.replicated or (created and not ws.is_registry and paired):
+            self._replication.wake()  # the one task engine's workers, whatever the kind
         return view, created
 
     def _recovered_by_put(self, uow: UnitOfWork, owner: AssetOwner, at: AssetPath, deleted: AssetVersion,

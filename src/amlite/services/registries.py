@@ -61,6 +61,7 @@ from amlite.services.operations import OperationService
 from amlite.services.resource_groups import require_group, require_group_writable
 from amlite.services.storage import StorageProvisioner
 from amlite.services.subscriptions import require_registered, require_subscription
+from amlite.services.workspace_scope import region_up
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def require_registry(uow: UnitOfWork, caller: Caller, sub_id: str, rg_name: str,
     reg = uow.registries.get(sub.id, rg.name, name)
     if reg is None:
         raise registry_not_found(rg.name, name)
-    return reg
+    return region_up(uow, reg, reg.location, f"registry '{reg.name}' (its primary region)")
 
 
 def tenant_registry_path(name: str) -> str:

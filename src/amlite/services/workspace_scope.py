@@ -6,12 +6,17 @@ answers 409 ``WorkspaceMoving``."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from amlite.domain.errors import Conflict, NotFound
 from amlite.domain.names import check_resource_group_name
+from amlite.domain.outages import region_unavailable
 from amlite.domain.providers import ML_NAMESPACE
 from amlite.domain.resources import ProvisioningState, Workspace
 from amlite.ports import UnitOfWork
 from amlite.services.context import Caller
+
+T = TypeVar("T")
 from amlite.services.resource_groups import require_group
 from amlite.services.subscriptions import require_subscription
 
@@ -32,7 +37,15 @@ def require_workspace(uow: UnitOfWork, caller: Caller, sub_id: str, rg_name: str
     if ws is None:
         rg = require_group(uow, sub.id, rg_name)
         raise workspace_not_found(rg.name, ws_name)
-    return available(ws)
+    return region_up(uow, available(ws), ws.location, f"workspace '{ws.name}'")
+
+
+def region_up(uow: UnitOfWork, resource: T, location: str, what: str) -> T:
+    """``resource`` unless its region is failed by an outage drill (services/outages.py): then the
+    503 ``ServiceUnavailable`` with ``Retry-After`` Azure answers during a regional outage."""
+    if location.lower() in uow.region_outages.failed_regions():
+        raise region_unavailable(location.lower(), what)
+    return resource
 
 
 def available(ws: Workspace) -> Workspace:

@@ -41,6 +41,8 @@ from amlite.domain.resources import (
     Workspace,
 )
 from amlite.domain.server_keys import StoredKey
+from amlite.domain.outages import RegionOutage
+from amlite.domain.pairs import WorkspacePair
 from amlite.domain.templates import TemplateDeployment
 from amlite.domain.tasks import Task, TaskState
 from amlite.store.memory_computes import MemoryComputes, MemoryNodeSlots, drop_of_workspace
@@ -481,6 +483,8 @@ class MemoryWorkspaces:
             del rows.workspace_former_ids[former]
         for pec in [k for k, p in rows.private_endpoint_connections.items() if p.workspace_key == key]:
             del rows.private_endpoint_connections[pec]
+        for pair in [k for k, p in rows.workspace_pairs.items() if key in (p.primary_key, p.secondary_key)]:
+            del rows.workspace_pairs[pair]  # the SQL table's foreign keys cascade
 
     def add_former_id(self, key: str, ws_key: str, sub_id: str, rg_name: str, name: str, at: datetime) -> None:
         self._tx.write().workspace_former_ids[key] = (ws_key, sub_id.lower(), rg_name.lower(), name.lower(), at)
@@ -680,6 +684,10 @@ class MemoryTasks:
         wanted = set(keys)
         return self._delete_where(lambda t: t.dedupe_key in wanted)
 
+    def unfinished(self, kind: str) -> list[Task]:
+        return [t for t in self._tx.rows.tasks.values()
+                if t.kind == kind and t.state in (TaskState.PENDING, TaskState.FAILED)]
+
     def delete_scope(self, kind: str, scope_key: str) -> int:
         return self._delete_where(lambda t: t.kind == kind and t.scope_key == scope_key)
 
@@ -781,6 +789,49 @@ class MemoryServerKeys:
             self._tx.write().server_keys[key.name] = key
 
 
+class MemoryRegionOutages:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    def get(self, region: str) -> RegionOutage | None:
+        return self._tx.rows.region_outages.get(region.lower())
+
+    def save(self, outage: RegionOutage) -> None:
+        self._tx.write().region_outages[outage.region] = outage
+
+    def failed_regions(self) -> set[str]:
+        return {o.region for o in self._tx.rows.region_outages.values() if o.is_failed}
+
+    def list(self) -> list[RegionOutage]:
+        return sorted(self._tx.rows.region_outages.values(), key=lambda o: o.region)
+
+
+class MemoryWorkspacePairs:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    def add(self, pair: WorkspacePair) -> None:
+        unique(self.by_name(pair.tenant_id, pair.name) is not None)
+        self._tx.write().workspace_pairs[pair.key] = pair
+
+    def by_name(self, tenant_id: str, name: str) -> WorkspacePair | None:
+        return next((p for p in self._tx.rows.workspace_pairs.values()
+                     if p.tenant_id == tenant_id and p.name.lower() == name.lower()), None)
+
+    def by_key(self, key: str) -> WorkspacePair | None:
+        return self._tx.rows.workspace_pairs.get(key)
+
+    def of_primary(self, workspace_key: str) -> list[WorkspacePair]:
+        return [p for p in self._tx.rows.workspace_pairs.values() if p.primary_key == workspace_key]
+
+    def delete(self, key: str) -> None:
+        self._tx.write().workspace_pairs.pop(key, None)
+
+    def list(self, tenant_id: str | None = None) -> list[WorkspacePair]:
+        return sorted((p for p in self._tx.rows.workspace_pairs.values()
+                       if tenant_id is None or p.tenant_id == tenant_id), key=lambda p: p.name.lower())
+
+
 class MemoryTemplateDeployments:
     """Rows keep the group's ids as written; reads take the group's current ones, as the SQL join does."""
 
@@ -848,6 +899,8 @@ class InMemoryUnitOfWork:
         self.operations = MemoryOperations(tx)
         self.audit = MemoryAuditLog(tx)
         self.server_keys = MemoryServerKeys(tx)
+        self.region_outages = MemoryRegionOutages(tx)
+        self.workspace_pairs = MemoryWorkspacePairs(tx)
         self.storage_paths = MemoryStoragePaths(tx)
         self.storage_blocks = MemoryStorageBlocks(tx)
         self.online_endpoints = MemoryOnlineEndpoints(tx)

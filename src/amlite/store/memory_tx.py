@@ -26,6 +26,8 @@ from amlite.domain.resources import (
     Tenant,
     Workspace,
 )
+from amlite.domain.outages import RegionOutage
+from amlite.domain.pairs import WorkspacePair
 from amlite.domain.server_keys import StoredKey
 from amlite.domain.storage_paths import StagedBlock, StoredPath
 from amlite.domain.tasks import Task
@@ -68,6 +70,8 @@ class Rows:
     operations: dict[str, Operation] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     server_keys: dict[str, StoredKey] = field(default_factory=dict)
+    region_outages: dict[str, RegionOutage] = field(default_factory=dict)
+    workspace_pairs: dict[str, WorkspacePair] = field(default_factory=dict)
     storage_paths: dict[tuple[str, str, str], StoredPath] = field(default_factory=dict)
     storage_blocks: dict[tuple[str, str, str], dict[str, StagedBlock]] = field(default_factory=dict)
     computes: dict[str, Compute] = field(default_factory=dict)

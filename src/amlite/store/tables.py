@@ -508,6 +508,37 @@ server_keys = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
+# Paired workspaces (domain/pairs.py): names unique in the tenant; a pair goes with either workspace.
+workspace_pairs = sa.Table(
+    "workspace_pairs",
+    metadata,
+    sa.Column("key", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("name_lower", sa.String(64), nullable=False),
+    sa.Column("primary_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("secondary_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("per_kind", sa.JSON(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.UniqueConstraint("tenant_id", "name_lower", name="uq_workspace_pairs_name"),
+)
+
+# Region outage drills (domain/outages.py): one row per region ever failed; failed while
+# ``restored_at`` is empty. In the store so every server process sees the same drill.
+region_outages = sa.Table(
+    "region_outages",
+    metadata,
+    sa.Column("region", sa.String(64), primary_key=True),
+    sa.Column("failed_at", UtcDateTime(), nullable=False),
+    sa.Column("failed_by", sa.String(256), nullable=False),
+    sa.Column("restored_at", UtcDateTime(), nullable=True),
+    sa.Column("restored_by", sa.String(256), nullable=True),
+)
+
 # Blobs by path in the storage accounts amlite serves (``domain.storage_paths``): the path's bytes
 # are the content-addressed blob ``sha256`` in the account's container. ``path_hash`` (sha256 of
 # the path) carries the uniqueness, as paths may be longer than an index allows.

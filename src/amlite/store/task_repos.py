@@ -120,6 +120,12 @@ class TaskRepository:
                 found[row.subject_key].append(_task(row))
         return found
 
+    def unfinished(self, kind: str) -> list[Task]:
+        """The tasks of ``kind`` waiting or failed for good (not running, not done)."""
+        query = sa.select(_t).where(_t.c.kind == kind,
+                                    _t.c.state.in_([TaskState.PENDING.value, TaskState.FAILED.value]))
+        return [_task(row) for row in self._conn.execute(query)]
+
     def dedupe_keys_in_scope(self, kind: str, scope_key: str) -> set[str]:
         query = sa.select(_t.c.dedupe_key).where(_t.c.kind == kind, _t.c.scope_key == scope_key)
         return {row.dedupe_key for row in self._conn.execute(query)}

@@ -34,6 +34,8 @@ from amlite.store.operation_repos import OperationRepository
 from amlite.store.policy_repos import PolicyAssignmentRepository
 from amlite.store.rbac_repos import RoleAssignmentRepository, RoleDefinitionRepository
 from amlite.store.registry_repos import RegistryRepository
+from amlite.store.outage_repos import RegionOutageRepository
+from amlite.store.pair_repos import WorkspacePairRepository
 from amlite.store.task_repos import TaskRepository
 from amlite.store.tracking_repos import SqlTracking
 from amlite.store.resource_repos import (
@@ -144,6 +146,14 @@ class SqlUnitOfWork:
     @cached_property
     def tasks(self) -> TaskRepository:
         return TaskRepository(self._conn)
+
+    @cached_property
+    def workspace_pairs(self) -> WorkspacePairRepository:
+        return WorkspacePairRepository(self._conn)
+
+    @cached_property
+    def region_outages(self) -> RegionOutageRepository:
+        return RegionOutageRepository(self._conn)
 
     @cached_property
     def computes(self) -> ComputeRepository:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from amlite.cli.args import parse_tags
+from amlite.cli.commands import pair
+from amlite.cli.command import command, current_session
 from amlite.cli.command import Outcome, command, current_session
 from amlite.cli.session import CliError
 from amlite.cli.tables import drift_table, workspace_table
@@ -315,6 +317,7 @@ def register(root: typer.Typer) -> None:
     command(app, "delete")(workspace_delete)
     command(app, "recover", table=workspace_table, not_found_exit_code=3)(workspace_recover)
     command(app, "list-deleted", table=workspace_table)(workspace_list_deleted)
+    pair.register(app)
     command(app, "export")(workspace_export)
     command(app, "import")(workspace_import)
     command(app, "backup")(workspace_backup)

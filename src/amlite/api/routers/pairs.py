@@ -1,0 +1,65 @@
+"""Paired workspaces (services/pairs.py, docs/bcdr.md): amlite's own tenant-level resource,
+``/providers/Microsoft.MachineLearningServices/workspacePairs/{name}`` (names unique in the
+tenant, as registry names are). The routes authenticate; the use case decides on the workspaces
+(write on both to create or delete, read on the primary to see)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from amlite.api import render as arm_render
+from amlite.api.deps import ML_VERSION, Authorize, JsonBody, container
+from amlite.schemas.pairs import PairBody
+from amlite.services.context import Caller
+from amlite.services.pairs import PairView
+
+router = APIRouter()
+V = [Depends(ML_VERSION)]
+PAIRS = "/providers/Microsoft.MachineLearningServices/workspacePairs"
+READ = "Microsoft.MachineLearningServices/workspacePairs/read"
+WRITE = "Microsoft.MachineLearningServices/workspacePairs/write"
+DELETE = "Microsoft.MachineLearningServices/workspacePairs/delete"
+
+
+def render(view: PairView) -> dict[str, Any]:
+    pair = view.pair
+    return {
+        "id": f"{PAIRS}/{pair.name}", "name": pair.name, "type": "Microsoft.MachineLearningServices/workspacePairs",
+        "properties": {
+            "primaryWorkspaceId": view.primary_id, "primaryLocation": view.primary_location,
+            "secondaryWorkspaceId": view.secondary_id, "secondaryLocation": view.secondary_location,
+            "mode": pair.mode.value, "perKind": {k: m.value for k, m in sorted(pair.per_kind.items())},
+            "createdAt": pair.created_at.isoformat() if pair.created_at else None,
+            "lag": [{"kind": lag.kind, "mode": lag.mode.value, "copied": lag.mode.copies,
+                     "versionsPending": lag.pending,
+                     "oldestPendingCreatedAt": lag.oldest_created_at.isoformat() if lag.oldest_created_at else None}
+                    for lag in view.lag],
+        },
+    }
+
+
+@router.put(PAIRS + "/{name}", dependencies=V)
+def create_pair(name: str, request: Request, caller: Caller = Depends(Authorize(WRITE, None)),
+                body: PairBody = Depends(JsonBody(PairBody))) -> Response:
+    props = body.properties
+    view = container(request).pairs.create(caller, name, props.primary_workspace_id, props.secondary_workspace_id,
+                                           props.mode, dict(props.per_kind) if props.per_kind else None)
+    return arm_render.json(render(view), status=201)
+
+
+@router.get(PAIRS, dependencies=V)
+def list_pairs(request: Request, caller: Caller = Depends(Authorize(READ, None))) -> dict[str, Any]:
+    return {"value": [render(v) for v in container(request).pairs.visible(caller)]}
+
+
+@router.get(PAIRS + "/{name}", dependencies=V)
+def get_pair(name: str, request: Request, caller: Caller = Depends(Authorize(READ, None))) -> dict[str, Any]:
+    return render(container(request).pairs.get(caller, name))
+
+
+@router.delete(PAIRS + "/{name}", dependencies=V)
+def delete_pair(name: str, request: Request, caller: Caller = Depends(Authorize(DELETE, None))) -> Response:
+    container(request).pairs.delete(caller, name)
+    return Response(status_code=200)
