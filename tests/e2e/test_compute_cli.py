@@ -41,7 +41,7 @@ def test_computes_from_the_cli(logged_in: Cli, tmp_path: Path) -> None:
     assert cli("ml", "compute", "show", "-n", "more", *ws).returncode == 3
 
     usage = {u["name"]["value"]: u for u in cli.json("ml", "compute", "list-usage", *ws)}
-    assert (usage["standardFSv2Family"]["current_value"], usage["standardFSv2Family"]["limit"]) == (16, 24)
+    assert (usage["standardFSv2Family"]["current_value"], usage["standardFSv2Family"]["limit"]) == (16, 4096)
     sizes = {s["name"]: s for s in cli.json("ml", "compute", "list-sizes", *ws)}
     assert (sizes["Standard_DS3_v2"]["family"], sizes["Standard_DS3_v2"]["v_cp_us"]) == ("standardDSv2Family", 4)
     assert cli.json("ml", "compute", "list-nodes", "-n", "cpu-cluster", *ws) == []

@@ -105,6 +105,14 @@ GET    ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}    
 PATCH  ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}            | 401  403  403  404  404  403
 DELETE ~rg/providers/Microsoft.MachineLearningServices/registries/{registry}            | 401  403  403  404  404  403
 GET    /providers/Microsoft.MachineLearningServices/registries/{registry}               | 401  403  403  403  403  403
+POST   /providers/Microsoft.MachineLearningServices/locations/{region}/fail             | 401  403  403  403  403  403
+POST   /providers/Microsoft.MachineLearningServices/locations/{region}/restore          | 401  403  403  403  403  403
+GET    /providers/Microsoft.MachineLearningServices/locations/{region}/outageDrill      | 401  403  403  403  403  403
+GET    /providers/Microsoft.MachineLearningServices/outageDrills                        | 401  403  403  403  403  403
+PUT    /providers/Microsoft.MachineLearningServices/workspacePairs/{name}               | 401  400  400  400  400  400
+GET    /providers/Microsoft.MachineLearningServices/workspacePairs/{name}               | 401  404  404  404  404  404
+DELETE /providers/Microsoft.MachineLearningServices/workspacePairs/{name}               | 401  404  404  404  404  404
+GET    /providers/Microsoft.MachineLearningServices/workspacePairs                      | 401  200  200  200  200  200
 GET    /registrymanagement/v1.0/registries/{registry}/discovery                        | 401  403  403  403  403  403
 # the built-in azureml registry: every signed-in caller reads it, nobody writes it
 GET    /providers/Microsoft.MachineLearningServices/registries/azureml | 401  200  200  200  200  200
