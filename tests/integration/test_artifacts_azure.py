@@ -67,7 +67,7 @@ def azure_api(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def test_artifacts_of_a_workspace_in_an_azure_region(azure_api: AzureApi) -> None:
     api = azure_api
     store = api.container.deps.blobs("westus")
-    assert isinstance(store, AzureBlobStore)
+    assert isinstance(getattr(store, "inner", store), AzureBlobStore)
     assert api.client.put(f"/subscriptions/{api.sub}/resourceGroups/azrg?api-version=2024-03-01",
                           json={"location": "westus"}).status_code == 201
     ws = api.client.put(f"{api.ws('azrg', 'azws')}?{ML}", json={"location": "westus"}).json()
