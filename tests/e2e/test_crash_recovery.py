@@ -70,7 +70,8 @@ def storage_dirs(data_dir: Path, account: str) -> list[Path]:
 @pytest.mark.e2e
 @pytest.mark.parametrize("point", ["workspace.delete.start", "workspace.delete.before_commit", "workspace.delete.after_commit"])
 def test_kill_during_workspace_delete_ends_deleted_and_terminal(tmp_path: Path, point: str, db_url: str | None) -> None:
-    server = start_server(tmp_path / "data", env={"AMLITE_CRASH_AT": point}, db_url=db_url)
+    server = start_server(tmp_path / "data", env={"AMLITE_CRASH_AT": point}, db_url=db_url,
+                          config={"operation_lease_seconds": 2})
     try:
         s = Session(server)
         assert s.http.put(f"{s.rg('rg1')}?{RES}", json={"location": "eastus"}).status_code == 201
@@ -106,7 +107,8 @@ def test_kill_during_soft_delete_or_recover_leaves_one_whole_state(tmp_path: Pat
     """A soft delete is one metadata transition, and so is a recover: killed at any point, the
     workspace is afterwards either live or soft-deleted (never half), its storage and contents
     untouched, and a recover then brings it back whole."""
-    server = start_server(tmp_path / "data", env={"AMLITE_CRASH_AT": point}, db_url=db_url)
+    server = start_server(tmp_path / "data", env={"AMLITE_CRASH_AT": point}, db_url=db_url,
+                          config={"operation_lease_seconds": 2})
     try:
         s = Session(server)
         assert s.http.put(f"{s.rg('rg1')}?{RES}", json={"location": "eastus"}).status_code == 201
@@ -179,7 +181,7 @@ def test_kill_during_registry_soft_delete_and_version_delete_leaves_whole_states
     registry's delete operation ends, the registry is soft-deleted (or, for the version, the
     version is as it was), and recover brings everything back."""
     server = start_server(tmp_path / "data", env={"AMLITE_CRASH_AT": "asset_version.delete.before_commit"},
-                          db_url=db_url)
+                          db_url=db_url, config={"operation_lease_seconds": 2})
     try:
         s = Session(server)
         assert s.http.put(f"{s.rg('rg1')}?{RES}", json={"location": "eastus"}).status_code == 201

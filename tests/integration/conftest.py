@@ -9,6 +9,7 @@ the other. Each module gets a database of its own, created here and dropped afte
 from __future__ import annotations
 
 import json
+import time
 import os
 import uuid
 from collections.abc import Iterator
@@ -79,6 +80,19 @@ class Api:
 
     def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
         return store_snapshot(self.container.engine)
+
+    def settled_snapshot(self, timeout: float = 10.0) -> dict[str, list[tuple[Any, ...]]]:
+        """A snapshot once background work has stopped changing rows: an operation answers
+        Succeeded before its task's row is closed, so a snapshot taken at once can race it."""
+        deadline = time.monotonic() + timeout
+        last = self.snapshot()
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            now = self.snapshot()
+            if now == last:
+                return now
+            last = now
+        return last
 
 
 # The audit log records failed and denied attempts by design; "nothing changed" is about the rest.
