@@ -236,6 +236,7 @@ def build(settings: Settings) -> Container:
     pairs = PairService(deps, tasks, assets, artifacts, authz, lease=timedelta(seconds=settings.replication_lease_seconds),
                         backoff=timedelta(seconds=settings.replication_backoff_seconds))
     assets.on_version_created.append(pairs.plan)
+    outages.on_restored.append(pairs.after_restore)
     scoring = LocalScoringRuntime(settings.data_dir / "online", host_id=deps.ids.new_id())
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
     online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, references, scoring,
@@ -244,7 +245,7 @@ def build(settings: Settings) -> Container:
     template_deployments = TemplateDeploymentService(deps, authz, workspaces, computes, online_endpoints,
                                                      online_deployments, roles, artifacts,
                                                      wake=worker.notify)
-    reconciler = Reconciler([replication.reconcile, replication.catch_up, pairs.reconcile, online_deployments.reconcile,
+    reconciler = Reconciler([replication.reconcile, replication.catch_up, pairs.reconcile, pairs.catch_up, online_deployments.reconcile,
                              workspaces.purge_expired,
                              registries.purge_expired, assets.purge_expired], interval=settings.reconcile_seconds)
     return Container(

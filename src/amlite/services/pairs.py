@@ -183,6 +183,16 @@ class PairService:
             self._engine.wake()
         return added
 
+    def after_restore(self, region: str) -> int:
+        """A failed region was restored (services/outages.py): the copies into secondaries there
+        that waited or gave up during the outage run again now."""
+        return self.catch_up([region])
+
+    def catch_up(self, regions: list[str] | None = None) -> int:
+        """Requeue the copies into restored regions that have not run since the restore (the
+        engine's ``requeue_after_restore``); a reconciler pass too, so a lost hook heals."""
+        return self._engine.requeue_after_restore(PAIR_COPY, secondary_region, regions)
+
     def _queue_missing(self, uow: UnitOfWork, pair: WorkspacePair) -> int:
         hot = {label for label in ASSET_KINDS if pair.mode_of(label).copies}
         tasks = [self._copy_task(pair, ASSET_KINDS[label].value, m.name, m.version, m.version_key)
@@ -289,6 +299,13 @@ class PairService:
         if not Authorizer.allowed_in(uow, caller.principal_id, WS_READ, primary.arm_id):
             self._authz.deny(caller, WS_READ, primary.arm_id)
         return pair
+
+
+def secondary_region(uow: UnitOfWork, task: Task) -> str | None:
+    """The region a copy task of a pair (its ``scope_key``) writes into: its secondary's."""
+    pair = uow.workspace_pairs.by_key(task.scope_key or "")
+    secondary = uow.workspaces.any_by_key(pair.secondary_key) if pair is not None else None
+    return secondary.location if secondary is not None else None
 
 
 def _has(uow: UnitOfWork, workspace_key: str, kind: AssetKind, name: str, version: str) -> bool:
