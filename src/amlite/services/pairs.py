@@ -17,7 +17,8 @@ and finds them there. The secondary never shows half a version.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from amlite.domain.assets import AssetKind, ListViewType, VersionContent
@@ -28,6 +29,7 @@ from amlite.domain.pairs import (
 )
 from amlite.domain.resources import Workspace
 from amlite.domain.tasks import RetryLater, Task, TaskFailed
+from amlite.domain.warm_endpoints import ENDPOINTS, EndpointLag
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
 from amlite.services.artifacts import ArtifactService
@@ -65,6 +67,7 @@ class PairView:
     secondary_id: str
     secondary_location: str
     lag: list[KindLag]
+    endpoints: list[EndpointLag] = field(default_factory=list)  # per endpoint, its standby (warm_endpoints.py)
 
 
 class PairService:
@@ -76,6 +79,8 @@ class PairService:
         self._assets = assets
         self._artifacts = artifacts
         self._authz = authz
+        #: Per primary endpoint, whether its standby in the secondary is current (set by wiring).
+        self.endpoint_lag: Callable[[UnitOfWork, WorkspacePair], list[EndpointLag]] = lambda _uow, _pair: []
         engine.register(TaskKind(PAIR_COPY, self._run, lease=lease, backoff=backoff, max_attempts=MAX_ATTEMPTS))
 
     # -- use cases -------------------------------------------------------------------------------
@@ -282,7 +287,10 @@ class PairService:
         lag = [KindLag(label, pair.mode_of(label), len(items), min((m.created_at for m in items), default=None))
                for label, items in missing.items()]
         lag.append(KindLag("jobs", pair.mode_of("jobs"), 0, None))
-        return PairView(pair, primary.arm_id, primary.location, secondary.arm_id, secondary.location, lag)
+        endpoints = self.endpoint_lag(uow, pair)
+        stale = [e.modified_at for e in endpoints if not e.current]
+        lag.append(KindLag(ENDPOINTS, pair.mode_of(ENDPOINTS), len(stale), min(stale, default=None)))
+        return PairView(pair, primary.arm_id, primary.location, secondary.arm_id, secondary.location, lag, endpoints)
 
     def _writable(self, uow: UnitOfWork, caller: Caller, workspace_id: str, target: str) -> Workspace:
         sub, group, name = parse_workspace_id(workspace_id, target)
