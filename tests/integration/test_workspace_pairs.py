@@ -171,7 +171,8 @@ def test_the_cli_creates_shows_lists_and_deletes_a_pair(api: Api, name: str, two
     props = json.loads(made.stdout)["properties"]
     assert props["mode"] == "hot-warm" and props["perKind"] == {"jobs": "hot-cold", "models": "hot-hot"}
     shown = json.loads(run("ml", "workspace", "pair", "show", "-n", f"c{name}").stdout)
-    assert {x["kind"] for x in shown["properties"]["lag"]} == {"models", "environments", "components", "data", "jobs"}
+    assert {x["kind"] for x in shown["properties"]["lag"]} == {"models", "environments", "components", "data", "jobs",
+                                                          "endpoints"}
     assert f"c{name}" in {p["name"] for p in json.loads(run("ml", "workspace", "pair", "list").stdout)}
     bad = run("ml", "workspace", "pair", "create", "-n", f"d{name}", "--primary", primary, "--secondary", secondary,
               "--mode", "tepid")
