@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from amlite.domain.errors import AmliteError, NotFound
-from amlite.domain.online_endpoints import DeploymentState, OnlineEndpoint
+from amlite.domain.online_endpoints import DeploymentState, OnlineDeployment, OnlineEndpoint
 from amlite.domain.pairs import WorkspacePair
 from amlite.domain.resources import Workspace
 from amlite.domain.tasks import RetryLater, Task
@@ -305,9 +305,9 @@ class WarmEndpointService:
         return self.run(pair, {})
 
 
-def _same(row: Any, dep: dict[str, Any]) -> bool:
+def _same(row: OnlineDeployment, dep: dict[str, Any]) -> bool:
     """A deployment of the secondary already serving what the standby describes."""
-    return (row.scoring_script == dep["scoringScript"] and [dict(e) for e in row.code_manifest] == dep["code"]
+    return bool(row.scoring_script == dep["scoringScript"] and [dict(e) for e in row.code_manifest] == dep["code"]
             and row.model_ref == dep["model"] and dict(row.environment_variables) == dep["environmentVariables"])
 
 
