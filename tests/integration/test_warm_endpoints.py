@@ -122,3 +122,41 @@ def _pair_key(api: Api, pair: str) -> str:
 def _standbys(api: Api, pair_key: str) -> list[Any]:
     with api.container.deps.uow() as uow:
         return uow.standby_endpoints.of_pair(pair_key)
+
+
+def test_a_standby_copy_into_a_failed_region_lands_after_restore(api: Api, name: str) -> None:
+    loc = "/providers/Microsoft.MachineLearningServices/locations"
+    api.create_group(name)
+    api.create_workspace(name, f"p{name}", location="eastus")
+    api.create_workspace(name, f"s{name}", location="westus")
+    primary, secondary = api.ws_path(name, f"p{name}"), api.ws_path(name, f"s{name}")
+    assert make_pair(api, f"r{name}", primary, secondary, "hot-warm").status_code == 201
+    key = _pair_key(api, f"r{name}")
+    api.container.worker.stop()
+    try:
+        assert api.request("POST", f"{loc}/westus/fail", ML).status_code == 200
+        made = api.request("PUT", f"{primary}/onlineEndpoints/ep{name[:8]}", ML, json={"properties": {"authMode": "Key"}})
+        assert made.status_code in (200, 201), made.text
+        for _ in range(100):  # run due tasks until the copy has made its attempt
+            [task] = [t for t in _copies(api) if t.scope_key == key]
+            if task.attempts:
+                break
+            assert api.container.tasks.run_next("w1")
+        assert task.state.value == "Pending" and "unavailable" in (task.last_error or ""), task
+        with api.container.deps.uow(write=True) as uow:  # the outage outlasted its attempts
+            uow.tasks.save(task.failed(api.container.deps.clock.now(), task.last_error or ""))
+            uow.commit()
+        assert _standbys(api, key) == []
+        assert api.request("POST", f"{loc}/westus/restore", ML).status_code == 200
+        [task] = [t for t in _copies(api) if t.scope_key == key]
+        assert task.state.value == "Pending" and task.attempts == 0, task
+    finally:
+        api.request("POST", f"{loc}/westus/restore", ML)
+        api.container.worker.start()
+    assert _wait_current(api, f"r{name}")["endpoints"][0]["standbyCurrent"]
+    assert api.request("DELETE", f"{primary}/onlineEndpoints/ep{name[:8]}", ML).status_code in (200, 202, 204)
+
+
+def _copies(api: Api) -> list[Any]:
+    with api.container.deps.uow() as uow:
+        return uow.tasks.unfinished(ENDPOINT_COPY)

@@ -100,9 +100,9 @@ class WarmEndpointService:
             for pair in uow.workspace_pairs.list():
                 if not keeps_standbys(pair):
                     continue
-                primary = uow.workspaces.any_by_key(pair.primary_key)
-                if primary is None:
-                    continue
+                primary = uow.workspaces.by_key(pair.primary_key)
+                if primary is None or uow.workspaces.by_key(pair.secondary_key) is None:
+                    continue  # a soft-deleted workspace: its copies would be dropped at once
                 standbys = {s.name.lower(): s for s in uow.standby_endpoints.of_pair(pair.key)}
                 tasks = []
                 live: set[str] = set()
