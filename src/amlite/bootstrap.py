@@ -43,6 +43,7 @@ from amlite.services.pairs import PairService
 from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
 from amlite.services.replication import ReplicationService
+from amlite.services.warm_endpoints import WarmEndpointService
 from amlite.services.move_storage import MoveStorage
 from amlite.services.moves import MoveService
 from amlite.services.private_endpoints import PrivateEndpointService
@@ -107,6 +108,7 @@ class Container:
     worker: Worker
     outages: OutageService
     pairs: PairService
+    warm_endpoints: WarmEndpointService
     reconciler: Reconciler
     replication: ReplicationService
     registry_assets: RegistryAssetService
@@ -236,15 +238,22 @@ def build(settings: Settings) -> Container:
     pairs = PairService(deps, tasks, assets, artifacts, authz, lease=timedelta(seconds=settings.replication_lease_seconds),
                         backoff=timedelta(seconds=settings.replication_backoff_seconds))
     assets.on_version_created.append(pairs.plan)
+    outages.on_restored.append(pairs.after_restore)
     scoring = LocalScoringRuntime(settings.data_dir / "online", host_id=deps.ids.new_id())
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
     online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, references, scoring,
                                                  online_endpoints)
+    warm_endpoints = WarmEndpointService(deps, tasks, artifacts, online_endpoints, online_deployments,
+                                         lease=timedelta(seconds=settings.replication_lease_seconds),
+                                         backoff=timedelta(seconds=settings.replication_backoff_seconds))
+    pairs.endpoint_lag = warm_endpoints.lag
+    outages.on_restored.append(warm_endpoints.after_restore)
     roles = RoleService(deps, authz)
     template_deployments = TemplateDeploymentService(deps, authz, workspaces, computes, online_endpoints,
                                                      online_deployments, roles, artifacts,
                                                      wake=worker.notify)
-    reconciler = Reconciler([replication.reconcile, replication.catch_up, pairs.reconcile, online_deployments.reconcile,
+    reconciler = Reconciler([replication.reconcile, replication.catch_up, pairs.reconcile, pairs.catch_up,
+                             warm_endpoints.reconcile, warm_endpoints.catch_up, online_deployments.reconcile,
                              workspaces.purge_expired,
                              registries.purge_expired, assets.purge_expired], interval=settings.reconcile_seconds)
     return Container(
@@ -266,7 +275,7 @@ def build(settings: Settings) -> Container:
         job_tracking=job_tracking, bundles=BundleService(deps, tracking_uow, artifacts, authz, secrets),
         online_endpoints=online_endpoints, online_deployments=online_deployments, scoring=scoring,
         template_deployments=template_deployments,
-        worker=worker, outages=outages, pairs=pairs, first_start=first, tenant_id=identity.tenant().id,
+        worker=worker, outages=outages, pairs=pairs, warm_endpoints=warm_endpoints, first_start=first, tenant_id=identity.tenant().id,
     )
 
 

@@ -38,6 +38,7 @@ from amlite.domain.resources import (
 )
 from amlite.domain.outages import RegionOutage
 from amlite.domain.pairs import WorkspacePair
+from amlite.domain.warm_endpoints import StandbyEndpoint
 from amlite.domain.server_keys import StoredKey
 from amlite.domain.templates import TemplateDeployment
 from amlite.domain.storage_paths import StagedBlock, StoredPath
@@ -469,6 +470,14 @@ class WorkspacePairs(Protocol):
     def list(self, tenant_id: str | None = None) -> list[WorkspacePair]: ...
 
 
+class StandbyEndpoints(Protocol):
+    """A pair's standby endpoint definitions (domain/warm_endpoints.py)."""
+
+    def save(self, standby: StandbyEndpoint) -> None: ...
+    def of_pair(self, pair_key: str) -> list[StandbyEndpoint]: ...
+    def delete(self, key: str) -> None: ...
+
+
 class TemplateDeployments(Protocol):
     """A group's template deployments (``Microsoft.Resources/deployments``)."""
 
@@ -642,6 +651,8 @@ class UnitOfWork(Protocol):
     def region_outages(self) -> RegionOutages: ...
     @property
     def workspace_pairs(self) -> WorkspacePairs: ...
+    @property
+    def standby_endpoints(self) -> StandbyEndpoints: ...
     @property
     def template_deployments(self) -> TemplateDeployments: ...
     @property

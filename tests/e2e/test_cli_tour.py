@@ -166,7 +166,7 @@ def test_delete_without_tty_or_yes_is_refused(logged_in: Cli) -> None:
     assert logged_in("group", "exists", "-g", rg).stdout.strip() == "true"
 
 
-def test_defaults_not_config_json(logged_in: Cli, amlite_server: ServerProcess) -> None:
+def test_defaults_and_config_json(logged_in: Cli, amlite_server: ServerProcess) -> None:
     rg, ws = _unique("rgdef"), _unique("wsdef")
     logged_in.json("group", "create", "-g", rg, "-l", "eastus", "--tags", "owner=me", "cost=1")
     assert logged_in.json("group", "show", "-g", rg)["tags"] == {"owner": "me", "cost": "1"}
@@ -185,11 +185,14 @@ def test_defaults_not_config_json(logged_in: Cli, amlite_server: ServerProcess) 
     config = json.loads((project / "config.json").read_text())
     assert config == {"subscription_id": amlite_server.credentials["subscriptionId"],
                       "resource_group": rg, "workspace_name": ws}
-    # The file is the SDK's (MLClient.from_config); as in az ml, commands read only the defaults.
+    # The CLI follows the nearest config.json, as MLClient.from_config() does, before the defaults.
     beside = logged_in("ml", "workspace", "show", "--query", "name", "-o", "tsv", cwd=nested)
-    assert beside.returncode == 2 and "(MissingArgument)" in beside.stderr
+    assert beside.returncode == 0 and beside.stdout.strip() == ws, beside.stderr
     logged_in("configure", "--defaults", f"group={rg}", f"workspace={ws}")
     (project / "config.json").write_text(json.dumps({**config, "workspace_name": "elsewhere"}))
+    followed = logged_in("ml", "workspace", "show", "--query", "name", "-o", "tsv", cwd=nested)
+    assert followed.returncode == 3 and "elsewhere" in followed.stderr, followed.stderr
+    (project / "config.json").unlink()
     from_defaults = logged_in("ml", "workspace", "show", "--query", "name", "-o", "tsv", cwd=nested)
     assert from_defaults.stdout.strip() == ws, from_defaults.stderr
     logged_in("configure", "--defaults", "group=", "workspace=")

@@ -95,7 +95,7 @@ def test_group_lifecycle_and_exit_codes(api: Api, cli: RecordingTransport, tmp_p
     assert run("group", "exists", "-g", name).stdout.strip() == "false"
 
 
-def test_workspace_commands_with_defaults_not_config_json(api: Api, cli: RecordingTransport, tmp_path: Path,
+def test_workspace_commands_with_defaults_and_config_json(api: Api, cli: RecordingTransport, tmp_path: Path,
                                                           name: str) -> None:
     cli_login(api, tmp_path)
     run("group", "create", "-g", name, "-l", "eastus")
@@ -132,14 +132,34 @@ def test_workspace_commands_with_defaults_not_config_json(api: Api, cli: Recordi
     assert config == {"subscription_id": api.sub, "resource_group": name, "workspace_name": ws}
     (Path("sub") / "dir").mkdir(parents=True)
     os.chdir("sub/dir")
-    # config.json is the SDK's: as in az ml, a command reads only its arguments and the defaults.
+    # The nearest config.json (here two folders up) names the workspace, as for MLClient.from_config().
     unnamed = run("ml", "workspace", "update", "--description", "second")
-    assert unnamed.exit_code == 2 and "(MissingArgument)" in unnamed.stderr
-    Path("config.json").write_text(json.dumps({**config, "resource_group": "elsewhere", "workspace_name": "elsewhere"}))
+    assert unnamed.exit_code == 0, unnamed.stderr
+    assert json.loads(unnamed.stdout)["description"] == "second"
+    # config.json comes before the configure defaults (a failover rewrites it) ...
+    assert run("configure", "--defaults", "group=elsewhere", "workspace=elsewhere").exit_code == 0
+    assert run("ml", "workspace", "show", "--query", "name", "-o", "tsv").stdout.strip() == ws
+    # ... explicit arguments before both
+    other = run("ml", "workspace", "show", "-n", "elsewhere", "-g", name)
+    assert other.exit_code == 3, other.stderr
+    # .azureml/config.json, nearer, wins over the parents' config.json
+    Path(".azureml").mkdir()
+    Path(".azureml/config.json").write_text(json.dumps({**config, "workspace_name": "nearer"}))
+    nearer = run("ml", "workspace", "show")
+    assert nearer.exit_code == 3 and "nearer" in nearer.stderr, nearer.stderr
+    # a malformed config.json is an error naming the file, and nothing is sent
+    Path(".azureml/config.json").write_text("{not json")
+    sent = len(cli.requests)
+    broken = run("ml", "workspace", "update", "--description", "third")
+    assert broken.exit_code == 1 and "(InvalidConfigFile)" in broken.stderr, broken.stderr
+    assert str(Path(".azureml/config.json").resolve()) in broken.stderr
+    assert len(cli.requests) == sent
+    Path(".azureml/config.json").write_text(json.dumps({**config, "workspace_name": 7}))
+    typed = run("ml", "workspace", "show")
+    assert typed.exit_code == 1 and "workspace_name" in typed.stderr, typed.stderr
+    os.remove(".azureml/config.json")
     assert run("configure", "--defaults", f"group={name}", f"workspace={ws}").exit_code == 0
-    from_defaults = run("ml", "workspace", "update", "--description", "second")
-    assert from_defaults.exit_code == 0, from_defaults.stderr
-    assert json.loads(from_defaults.stdout)["description"] == "second"
+    os.remove("../../config.json")
 
     deleted = run("ml", "workspace", "delete", "--yes")
     assert deleted.exit_code == 0, deleted.stderr

@@ -171,10 +171,90 @@ def test_the_cli_creates_shows_lists_and_deletes_a_pair(api: Api, name: str, two
     props = json.loads(made.stdout)["properties"]
     assert props["mode"] == "hot-warm" and props["perKind"] == {"jobs": "hot-cold", "models": "hot-hot"}
     shown = json.loads(run("ml", "workspace", "pair", "show", "-n", f"c{name}").stdout)
-    assert {x["kind"] for x in shown["properties"]["lag"]} == {"models", "environments", "components", "data", "jobs"}
+    assert {x["kind"] for x in shown["properties"]["lag"]} == {"models", "environments", "components", "data", "jobs",
+                                                          "endpoints"}
     assert f"c{name}" in {p["name"] for p in json.loads(run("ml", "workspace", "pair", "list").stdout)}
     bad = run("ml", "workspace", "pair", "create", "-n", f"d{name}", "--primary", primary, "--secondary", secondary,
               "--mode", "tepid")
     assert bad.exit_code != 0 and "InvalidPairMode" in bad.stderr
     assert run("ml", "workspace", "pair", "delete", "-n", f"c{name}").exit_code == 0
     assert run("ml", "workspace", "pair", "show", "-n", f"c{name}").exit_code == 3
+
+
+def test_a_copy_into_a_failed_region_that_gave_up_lands_after_restore(api: Api, name: str, two: Any) -> None:
+    """The secondary's region fails; a version made in the primary meanwhile has its copy fail
+    (and use up its attempts, as a long outage does); the restore queues it again and it lands."""
+    from dataclasses import replace
+
+    from amlite.services.pairs import MAX_ATTEMPTS
+
+    primary, secondary = two
+    loc = "/providers/Microsoft.MachineLearningServices/locations"
+    data = b"made during the outage " * 200
+    digest = upload(api, primary, data)
+    assert make_pair(api, f"pair-{name}", primary, secondary).status_code == 201
+    api.container.worker.stop()
+    try:
+        assert api.request("POST", f"{loc}/westus/fail", ML).status_code == 200
+        assert api.request("PUT", f"{primary}/models/o/versions/1", ML,
+                           json=model_body(digest, len(data))).status_code == 201
+        task = _run_copy_once(api, "o")  # the copy meets the failed region's storage
+        assert task.state.value == "Pending" and "unavailable" in (task.last_error or ""), task
+        with api.container.deps.uow(write=True) as uow:  # the outage outlasts every remaining attempt
+            uow.tasks.save(replace(task, attempts=MAX_ATTEMPTS, next_run_at=api.container.deps.clock.now()))
+            uow.commit()
+        assert api.container.tasks.run_next("w1")
+        [task] = [t for t in _pair_tasks(api) if t.payload["name"] == "o"]
+        assert task.state.value == "Failed", task
+        assert api.container.pairs.reconcile() == 0  # given up on: the version pass does not requeue it
+        assert api.request("POST", f"{loc}/westus/restore", ML).status_code == 200
+        [task] = [t for t in _pair_tasks(api) if t.payload["name"] == "o"]
+        assert task.state.value == "Pending" and task.attempts == 0, task
+        assert api.container.pairs.catch_up() == 0  # the hook did it: idempotent
+    finally:
+        api.request("POST", f"{loc}/westus/restore", ML)
+        api.container.worker.start()
+    now = wait_copied(api, f"pair-{name}", "models")
+    assert now["models"]["versionsPending"] == 0, now
+    assert api.request("GET", f"{secondary}/models/o/versions/1", ML).status_code == 200
+
+
+def test_the_reconciler_requeues_a_copy_whose_restore_hook_was_lost(api: Api, name: str, two: Any) -> None:
+    primary, secondary = two
+    loc = "/providers/Microsoft.MachineLearningServices/locations"
+    data = b"hook lost " * 300
+    digest = upload(api, primary, data)
+    assert make_pair(api, f"pair-{name}", primary, secondary).status_code == 201
+    api.container.worker.stop()
+    hooks = list(api.container.outages.on_restored)
+    try:
+        assert api.request("POST", f"{loc}/westus/fail", ML).status_code == 200
+        assert api.request("PUT", f"{primary}/models/h/versions/1", ML,
+                           json=model_body(digest, len(data))).status_code == 201
+        task = _run_copy_once(api, "h")
+        with api.container.deps.uow(write=True) as uow:
+            uow.tasks.save(task.failed(api.container.deps.clock.now(), task.last_error or "gave up"))
+            uow.commit()
+        api.container.outages.on_restored.clear()  # the process died before the hook ran
+        assert api.request("POST", f"{loc}/westus/restore", ML).status_code == 200
+        [task] = [t for t in _pair_tasks(api) if t.payload["name"] == "h"]
+        assert task.state.value == "Failed"
+        assert api.container.pairs.catch_up() >= 1  # the reconciler's pass
+        [task] = [t for t in _pair_tasks(api) if t.payload["name"] == "h"]
+        assert task.state.value == "Pending" and task.attempts == 0
+    finally:
+        api.container.outages.on_restored[:] = hooks
+        api.request("POST", f"{loc}/westus/restore", ML)
+        api.container.worker.start()
+    assert wait_copied(api, f"pair-{name}", "models")["models"]["versionsPending"] == 0
+    assert api.request("GET", f"{secondary}/models/h/versions/1", ML).status_code == 200
+
+
+def _run_copy_once(api: Api, model: str) -> Any:
+    """Run due tasks (the worker is stopped) until the copy of ``model`` has made one attempt."""
+    for _ in range(100):
+        [task] = [t for t in _pair_tasks(api) if t.payload["name"] == model]
+        if task.attempts >= 1:
+            return task
+        assert api.container.tasks.run_next("w1"), "the copy never fell due"
+    raise AssertionError("the copy was not attempted")

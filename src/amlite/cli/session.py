@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from amlite.sdk.arm import ArmClient
+from amlite.sdk.config import WorkspaceConfig, find_config_file, load_config
 from amlite.sdk.credentials import AmliteCliCredential
+from amlite.sdk.errors import ValidationException
 from amlite.sdk.ml_client import MLClient
 from amlite.sdk.profile import ProfileStore
 
@@ -148,13 +150,19 @@ class Session:
         need_group: bool = True,
         need_name: bool = True,
     ) -> WorkspaceScope:
-        """Fill ``-g``/``-n`` from ``amlite configure --defaults``, as az fills them.
-
-        A config.json is not read here: az ml reads only its arguments and ``az configure``'s
-        defaults, and config.json is the SDK's (``MLClient.from_config``). A file left in the
-        current directory must not silently redirect a command that names no workspace.
-        """
+        """Fill what the command was not given: for a command that needs a workspace, first from
+        the nearest ``config.json`` (the current directory, then its parents, also in
+        ``.azureml/``: the file ``MLClient.from_config()`` reads and a failover rewrites), then
+        from ``amlite configure --defaults``. Explicit arguments always win. A config.json is
+        read only when the workspace name or group is missing, and then also supplies the
+        subscription unless ``--subscription`` is given (docs/cli.md)."""
         defaults = self.store.load_defaults()
+        config = self.workspace_config() if need_name and not (resource_group and workspace_name) else None
+        subscription = None
+        if config is not None:
+            resource_group = resource_group or config.resource_group
+            workspace_name = workspace_name or config.workspace_name
+            subscription = None if self.options.subscription else config.subscription_id
         if need_group:
             resource_group = self.default_group(resource_group)
         else:
@@ -165,10 +173,20 @@ class Session:
             raise CliError(
                 "MissingArgument",
                 "the following arguments are required: --name/-n "
-                "(or set one with 'amlite configure --defaults workspace=<name>')",
+                "(or set one with 'amlite configure --defaults workspace=<name>', or a config.json)",
                 exit_code=2,
             )
-        return WorkspaceScope(self.subscription_id(), resource_group, workspace_name)
+        return WorkspaceScope(subscription or self.subscription_id(), resource_group, workspace_name)
+
+    def workspace_config(self) -> WorkspaceConfig | None:
+        """The nearest config.json (sdk/config.py's search), or ``None``; a malformed one is an
+        error naming the file."""
+        if find_config_file() is None:
+            return None
+        try:
+            return load_config()
+        except ValidationException as exc:
+            raise CliError("InvalidConfigFile", exc.error.message) from exc
 
     def default_group(self, resource_group: str | None) -> str:
         group = resource_group or self.store.load_defaults().get("group")

@@ -37,8 +37,9 @@ ASSET_KINDS: dict[str, AssetKind] = {
     "models": AssetKind.MODELS, "environments": AssetKind.ENVIRONMENTS,
     "components": AssetKind.COMPONENTS, "data": AssetKind.DATA,
 }
-#: Every kind a mode may be given for.
-KINDS = (*ASSET_KINDS, "jobs")
+#: Every kind a mode may be given for (``endpoints``: the online endpoints' standby definitions,
+#: domain/warm_endpoints.py).
+KINDS = (*ASSET_KINDS, "jobs", "endpoints")
 
 #: The task kind of one version's copy into a pair's secondary (the one task engine).
 PAIR_COPY = "pair.copy"

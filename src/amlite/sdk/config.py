@@ -78,6 +78,9 @@ def load_config(
         raise ValidationException(f"Cannot read {found}: {exc}", code="InvalidConfigFile") from exc
     if not isinstance(data, dict):
         raise ValidationException(f"{found} must hold a JSON object.", code="InvalidConfigFile")
+    for key in ("subscription_id", "resource_group", "workspace_name", "Scope", "scope"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ValidationException(f"{found}: '{key}' must be a string.", code="InvalidConfigFile")
     sub = data.get("subscription_id")
     group = data.get("resource_group")
     name = data.get("workspace_name")

@@ -99,6 +99,7 @@ class OnlineDeploymentService:
         self._artifacts = artifacts
         self._references = references
         self._runtime = runtime
+        self._endpoints = endpoints
         endpoints.remove_deployments = self._remove_all
         operations.register(OperationKind.WRITE_ONLINE_DEPLOYMENT, self._run_provision)
         operations.register(OperationKind.DELETE_ONLINE_DEPLOYMENT, self._run_delete)
@@ -178,7 +179,9 @@ class OnlineDeploymentService:
                                    "manifest": [m.as_json() for m in model_version.manifest]}},
             )
             record_write(d, uow, caller, scope=view.arm_id)
+            planned = self._endpoints.changed(uow, ep)
             uow.commit()
+        self._endpoints.woken(planned)
         return view, op, existing is None
 
     def update(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, endpoint: str, name: str,
@@ -210,7 +213,9 @@ class OnlineDeploymentService:
             uow.online_endpoints.save_deployment(changed)
             view = DeploymentView(EndpointView(ws, ep), changed)
             record_write(d, uow, caller, scope=view.arm_id)
+            planned = self._endpoints.changed(uow, ep)
             uow.commit()
+        self._endpoints.woken(planned)
         return view
 
     def begin_delete(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, endpoint: str,
@@ -233,7 +238,9 @@ class OnlineDeploymentService:
             if dep.name in ep.traffic:
                 uow.online_endpoints.save(replace(ep, traffic={k: v for k, v in ep.traffic.items() if k != dep.name}))
             record_write(d, uow, caller, scope=view.arm_id)
+            planned = self._endpoints.changed(uow, ep)
             uow.commit()
+        self._endpoints.woken(planned)
         return op
 
     # -- reads ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from amlite.domain.errors import AuthenticationFailed, AuthorizationFailed, NotFound, invalid
 from amlite.domain.online_endpoints import (
@@ -80,6 +80,15 @@ class ScoringTarget:
 RemoveDeployments = Callable[[list[OnlineDeployment]], None]
 
 
+class EndpointWatcher(Protocol):
+    """Told of every change to an endpoint or its deployments (a pair's warm standbys,
+    services/warm_endpoints.py): ``plan`` inside the change's unit of work, ``wake`` after it
+    committed."""
+
+    def plan(self, uow: UnitOfWork, endpoint: OnlineEndpoint) -> int: ...
+    def wake(self) -> None: ...
+
+
 class OnlineEndpointService:
     def __init__(self, deps: Deps, operations: OperationService, secrets_ns: SecretNamespace, authz: Authorizer,
                  tokens: TokenService) -> None:
@@ -89,6 +98,7 @@ class OnlineEndpointService:
         self._authz = authz
         self._tokens = tokens
         self.remove_deployments: RemoveDeployments = lambda _deployments: None
+        self.watchers: list[EndpointWatcher] = []
         operations.register(OperationKind.WRITE_ONLINE_ENDPOINT, lambda op: operations.complete(op.id))
         operations.register(OperationKind.DELETE_ONLINE_ENDPOINT, self._run_delete)
 
@@ -132,7 +142,9 @@ class OnlineEndpointService:
             op = self._ops.new(uow, kind=OperationKind.WRITE_ONLINE_ENDPOINT, caller=caller, subscription_id=ws.subscription_id,
                                namespace=ML_NAMESPACE, location=ws.location, target_id=view.arm_id, target_key=ep.key)
             record_write(d, uow, caller, scope=view.arm_id)
+            planned = self.changed(uow, ep)
             uow.commit()
+        self.woken(planned)
         return view, op, existing is None
 
     def update(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str,
@@ -153,7 +165,9 @@ class OnlineEndpointService:
             uow.online_endpoints.save(changed)
             view = EndpointView(ws, changed)
             record_write(d, uow, caller, scope=view.arm_id)
+            planned = self.changed(uow, changed)
             uow.commit()
+        self.woken(planned)
         return view
 
     def begin_delete(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str, name: str) -> Operation | None:
@@ -171,7 +185,9 @@ class OnlineEndpointService:
             for dep in uow.online_endpoints.deployments(ep.key):
                 uow.online_endpoints.save_deployment(replace(dep, state=DeploymentState.DELETING))
             record_write(d, uow, caller, scope=view.arm_id)
+            planned = self.changed(uow, ep)
             uow.commit()
+        self.woken(planned)
         return op
 
     def _run_delete(self, op: Operation) -> None:
@@ -270,6 +286,18 @@ class OnlineEndpointService:
             if dep is None:
                 raise NotFound("DeploymentNotFound", f"The endpoint '{ep.name}' has no deployment '{chosen}'.")
             return ScoringTarget(dep.name, dep.port, dep.secret, dep.state)
+
+    # -- watchers ---------------------------------------------------------------------------------
+
+    def changed(self, uow: UnitOfWork, endpoint: OnlineEndpoint) -> int:
+        """Tell the watchers, inside the change's unit of work; how much work they queued."""
+        return sum(watcher.plan(uow, endpoint) for watcher in self.watchers)
+
+    def woken(self, planned: int) -> None:
+        """After the change committed: the watchers' queued work runs now."""
+        if planned:
+            for watcher in self.watchers:
+                watcher.wake()
 
     # -- helpers --------------------------------------------------------------------------------
 

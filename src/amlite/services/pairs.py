@@ -17,7 +17,8 @@ and finds them there. The secondary never shows half a version.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from amlite.domain.assets import AssetKind, ListViewType, VersionContent
@@ -28,6 +29,7 @@ from amlite.domain.pairs import (
 )
 from amlite.domain.resources import Workspace
 from amlite.domain.tasks import RetryLater, Task, TaskFailed
+from amlite.domain.warm_endpoints import ENDPOINTS, EndpointLag
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
 from amlite.services.artifacts import ArtifactService
@@ -65,6 +67,7 @@ class PairView:
     secondary_id: str
     secondary_location: str
     lag: list[KindLag]
+    endpoints: list[EndpointLag] = field(default_factory=list)  # per endpoint, its standby (warm_endpoints.py)
 
 
 class PairService:
@@ -76,6 +79,8 @@ class PairService:
         self._assets = assets
         self._artifacts = artifacts
         self._authz = authz
+        #: Per primary endpoint, whether its standby in the secondary is current (set by wiring).
+        self.endpoint_lag: Callable[[UnitOfWork, WorkspacePair], list[EndpointLag]] = lambda _uow, _pair: []
         engine.register(TaskKind(PAIR_COPY, self._run, lease=lease, backoff=backoff, max_attempts=MAX_ATTEMPTS))
 
     # -- use cases -------------------------------------------------------------------------------
@@ -183,6 +188,16 @@ class PairService:
             self._engine.wake()
         return added
 
+    def after_restore(self, region: str) -> int:
+        """A failed region was restored (services/outages.py): the copies into secondaries there
+        that waited or gave up during the outage run again now."""
+        return self.catch_up([region])
+
+    def catch_up(self, regions: list[str] | None = None) -> int:
+        """Requeue the copies into restored regions that have not run since the restore (the
+        engine's ``requeue_after_restore``); a reconciler pass too, so a lost hook heals."""
+        return self._engine.requeue_after_restore(PAIR_COPY, secondary_region, regions)
+
     def _queue_missing(self, uow: UnitOfWork, pair: WorkspacePair) -> int:
         hot = {label for label in ASSET_KINDS if pair.mode_of(label).copies}
         tasks = [self._copy_task(pair, ASSET_KINDS[label].value, m.name, m.version, m.version_key)
@@ -272,7 +287,10 @@ class PairService:
         lag = [KindLag(label, pair.mode_of(label), len(items), min((m.created_at for m in items), default=None))
                for label, items in missing.items()]
         lag.append(KindLag("jobs", pair.mode_of("jobs"), 0, None))
-        return PairView(pair, primary.arm_id, primary.location, secondary.arm_id, secondary.location, lag)
+        endpoints = self.endpoint_lag(uow, pair)
+        stale = [e.modified_at for e in endpoints if not e.current]
+        lag.append(KindLag(ENDPOINTS, pair.mode_of(ENDPOINTS), len(stale), min(stale, default=None)))
+        return PairView(pair, primary.arm_id, primary.location, secondary.arm_id, secondary.location, lag, endpoints)
 
     def _writable(self, uow: UnitOfWork, caller: Caller, workspace_id: str, target: str) -> Workspace:
         sub, group, name = parse_workspace_id(workspace_id, target)
@@ -289,6 +307,13 @@ class PairService:
         if not Authorizer.allowed_in(uow, caller.principal_id, WS_READ, primary.arm_id):
             self._authz.deny(caller, WS_READ, primary.arm_id)
         return pair
+
+
+def secondary_region(uow: UnitOfWork, task: Task) -> str | None:
+    """The region a copy task of a pair (its ``scope_key``) writes into: its secondary's."""
+    pair = uow.workspace_pairs.by_key(task.scope_key or "")
+    secondary = uow.workspaces.any_by_key(pair.secondary_key) if pair is not None else None
+    return secondary.location if secondary is not None else None
 
 
 def _has(uow: UnitOfWork, workspace_key: str, kind: AssetKind, name: str, version: str) -> bool:

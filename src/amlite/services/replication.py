@@ -29,7 +29,7 @@ from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.errors import AmliteError
 from amlite.domain.registries import Registry
 from amlite.domain.replication import MAX_ATTEMPTS, REPLICATE, RegionReplica, copy_key, region_of, replication_of
-from amlite.domain.tasks import RetryLater, Task, TaskState
+from amlite.domain.tasks import RetryLater, Task
 from amlite.faults import fault_point
 from amlite.ports import BlobStore, UnitOfWork
 from amlite.services.asset_owners import registry_by_key
@@ -122,28 +122,7 @@ class ReplicationService:
         """Requeue the copies into restored regions (``regions``, or every region restored by a
         drill) that have not run since the restore; returns how many. Also a reconciler pass, so
         a restore whose hook was lost still catches up."""
-        d = self._deps
-        with d.uow(write=True) as uow:
-            outages = {o.region: o for o in uow.region_outages.list()
-                       if not o.is_failed and (regions is None or o.region in {r.lower() for r in regions})}
-            if not outages:
-                return 0
-            requeued = 0
-            for task in uow.tasks.unfinished(REPLICATE):
-                outage = outages.get(region_of(task).lower())
-                restored_at = outage.restored_at if outage is not None else None
-                if restored_at is None or (task.last_run_at is not None and task.last_run_at > restored_at):
-                    continue
-                if task.state is TaskState.PENDING and task.attempts == 0 and task.next_run_at is not None \
-                        and task.next_run_at <= d.clock.now():
-                    continue  # due already, never tried since: nothing to hurry
-                uow.tasks.save(task.requeued(d.clock.now(), f"Region '{region_of(task)}' was restored; copying again."))
-                requeued += 1
-            uow.commit()
-        if requeued:
-            log.info("%d replication copies into restored regions %s queued again", requeued, sorted(outages))
-            self.wake()
-        return requeued
+        return self._engine.requeue_after_restore(REPLICATE, lambda _uow, task: region_of(task), regions)
 
     def _unwanted(self, uow: UnitOfWork, owner: AssetOwner) -> list[str]:
         regions = {r.lower() for r in owner.replica_regions}

@@ -83,6 +83,39 @@ class TaskEngine:
     def wake(self) -> None:
         self.wakeup()
 
+    def requeue_after_restore(self, kind: str, region_of: Callable[[UnitOfWork, Task], str | None],
+                              regions: list[str] | None = None) -> int:
+        """Queue again, now and with their attempts back, the tasks of ``kind`` that write into a
+        region an outage drill failed and that have not run since the region was restored
+        (``regions``, or every restored region); returns how many. A task that used up its
+        attempts during the outage runs again too: the outage, not the work, made it fail.
+        ``region_of`` names the region a task writes into (``None``: none drilled). Called by the
+        restore's hook and by the reconciler, so a restore whose hook was lost still catches up."""
+        d = self._deps
+        with d.uow(write=True) as uow:
+            wanted = {r.lower() for r in regions} if regions is not None else None
+            outages = {o.region: o for o in uow.region_outages.list()
+                       if not o.is_failed and (wanted is None or o.region in wanted)}
+            if not outages:
+                return 0
+            requeued = 0
+            for task in uow.tasks.unfinished(kind):
+                region = (region_of(uow, task) or "").lower().replace(" ", "")
+                outage = outages.get(region)
+                restored_at = outage.restored_at if outage is not None else None
+                if restored_at is None or (task.last_run_at is not None and task.last_run_at > restored_at):
+                    continue
+                if task.state is TaskState.PENDING and task.attempts == 0 and task.next_run_at is not None \
+                        and task.next_run_at <= d.clock.now():
+                    continue  # due already, never tried since: nothing to hurry
+                uow.tasks.save(task.requeued(d.clock.now(), f"Region '{region}' was restored; copying again."))
+                requeued += 1
+            uow.commit()
+        if requeued:
+            log.info("%d %s tasks into restored regions %s queued again", requeued, kind, sorted(outages))
+            self.wake()
+        return requeued
+
     # -- running (the workers) -------------------------------------------------------------------
 
     def release_leases(self) -> int:

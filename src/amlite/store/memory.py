@@ -40,7 +40,9 @@ from amlite.store.memory_endpoints import MemoryOnlineEndpoints
 from amlite.store.memory_jobs import MemoryJobs
 from amlite.store.memory_policies import MemoryPolicyAssignments
 from amlite.store.memory_connections import MemoryWorkspaceConnections, drop_connections_of_workspace
-from amlite.store.memory_continuity import MemoryRegionOutages, MemoryTemplateDeployments, MemoryWorkspacePairs
+from amlite.store.memory_continuity import (
+    MemoryRegionOutages, MemoryStandbyEndpoints, MemoryTemplateDeployments, MemoryWorkspacePairs,
+)
 from amlite.store.memory_identity import (
     MemoryGroupMembers,
     MemoryPrincipals,
@@ -279,6 +281,8 @@ class MemoryWorkspaces:
             del rows.private_endpoint_connections[pec]
         for pair in [k for k, p in rows.workspace_pairs.items() if key in (p.primary_key, p.secondary_key)]:
             del rows.workspace_pairs[pair]  # the SQL table's foreign keys cascade
+            for standby in [k for k, s in rows.standby_endpoints.items() if s.pair_key == pair]:
+                del rows.standby_endpoints[standby]
 
     def add_former_id(self, key: str, ws_key: str, sub_id: str, rg_name: str, name: str, at: datetime) -> None:
         self._tx.write().workspace_former_ids[key] = (ws_key, sub_id.lower(), rg_name.lower(), name.lower(), at)
@@ -622,6 +626,7 @@ class InMemoryUnitOfWork:
         self.server_keys = MemoryServerKeys(tx)
         self.region_outages = MemoryRegionOutages(tx)
         self.workspace_pairs = MemoryWorkspacePairs(tx)
+        self.standby_endpoints = MemoryStandbyEndpoints(tx)
         self.storage_paths = MemoryStoragePaths(tx)
         self.storage_blocks = MemoryStorageBlocks(tx)
         self.online_endpoints = MemoryOnlineEndpoints(tx)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from amlite.domain.outages import RegionOutage
 from amlite.domain.pairs import WorkspacePair
 from amlite.domain.templates import TemplateDeployment
+from amlite.domain.warm_endpoints import StandbyEndpoint
 from amlite.store.memory_tx import Tx, unique
 
 
@@ -48,11 +49,33 @@ class MemoryWorkspacePairs:
         return [p for p in self._tx.rows.workspace_pairs.values() if p.primary_key == workspace_key]
 
     def delete(self, key: str) -> None:
-        self._tx.write().workspace_pairs.pop(key, None)
+        rows = self._tx.write()
+        rows.workspace_pairs.pop(key, None)
+        for standby in [k for k, s in rows.standby_endpoints.items() if s.pair_key == key]:
+            del rows.standby_endpoints[standby]  # the SQL table's foreign key cascades
 
     def list(self, tenant_id: str | None = None) -> list[WorkspacePair]:
         return sorted((p for p in self._tx.rows.workspace_pairs.values()
                        if tenant_id is None or p.tenant_id == tenant_id), key=lambda p: p.name.lower())
+
+
+class MemoryStandbyEndpoints:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    def save(self, standby: StandbyEndpoint) -> None:
+        rows = self._tx.write().standby_endpoints
+        for key in [k for k, s in rows.items()
+                    if s.pair_key == standby.pair_key and s.name.lower() == standby.name.lower()]:
+            del rows[key]
+        rows[standby.key] = standby
+
+    def of_pair(self, pair_key: str) -> list[StandbyEndpoint]:
+        return sorted((s for s in self._tx.rows.standby_endpoints.values() if s.pair_key == pair_key),
+                      key=lambda s: s.name.lower())
+
+    def delete(self, key: str) -> None:
+        self._tx.write().standby_endpoints.pop(key, None)
 
 
 class MemoryTemplateDeployments:

@@ -28,6 +28,7 @@ from amlite.domain.resources import (
 )
 from amlite.domain.outages import RegionOutage
 from amlite.domain.pairs import WorkspacePair
+from amlite.domain.warm_endpoints import StandbyEndpoint
 from amlite.domain.server_keys import StoredKey
 from amlite.domain.storage_paths import StagedBlock, StoredPath
 from amlite.domain.tasks import Task
@@ -72,6 +73,7 @@ class Rows:
     server_keys: dict[str, StoredKey] = field(default_factory=dict)
     region_outages: dict[str, RegionOutage] = field(default_factory=dict)
     workspace_pairs: dict[str, WorkspacePair] = field(default_factory=dict)
+    standby_endpoints: dict[str, StandbyEndpoint] = field(default_factory=dict)
     storage_paths: dict[tuple[str, str, str], StoredPath] = field(default_factory=dict)
     storage_blocks: dict[tuple[str, str, str], dict[str, StagedBlock]] = field(default_factory=dict)
     computes: dict[str, Compute] = field(default_factory=dict)

@@ -527,6 +527,23 @@ workspace_pairs = sa.Table(
     sa.UniqueConstraint("tenant_id", "name_lower", name="uq_workspace_pairs_name"),
 )
 
+# Standby definitions of a pair's primary endpoints in its secondary (domain/warm_endpoints.py):
+# one per pair and endpoint name; they go with the pair.
+standby_endpoints = sa.Table(
+    "standby_endpoints",
+    metadata,
+    sa.Column("key", sa.String(36), primary_key=True),
+    sa.Column("pair_key", sa.String(36), sa.ForeignKey("workspace_pairs.key", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("name_lower", sa.String(64), nullable=False),
+    sa.Column("source_key", sa.String(36), nullable=False),
+    sa.Column("definition", sa.JSON(), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("copied_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("pair_key", "name_lower", name="uq_standby_endpoints_name"),
+)
+
 # Region outage drills (domain/outages.py): one row per region ever failed; failed while
 # ``restored_at`` is empty. In the store so every server process sees the same drill.
 region_outages = sa.Table(

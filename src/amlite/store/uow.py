@@ -36,6 +36,7 @@ from amlite.store.rbac_repos import RoleAssignmentRepository, RoleDefinitionRepo
 from amlite.store.registry_repos import RegistryRepository
 from amlite.store.outage_repos import RegionOutageRepository
 from amlite.store.pair_repos import WorkspacePairRepository
+from amlite.store.standby_repos import StandbyEndpointRepository
 from amlite.store.task_repos import TaskRepository
 from amlite.store.tracking_repos import SqlTracking
 from amlite.store.resource_repos import (
@@ -150,6 +151,10 @@ class SqlUnitOfWork:
     @cached_property
     def workspace_pairs(self) -> WorkspacePairRepository:
         return WorkspacePairRepository(self._conn)
+
+    @cached_property
+    def standby_endpoints(self) -> StandbyEndpointRepository:
+        return StandbyEndpointRepository(self._conn)
 
     @cached_property
     def region_outages(self) -> RegionOutageRepository:

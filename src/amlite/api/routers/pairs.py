@@ -36,6 +36,9 @@ def render(view: PairView) -> dict[str, Any]:
                      "versionsPending": lag.pending,
                      "oldestPendingCreatedAt": lag.oldest_created_at.isoformat() if lag.oldest_created_at else None}
                     for lag in view.lag],
+            "endpoints": [{"name": e.name, "standbyCurrent": e.current,
+                           "standbyCopiedAt": e.copied_at.isoformat() if e.copied_at else None,
+                           "modifiedAt": e.modified_at.isoformat()} for e in view.endpoints],
         },
     }
 

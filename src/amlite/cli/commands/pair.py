@@ -4,7 +4,8 @@
 another group do. ``--mode`` is the pair's mode (``hot-hot``, ``hot-warm``, ``hot-cold``, the
 seed's "hot/hot, hot/warm, hot/cold" with a dash so that it needs no quoting in a shell);
 ``--per-kind models=hot-hot,jobs=hot-cold`` sets a mode per kind (models, environments,
-components, data, jobs). ``show`` prints the lag per kind.
+components, data, jobs, endpoints). ``show`` prints the lag per kind and, per endpoint, whether its
+standby in the secondary is current.
 """
 
 from __future__ import annotations

@@ -1,0 +1,329 @@
+"""Warm endpoints of paired workspaces: the primary's online endpoints kept as standby
+definitions in the secondary, and the failover step that deploys them (domain/warm_endpoints.py,
+docs/bcdr.md).
+
+A pair keeps standbys when its mode for ``endpoints`` is hot (``hot-warm`` or ``hot-hot``; the
+pair's main mode unless ``--per-kind endpoints=...`` says otherwise). Each copy is a task of kind
+``ENDPOINT_COPY`` on the one task engine, named by the definition's fingerprint so a changed
+definition is a new copy: queued in the unit of work that changes an endpoint or one of its
+deployments (``plan``, this service watching ``OnlineEndpointService``) and by a reconciler pass
+(``reconcile``) that derives what a secondary lacks, so a lost task heals by itself. A copy
+streams the deployments' code blobs into the secondary's storage (verified, atomic, skipping what
+is there) and then writes the standby row, whole, in one unit of work; a copy into a failed
+region is retried and queued again once the region is restored (``catch_up``).
+
+Nothing is deployed in the secondary by the copy: that is what "warm" means. ``run`` — the
+failover step, ``name = "endpoints"`` — creates each standby endpoint and its deployments there
+through the online endpoint and deployment services (so they score requests, with the
+secondary's own keys), waits for the deployments to settle, sets the traffic, and reports each
+endpoint's outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from amlite.domain.errors import AmliteError, NotFound
+from amlite.domain.online_endpoints import DeploymentState, OnlineDeployment, OnlineEndpoint
+from amlite.domain.pairs import WorkspacePair
+from amlite.domain.resources import Workspace
+from amlite.domain.tasks import RetryLater, Task
+from amlite.domain.warm_endpoints import (
+    ENDPOINT_COPY, ENDPOINTS, EndpointLag, StandbyEndpoint, copy_key, definition_of, fingerprint, last_modified,
+)
+from amlite.ports import UnitOfWork
+from amlite.schemas.arm_endpoints import OnlineDeploymentBody, OnlineEndpointBody, OnlineEndpointPatchBody
+from amlite.services.artifacts import ArtifactService
+from amlite.services.asset_owners import workspace_owner
+from amlite.services.context import Caller, Deps
+from amlite.services.online_deployments import OnlineDeploymentService
+from amlite.services.online_endpoints import ACTION, OnlineEndpointService
+from amlite.services.pairs import MAX_ATTEMPTS, secondary_region
+from amlite.services.replication import copy_missing
+from amlite.services.tasks import TaskEngine, TaskKind
+
+log = logging.getLogger(__name__)
+
+
+def keeps_standbys(pair: WorkspacePair) -> bool:
+    return pair.mode_of(ENDPOINTS).copies
+
+
+class WarmEndpointService:
+    """The standby copies, their lag, and the failover step (``name``, ``run``)."""
+
+    #: The failover step's name in the failover's report.
+    name = "endpoints"
+
+    def __init__(self, deps: Deps, engine: TaskEngine, artifacts: ArtifactService, endpoints: OnlineEndpointService,
+                 deployments: OnlineDeploymentService, lease: timedelta = timedelta(seconds=60),
+                 backoff: timedelta = timedelta(seconds=2), settle_seconds: float = 120.0) -> None:
+        self._deps = deps
+        self._engine = engine
+        self._artifacts = artifacts
+        self._endpoints = endpoints
+        self._deployments = deployments
+        self._settle_seconds = settle_seconds
+        engine.register(TaskKind(ENDPOINT_COPY, self._run, lease=lease, backoff=backoff, max_attempts=MAX_ATTEMPTS))
+        endpoints.watchers.append(self)
+
+    # -- the watcher of endpoint changes (inside the change's unit of work) ----------------------
+
+    def plan(self, uow: UnitOfWork, endpoint: OnlineEndpoint) -> int:
+        """Queue the changed endpoint's standby copy for every pair whose primary holds it."""
+        ep = uow.online_endpoints.by_key(endpoint.key) or endpoint
+        pairs = [p for p in uow.workspace_pairs.of_primary(ep.workspace_key) if keeps_standbys(p)]
+        if not pairs:
+            return 0
+        primary = uow.workspaces.any_by_key(ep.workspace_key)
+        assert primary is not None
+        print_ = fingerprint(definition_of(ep, uow.online_endpoints.deployments(ep.key), primary.arm_id))
+        return self._engine.enqueue_many(uow, [self._copy_task(p, ep, print_) for p in pairs])
+
+    def wake(self) -> None:
+        self._engine.wake()
+
+    def _copy_task(self, pair: WorkspacePair, ep: OnlineEndpoint, print_: str) -> Task:
+        return self._engine.new(ENDPOINT_COPY, dedupe_key=copy_key(pair.key, ep.key, print_), subject_key=ep.key,
+                                scope_key=pair.key, payload={"name": ep.name, "fingerprint": print_})
+
+    # -- the reconciler's passes -----------------------------------------------------------------
+
+    def reconcile(self) -> int:
+        """Queue the copy of every standby a secondary lacks or holds stale, and drop the standbys
+        whose primary endpoint is gone; returns how many tasks were added and rows dropped."""
+        changed = 0
+        with self._deps.uow(write=True) as uow:
+            for pair in uow.workspace_pairs.list():
+                if not keeps_standbys(pair):
+                    continue
+                primary = uow.workspaces.by_key(pair.primary_key)
+                if primary is None or uow.workspaces.by_key(pair.secondary_key) is None:
+                    continue  # a soft-deleted workspace: its copies would be dropped at once
+                standbys = {s.name.lower(): s for s in uow.standby_endpoints.of_pair(pair.key)}
+                tasks = []
+                live: set[str] = set()
+                for ep in _endpoints_of(uow, primary.key):
+                    live.add(ep.key)
+                    print_ = fingerprint(definition_of(ep, uow.online_endpoints.deployments(ep.key), primary.arm_id))
+                    have = standbys.get(ep.name.lower())
+                    if have is None or have.fingerprint != print_ or have.source_key != ep.key:
+                        tasks.append(self._copy_task(pair, ep, print_))
+                changed += self._engine.enqueue_many(uow, tasks) if tasks else 0
+                for standby in standbys.values():
+                    if standby.source_key not in live:
+                        uow.standby_endpoints.delete(standby.key)
+                        changed += 1
+            uow.commit()
+        if changed:
+            log.info("reconciler: %d standby endpoint copies queued or dropped", changed)
+            self._engine.wake()
+        return changed
+
+    def after_restore(self, region: str) -> int:
+        return self.catch_up([region])
+
+    def catch_up(self, regions: list[str] | None = None) -> int:
+        """Standby copies into restored regions that waited or gave up run again now."""
+        return self._engine.requeue_after_restore(ENDPOINT_COPY, secondary_region, regions)
+
+    # -- the lag ``pair show`` shows -------------------------------------------------------------
+
+    def lag(self, uow: UnitOfWork, pair: WorkspacePair) -> list[EndpointLag]:
+        """Per endpoint of the primary, whether the secondary's standby is its current definition."""
+        primary = uow.workspaces.any_by_key(pair.primary_key)
+        if primary is None:
+            return []
+        standbys = {s.name.lower(): s for s in uow.standby_endpoints.of_pair(pair.key)}
+        out = []
+        for ep in _endpoints_of(uow, primary.key):
+            deployments = uow.online_endpoints.deployments(ep.key)
+            have = standbys.get(ep.name.lower())
+            current = (have is not None and have.source_key == ep.key
+                       and have.fingerprint == fingerprint(definition_of(ep, deployments, primary.arm_id)))
+            out.append(EndpointLag(ep.name, current, have.copied_at if have else None, last_modified(ep, deployments)))
+        return out
+
+    # -- one copy (the task's handler) -----------------------------------------------------------
+
+    def _run(self, task: Task) -> None:
+        d = self._deps
+        with d.uow(write=True) as uow:
+            pair = uow.workspace_pairs.by_key(task.scope_key or "")
+            primary = uow.workspaces.by_key(pair.primary_key) if pair else None
+            secondary = uow.workspaces.by_key(pair.secondary_key) if pair else None
+            if pair is None or primary is None or secondary is None:
+                uow.tasks.delete(task.key)  # unpaired, or a workspace is gone
+                uow.commit()
+                return
+            ep = uow.online_endpoints.by_key(task.subject_key or "")
+            if ep is None or ep.workspace_key != primary.key:  # deleted (or moved): its standby goes
+                for standby in uow.standby_endpoints.of_pair(pair.key):
+                    if standby.source_key == task.subject_key:
+                        uow.standby_endpoints.delete(standby.key)
+                uow.commit()
+                return
+            if secondary.location.lower() in uow.region_outages.failed_regions():
+                raise RetryLater(f"Copying into workspace '{secondary.name}': region '{secondary.location}' is "
+                                 "unavailable.")
+            definition = definition_of(ep, uow.online_endpoints.deployments(ep.key), primary.arm_id)
+            try:
+                source = self._artifacts.storage_in(uow, workspace_owner(primary))
+                target = self._artifacts.storage_in(uow, workspace_owner(secondary))
+            except AmliteError as exc:
+                raise RetryLater(exc.message) from exc
+        digests = [str(entry["sha256"]) for dep in definition["deployments"] for entry in dep["code"]]
+        try:
+            copy_missing(source.store, source.account, source.container, target.store, target.account,
+                         target.container, digests, fault="pair.endpoint_after_blob")
+        except (AmliteError, OSError) as exc:
+            reason = exc.message if isinstance(exc, AmliteError) else f"{type(exc).__name__}: {exc}"
+            raise RetryLater(f"Copying into workspace '{secondary.name}': {reason}") from exc
+        with d.uow(write=True) as uow:
+            if uow.workspace_pairs.by_key(pair.key) is None:
+                return
+            uow.standby_endpoints.save(StandbyEndpoint(d.ids.new_id(), pair.key, ep.name, ep.key, definition,
+                                                       fingerprint(definition), d.clock.now()))
+            uow.commit()
+
+    # -- the failover step -----------------------------------------------------------------------
+
+    def run(self, pair: WorkspacePair, report: dict[str, Any]) -> list[dict[str, Any]]:
+        """Deploy every standby endpoint of ``pair`` and its deployments in the secondary, wait
+        (up to ``settle_seconds``) for the deployments to come up, set each endpoint's traffic,
+        and return one entry per endpoint: ``name``, ``deployments`` (name, state, reason),
+        ``state`` (``Succeeded``, ``Failed`` or ``Creating`` if still coming up) and ``reason``
+        when it failed. ``report`` (the failover's) is not read or changed; it is the steps'
+        common signature. Running it again redeploys only what is not serving."""
+        with self._deps.uow() as uow:
+            secondary = uow.workspaces.by_key(pair.secondary_key)
+            standbys = uow.standby_endpoints.of_pair(pair.key)
+            principal = uow.principals.get(pair.created_by)
+        if not standbys:
+            return []
+        if secondary is None or principal is None:
+            why = ("The secondary workspace is gone." if secondary is None
+                   else f"The principal that created pair '{pair.name}' no longer exists.")
+            return [_outcome(s.name, [], "Failed", why) for s in standbys]
+        caller = Caller(tenant_id=pair.tenant_id, principal_id=principal.id, name=principal.sign_in_name,
+                        principal_type=principal.kind.value)
+        started = {s.name: self._start(caller, secondary, s) for s in standbys}
+        self._settle(secondary, [s.name for s in standbys])
+        return [self._finish(caller, secondary, s, started[s.name]) for s in standbys]
+
+    def _start(self, caller: Caller, ws: Workspace, standby: StandbyEndpoint) -> dict[str, str]:
+        """Create the endpoint and (re)deploy what is not serving; the reasons of what was refused."""
+        spec = standby.definition
+        at = (ws.subscription_id, ws.resource_group_name, ws.name)
+        scope = f"{ws.arm_id}/onlineEndpoints/{standby.name}"
+        refused: dict[str, str] = {}
+        try:
+            body = OnlineEndpointBody.model_validate({"tags": spec["tags"], "properties": {
+                "authMode": spec["authMode"], "description": spec["description"]}})
+            self._endpoints.create_or_update(caller.acting(f"{ACTION}/write", scope), *at, standby.name, body)
+        except AmliteError as exc:
+            return {"": exc.message}
+        with self._deps.uow() as uow:
+            ep = uow.online_endpoints.get(ws.key, standby.name)
+            there = {d.name.lower(): d for d in uow.online_endpoints.deployments(ep.key)} if ep else {}
+        for dep in spec["deployments"]:
+            current = there.get(dep["name"].lower())
+            if current is not None and current.state is DeploymentState.SUCCEEDED and _same(current, dep):
+                continue
+            props: dict[str, Any] = {
+                "model": dep["model"], "codeConfiguration": {"scoringScript": dep["scoringScript"],
+                                                             "artifacts": dep["code"]},
+                "instanceType": dep["instanceType"], "environmentVariables": dep["environmentVariables"],
+                "description": dep["description"], "properties": dep["properties"]}
+            if dep["environmentId"]:
+                props["environmentId"] = dep["environmentId"]
+            try:
+                body_d = OnlineDeploymentBody.model_validate({"tags": dep["tags"], "properties": props,
+                                                             "sku": {"name": "Default", "capacity": dep["instanceCount"]}})
+                self._deployments.create_or_update(caller.acting(f"{ACTION}/deployments/write", scope), *at,
+                                                   standby.name, dep["name"], body_d)
+            except AmliteError as exc:
+                refused[dep["name"]] = exc.message
+        return refused
+
+    def _settle(self, ws: Workspace, names: list[str]) -> None:
+        deadline = time.monotonic() + self._settle_seconds
+        while time.monotonic() < deadline:
+            with self._deps.uow() as uow:
+                busy = False
+                for name in names:
+                    ep = uow.online_endpoints.get(ws.key, name)
+                    if ep is not None and any(d.state.is_busy for d in uow.online_endpoints.deployments(ep.key)):
+                        busy = True
+                        break
+            if not busy:
+                return
+            time.sleep(0.05)
+
+    def _finish(self, caller: Caller, ws: Workspace, standby: StandbyEndpoint,
+                refused: dict[str, str]) -> dict[str, Any]:
+        if "" in refused:
+            return _outcome(standby.name, [], "Failed", refused[""])
+        spec = standby.definition
+        with self._deps.uow() as uow:
+            ep = uow.online_endpoints.get(ws.key, standby.name)
+            there = {d.name.lower(): d for d in uow.online_endpoints.deployments(ep.key)} if ep else {}
+        deployments = []
+        for dep in spec["deployments"]:
+            row = there.get(dep["name"].lower())
+            if dep["name"] in refused or row is None:
+                deployments.append({"name": dep["name"], "state": "Failed",
+                                    "reason": refused.get(dep["name"], "The deployment was not created.")})
+            else:
+                entry = {"name": dep["name"], "state": row.state.value}
+                if row.state is DeploymentState.FAILED:
+                    entry["reason"] = row.error or "The deployment failed."
+                deployments.append(entry)
+        reasons = [d["reason"] for d in deployments if "reason" in d]
+        if spec["traffic"] and not reasons:
+            try:
+                patch = OnlineEndpointPatchBody.model_validate({"properties": {"traffic": spec["traffic"]}})
+                scope = f"{ws.arm_id}/onlineEndpoints/{standby.name}"
+                self._endpoints.update(caller.acting(f"{ACTION}/write", scope), ws.subscription_id,
+                                       ws.resource_group_name, ws.name, standby.name, patch)
+            except AmliteError as exc:
+                reasons.append(f"The traffic could not be set: {exc.message}")
+        if reasons:
+            return _outcome(standby.name, deployments, "Failed", "; ".join(reasons))
+        state = "Creating" if any(d["state"] != "Succeeded" for d in deployments) else "Succeeded"
+        return _outcome(standby.name, deployments, state, None)
+
+    def run_by_name(self, tenant_id: str, pair_name: str) -> list[dict[str, Any]]:
+        """The failover step on its own, for a pair named in a tenant (a drill or an operator)."""
+        with self._deps.uow() as uow:
+            pair = uow.workspace_pairs.by_name(tenant_id, pair_name)
+        if pair is None:
+            raise NotFound("ResourceNotFound", f"The workspace pair '{pair_name}' was not found.")
+        return self.run(pair, {})
+
+
+def _same(row: OnlineDeployment, dep: dict[str, Any]) -> bool:
+    """A deployment of the secondary already serving what the standby describes."""
+    return bool(row.scoring_script == dep["scoringScript"] and [dict(e) for e in row.code_manifest] == dep["code"]
+            and row.model_ref == dep["model"] and dict(row.environment_variables) == dep["environmentVariables"])
+
+
+def _outcome(name: str, deployments: list[dict[str, Any]], state: str, reason: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": name, "deployments": deployments, "state": state}
+    if reason:
+        out["reason"] = reason
+    return out
+
+
+def _endpoints_of(uow: UnitOfWork, workspace_key: str) -> list[OnlineEndpoint]:
+    found: list[OnlineEndpoint] = []
+    offset = 0
+    while True:
+        page = uow.online_endpoints.list(workspace_key, offset, 500)
+        found.extend(page.items)
+        if not page.more:
+            return found
+        offset += len(page.items)
