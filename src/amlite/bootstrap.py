@@ -39,6 +39,8 @@ from amlite.services.job_runs import JobRunService
 from amlite.services.jobs import JobService
 from amlite.services.operations import OperationService
 from amlite.services.outages import OutageService
+from amlite.services.failover import FailoverService
+from amlite.services.failover_jobs import FailoverJobs
 from amlite.services.pairs import PairService
 from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
@@ -107,6 +109,8 @@ class Container:
     worker: Worker
     outages: OutageService
     pairs: PairService
+    #: Failover and failback of pairs (docs/bcdr.md "Failover and failback").
+    failover: FailoverService
     reconciler: Reconciler
     replication: ReplicationService
     registry_assets: RegistryAssetService
@@ -236,6 +240,12 @@ def build(settings: Settings) -> Container:
     pairs = PairService(deps, tasks, assets, artifacts, authz, lease=timedelta(seconds=settings.replication_lease_seconds),
                         backoff=timedelta(seconds=settings.replication_backoff_seconds))
     assets.on_version_created.append(pairs.plan)
+    outages.on_restored.append(pairs.after_restore)
+    failover_jobs = FailoverJobs(deps, tasks, jobs, artifacts, lease=timedelta(seconds=settings.replication_lease_seconds),
+                                 backoff=timedelta(seconds=settings.replication_backoff_seconds))
+    jobs.on_job_submitted.append(failover_jobs.plan)
+    # The extra failover steps (``FailoverStep``): none yet; hot-warm endpoints will add theirs here.
+    failover = FailoverService(deps, tasks, pairs, failover_jobs, authz, steps=[])
     scoring = LocalScoringRuntime(settings.data_dir / "online", host_id=deps.ids.new_id())
     online_endpoints = OnlineEndpointService(deps, operations, secrets, authz, tokens)
     online_deployments = OnlineDeploymentService(deps, operations, tasks, artifacts, references, scoring,
@@ -244,7 +254,8 @@ def build(settings: Settings) -> Container:
     template_deployments = TemplateDeploymentService(deps, authz, workspaces, computes, online_endpoints,
                                                      online_deployments, roles, artifacts,
                                                      wake=worker.notify)
-    reconciler = Reconciler([replication.reconcile, replication.catch_up, pairs.reconcile, online_deployments.reconcile,
+    reconciler = Reconciler([replication.reconcile, replication.catch_up, pairs.reconcile, failover.health_check,
+                             online_deployments.reconcile,
                              workspaces.purge_expired,
                              registries.purge_expired, assets.purge_expired], interval=settings.reconcile_seconds)
     return Container(
@@ -266,7 +277,7 @@ def build(settings: Settings) -> Container:
         job_tracking=job_tracking, bundles=BundleService(deps, tracking_uow, artifacts, authz, secrets),
         online_endpoints=online_endpoints, online_deployments=online_deployments, scoring=scoring,
         template_deployments=template_deployments,
-        worker=worker, outages=outages, pairs=pairs, first_start=first, tenant_id=identity.tenant().id,
+        worker=worker, outages=outages, pairs=pairs, failover=failover, first_start=first, tenant_id=identity.tenant().id,
     )
 
 
