@@ -220,16 +220,20 @@ class FailoverService:
                 raise RetryLater(f"The primary's region '{primary.location}' is unavailable; waiting for it.")
             since = failed_over_since(pair) or datetime.min.replace(tzinfo=self._deps.clock.now().tzinfo)
             missing = self._pairs.not_copied_back(uow, pair, since)
+            made = self._pairs.made_since(uow, pair, since)
             running = [j.name for j in _unfinished_jobs(uow, secondary.key)]
-        copied: list[dict[str, Any]] = []
         not_recovered: list[dict[str, Any]] = []
         for label, items in missing.items():
             for m in items:
                 try:
                     self._pairs.copy_back_now(pair, m)  # RetryLater propagates: nothing is switched yet
-                    copied.append(_version(m))
                 except TaskFailed as exc:
                     not_recovered.append({"kind": label, "name": m.name, "version": m.version, "reason": str(exc)})
+        lost = {(r["kind"], r["name"], r["version"]) for r in not_recovered}
+        # What the secondary made meanwhile and the primary now holds (copied back while failed
+        # over, or just now).
+        copied = [{"kind": label, **_version(m)} for label, items in made.items() for m in items
+                  if (label, m.name, m.version) not in lost]
         fault_point("failback.before_switch")
         report = self._report(task, pair, secondary, primary)
         report.update(copiedBack=copied, notRecovered=not_recovered, jobsLeftInSecondary=running)

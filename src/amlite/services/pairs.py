@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from amlite.domain.assets import AssetKind, ListViewType, VersionContent
 from amlite.domain.errors import AmliteError, Conflict, NotFound, invalid
-from amlite.domain.failover import DEFAULT_FAILOVER_AFTER, PAIR_COPY_BACK
+from amlite.domain.failover import DEFAULT_FAILOVER_AFTER, PAIR_COPY_BACK, PAIR_JOB_COPY
 from amlite.domain.pairs import (
     ASSET_KINDS, PAIR_COPY, KindLag, WorkspacePair, check_name, copy_key, parse_mode,
     parse_per_kind, parse_workspace_id,
@@ -192,11 +192,13 @@ class PairService:
     def not_copied_back(self, uow: UnitOfWork, pair: WorkspacePair, since: datetime) -> dict[str, list[Missing]]:
         """Per asset kind, the secondary's versions made since ``since`` (the failover) that the
         primary lacks: what a failback must bring back."""
-        out: dict[str, list[Missing]] = {}
-        for label, kind in ASSET_KINDS.items():
-            out[label] = [m for m in self._versions_of(uow, pair.secondary_key, kind, label)
-                          if m.created_at >= since and not _has(uow, pair.primary_key, kind, m.name, m.version)]
-        return out
+        return {label: [m for m in made if not _has(uow, pair.primary_key, ASSET_KINDS[label], m.name, m.version)]
+                for label, made in self.made_since(uow, pair, since).items()}
+
+    def made_since(self, uow: UnitOfWork, pair: WorkspacePair, since: datetime) -> dict[str, list[Missing]]:
+        """Per asset kind, the secondary's versions made since ``since`` (copied back or not)."""
+        return {label: [m for m in self._versions_of(uow, pair.secondary_key, kind, label) if m.created_at >= since]
+                for label, kind in ASSET_KINDS.items()}
 
     def copy_back_now(self, pair: WorkspacePair, missing: Missing) -> None:
         """Copy one version of the secondary into the primary at once (a failback's step);
@@ -343,7 +345,9 @@ class PairService:
         missing = self.not_copied(uow, pair)
         lag = [KindLag(label, pair.mode_of(label), len(items), min((m.created_at for m in items), default=None))
                for label, items in missing.items()]
-        lag.append(KindLag("jobs", pair.mode_of("jobs"), 0, None))
+        # Jobs: the jobs whose files are still being copied ahead into the secondary (services/failover_jobs.py).
+        counts = uow.tasks.count_by_state(PAIR_JOB_COPY, pair.key)
+        lag.append(KindLag("jobs", pair.mode_of("jobs"), counts.get("Pending", 0) + counts.get("Running", 0), None))
         return PairView(pair, primary.arm_id, primary.location, secondary.arm_id, secondary.location, lag)
 
     def _writable(self, uow: UnitOfWork, caller: Caller, workspace_id: str, target: str) -> Workspace:
