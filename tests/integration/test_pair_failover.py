@@ -89,6 +89,8 @@ def test_failover_reports_rto_and_rpo_and_failback_copies_back(api: Api, name: s
     assert report["status"] == "Succeeded" and report["action"] == "failback" and report["number"] == 2
     assert report["fromWorkspaceId"] == secondary and report["toWorkspaceId"] == primary
     assert report["notCopied"] == {"models": [], "environments": [], "components": [], "data": []}
+    assert [(v["kind"], v["name"], v["version"]) for v in report["copiedBack"]] == [("models", "m", "2")]
+    assert report["notRecovered"] == [] and report["jobsLeftInSecondary"] == []
     assert api.request("GET", f"{primary}/models/m/versions/2", ML).status_code == 200
     props = shown(api, pair)
     assert props["activeSide"] == "primary" and [f["action"] for f in props["failovers"]] == ["failover", "failback"]
