@@ -132,8 +132,13 @@ def _running_job(api: Api, rg: str, ws: str, secs: int = 30) -> str:
                           "condaFile": {"dependencies": ["python=3.11", "pip", {"pip": []}]}}}
     assert api.request("PUT", f"{api.ws_path(rg, ws)}/environments/plain/versions/1", ML, json=env).status_code == 201
     code = {**upload(api, rg, ws, f"import time; time.sleep({secs})\n".encode()), "path": "sleep.py"}
+    data = b"model weights"
+    digest = upload_blob(api, api.ws_path(rg, ws), data)
+    assert api.request("PUT", f"{api.ws_path(rg, ws)}/models/m/versions/1", ML,
+                       json=model_body(digest, len(data))).status_code == 201
     body = {"properties": {"jobType": "Command", "command": "python sleep.py", "environmentId": "azureml:plain:1",
-                           "codeArtifacts": [code], "experimentName": "fo"}}
+                           "codeArtifacts": [code], "experimentName": "fo",
+                           "inputs": {"weights": {"jobInputType": "custom_model", "uri": "azureml:m:1"}}}}
     path = f"{api.ws_path(rg, ws)}/jobs/sleeper"
     assert api.request("PUT", path, ML, json=body).status_code == 201
     assert wait_for(api, path, ("Running",))["properties"]["status"] == "Running"
@@ -149,6 +154,7 @@ def test_the_primarys_running_job_is_resubmitted_or_reported(api: Api, name: str
     # the environment is copied (hot): the resubmitted job names it in the secondary
     old = _running_job(api, name, f"p{name}")
     wait_copied(api, pair, "environments")
+    wait_copied(api, pair, "models")
     if jobs == "hot-hot":  # the job's files are copied ahead by a task of their own
         _wait_no_open(api, "pair.job")
     assert fail(api, "eastus").status_code == 200
@@ -166,6 +172,7 @@ def test_the_primarys_running_job_is_resubmitted_or_reported(api: Api, name: str
     assert report["notRecovered"] == [], report
     [moved] = report["jobs"]
     assert moved["from"] == "sleeper" and moved["to"] == "sleeper-failover1"
+    assert moved["resolvedInSecondary"] == ["weights: models/m:1"]  # the copied model, in the secondary
     assert ended["error"]["code"] == FAILED_OVER and "sleeper-failover1" in ended["error"]["message"], ended
     new = api.request("GET", f"{secondary}/jobs/sleeper-failover1", ML).json()["properties"]
     assert new["tags"]["amlite.failover.from"] == old.split("?")[0], new

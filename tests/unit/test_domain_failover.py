@@ -106,3 +106,22 @@ def test_config_json_follows_the_switch_only_when_it_named_the_old_workspace(tmp
     scoped = tmp_path / "scoped.json"
     scoped.write_text(json.dumps({"Scope": old}))
     assert follow_config(scoped, old, new) and json.loads(scoped.read_text())["Scope"] == new
+
+
+def test_the_memory_store_keeps_a_pairs_switch_and_finds_it_from_either_side() -> None:
+    from tests.unit.memory_world import memory_deps
+
+    deps = memory_deps()
+    with deps.uow(write=True) as uow:
+        uow.workspace_pairs.add(PAIR)
+        uow.commit()
+    with deps.uow(write=True) as uow:
+        uow.workspace_pairs.save(replace(PAIR, failed_over=True, history=({"number": 1},)))
+        with deps.uow() as reader:
+            assert reader.workspace_pairs.by_key("k") == PAIR  # not before the commit
+        uow.commit()
+    with deps.uow() as uow:
+        assert [p.failed_over for p in uow.workspace_pairs.of_workspace("s")] == [True]
+        assert uow.workspace_pairs.of_workspace("p") == uow.workspace_pairs.of_workspace("s")
+        assert uow.workspace_pairs.of_workspace("x") == []
+        assert uow.workspace_pairs.by_key("k").history == ({"number": 1},)  # type: ignore[union-attr]

@@ -127,35 +127,30 @@ class FailoverJobs:
         name = failover_job_name(job.name, number)
         with self._deps.uow() as uow:
             again = uow.jobs.get(secondary.key, name)
-            if again is None:
-                if job.spec.is_pipeline:
-                    return _not_recovered(job, "A pipeline job is not resubmitted by a failover; submit it again in "
-                                          "the secondary (its steps' components must be there).")
-                spec, resolved = self._resolved(uow, job.spec, secondary)
-                target = self._storage(uow, secondary)
-                try:
-                    source: ArtifactStorage | None = self._storage(uow, primary)
-                except AmliteError:
-                    source = None
-        if again is None:
-            missing = _copy_files(source, target, job_files(spec))
-            if missing:
-                ahead = ("its files were not copied ahead (jobs mode is hot-cold)" if not pair.mode_of("jobs").copies
-                         else "its files had not been copied ahead yet")
-                return _not_recovered(job, f"The job's files are not in the secondary: {ahead}, and the primary's "
-                                      f"storage cannot give them: {missing}")
+        if again is not None:  # submitted by an attempt of this failover that died before the switch
+            self._end_in_primary(job, pair, secondary, name)
+            return {"from": job.name, "to": name, "status": again.status.value, "resolvedInSecondary": []}
+        if job.spec.is_pipeline:
+            return _not_recovered(job, "A pipeline job is not resubmitted by a failover; submit it again in the "
+                                  "secondary (its steps' components must be there).")
+        with self._deps.uow() as uow:
+            spec, resolved = self._resolved(uow, job.spec, secondary)
+            target = self._storage(uow, secondary)
             try:
-                again = self._jobs.resubmit(job, secondary, name, spec, {FROM_TAG: f"{primary.arm_id}/jobs/{job.name}"})
-            except AmliteError as exc:
-                if exc.code != "JobAlreadyExists":
-                    return _not_recovered(job, exc.message)
-                with self._deps.uow() as uow:
-                    again = uow.jobs.get(secondary.key, name)
-                if again is None:
-                    return _not_recovered(job, exc.message)
-            fault_point("failover.after_resubmit")
-        else:
-            resolved = []
+                source: ArtifactStorage | None = self._storage(uow, primary)
+            except AmliteError:
+                source = None
+        missing = _copy_files(source, target, job_files(spec))
+        if missing:
+            ahead = ("its files were not copied ahead (jobs mode is hot-cold)" if not pair.mode_of("jobs").copies
+                     else "its files had not been copied ahead yet")
+            return _not_recovered(job, f"The job's files are not in the secondary: {ahead}, and the primary's "
+                                  f"storage cannot give them: {missing}")
+        try:
+            again = self._jobs.resubmit(job, secondary, name, spec, {FROM_TAG: f"{primary.arm_id}/jobs/{job.name}"})
+        except AmliteError as exc:
+            return _not_recovered(job, exc.message)
+        fault_point("failover.after_resubmit")
         self._end_in_primary(job, pair, secondary, name)
         return {"from": job.name, "to": name, "status": again.status.value, "resolvedInSecondary": resolved}
 
