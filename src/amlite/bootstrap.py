@@ -39,6 +39,8 @@ from amlite.services.job_runs import JobRunService
 from amlite.services.jobs import JobService
 from amlite.services.operations import OperationService
 from amlite.services.outages import OutageService
+from amlite.services.failover import FailoverService
+from amlite.services.failover_jobs import FailoverJobs
 from amlite.services.pairs import PairService
 from amlite.services.registries import RegistryService
 from amlite.services.registry_assets import RegistryAssetService
@@ -109,6 +111,8 @@ class Container:
     outages: OutageService
     pairs: PairService
     warm_endpoints: WarmEndpointService
+    #: Failover and failback of pairs (docs/bcdr.md "Failover and failback").
+    failover: FailoverService
     reconciler: Reconciler
     replication: ReplicationService
     registry_assets: RegistryAssetService
@@ -247,13 +251,19 @@ def build(settings: Settings) -> Container:
                                          lease=timedelta(seconds=settings.replication_lease_seconds),
                                          backoff=timedelta(seconds=settings.replication_backoff_seconds))
     pairs.endpoint_lag = warm_endpoints.lag
+    failover_jobs = FailoverJobs(deps, tasks, jobs, artifacts, lease=timedelta(seconds=settings.replication_lease_seconds),
+                                 backoff=timedelta(seconds=settings.replication_backoff_seconds))
+    jobs.on_job_submitted.append(failover_jobs.plan)
+    # The extra failover steps (``FailoverStep``): the hot-warm endpoints' deployment.
+    failover = FailoverService(deps, tasks, pairs, failover_jobs, authz, steps=[warm_endpoints])
     outages.on_restored.append(warm_endpoints.after_restore)
     roles = RoleService(deps, authz)
     template_deployments = TemplateDeploymentService(deps, authz, workspaces, computes, online_endpoints,
                                                      online_deployments, roles, artifacts,
                                                      wake=worker.notify)
     reconciler = Reconciler([replication.reconcile, replication.catch_up, pairs.reconcile, pairs.catch_up,
-                             warm_endpoints.reconcile, warm_endpoints.catch_up, online_deployments.reconcile,
+                             warm_endpoints.reconcile, warm_endpoints.catch_up, failover.health_check,
+                             online_deployments.reconcile,
                              workspaces.purge_expired,
                              registries.purge_expired, assets.purge_expired], interval=settings.reconcile_seconds)
     return Container(
@@ -275,7 +285,8 @@ def build(settings: Settings) -> Container:
         job_tracking=job_tracking, bundles=BundleService(deps, tracking_uow, artifacts, authz, secrets),
         online_endpoints=online_endpoints, online_deployments=online_deployments, scoring=scoring,
         template_deployments=template_deployments,
-        worker=worker, outages=outages, pairs=pairs, warm_endpoints=warm_endpoints, first_start=first, tenant_id=identity.tenant().id,
+        worker=worker, outages=outages, pairs=pairs, warm_endpoints=warm_endpoints, failover=failover,
+        first_start=first, tenant_id=identity.tenant().id,
     )
 
 

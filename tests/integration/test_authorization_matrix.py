@@ -113,6 +113,8 @@ PUT    /providers/Microsoft.MachineLearningServices/workspacePairs/{name}       
 GET    /providers/Microsoft.MachineLearningServices/workspacePairs/{name}               | 401  404  404  404  404  404
 DELETE /providers/Microsoft.MachineLearningServices/workspacePairs/{name}               | 401  404  404  404  404  404
 GET    /providers/Microsoft.MachineLearningServices/workspacePairs                      | 401  200  200  200  200  200
+POST   /providers/Microsoft.MachineLearningServices/workspacePairs/{name}/failover      | 401  404  404  404  404  404
+POST   /providers/Microsoft.MachineLearningServices/workspacePairs/{name}/failback      | 401  404  404  404  404  404
 GET    /registrymanagement/v1.0/registries/{registry}/discovery                        | 401  403  403  403  403  403
 # the built-in azureml registry: every signed-in caller reads it, nobody writes it
 GET    /providers/Microsoft.MachineLearningServices/registries/azureml | 401  200  200  200  200  200

@@ -7,8 +7,9 @@ region, with a mode per kind of resource, as the seed's "hot/hot, hot/warm, hot/
   and data only). What is not copied yet, per kind, is the pair's recovery point (RPO), read by
   ``services/pairs.PairService.not_copied``.
 
-``jobs`` may be given a mode too (the seed's example "hot/cold for experiments"), but jobs are
-never copied continuously: at a failover they are resubmitted to the secondary.
+``jobs`` may be given a mode too (the seed's example "hot/cold for experiments"): in a hot mode
+each job submitted in the primary has its files copied ahead into the secondary, so a failover
+can resubmit it while the primary's storage is down (domain/failover.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from amlite.domain.assets import AssetKind
 from amlite.domain.errors import invalid
@@ -61,6 +63,21 @@ class WorkspacePair:
     per_kind: dict[str, PairMode] = field(default_factory=dict)
     created_at: datetime | None = None
     created_by: str = ""  # the principal id the copies are written as
+    #: Whether the secondary is the active side (domain/failover.py); the primary otherwise.
+    failed_over: bool = False
+    #: Fail over by itself once the primary's region has been failed this long (services/failover.py).
+    auto_failover: bool = False
+    failover_after_seconds: int = 300
+    #: The reports of the pair's failovers and failbacks, oldest first.
+    history: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def active_key(self) -> str:
+        return self.secondary_key if self.failed_over else self.primary_key
+
+    @property
+    def passive_key(self) -> str:
+        return self.primary_key if self.failed_over else self.secondary_key
 
     def mode_of(self, kind: str) -> PairMode:
         return self.per_kind.get(kind, self.mode)

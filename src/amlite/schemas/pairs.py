@@ -12,6 +12,8 @@ class PairProperties(ArmModel):
     secondary_workspace_id: str = Field(alias="secondaryWorkspaceId")
     mode: str
     per_kind: dict[str, str] | None = Field(default=None, alias="perKind")
+    auto_failover: bool = Field(default=False, alias="autoFailover")
+    failover_after_seconds: int | None = Field(default=None, alias="failoverAfterSeconds")
 
 
 class PairBody(ArmModel):

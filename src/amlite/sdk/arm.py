@@ -90,10 +90,15 @@ class WorkspacePairOperations(_Operations):
     _PAIRS = "/providers/Microsoft.MachineLearningServices/workspacePairs"
 
     def create(self, name: str, primary_id: str, secondary_id: str, mode: str,
-               per_kind: dict[str, str] | None = None) -> dict[str, Any]:
+               per_kind: dict[str, str] | None = None, auto_failover: bool = False,
+               failover_after_seconds: int | None = None) -> dict[str, Any]:
         props: dict[str, Any] = {"primaryWorkspaceId": primary_id, "secondaryWorkspaceId": secondary_id, "mode": mode}
         if per_kind:
             props["perKind"] = per_kind
+        if auto_failover:
+            props["autoFailover"] = True
+        if failover_after_seconds is not None:
+            props["failoverAfterSeconds"] = failover_after_seconds
         return dict(self._pipeline.send("PUT", f"{self._PAIRS}/{quote(name)}", api_version=ML_API_VERSION,
                                         json={"properties": props}).json())
 
@@ -105,6 +110,18 @@ class WorkspacePairOperations(_Operations):
 
     def delete(self, name: str) -> None:
         self._pipeline.send("DELETE", f"{self._PAIRS}/{quote(name)}", api_version=ML_API_VERSION)
+
+    def failover(self, name: str) -> dict[str, Any]:
+        """Switch the pair to its secondary; the switch's report (RTO, what was not copied per kind,
+        the jobs resubmitted). A report with ``status`` ``InProgress`` means it took longer than the
+        server waits: ``get(name)["properties"]["failovers"]`` shows it once done."""
+        return dict(self._pipeline.send("POST", f"{self._PAIRS}/{quote(name)}/failover",
+                                        api_version=ML_API_VERSION).json())
+
+    def failback(self, name: str) -> dict[str, Any]:
+        """Switch a failed-over pair back to its primary, copying back what was made meanwhile."""
+        return dict(self._pipeline.send("POST", f"{self._PAIRS}/{quote(name)}/failback",
+                                        api_version=ML_API_VERSION).json())
 
 
 class SubscriptionOperations(_Operations):

@@ -238,8 +238,9 @@ class JobRunService:
                 checked = time.monotonic()
                 with self._deps.uow() as uow:
                     current = uow.jobs.by_key(job.key)
-                # Canceled, or gone with its workspace: its processes end now.
-                if current is None or current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
+                # Canceled, ended by a failover of its workspace's pair, or gone with its workspace:
+                # its processes end now.
+                if current is None or current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED, JobStatus.FAILED):
                     process.kill()
                     return None
             time.sleep(POLL_SECONDS)

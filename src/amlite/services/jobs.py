@@ -66,6 +66,9 @@ _MODEL_INPUTS = ("custom_model", "mlflow_model", "triton_model")
 
 #: The latest value of each metric a job's MLflow run logged (workspace key, run id): ``job show`` lists them.
 RunMetrics = Callable[[str, str], dict[str, float]]
+#: Called in the unit of work that adds a job a user submitted (a paired primary's job has its
+#: files copied ahead into the secondary: services/failover_jobs.py); returns the tasks it queued.
+JobSubmitted = Callable[[UnitOfWork, Job], int]
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class JobService:
         self._authz = authz
         self._root = jobs_root
         self._steps = PipelineSteps(references)
+        self.on_job_submitted: list[JobSubmitted] = []
 
     # -- submit and change -----------------------------------------------------------------------
 
@@ -176,7 +180,9 @@ class JobService:
             uow.jobs.add(job)
             self._engine.enqueue(uow, JOB_TASK, dedupe_key=f"job:{job.key}", subject_key=job.key, scope_key=ws.key)
             view = JobView(current, job)
-            if caller is not None:
+            if caller is not None:  # a user's submission (not a pipeline's step)
+                for hook in self.on_job_submitted:
+                    hook(uow, job)
                 record_write(d, uow, caller, scope=view.arm_id)
             uow.commit()
         self._engine.wake()
@@ -245,6 +251,27 @@ class JobService:
             record_write(d, uow, caller, scope=view.arm_id)
             uow.commit()
         return view
+
+    # -- resubmission into another workspace (a failover) ------------------------------------------
+
+    def resubmit(self, job: Job, ws: Workspace, name: str, spec: JobSpec, tags: dict[str, str]) -> Job:
+        """Submit ``job`` again in ``ws`` as ``name`` (a failover into a pair's secondary), as its
+        submitter, with ``spec`` (its files must be in ``ws``'s storage already). Its environment
+        build is named in ``ws``'s registry; a compute it names must exist in ``ws``."""
+        with self._deps.uow() as uow:
+            if _require_compute(uow, ws, spec):
+                raise invalid("InputNotSupported", f"The job '{job.name}' ran on a Ray compute; it is not resubmitted.")
+            image = image_for(uow, ws, PYTHON_VERSION, job.requirements) if job.image else None
+            storage = self._artifacts.storage_in(uow, workspace_owner(ws))
+        _check_stored(storage, spec.code, f"{P}.codeArtifacts")
+        for key, given in spec.inputs.items():
+            _check_stored(storage, given.artifacts, f"{P}.inputs.{key}")
+        now = self._deps.clock.now()
+        stamp = AuditStamp(job.stamp.created_by, job.stamp.created_by_type, now, job.stamp.created_by,
+                           job.stamp.created_by_type, now)
+        details = JobDetails(display_name=job.display_name, description=job.description, tags={**job.tags, **tags})
+        again = self._new_job(job.submitted_by, stamp, ws, name, spec, details, job.warnings, job.requirements, image)
+        return self._insert(None, ws, again).job
 
     # -- pipelines -------------------------------------------------------------------------------
 

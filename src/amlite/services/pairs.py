@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from amlite.domain.assets import AssetKind, ListViewType, VersionContent
-from amlite.domain.errors import AmliteError, Conflict, NotFound
+from amlite.domain.errors import AmliteError, Conflict, NotFound, invalid
+from amlite.domain.failover import DEFAULT_FAILOVER_AFTER, PAIR_COPY_BACK, PAIR_JOB_COPY
 from amlite.domain.pairs import (
     ASSET_KINDS, PAIR_COPY, KindLag, WorkspacePair, check_name, copy_key, parse_mode,
     parse_per_kind, parse_workspace_id,
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 WS_READ = "Microsoft.MachineLearningServices/workspaces/read"
 WS_WRITE = "Microsoft.MachineLearningServices/workspaces/write"
 MAX_ATTEMPTS = 12
+COPY_BACK_ATTEMPTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -82,16 +84,24 @@ class PairService:
         #: Per primary endpoint, whether its standby in the secondary is current (set by wiring).
         self.endpoint_lag: Callable[[UnitOfWork, WorkspacePair], list[EndpointLag]] = lambda _uow, _pair: []
         engine.register(TaskKind(PAIR_COPY, self._run, lease=lease, backoff=backoff, max_attempts=MAX_ATTEMPTS))
+        # A copy back into a failed primary waits for its region however long the outage lasts
+        # (the backoff is capped; a restore requeues it at once: ``after_restore``).
+        engine.register(TaskKind(PAIR_COPY_BACK, self._run, lease=lease, backoff=backoff, max_attempts=COPY_BACK_ATTEMPTS))
 
     # -- use cases -------------------------------------------------------------------------------
 
     def create(self, caller: Caller, name: str, primary_id: str, secondary_id: str, mode: str,
-               per_kind: dict[str, str] | None) -> PairView:
+               per_kind: dict[str, str] | None, auto_failover: bool = False,
+               failover_after_seconds: int | None = None) -> PairView:
         """Pair two workspaces. The caller needs write on both; they must differ and be in
         different regions. The versions the primary already has are queued at once."""
         d = self._deps
         check_name(name)
         pair_mode, kinds = parse_mode(mode), parse_per_kind(per_kind)
+        after = DEFAULT_FAILOVER_AFTER if failover_after_seconds is None else failover_after_seconds
+        if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= 7 * 86400:
+            raise invalid("InvalidFailoverAfter", f"failoverAfterSeconds must be a whole number of seconds from 0 to "
+                          f"604800, not '{failover_after_seconds}'.", "failoverAfterSeconds")
         with d.uow() as uow:  # decided in a read: a denial is audited in a unit of work of its own
             primary = self._writable(uow, caller, primary_id, "primary")
             secondary = self._writable(uow, caller, secondary_id, "secondary")
@@ -107,7 +117,8 @@ class PairService:
             if uow.workspaces.by_key(primary.key) is None or uow.workspaces.by_key(secondary.key) is None:
                 raise NotFound("ResourceNotFound", "A workspace of the pair was deleted meanwhile.")
             pair = WorkspacePair(d.ids.new_id(), caller.tenant_id, name, primary.key, secondary.key, pair_mode,
-                                 kinds, d.clock.now(), caller.principal_id)
+                                 kinds, d.clock.now(), caller.principal_id, auto_failover=bool(auto_failover),
+                                 failover_after_seconds=after)
             uow.workspace_pairs.add(pair)
             self._queue_missing(uow, pair)
             view = self._view(uow, pair)
@@ -145,6 +156,7 @@ class PairService:
             if uow.workspace_pairs.by_key(pair.key) is None:
                 raise _not_found(name)
             uow.tasks.delete_scope(PAIR_COPY, pair.key)
+            uow.tasks.delete_scope(PAIR_COPY_BACK, pair.key)
             uow.workspace_pairs.delete(pair.key)
             record_write(d, uow, caller, scope=primary.arm_id)
             uow.commit()
@@ -153,13 +165,20 @@ class PairService:
 
     def plan(self, uow: UnitOfWork, workspace_key: str, kind: AssetKind, name: str, version: str,
              version_key: str) -> int:
-        """Queue the new version's copy into the secondary of every pair whose primary is this
-        workspace and whose mode for the kind is hot."""
+        """Queue the new version's copy into the secondary of every pair whose active primary is
+        this workspace and whose mode for the kind is hot; and, of a pair failed over to this
+        workspace, its copy back into the primary (every kind: what is made meanwhile comes back)."""
         label = _kind_name(kind)
         if label is None:
             return 0
-        tasks = [self._copy_task(pair, kind.value, name, version, version_key)
-                 for pair in uow.workspace_pairs.of_primary(workspace_key) if pair.mode_of(label).copies]
+        tasks = []
+        for pair in uow.workspace_pairs.of_workspace(workspace_key):
+            if pair.active_key != workspace_key:
+                continue
+            if pair.failed_over:
+                tasks.append(self._copy_task(pair, kind.value, name, version, version_key, back=True))
+            elif pair.mode_of(label).copies:
+                tasks.append(self._copy_task(pair, kind.value, name, version, version_key))
         return self._engine.enqueue_many(uow, tasks) if tasks else 0
 
     def wake(self) -> None:
@@ -174,6 +193,37 @@ class PairService:
             out[label] = [m for m in self._versions_of(uow, pair.primary_key, kind, label)
                           if not _has(uow, pair.secondary_key, kind, m.name, m.version)]
         return out
+
+    def not_copied_back(self, uow: UnitOfWork, pair: WorkspacePair, since: datetime) -> dict[str, list[Missing]]:
+        """Per asset kind, the secondary's versions made since ``since`` (the failover) that the
+        primary lacks: what a failback must bring back."""
+        return {label: [m for m in made if not _has(uow, pair.primary_key, ASSET_KINDS[label], m.name, m.version)]
+                for label, made in self.made_since(uow, pair, since).items()}
+
+    def made_since(self, uow: UnitOfWork, pair: WorkspacePair, since: datetime) -> dict[str, list[Missing]]:
+        """Per asset kind, the secondary's versions made since ``since`` (copied back or not)."""
+        return {label: [m for m in self._versions_of(uow, pair.secondary_key, kind, label) if m.created_at >= since]
+                for label, kind in ASSET_KINDS.items()}
+
+    def copy_back_now(self, pair: WorkspacePair, missing: Missing) -> None:
+        """Copy one version of the secondary into the primary at once (a failback's step);
+        ``RetryLater`` when the primary cannot take it yet, ``TaskFailed`` when it holds other content."""
+        self._copy(pair, ASSET_KINDS[missing.kind], missing.name, missing.version, missing.version_key, back=True)
+
+    def after_restore(self, region: str) -> int:
+        """A region came back (services/outages.py): the copies back into primaries there run now."""
+        d = self._deps
+        requeued = 0
+        with d.uow(write=True) as uow:
+            for task in uow.tasks.unfinished(PAIR_COPY_BACK):
+                again = task.requeued(d.clock.now(), f"Region '{region}' was restored; copying back again.")
+                if again != task:
+                    uow.tasks.save(again)
+                    requeued += 1
+            uow.commit()
+        if requeued:
+            self._engine.wake()
+        return requeued
 
     def reconcile(self) -> int:
         """Queue the copy of every version a pair's secondary lacks in a hot kind; returns how many
@@ -199,13 +249,23 @@ class PairService:
         return self._engine.requeue_after_restore(PAIR_COPY, secondary_region, regions)
 
     def _queue_missing(self, uow: UnitOfWork, pair: WorkspacePair) -> int:
+        if pair.failed_over:  # the secondary is active: what it makes meanwhile goes back to the primary
+            since = failed_over_since(pair)
+            if since is None:
+                return 0
+            back = [self._copy_task(pair, ASSET_KINDS[label].value, m.name, m.version, m.version_key, back=True)
+                    for label, missing in self.not_copied_back(uow, pair, since).items() for m in missing]
+            return self._engine.enqueue_many(uow, back) if back else 0
         hot = {label for label in ASSET_KINDS if pair.mode_of(label).copies}
         tasks = [self._copy_task(pair, ASSET_KINDS[label].value, m.name, m.version, m.version_key)
                  for label, missing in self.not_copied(uow, pair).items() if label in hot for m in missing]
         return self._engine.enqueue_many(uow, tasks) if tasks else 0
 
-    def _copy_task(self, pair: WorkspacePair, kind: str, name: str, version: str, version_key: str) -> Task:
-        return self._engine.new(PAIR_COPY, dedupe_key=copy_key(pair.key, version_key), subject_key=version_key,
+    def _copy_task(self, pair: WorkspacePair, kind: str, name: str, version: str, version_key: str,
+                   back: bool = False) -> Task:
+        task_kind = PAIR_COPY_BACK if back else PAIR_COPY
+        return self._engine.new(task_kind, dedupe_key=f"{task_kind}:{pair.key}:{version_key}" if back
+                                else copy_key(pair.key, version_key), subject_key=version_key,
                                 scope_key=pair.key, payload={"kind": kind, "name": name, "version": version})
 
     def _versions_of(self, uow: UnitOfWork, workspace_key: str, kind: AssetKind, label: str) -> list[Missing]:
@@ -230,23 +290,37 @@ class PairService:
     # -- running one copy (the task's handler) ---------------------------------------------------
 
     def _run(self, task: Task) -> None:
-        kind = AssetKind(task.payload["kind"])
-        name, number = str(task.payload["name"]), str(task.payload["version"])
-        with self._deps.uow(write=True) as uow:
+        with self._deps.uow() as uow:
             pair = uow.workspace_pairs.by_key(task.scope_key or "")
-            version = uow.asset_versions.get_by_key(task.subject_key or "")
-            primary = uow.workspaces.by_key(pair.primary_key) if pair else None
-            secondary = uow.workspaces.by_key(pair.secondary_key) if pair else None
-            if pair is None or version is None or primary is None or secondary is None:
-                uow.tasks.delete(task.key)  # unpaired, or the version or a workspace is gone
+        if pair is None:
+            with self._deps.uow(write=True) as uow:
+                uow.tasks.delete(task.key)  # unpaired
+                uow.commit()
+            return
+        self._copy(pair, AssetKind(task.payload["kind"]), str(task.payload["name"]), str(task.payload["version"]),
+                   task.subject_key or "", back=task.kind == PAIR_COPY_BACK, task_key=task.key)
+
+    def _copy(self, pair: WorkspacePair, kind: AssetKind, name: str, number: str, version_key: str, back: bool,
+              task_key: str | None = None) -> None:
+        """One version from one side of the pair to the other: forward (primary to secondary) or
+        ``back``; the bytes first, then the version in one unit of work."""
+        with self._deps.uow(write=True) as uow:
+            version = uow.asset_versions.get_by_key(version_key)
+            source_key, target_key = ((pair.secondary_key, pair.primary_key) if back
+                                      else (pair.primary_key, pair.secondary_key))
+            source_ws = uow.workspaces.by_key(source_key)
+            target_ws = uow.workspaces.by_key(target_key)
+            if version is None or source_ws is None or target_ws is None:
+                if task_key is not None:
+                    uow.tasks.delete(task_key)  # the version or a workspace is gone
                 uow.commit()
                 return
             principal = uow.principals.get(pair.created_by)
             if principal is None:
                 raise TaskFailed(f"The principal that created pair '{pair.name}' no longer exists.")
             try:
-                source = self._artifacts.storage_in(uow, workspace_owner(primary)) if version.manifest else None
-                target = self._artifacts.storage_in(uow, workspace_owner(secondary)) if version.manifest else None
+                source = self._artifacts.storage_in(uow, workspace_owner(source_ws)) if version.manifest else None
+                target = self._artifacts.storage_in(uow, workspace_owner(target_ws)) if version.manifest else None
             except AmliteError as exc:
                 raise RetryLater(exc.message) from exc
         try:
@@ -258,22 +332,22 @@ class PairService:
                     fault_point("pair.after_blob")
         except (AmliteError, OSError) as exc:
             reason = exc.message if isinstance(exc, AmliteError) else f"{type(exc).__name__}: {exc}"
-            raise RetryLater(f"Copying into workspace '{secondary.name}': {reason}") from exc
+            raise RetryLater(f"Copying into workspace '{target_ws.name}': {reason}") from exc
         fault_point("pair.before_version")
         writer = Caller(tenant_id=pair.tenant_id, principal_id=principal.id, name=principal.sign_in_name,
                         principal_type=principal.kind.value)
         writer = writer.acting(f"Microsoft.MachineLearningServices/workspaces/{kind.value}/versions/write",
-                               secondary.arm_id)
-        at = AssetPath(secondary.subscription_id, secondary.resource_group_name, secondary.name, kind, name)
+                               target_ws.arm_id)
+        at = AssetPath(target_ws.subscription_id, target_ws.resource_group_name, target_ws.name, kind, name)
         content = VersionContent(spec=dict(version.spec), manifest=version.manifest,
                                  description=version.description, tags=dict(version.tags))
         try:
-            self._assets.write_version(writer, workspace_owner(secondary), at, number, content)
+            self._assets.write_version(writer, workspace_owner(target_ws), at, number, content)
         except Conflict as exc:
-            if exc.code == "AssetVersionConflict":  # the secondary has other content under that version
+            if exc.code == "AssetVersionConflict":  # the target has other content under that version
                 raise TaskFailed(exc.message) from exc
             raise RetryLater(exc.message) from exc
-        except AmliteError as exc:  # a reference not copied yet, the secondary's region down...
+        except AmliteError as exc:  # a reference not copied yet, the target's region down...
             raise RetryLater(exc.message) from exc
 
     # -- reading ---------------------------------------------------------------------------------
@@ -286,7 +360,9 @@ class PairService:
         missing = self.not_copied(uow, pair)
         lag = [KindLag(label, pair.mode_of(label), len(items), min((m.created_at for m in items), default=None))
                for label, items in missing.items()]
-        lag.append(KindLag("jobs", pair.mode_of("jobs"), 0, None))
+        # Jobs: the jobs whose files are still being copied ahead into the secondary (services/failover_jobs.py).
+        counts = uow.tasks.count_by_state(PAIR_JOB_COPY, pair.key)
+        lag.append(KindLag("jobs", pair.mode_of("jobs"), counts.get("Pending", 0) + counts.get("Running", 0), None))
         endpoints = self.endpoint_lag(uow, pair)
         stale = [e.modified_at for e in endpoints if not e.current]
         lag.append(KindLag(ENDPOINTS, pair.mode_of(ENDPOINTS), len(stale), min(stale, default=None)))
@@ -314,6 +390,13 @@ def secondary_region(uow: UnitOfWork, task: Task) -> str | None:
     pair = uow.workspace_pairs.by_key(task.scope_key or "")
     secondary = uow.workspaces.any_by_key(pair.secondary_key) if pair is not None else None
     return secondary.location if secondary is not None else None
+
+
+def failed_over_since(pair: WorkspacePair) -> datetime | None:
+    """When the failover that made the secondary active started (its report's ``startedAt``)."""
+    last = next((r for r in reversed(pair.history) if r.get("action") == "failover"), None)
+    started = last.get("startedAt") if last else None
+    return datetime.fromisoformat(started) if isinstance(started, str) else None
 
 
 def _has(uow: UnitOfWork, workspace_key: str, kind: AssetKind, name: str, version: str) -> bool:

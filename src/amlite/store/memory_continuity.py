@@ -48,6 +48,13 @@ class MemoryWorkspacePairs:
     def of_primary(self, workspace_key: str) -> list[WorkspacePair]:
         return [p for p in self._tx.rows.workspace_pairs.values() if p.primary_key == workspace_key]
 
+    def of_workspace(self, workspace_key: str) -> list[WorkspacePair]:
+        return [p for p in self._tx.rows.workspace_pairs.values() if workspace_key in (p.primary_key, p.secondary_key)]
+
+    def save(self, pair: WorkspacePair) -> None:
+        if pair.key in self._tx.rows.workspace_pairs:
+            self._tx.write().workspace_pairs[pair.key] = pair
+
     def delete(self, key: str) -> None:
         rows = self._tx.write()
         rows.workspace_pairs.pop(key, None)

@@ -524,6 +524,11 @@ workspace_pairs = sa.Table(
     sa.Column("per_kind", sa.JSON(), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("created_by", sa.String(64), nullable=False),
+    # Failover (domain/failover.py): the active side, the automatic failover, the switches' reports.
+    sa.Column("failed_over", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("auto_failover", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("failover_after_seconds", sa.Integer(), nullable=False, server_default="300"),
+    sa.Column("history", sa.JSON(), nullable=True),
     sa.UniqueConstraint("tenant_id", "name_lower", name="uq_workspace_pairs_name"),
 )
 

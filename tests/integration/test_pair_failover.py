@@ -1,0 +1,206 @@
+"""Failover and failback of workspace pairs through the API (issue 15, behaviour 4): the refusals,
+each with its code and nothing changed; who may switch; the report's shape (RTO, what was not
+copied per kind); the primary's running job resubmitted to the secondary (jobs hot) or reported
+not recovered (jobs hot-cold with the primary's storage down); a version made in the secondary
+copied back by the failback; the automatic failover's health check."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from amlite.domain.failover import FAILED_OVER
+from tests.integration.conftest import ML, Api
+from tests.integration.rbac_helpers import assign, bearer, create_user, user_token
+from tests.integration.test_jobs import upload, wait_for
+from tests.integration.test_outage_drills import fail, restore
+from tests.integration.test_registry_assets import model_body
+from tests.integration.test_registry_assets import upload as upload_blob
+from tests.integration.test_workspace_pairs import PAIRS, make_pair, wait_copied
+
+
+@pytest.fixture
+def drill(api: Api) -> Iterator[None]:
+    """Every region restored after the test, whatever it failed."""
+    yield
+    for region in ("eastus", "westus"):
+        restore(api, region)
+
+
+@pytest.fixture
+def two(api: Api, name: str) -> tuple[str, str]:
+    api.create_group(name)
+    api.create_workspace(name, f"p{name}", location="eastus")
+    api.create_workspace(name, f"s{name}", location="westus")
+    return api.ws_path(name, f"p{name}"), api.ws_path(name, f"s{name}")
+
+
+def switch(api: Api, pair: str, action: str, **kw: Any) -> Any:
+    return api.request("POST", f"{PAIRS}/{pair}/{action}", ML, **kw)
+
+
+def shown(api: Api, pair: str) -> dict[str, Any]:
+    body: dict[str, Any] = api.request("GET", f"{PAIRS}/{pair}", ML).json()["properties"]
+    return body
+
+
+def test_failover_reports_rto_and_rpo_and_failback_copies_back(api: Api, name: str, two: Any, drill: None) -> None:
+    primary, secondary = two
+    pair = f"pair-{name}"
+    data = b"weights " * 100
+    digest = upload_blob(api, primary, data)
+    assert api.request("PUT", f"{primary}/models/m/versions/1", ML, json=model_body(digest, len(data))).status_code == 201
+    env = {"properties": {"image": "python:3.11", "osType": "Linux"}}
+    assert api.request("PUT", f"{primary}/environments/e/versions/1", ML, json=env).status_code == 201
+    assert make_pair(api, pair, primary, secondary, "hot-hot", per_kind={"environments": "hot-cold"}).status_code == 201
+    wait_copied(api, pair, "models")
+    assert shown(api, pair)["activeSide"] == "primary" and shown(api, pair)["activeWorkspaceId"] == primary
+    assert fail(api, "eastus").status_code == 200
+    r = switch(api, pair, "failover")
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["status"] == "Succeeded" and report["action"] == "failover" and report["number"] == 1
+    assert report["fromWorkspaceId"] == primary and report["toWorkspaceId"] == secondary
+    assert isinstance(report["rtoSeconds"], float) and report["rtoSeconds"] >= 0
+    assert report["rtoSinceRegionFailureSeconds"] >= report["rtoSeconds"]
+    assert report["notCopied"]["models"] == []  # hot: copied ahead
+    assert [v["name"] for v in report["notCopied"]["environments"]] == ["e"]  # hot-cold: the RPO
+    assert report["jobs"] == [] and report["notRecovered"] == [] and report["steps"] == {}
+    props = shown(api, pair)
+    assert props["activeSide"] == "secondary" and props["activeWorkspaceId"] == secondary
+    assert props["failovers"] == [report]
+    # refusals while failed over: each its code, nothing changed
+    before = api.snapshot()
+    again = switch(api, pair, "failover")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "PairAlreadyFailedOver", again.text
+    back = switch(api, pair, "failback")
+    assert back.status_code == 409 and back.json()["error"]["code"] == "PrimaryRegionUnavailable", back.text
+    assert api.snapshot() == before
+    # made in the secondary meanwhile: copied back into the primary at the failback
+    assert api.request("PUT", f"{secondary}/models/m/versions/2", ML,
+                       json=model_body(digest, len(data))).status_code == 201
+    assert restore(api, "eastus").status_code == 200
+    r = switch(api, pair, "failback")
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["status"] == "Succeeded" and report["action"] == "failback" and report["number"] == 2
+    assert report["fromWorkspaceId"] == secondary and report["toWorkspaceId"] == primary
+    assert report["notCopied"] == {"models": [], "environments": [], "components": [], "data": []}
+    assert [(v["kind"], v["name"], v["version"]) for v in report["copiedBack"]] == [("models", "m", "2")]
+    assert report["notRecovered"] == [] and report["jobsLeftInSecondary"] == []
+    assert api.request("GET", f"{primary}/models/m/versions/2", ML).status_code == 200
+    props = shown(api, pair)
+    assert props["activeSide"] == "primary" and [f["action"] for f in props["failovers"]] == ["failover", "failback"]
+    nothing = switch(api, pair, "failback")
+    assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "PairNotFailedOver", nothing.text
+
+
+def test_switches_need_write_on_both_workspaces(api: Api, name: str, two: Any) -> None:
+    primary, secondary = two
+    pair = f"pair-{name}"
+    assert make_pair(api, pair, primary, secondary, "hot-cold").status_code == 201
+    create_user(api, name)
+    token = user_token(api, name)
+    user_id = api.client.get(f"/v1.0/users/{name}@amlite.local").json()["id"]
+    assert assign(api, user_id, "Contributor", primary).status_code == 201
+    assert assign(api, user_id, "Reader", secondary).status_code == 201
+    before = api.snapshot()
+    r = switch(api, pair, "failover", headers=bearer(token))
+    assert r.status_code == 403 and secondary in r.json()["error"]["message"], r.text
+    assert api.snapshot() == before
+    assert switch(api, "no-such-pair", "failover").status_code == 404
+    assert assign(api, user_id, "Contributor", secondary).status_code == 201
+    r = switch(api, pair, "failover", headers=bearer(token))
+    assert r.status_code == 200 and r.json()["status"] == "Succeeded", r.text
+
+
+def _wait_no_open(api: Api, kind: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with api.container.deps.uow() as uow:
+            counts = uow.tasks.count_by_state(kind)
+        if not counts.get("Pending") and not counts.get("Running"):
+            return
+        time.sleep(0.05)
+
+
+def _running_job(api: Api, rg: str, ws: str, secs: int = 30) -> str:
+    env = {"properties": {"image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04",
+                          "condaFile": {"dependencies": ["python=3.11", "pip", {"pip": []}]}}}
+    assert api.request("PUT", f"{api.ws_path(rg, ws)}/environments/plain/versions/1", ML, json=env).status_code == 201
+    code = {**upload(api, rg, ws, f"import time; time.sleep({secs})\n".encode()), "path": "sleep.py"}
+    data = b"model weights"
+    digest = upload_blob(api, api.ws_path(rg, ws), data)
+    assert api.request("PUT", f"{api.ws_path(rg, ws)}/models/m/versions/1", ML,
+                       json=model_body(digest, len(data))).status_code == 201
+    body = {"properties": {"jobType": "Command", "command": "python sleep.py", "environmentId": "azureml:plain:1",
+                           "codeArtifacts": [code], "experimentName": "fo",
+                           "inputs": {"weights": {"jobInputType": "custom_model", "uri": "azureml:m:1"}}}}
+    path = f"{api.ws_path(rg, ws)}/jobs/sleeper"
+    assert api.request("PUT", path, ML, json=body).status_code == 201
+    assert wait_for(api, path, ("Running",))["properties"]["status"] == "Running"
+    return path
+
+
+@pytest.mark.parametrize("jobs", ["hot-hot", "hot-cold"])
+def test_the_primarys_running_job_is_resubmitted_or_reported(api: Api, name: str, two: Any, drill: None,
+                                                             jobs: str) -> None:
+    primary, secondary = two
+    pair = f"pair-{name}"
+    assert make_pair(api, pair, primary, secondary, "hot-hot", per_kind={"jobs": jobs}).status_code == 201
+    # the environment is copied (hot): the resubmitted job names it in the secondary
+    old = _running_job(api, name, f"p{name}")
+    wait_copied(api, pair, "environments")
+    wait_copied(api, pair, "models")
+    if jobs == "hot-hot":  # the job's files are copied ahead by a task of their own
+        _wait_no_open(api, "pair.job")
+    assert fail(api, "eastus").status_code == 200
+    report = switch(api, pair, "failover").json()
+    assert report["status"] == "Succeeded", report
+    restore(api, "eastus")  # the primary's job is read through the API again
+    ended = api.request("GET", old, ML).json()["properties"]
+    if jobs == "hot-cold":  # its files were only in the primary's storage, which was down
+        [lost] = report["notRecovered"]
+        assert lost["name"] == "sleeper" and "hot-cold" in lost["reason"] and report["jobs"] == []
+        assert ended["status"] == "Running"  # left as it is: it may still finish in the primary
+        assert api.request("POST", f"{old}/cancel", ML).status_code in (200, 202)
+        return
+    assert ended["status"] == "Failed", ended
+    assert report["notRecovered"] == [], report
+    [moved] = report["jobs"]
+    assert moved["from"] == "sleeper" and moved["to"] == "sleeper-failover1"
+    assert moved["resolvedInSecondary"] == ["weights: models/m:1"]  # the copied model, in the secondary
+    assert ended["error"]["code"] == FAILED_OVER and "sleeper-failover1" in ended["error"]["message"], ended
+    new = api.request("GET", f"{secondary}/jobs/sleeper-failover1", ML).json()["properties"]
+    assert new["tags"]["amlite.failover.from"] == old.split("?")[0], new
+    assert api.request("POST", f"{secondary}/jobs/sleeper-failover1/cancel", ML).status_code in (200, 202)
+
+
+def test_the_health_check_fails_over_an_auto_failover_pair(api: Api, name: str, two: Any, drill: None) -> None:
+    primary, secondary = two
+    body = {"properties": {"primaryWorkspaceId": primary, "secondaryWorkspaceId": secondary, "mode": "hot-cold",
+                           "autoFailover": True, "failoverAfterSeconds": 0}}
+    assert api.request("PUT", f"{PAIRS}/auto-{name}", ML, json=body).status_code == 201
+    assert make_pair(api, f"manual-{name}", primary, secondary, "hot-cold").status_code == 201
+    assert api.container.failover.health_check() == 0  # the region is up
+    assert shown(api, f"auto-{name}")["autoFailover"] is True
+    assert fail(api, "eastus").status_code == 200
+    assert api.container.failover.health_check() >= 1
+    deadline = time.monotonic() + 30
+    while (props := shown(api, f"auto-{name}"))["activeSide"] != "secondary" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert props["activeSide"] == "secondary" and props["failovers"][0]["automatic"] is True, props
+    assert shown(api, f"manual-{name}")["activeSide"] == "primary"  # default off
+
+
+def test_a_bad_failover_threshold_is_refused(api: Api, name: str, two: Any) -> None:
+    primary, secondary = two
+    before = api.snapshot()
+    body = {"properties": {"primaryWorkspaceId": primary, "secondaryWorkspaceId": secondary, "mode": "hot-cold",
+                           "autoFailover": True, "failoverAfterSeconds": -5}}
+    r = api.request("PUT", f"{PAIRS}/bad-{name}", ML, json=body)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidFailoverAfter", r.text
+    assert api.snapshot() == before
