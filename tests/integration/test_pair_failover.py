@@ -68,7 +68,7 @@ def test_failover_reports_rto_and_rpo_and_failback_copies_back(api: Api, name: s
     assert report["rtoSinceRegionFailureSeconds"] >= report["rtoSeconds"]
     assert report["notCopied"]["models"] == []  # hot: copied ahead
     assert [v["name"] for v in report["notCopied"]["environments"]] == ["e"]  # hot-cold: the RPO
-    assert report["jobs"] == [] and report["notRecovered"] == [] and report["steps"] == {}
+    assert report["jobs"] == [] and report["notRecovered"] == [] and report["steps"] == {"endpoints": []}
     props = shown(api, pair)
     assert props["activeSide"] == "secondary" and props["activeWorkspaceId"] == secondary
     assert props["failovers"] == [report]

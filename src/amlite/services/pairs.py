@@ -210,21 +210,6 @@ class PairService:
         ``RetryLater`` when the primary cannot take it yet, ``TaskFailed`` when it holds other content."""
         self._copy(pair, ASSET_KINDS[missing.kind], missing.name, missing.version, missing.version_key, back=True)
 
-    def after_restore(self, region: str) -> int:
-        """A region came back (services/outages.py): the copies back into primaries there run now."""
-        d = self._deps
-        requeued = 0
-        with d.uow(write=True) as uow:
-            for task in uow.tasks.unfinished(PAIR_COPY_BACK):
-                again = task.requeued(d.clock.now(), f"Region '{region}' was restored; copying back again.")
-                if again != task:
-                    uow.tasks.save(again)
-                    requeued += 1
-            uow.commit()
-        if requeued:
-            self._engine.wake()
-        return requeued
-
     def reconcile(self) -> int:
         """Queue the copy of every version a pair's secondary lacks in a hot kind; returns how many
         tasks were added (a version already queued, running or given up on is not queued again)."""
@@ -239,14 +224,16 @@ class PairService:
         return added
 
     def after_restore(self, region: str) -> int:
-        """A failed region was restored (services/outages.py): the copies into secondaries there
-        that waited or gave up during the outage run again now."""
+        """A failed region was restored (services/outages.py): the copies into secondaries there,
+        and the copies back into primaries there, that waited or gave up during the outage run
+        again now."""
         return self.catch_up([region])
 
     def catch_up(self, regions: list[str] | None = None) -> int:
         """Requeue the copies into restored regions that have not run since the restore (the
         engine's ``requeue_after_restore``); a reconciler pass too, so a lost hook heals."""
-        return self._engine.requeue_after_restore(PAIR_COPY, secondary_region, regions)
+        return (self._engine.requeue_after_restore(PAIR_COPY, secondary_region, regions)
+                + self._engine.requeue_after_restore(PAIR_COPY_BACK, primary_region, regions))
 
     def _queue_missing(self, uow: UnitOfWork, pair: WorkspacePair) -> int:
         if pair.failed_over:  # the secondary is active: what it makes meanwhile goes back to the primary
@@ -383,6 +370,13 @@ class PairService:
         if not Authorizer.allowed_in(uow, caller.principal_id, WS_READ, primary.arm_id):
             self._authz.deny(caller, WS_READ, primary.arm_id)
         return pair
+
+
+def primary_region(uow: UnitOfWork, task: Task) -> str | None:
+    """The region a copy back of a pair (its ``scope_key``) writes into: its primary's."""
+    pair = uow.workspace_pairs.by_key(task.scope_key or "")
+    primary = uow.workspaces.any_by_key(pair.primary_key) if pair is not None else None
+    return primary.location if primary is not None else None
 
 
 def secondary_region(uow: UnitOfWork, task: Task) -> str | None:
