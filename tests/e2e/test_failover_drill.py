@@ -4,8 +4,9 @@
    ``amlite admin region fail eastus``; ``amlite ml workspace failover --pair``: the job is
    resubmitted to the secondary and completes there with its output, the model is there, the RTO
    is measured (under 10 s), config.json names the secondary and ``MLClient.from_config`` follows;
-   then ``region restore``, a model made in the secondary meanwhile, ``failback``: it is copied
-   back and config.json names the primary again.
+   a registry's model committed before the outage stays readable and whole; then ``region
+   restore``, a model made in the secondary meanwhile, ``failback``: it is copied back and
+   config.json names the primary again.
 2. kill -9 between a job's resubmission and the switch: the pair is still on its primary and the
    new job exists once; after a restart the failover finishes, with no job submitted twice.
 """
@@ -87,6 +88,18 @@ def test_failover_drill_and_failback(cli: Cli, server_factory: Any, tmp_path: Pa
                          ["properties"]["lag"]},
                 lambda lag: lag["models"]["versionsPending"] == 0 and lag["jobs"]["versionsPending"] == 0)
     assert lag["models"]["versionsPending"] == 0 and lag["jobs"]["versionsPending"] == 0, lag
+    # A registry asset committed before the outage (primary westus, replica eastus) must not be lost.
+    registry = f"drillreg{uuid.uuid4().hex[:6]}"
+    (tmp_path / "registry.yml").write_text(f"name: {registry}\nlocation: westus\nreplication_locations:\n"
+                                           "  - location: westus\n  - location: eastus\n")
+    cli.json("ml", "registry", "create", "--file", str(tmp_path / "registry.yml"), "-g", rg)
+    cli.json("ml", "model", "share", "--name", "m", "--version", "1", "--registry-name", registry,
+             "--share-with-name", "shared-m", "--share-with-version", "1", *east)
+    in_registry = ["ml", "model", "show", "-n", "shared-m", "-v", "1", "--registry-name", registry]
+    replicated = _wait(lambda: cli.json(*in_registry),
+                       lambda m: all(r["state"] == "Succeeded" for r in m["replication"]))
+    assert {r["location"]: r["state"] for r in replicated["replication"]} == {"westus": "Succeeded",
+                                                                             "eastus": "Succeeded"}
     project = tmp_path / "project"
     project.mkdir()
     assert cli("ml", "workspace", "show", "-n", "ws-east", "-g", rg, "--write-config", cwd=project).returncode == 0
@@ -113,6 +126,10 @@ def test_failover_drill_and_failback(cli: Cli, server_factory: Any, tmp_path: Pa
     assert cli("ml", "job", "download", "-n", moved["to"], "--output-name", "out", "-p", str(out), *west).returncode == 0
     assert [p.read_text() for p in out.rglob("done.txt")] == ["slept\n"]
     assert cli.json("ml", "model", "show", "-n", "m", "-v", "1", *west)["version"] == "1"
+    got = tmp_path / "from-registry"  # the registry's committed asset, read during the outage
+    assert cli("ml", "model", "download", "-n", "shared-m", "-v", "1", "--registry-name", registry,
+               "--download-path", str(got), *west).returncode == 0
+    assert [p.read_bytes() for p in got.rglob("weights.bin")] == [weights.read_bytes()]
     shown = cli.json("ml", "workspace", "pair", "show", "-n", "drill")["properties"]
     assert shown["activeSide"] == "secondary" and shown["failovers"][-1]["number"] == 1
 
@@ -129,6 +146,8 @@ def test_failover_drill_and_failback(cli: Cli, server_factory: Any, tmp_path: Pa
     assert cli.json("ml", "model", "show", "-n", "m", "-v", "2", *east)["version"] == "2"
     assert json.loads((project / "config.json").read_text())["workspace_name"] == "ws-east"
     assert cli.json("ml", "workspace", "pair", "show", "-n", "drill")["properties"]["activeSide"] == "primary"
+    after = cli.json(*in_registry)  # nothing committed to the registry was lost through the drill
+    assert after["id"] == replicated["id"] and {r["state"] for r in after["replication"]} == {"Succeeded"}
 
 
 def _jobs(store: str) -> dict[str, list[tuple[str, str, str | None]]]:
