@@ -237,7 +237,8 @@ def build(settings: Settings) -> Container:
                               ray)
     jobs = JobService(deps, tasks, artifacts, references, authz, settings.data_dir / "jobs", job_tracking.job_metrics)
     job_runs = JobRunService(deps, tasks, jobs, artifacts, LocalJobExecutor(settings.data_dir / "job-environments"), tokens,
-                             settings.data_dir / "jobs", job_tracking, computes, ray)
+                             settings.data_dir / "jobs", job_tracking, computes, ray,
+                             lease=timedelta(seconds=settings.job_lease_seconds))
     assets = AssetService(deps, artifacts, references, replication, authz, storage_endpoint, jobs, retention)
     pairs = PairService(deps, tasks, assets, artifacts, authz, lease=timedelta(seconds=settings.replication_lease_seconds),
                         backoff=timedelta(seconds=settings.replication_backoff_seconds))

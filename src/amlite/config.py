@@ -17,6 +17,7 @@ Configuration file (YAML or TOML, by extension)::
     replication_backoff_seconds: 2                            # first retry of a failed region copy
     replication_lease_seconds: 60                             # claim on one region copy (crash recovery on PostgreSQL)
     node_slot_lease_seconds: 60                               # a job's hold on a compute node, renewed every third
+    job_lease_seconds: 30                                     # a running job's claim; a dead server's job fails after it (PostgreSQL)
     soft_delete_retention_days: 14                            # a deleted workspace/registry/version stays recoverable
     regions:                                                  # default: eastus, eastus2, westus, ...
       - name: eastus
@@ -174,6 +175,7 @@ class Settings:
     replication_backoff_seconds: float = 2.0  # first retry of a failed region; doubles each time
     replication_lease_seconds: float = 60.0  # a copy's claim; after a crash (PostgreSQL) it is retried after this
     node_slot_lease_seconds: float = 60.0  # a job's hold on a compute node; a dead server's frees itself after this
+    job_lease_seconds: float = 30.0  # a running job's claim, renewed every third; a dead server's job fails after this
     #: A deleted workspace, registry or asset version stays recoverable this long, then the
     #: reconciler purges it (Azure ML's default retention is 14 days). Fractions are allowed.
     soft_delete_retention_days: float = 14.0
@@ -257,6 +259,7 @@ class Settings:
             replication_backoff_seconds=float(file.get("replication_backoff_seconds", 2.0)),
             replication_lease_seconds=float(file.get("replication_lease_seconds", 60.0)),
             node_slot_lease_seconds=float(file.get("node_slot_lease_seconds", 60.0)),
+            job_lease_seconds=float(file.get("job_lease_seconds", 30.0)),
             soft_delete_retention_days=_retention_days(file.get("soft_delete_retention_days", 14.0)),
             limits=_limits(file.get("limits")),
             crash_at=env.get("AMLITE_CRASH_AT") or None,

@@ -165,7 +165,7 @@ def test_kill_9_leaves_no_orphan_fails_the_job_and_resubmits(cli: Cli, server_fa
                                                              tmp_path: Path, db_url: str | None) -> None:
     """On SQLite the restarted server frees every claim at once; on PostgreSQL the job's claim runs
     out (its lease) and the job is failed then."""
-    server = server_factory(db_url=db_url)
+    server = server_factory(db_url=db_url, config={"job_lease_seconds": 6})  # the claim runs out sooner
     cli.json("login", "--credentials-file", str(server.credentials_file))
     ws = workspace(cli)
     pidfile = tmp_path / "pid"

@@ -191,8 +191,8 @@ def _stop(cluster: RayCluster) -> list[str]:
         os.killpg(cluster.process.pid, signal.SIGTERM)
     except ProcessLookupError:
         pass
-    try:
-        cluster.process.wait(timeout=30)
+    try:  # what TERM leaves after a few seconds is killed below: waiting longer frees nothing more
+        cluster.process.wait(timeout=5)
     except subprocess.TimeoutExpired:
         pass
     rest = {proc.pid: proc for proc in before if _running(proc)}

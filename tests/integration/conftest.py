@@ -117,7 +117,18 @@ def settings_for(tmp: Path, db_url: str) -> Settings:
     return Settings.load(data_dir=tmp / "data", db_url=db_url, config_file=config, port=8600, env={})
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+#: The stores every integration module runs on, unless the module names fewer in ``STORES`` (with
+#: its reason): the metadata store is tested on both.
+ALL_STORES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        stores = getattr(metafunc.module, "STORES", ALL_STORES)
+        metafunc.parametrize("backend", stores, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
 def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "amlite.db"

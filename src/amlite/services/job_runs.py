@@ -36,6 +36,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
@@ -101,7 +102,7 @@ class Placement:
 class JobRunService:
     def __init__(self, deps: Deps, engine: TaskEngine, jobs: JobService, artifacts: ArtifactService,
                  executor: JobExecutor, tokens: TokenService, jobs_root: Path, tracking: JobTracking,
-                 computes: ComputeService, ray: RayJobs | None = None) -> None:
+                 computes: ComputeService, ray: RayJobs | None = None, lease: timedelta = timedelta(seconds=30)) -> None:
         self._deps = deps
         self._ray = ray
         self._jobs = jobs
@@ -111,7 +112,7 @@ class JobRunService:
         self._root = jobs_root
         self._tracking = tracking
         self._computes = computes
-        engine.register(TaskKind(JOB_TASK, self.run, max_attempts=3, on_failed=self._task_failed))
+        engine.register(TaskKind(JOB_TASK, self.run, lease=lease, max_attempts=3, on_failed=self._task_failed))
 
     # -- the seam: where and when ----------------------------------------------------------------
 
