@@ -21,7 +21,6 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from psycopg import pq
 from sqlalchemy import event
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -51,6 +50,8 @@ def _begin_on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None
     state from libpq, so it sends no second ``BEGIN``; a unit of work that only reads ends with
     ``ROLLBACK``, and PostgreSQL counts no commit for it. A connection returns to the pool rolled
     back (SQLAlchemy's reset), so it is idle here unless something left a transaction open."""
+    from psycopg import pq  # here, not at the top: a server on SQLite never loads psycopg
+
     pgconn = dbapi_connection.pgconn
     if pgconn.transaction_status != pq.TransactionStatus.IDLE:
         return
