@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer.main
 
 import amlite.sdk
 from amlite.cli.commands.ml import MlGroup
-from amlite.cli.lazy import LazyGroup, load
+from amlite.cli.lazy import LazyGroup, load, registered
 from amlite.cli.main import RootGroup
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -29,7 +30,9 @@ def test_each_table_entry_is_what_its_module_registers(group: type[LazyGroup]) -
     targets = {target for _name, target in group.table}
     for target in targets:
         named = {name for name, t in group.table if t == target}
-        assert set(load(target)) == named, target
+        assert set(typer.main.get_group(registered(target)).commands) == named, target
+        for name in named:
+            assert load(target, name).name == name
     names = [name for name, _target in group.table]
     assert len(names) == len(set(names))
 

@@ -7,9 +7,9 @@ from a static table (name -> ``"module:function"`` that registers it on a Typer 
 the module behind one only when Click asks for that command: to run it, or to show its line in
 ``--help`` (so help lists the same commands, in the same order, as when every module was loaded).
 
-Each registering function runs at most once per process, on a Typer app of its own, and the Click
-commands it yields are kept: the module-level Typer apps of the command modules must not be
-registered twice.
+Each registering function runs at most once per process, on a Typer app of its own (the
+module-level Typer apps of the command modules must not be registered twice), and each command is
+converted to Click once, when first asked for.
 """
 
 from __future__ import annotations
@@ -22,21 +22,44 @@ import typer
 import typer.main
 from typer.core import TyperGroup
 
-__all__ = ["LazyGroup", "load"]
+__all__ = ["LazyGroup", "load", "registered"]
 
-#: ``"module:function"`` -> the Click commands that function registered, by name.
-_LOADED: dict[str, dict[str, Any]] = {}
+#: ``"module:function"`` -> the Typer app that function registered its commands on.
+_REGISTERED: dict[str, typer.Typer] = {}
+#: (``"module:function"``, name) -> that command, converted to Click.
+_BUILT: dict[tuple[str, str], Any] = {}
 
 
-def load(target: str) -> dict[str, Any]:
-    """The Click commands ``module:function`` registers on a fresh Typer app (built once)."""
-    commands = _LOADED.get(target)
-    if commands is None:
+def registered(target: str) -> typer.Typer:
+    """The Typer app ``module:function`` registered its commands on (imported and run once)."""
+    app = _REGISTERED.get(target)
+    if app is None:
         module, _sep, function = target.partition(":")
-        scratch = typer.Typer()
-        getattr(importlib.import_module(module), function)(scratch)
-        commands = _LOADED[target] = dict(typer.main.get_group(scratch).commands)
-    return commands
+        app = typer.Typer()
+        getattr(importlib.import_module(module), function)(app)
+        _REGISTERED[target] = app
+    return app
+
+
+def load(target: str, name: str) -> Any:
+    """Command ``name`` of ``module:function`` as Click sees it, built once. Only that one is
+    converted (a module may register several groups: ``ml model`` need not build ``ml data``)."""
+    built = _BUILT.get((target, name))
+    if built is None:
+        app = registered(target)
+        options = {"pretty_exceptions_short": app.pretty_exceptions_short, "rich_markup_mode": app.rich_markup_mode}
+        group = next((g for g in app.registered_groups if g.name == name), None)
+        command = next((c for c in app.registered_commands if c.name == name), None)
+        if group is not None:
+            built = typer.main.get_group_from_info(group, suggest_commands=app.suggest_commands, **options)
+        elif command is not None:
+            built = typer.main.get_command_from_info(command, **options)
+        else:  # named by Typer's defaults (the function's name): convert them all to find it
+            built = typer.main.get_group(app).commands.get(name)
+        if built is None:
+            raise RuntimeError(f"{target} does not register the command '{name}' its table names")
+        _BUILT[(target, name)] = built
+    return built
 
 
 class _LazyCommands(MutableMapping[str, Any]):
@@ -51,11 +74,7 @@ class _LazyCommands(MutableMapping[str, Any]):
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._commands:
-            target = self._targets[name]  # KeyError: no such command
-            registered = load(target)
-            if name not in registered:
-                raise RuntimeError(f"{target} does not register the command '{name}' its table names")
-            self._commands[name] = registered[name]
+            self._commands[name] = load(self._targets[name], name)  # KeyError: no such command
         return self._commands[name]
 
     def __setitem__(self, name: str, cmd: Any) -> None:
