@@ -70,3 +70,40 @@ def test_the_sdk_names_resolve_on_first_use() -> None:
     assert set(amlite.sdk.__all__) <= set(dir(amlite.sdk))
     with pytest.raises(AttributeError):
         amlite.sdk.NoSuchThing  # noqa: B018
+
+
+def test_the_sdk_client_makes_its_https_transport_on_the_first_https_request() -> None:
+    """Loading the CA bundle costs a tenth of a command's start-up; a client of an http endpoint
+    never needs it. https still verifies as before (the verifying transport is made then)."""
+    import http.server
+    import threading
+
+    import httpx
+
+    from amlite.sdk._pipeline import _DefaultTransport, http_client
+
+    class Ok(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with http_client(timeout=10.0) as client:
+            transport = client._transport
+            assert isinstance(transport, _DefaultTransport)
+            assert client.get(f"http://127.0.0.1:{server.server_port}/").status_code == 200
+            assert transport._tls is None
+            with pytest.raises(httpx.ConnectError):  # TLS to a plain-http port: refused, as before
+                client.get(f"https://127.0.0.1:{server.server_port}/")
+            assert transport._tls is not None
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
