@@ -1,8 +1,8 @@
 """Command groups whose sub-commands are imported only when they are used.
 
-Every ``amlite`` invocation is a new process. Importing all the command modules, and what they
-import (the SDK's entities, the pydantic schemas, httpx), cost most of a command's start-up, for
-commands that need one of them. A :class:`LazyGroup` knows its sub-commands' names, in their order,
+Every ``amlite`` invocation is a new process. Importing every command module, and what they
+import (the SDK's entities, the pydantic schemas, httpx), and building all their commands was most
+of a command's start-up, though a command needs one of them. A :class:`LazyGroup` knows its sub-commands' names, in their order,
 from a static table (name -> ``"module:function"`` that registers it on a Typer app), and imports
 the module behind one only when Click asks for that command: to run it, or to show its line in
 ``--help`` (so help lists the same commands, in the same order, as when every module was loaded).

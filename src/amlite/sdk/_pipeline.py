@@ -88,7 +88,8 @@ def http_client(transport: httpx.BaseTransport | None = None, **kwargs: Any) -> 
     (tests), else on httpx's default transport with its https half made when first needed.
     Proxies from the environment still apply first, as in any ``httpx.Client``."""
     verify = tls_verify()
-    return httpx.Client(transport=transport or _DefaultTransport(verify), verify=verify, **kwargs)
+    default = transport if transport is not None else _DefaultTransport(verify)
+    return httpx.Client(transport=default, verify=verify, **kwargs)
 
 
 def connect_hint(exc: Exception) -> str:
