@@ -15,14 +15,40 @@ import typer
 from amlite import __version__ as VERSION
 from amlite.cli.args import expand_argv
 from amlite.cli.command import emit_error, silence_stdout
+from amlite.cli.lazy import LazyGroup
 from amlite.cli.session import CliError
-from amlite.cli.commands import account, ad, admin, auth, configure, group, monitor, network, policy, provider, role, server
-from amlite.cli.commands import deployment, workspace
-from amlite.cli.commands import assets, compute, connection, datastore, job, online, registry
 
 __all__ = ["app", "main"]
 
+_COMMANDS = "amlite.cli.commands"
+
+
+class RootGroup(LazyGroup):
+    """The top-level commands and the module that registers each, in ``amlite --help``'s order;
+    a module is imported only when one of its commands is used (``amlite.cli.lazy``)."""
+
+    table = (
+        ("server", f"{_COMMANDS}.server:register"),
+        ("login", f"{_COMMANDS}.auth:register"),
+        ("logout", f"{_COMMANDS}.auth:register"),
+        ("configure", f"{_COMMANDS}.configure:register"),
+        ("account", f"{_COMMANDS}.account:register"),
+        ("provider", f"{_COMMANDS}.provider:register"),
+        ("group", f"{_COMMANDS}.group:register"),
+        ("resource", f"{_COMMANDS}.group:register"),
+        ("deployment", f"{_COMMANDS}.deployment:register"),
+        ("ml", f"{_COMMANDS}.ml:register"),
+        ("ad", f"{_COMMANDS}.ad:register"),
+        ("role", f"{_COMMANDS}.role:register"),
+        ("policy", f"{_COMMANDS}.policy:register"),
+        ("monitor", f"{_COMMANDS}.monitor:register"),
+        ("network", f"{_COMMANDS}.network:register"),
+        ("admin", f"{_COMMANDS}.admin:register"),
+    )
+
+
 app = typer.Typer(
+    cls=RootGroup,
     name="amlite",
     help="amlite: a self-hosted Azure Machine Learning control plane. Commands mirror 'az'.",
     no_args_is_help=True,
@@ -43,29 +69,6 @@ def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
 ) -> None:
     """amlite: a self-hosted Azure Machine Learning control plane. Commands mirror 'az'."""
-
-
-server.register(app)
-auth.register(app)
-account.register(app)
-configure.register(app)
-provider.register(app)
-group.register(app)
-deployment.register(app)
-workspace.register(app)
-assets.register(workspace.ml_app)
-datastore.register(workspace.ml_app)
-connection.register(workspace.ml_app)
-compute.register(workspace.ml_app)
-online.register(workspace.ml_app)
-registry.register(workspace.ml_app)
-job.register(workspace.ml_app)
-ad.register(app)
-role.register(app)
-policy.register(app)
-monitor.register(app)
-network.register(app)
-admin.register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

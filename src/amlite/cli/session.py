@@ -13,14 +13,15 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from amlite.sdk.arm import ArmClient
-from amlite.sdk.config import WorkspaceConfig, find_config_file, load_config
-from amlite.sdk.credentials import AmliteCliCredential
-from amlite.sdk.errors import ValidationException
-from amlite.sdk.ml_client import MLClient
 from amlite.sdk.profile import ProfileStore
+
+if TYPE_CHECKING:  # imported where used: every command makes a session, few need all of the SDK
+    from amlite.sdk.arm import ArmClient
+    from amlite.sdk.config import WorkspaceConfig
+    from amlite.sdk.credentials import AmliteCliCredential
+    from amlite.sdk.ml_client import MLClient
 
 __all__ = ["CliError", "GlobalOptions", "Session", "WorkspaceScope"]
 
@@ -79,6 +80,8 @@ class Session:
     def credential(self) -> AmliteCliCredential:
         if self._credential is None:
             self.profile()
+            from amlite.sdk.credentials import AmliteCliCredential
+
             self._credential = AmliteCliCredential(config_dir=self.store.directory)
         return self._credential
 
@@ -123,6 +126,8 @@ class Session:
     def arm(self) -> ArmClient:
         """An ARM client whose default subscription is the resolved one (resolved lazily)."""
         if self._arm is None:
+            from amlite.sdk.arm import ArmClient
+
             self._arm = ArmClient(self.credential(), self.endpoint)
         if self.options.subscription:
             self._arm.subscription_id = self.subscription_id()  # a wrong --subscription is an error
@@ -133,6 +138,8 @@ class Session:
         return self._arm
 
     def ml_client(self, scope: WorkspaceScope) -> MLClient:
+        from amlite.sdk.ml_client import MLClient
+
         return MLClient(
             self.credential(),
             scope.subscription_id,
@@ -181,6 +188,9 @@ class Session:
     def workspace_config(self) -> WorkspaceConfig | None:
         """The nearest config.json (sdk/config.py's search), or ``None``; a malformed one is an
         error naming the file."""
+        from amlite.sdk.config import find_config_file, load_config
+        from amlite.sdk.errors import ValidationException
+
         if find_config_file() is None:
             return None
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+import threading
 import uuid
 from contextlib import contextmanager
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ import httpx
 from amlite.sdk._constants import DEFAULT_SCOPE, USER_AGENT, normalize_endpoint
 from amlite.sdk.errors import ServiceRequestError, ValidationException, error_from_response
 
-__all__ = ["HttpPipeline", "ItemPaged", "TokenCredential", "connect_hint", "quote", "tls_verify"]
+__all__ = ["HttpPipeline", "ItemPaged", "TokenCredential", "connect_hint", "http_client", "quote", "tls_verify"]
 
 log = logging.getLogger("amlite.sdk")
 T = TypeVar("T")
@@ -45,6 +46,50 @@ def tls_verify() -> ssl.SSLContext | bool:
     if bundle:
         return ssl.create_default_context(cafile=bundle)
     return True
+
+
+class _DefaultTransport(httpx.BaseTransport):
+    """httpx's default transport, except that the one for https is made on its first request.
+
+    Making it loads the CA bundle (~20 ms, a tenth of a CLI command's start-up), which a client of
+    an ``http://`` endpoint (a loopback server) never uses. Plain-http requests go through a
+    transport whose TLS context trusts no CA at all: it is never used for TLS, and could verify
+    nothing if it were."""
+
+    def __init__(self, verify: ssl.SSLContext | bool) -> None:
+        self._verify = verify
+        self._lock = threading.Lock()
+        self._plain: httpx.HTTPTransport | None = None
+        self._tls: httpx.HTTPTransport | None = None
+
+    def _transport(self, scheme: str) -> httpx.HTTPTransport:
+        with self._lock:
+            if scheme == "http":
+                if self._plain is None:
+                    self._plain = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+                return self._plain
+            if self._tls is None:
+                self._tls = httpx.HTTPTransport(verify=self._verify)
+            return self._tls
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._transport(request.url.scheme).handle_request(request)
+
+    def close(self) -> None:
+        with self._lock:
+            transports, self._plain, self._tls = (self._plain, self._tls), None, None
+        for transport in transports:
+            if transport is not None:
+                transport.close()
+
+
+def http_client(transport: httpx.BaseTransport | None = None, **kwargs: Any) -> httpx.Client:
+    """An ``httpx.Client`` trusting what :func:`tls_verify` says, on ``transport`` when given
+    (tests), else on httpx's default transport with its https half made when first needed.
+    Proxies from the environment still apply first, as in any ``httpx.Client``."""
+    verify = tls_verify()
+    default = transport if transport is not None else _DefaultTransport(verify)
+    return httpx.Client(transport=default, verify=verify, **kwargs)
 
 
 def connect_hint(exc: Exception) -> str:
@@ -81,8 +126,7 @@ class HttpPipeline:
         self.credential = credential
         self.endpoint = normalize_endpoint(endpoint)
         self.user_agent = user_agent
-        self._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False,
-                                    verify=tls_verify())
+        self._client = http_client(transport, timeout=timeout, follow_redirects=False)
 
     def url(self, path_or_url: str) -> str:
         """Absolute URL for a path (``/subscriptions/...``) or an absolute URL given as is."""

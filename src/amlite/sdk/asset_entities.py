@@ -14,12 +14,14 @@ from abc import ABC, abstractmethod
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from amlite.schemas import DataSpec, EnvironmentSpec, ModelSpec, YamlSchemaError, parse_spec
 from amlite.sdk._dicts import compact, creation_context, snake_keys
 from amlite.sdk.config import parse_arm_id
 from amlite.sdk.errors import ValidationException
+
+if TYPE_CHECKING:  # the schemas (pydantic models) are imported when an entity is validated, not to read one
+    from amlite.schemas import DataSpec, EnvironmentSpec, ModelSpec, YamlSchemaError
 
 __all__ = [
     "Asset",
@@ -81,6 +83,8 @@ class Asset(ABC):
 
     @staticmethod
     def _validate(kind: str, data: dict[str, Any]) -> Any:
+        from amlite.schemas import YamlSchemaError, parse_spec
+
         try:
             return parse_spec(kind, data)
         except YamlSchemaError as exc:
@@ -287,7 +291,7 @@ class Environment(Asset):
 
     @classmethod
     def _from_rest(cls, body: dict[str, Any]) -> Environment:
-        from amlite.schemas._yaml import load_yaml_text
+        from amlite.schemas._yaml import YamlSchemaError, load_yaml_text
 
         props: dict[str, Any] = body.get("properties") or {}
         build = props.get("build")

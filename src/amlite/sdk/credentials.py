@@ -40,7 +40,7 @@ from amlite.sdk.errors import (
     ServiceRequestError,
     error_from_response,
 )
-from amlite.sdk._pipeline import connect_hint, tls_verify
+from amlite.sdk._pipeline import connect_hint, http_client
 from amlite.sdk.profile import ProfileStore
 
 __all__ = [
@@ -81,7 +81,7 @@ def request_token(
     url = f"{endpoint}/{tenant_id}/oauth2/v2.0/token"
     form = {"scope": DEFAULT_SCOPE, **form}
     owned = client is None
-    http = client or httpx.Client(transport=transport, timeout=30.0, verify=tls_verify())
+    http = client or http_client(transport, timeout=30.0)
     try:
         response = http.post(url, data=form, headers={"User-Agent": USER_AGENT})
     except httpx.TransportError as exc:

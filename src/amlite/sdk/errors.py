@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # annotations only: the CLI imports these errors on every command, httpx is slow to import
+    import httpx
 
 __all__ = [
     "AuthorizationFailedError",

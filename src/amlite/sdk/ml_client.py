@@ -12,22 +12,25 @@ the CLI profile, so the same script runs on a laptop after ``amlite login`` and 
 from __future__ import annotations
 
 import os
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from amlite.sdk._pipeline import HttpPipeline, TokenCredential
 from amlite.sdk.arm import resolve_endpoint
 from amlite.sdk.config import load_config
-from amlite.sdk.operations.assets import DataOperations, EnvironmentOperations, ModelOperations
-from amlite.sdk.operations.components import ComponentOperations
-from amlite.sdk.operations.computes import ComputeOperations
-from amlite.sdk.operations.connections import ConnectionOperations
-from amlite.sdk.operations.datastores import DatastoreOperations
-from amlite.sdk.operations.online_endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
-from amlite.sdk.operations.jobs import JobOperations
-from amlite.sdk.operations.registries import RegistryOperations
-from amlite.sdk.operations.workspaces import WorkspaceOperations
+
+if TYPE_CHECKING:
+    from amlite.sdk.operations.assets import DataOperations, EnvironmentOperations, ModelOperations
+    from amlite.sdk.operations.components import ComponentOperations
+    from amlite.sdk.operations.computes import ComputeOperations
+    from amlite.sdk.operations.connections import ConnectionOperations
+    from amlite.sdk.operations.datastores import DatastoreOperations
+    from amlite.sdk.operations.online_endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
+    from amlite.sdk.operations.jobs import JobOperations
+    from amlite.sdk.operations.registries import RegistryOperations
+    from amlite.sdk.operations.workspaces import WorkspaceOperations
 
 __all__ = ["MLClient"]
 
@@ -58,18 +61,81 @@ class MLClient:
         self.registry_name = registry_name
         self.endpoint = resolve_endpoint(endpoint, credential)
         self._pipeline = HttpPipeline(credential, self.endpoint, transport=transport)
-        self.workspaces = WorkspaceOperations(self._pipeline, self, polling_interval=polling_interval)
-        self.registries = RegistryOperations(self._pipeline, self, polling_interval=polling_interval)
-        self.models = ModelOperations(self._pipeline, self)
-        self.environments = EnvironmentOperations(self._pipeline, self)
-        self.components = ComponentOperations(self._pipeline, self, self.environments)
-        self.data = DataOperations(self._pipeline, self)
-        self.datastores = DatastoreOperations(self._pipeline, self)
-        self.connections = ConnectionOperations(self._pipeline, self)
-        self.compute = ComputeOperations(self._pipeline, self, polling_interval=polling_interval)
-        self.online_endpoints = OnlineEndpointOperations(self._pipeline, self, polling_interval=polling_interval)
-        self.online_deployments = OnlineDeploymentOperations(self._pipeline, self, polling_interval=polling_interval)
-        self.jobs = JobOperations(self._pipeline, self, self.components, polling_interval=polling_interval)
+        self._polling_interval = polling_interval
+
+    # The operation groups are built on first use, each importing its module then: a program (or
+    # a CLI command) that lists models does not load the entities and schemas of jobs or computes.
+    @cached_property
+    def workspaces(self) -> WorkspaceOperations:
+        from amlite.sdk.operations.workspaces import WorkspaceOperations
+
+        return WorkspaceOperations(self._pipeline, self, polling_interval=self._polling_interval)
+
+    @cached_property
+    def registries(self) -> RegistryOperations:
+        from amlite.sdk.operations.registries import RegistryOperations
+
+        return RegistryOperations(self._pipeline, self, polling_interval=self._polling_interval)
+
+    @cached_property
+    def models(self) -> ModelOperations:
+        from amlite.sdk.operations.assets import ModelOperations
+
+        return ModelOperations(self._pipeline, self)
+
+    @cached_property
+    def environments(self) -> EnvironmentOperations:
+        from amlite.sdk.operations.assets import EnvironmentOperations
+
+        return EnvironmentOperations(self._pipeline, self)
+
+    @cached_property
+    def components(self) -> ComponentOperations:
+        from amlite.sdk.operations.components import ComponentOperations
+
+        return ComponentOperations(self._pipeline, self, self.environments)
+
+    @cached_property
+    def data(self) -> DataOperations:
+        from amlite.sdk.operations.assets import DataOperations
+
+        return DataOperations(self._pipeline, self)
+
+    @cached_property
+    def datastores(self) -> DatastoreOperations:
+        from amlite.sdk.operations.datastores import DatastoreOperations
+
+        return DatastoreOperations(self._pipeline, self)
+
+    @cached_property
+    def connections(self) -> ConnectionOperations:
+        from amlite.sdk.operations.connections import ConnectionOperations
+
+        return ConnectionOperations(self._pipeline, self)
+
+    @cached_property
+    def compute(self) -> ComputeOperations:
+        from amlite.sdk.operations.computes import ComputeOperations
+
+        return ComputeOperations(self._pipeline, self, polling_interval=self._polling_interval)
+
+    @cached_property
+    def online_endpoints(self) -> OnlineEndpointOperations:
+        from amlite.sdk.operations.online_endpoints import OnlineEndpointOperations
+
+        return OnlineEndpointOperations(self._pipeline, self, polling_interval=self._polling_interval)
+
+    @cached_property
+    def online_deployments(self) -> OnlineDeploymentOperations:
+        from amlite.sdk.operations.online_endpoints import OnlineDeploymentOperations
+
+        return OnlineDeploymentOperations(self._pipeline, self, polling_interval=self._polling_interval)
+
+    @cached_property
+    def jobs(self) -> JobOperations:
+        from amlite.sdk.operations.jobs import JobOperations
+
+        return JobOperations(self._pipeline, self, self.components, polling_interval=self._polling_interval)
 
     @classmethod
     def from_config(

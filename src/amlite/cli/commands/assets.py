@@ -27,7 +27,6 @@ from amlite.cli.command import command, current_session
 from amlite.cli.progress import transfer_progress
 from amlite.cli.session import CliError, WorkspaceScope
 from amlite.sdk.asset_entities import ListViewType
-from amlite.sdk.loaders import asset_from_dict, load_component, load_data, load_environment, load_model
 
 __all__ = ["register"]
 
@@ -36,9 +35,8 @@ Group = Annotated[str | None, typer.Option("--resource-group", "-g", help="Name 
 RegistryName = Annotated[str | None, typer.Option("--registry-name", help="Work on this registry's assets instead of a workspace's.")]
 Sets = Annotated[list[str] | None, typer.Option("--set", help="Space-separated KEY=VALUE overrides of the YAML (dotted keys: tags.team=a).")]
 
-_LOADERS: dict[str, Callable[..., Any]] = {
-    "model": load_model, "environment": load_environment, "component": load_component, "data": load_data,
-}
+#: The loader of each kind in ``amlite.sdk.loaders`` (imported by the commands that read a YAML).
+_LOADERS = {"model": "load_model", "environment": "load_environment", "component": "load_component", "data": "load_data"}
 _OPERATIONS = {"model": "models", "environment": "environments", "component": "components", "data": "data"}
 
 
@@ -107,13 +105,15 @@ TypeOverride = Annotated[str | None, typer.Option("--type", "-t", help="Asset ty
 
 def _create(kind: str, file: Path | None, overrides: list[dict[str, str]], workspace_name: str | None,
             resource_group: str | None, registry_name: str | None = None) -> Any:
+    from amlite.sdk import loaders
+
     session = current_session()
     if file is not None:
-        entity = _LOADERS[kind](file, params_override=overrides)
+        entity = getattr(loaders, _LOADERS[kind])(file, params_override=overrides)
     elif kind in ("model", "data"):
         from amlite.schemas._yaml import apply_overrides
 
-        entity = asset_from_dict(kind, apply_overrides({}, overrides), Path.cwd())
+        entity = loaders.asset_from_dict(kind, apply_overrides({}, overrides), Path.cwd())
     else:
         raise CliError("MissingArgument", "the following arguments are required: --file/-f", 2)
     with asset_client(resource_group, workspace_name, registry_name) as client:

@@ -18,7 +18,6 @@ import typer
 
 from amlite.cli.command import command, current_session
 from amlite.cli.session import CliError
-from amlite.domain.move_ids import parse_resource_id
 
 __all__ = ["register"]
 
@@ -68,6 +67,8 @@ def resource_move(
     principal_map: Annotated[str | None, typer.Option("--principal-map", help="amlite only: JSON (or @file) mapping source principal object ids to the target tenant's; yours must be among them.")] = None,
 ) -> None:
     """Move resources from one resource group to another (also to another subscription)."""
+    from amlite.domain.move_ids import parse_resource_id  # with the move rules: only a move needs them
+
     session = current_session()
     parsed = [parse_resource_id(i) for i in ids]
     if any(p is None for p in parsed):

@@ -21,7 +21,6 @@ from amlite.cli.command import command, current_session
 from amlite.cli.command import Outcome, command, current_session
 from amlite.cli.session import CliError
 from amlite.cli.tables import drift_table, workspace_table
-from amlite.domain.templates import drift
 from amlite.sdk.entities import Workspace
 
 if TYPE_CHECKING:
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-ml_app = typer.Typer(help="Manage Azure Machine Learning resources.", no_args_is_help=True)
 app = typer.Typer(help="Manage Azure ML workspaces.", no_args_is_help=True)
 
 Name = Annotated[str | None, typer.Option("--name", "-n", help="Name of the workspace (default: 'amlite configure --defaults workspace=').")]
@@ -296,6 +294,8 @@ def workspace_diff(
 ) -> Any:
     """Report the drift between two workspaces' configuration, computes, endpoints, deployments and
     role assignments (names and locations aside). Exit code 0 when they are equal, 1 when they differ."""
+    from amlite.domain.templates import drift  # the template engine: only this command needs it
+
     session = current_session()
     groups = list(resource_group or [])
     if len(groups) > 2:
@@ -309,7 +309,7 @@ def workspace_diff(
     return Outcome(report, 1 if differences else 0)
 
 
-def register(root: typer.Typer) -> None:
+def register(ml_app: typer.Typer) -> None:
     command(app, "create", table=workspace_table)(workspace_create)
     command(app, "show", table=workspace_table, not_found_exit_code=3)(workspace_show)
     command(app, "list", table=workspace_table)(workspace_list)
@@ -325,4 +325,3 @@ def register(root: typer.Typer) -> None:
     command(app, "export-template")(workspace_export_template)
     command(app, "diff", table=drift_table, not_found_exit_code=3)(workspace_diff)
     ml_app.add_typer(app, name="workspace")
-    root.add_typer(ml_app, name="ml")

@@ -15,7 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from amlite.schemas import classify_path
 from amlite.sdk._constants import ML_API_VERSION
 from amlite.sdk._pipeline import ItemPaged
 from amlite.sdk.asset_entities import Data, Environment, ListViewType, Model
@@ -29,6 +28,14 @@ def _with_artifacts(body: dict[str, Any], artifacts: list[dict[str, Any]] | None
     if artifacts is not None:
         body["properties"]["artifacts"] = artifacts
     return body
+
+
+def _is_local(path: str) -> bool:
+    """Whether a spec's path is on this machine (to upload). The schemas are imported here, by
+    the writes, not with the module: listing and reading assets does not need them."""
+    from amlite.schemas import classify_path
+
+    return classify_path(path) == "local"
 
 
 class ModelOperations(AssetOperations[Model]):
@@ -75,7 +82,7 @@ class ModelOperations(AssetOperations[Model]):
             error = local_path_error("path", Path("."), "is missing: a model needs a path")
             error.message = "path: a model needs a path (a local file or folder, or a datastore path or URL)."
             raise error
-        if classify_path(spec.path) == "local":
+        if _is_local(spec.path):
             artifacts = self._upload("path", model.resolve_local(spec.path), keep_folder_name=True)
         else:
             remote = spec.path
@@ -128,7 +135,7 @@ class EnvironmentOperations(AssetOperations[Environment]):
         artifacts: list[dict[str, Any]] | None = None
         context_uri: str | None = None
         if spec.build is not None:
-            if classify_path(spec.build.path) == "local":
+            if _is_local(spec.build.path):
                 folder = environment.resolve_local(spec.build.path)
                 if not folder.is_dir():
                     raise local_path_error("build.path", folder, "is not a folder")
@@ -152,7 +159,7 @@ class DataOperations(AssetOperations[Data]):
         spec = data._spec()
         artifacts: list[dict[str, Any]] | None = None
         remote: str | None = None
-        if classify_path(spec.path) == "local":
+        if _is_local(spec.path):
             local = data.resolve_local(spec.path)
             if spec.type == "mltable" and local.is_dir() and not (local / "MLTable").is_file():
                 raise local_path_error("path", local / "MLTable", "does not exist: an mltable folder needs one")
