@@ -174,9 +174,77 @@ def test_the_primarys_running_job_is_resubmitted_or_reported(api: Api, name: str
     assert moved["from"] == "sleeper" and moved["to"] == "sleeper-failover1"
     assert moved["resolvedInSecondary"] == ["weights: models/m:1"]  # the copied model, in the secondary
     assert ended["error"]["code"] == FAILED_OVER and "sleeper-failover1" in ended["error"]["message"], ended
+    # its MLflow run ends with it, as a job's run ends with the job
+    assert run_of(api, primary, ended["mlflowRunId"])["status"] == "FAILED"
     new = api.request("GET", f"{secondary}/jobs/sleeper-failover1", ML).json()["properties"]
     assert new["tags"]["amlite.failover.from"] == old.split("?")[0], new
     assert api.request("POST", f"{secondary}/jobs/sleeper-failover1/cancel", ML).status_code in (200, 202)
+
+
+def run_of(api: Api, ws: str, run_id: str) -> dict[str, Any]:
+    r = api.client.get(f"/mlflow/v1.0{ws}/api/2.0/mlflow/runs/get", params={"run_id": run_id})
+    assert r.status_code == 200, r.text
+    info: dict[str, Any] = r.json()["run"]["info"]
+    assert info["end_time"], info  # ended
+    return info
+
+
+def test_a_running_pipeline_is_resubmitted_whole_and_runs_in_the_secondary(api: Api, name: str, two: Any,
+                                                                           drill: None) -> None:
+    primary, secondary = two
+    pair = f"pair-{name}"
+    env = {"properties": {"image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04",
+                          "condaFile": {"dependencies": ["python=3.11", "pip", {"pip": []}]}}}
+    assert api.request("PUT", f"{primary}/environments/plain/versions/1", ML, json=env).status_code == 201
+    script = b"import time; print('napping', flush=True); time.sleep(60)\n"
+    digest = upload_blob(api, primary, script)
+    nap = {"properties": {"artifacts": [{"path": "nap.py", "sha256": digest, "size": len(script)}],
+                          "componentSpec": {"name": "nap", "version": "1", "type": "command",
+                                            "environment": "azureml:plain:1", "command": "python nap.py",
+                                            "outputs": {"out": {"type": "uri_folder"}}}}}
+    assert api.request("PUT", f"{primary}/components/nap/versions/1", ML, json=nap).status_code == 201, nap
+    after = {"properties": {"componentSpec": {"name": "after", "version": "1", "type": "command",
+                                              "environment": "azureml:plain:1", "command": "ls ${{inputs.src}}",
+                                              "inputs": {"src": {"type": "uri_folder"}}}}}
+    assert api.request("PUT", f"{primary}/components/after/versions/1", ML, json=after).status_code == 201
+    assert make_pair(api, pair, primary, secondary, "hot-hot").status_code == 201
+    body = {"properties": {"jobType": "Pipeline", "jobs": {
+        "first": {"componentId": "azureml:nap:1"},
+        "second": {"componentId": "azureml:after:1", "inputs": {"src": "${{parent.jobs.first.outputs.out}}"}}}}}
+    assert api.request("PUT", f"{primary}/jobs/pipe", ML, json=body).status_code == 201
+    step = f"{primary}/jobs/pipe_first"
+    deadline = time.monotonic() + 30
+    while api.request("GET", step, ML).status_code == 404 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert wait_for(api, step, ("Running",))["properties"]["status"] == "Running"
+    for kind in ("environments", "components"):
+        wait_copied(api, pair, kind)
+    _wait_no_open(api, "pair.job")  # the pipeline's files, its steps' code with them, copied ahead
+    assert fail(api, "eastus").status_code == 200
+    report = switch(api, pair, "failover").json()
+    assert report["status"] == "Succeeded" and report["notRecovered"] == [], report
+    [moved] = report["jobs"]  # the pipeline, not its step on its own
+    assert moved["from"] == "pipe" and moved["to"] == "pipe-failover1", moved
+    # the steps run anew in the secondary while the primary's storage is still down
+    again = f"{secondary}/jobs/pipe-failover1_first"
+    deadline = time.monotonic() + 30
+    while api.request("GET", again, ML).status_code == 404 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert wait_for(api, again, ("Running", "Failed", "Completed"))["properties"]["status"] == "Running"
+    new = api.request("GET", f"{secondary}/jobs/pipe-failover1", ML).json()["properties"]
+    assert new["jobType"] == "Pipeline" and new["tags"]["amlite.failover.from"].endswith("/jobs/pipe"), new
+    assert api.request("GET", f"{secondary}/jobs/pipe_first-failover1", ML).status_code == 404
+    restore(api, "eastus")
+    for path, names in ((f"{primary}/jobs/pipe", "resubmitted there as 'pipe-failover1'"),
+                        (step, "its pipeline 'pipe' was resubmitted there as 'pipe-failover1'")):
+        ended = wait_for(api, path, ("Failed",))["properties"]
+        assert ended["status"] == "Failed" and ended["error"]["code"] == FAILED_OVER, ended
+        assert names in ended["error"]["message"], ended
+    assert run_of(api, primary, api.request("GET", step, ML).json()["properties"]["mlflowRunId"])["status"] == "FAILED"
+    # the primary's pipeline submits no further step once ended
+    assert api.request("GET", f"{primary}/jobs/pipe_second", ML).status_code == 404
+    assert api.request("POST", f"{secondary}/jobs/pipe-failover1/cancel", ML).status_code in (200, 202)
+    wait_for(api, f"{secondary}/jobs/pipe-failover1", ("Canceled", "Failed", "Completed"))
 
 
 def test_the_health_check_fails_over_an_auto_failover_pair(api: Api, name: str, two: Any, drill: None) -> None:

@@ -45,7 +45,7 @@ from amlite.domain.errors import AmliteError, Conflict
 from amlite.domain.computes import NodeSlot
 from amlite.domain.jobs import Job, JobSetupFailed, JobStatus, bind_command, compute_name
 from amlite.domain.ray_jobs import RayJobInfo, RayResult, result_marker, split_log, submission_id
-from amlite.domain.pipelines import step_order
+from amlite.domain.pipelines import step_job_name, step_order
 from amlite.domain.tasks import Task, TaskFailed
 from amlite.domain.resources import Workspace
 from amlite.domain.tracking import RunStatus
@@ -464,9 +464,13 @@ class JobRunService:
         skipped: set[str] = set()
         while True:
             children = {step: self._reload(child) for step, child in children.items()}
-            if self._reload(job).status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
+            current = self._reload(job)
+            if current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
                 self._cancel_children(children)
                 self._end(job, JobStatus.CANCELED, "", "")
+                return
+            if current.status.is_terminal:  # ended by a failover of its workspace's pair: no more steps here
+                self._cancel_children(children)
                 return
             stopped = any(c.status in (JobStatus.FAILED, JobStatus.CANCELED) for c in children.values())
             for step in order:
@@ -509,7 +513,7 @@ class JobRunService:
 
     def _children_of(self, job: Job) -> dict[str, Job]:
         with self._deps.uow() as uow:
-            found = {step: uow.jobs.get(job.workspace_key, f"{job.name}_{step}") for step in job.spec.steps}
+            found = {step: uow.jobs.get(job.workspace_key, step_job_name(job.name, step)) for step in job.spec.steps}
         return {step: child for step, child in found.items() if child is not None}
 
     def _cancel_children(self, children: dict[str, Job]) -> None:
