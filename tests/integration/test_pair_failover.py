@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from amlite.domain.failover import FAILED_OVER
+from amlite.domain.failover import FAILED_OVER, PAIR_FAILOVER
 from tests.integration.conftest import ML, Api
 from tests.integration.rbac_helpers import assign, bearer, create_user, user_token
 from tests.integration.test_jobs import upload, wait_for
@@ -96,6 +98,49 @@ def test_failover_reports_rto_and_rpo_and_failback_copies_back(api: Api, name: s
     assert props["activeSide"] == "primary" and [f["action"] for f in props["failovers"]] == ["failover", "failback"]
     nothing = switch(api, pair, "failback")
     assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "PairNotFailedOver", nothing.text
+
+
+def test_a_switch_longer_than_the_wait_answers_202_and_one_that_gives_up_is_kept_failed(
+        api: Api, name: str, two: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    primary, secondary = two
+    pair = f"pair-{name}"
+    assert make_pair(api, pair, primary, secondary, "hot-cold").status_code == 201
+    c = api.container
+    monkeypatch.setattr(c.failover, "wait", timedelta(seconds=0.2))
+    c.worker.stop()  # the switch cannot run: the wait is shorter than it
+    try:
+        r = switch(api, pair, "failover")
+        assert r.status_code == 202 and r.json() == {"number": 1, "action": "failover", "status": "InProgress"}, r.text
+        assert r.headers["Location"].startswith(f"{PAIRS}/{pair}?") and r.headers["Retry-After"] == "1"
+        assert shown(api, pair)["activeSide"] == "primary" and shown(api, pair)["failovers"] == []
+        busy = switch(api, pair, "failover")
+        assert busy.status_code == 409 and busy.json()["error"]["code"] == "PairSwitchInProgress", busy.text
+        # its attempts used up (a worker that died on each): the switch fails for good, the pair stays
+        with c.deps.uow(write=True) as uow:
+            [task] = uow.tasks.unfinished(PAIR_FAILOVER)
+            uow.tasks.save(replace(task, attempts=10_000))
+            uow.commit()
+        for _ in range(100):  # the engine runs due tasks in order: until it reaches the switch's
+            with c.deps.uow() as uow:
+                if uow.tasks.get(task.key).state.value == "Failed":  # type: ignore[union-attr]
+                    break
+            assert c.tasks.run_next("w1")
+    finally:
+        c.worker.start()
+    props = shown(api, pair)
+    [failed] = props["failovers"]
+    assert failed["number"] == 1 and failed["status"] == "Failed" and "attempts" in failed["error"], failed
+    assert props["activeSide"] == "primary" and props["activeWorkspaceId"] == primary
+    # the next failover is asked for afresh, and lands in the history once done
+    r = switch(api, pair, "failover")
+    if r.status_code == 202:
+        assert r.json()["status"] == "InProgress" and r.json()["number"] == 2, r.text
+        deadline = time.monotonic() + 30
+        while len(shown(api, pair)["failovers"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    done = shown(api, pair)
+    assert [(f["number"], f["status"]) for f in done["failovers"]] == [(1, "Failed"), (2, "Succeeded")], done
+    assert done["activeSide"] == "secondary"
 
 
 def test_switches_need_write_on_both_workspaces(api: Api, name: str, two: Any) -> None:
