@@ -221,6 +221,11 @@ def test_a_hot_hot_endpoint_serves_in_both_regions_kept_in_step(api: Api, name: 
     assert api.request("PUT", f"{secondary}/onlineEndpoints/own{name[:6]}", ML,
                        json={"properties": {"authMode": "Key"}}).status_code in (200, 201)
     assert _wait(lambda: _live(api, secondary, f"gone{name[:6]}", {})) is not None
+    # removed by hand in the secondary: the reconciler deploys it again
+    assert api.request("DELETE", f"{secondary}/onlineEndpoints/gone{name[:6]}", ML).status_code in (200, 202, 204)
+    assert _wait(lambda: api.request("GET", f"{secondary}/onlineEndpoints/gone{name[:6]}", ML).status_code == 404)
+    api.container.warm_endpoints.reconcile()
+    assert _wait(lambda: _live(api, secondary, f"gone{name[:6]}", {})) is not None
     assert api.request("DELETE", f"{primary}/onlineEndpoints/gone{name[:6]}", ML).status_code in (200, 202, 204)
     assert _wait(lambda: api.request("GET", f"{secondary}/onlineEndpoints/gone{name[:6]}", ML).status_code == 404)
     assert api.request("GET", f"{secondary}/onlineEndpoints/own{name[:6]}", ML).status_code == 200

@@ -98,11 +98,21 @@ class WarmEndpointService:
                         uow.standby_endpoints.delete(standby.key)
                         if serves_live(pair):
                             retire.append(self._live_task(pair, endpoint.key, standby.name, ""))
-            return self._engine.enqueue_many(uow, retire) if retire else 0
+            return self._enqueue_again(uow, retire)
         primary = uow.workspaces.any_by_key(ep.workspace_key)
         assert primary is not None
         print_ = fingerprint(definition_of(ep, uow.online_endpoints.deployments(ep.key), primary.arm_id))
-        return self._engine.enqueue_many(uow, [self._copy_task(p, ep, print_) for p in pairs])
+        have = {s.pair_key: s for p in pairs for s in uow.standby_endpoints.of_pair(p.key) if s.source_key == ep.key}
+        stale = [p for p in pairs if p.key not in have or have[p.key].fingerprint != print_]
+        return self._enqueue_again(uow, [self._copy_task(p, ep, print_) for p in stale])
+
+    def _enqueue_again(self, uow: UnitOfWork, tasks: list[Task]) -> int:
+        """Queue ``tasks``, even where the same work succeeded before: a definition seen again (a
+        change undone) is copied, or deployed live, again."""
+        if not tasks:
+            return 0
+        uow.tasks.forget_succeeded([t.dedupe_key for t in tasks if t.dedupe_key])
+        return self._engine.enqueue_many(uow, tasks)
 
     def wake(self) -> None:
         self._engine.wake()
@@ -129,7 +139,8 @@ class WarmEndpointService:
                 if not keeps_standbys(pair):
                     continue
                 primary = uow.workspaces.by_key(pair.primary_key)
-                if primary is None or uow.workspaces.by_key(pair.secondary_key) is None:
+                secondary = uow.workspaces.by_key(pair.secondary_key)
+                if primary is None or secondary is None:
                     continue  # a soft-deleted workspace: its copies would be dropped at once
                 standbys = {s.name.lower(): s for s in uow.standby_endpoints.of_pair(pair.key)}
                 tasks = []
@@ -140,7 +151,8 @@ class WarmEndpointService:
                     have = standbys.get(ep.name.lower())
                     if have is None or have.fingerprint != print_ or have.source_key != ep.key:
                         tasks.append(self._copy_task(pair, ep, print_))
-                    elif serves_live(pair):  # a lost live deployment task heals too
+                    elif serves_live(pair) and not _serves_in(uow, secondary, have, _marker(primary, ep.name)):
+                        # a lost live task, or the secondary's endpoint changed or removed by hand
                         tasks.append(self._live_task(pair, ep.key, ep.name, print_))
                 for standby in standbys.values():
                     if standby.source_key not in live:
@@ -148,7 +160,7 @@ class WarmEndpointService:
                         changed += 1
                         if serves_live(pair):
                             tasks.append(self._live_task(pair, standby.source_key, standby.name, ""))
-                changed += self._engine.enqueue_many(uow, tasks) if tasks else 0
+                changed += self._enqueue_again(uow, tasks)
             uow.commit()
         if changed:
             log.info("reconciler: %d standby endpoint copies queued or dropped", changed)
@@ -199,8 +211,7 @@ class WarmEndpointService:
                     if standby.source_key == task.subject_key:
                         uow.standby_endpoints.delete(standby.key)
                         if serves_live(pair):  # and so does what serves it live in the secondary
-                            self._engine.enqueue_many(uow, [self._live_task(pair, standby.source_key,
-                                                                            standby.name, "")])
+                            self._enqueue_again(uow, [self._live_task(pair, standby.source_key, standby.name, "")])
                 uow.commit()
                 self._engine.wake()
                 return
@@ -228,7 +239,7 @@ class WarmEndpointService:
             uow.standby_endpoints.save(StandbyEndpoint(d.ids.new_id(), pair.key, ep.name, ep.key, definition,
                                                        print_, d.clock.now()))
             if serves_live(current):  # hot-hot: the secondary serves it too, kept in step
-                self._engine.enqueue_many(uow, [self._live_task(current, ep.key, ep.name, print_)])
+                self._enqueue_again(uow, [self._live_task(current, ep.key, ep.name, print_)])
             uow.commit()
         self._engine.wake()
 
@@ -275,11 +286,13 @@ class WarmEndpointService:
         if outcome["state"] == "Failed":
             raise RetryLater(str(outcome.get("reason")))
         self._drop_extra(caller, secondary, standby)
+        if not self._serves(secondary, standby, marker):  # changed there meanwhile: looked at again, a bounded retry
+            raise RetryLater(f"The endpoint '{standby.name}' was deployed in '{secondary.name}' but does not serve "
+                             "its standby's definition yet.")
 
     def _serves(self, ws: Workspace, standby: StandbyEndpoint, marker: str) -> bool:
         with self._deps.uow() as uow:
-            ep = uow.online_endpoints.get(ws.key, standby.name)
-            return serving(standby.definition, marker, ep, uow.online_endpoints.deployments(ep.key) if ep else [])
+            return _serves_in(uow, ws, standby, marker)
 
     def _drop_extra(self, caller: Caller, ws: Workspace, standby: StandbyEndpoint) -> None:
         """Remove the deployments of the secondary's live endpoint the standby no longer has (their
@@ -425,6 +438,12 @@ class WarmEndpointService:
         if pair is None:
             raise NotFound("ResourceNotFound", f"The workspace pair '{pair_name}' was not found.")
         return self.run(pair, {})
+
+
+def _serves_in(uow: UnitOfWork, ws: Workspace, standby: StandbyEndpoint, marker: str) -> bool:
+    """Whether ``ws``'s endpoint of the standby's name serves it live (domain ``serving``)."""
+    ep = uow.online_endpoints.get(ws.key, standby.name)
+    return serving(standby.definition, marker, ep, uow.online_endpoints.deployments(ep.key) if ep else [])
 
 
 def _marker(primary: Workspace, name: str) -> str:
