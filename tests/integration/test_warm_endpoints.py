@@ -52,7 +52,8 @@ def test_a_hot_warm_endpoint_waits_as_a_standby_and_the_failover_step_deploys_it
     east.online_endpoints.begin_create_or_update(endpoint).result()
 
     shown = _wait_current(api, f"w{name}")
-    assert [(e["name"], e["standbyCurrent"]) for e in shown["endpoints"]] == [("my-endpoint", True)], shown
+    assert [(e["name"], e["standbyCurrent"], e["servingInSecondary"]) for e in shown["endpoints"]] == \
+        [("my-endpoint", True, None)], shown  # warm: not served there
     # warm: nothing is deployed in the secondary before a failover
     assert api.request("GET", f"{secondary}/onlineEndpoints/my-endpoint", ML).status_code == 404
 
@@ -205,6 +206,8 @@ def test_a_hot_hot_endpoint_serves_in_both_regions_kept_in_step(api: Api, name: 
     assert west.online_endpoints.get_keys("my-endpoint").primary_key != \
         east.online_endpoints.get_keys("my-endpoint").primary_key
 
+    assert [(e["name"], e["servingInSecondary"]) for e in _show(api, f"h{name}")["endpoints"]] == \
+        [("my-endpoint", True)]
     # kept in step: the primary's traffic moves to a new deployment and the old one goes
     assert east.online_deployments.begin_create_or_update(
         load_online_deployment(ONLINE / "green.yml")).result().provisioning_state == "Succeeded"

@@ -58,6 +58,7 @@ class EndpointLag:
     current: bool
     copied_at: datetime | None  # of the standby there is, current or not
     modified_at: datetime  # the primary's last change to the endpoint or its deployments
+    serving: bool | None = None  # hot-hot: whether the secondary serves the standby live (else None)
 
 
 def definition_of(endpoint: OnlineEndpoint, deployments: list[OnlineDeployment], primary_id: str) -> dict[str, Any]:

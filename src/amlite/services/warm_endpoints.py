@@ -179,8 +179,10 @@ class WarmEndpointService:
     # -- the lag ``pair show`` shows -------------------------------------------------------------
 
     def lag(self, uow: UnitOfWork, pair: WorkspacePair) -> list[EndpointLag]:
-        """Per endpoint of the primary, whether the secondary's standby is its current definition."""
+        """Per endpoint of the primary, whether the secondary's standby is its current definition
+        (and, hot-hot, whether the secondary serves it live)."""
         primary = uow.workspaces.any_by_key(pair.primary_key)
+        secondary = uow.workspaces.any_by_key(pair.secondary_key)
         if primary is None:
             return []
         standbys = {s.name.lower(): s for s in uow.standby_endpoints.of_pair(pair.key)}
@@ -190,7 +192,11 @@ class WarmEndpointService:
             have = standbys.get(ep.name.lower())
             current = (have is not None and have.source_key == ep.key
                        and have.fingerprint == fingerprint(definition_of(ep, deployments, primary.arm_id)))
-            out.append(EndpointLag(ep.name, current, have.copied_at if have else None, last_modified(ep, deployments)))
+            live = None
+            if serves_live(pair):
+                live = bool(current and have and secondary and _serves_in(uow, secondary, have, _marker(primary, ep.name)))
+            out.append(EndpointLag(ep.name, current, have.copied_at if have else None, last_modified(ep, deployments),
+                                   live))
         return out
 
     # -- one copy (the task's handler) -----------------------------------------------------------
