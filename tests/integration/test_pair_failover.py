@@ -1,8 +1,10 @@
 """Failover and failback of workspace pairs through the API (issue 15, behaviour 4): the refusals,
 each with its code and nothing changed; who may switch; the report's shape (RTO, what was not
 copied per kind); the primary's running job resubmitted to the secondary (jobs hot) or reported
-not recovered (jobs hot-cold with the primary's storage down); a version made in the secondary
-copied back by the failback; the automatic failover's health check."""
+not recovered (jobs hot-cold with the primary's storage down), its MLflow run ended with it; a
+running pipeline resubmitted whole (its steps run anew in the secondary), and one the outage ended
+through a step; a version made in the secondary copied back by the failback; the automatic
+failover's health check; a switch longer than the wait (202), and one that gives up."""
 
 from __future__ import annotations
 
@@ -234,20 +236,19 @@ def run_of(api: Api, ws: str, run_id: str) -> dict[str, Any]:
     return info
 
 
-def test_a_running_pipeline_is_resubmitted_whole_and_runs_in_the_secondary(api: Api, name: str, two: Any,
-                                                                           drill: None) -> None:
-    primary, secondary = two
-    pair = f"pair-{name}"
+def _running_pipeline(api: Api, primary: str, secondary: str, pair: str, nap: float) -> str:
+    """A hot-hot pair whose primary runs pipeline 'pipe': step 'first' naps ``nap`` seconds (its
+    code a file of its component), then 'second' reads its output; returns the running step."""
     env = {"properties": {"image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04",
                           "condaFile": {"dependencies": ["python=3.11", "pip", {"pip": []}]}}}
     assert api.request("PUT", f"{primary}/environments/plain/versions/1", ML, json=env).status_code == 201
-    script = b"import time; print('napping', flush=True); time.sleep(60)\n"
+    script = f"import time; print('napping', flush=True); time.sleep({nap})\n".encode()
     digest = upload_blob(api, primary, script)
-    nap = {"properties": {"artifacts": [{"path": "nap.py", "sha256": digest, "size": len(script)}],
-                          "componentSpec": {"name": "nap", "version": "1", "type": "command",
-                                            "environment": "azureml:plain:1", "command": "python nap.py",
-                                            "outputs": {"out": {"type": "uri_folder"}}}}}
-    assert api.request("PUT", f"{primary}/components/nap/versions/1", ML, json=nap).status_code == 201, nap
+    component = {"properties": {"artifacts": [{"path": "nap.py", "sha256": digest, "size": len(script)}],
+                                "componentSpec": {"name": "nap", "version": "1", "type": "command",
+                                                  "environment": "azureml:plain:1", "command": "python nap.py",
+                                                  "outputs": {"out": {"type": "uri_folder"}}}}}
+    assert api.request("PUT", f"{primary}/components/nap/versions/1", ML, json=component).status_code == 201
     after = {"properties": {"componentSpec": {"name": "after", "version": "1", "type": "command",
                                               "environment": "azureml:plain:1", "command": "ls ${{inputs.src}}",
                                               "inputs": {"src": {"type": "uri_folder"}}}}}
@@ -265,6 +266,14 @@ def test_a_running_pipeline_is_resubmitted_whole_and_runs_in_the_secondary(api: 
     for kind in ("environments", "components"):
         wait_copied(api, pair, kind)
     _wait_no_open(api, "pair.job")  # the pipeline's files, its steps' code with them, copied ahead
+    return step
+
+
+def test_a_running_pipeline_is_resubmitted_whole_and_runs_in_the_secondary(api: Api, name: str, two: Any,
+                                                                           drill: None) -> None:
+    primary, secondary = two
+    pair = f"pair-{name}"
+    step = _running_pipeline(api, primary, secondary, pair, nap=60)
     assert fail(api, "eastus").status_code == 200
     report = switch(api, pair, "failover").json()
     assert report["status"] == "Succeeded" and report["notRecovered"] == [], report
@@ -290,6 +299,41 @@ def test_a_running_pipeline_is_resubmitted_whole_and_runs_in_the_secondary(api: 
     assert api.request("GET", f"{primary}/jobs/pipe_second", ML).status_code == 404
     assert api.request("POST", f"{secondary}/jobs/pipe-failover1/cancel", ML).status_code in (200, 202)
     wait_for(api, f"{secondary}/jobs/pipe-failover1", ("Canceled", "Failed", "Completed"))
+
+
+def test_a_pipeline_the_outage_ended_through_its_step_is_resubmitted(api: Api, name: str, two: Any,
+                                                                     drill: None) -> None:
+    primary, secondary = two
+    pair = f"pair-{name}"
+    _running_pipeline(api, primary, secondary, pair, nap=1.5)
+    assert fail(api, "eastus").status_code == 200  # the step's outputs cannot be stored: it fails, and its pipeline
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with api.container.deps.uow() as uow:
+            ws = uow.workspaces.by_key(_pair_primary_key(api, pair))
+            ended = uow.jobs.get(ws.key, "pipe") if ws else None
+        if ended is not None and ended.status.is_terminal:
+            break
+        time.sleep(0.1)
+    assert ended is not None and ended.error_code == "PipelineStepFailed", ended
+    report = switch(api, pair, "failover").json()
+    assert report["status"] == "Succeeded" and report["notRecovered"] == [], report
+    assert [(j["from"], j["to"]) for j in report["jobs"]] == [("pipe", "pipe-failover1")], report
+    assert api.request("GET", f"{secondary}/jobs/pipe-failover1", ML).json()["properties"]["jobType"] == "Pipeline"
+    assert api.request("POST", f"{secondary}/jobs/pipe-failover1/cancel", ML).status_code in (200, 202)
+    restore(api, "eastus")
+    # a step (the napping one, or the next if it finished first) could not reach the failed storage
+    codes = [(r.json()["properties"].get("error") or {}).get("code") for r in
+             (api.request("GET", f"{primary}/jobs/pipe_{s}", ML) for s in ("first", "second")) if r.status_code == 200]
+    assert "JobRunnerError" in codes, codes
+    wait_for(api, f"{secondary}/jobs/pipe-failover1", ("Canceled", "Failed", "Completed"))
+
+
+def _pair_primary_key(api: Api, pair: str) -> str:
+    with api.container.deps.uow() as uow:
+        found = uow.workspace_pairs.by_name(api.tenant, pair)
+    assert found is not None
+    return found.primary_key
 
 
 def test_the_health_check_fails_over_an_auto_failover_pair(api: Api, name: str, two: Any, drill: None) -> None:
