@@ -1,6 +1,8 @@
 """Hot-warm endpoints of paired workspaces (issue 15, behaviour 2 and 4): the primary's endpoint
 and deployment are copied to the secondary as a standby definition, not deployed there, shown
-current by ``pair show``; the failover step deploys the standby and the secondary scores."""
+current by ``pair show``; the failover step deploys the standby and the secondary scores. A
+hot-hot endpoint is deployed live in the secondary too, kept in step with the primary, and needs
+nothing at a failover."""
 
 from __future__ import annotations
 
