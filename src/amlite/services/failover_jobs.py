@@ -32,7 +32,6 @@ from amlite.domain.errors import AmliteError
 from amlite.domain.failover import FAILED_OVER, PAIR_JOB_COPY, failover_job_name, is_step, resubmittable
 from amlite.domain.jobs import Job, JobSpec, JobStatus
 from amlite.domain.pairs import WorkspacePair
-from amlite.domain.pipelines import step_job_name
 from amlite.domain.references import is_reference, parse_asset_reference
 from amlite.domain.resources import Workspace
 from amlite.domain.tasks import RetryLater, Task
@@ -42,7 +41,7 @@ from amlite.ports import TrackingUnitOfWork, UnitOfWork
 from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import workspace_owner
 from amlite.services.context import Deps
-from amlite.services.jobs import JobService
+from amlite.services.jobs import JobService, steps_of
 from amlite.services.tasks import TaskEngine, TaskKind
 from amlite.services.tracking import JobTracking
 
@@ -178,7 +177,7 @@ class FailoverJobs:
             ending = [(current, f"{why}the job was resubmitted there as '{name}'.")]
             if current.spec.is_pipeline:
                 ending += [(step, f"{why}its pipeline '{current.name}' was resubmitted there as '{name}'.")
-                           for step in _steps_of(uow, current)]
+                           for step in steps_of(uow, current).values()]
             ended = [j.failed(d.clock.now(), FAILED_OVER, message) for j, message in ending if not j.status.is_terminal]
             for j in ended:
                 uow.jobs.save(j)
@@ -240,15 +239,9 @@ def _copy_files(source: ArtifactStorage | None, target: ArtifactStorage, digests
     return ""
 
 
-def _steps_of(uow: UnitOfWork, pipeline: Job) -> list[Job]:
-    """The child jobs a pipeline submitted for its steps so far."""
-    found = (uow.jobs.get(pipeline.workspace_key, step_job_name(pipeline.name, step)) for step in pipeline.spec.steps)
-    return [j for j in found if j is not None]
-
-
 def _steps_if_failed(uow: UnitOfWork, job: Job) -> list[Job]:
     """A failed pipeline's steps (to tell whether the outage ended it); nothing for other jobs."""
-    return _steps_of(uow, job) if job.spec.is_pipeline and job.status is JobStatus.FAILED else []
+    return list(steps_of(uow, job).values()) if job.spec.is_pipeline and job.status is JobStatus.FAILED else []
 
 
 def _not_recovered(job: Job, reason: str) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from amlite.domain.errors import AmliteError, Conflict
 from amlite.domain.computes import NodeSlot
 from amlite.domain.jobs import Job, JobSetupFailed, JobStatus, bind_command, compute_name
 from amlite.domain.ray_jobs import RayJobInfo, RayResult, result_marker, split_log, submission_id
-from amlite.domain.pipelines import step_job_name, step_order
+from amlite.domain.pipelines import step_order
 from amlite.domain.tasks import Task, TaskFailed
 from amlite.domain.resources import Workspace
 from amlite.domain.tracking import RunStatus
@@ -54,7 +54,7 @@ from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import workspace_owner
 from amlite.services.computes import ComputeService
 from amlite.services.context import Deps
-from amlite.services.jobs import JOB_TASK, JobService
+from amlite.services.jobs import JOB_TASK, JobService, steps_of
 from amlite.services.tasks import TaskEngine, TaskKind
 from amlite.services.tokens import TokenService
 from amlite.services.tracking import JobTracking
@@ -513,8 +513,7 @@ class JobRunService:
 
     def _children_of(self, job: Job) -> dict[str, Job]:
         with self._deps.uow() as uow:
-            found = {step: uow.jobs.get(job.workspace_key, step_job_name(job.name, step)) for step in job.spec.steps}
-        return {step: child for step, child in found.items() if child is not None}
+            return steps_of(uow, job)
 
     def _cancel_children(self, children: dict[str, Job]) -> None:
         now = self._deps.clock.now()

@@ -457,6 +457,13 @@ class JobService:
             return caller, writable(require_workspace(uow, caller, sub_id, rg_name, ws_name))
 
 
+def steps_of(uow: UnitOfWork, pipeline: Job) -> dict[str, Job]:
+    """The child jobs a pipeline job has submitted so far, by step name."""
+    found = {step: uow.jobs.get(pipeline.workspace_key, step_job_name(pipeline.name, step))
+             for step in pipeline.spec.steps}
+    return {step: child for step, child in found.items() if child is not None}
+
+
 def _submitter(uow: UnitOfWork, job: Job) -> Caller:
     """The job's submitter as a caller: a pipeline's steps are resolved and run with its rights."""
     principal = uow.principals.get(job.submitted_by)
