@@ -234,6 +234,17 @@ def test_a_hot_hot_endpoint_serves_in_both_regions_kept_in_step(api: Api, name: 
     assert api.request("DELETE", f"{primary}/onlineEndpoints/gone{name[:6]}", ML).status_code in (200, 202, 204)
     assert _wait(lambda: api.request("GET", f"{secondary}/onlineEndpoints/gone{name[:6]}", ML).status_code == 404)
     assert api.request("GET", f"{secondary}/onlineEndpoints/own{name[:6]}", ML).status_code == 200
+    # nor is one the user made there taken over by the primary's endpoint of the same name
+    assert api.request("PUT", f"{primary}/onlineEndpoints/own{name[:6]}", ML,
+                       json={"properties": {"authMode": "AMLToken"}}).status_code in (200, 201)
+    assert _wait(lambda: [t for t in _tasks(api, "pair.endpointLive") if t.state.value == "Failed"])
+    own = api.request("GET", f"{secondary}/onlineEndpoints/own{name[:6]}", ML).json()
+    assert own["properties"]["authMode"] == "Key" and "amlite.pair.standbyOf" not in own["tags"], own
+    assert api.request("DELETE", f"{primary}/onlineEndpoints/own{name[:6]}", ML).status_code in (200, 202, 204)
+    key = _pair_key(api, f"h{name}")
+    assert _wait(lambda: [s.name for s in _standbys(api, key)] == ["my-endpoint"])
+    assert _wait(lambda: _idle(api, "pair.endpointLive"))  # its removal ran, and left it alone
+    assert api.request("GET", f"{secondary}/onlineEndpoints/own{name[:6]}", ML).status_code == 200
 
     # at a failover, what serves already needs nothing
     with api.container.deps.uow() as uow:
@@ -245,3 +256,14 @@ def test_a_hot_hot_endpoint_serves_in_both_regions_kept_in_step(api: Api, name: 
     for ws in (primary, secondary):
         assert api.request("DELETE", f"{ws}/onlineEndpoints/my-endpoint", ML).status_code in (200, 202, 204)
     assert api.request("DELETE", f"{secondary}/onlineEndpoints/own{name[:6]}", ML).status_code in (200, 202, 204)
+
+
+def _tasks(api: Api, kind: str) -> list[Any]:
+    with api.container.deps.uow() as uow:
+        return uow.tasks.unfinished(kind)
+
+
+def _idle(api: Api, kind: str) -> bool:
+    with api.container.deps.uow() as uow:
+        counts = uow.tasks.count_by_state(kind)
+    return not counts.get("Pending") and not counts.get("Running")

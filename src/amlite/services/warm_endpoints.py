@@ -280,6 +280,11 @@ class WarmEndpointService:
             return
         if standby is None or standby.fingerprint != task.payload["fingerprint"]:
             return  # a newer definition, or none: its own task deploys it
+        with self._deps.uow() as uow:
+            there = uow.online_endpoints.get(secondary.key, standby.name)
+        if there is not None and there.tags.get(STANDBY_TAG) != marker:
+            raise TaskFailed(f"The secondary workspace '{secondary.name}' has an endpoint '{standby.name}' of its own "
+                             "(not made from the primary's); it is left alone.")
         if self._serves(secondary, standby, marker):
             return
         refused = self._start(caller, secondary, standby, marker)
