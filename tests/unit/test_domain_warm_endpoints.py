@@ -66,14 +66,21 @@ def test_only_a_hot_hot_pair_on_its_primary_serves_live() -> None:
 def test_a_live_endpoint_serves_its_standby_only_as_it_is() -> None:
     primary = definition_of(_endpoint({"blue": 100}), [_deployment("blue")], WS)
     marker = f"{WS}/onlineEndpoints/ep"
-    # as the secondary holds it once deployed live: the portable references, the tag
+    west = WS.replace("east", "west")
+    # as the secondary holds it once deployed live: the portable references resolved there, the tag
     live = replace(_endpoint({"blue": 100}), tags={STANDBY_TAG: marker})
-    made = replace(_deployment("blue"), model_ref="azureml:m:3")
-    assert serving(primary, marker, live, [made])
-    assert not serving(primary, marker, None, [])
-    assert not serving(primary, marker, live, [replace(made, state=DeploymentState.CREATING)])  # not up yet
-    assert not serving(primary, marker, live, [replace(made, scoring_script="other.py")])  # stale
-    assert not serving(primary, marker, live, [made, replace(made, name="green")])  # one the primary removed
-    assert serving(primary, marker, live, [made, replace(made, name="green", state=DeploymentState.DELETING)])
-    assert not serving(primary, marker, replace(live, traffic={"blue": 0}), [made])
-    assert not serving(primary, marker, replace(live, tags={}), [made])
+    made = replace(_deployment("blue"), model_ref="azureml:m:3", environment_id=f"{west}/environments/e/versions/1")
+
+    def serves(endpoint: OnlineEndpoint | None, rows: list[OnlineDeployment]) -> bool:
+        return serving(primary, marker, endpoint, rows, west)
+
+    assert serves(live, [made])
+    assert not serves(None, [])
+    assert not serves(live, [replace(made, state=DeploymentState.CREATING)])  # not up yet
+    assert not serves(live, [replace(made, scoring_script="other.py")])  # stale
+    assert not serves(live, [replace(made, environment_id=f"{west}/environments/e/versions/2")])
+    assert not serves(live, [replace(made, instance_count=2)])
+    assert not serves(live, [made, replace(made, name="green")])  # one the primary removed
+    assert serves(live, [made, replace(made, name="green", state=DeploymentState.DELETING)])
+    assert not serves(replace(live, traffic={"blue": 0}), [made])
+    assert not serves(replace(live, tags={}), [made])

@@ -126,16 +126,19 @@ def serves_live(pair: WorkspacePair) -> bool:
     return pair.mode_of(ENDPOINTS) is PairMode.HOT_HOT and not pair.failed_over
 
 
-def same_deployment(row: OnlineDeployment, dep: dict[str, Any]) -> bool:
-    """A deployment of the secondary that was made from the standby's ``dep`` as it is now."""
+def same_deployment(row: OnlineDeployment, dep: dict[str, Any], workspace_id: str) -> bool:
+    """A deployment of the secondary (``workspace_id``) made from the standby's ``dep`` as it is now."""
+    environment = portable_reference(row.environment_id, row.environment_id, workspace_id) if row.environment_id else None
     return bool(row.scoring_script == dep["scoringScript"] and [dict(e) for e in row.code_manifest] == dep["code"]
                 and row.model_ref == dep["model"] and dict(row.environment_variables) == dep["environmentVariables"]
-                and row.instance_count == dep["instanceCount"] and row.instance_type == dep["instanceType"])
+                and row.instance_count == dep["instanceCount"] and row.instance_type == dep["instanceType"]
+                and environment == dep["environmentId"] and row.description == dep["description"]
+                and dict(row.tags) == dep["tags"] and dict(row.properties) == dep["properties"])
 
 
 def serving(definition: dict[str, Any], marker: str, endpoint: OnlineEndpoint | None,
-            deployments: list[OnlineDeployment]) -> bool:
-    """Whether the secondary's ``endpoint`` serves ``definition`` as it is: its deployments and no
+            deployments: list[OnlineDeployment], workspace_id: str) -> bool:
+    """Whether the secondary's (``workspace_id``) ``endpoint`` serves ``definition`` as it is: its deployments and no
     other, each made from it and up, the traffic, auth mode, description and tags (with ``STANDBY_TAG``) its own."""
     if endpoint is None:
         return False
@@ -144,7 +147,7 @@ def serving(definition: dict[str, Any], marker: str, endpoint: OnlineEndpoint | 
         return False  # one the primary removed still runs here
     for dep in definition["deployments"]:
         row = rows.get(dep["name"].lower())
-        if row is None or row.state is not DeploymentState.SUCCEEDED or not same_deployment(row, dep):
+        if row is None or row.state is not DeploymentState.SUCCEEDED or not same_deployment(row, dep, workspace_id):
             return False
     return (endpoint.auth_mode.value == definition["authMode"] and endpoint.description == definition["description"]
             and dict(endpoint.tags) == {**definition["tags"], STANDBY_TAG: marker}

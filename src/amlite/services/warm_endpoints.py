@@ -375,7 +375,7 @@ class WarmEndpointService:
             there = {d.name.lower(): d for d in uow.online_endpoints.deployments(ep.key)} if ep else {}
         for dep in spec["deployments"]:
             current = there.get(dep["name"].lower())
-            if current is not None and same_deployment(current, dep) and (
+            if current is not None and same_deployment(current, dep, ws.arm_id) and (
                     current.state is DeploymentState.SUCCEEDED
                     or current.state in (DeploymentState.CREATING, DeploymentState.UPDATING)):
                 continue  # serving it already, or coming up with it
@@ -454,7 +454,7 @@ class WarmEndpointService:
 def _serves_in(uow: UnitOfWork, ws: Workspace, standby: StandbyEndpoint, marker: str) -> bool:
     """Whether ``ws``'s endpoint of the standby's name serves it live (domain ``serving``)."""
     ep = uow.online_endpoints.get(ws.key, standby.name)
-    return serving(standby.definition, marker, ep, uow.online_endpoints.deployments(ep.key) if ep else [])
+    return serving(standby.definition, marker, ep, uow.online_endpoints.deployments(ep.key) if ep else [], ws.arm_id)
 
 
 def _marker(primary: Workspace, name: str) -> str:
