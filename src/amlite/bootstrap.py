@@ -252,10 +252,11 @@ def build(settings: Settings) -> Container:
                                          lease=timedelta(seconds=settings.replication_lease_seconds),
                                          backoff=timedelta(seconds=settings.replication_backoff_seconds))
     pairs.endpoint_lag = warm_endpoints.lag
-    failover_jobs = FailoverJobs(deps, tasks, jobs, artifacts, lease=timedelta(seconds=settings.replication_lease_seconds),
+    failover_jobs = FailoverJobs(deps, tasks, jobs, artifacts, job_tracking,
+                                 lease=timedelta(seconds=settings.replication_lease_seconds),
                                  backoff=timedelta(seconds=settings.replication_backoff_seconds))
     jobs.on_job_submitted.append(failover_jobs.plan)
-    # The extra failover steps (``FailoverStep``): the hot-warm endpoints' deployment.
+    # The extra failover steps (``FailoverStep``): the standby endpoints' deployment (hot-warm and hot-hot).
     failover = FailoverService(deps, tasks, pairs, failover_jobs, authz, steps=[warm_endpoints])
     outages.on_restored.append(warm_endpoints.after_restore)
     roles = RoleService(deps, authz)

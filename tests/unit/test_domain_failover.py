@@ -15,11 +15,13 @@ import pytest
 from amlite.cli.commands.pair import follow_config
 from amlite.domain.errors import Conflict
 from amlite.domain.failover import (
-    HISTORY_KEPT, auto_failover_due, check_can_fail_back, check_can_fail_over, failover_job_name, resubmittable,
+    HISTORY_KEPT, auto_failover_due, check_can_fail_back, check_can_fail_over, failover_job_name, is_step,
+    resubmittable,
     seconds_between, switch_number, with_report,
 )
 from amlite.domain.jobs import Job, JobSpec, JobStatus
 from amlite.domain.pairs import PairMode, WorkspacePair
+from amlite.domain.pipelines import PIPELINE_PROPERTY, STEP_PROPERTY, step_job_name
 from amlite.domain.resources import AuditStamp
 
 AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -72,6 +74,31 @@ def test_which_jobs_a_failover_resubmits() -> None:
     assert not resubmittable(_job(JobStatus.FAILED, AT - timedelta(seconds=5), "JobRunnerError"), failed_at)
     assert not resubmittable(_job(JobStatus.FAILED, AT + timedelta(seconds=5), "UserError"), failed_at)
     assert not resubmittable(_job(JobStatus.FAILED, AT + timedelta(seconds=5), "JobRunnerError"), None)
+
+
+def _pipeline(status: JobStatus, ended: datetime | None = None, error: str | None = None) -> Job:
+    return replace(_job(status, ended, error), name="pipe", spec=JobSpec("", "", job_type="Pipeline"))
+
+
+def _step(status: JobStatus, ended: datetime | None = None, error: str | None = None) -> Job:
+    spec = JobSpec("python x.py", "azureml:e:1", properties={PIPELINE_PROPERTY: "pipe", STEP_PROPERTY: "a"})
+    return replace(_job(status, ended, error), name=step_job_name("pipe", "a"), spec=spec)
+
+
+def test_a_pipeline_is_resubmitted_whole_and_its_steps_never_on_their_own() -> None:
+    later = AT + timedelta(seconds=5)
+    assert resubmittable(_pipeline(JobStatus.RUNNING), AT)
+    assert not resubmittable(_step(JobStatus.RUNNING), AT)  # its pipeline is resubmitted instead
+    assert not resubmittable(_step(JobStatus.FAILED, later, "JobRunnerError"), AT)
+    # a pipeline the outage ended through a step interrupted after the region failed
+    interrupted = _step(JobStatus.FAILED, later, "JobRunnerError")
+    assert resubmittable(_pipeline(JobStatus.FAILED, later, "PipelineStepFailed"), AT, [interrupted])
+    assert not resubmittable(_pipeline(JobStatus.FAILED, later, "PipelineStepFailed"), AT,
+                             [_step(JobStatus.FAILED, later, "UserError")])  # its own step's failure
+    assert not resubmittable(_pipeline(JobStatus.FAILED, AT - timedelta(seconds=1), "PipelineStepFailed"), AT,
+                             [interrupted])  # ended before the region failed
+    assert not resubmittable(_pipeline(JobStatus.COMPLETED, later), AT, [interrupted])
+    assert is_step(_step(JobStatus.RUNNING)) and not is_step(_pipeline(JobStatus.RUNNING))
 
 
 def test_an_automatic_failover_is_due_after_its_threshold_only_when_asked() -> None:

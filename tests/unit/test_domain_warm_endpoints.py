@@ -3,11 +3,14 @@ standby is current."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from amlite.domain.online_endpoints import AuthMode, DeploymentState, OnlineDeployment, OnlineEndpoint
 from amlite.domain.pairs import PairMode, WorkspacePair, parse_per_kind
-from amlite.domain.warm_endpoints import definition_of, fingerprint, portable_reference
+from amlite.domain.warm_endpoints import (
+    STANDBY_TAG, definition_of, fingerprint, live_key, portable_reference, serves_live, serving,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 WS = "/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/east"
@@ -49,3 +52,35 @@ def test_endpoints_take_the_pair_mode_unless_named() -> None:
     pair = WorkspacePair("p", "t", "n", "a", "b", PairMode.HOT_WARM, parse_per_kind({"Endpoints": "hot-cold"}))
     assert pair.mode_of("endpoints") is PairMode.HOT_COLD
     assert WorkspacePair("p", "t", "n", "a", "b", PairMode.HOT_WARM).mode_of("endpoints").copies
+
+
+def test_only_a_hot_hot_pair_on_its_primary_serves_live() -> None:
+    hot = WorkspacePair("p", "t", "n", "a", "b", PairMode.HOT_HOT)
+    assert serves_live(hot) and not serves_live(replace(hot, failed_over=True))
+    assert not serves_live(WorkspacePair("p", "t", "n", "a", "b", PairMode.HOT_WARM))
+    assert not serves_live(WorkspacePair("p", "t", "n", "a", "b", PairMode.HOT_HOT,
+                                         parse_per_kind({"endpoints": "hot-warm"})))
+    assert live_key("p", "e", "f" * 64) != live_key("p", "e", "") != live_key("p", "e", "0" * 64)
+
+
+def test_a_live_endpoint_serves_its_standby_only_as_it_is() -> None:
+    primary = definition_of(_endpoint({"blue": 100}), [_deployment("blue")], WS)
+    marker = f"{WS}/onlineEndpoints/ep"
+    west = WS.replace("east", "west")
+    # as the secondary holds it once deployed live: the portable references resolved there, the tag
+    live = replace(_endpoint({"blue": 100}), tags={STANDBY_TAG: marker})
+    made = replace(_deployment("blue"), model_ref="azureml:m:3", environment_id=f"{west}/environments/e/versions/1")
+
+    def serves(endpoint: OnlineEndpoint | None, rows: list[OnlineDeployment]) -> bool:
+        return serving(primary, marker, endpoint, rows, west)
+
+    assert serves(live, [made])
+    assert not serves(None, [])
+    assert not serves(live, [replace(made, state=DeploymentState.CREATING)])  # not up yet
+    assert not serves(live, [replace(made, scoring_script="other.py")])  # stale
+    assert not serves(live, [replace(made, environment_id=f"{west}/environments/e/versions/2")])
+    assert not serves(live, [replace(made, instance_count=2)])
+    assert not serves(live, [made, replace(made, name="green")])  # one the primary removed
+    assert serves(live, [made, replace(made, name="green", state=DeploymentState.DELETING)])
+    assert not serves(replace(live, traffic={"blue": 0}), [made])
+    assert not serves(replace(live, tags={}), [made])

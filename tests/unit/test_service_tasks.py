@@ -207,3 +207,15 @@ def test_released_leases_are_claimable_at_once(world: World) -> None:
     assert world.engine.release_leases() == 1
     assert world.engine.run_next("w1")
     assert world.task(task.key).state is TaskState.SUCCEEDED
+
+
+def test_only_succeeded_work_is_forgotten_so_it_can_be_queued_again(world: World) -> None:
+    done, failed, waiting = world.enqueue("done"), world.enqueue("failed"), world.enqueue("waiting")
+    with world.deps.uow(write=True) as uow:
+        uow.tasks.save(done.succeeded(world.clock.now()))
+        uow.tasks.save(failed.failed(world.clock.now(), "gave up"))
+        assert uow.tasks.forget_succeeded(["done", "failed", "waiting", "unknown"]) == 1
+        again = [world.engine.new("test.kind", dedupe_key=k) for k in ("done", "failed", "waiting")]
+        assert world.engine.enqueue_many(uow, again) == 1  # the succeeded one only: queued afresh
+        uow.commit()
+    assert world.task(failed.key).state is TaskState.FAILED and world.task(waiting.key).state is TaskState.PENDING

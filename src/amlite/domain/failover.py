@@ -10,12 +10,14 @@ named, when an automatic failover is due, and the measured recovery time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from amlite.domain.errors import Conflict
 from amlite.domain.jobs import Job, JobStatus
 from amlite.domain.pairs import WorkspacePair
+from amlite.domain.pipelines import STEP_PROPERTY, pipeline_of
 
 #: The task kinds of a switch, and of one job's files copied ahead into a hot-jobs secondary.
 PAIR_FAILOVER = "pair.failover"
@@ -64,13 +66,32 @@ def failover_job_name(name: str, number: int) -> str:
     return f"{name}-failover{number}"[:255]
 
 
-def resubmittable(job: Job, region_failed_at: datetime | None) -> bool:
+def resubmittable(job: Job, region_failed_at: datetime | None, steps: Sequence[Job] = ()) -> bool:
     """A primary's job a failover resubmits: one not finished, or one the outage ended (its
-    runner failed after the region failed)."""
+    runner failed after the region failed). A pipeline is resubmitted whole, so a step of one
+    (its child job) never is on its own; a pipeline the outage ended through one of its ``steps``
+    (a step interrupted after the region failed, the pipeline failing with it) is resubmitted too."""
+    if is_step(job):
+        return False
     if not job.status.is_terminal:
         return True
-    return (job.status is JobStatus.FAILED and region_failed_at is not None and job.end_time is not None
-            and job.end_time >= region_failed_at and job.error_code in INTERRUPTED)
+    if _ended_by_outage(job, region_failed_at):
+        return True
+    return (job.spec.is_pipeline and job.status is JobStatus.FAILED and _ended_since(job, region_failed_at)
+            and any(_ended_by_outage(step, region_failed_at) for step in steps))
+
+
+def is_step(job: Job) -> bool:
+    """A pipeline's child job, running one of its steps."""
+    return pipeline_of(job.spec.properties) is not None and STEP_PROPERTY in job.spec.properties
+
+
+def _ended_since(job: Job, region_failed_at: datetime | None) -> bool:
+    return region_failed_at is not None and job.end_time is not None and job.end_time >= region_failed_at
+
+
+def _ended_by_outage(job: Job, region_failed_at: datetime | None) -> bool:
+    return job.status is JobStatus.FAILED and _ended_since(job, region_failed_at) and job.error_code in INTERRUPTED
 
 
 def auto_failover_due(pair: WorkspacePair, region_failed_at: datetime | None, now: datetime) -> bool:

@@ -18,6 +18,10 @@ from amlite.domain.errors import invalid
 
 P = "properties"
 CODE = "InvalidRequestContent"
+#: The properties a step's child job carries: the pipeline job's name and the step's.
+PIPELINE_PROPERTY = "azureml.pipeline"
+STEP_PROPERTY = "azureml.pipeline.step"
+
 _STEP = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
 _BINDING = re.compile(r"^\$\{\{\s*(.*?)\s*\}\}$")
 _PARENT_INPUT = re.compile(r"parent\.inputs\.([A-Za-z_][A-Za-z0-9_]*)")
@@ -146,3 +150,13 @@ def _mapping(raw: Any, target: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise invalid(CODE, "must be an object.", target)
     return raw
+
+
+def step_job_name(pipeline: str, step: str) -> str:
+    """The name of the child job that runs ``step`` of the pipeline job ``pipeline``."""
+    return f"{pipeline}_{step}"
+
+
+def pipeline_of(properties: Mapping[str, str]) -> str | None:
+    """The name of the pipeline job a child job runs a step of (its properties), or None."""
+    return properties.get(PIPELINE_PROPERTY) or None

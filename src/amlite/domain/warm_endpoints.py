@@ -21,12 +21,20 @@ from datetime import datetime
 from typing import Any
 
 from amlite.domain.online_endpoints import DeploymentState, OnlineDeployment, OnlineEndpoint
+from amlite.domain.pairs import PairMode, WorkspacePair
 
 #: The task kind of one endpoint's standby copy into a pair's secondary (the one task engine).
 ENDPOINT_COPY = "pair.endpoint"
 
+#: The task kind that keeps a hot-hot pair's standby deployed live in its secondary (or removes
+#: it there once the primary's endpoint is gone).
+ENDPOINT_LIVE = "pair.endpointLive"
+
 #: The ``--per-kind`` name of a pair's endpoints; a pair whose mode for it is hot keeps standbys.
 ENDPOINTS = "endpoints"
+#: The tag a secondary's endpoint deployed from a standby carries: the primary endpoint's id. Only
+#: an endpoint with it is removed when the primary's endpoint goes (one the user made is not).
+STANDBY_TAG = "amlite.pair.standbyOf"
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class EndpointLag:
     current: bool
     copied_at: datetime | None  # of the standby there is, current or not
     modified_at: datetime  # the primary's last change to the endpoint or its deployments
+    serving: bool | None = None  # hot-hot: whether the secondary serves the standby live (else None)
 
 
 def definition_of(endpoint: OnlineEndpoint, deployments: list[OnlineDeployment], primary_id: str) -> dict[str, Any]:
@@ -102,3 +111,44 @@ def fingerprint(definition: dict[str, Any]) -> str:
 def copy_key(pair_key: str, endpoint_key: str, print_: str) -> str:
     """The dedupe key of one definition's copy: a changed definition is a new copy."""
     return f"{ENDPOINT_COPY}:{pair_key}:{endpoint_key}:{print_[:16]}"
+
+
+def live_key(pair_key: str, endpoint_key: str, print_: str) -> str:
+    """The dedupe key of one definition's live deployment in a hot-hot secondary (``print_``
+    empty: the removal of an endpoint the primary no longer has)."""
+    return f"{ENDPOINT_LIVE}:{pair_key}:{endpoint_key}:{print_[:16] or 'gone'}"
+
+
+def serves_live(pair: WorkspacePair) -> bool:
+    """A pair whose secondary serves its standbys live, both regions at once (the seed's hot/hot):
+    ``endpoints`` hot-hot and the pair on its primary (once failed over, the secondary's endpoints
+    are the active side's own)."""
+    return pair.mode_of(ENDPOINTS) is PairMode.HOT_HOT and not pair.failed_over
+
+
+def same_deployment(row: OnlineDeployment, dep: dict[str, Any], workspace_id: str) -> bool:
+    """A deployment of the secondary (``workspace_id``) made from the standby's ``dep`` as it is now."""
+    environment = portable_reference(row.environment_id, row.environment_id, workspace_id) if row.environment_id else None
+    return bool(row.scoring_script == dep["scoringScript"] and [dict(e) for e in row.code_manifest] == dep["code"]
+                and row.model_ref == dep["model"] and dict(row.environment_variables) == dep["environmentVariables"]
+                and row.instance_count == dep["instanceCount"] and row.instance_type == dep["instanceType"]
+                and environment == dep["environmentId"] and row.description == dep["description"]
+                and dict(row.tags) == dep["tags"] and dict(row.properties) == dep["properties"])
+
+
+def serving(definition: dict[str, Any], marker: str, endpoint: OnlineEndpoint | None,
+            deployments: list[OnlineDeployment], workspace_id: str) -> bool:
+    """Whether the secondary's (``workspace_id``) ``endpoint`` serves ``definition`` as it is: its deployments and no
+    other, each made from it and up, the traffic, auth mode, description and tags (with ``STANDBY_TAG``) its own."""
+    if endpoint is None:
+        return False
+    rows = {d.name.lower(): d for d in deployments if d.state is not DeploymentState.DELETING}
+    if set(rows) != {dep["name"].lower() for dep in definition["deployments"]}:
+        return False  # one the primary removed still runs here
+    for dep in definition["deployments"]:
+        row = rows.get(dep["name"].lower())
+        if row is None or row.state is not DeploymentState.SUCCEEDED or not same_deployment(row, dep, workspace_id):
+            return False
+    return (endpoint.auth_mode.value == definition["authMode"] and endpoint.description == definition["description"]
+            and dict(endpoint.tags) == {**definition["tags"], STANDBY_TAG: marker}
+            and {k: v for k, v in endpoint.traffic.items() if v} == {k: v for k, v in definition["traffic"].items() if v})

@@ -83,7 +83,8 @@ class FailoverService:
         self._jobs = jobs
         self._authz = authz
         self._steps = list(steps)
-        self._wait = wait
+        #: How long a request waits for its switch before answering it under way (202).
+        self.wait = wait
         engine.register(TaskKind(PAIR_FAILOVER, self._run_failover, lease=lease, backoff=backoff, max_attempts=20,
                                  on_failed=self._switch_failed))
         # A failback waits for the primary's region as long as it takes (the backoff is capped).
@@ -171,7 +172,7 @@ class FailoverService:
         return int(payload["number"])
 
     def _await(self, pair: WorkspacePair, number: int, kind: str) -> SwitchOutcome:
-        deadline = time.monotonic() + self._wait.total_seconds()
+        deadline = time.monotonic() + self.wait.total_seconds()
         while True:
             with self._deps.uow() as uow:
                 current = uow.workspace_pairs.by_key(pair.key)

@@ -12,7 +12,10 @@ At the failover: each job to resubmit is submitted again in the secondary under 
 when they were not copied ahead (``jobs`` hot-cold, or a copy not done yet); if the primary's
 storage is unreachable, the job is reported as not recovered with the reason. Its inputs that name
 an asset (``azureml:name:version``) are resolved in the secondary, where the hot kinds were copied.
-Then the primary's job ends ``Failed`` with ``WorkspaceFailedOver``, naming the new job. Each step
+A pipeline is resubmitted whole (its steps run anew in the secondary as its children, their
+components resolved there; with ``jobs`` hot their code was copied ahead with the pipeline's
+files), never step by step. Then the primary's job (with a pipeline's unfinished steps) ends
+``Failed`` with ``WorkspaceFailedOver``, naming the new job, and its MLflow run ends ``FAILED``. Each step
 is idempotent: a failover that runs again after a crash finds the job it submitted by name and
 does not submit another.
 """
@@ -22,23 +25,25 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from amlite.domain.assets import AssetKind, ListViewType, ManifestEntry
 from amlite.domain.errors import AmliteError
-from amlite.domain.failover import FAILED_OVER, PAIR_JOB_COPY, failover_job_name, resubmittable
-from amlite.domain.jobs import Job, JobSpec
+from amlite.domain.failover import FAILED_OVER, PAIR_JOB_COPY, failover_job_name, is_step, resubmittable
+from amlite.domain.jobs import Job, JobSpec, JobStatus
 from amlite.domain.pairs import WorkspacePair
 from amlite.domain.references import is_reference, parse_asset_reference
 from amlite.domain.resources import Workspace
 from amlite.domain.tasks import RetryLater, Task
+from amlite.domain.tracking import RunStatus
 from amlite.faults import fault_point
-from amlite.ports import UnitOfWork
+from amlite.ports import TrackingUnitOfWork, UnitOfWork
 from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import workspace_owner
 from amlite.services.context import Deps
-from amlite.services.jobs import JobService
+from amlite.services.jobs import JobService, steps_of
 from amlite.services.tasks import TaskEngine, TaskKind
+from amlite.services.tracking import JobTracking
 
 log = logging.getLogger(__name__)
 
@@ -57,20 +62,22 @@ def job_files(spec: JobSpec) -> list[str]:
 
 class FailoverJobs:
     def __init__(self, deps: Deps, engine: TaskEngine, jobs: JobService, artifacts: ArtifactService,
-                 lease: timedelta = timedelta(seconds=60), backoff: timedelta = timedelta(seconds=2)) -> None:
+                 tracking: JobTracking, lease: timedelta = timedelta(seconds=60),
+                 backoff: timedelta = timedelta(seconds=2)) -> None:
         self._deps = deps
         self._engine = engine
         self._jobs = jobs
         self._artifacts = artifacts
+        self._tracking = tracking
         engine.register(TaskKind(PAIR_JOB_COPY, self._copy_ahead, lease=lease, backoff=backoff, max_attempts=12))
 
     # -- ahead of a failover: the hook on job submission and its task --------------------------
 
     def plan(self, uow: UnitOfWork, job: Job) -> int:
         """Queue the copy of a new job's files into the secondary of every pair active on its
-        workspace whose ``jobs`` mode is hot."""
-        if job.spec.is_pipeline:
-            return 0
+        workspace whose ``jobs`` mode is hot (a pipeline's: its inputs' and its steps' code)."""
+        if is_step(job):
+            return 0  # its pipeline's copy carries its code
         tasks = [self._engine.new(PAIR_JOB_COPY, dedupe_key=f"{PAIR_JOB_COPY}:{pair.key}:{job.key}",
                                   subject_key=job.key, scope_key=pair.key)
                  for pair in uow.workspace_pairs.of_primary(job.workspace_key)
@@ -87,9 +94,10 @@ class FailoverJobs:
                 return  # unpaired, or the job or a workspace is gone: nothing to copy
             try:
                 source, target = self._storage(uow, primary), self._storage(uow, secondary)
+                digests = self._files(uow, job, primary)
             except AmliteError as exc:
                 raise RetryLater(exc.message) from exc
-        missing = _copy_files(source, target, job_files(job.spec))
+        missing = _copy_files(source, target, digests)
         if missing:
             raise RetryLater(f"Copying the files of job '{job.name}' into workspace '{secondary.name}': {missing}")
 
@@ -101,7 +109,7 @@ class FailoverJobs:
         offset = 0
         while True:
             page = uow.jobs.list(workspace_key, ListViewType.ALL, offset, 500)
-            found.extend(j.key for j in page.items if resubmittable(j, region_failed_at))
+            found.extend(j.key for j in page.items if resubmittable(j, region_failed_at, _steps_if_failed(uow, j)))
             if not page.more:
                 return found
             offset += len(page.items)
@@ -130,17 +138,19 @@ class FailoverJobs:
         if again is not None:  # submitted by an attempt of this failover that died before the switch
             self._end_in_primary(job, pair, secondary, name)
             return {"from": job.name, "to": name, "status": again.status.value, "resolvedInSecondary": []}
-        if job.spec.is_pipeline:
-            return _not_recovered(job, "A pipeline job is not resubmitted by a failover; submit it again in the "
-                                  "secondary (its steps' components must be there).")
         with self._deps.uow() as uow:
             spec, resolved = self._resolved(uow, job.spec, secondary)
             target = self._storage(uow, secondary)
             try:
+                digests = self._files(uow, replace(job, spec=spec), secondary)
+            except AmliteError as exc:  # a step's component is not in the secondary
+                why = (" (components mode is hot-cold: not copied)" if not pair.mode_of("components").copies else "")
+                return _not_recovered(job, f"{exc.message}{why}")
+            try:
                 source: ArtifactStorage | None = self._storage(uow, primary)
             except AmliteError:
                 source = None
-        missing = _copy_files(source, target, job_files(spec))
+        missing = _copy_files(source, target, digests)
         if missing:
             ahead = ("its files were not copied ahead (jobs mode is hot-cold)" if not pair.mode_of("jobs").copies
                      else "its files had not been copied ahead yet")
@@ -155,17 +165,37 @@ class FailoverJobs:
         return {"from": job.name, "to": name, "status": again.status.value, "resolvedInSecondary": resolved}
 
     def _end_in_primary(self, job: Job, pair: WorkspacePair, secondary: Workspace, name: str) -> None:
-        """The primary's job ends ``Failed`` naming the failover and its new job (its runner, if
-        it still runs it, stops its processes within a second); a job already ended stays so."""
+        """The primary's job ends ``Failed`` naming the failover and its new job, and so do a
+        pipeline's steps not finished (its runner, if it still runs them, stops their processes
+        within a second); their MLflow runs end ``FAILED`` with them. A job already ended stays so."""
         d = self._deps
+        why = f"The workspace pair '{pair.name}' failed over to workspace '{secondary.name}'; "
         with d.uow(write=True) as uow:
             current = uow.jobs.by_key(job.key)
-            if current is None or current.status.is_terminal:
+            if current is None:
                 return
-            uow.jobs.save(current.failed(d.clock.now(), FAILED_OVER,
-                                         f"The workspace pair '{pair.name}' failed over to workspace "
-                                         f"'{secondary.name}'; the job was resubmitted there as '{name}'."))
+            ending = [(current, f"{why}the job was resubmitted there as '{name}'.")]
+            if current.spec.is_pipeline:
+                ending += [(step, f"{why}its pipeline '{current.name}' was resubmitted there as '{name}'.")
+                           for step in steps_of(uow, current).values()]
+            ended = [j.failed(d.clock.now(), FAILED_OVER, message) for j, message in ending if not j.status.is_terminal]
+            for j in ended:
+                uow.jobs.save(j)
+            in_one = hasattr(uow, "tracking")  # the SQL store's unit of work: the runs end in the same commit
+            for j in ended if in_one else ():
+                self._tracking.end_job_run_in(cast(TrackingUnitOfWork, uow), j.workspace_key, j.run_id,
+                                              RunStatus.FAILED)
             uow.commit()
+        for j in ended if not in_one else ():
+            self._tracking.end_job_run(j.workspace_key, j.run_id, RunStatus.FAILED)
+
+    def _files(self, uow: UnitOfWork, job: Job, ws: Workspace) -> list[str]:
+        """The digests of the files a job needs in ``ws``'s storage: its own (``job_files``) and,
+        for a pipeline, its steps' code (components resolved in ``ws``)."""
+        digests = job_files(job.spec)
+        if job.spec.is_pipeline:
+            digests += self._jobs.step_code(uow, job, ws)
+        return list(dict.fromkeys(digests))
 
     def _resolved(self, uow: UnitOfWork, spec: JobSpec, secondary: Workspace) -> tuple[JobSpec, list[str]]:
         """The spec with each input that names an asset of the workspace (``azureml:name:version``)
@@ -207,6 +237,11 @@ def _copy_files(source: ArtifactStorage | None, target: ArtifactStorage, digests
     except (AmliteError, OSError) as exc:
         return exc.message if isinstance(exc, AmliteError) else f"{type(exc).__name__}: {exc}"
     return ""
+
+
+def _steps_if_failed(uow: UnitOfWork, job: Job) -> list[Job]:
+    """A failed pipeline's steps (to tell whether the outage ended it); nothing for other jobs."""
+    return list(steps_of(uow, job).values()) if job.spec.is_pipeline and job.status is JobStatus.FAILED else []
 
 
 def _not_recovered(job: Job, reason: str) -> dict[str, Any]:

@@ -54,7 +54,7 @@ from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import workspace_owner
 from amlite.services.computes import ComputeService
 from amlite.services.context import Deps
-from amlite.services.jobs import JOB_TASK, JobService
+from amlite.services.jobs import JOB_TASK, JobService, steps_of
 from amlite.services.tasks import TaskEngine, TaskKind
 from amlite.services.tokens import TokenService
 from amlite.services.tracking import JobTracking
@@ -464,9 +464,13 @@ class JobRunService:
         skipped: set[str] = set()
         while True:
             children = {step: self._reload(child) for step, child in children.items()}
-            if self._reload(job).status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
+            current = self._reload(job)
+            if current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
                 self._cancel_children(children)
                 self._end(job, JobStatus.CANCELED, "", "")
+                return
+            if current.status.is_terminal:  # ended by a failover of its workspace's pair: no more steps here
+                self._cancel_children(children)
                 return
             stopped = any(c.status in (JobStatus.FAILED, JobStatus.CANCELED) for c in children.values())
             for step in order:
@@ -509,8 +513,7 @@ class JobRunService:
 
     def _children_of(self, job: Job) -> dict[str, Job]:
         with self._deps.uow() as uow:
-            found = {step: uow.jobs.get(job.workspace_key, f"{job.name}_{step}") for step in job.spec.steps}
-        return {step: child for step, child in found.items() if child is not None}
+            return steps_of(uow, job)
 
     def _cancel_children(self, children: dict[str, Job]) -> None:
         now = self._deps.clock.now()

@@ -42,6 +42,7 @@ from amlite.domain.jobs import (
     parse_output_uri,
 )
 from amlite.domain.paging import Page
+from amlite.domain.pipelines import step_job_name
 from amlite.domain.references import AssetRef, is_reference, parse_asset_reference, parse_datastore_path
 from amlite.domain.resources import AuditStamp, Workspace
 from amlite.ports import UnitOfWork
@@ -257,10 +258,16 @@ class JobService:
     def resubmit(self, job: Job, ws: Workspace, name: str, spec: JobSpec, tags: dict[str, str]) -> Job:
         """Submit ``job`` again in ``ws`` as ``name`` (a failover into a pair's secondary), as its
         submitter, with ``spec`` (its files must be in ``ws``'s storage already). Its environment
-        build is named in ``ws``'s registry; a compute it names must exist in ``ws``."""
+        build is named in ``ws``'s registry; a compute it names must exist in ``ws``. A pipeline's
+        steps are checked in ``ws`` as at submission (their components must resolve there, their
+        code be in its storage: ``step_code``); its steps then run there as its children."""
         with self._deps.uow() as uow:
             if _require_compute(uow, ws, spec):
                 raise invalid("InputNotSupported", f"The job '{job.name}' ran on a Ray compute; it is not resubmitted.")
+            if spec.is_pipeline:
+                caller = _submitter(uow, job)
+                for step_name, step in spec.steps.items():
+                    self._steps.check(uow, caller, ws, spec, step_name, step)
             image = image_for(uow, ws, PYTHON_VERSION, job.requirements) if job.image else None
             storage = self._artifacts.storage_in(uow, workspace_owner(ws))
         _check_stored(storage, spec.code, f"{P}.codeArtifacts")
@@ -273,6 +280,19 @@ class JobService:
         again = self._new_job(job.submitted_by, stamp, ws, name, spec, details, job.warnings, job.requirements, image)
         return self._insert(None, ws, again).job
 
+    def step_code(self, uow: UnitOfWork, job: Job, ws: Workspace) -> list[str]:
+        """The digests of the code of a pipeline's steps whose components ``ws`` itself holds, each
+        step's component resolved in ``ws`` as the job's submitter (a registry's component's code is
+        copied from the registry when the step runs); an error naming the step whose component does
+        not resolve there."""
+        caller = _submitter(uow, job)
+        digests: list[str] = []
+        for step_name, step in job.spec.steps.items():
+            found = self._steps.component(uow, caller, ws, step_name, step)
+            if not found.owner.is_registry and found.owner.key == ws.key:
+                digests.extend(e.sha256 for e in found.code)
+        return list(dict.fromkeys(digests))
+
     # -- pipelines -------------------------------------------------------------------------------
 
     def submit_step(self, parent: Job, step_name: str, upstream: dict[str, dict[str, tuple[ManifestEntry, ...]]]) -> Job:
@@ -281,11 +301,9 @@ class JobService:
         step = parent.spec.steps[step_name]
         with self._deps.uow() as uow:
             ws = uow.workspaces.by_key(parent.workspace_key)
-            principal = uow.principals.get(parent.submitted_by)
-            if ws is None or principal is None:
-                raise NotFound("ResourceNotFound", f"The workspace or the submitter of job '{parent.name}' is gone.")
-            caller = Caller(tenant_id=principal.tenant_id, principal_id=principal.id, name=principal.sign_in_name,
-                            principal_type=principal.kind.value)
+            if ws is None:
+                raise NotFound("ResourceNotFound", f"The workspace of job '{parent.name}' is gone.")
+            caller = _submitter(uow, parent)
             found = self._steps.component(uow, caller, ws, step_name, step)
             spec = PipelineSteps.child_spec(parent.spec, found, step, upstream, parent.name, step_name)
             env_spec, conda = self._environment(uow, caller, ws, spec.environment_id)
@@ -298,7 +316,7 @@ class JobService:
         now = self._deps.clock.now()
         stamp = AuditStamp(parent.stamp.created_by, parent.stamp.created_by_type, now, parent.stamp.created_by,
                            parent.stamp.created_by_type, now)
-        child = self._new_job(parent.submitted_by, stamp, ws, f"{parent.name}_{step_name}", spec,
+        child = self._new_job(parent.submitted_by, stamp, ws, step_job_name(parent.name, step_name), spec,
                               JobDetails(display_name=step_name), plan.warnings, plan.requirements, image)
         return self._insert(None, ws, child).job
 
@@ -437,6 +455,22 @@ class JobService:
         with self._deps.uow() as uow:
             caller = self._authz.admit(uow, caller)
             return caller, writable(require_workspace(uow, caller, sub_id, rg_name, ws_name))
+
+
+def steps_of(uow: UnitOfWork, pipeline: Job) -> dict[str, Job]:
+    """The child jobs a pipeline job has submitted so far, by step name."""
+    found = {step: uow.jobs.get(pipeline.workspace_key, step_job_name(pipeline.name, step))
+             for step in pipeline.spec.steps}
+    return {step: child for step, child in found.items() if child is not None}
+
+
+def _submitter(uow: UnitOfWork, job: Job) -> Caller:
+    """The job's submitter as a caller: a pipeline's steps are resolved and run with its rights."""
+    principal = uow.principals.get(job.submitted_by)
+    if principal is None:
+        raise NotFound("ResourceNotFound", f"The submitter of job '{job.name}' is gone.")
+    return Caller(tenant_id=principal.tenant_id, principal_id=principal.id, name=principal.sign_in_name,
+                  principal_type=principal.kind.value)
 
 
 def _stamp(caller: Caller, now: Any) -> AuditStamp:

@@ -82,8 +82,8 @@ RemoveDeployments = Callable[[list[OnlineDeployment]], None]
 
 class EndpointWatcher(Protocol):
     """Told of every change to an endpoint or its deployments (a pair's warm standbys,
-    services/warm_endpoints.py): ``plan`` inside the change's unit of work, ``wake`` after it
-    committed."""
+    services/warm_endpoints.py): ``plan`` inside the change's unit of work (once more after the
+    endpoint's row is deleted), ``wake`` after it committed."""
 
     def plan(self, uow: UnitOfWork, endpoint: OnlineEndpoint) -> int: ...
     def wake(self) -> None: ...
@@ -195,14 +195,17 @@ class OnlineEndpointService:
         with self._deps.uow() as uow:
             deployments = uow.online_endpoints.deployments(key)
         self.remove_deployments(deployments)
+        planned = 0
         with self._deps.uow(write=True) as uow:
             ep = uow.online_endpoints.by_key(key)
             if ep is not None:
                 for which in KEY_NAMES:
                     self._secrets.delete(uow, ep.workspace_key, _secret_name(ep, which))
                 uow.online_endpoints.delete(ep.key)  # its deployments go with it (ON DELETE CASCADE)
+                planned = self.changed(uow, ep)  # the watchers see it gone
             self._ops.finish(uow, op.id)
             uow.commit()
+        self.woken(planned)
 
     # -- reads ----------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.assets import AssetKind, ManifestEntry
 from amlite.domain.errors import NotFound, invalid
 from amlite.domain.jobs import JobInput, JobOutput, JobSpec
-from amlite.domain.pipelines import PipelineStep
+from amlite.domain.pipelines import PIPELINE_PROPERTY, STEP_PROPERTY, PipelineStep
 from amlite.domain.references import parse_asset_reference
 from amlite.domain.resources import Workspace
 from amlite.ports import UnitOfWork
@@ -139,4 +139,4 @@ class PipelineSteps:
         return JobSpec(command=str(found.spec.get("command") or ""), environment_id=found.environment,
                        compute_id=parent.compute_id, experiment_name=parent.experiment_name,
                        environment_variables=env_vars, inputs=inputs, outputs=outputs, code=found.code,
-                       properties={"azureml.pipeline": parent_name, "azureml.pipeline.step": step_name})
+                       properties={PIPELINE_PROPERTY: parent_name, STEP_PROPERTY: step_name})

@@ -482,6 +482,10 @@ class MemoryTasks:
         wanted = set(keys)
         return self._delete_where(lambda t: t.dedupe_key in wanted)
 
+    def forget_succeeded(self, keys: list[str]) -> int:
+        wanted = set(keys)
+        return self._delete_where(lambda t: t.dedupe_key in wanted and t.state is TaskState.SUCCEEDED)
+
     def unfinished(self, kind: str) -> list[Task]:
         return [t for t in self._tx.rows.tasks.values()
                 if t.kind == kind and t.state in (TaskState.PENDING, TaskState.FAILED)]

@@ -164,6 +164,14 @@ class TaskRepository:
             deleted += result.rowcount or 0
         return deleted
 
+    def forget_succeeded(self, keys: list[str]) -> int:
+        deleted = 0
+        for start in range(0, len(keys), 500):
+            result = self._conn.execute(_t.delete().where(_t.c.dedupe_key.in_(keys[start:start + 500]),
+                                                          _t.c.state == TaskState.SUCCEEDED.value))
+            deleted += result.rowcount or 0
+        return deleted
+
     def delete_scope(self, kind: str, scope_key: str) -> int:
         result = self._conn.execute(_t.delete().where(_t.c.kind == kind, _t.c.scope_key == scope_key))
         return result.rowcount or 0

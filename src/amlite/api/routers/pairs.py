@@ -50,7 +50,8 @@ def render(view: PairView) -> dict[str, Any]:
                     for lag in view.lag],
             "endpoints": [{"name": e.name, "standbyCurrent": e.current,
                            "standbyCopiedAt": e.copied_at.isoformat() if e.copied_at else None,
-                           "modifiedAt": e.modified_at.isoformat()} for e in view.endpoints],
+                           "modifiedAt": e.modified_at.isoformat(), "servingInSecondary": e.serving}
+                          for e in view.endpoints],
         },
     }
 
