@@ -104,7 +104,10 @@ def compare(tally: Tally, kind: str, relative: str, expected: dict[str, Any], pr
             tally.undocumented.append(f"{relative}: `{key}` is {printed[key]!r}, azure-ai-ml prints {value!r}")
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+#: What the CLI prints does not depend on the store: SQLite alone.
+STORES = ("sqlite",)
+
+
 def test_cli_prints_azure_ai_ml_entity_dicts(api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     allowed, not_created, stated = documented()
     tally = Tally()
