@@ -42,6 +42,7 @@ from amlite.services.artifacts import ArtifactService, ArtifactStorage
 from amlite.services.asset_owners import workspace_owner
 from amlite.services.context import Deps
 from amlite.services.jobs import JobService, steps_of
+from amlite.services.replication import copy_missing
 from amlite.services.tasks import TaskEngine, TaskKind
 from amlite.services.tracking import JobTracking
 
@@ -227,13 +228,11 @@ class FailoverJobs:
 def _copy_files(source: ArtifactStorage | None, target: ArtifactStorage, digests: list[str]) -> str:
     """Copy into ``target`` the blobs it lacks; '' when all are there, else why not."""
     try:
-        for digest in digests:
-            if target.store.exists(target.account, target.container, digest):
-                continue
-            if source is None:
-                return "the primary's storage is not known"
-            target.store.copy_blob(source.store, source.account, source.container, target.account, target.container,
-                                   digest)
+        if source is None:
+            lacking = [d for d in digests if not target.store.exists(target.account, target.container, d)]
+            return "the primary's storage is not known" if lacking else ""
+        copy_missing(source.store, source.account, source.container, target.store, target.account, target.container,
+                     digests, fault="pair.job.after_blob")
     except (AmliteError, OSError) as exc:
         return exc.message if isinstance(exc, AmliteError) else f"{type(exc).__name__}: {exc}"
     return ""

@@ -39,6 +39,7 @@ from amlite.services.assets import AssetPath, AssetService
 from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps
+from amlite.services.replication import copy_missing
 from amlite.services.tasks import TaskEngine, TaskKind
 from amlite.services.workspace_scope import require_workspace
 
@@ -311,12 +312,9 @@ class PairService:
             except AmliteError as exc:
                 raise RetryLater(exc.message) from exc
         try:
-            for digest in dict.fromkeys(entry.sha256 for entry in version.manifest):
-                assert source is not None and target is not None
-                if not target.store.exists(target.account, target.container, digest):
-                    target.store.copy_blob(source.store, source.account, source.container, target.account,
-                                           target.container, digest)
-                    fault_point("pair.after_blob")
+            if source is not None and target is not None:
+                copy_missing(source.store, source.account, source.container, target.store, target.account,
+                             target.container, (entry.sha256 for entry in version.manifest), fault="pair.after_blob")
         except (AmliteError, OSError) as exc:
             reason = exc.message if isinstance(exc, AmliteError) else f"{type(exc).__name__}: {exc}"
             raise RetryLater(f"Copying into workspace '{target_ws.name}': {reason}") from exc

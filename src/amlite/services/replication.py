@@ -176,7 +176,8 @@ def copy_missing(source: BlobStore, src_account: str, src_container: str, dest: 
                  dst_container: str, digests: Iterable[str], *, fault: str) -> int:
     """Copy into ``dest`` the blobs of ``digests`` it lacks, each verified by its sha256 and
     published atomically (``BlobStore.copy_blob``); returns how many it lacked. Idempotent: a rerun
-    after a crash skips what is there. A registry version's replica and a workspace moving to
+    after a crash skips what is there. A registry version's replica, a pair's copies (versions, a
+    job's files copied ahead of a failover) and a workspace moving to
     another region (``services/move_storage.py``) are copied by it; ``fault`` names the crash
     point after each blob."""
     copied = 0
