@@ -9,7 +9,7 @@ import yaml
 
 from amlite.cli.output import InvalidQueryError, apply_query, format_output, format_table, format_tsv
 from amlite.cli.output import add_resource_group
-from amlite.cli.tables import group_table, registry_table, workspace_table
+from amlite.cli.tables import group_table, pair_table, registry_table, switch_table, workspace_table
 
 WS = [
     {"id": "/subscriptions/s/resourceGroups/rg1/providers/Microsoft.MachineLearningServices/workspaces/ws1",
@@ -95,6 +95,22 @@ def test_registry_table_shows_its_regions() -> None:
     lines = format_output(registry, "table", table_transformer=registry_table).splitlines()
     assert lines[0].split() == ["Name", "ResourceGroup", "Location", "Regions"]
     assert lines[2].split() == ["r", "rg1", "eastus", "eastus,", "westus"]
+
+
+def test_pair_and_switch_tables_show_the_sides_and_what_was_left() -> None:
+    ws = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/"
+    pair = {"name": "p1", "properties": {"mode": "hot-warm", "activeSide": "secondary", "autoFailover": True,
+                                         "primaryWorkspaceId": ws + "east", "secondaryWorkspaceId": ws + "west"}}
+    lines = format_output([pair], "table", table_transformer=pair_table).splitlines()
+    assert lines[0].split() == ["Name", "Mode", "Active", "Primary", "Secondary", "AutoFailover"]
+    assert lines[2].split() == ["p1", "hot-warm", "secondary", "east", "west", "True"]
+    report = {"pair": "p1", "action": "failover", "status": "Succeeded", "toWorkspaceId": ws + "west",
+              "rtoSeconds": 0.03, "jobs": [{"from": "a", "to": "a-failover1"}],
+              "notCopied": {"models": [], "environments": [{"name": "e"}, {"name": "f"}]}, "notRecovered": []}
+    lines = format_output(report, "table", table_transformer=switch_table).splitlines()
+    assert lines[0].split() == ["Pair", "Action", "Status", "To", "RtoSeconds", "JobsResubmitted", "NotCopied",
+                                "NotRecovered"]
+    assert lines[2].split() == ["p1", "failover", "Succeeded", "west", "0.03", "1", "2", "0"]
 
 
 def test_tsv_uses_sorted_keys_and_blanks_nested_objects() -> None:

@@ -14,8 +14,10 @@ __all__ = [
     "generic_resource_table",
     "group_table",
     "location_table",
+    "pair_table",
     "provider_table",
     "registry_table",
+    "switch_table",
     "workspace_table",
 ]
 
@@ -103,6 +105,28 @@ def registry_table(result: Any) -> list[dict[str, Any]]:
                               if isinstance(x, dict))}
         for r in _items(result)
     ]
+
+
+def pair_table(result: Any) -> list[dict[str, Any]]:
+    """A workspace pair per row: its mode, active side and the two workspaces (by name)."""
+    rows = []
+    for p in _items(result):
+        props = _props(p)
+        rows.append({"Name": p.get("name"), "Mode": props.get("mode"), "Active": props.get("activeSide"),
+                     "Primary": str(props.get("primaryWorkspaceId") or "").rsplit("/", 1)[-1],
+                     "Secondary": str(props.get("secondaryWorkspaceId") or "").rsplit("/", 1)[-1],
+                     "AutoFailover": props.get("autoFailover")})
+    return rows
+
+
+def switch_table(result: Any) -> list[dict[str, Any]]:
+    """A failover's or failback's report: what switched, how long it took, what was left behind."""
+    return [{"Pair": r.get("pair"), "Action": r.get("action"), "Status": r.get("status"),
+             "To": str(r.get("toWorkspaceId") or "").rsplit("/", 1)[-1], "RtoSeconds": r.get("rtoSeconds"),
+             "JobsResubmitted": len(r.get("jobs") or []),
+             "NotCopied": sum(len(v) for v in (r.get("notCopied") or {}).values() if isinstance(v, list)),
+             "NotRecovered": len(r.get("notRecovered") or [])}
+            for r in _items(result)]
 
 
 def generic_resource_table(result: Any) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ import typer
 
 from amlite.cli.command import Outcome, command, current_session
 from amlite.cli.session import CliError
+from amlite.cli.tables import pair_table, switch_table
 from amlite.sdk.config import find_config_file, parse_arm_id
 
 __all__ = ["register"]
@@ -138,10 +139,10 @@ def follow_config(path: Path, old_id: str, new_id: str) -> bool:
 
 
 def register(workspace_app: typer.Typer) -> None:
-    command(app, "create")(pair_create)
-    command(app, "show", not_found_exit_code=3)(pair_show)
-    command(app, "list")(pair_list)
+    command(app, "create", table=pair_table)(pair_create)
+    command(app, "show", table=pair_table, not_found_exit_code=3)(pair_show)
+    command(app, "list", table=pair_table)(pair_list)
     command(app, "delete")(pair_delete)
     workspace_app.add_typer(app, name="pair")
-    command(workspace_app, "failover")(workspace_failover)
-    command(workspace_app, "failback")(workspace_failback)
+    command(workspace_app, "failover", table=switch_table)(workspace_failover)
+    command(workspace_app, "failback", table=switch_table)(workspace_failback)
