@@ -149,3 +149,22 @@ def test_not_scopes_exclude_a_group(api: Api, name: str) -> None:
         assert api.request("PUT", api.ws_path(name, "wsx"), ML, json={"location": "eastus"}).status_code == 200
     finally:
         assert _delete(api, sub_scope, name).status_code == 200
+
+
+def test_the_activity_log_lists_an_assignment_made_at_a_subscription(api: Api, name: str) -> None:
+    """An assignment at a subscription has an id below no resource group; the subscription's
+    activity log (where a move's destination is read) still lists it, typed as Azure does."""
+    made = api.request("PUT", f"/providers/Microsoft.Subscription/aliases/{name}", "api-version=2021-10-01",
+                       json={"properties": {"displayName": name}})
+    assert made.status_code in (200, 201), made.text
+    sub = made.json()["properties"]["subscriptionId"]
+    assert _assign(api, f"/subscriptions/{sub}", "only-east", ALLOWED_LOCATIONS,
+                   {"listOfAllowedLocations": ["eastus"]}).status_code == 201
+    log = api.request("GET", f"/subscriptions/{sub}/providers/Microsoft.Insights/eventtypes/management/values",
+                      "api-version=2015-04-01")
+    assert log.status_code == 200, log.text
+    [event] = [e for e in log.json()["value"] if e["resourceId"].endswith("/policyAssignments/only-east")]
+    assert event["resourceId"] == f"/subscriptions/{sub}/providers/Microsoft.Authorization/policyAssignments/only-east"
+    assert event["resourceProviderName"]["value"] == "Microsoft.Authorization"
+    assert event["resourceType"]["value"] == "Microsoft.Authorization/policyAssignments"
+    assert event["resourceGroupName"] is None

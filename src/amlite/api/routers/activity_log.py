@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from amlite.api.deps import INSIGHTS_VERSION, Authorize, Paging, container, list_body, paging, sub_scope
 from amlite.api.render import ts
 from amlite.domain.audit import AuditEntry, AuditResult, parse_activity_filter
+from amlite.domain.errors import InvalidInput
 from amlite.domain.rbac import parse_scope
 from amlite.services.context import Caller
 
@@ -31,13 +32,28 @@ def _value(text: str | None) -> dict[str, Any] | None:
     return None if text is None else {"value": text, "localizedValue": text}
 
 
+def _provider_and_type(scope: str) -> tuple[str | None, str | None]:
+    """The event's resource provider and type, from the scope it was recorded at. Besides the
+    scopes of role assignments, the log holds resources that sit on a subscription itself
+    (``/subscriptions/{s}/providers/Microsoft.Authorization/policyAssignments/{name}``): they are
+    typed from their ``providers`` segment, never refused, so one entry cannot break the listing."""
+    if not (scope.lower().startswith(("/subscriptions/", "/providers/")) or scope == "/"):
+        return None, None
+    try:
+        parsed = parse_scope(scope)
+    except InvalidInput:
+        parts = scope.strip("/").split("/")
+        if len(parts) >= 6 and parts[2].lower() == "providers" and len(parts[3:]) % 2 == 1:
+            return parts[3], "/".join([parts[3], *parts[4::2]])
+        return None, None
+    if parsed.resource_type:
+        return parsed.resource_type.split("/")[0], parsed.resource_type
+    return "Microsoft.Resources", "Microsoft.Resources/resourceGroups" if parsed.resource_group else None
+
+
 def render_event(e: AuditEntry) -> dict[str, Any]:
     """One entry in Azure Monitor's event shape (``Microsoft.Insights/eventtypes/management/values``)."""
-    parsed = parse_scope(e.scope) if e.scope.lower().startswith(("/subscriptions/", "/providers/")) or e.scope == "/" else None
-    provider = parsed.resource_type.split("/")[0] if parsed and parsed.resource_type else (
-        "Microsoft.Resources" if parsed else None)
-    resource_type = parsed.resource_type if parsed and parsed.resource_type else (
-        "Microsoft.Resources/resourceGroups" if parsed and parsed.resource_group else None)
+    provider, resource_type = _provider_and_type(e.scope)
     succeeded = e.result is AuditResult.SUCCEEDED
     code = e.status_code or (200 if succeeded else 500)
     ticks = int(e.at.timestamp() * 10_000_000)
