@@ -8,9 +8,10 @@ action at a scope (built from ``Authorizer.allowed_in`` on the same unit of work
 What amlite has of the seed's list, and so what is checked: computes (any state, "being
 created" included), online endpoints (amlite's deployed services), a customer-managed key
 (Azure's ``properties.encryption`` of the workspace or, for a project, of its hub), and jobs
-that have not finished. amlite has no labeling projects, data-profiling jobs, linked Databricks
-workspaces or private endpoint connections: nothing can create them, so nothing about them is
-reported.
+that have not finished. amlite has no labeling projects, data-profiling jobs or linked Databricks
+workspaces (the workspace body refuses ``linkedServices``): nothing can create them, so nothing
+about them is reported. Private endpoint connections do not block; they are listed among the
+losses (disconnected, recreated Pending).
 """
 
 from __future__ import annotations
