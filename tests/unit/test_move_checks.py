@@ -441,3 +441,53 @@ def test_store_a_customer_managed_key_in_the_workspace_settings_blocks(world: Wo
 
 def codes_of(report: Any) -> list[str]:
     return [b.code for b in report.blockers]
+
+
+def test_store_every_reason_of_one_workspace_and_its_destination_at_once(world: World) -> None:
+    """Gathered from the store in one validation: what the workspace holds (a compute being
+    created, an endpoint, a customer-managed key, a running job), where it would go (another region,
+    no providers registered, two policies broken) and who asks (no delete, no write): each reason
+    is its own blocker in the one report, and the report still says what would move."""
+    world.groups.create_or_update(world.admin, world.dst, "destination-rg",
+                                  ResourceGroupBody.model_validate({"location": "westus"}))
+    for scope, name, definition, params in (
+            (f"/subscriptions/{world.dst}", "need-cost", "Require a tag on resources", {"tagName": {"value": "cost"}}),
+            (f"/subscriptions/{world.dst}/resourceGroups/destination-rg", "only-west", "Allowed locations",
+             {"listOfAllowedLocations": {"value": ["westus"]}})):
+        world.policies.create_or_update(world.admin, scope, name, PolicyAssignmentBody.model_validate(
+            {"properties": {"policyDefinitionId": definition, "parameters": params}}))
+    size = find_vm_size("Standard_DS3_v2")
+    assert size is not None
+    world.add("computes", Compute(key="c1", workspace_key=world.ws.key, name="cpu", compute_type=ComputeType.AML_COMPUTE,
+                                  location="eastus", vm_size=size, stamp=stamp(NOW),
+                                  provisioning_state=ComputeProvisioningState.CREATING))
+    world.add("online_endpoints", OnlineEndpoint(key="e1", workspace_key=world.ws.key, name="ep", scoring_id="s1",
+                                                 auth_mode=AuthMode.KEY, description="", tags={}, properties={},
+                                                 traffic={}, created_at=NOW, modified_at=NOW, created_by="admin"))
+    world.add("jobs", Job(key="j1", workspace_key=world.ws.key, name="train", spec=JobSpec("echo", "env"),
+                          status=JobStatus.RUNNING, stamp=stamp(NOW), etag='"1"',
+                          submitted_by=world.admin.principal_id, display_name="train"))
+    from amlite.domain.resources import Principal, PrincipalKind
+
+    with world.deps.uow(write=True) as uow:
+        uow.workspaces.save(replace(world.ws, settings={"encryption": CMK}))
+        uow.principals.add(Principal(id="u2", tenant_id=world.admin.tenant_id, kind=PrincipalKind.USER,
+                                     display_name="nobody", user_principal_name="nobody@amlite.local"))
+        uow.commit()
+    report = world.check(world.request(), Caller(world.admin.tenant_id, "u2", "nobody", "User"))
+    found = codes_of(report)
+    assert sorted(set(found)) == sorted({
+        "MoveCrossRegion", "MissingSubscriptionRegistration", "MoveSourceDeleteNotAuthorized",
+        "MoveTargetWriteNotAuthorized", "RequestDisallowedByPolicy", "WorkspaceHasCompute",
+        "WorkspaceHasOnlineEndpoint", "WorkspaceHasCustomerManagedKey", "WorkspaceHasRunningJob"})
+    assert found.count("MissingSubscriptionRegistration") == len(REQUIRED_PROVIDERS) + len(CMK_PROVIDERS)
+    assert found.count("MoveSourceDeleteNotAuthorized") == len(report.moving) == 5
+    assert sorted(b.target.rsplit("/", 1)[-1] for b in report.blockers if b.code == "RequestDisallowedByPolicy") \
+        == ["need-cost", "only-west"]
+    assert all(b.message and b.target for b in report.blockers)
+    # A destination group that does not exist: that reason joins the workspace's own.
+    absent = codes_of(world.check(world.request(target_group="absent-rg"), Caller(world.admin.tenant_id, "u2", "nobody",
+                                                                                  "User")))
+    assert {"TargetResourceGroupNotFound", "WorkspaceHasCompute", "WorkspaceHasOnlineEndpoint",
+            "WorkspaceHasCustomerManagedKey", "WorkspaceHasRunningJob", "MissingSubscriptionRegistration",
+            "MoveSourceDeleteNotAuthorized"} == set(absent)
