@@ -48,6 +48,7 @@ from amlite.services.replication import ReplicationService
 from amlite.services.warm_endpoints import WarmEndpointService
 from amlite.services.move_storage import MoveStorage
 from amlite.services.moves import MoveService
+from amlite.services.labeling import LabelingService
 from amlite.services.private_endpoints import PrivateEndpointService
 from amlite.services.resource_groups import ResourceGroupService
 from amlite.services.roles import RoleService
@@ -94,6 +95,7 @@ class Container:
     workspaces: WorkspaceService
     moves: MoveService
     private_endpoints: PrivateEndpointService
+    labeling: LabelingService
     registries: RegistryService
     operations: OperationService
     storage: StorageProvisioner
@@ -274,7 +276,7 @@ def build(settings: Settings) -> Container:
         subscriptions=SubscriptionService(deps), policies=PolicyService(deps),
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
         workspaces=workspaces, moves=MoveService(deps, operations, MoveStorage(deps, tasks)),
-        private_endpoints=PrivateEndpointService(deps),
+        private_endpoints=PrivateEndpointService(deps), labeling=LabelingService(deps, references),
         registries=registries, operations=operations,
         storage=storage,
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,

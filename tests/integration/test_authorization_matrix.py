@@ -313,6 +313,13 @@ GET    ~ws/privateEndpointConnections                                           
 GET    ~ws/privateEndpointConnections/{name}                                            | 401  404  404  404  404  403
 PUT    ~ws/privateEndpointConnections/{name}                                            | 401  403  400  400  400  403
 DELETE ~ws/privateEndpointConnections/{name}                                            | 401  403  204  204  204  403
+GET    ~ws/labelingJobs                                                                 | 401  200  200  200  200  403
+GET    ~ws/labelingJobs/{name}                                                          | 401  404  404  404  404  403
+PUT    ~ws/labelingJobs/{name}                                                          | 401  403  400  400  400  403
+DELETE ~ws/labelingJobs/{name}                                                          | 401  403  204  204  204  403
+POST   ~ws/labelingJobs/{name}/pause                                                    | 401  403  404  404  404  403
+POST   ~ws/labelingJobs/{name}/resume                                                   | 401  403  404  404  404  403
+POST   ~ws/labelingJobs/{name}/exportLabels                                             | 401  403  404  404  404  403
 GET    ~ws/datastores                                                                   | 401  200  200  200  200  403
 GET    ~ws/datastores/{name}                                                            | 401  404  404  404  404  403
 PUT    ~ws/datastores/{name}                                                            | 401  403  400  400  400  403

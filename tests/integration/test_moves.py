@@ -146,6 +146,8 @@ def test_refusal_lists_every_reason_with_the_dry_run(api: Api, dest_sub: str, na
     make_group(api, api.sub, src)
     api.create_workspace(src, "ws1")
     old = ws_id(api.sub, src, "ws1")
+    put_version(api, old, "data", "images", "1")
+    assert api.request("PUT", f"{old}/labelingJobs/pets", ML, json=labeling_body()).status_code == 201
     missing = ws_id(api.sub, src, "nope")
     answer = poll_location(api, post(api, "validateMoveResources", api.sub, src, [old, missing],
                                      rg_id(dest_sub, f"{name}-absent")))
@@ -153,7 +155,7 @@ def test_refusal_lists_every_reason_with_the_dry_run(api: Api, dest_sub: str, na
     error = answer.json()["error"]
     assert error["code"] == "ResourceMoveValidationFailed"
     codes = {d["code"] for d in error["details"]}
-    assert {"TargetResourceGroupNotFound", "ResourceNotFound"} <= codes
+    assert {"TargetResourceGroupNotFound", "ResourceNotFound", "WorkspaceHasLabelingProject"} <= codes
     info = error["additionalInfo"][0]
     assert info["type"] == "MoveReport"
     assert old in info["info"]["moving"] and len(info["info"]["moving"]) == 5
@@ -162,6 +164,40 @@ def test_refusal_lists_every_reason_with_the_dry_run(api: Api, dest_sub: str, na
     refused = poll_location(api, post(api, "moveResources", api.sub, src, [old], rg_id(dest_sub, f"{name}-absent")))
     assert refused.status_code == 409 and refused.json()["error"]["details"][0]["code"] == "TargetResourceGroupNotFound"
     assert api.request("GET", old, ML).status_code == 200
+
+
+def labeling_body() -> dict[str, Any]:
+    return {"properties": {"jobType": "Labeling", "dataConfiguration": {"dataId": "azureml:images:1"},
+                           "labelCategories": {"species": {"classes": {"cat": {}, "dog": {}}}}}}
+
+
+def test_a_labeling_project_blocks_the_move_until_it_is_deleted(api: Api, dest_sub: str, name: str) -> None:
+    """Running or paused, a labeling project has not completed: validation and the move are
+    refused with WorkspaceHasLabelingProject naming it; once deleted, the workspace moves."""
+    src, dst = f"{name}-src", f"{name}-dst"
+    make_group(api, api.sub, src)
+    make_group(api, dest_sub, dst)
+    api.create_workspace(src, "ws1")
+    old = ws_id(api.sub, src, "ws1")
+    put_version(api, old, "data", "images", "1")
+    for project in ("cats", "dogs"):
+        assert api.request("PUT", f"{old}/labelingJobs/{project}", ML, json=labeling_body()).status_code == 201
+    assert api.request("POST", f"{old}/labelingJobs/dogs/pause", ML).status_code == 200
+    target = rg_id(dest_sub, dst)
+    for action in ("validateMoveResources", "moveResources"):
+        refused = poll_location(api, post(api, action, api.sub, src, [old], target))
+        assert refused.status_code == 409, refused.text
+        details = refused.json()["error"]["details"]
+        assert [(d["code"], d["target"]) for d in details] == [
+            ("WorkspaceHasLabelingProject", f"{old}/labelingJobs/cats"),
+            ("WorkspaceHasLabelingProject", f"{old}/labelingJobs/dogs")]
+        assert "'dogs'" in details[1]["message"] and "Paused" in details[1]["message"]
+    assert api.request("GET", old, ML).status_code == 200
+    for project in ("cats", "dogs"):
+        assert api.request("DELETE", f"{old}/labelingJobs/{project}", ML).status_code == 200
+    assert poll_location(api, post(api, "validateMoveResources", api.sub, src, [old], target)).status_code == 204
+    assert poll_location(api, post(api, "moveResources", api.sub, src, [old], target)).status_code == 204
+    assert api.request("GET", f"{ws_id(dest_sub, dst, 'ws1')}/labelingJobs", ML).json()["value"] == []
 
 
 @pytest.mark.parametrize("body, code", [

@@ -12,6 +12,7 @@ import pytest
 
 from amlite.domain.computes import Compute, ComputeProvisioningState, ComputeType
 from amlite.domain.jobs import Job, JobSpec, JobStatus
+from amlite.domain.labeling import LabelingProject, LabelingStatus
 from amlite.domain.move_checks import (
     CMK_PROVIDERS,
     REQUIRED_PROVIDERS,
@@ -83,6 +84,12 @@ def assignment(definition: str, **params: Any) -> PolicyAssignment:
                             created_by="admin")
 
 
+def labeling_project(ws_key: str, name: str, status: LabelingStatus = LabelingStatus.RUNNING) -> LabelingProject:
+    return LabelingProject(key=f"lp-{name}", workspace_key=ws_key, name=name, project_id=f"pid-{name}",
+                           spec={"dataConfiguration": {"dataId": "azureml:images:1"}}, status=status,
+                           created_at=NOW, modified_at=NOW, created_by="admin")
+
+
 def codes(f: MoveFacts) -> list[str]:
     return [b.code for b in evaluate(f).blockers]
 
@@ -129,6 +136,7 @@ REASONS: list[tuple[str, MoveFacts]] = [
     ("WorkspaceHasOnlineEndpoint", facts(workspace(online_endpoints=("ep",)))),
     ("WorkspaceHasCustomerManagedKey", facts(workspace(encryption=CMK))),
     ("WorkspaceHasRunningJob", facts(workspace(running_jobs=(("train", "Running"),)))),
+    ("WorkspaceHasLabelingProject", facts(workspace(labeling_projects=(("cats", "Paused"),)))),
 ]
 
 
@@ -218,7 +226,7 @@ def test_losses_list_role_assignments_and_datastores_whose_account_stays() -> No
 def test_every_reason_at_once_in_one_report() -> None:
     ws = workspace(provisioning_state="Updating", computes=(ComputeFact("cpu", "Succeeded"), ComputeFact("ci", "Creating")),
                    online_endpoints=("ep",), encryption=CMK, running_jobs=(("train", "Running"),),
-                   tags={})
+                   labeling_projects=(("cats", "Running"),), tags={})
     registry = f"/subscriptions/{SRC}/resourceGroups/origin-rg/providers/Microsoft.MachineLearningServices/registries/r"
     orphan = STORAGE + "2"
     req = request(resource_ids=(WS, registry, WS + "x", WS.replace("origin-rg", "elsewhere"), orphan))
@@ -358,6 +366,25 @@ def test_store_workspace_resources_block(world: World) -> None:
     assert {b.target.rsplit("/", 1)[-1] for b in report.blockers[2:]} == {"j1", "j3"}
 
 
+def test_store_each_labeling_project_blocks_until_deleted(world: World) -> None:
+    """Running or paused, a labeling project has not completed (none does in amlite): each is its
+    own blocker, naming it and how to delete it; once deleted, the workspace moves."""
+    world.ready_destination()
+    world.add("labeling_projects", labeling_project(world.ws.key, "cats"))
+    world.add("labeling_projects", labeling_project(world.ws.key, "dogs", LabelingStatus.PAUSED))
+    report = world.check(world.request())
+    assert codes_of(report) == ["WorkspaceHasLabelingProject"] * 2
+    assert [b.target for b in report.blockers] == [f"{world.ws.arm_id}/labelingJobs/cats",
+                                                   f"{world.ws.arm_id}/labelingJobs/dogs"]
+    assert "'dogs'" in report.blockers[1].message and "Paused" in report.blockers[1].message
+    assert "DELETE" in report.blockers[1].message
+    with world.deps.uow(write=True) as uow:
+        for project in uow.labeling_projects.of_workspace(world.ws.key):
+            uow.labeling_projects.delete(project.key)
+        uow.commit()
+    assert world.check(world.request()).allowed
+
+
 def test_store_ids_outside_the_group_registries_and_children(world: World) -> None:
     world.ready_destination()
     rg = f"/subscriptions/{world.src}/resourceGroups/origin-rg"
@@ -467,6 +494,7 @@ def test_store_every_reason_of_one_workspace_and_its_destination_at_once(world: 
     world.add("jobs", Job(key="j1", workspace_key=world.ws.key, name="train", spec=JobSpec("echo", "env"),
                           status=JobStatus.RUNNING, stamp=stamp(NOW), etag='"1"',
                           submitted_by=world.admin.principal_id, display_name="train"))
+    world.add("labeling_projects", labeling_project(world.ws.key, "cats", LabelingStatus.PAUSED))
     from amlite.domain.resources import Principal, PrincipalKind
 
     with world.deps.uow(write=True) as uow:
@@ -479,7 +507,8 @@ def test_store_every_reason_of_one_workspace_and_its_destination_at_once(world: 
     assert sorted(set(found)) == sorted({
         "MoveCrossRegion", "MissingSubscriptionRegistration", "MoveSourceDeleteNotAuthorized",
         "MoveTargetWriteNotAuthorized", "RequestDisallowedByPolicy", "WorkspaceHasCompute",
-        "WorkspaceHasOnlineEndpoint", "WorkspaceHasCustomerManagedKey", "WorkspaceHasRunningJob"})
+        "WorkspaceHasOnlineEndpoint", "WorkspaceHasCustomerManagedKey", "WorkspaceHasRunningJob",
+        "WorkspaceHasLabelingProject"})
     assert found.count("MissingSubscriptionRegistration") == len(REQUIRED_PROVIDERS) + len(CMK_PROVIDERS)
     assert found.count("MoveSourceDeleteNotAuthorized") == len(report.moving) == 5
     assert sorted(b.target.rsplit("/", 1)[-1] for b in report.blockers if b.code == "RequestDisallowedByPolicy") \
@@ -489,5 +518,5 @@ def test_store_every_reason_of_one_workspace_and_its_destination_at_once(world: 
     absent = codes_of(world.check(world.request(target_group="absent-rg"), Caller(world.admin.tenant_id, "u2", "nobody",
                                                                                   "User")))
     assert {"TargetResourceGroupNotFound", "WorkspaceHasCompute", "WorkspaceHasOnlineEndpoint",
-            "WorkspaceHasCustomerManagedKey", "WorkspaceHasRunningJob", "MissingSubscriptionRegistration",
-            "MoveSourceDeleteNotAuthorized"} == set(absent)
+            "WorkspaceHasCustomerManagedKey", "WorkspaceHasRunningJob", "WorkspaceHasLabelingProject",
+            "MissingSubscriptionRegistration", "MoveSourceDeleteNotAuthorized"} == set(absent)

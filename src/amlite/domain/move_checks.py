@@ -34,6 +34,7 @@ WorkspaceHasCompute             a compute exists (or is being created) in a work
 WorkspaceHasOnlineEndpoint      an online endpoint (a deployed service) exists in a workspace
 WorkspaceHasCustomerManagedKey  a workspace (or its hub) encrypts with a customer-managed key
 WorkspaceHasRunningJob          a job of a workspace has not finished
+WorkspaceHasLabelingProject     a labeling project exists in a workspace (running or paused)
 =============================== ===========================================================
 """
 
@@ -102,6 +103,7 @@ class WorkspaceFacts:
     computes: tuple[ComputeFact, ...] = ()
     online_endpoints: tuple[str, ...] = ()
     running_jobs: tuple[tuple[str, str], ...] = ()  # (name, status)
+    labeling_projects: tuple[tuple[str, str], ...] = ()  # (name, status): none completes in amlite
     encryption: Mapping[str, Any] | None = None  # Azure's properties.encryption in effect (own or hub's)
     datastores: tuple[DatastoreFact, ...] = ()
     private_endpoint_connections: tuple[str, ...] = ()  # ARM ids
@@ -361,6 +363,12 @@ def _workspace_blockers(ws: WorkspaceFacts) -> list[MoveBlocker]:
                              f"The job '{name}' of workspace '{ws.name}' is {status}; wait for it to finish or cancel "
                              f"it ('amlite ml job cancel -n {name} -w {ws.name} -g <group>') and validate again.",
                              f"{ws.arm_id}/jobs/{name}"))
+    for name, status in ws.labeling_projects:
+        b.append(MoveBlocker("WorkspaceHasLabelingProject",
+                             f"The labeling project '{name}' of workspace '{ws.name}' is {status}; a workspace with "
+                             "labeling projects that have not completed cannot move (as on Azure), and amlite's never "
+                             f"complete. Delete it (DELETE {ws.arm_id}/labelingJobs/{name}) and validate again.",
+                             f"{ws.arm_id}/labelingJobs/{name}"))
     return b
 
 

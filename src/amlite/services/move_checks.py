@@ -7,11 +7,14 @@ action at a scope (built from ``Authorizer.allowed_in`` on the same unit of work
 
 What amlite has of the seed's list, and so what is checked: computes (any state, "being
 created" included), online endpoints (amlite's deployed services), a customer-managed key
-(Azure's ``properties.encryption`` of the workspace or, for a project, of its hub), and jobs
-that have not finished. amlite has no labeling projects, data-profiling jobs or linked Databricks
-workspaces (the workspace body refuses ``linkedServices``): nothing can create them, so nothing
-about them is reported. Private endpoint connections do not block; they are listed among the
-losses (disconnected, recreated Pending).
+(Azure's ``properties.encryption`` of the workspace or, for a project, of its hub), jobs that
+have not finished, and labeling projects (``labelingJobs``; none ever completes in amlite, which
+has no labeling interface). Data profiling is, on Azure, a run of the workspace over a v1
+dataset; amlite has no v1 datasets, and any job of the workspace that has not finished already
+blocks. amlite has no linked Databricks workspaces (no ``Microsoft.Databricks`` resources, no
+``Databricks`` compute, and the workspace body refuses ``linkedServices``): nothing can create
+them, so nothing about them is reported. Private endpoint connections do not block; they are
+listed among the losses (disconnected, recreated Pending).
 """
 
 from __future__ import annotations
@@ -141,6 +144,7 @@ def _workspace(uow: UnitOfWork, rg: ResourceGroup, ws: Workspace) -> WorkspaceFa
         computes=tuple(ComputeFact(c.name, c.provisioning_state.value) for c in uow.computes.of_workspace(ws.key)),
         online_endpoints=tuple(_endpoint_names(uow, ws.key)),
         running_jobs=tuple(_running_jobs(uow, ws.key)),
+        labeling_projects=tuple((p.name, p.status.value) for p in uow.labeling_projects.of_workspace(ws.key)),
         encryption=_encryption(uow, ws),
         private_endpoint_connections=tuple(f"{ws.arm_id}/privateEndpointConnections/{pec.name}"
                                            for pec in uow.private_endpoint_connections.of_workspace(ws.key)),

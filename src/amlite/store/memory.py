@@ -26,6 +26,7 @@ from types import TracebackType
 
 from amlite.domain.audit import AuditEntry
 from amlite.domain.operations import Operation, OperationStatus
+from amlite.domain.labeling import LabelingProject
 from amlite.domain.private_endpoints import PrivateEndpointConnection
 from amlite.domain.paging import Page
 from amlite.domain.rbac import normalize_scope
@@ -200,6 +201,31 @@ class MemoryPrivateEndpointConnections:
         self._tx.write().private_endpoint_connections.pop(key, None)
 
 
+class MemoryLabelingProjects:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    def add(self, project: LabelingProject) -> None:
+        unique(project.key in self._tx.rows.labeling_projects
+               or self.get(project.workspace_key, project.name) is not None)
+        self._tx.write().labeling_projects[project.key] = project
+
+    def save(self, project: LabelingProject) -> None:
+        if project.key in self._tx.rows.labeling_projects:
+            self._tx.write().labeling_projects[project.key] = project
+
+    def get(self, ws_key: str, name: str) -> LabelingProject | None:
+        return next((p for p in self._tx.rows.labeling_projects.values()
+                     if p.workspace_key == ws_key and p.name.lower() == name.lower()), None)
+
+    def of_workspace(self, ws_key: str) -> list[LabelingProject]:
+        return sorted((p for p in self._tx.rows.labeling_projects.values() if p.workspace_key == ws_key),
+                      key=lambda p: p.name.lower())
+
+    def delete(self, key: str) -> None:
+        self._tx.write().labeling_projects.pop(key, None)
+
+
 class MemoryWorkspaces:
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
@@ -279,6 +305,8 @@ class MemoryWorkspaces:
             del rows.workspace_former_ids[former]
         for pec in [k for k, p in rows.private_endpoint_connections.items() if p.workspace_key == key]:
             del rows.private_endpoint_connections[pec]
+        for project in [k for k, p in rows.labeling_projects.items() if p.workspace_key == key]:
+            del rows.labeling_projects[project]
         for pair in [k for k, p in rows.workspace_pairs.items() if key in (p.primary_key, p.secondary_key)]:
             del rows.workspace_pairs[pair]  # the SQL table's foreign keys cascade
             for standby in [k for k, s in rows.standby_endpoints.items() if s.pair_key == pair]:
@@ -617,6 +645,7 @@ class InMemoryUnitOfWork:
         self.registries = MemoryRegistries(tx)
         self.datastores = MemoryDatastores(tx)
         self.private_endpoint_connections = MemoryPrivateEndpointConnections(tx)
+        self.labeling_projects = MemoryLabelingProjects(tx)
         self.asset_containers = MemoryAssetContainers(tx, workspace=True)
         self.asset_versions = MemoryAssetVersions(tx, workspace=True)
         self.registry_asset_containers = MemoryAssetContainers(tx, workspace=False)

@@ -64,6 +64,7 @@ class Rows:
     registries: dict[str, Registry] = field(default_factory=dict)
     datastores: dict[str, Datastore] = field(default_factory=dict)
     private_endpoint_connections: dict[str, Any] = field(default_factory=dict)
+    labeling_projects: dict[str, Any] = field(default_factory=dict)
     workspace_assets: AssetTable = field(default_factory=AssetTable)
     registry_assets: AssetTable = field(default_factory=AssetTable)
     tasks: dict[str, Task] = field(default_factory=dict)

@@ -198,6 +198,23 @@ private_endpoint_connections = sa.Table(
     sa.UniqueConstraint("workspace_key", "name_lower", name="uq_private_endpoint_connections_ws_name"),
 )
 
+labeling_projects = sa.Table(
+    "labeling_projects",
+    metadata,
+    _id(),
+    sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name_lower", sa.String(255), nullable=False),
+    sa.Column("project_id", sa.String(36), nullable=False),
+    sa.Column("spec", sa.JSON(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("modified_at", UtcDateTime(), nullable=False),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.UniqueConstraint("workspace_key", "name_lower", name="uq_labeling_projects_ws_name"),
+)
+
 resources = sa.Table(
     "resources",
     metadata,

@@ -48,6 +48,7 @@ from amlite.store.resource_repos import (
 from amlite.store.server_key_repos import ServerKeyRepository
 from amlite.store.template_repos import TemplateDeploymentRepository
 from amlite.store.storage_path_repos import StorageBlockRepository, StoragePathRepository
+from amlite.store.labeling_repos import LabelingProjectRepository
 from amlite.store.private_endpoint_repos import PrivateEndpointConnectionRepository
 from amlite.store.workspace_repos import DatastoreRepository, WorkspaceRepository
 
@@ -219,6 +220,10 @@ class SqlUnitOfWork:
     @cached_property
     def private_endpoint_connections(self) -> PrivateEndpointConnectionRepository:
         return PrivateEndpointConnectionRepository(self._conn)
+
+    @cached_property
+    def labeling_projects(self) -> LabelingProjectRepository:
+        return LabelingProjectRepository(self._conn)
 
     def hold_provisioning_lock(self) -> None:
         """PostgreSQL: the start-up lock, shared, to the end of the transaction (sweeps take it
