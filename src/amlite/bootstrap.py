@@ -48,6 +48,7 @@ from amlite.services.replication import ReplicationService
 from amlite.services.warm_endpoints import WarmEndpointService
 from amlite.services.move_storage import MoveStorage
 from amlite.services.moves import MoveService
+from amlite.services.databricks import DatabricksService
 from amlite.services.labeling import LabelingService
 from amlite.services.private_endpoints import PrivateEndpointService
 from amlite.services.resource_groups import ResourceGroupService
@@ -96,6 +97,7 @@ class Container:
     moves: MoveService
     private_endpoints: PrivateEndpointService
     labeling: LabelingService
+    databricks: DatabricksService
     registries: RegistryService
     operations: OperationService
     storage: StorageProvisioner
@@ -277,6 +279,7 @@ def build(settings: Settings) -> Container:
         resource_groups=ResourceGroupService(deps, operations, storage, registries.remove_records),
         workspaces=workspaces, moves=MoveService(deps, operations, MoveStorage(deps, tasks)),
         private_endpoints=PrivateEndpointService(deps), labeling=LabelingService(deps, references),
+        databricks=DatabricksService(deps),
         registries=registries, operations=operations,
         storage=storage,
         artifacts=artifacts, assets=assets, replication=replication, tasks=tasks, reconciler=reconciler,

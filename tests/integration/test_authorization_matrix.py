@@ -320,6 +320,10 @@ DELETE ~ws/labelingJobs/{name}                                                  
 POST   ~ws/labelingJobs/{name}/pause                                                    | 401  403  404  404  404  403
 POST   ~ws/labelingJobs/{name}/resume                                                   | 401  403  404  404  404  403
 POST   ~ws/labelingJobs/{name}/exportLabels                                             | 401  403  404  404  404  403
+GET    ~rg/providers/Microsoft.Databricks/workspaces                                    | 401  200  403  200  200  403
+GET    ~rg/providers/Microsoft.Databricks/workspaces/{name}                             | 401  404  403  404  404  403
+PUT    ~rg/providers/Microsoft.Databricks/workspaces/{name}                             | 401  403  403  400  400  403
+DELETE ~rg/providers/Microsoft.Databricks/workspaces/{name}                             | 401  403  403  204  204  403
 GET    ~ws/datastores                                                                   | 401  200  200  200  200  403
 GET    ~ws/datastores/{name}                                                            | 401  404  404  404  404  403
 PUT    ~ws/datastores/{name}                                                            | 401  403  400  400  400  403
@@ -503,6 +507,7 @@ def send(api: Api, method: str, path: str, url: str, token: str | None) -> int:
                    else "2023-04-01" if "Microsoft.Authorization/policy" in path
                    else "2022-04-01" if "Microsoft.Authorization" in path else "2015-04-01" if "Microsoft.Insights" in path
                    else "2021-10-01" if "Microsoft.Subscription" in path
+                   else "2024-05-01" if "Microsoft.Databricks" in path
                    else "2024-10-01" if "MachineLearningServices" in path and "{namespace}" not in path else "2024-03-01")
         url += f"?api-version={version}"
     if method in ("PUT", "PATCH", "POST") and path.endswith("{sha256}"):

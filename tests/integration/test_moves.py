@@ -148,6 +148,7 @@ def test_refusal_lists_every_reason_with_the_dry_run(api: Api, dest_sub: str, na
     old = ws_id(api.sub, src, "ws1")
     put_version(api, old, "data", "images", "1")
     assert api.request("PUT", f"{old}/labelingJobs/pets", ML, json=labeling_body()).status_code == 201
+    spark = link_databricks(api, src, "spark", old)
     missing = ws_id(api.sub, src, "nope")
     answer = poll_location(api, post(api, "validateMoveResources", api.sub, src, [old, missing],
                                      rg_id(dest_sub, f"{name}-absent")))
@@ -155,7 +156,9 @@ def test_refusal_lists_every_reason_with_the_dry_run(api: Api, dest_sub: str, na
     error = answer.json()["error"]
     assert error["code"] == "ResourceMoveValidationFailed"
     codes = {d["code"] for d in error["details"]}
-    assert {"TargetResourceGroupNotFound", "ResourceNotFound", "WorkspaceHasLabelingProject"} <= codes
+    assert {"TargetResourceGroupNotFound", "ResourceNotFound", "WorkspaceHasLabelingProject",
+            "WorkspaceLinkedToDatabricks"} <= codes
+    assert {d["target"] for d in error["details"] if d["code"] == "WorkspaceLinkedToDatabricks"} == {spark}
     info = error["additionalInfo"][0]
     assert info["type"] == "MoveReport"
     assert old in info["info"]["moving"] and len(info["info"]["moving"]) == 5
@@ -198,6 +201,43 @@ def test_a_labeling_project_blocks_the_move_until_it_is_deleted(api: Api, dest_s
     assert poll_location(api, post(api, "validateMoveResources", api.sub, src, [old], target)).status_code == 204
     assert poll_location(api, post(api, "moveResources", api.sub, src, [old], target)).status_code == 204
     assert api.request("GET", f"{ws_id(dest_sub, dst, 'ws1')}/labelingJobs", ML).json()["value"] == []
+
+
+def link_databricks(api: Api, rg: str, name: str, workspace: str | None) -> str:
+    """An Azure Databricks workspace in ``rg`` linked to ``workspace`` (as Azure links them: its
+    ``amlWorkspaceId`` parameter), or unlinked; its id."""
+    assert api.request("POST", f"/subscriptions/{api.sub}/providers/Microsoft.Databricks/register").status_code == 200
+    dbw = f"{rg_id(api.sub, rg)}/providers/Microsoft.Databricks/workspaces/{name}"
+    props: dict[str, Any] = {"managedResourceGroupId": f"{rg_id(api.sub, rg)}-{name}-managed"}
+    if workspace is not None:
+        props["parameters"] = {"amlWorkspaceId": {"value": workspace}}
+    r = api.request("PUT", dbw, "api-version=2024-05-01",
+                    json={"location": "eastus", "sku": {"name": "premium"}, "properties": props})
+    assert r.status_code in (200, 201), r.text
+    return dbw
+
+
+def test_a_linked_databricks_workspace_blocks_the_move_until_unlinked(api: Api, dest_sub: str, name: str) -> None:
+    src, dst, spark_rg = f"{name}-src", f"{name}-dst", f"{name}-spark"
+    for sub, rg in ((api.sub, src), (dest_sub, dst), (api.sub, spark_rg)):
+        make_group(api, sub, rg)
+    api.create_workspace(src, "ws1")
+    old = ws_id(api.sub, src, "ws1")
+    spark = link_databricks(api, spark_rg, "spark", old)
+    target = rg_id(dest_sub, dst)
+    for action in ("validateMoveResources", "moveResources"):
+        refused = poll_location(api, post(api, action, api.sub, src, [old], target))
+        assert refused.status_code == 409, refused.text
+        details = refused.json()["error"]["details"]
+        assert [(d["code"], d["target"]) for d in details] == [("WorkspaceLinkedToDatabricks", spark)]
+        assert "Azure Databricks" in details[0]["message"]
+    # Naming the Databricks workspace in the move does not carry it along: it is not amlite's to move.
+    named = poll_location(api, post(api, "validateMoveResources", api.sub, spark_rg, [spark], target))
+    assert named.status_code == 409
+    assert "MoveResourceTypeNotSupported" in {d["code"] for d in named.json()["error"]["details"]}
+    link_databricks(api, spark_rg, "spark", None)  # the link removed, the Databricks workspace kept
+    assert poll_location(api, post(api, "validateMoveResources", api.sub, src, [old], target)).status_code == 204
+    assert poll_location(api, post(api, "moveResources", api.sub, src, [old], target)).status_code == 204
 
 
 @pytest.mark.parametrize("body, code", [

@@ -28,7 +28,7 @@ from amlite.domain.move_checks import (
 from amlite.domain.moves import MoveRequest
 from amlite.domain.online_endpoints import AuthMode, OnlineEndpoint
 from amlite.domain.policies import PolicyAssignment
-from amlite.domain.resources import Datastore, Subscription, Workspace
+from amlite.domain.resources import Datastore, GenericResource, Subscription, Workspace
 from amlite.domain.vm_sizes import find_vm_size
 from amlite.schemas.arm_resources import PolicyAssignmentBody, ResourceGroupBody, WorkspaceBody
 from amlite.services.authz import Authorizer
@@ -49,6 +49,7 @@ from tests.unit.memory_world import memory_deps, stamp
 SRC, DST = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
 WS = f"/subscriptions/{SRC}/resourceGroups/origin-rg/providers/Microsoft.MachineLearningServices/workspaces/ws"
 STORAGE = f"/subscriptions/{SRC}/resourceGroups/origin-rg/providers/Microsoft.Storage/storageAccounts/wsstore"
+DATABRICKS = f"/subscriptions/{SRC}/resourceGroups/spark-rg/providers/Microsoft.Databricks/workspaces/spark"
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 ALL_PROVIDERS = frozenset(ns.lower() for ns, _ in REQUIRED_PROVIDERS + CMK_PROVIDERS)
 CMK = {"status": "Enabled", "keyVaultProperties": {"keyIdentifier": "https://kv.vault.azure.net/keys/k/1"}}
@@ -137,6 +138,7 @@ REASONS: list[tuple[str, MoveFacts]] = [
     ("WorkspaceHasCustomerManagedKey", facts(workspace(encryption=CMK))),
     ("WorkspaceHasRunningJob", facts(workspace(running_jobs=(("train", "Running"),)))),
     ("WorkspaceHasLabelingProject", facts(workspace(labeling_projects=(("cats", "Paused"),)))),
+    ("WorkspaceLinkedToDatabricks", facts(workspace(databricks_links=(DATABRICKS,)))),
 ]
 
 
@@ -226,7 +228,7 @@ def test_losses_list_role_assignments_and_datastores_whose_account_stays() -> No
 def test_every_reason_at_once_in_one_report() -> None:
     ws = workspace(provisioning_state="Updating", computes=(ComputeFact("cpu", "Succeeded"), ComputeFact("ci", "Creating")),
                    online_endpoints=("ep",), encryption=CMK, running_jobs=(("train", "Running"),),
-                   labeling_projects=(("cats", "Running"),), tags={})
+                   labeling_projects=(("cats", "Running"),), databricks_links=(DATABRICKS,), tags={})
     registry = f"/subscriptions/{SRC}/resourceGroups/origin-rg/providers/Microsoft.MachineLearningServices/registries/r"
     orphan = STORAGE + "2"
     req = request(resource_ids=(WS, registry, WS + "x", WS.replace("origin-rg", "elsewhere"), orphan))
@@ -385,6 +387,31 @@ def test_store_each_labeling_project_blocks_until_deleted(world: World) -> None:
     assert world.check(world.request()).allowed
 
 
+def databricks_record(world: "World", name: str, linked: str | None) -> GenericResource:
+    """A Databricks workspace record in origin-rg, linked (``amlWorkspaceId``) to ``linked``."""
+    with world.deps.uow() as uow:
+        rg = uow.resource_groups.get(world.src, "origin-rg")
+    assert rg is not None
+    parameters = {"amlWorkspaceId": {"value": linked}} if linked else {}
+    return GenericResource(key=f"dbw-{name}", resource_group_key=rg.key, subscription_id=world.src,
+                           resource_group_name="origin-rg", namespace="Microsoft.Databricks", type="workspaces",
+                           name=name, location="eastus",
+                           properties={"sku": "premium", "managedResourceGroupId": f"/subscriptions/{world.src}/"
+                                       f"resourceGroups/{name}-managed", "parameters": parameters})
+
+
+def test_store_a_linked_databricks_workspace_blocks_an_unlinked_one_does_not(world: World) -> None:
+    world.ready_destination()
+    world.add("resources", databricks_record(world, "unlinked", None))
+    world.add("resources", databricks_record(world, "elsewhere", world.ws.arm_id.replace("origin-ws", "other-ws")))
+    assert world.check(world.request()).allowed
+    world.add("resources", databricks_record(world, "spark", world.ws.arm_id.upper()))  # ids compare case-blind
+    report = world.check(world.request())
+    assert codes_of(report) == ["WorkspaceLinkedToDatabricks"]
+    spark = f"/subscriptions/{world.src}/resourceGroups/origin-rg/providers/Microsoft.Databricks/workspaces/spark"
+    assert report.blockers[0].target == spark and "amlWorkspaceId" in report.blockers[0].message
+
+
 def test_store_ids_outside_the_group_registries_and_children(world: World) -> None:
     world.ready_destination()
     rg = f"/subscriptions/{world.src}/resourceGroups/origin-rg"
@@ -495,6 +522,7 @@ def test_store_every_reason_of_one_workspace_and_its_destination_at_once(world: 
                           status=JobStatus.RUNNING, stamp=stamp(NOW), etag='"1"',
                           submitted_by=world.admin.principal_id, display_name="train"))
     world.add("labeling_projects", labeling_project(world.ws.key, "cats", LabelingStatus.PAUSED))
+    world.add("resources", databricks_record(world, "spark", world.ws.arm_id))
     from amlite.domain.resources import Principal, PrincipalKind
 
     with world.deps.uow(write=True) as uow:
@@ -508,7 +536,7 @@ def test_store_every_reason_of_one_workspace_and_its_destination_at_once(world: 
         "MoveCrossRegion", "MissingSubscriptionRegistration", "MoveSourceDeleteNotAuthorized",
         "MoveTargetWriteNotAuthorized", "RequestDisallowedByPolicy", "WorkspaceHasCompute",
         "WorkspaceHasOnlineEndpoint", "WorkspaceHasCustomerManagedKey", "WorkspaceHasRunningJob",
-        "WorkspaceHasLabelingProject"})
+        "WorkspaceHasLabelingProject", "WorkspaceLinkedToDatabricks"})
     assert found.count("MissingSubscriptionRegistration") == len(REQUIRED_PROVIDERS) + len(CMK_PROVIDERS)
     assert found.count("MoveSourceDeleteNotAuthorized") == len(report.moving) == 5
     assert sorted(b.target.rsplit("/", 1)[-1] for b in report.blockers if b.code == "RequestDisallowedByPolicy") \
@@ -519,4 +547,4 @@ def test_store_every_reason_of_one_workspace_and_its_destination_at_once(world: 
                                                                                   "User")))
     assert {"TargetResourceGroupNotFound", "WorkspaceHasCompute", "WorkspaceHasOnlineEndpoint",
             "WorkspaceHasCustomerManagedKey", "WorkspaceHasRunningJob", "WorkspaceHasLabelingProject",
-            "MissingSubscriptionRegistration", "MoveSourceDeleteNotAuthorized"} == set(absent)
+            "WorkspaceLinkedToDatabricks", "MissingSubscriptionRegistration", "MoveSourceDeleteNotAuthorized"} == set(absent)

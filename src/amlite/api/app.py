@@ -20,7 +20,7 @@ from amlite.api.json_input import SafeJSONResponse
 from amlite.api.limits import BodyLimits
 from amlite.api.paths import CanonicalPathMiddleware, RequestIdMiddleware
 from amlite.api.routers import (
-    activity_log, artifacts, assets, authorization, bundles, computes, datastores, discovery, graph, identity, images,
+    activity_log, artifacts, assets, authorization, bundles, computes, databricks, datastores, discovery, graph, identity, images,
     jobs, labeling, mlflow, online_endpoints, operations, outages, pairs, policies, private_endpoints, registries,
     registry_dataplane, resource_groups, subscriptions, system_registry, templates, workspace_connections, workspaces,
 )
@@ -31,7 +31,7 @@ ROUTERS = (identity.router, subscriptions.router, resource_groups.router, worksp
            graph.router, activity_log.router, authorization.router, registries.router, discovery.router,
            registry_dataplane.router, mlflow.router, online_endpoints.router, jobs.router, images.router,
            policies.router, workspace_connections.router, private_endpoints.router, labeling.router, bundles.router,
-           templates.router, outages.router, pairs.router)
+           templates.router, outages.router, pairs.router, databricks.router)
 
 
 def api_routes() -> list[APIRoute]:

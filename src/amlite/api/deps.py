@@ -44,6 +44,8 @@ AUTHORIZATION_API_VERSIONS = (
     "2022-04-01", "2022-05-01-preview",
 )
 INSIGHTS_API_VERSIONS = ("2015-04-01", "2017-03-01-preview")
+#: Azure Databricks' versions of ``Microsoft.Databricks/workspaces`` (az databricks, azure-mgmt-databricks).
+DATABRICKS_API_VERSIONS = ("2018-04-01", "2022-04-01-preview", "2023-02-01", "2024-05-01")
 #: Azure Policy's versions (policy assignments and definitions), as az and azure-mgmt-resource send them.
 POLICY_API_VERSIONS = (
     "2019-09-01", "2020-09-01", "2021-06-01", "2022-06-01", "2023-04-01", "2024-04-01", "2024-05-01", "2025-01-01",
@@ -91,6 +93,7 @@ ML_VERSION = ApiVersion(ML_API_VERSIONS)
 SUBSCRIPTION_VERSION = ApiVersion(SUBSCRIPTION_API_VERSIONS)
 AUTHORIZATION_VERSION = ApiVersion(AUTHORIZATION_API_VERSIONS)
 INSIGHTS_VERSION = ApiVersion(INSIGHTS_API_VERSIONS)
+DATABRICKS_VERSION = ApiVersion(DATABRICKS_API_VERSIONS)
 POLICY_VERSION = ApiVersion(POLICY_API_VERSIONS)
 
 

@@ -35,6 +35,7 @@ WorkspaceHasOnlineEndpoint      an online endpoint (a deployed service) exists i
 WorkspaceHasCustomerManagedKey  a workspace (or its hub) encrypts with a customer-managed key
 WorkspaceHasRunningJob          a job of a workspace has not finished
 WorkspaceHasLabelingProject     a labeling project exists in a workspace (running or paused)
+WorkspaceLinkedToDatabricks     an Azure Databricks workspace is linked to a workspace (``amlWorkspaceId``)
 =============================== ===========================================================
 """
 
@@ -104,6 +105,7 @@ class WorkspaceFacts:
     online_endpoints: tuple[str, ...] = ()
     running_jobs: tuple[tuple[str, str], ...] = ()  # (name, status)
     labeling_projects: tuple[tuple[str, str], ...] = ()  # (name, status): none completes in amlite
+    databricks_links: tuple[str, ...] = ()  # ids of the Databricks workspaces linked to it
     encryption: Mapping[str, Any] | None = None  # Azure's properties.encryption in effect (own or hub's)
     datastores: tuple[DatastoreFact, ...] = ()
     private_endpoint_connections: tuple[str, ...] = ()  # ARM ids
@@ -369,6 +371,12 @@ def _workspace_blockers(ws: WorkspaceFacts) -> list[MoveBlocker]:
                              "labeling projects that have not completed cannot move (as on Azure), and amlite's never "
                              f"complete. Delete it (DELETE {ws.arm_id}/labelingJobs/{name}) and validate again.",
                              f"{ws.arm_id}/labelingJobs/{name}"))
+    for databricks in ws.databricks_links:
+        b.append(MoveBlocker("WorkspaceLinkedToDatabricks",
+                             f"The workspace '{ws.name}' is linked with the Azure Databricks workspace '{databricks}'; "
+                             "a workspace linked with Azure Databricks cannot move (as on Azure). Remove "
+                             "'amlWorkspaceId' from the Databricks workspace's parameters, or delete it, and validate "
+                             "again.", databricks))
     return b
 
 

@@ -29,6 +29,7 @@ KNOWN_PROVIDERS: tuple[ProviderType, ...] = (
     ProviderType("Microsoft.DocumentDB", ("databaseAccounts",)),
     ProviderType("Microsoft.Search", ("searchServices",)),
     ProviderType("Microsoft.Network", ("privateEndpoints", "virtualNetworks")),
+    ProviderType("Microsoft.Databricks", ("workspaces",)),
 )
 
 # Always registered, as on Azure: a subscription cannot work without them.

@@ -71,6 +71,16 @@ class PrivateEndpointConnectionBody(ArmModel):
         default_factory=PrivateEndpointConnectionProperties)
 
 
+class DatabricksWorkspaceBody(ArmModel):
+    """PUT of an Azure Databricks workspace record: read as JSON here, judged field by field by
+    ``domain.databricks.judge_body`` (location, sku, tags, properties)."""
+
+    location: Any = None
+    sku: Any = None
+    tags: Any = None
+    properties: Any = None
+
+
 class MoveBody(ArmModel):
     """``validateMoveResources`` and ``moveResources``: the ids to move and the destination group
     (judged by ``domain/move_ids.move_request``)."""

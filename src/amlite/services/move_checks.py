@@ -11,10 +11,10 @@ created" included), online endpoints (amlite's deployed services), a customer-ma
 have not finished, and labeling projects (``labelingJobs``; none ever completes in amlite, which
 has no labeling interface). Data profiling is, on Azure, a run of the workspace over a v1
 dataset; amlite has no v1 datasets, and any job of the workspace that has not finished already
-blocks. amlite has no linked Databricks workspaces (no ``Microsoft.Databricks`` resources, no
-``Databricks`` compute, and the workspace body refuses ``linkedServices``): nothing can create
-them, so nothing about them is reported. Private endpoint connections do not block; they are
-listed among the losses (disconnected, recreated Pending).
+blocks. A linked Databricks workspace is, as on Azure, a ``Microsoft.Databricks/workspaces``
+resource whose ``parameters.amlWorkspaceId`` names the workspace (``domain.databricks``; amlite
+has no ``Databricks`` compute type). Private endpoint connections do not block; they are listed
+among the losses (disconnected, recreated Pending).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from amlite.domain.resources import WORKSPACE_TYPE, ProvisioningState, ResourceG
 from amlite.ports import UnitOfWork
 from amlite.services.authz import roles_by_id
 from amlite.services.context import Caller
+from amlite.services.databricks import linked_databricks
 from amlite.services.roles import assignment_id
 
 Can = Callable[[str, str], bool]
@@ -145,6 +146,7 @@ def _workspace(uow: UnitOfWork, rg: ResourceGroup, ws: Workspace) -> WorkspaceFa
         online_endpoints=tuple(_endpoint_names(uow, ws.key)),
         running_jobs=tuple(_running_jobs(uow, ws.key)),
         labeling_projects=tuple((p.name, p.status.value) for p in uow.labeling_projects.of_workspace(ws.key)),
+        databricks_links=tuple(linked_databricks(uow, ws)),
         encryption=_encryption(uow, ws),
         private_endpoint_connections=tuple(f"{ws.arm_id}/privateEndpointConnections/{pec.name}"
                                            for pec in uow.private_endpoint_connections.of_workspace(ws.key)),

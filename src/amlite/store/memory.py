@@ -148,8 +148,16 @@ class MemoryGenericResources:
             and r.name.lower() == res.name.lower() for r in self._tx.rows.resources.values()))
         self._tx.write().resources[res.key] = res
 
+    def save(self, res: GenericResource) -> None:
+        found = self._tx.rows.resources.get(res.key)
+        if found is not None:
+            self._tx.write().resources[res.key] = replace(found, location=res.location, properties=res.properties)
+
     def in_group(self, rg_key: str) -> list[GenericResource]:
         return [r for r in self._joined() if r.resource_group_key == rg_key]
+
+    def of_type(self, full_type: str) -> list[GenericResource]:
+        return sorted((r for r in self._joined() if r.full_type.lower() == full_type.lower()), key=lambda r: r.key)
 
     def of_workspace(self, ws_key: str) -> list[GenericResource]:
         return [r for r in self._joined() if r.workspace_key == ws_key]

@@ -187,8 +187,18 @@ class GenericResourceRepository:
             )
         )
 
+    def save(self, res: GenericResource) -> None:
+        """A record's new location and properties (its group, type and name are its identity)."""
+        self._conn.execute(t.resources.update().where(t.resources.c.key == res.key).values(
+            location=res.location, properties=res.properties))
+
     def in_group(self, rg_key: str) -> list[GenericResource]:
         return [_generic(r) for r in self._conn.execute(self._select().where(t.resources.c.resource_group_key == rg_key))]
+
+    def of_type(self, full_type: str) -> list[GenericResource]:
+        """Every record of one type, in every group (few: the types amlite keeps only as records)."""
+        query = self._select().where(t.resources.c.type_lower == full_type.lower()).order_by(t.resources.c.key)
+        return [_generic(r) for r in self._conn.execute(query)]
 
     def of_workspace(self, ws_key: str) -> list[GenericResource]:
         return [_generic(r) for r in self._conn.execute(self._select().where(t.resources.c.workspace_key == ws_key))]

@@ -229,6 +229,8 @@ resources = sa.Table(
     sa.Column("properties", sa.JSON(), nullable=False),
     sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="SET NULL"), index=True),
     sa.UniqueConstraint("resource_group_key", "type_lower", "name_lower", name="uq_resources_rg_type_name"),
+    # Records of one type across groups (``of_type``: the Databricks workspaces linked to ML workspaces).
+    sa.Index("ix_resources_type_lower", "type_lower"),
 )
 
 datastores = sa.Table(

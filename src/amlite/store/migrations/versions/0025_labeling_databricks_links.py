@@ -1,7 +1,8 @@
-"""labeling projects of workspaces
+"""labeling projects of workspaces; resources found by type
 
 One row per labeling project (``.../workspaces/{ws}/labelingJobs/{id}``, domain/labeling.py):
-its accepted spec and its status; rows go with their workspace.
+its accepted spec and its status; rows go with their workspace. ``resources`` gets an index on
+its type, to find the Azure Databricks workspaces linked to a workspace (domain/databricks.py).
 
 Revision ID: 0025
 Revises: 0024
@@ -38,8 +39,10 @@ def upgrade() -> None:
         sa.UniqueConstraint('workspace_key', 'name_lower', name='uq_labeling_projects_ws_name'),
     )
     op.create_index(op.f('ix_labeling_projects_workspace_key'), 'labeling_projects', ['workspace_key'], unique=False)
+    op.create_index('ix_resources_type_lower', 'resources', ['type_lower'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_resources_type_lower', table_name='resources')
     op.drop_index(op.f('ix_labeling_projects_workspace_key'), table_name='labeling_projects')
     op.drop_table('labeling_projects')
