@@ -81,3 +81,20 @@ def test_a_link_needs_an_existing_workspace_the_caller_may_write(api: Api, name:
     bad = api.request("PUT", f"{api.rg_path(rg)}/providers/Microsoft.Databricks/workspaces/other", DBX,
                       json={"location": "eastus", "sku": {"name": "gold"}, "properties": {}})
     assert bad.status_code == 400 and bad.json()["error"]["target"] == "sku.name"
+
+
+def test_a_databricks_workspace_is_judged_by_the_groups_policies(api: Api, name: str) -> None:
+    rg = f"{name}-rg"
+    api.create_group(rg)
+    assert api.request("POST", f"/subscriptions/{api.sub}/providers/Microsoft.Databricks/register").status_code == 200
+    assignment = f"{api.rg_path(rg)}/providers/Microsoft.Authorization/policyAssignments/need-team"
+    r = api.request("PUT", assignment, "api-version=2023-04-01", json={"properties": {
+        "policyDefinitionId": "/providers/Microsoft.Authorization/policyDefinitions/871b6d14-10aa-478d-b590-94f262ecfa99",
+        "parameters": {"tagName": {"value": "team"}}}})
+    assert r.status_code == 201, r.text
+    dbw = f"{api.rg_path(rg)}/providers/Microsoft.Databricks/workspaces/spark"
+    refused = api.request("PUT", dbw, DBX, json=dbx_body(api))
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "RequestDisallowedByPolicy"
+    assert api.request("GET", dbw, DBX).status_code == 404
+    tagged = api.request("PUT", dbw, DBX, json={**dbx_body(api), "tags": {"team": "ml"}})
+    assert tagged.status_code == 201 and tagged.json()["tags"] == {"team": "ml"}
