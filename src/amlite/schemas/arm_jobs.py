@@ -12,7 +12,7 @@ from pydantic import BeforeValidator, Field
 
 from amlite.schemas.arm_common import ArmModel
 
-__all__ = ["JobBody"]
+__all__ = ["JobBody", "LabelingJobBody"]
 
 
 def _or_empty(value: object) -> object:
@@ -22,5 +22,12 @@ def _or_empty(value: object) -> object:
 class JobBody(ArmModel):
     """PUT of a job: a new command job, or the display name, description, tags and archived flag
     of an existing one."""
+
+    properties: Annotated[dict[str, Any], BeforeValidator(_or_empty)] = Field(default_factory=dict)
+
+
+class LabelingJobBody(ArmModel):
+    """PUT of a labeling project (Azure's ``LabelingJob``): its properties, judged by
+    ``domain.labeling.judge_properties`` once the caller is admitted."""
 
     properties: Annotated[dict[str, Any], BeforeValidator(_or_empty)] = Field(default_factory=dict)

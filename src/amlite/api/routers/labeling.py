@@ -18,7 +18,7 @@ from amlite.api.deps import ML_VERSION, Authorize, JsonBody, container, ws_scope
 from amlite.domain.labeling import DELETE_ACTION, EXPORT_ACTION, READ_ACTION, TYPE, WRITE_ACTION, LabelingProject
 from amlite.domain.resources import Workspace
 from amlite.schemas.arm_common import EmptyBody
-from amlite.schemas.arm_jobs import JobBody
+from amlite.schemas.arm_jobs import LabelingJobBody
 from amlite.services.context import Caller
 from amlite.services.labeling import project_scope
 
@@ -68,7 +68,7 @@ def get_project(subscription_id: str, resource_group: str, workspace: str, name:
 @router.put(JOBS + "/{name}", dependencies=V)
 def put_project(subscription_id: str, resource_group: str, workspace: str, name: str, request: Request,
                 caller: Caller = Depends(Authorize(WRITE_ACTION, labeling_job_scope)),
-                body: JobBody = Depends(JsonBody(JobBody))) -> Any:
+                body: LabelingJobBody = Depends(JsonBody(LabelingJobBody))) -> Any:
     ws, project, created = container(request).labeling.put(caller, subscription_id, resource_group, workspace, name,
                                                            body.properties)
     return render.json(labeling_job(ws, project), status=201 if created else 200)
