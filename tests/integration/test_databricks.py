@@ -98,3 +98,16 @@ def test_a_databricks_workspace_is_judged_by_the_groups_policies(api: Api, name:
     assert api.request("GET", dbw, DBX).status_code == 404
     tagged = api.request("PUT", dbw, DBX, json={**dbx_body(api), "tags": {"team": "ml"}})
     assert tagged.status_code == 201 and tagged.json()["tags"] == {"team": "ml"}
+
+
+def test_a_databricks_workspace_goes_with_its_group(api: Api, name: str) -> None:
+    rg = f"{name}-rg"
+    api.create_group(rg)
+    assert api.request("POST", f"/subscriptions/{api.sub}/providers/Microsoft.Databricks/register").status_code == 200
+    dbw = f"{api.rg_path(rg)}/providers/Microsoft.Databricks/workspaces/spark"
+    assert api.request("PUT", dbw, DBX, json=dbx_body(api)).status_code == 201
+    deleted = api.request("DELETE", api.rg_path(rg))
+    assert api.wait(deleted)["status"] == "Succeeded"
+    api.create_group(rg)
+    assert api.request("GET", dbw, DBX).status_code == 404
+    assert api.request("GET", f"{api.rg_path(rg)}/resources").json()["value"] == []
