@@ -133,8 +133,8 @@ def test_support_matrix_refusals(api: Api, name: str) -> None:
     assert r.status_code == 409 and r.json()["error"]["code"] == "HubHasProjects", r.text
     assert "proj3" in r.json()["error"]["message"]
     assert api.snapshot() == before
-    # Once the project is gone, the hub goes.
-    assert api.wait(api.request("DELETE", api.ws_path(name, "proj3"), ML))["status"] == "Succeeded"
+    # Once the project is gone (purged: a soft-deleted one keeps its hub), the hub goes.
+    assert api.wait(api.request("DELETE", api.ws_path(name, "proj3"), f"forceToPurge=true&{ML}"))["status"] == "Succeeded"
     assert api.wait(api.request("DELETE", api.ws_path(name, "hub3"), ML))["status"] == "Succeeded"
 
 
@@ -362,3 +362,35 @@ def test_a_group_holding_a_hub_with_projects_elsewhere_is_not_deleted(api: Api, 
     assert api.wait(api.request("DELETE", api.rg_path(other) + forced))["status"] == "Succeeded"
     assert not any(c.name.startswith(prefix) for c in (root / account).iterdir())  # its containers went with it
     assert api.wait(api.request("DELETE", api.rg_path(name) + forced))["status"] == "Succeeded"
+
+
+def test_a_soft_deleted_project_keeps_its_hub_until_it_is_purged(api: Api, name: str) -> None:
+    """A soft-deleted project can be recovered, so it still needs its hub: deleting the hub (or the
+    hub's group) is refused naming it and how to purge it; once purged, the hub goes."""
+    other = name + "-p"
+    api.create_group(other)
+    _hub_ws, _alpha, _beta = _family(api, name, "11")
+    r = api.request("PUT", api.ws_path(other, "gamma11"), ML, json=_project_body(api, name, "hub11"))
+    assert r.status_code == 200, r.text
+    for project, rg in (("alpha11", name), ("beta11", name), ("gamma11", other)):
+        assert api.wait(api.request("DELETE", api.ws_path(rg, project), ML))["status"] == "Succeeded"
+    before = api.snapshot()
+    r = api.request("DELETE", api.ws_path(name, "hub11"), ML)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "HubHasProjects", r.text
+    message = r.json()["error"]["message"]
+    assert f"{api.ws_path(name, 'alpha11')} (soft-deleted)" in message and "gamma11" in message
+    assert "forceToPurge=true" in message and f"-n beta11 -g {name} --permanently-delete" in message
+    r = api.request("DELETE", api.ws_path(name, "hub11"), f"forceToPurge=true&{ML}")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "HubHasProjects", r.text
+    forced = "?forceDeletionTypes=Microsoft.MachineLearningServices/workspaces"
+    r = api.request("DELETE", api.rg_path(name) + forced)  # gamma11, in another group, would lose its hub
+    assert r.status_code == 409 and r.json()["error"]["code"] == "HubHasProjects", r.text
+    assert f"-n gamma11 -g {other} --permanently-delete" in r.json()["error"]["message"]
+    assert api.snapshot() == before
+    # The projects can still be recovered: their hub is there.
+    r = api.request("POST", api.ws_path(name, "alpha11") + "/recover", ML)
+    assert r.status_code == 200 and r.json()["properties"]["hubResourceId"] == api.ws_path(name, "hub11"), r.text
+    for project, rg in (("alpha11", name), ("beta11", name), ("gamma11", other)):
+        purged = api.request("DELETE", api.ws_path(rg, project), f"forceToPurge=true&{ML}")
+        assert api.wait(purged)["status"] == "Succeeded"
+    assert api.wait(api.request("DELETE", api.ws_path(name, "hub11"), ML))["status"] == "Succeeded"

@@ -12,7 +12,7 @@ Standard library only: the services find the hub, this module decides.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,9 +133,23 @@ def refuse_kind_change(ws: Workspace, wanted: WorkspaceKind) -> Conflict | Inval
                    f"of kind '{wanted.value}'.", "kind")
 
 
-def hub_has_projects(hub: Workspace, projects: list[str]) -> Conflict:
-    return Conflict("HubHasProjects",
-                    f"Hub '{hub.name}' still has project workspaces ({', '.join(projects)}); delete them first.")
+def hub_has_projects(hub: Workspace, projects: Sequence[Workspace]) -> Conflict:
+    """A hub goes only once its projects have, soft-deleted ones included: a soft-deleted project
+    keeps its hub (it can be recovered), so it must be purged first, as on Azure."""
+    return Conflict("HubHasProjects", f"Hub '{hub.name}' still has project workspaces ({projects_to_remove(projects)}")
+
+
+def projects_to_remove(projects: Sequence[Workspace]) -> str:
+    """The projects a hub's delete waits for, each by id (a soft-deleted one marked so), then what
+    to do: delete the live ones, purge the soft-deleted ones."""
+    listed = ", ".join(p.arm_id + (" (soft-deleted)" if p.soft_delete is not None else "") for p in projects)
+    text = f"{listed}); delete them first."
+    purge = [p for p in projects if p.soft_delete is not None]
+    if purge:
+        text += (" A soft-deleted project keeps its hub until it is purged: purge it with DELETE <project id>"
+                 "?forceToPurge=true (" + "; ".join(f"amlite ml workspace delete -n {p.name} -g {p.resource_group_name} "
+                                                    "--permanently-delete" for p in purge) + ").")
+    return text
 
 
 def compute_cluster_refused(ws: Workspace) -> InvalidInput:
