@@ -394,3 +394,28 @@ def test_a_soft_deleted_project_keeps_its_hub_until_it_is_purged(api: Api, name:
         purged = api.request("DELETE", api.ws_path(rg, project), f"forceToPurge=true&{ML}")
         assert api.wait(purged)["status"] == "Succeeded"
     assert api.wait(api.request("DELETE", api.ws_path(name, "hub11"), ML))["status"] == "Succeeded"
+
+
+def test_a_project_cannot_register_data_on_another_projects_datastore(api: Api, name: str) -> None:
+    """A data asset is a reference: a project's may name a path on its own datastores, not on a
+    sibling's or the hub's (all in the hub's shared storage); a Default workspace is not concerned."""
+    _hub_ws, _alpha, _beta = _family(api, name, "12")
+    api.create_workspace(name, "plain12")
+
+    def path(ws: str) -> str:
+        return (f"azureml://subscriptions/{api.sub}/resourcegroups/{name}/workspaces/{ws}/datastores/"
+                "workspaceblobstore/paths/rows/")
+
+    def data(ws: str, target: str, version: str = "1") -> Any:
+        return api.request("PUT", api.ws_path(name, ws) + f"/data/rows/versions/{version}", ML,
+                           json={"properties": {"dataType": "uri_folder", "dataUri": target}})
+
+    before = api.snapshot()
+    for owner, other in (("alpha12", "beta12"), ("alpha12", "hub12"), ("hub12", "beta12")):
+        r = data(owner, path(other))
+        assert r.status_code == 403 and r.json()["error"]["code"] == "ProjectDataIsolation", r.text
+        assert other in r.json()["error"]["message"] and "properties.dataUri" in r.text
+    assert api.snapshot() == before
+    assert data("alpha12", path("alpha12")).status_code in (200, 201)
+    assert data("alpha12", "azureml://datastores/workspaceblobstore/paths/rows/", "2").status_code in (200, 201)
+    assert data("plain12", path("beta12")).status_code in (200, 201)

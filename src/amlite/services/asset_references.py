@@ -36,6 +36,7 @@ from amlite.ports import UnitOfWork
 from amlite.services.asset_owners import containers_of, registry_owner, versions_of, workspace_owner
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller
+from amlite.services.hubs import refuse_sibling_data
 from amlite.services.images import check_image_reference
 from amlite.services.registries import registry_for, tenant_registry_path
 from amlite.services.system_registry import curated_catalog, reference_not_found
@@ -105,6 +106,9 @@ class ReferenceResolver:
         if uow.datastores.get(home.key, path.datastore) is None:
             raise invalid("DatastoreNotFound",
                           f"The datastore '{path.datastore}' does not exist in workspace '{home.name}'.", target)
+        if home.key != ws.key and not ws.is_registry and (workspace := uow.workspaces.by_key(ws.key)) is not None:
+            refuse_sibling_data(uow, workspace, home.key, f"The path '{path.datastore}' of workspace '{home.name}'",
+                                target)
 
     def resolve(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, ref: AssetRef, target: str) -> tuple[AssetContainer, AssetVersion]:
         """The container and version a reference names; ``400 AssetReferenceNotFound`` when missing.

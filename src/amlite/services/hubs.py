@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from amlite.domain.computes import Compute
-from amlite.domain.errors import InvalidInput, NotFound, invalid
+from amlite.domain.errors import AuthorizationFailed, InvalidInput, NotFound, invalid
 from amlite.domain.hubs import Effective, effective, family_key
 from amlite.domain.resources import Workspace, WorkspaceKind
 from amlite.ports import UnitOfWork
@@ -77,6 +77,20 @@ def require_hub(uow: UnitOfWork, sub_id: str, rg_name: str, name: str, given: st
         raise InvalidInput("NotAHub", f"Workspace '{hub.name}' is a {hub.kind.value} workspace, not a hub: a project "
                            "needs a workspace of kind Hub.", "properties.hubResourceId")
     return hub
+
+
+def refuse_sibling_data(uow: UnitOfWork, ws: Workspace, owner_key: str, what: str, target: str) -> None:
+    """A hub or project reaches no other workspace's data kept in the hub's shared storage (the
+    project's identity reaches only its own containers there), whatever names it: a job's input,
+    an asset's path on another workspace's datastore. ``what`` names the reference in the message."""
+    other = uow.workspaces.by_key(owner_key)
+    if other is None or other.key == ws.key or family_key(ws) is None or family_key(other) != family_key(ws):
+        return
+    raise AuthorizationFailed(
+        "ProjectDataIsolation",
+        f"{what} is data of workspace '{other.name}', which shares its hub's storage with "
+        f"'{ws.name}'; a {ws.kind.value.lower()} reaches only its own data there. Register the data in '{ws.name}' "
+        "instead.", target)
 
 
 def find_compute(uow: UnitOfWork, workspace_key: str, name: str) -> Compute | None:
