@@ -419,3 +419,39 @@ def test_a_project_cannot_register_data_on_another_projects_datastore(api: Api, 
     assert data("alpha12", path("alpha12")).status_code in (200, 201)
     assert data("alpha12", "azureml://datastores/workspaceblobstore/paths/rows/", "2").status_code in (200, 201)
     assert data("plain12", path("beta12")).status_code in (200, 201)
+
+
+def test_a_hub_and_its_project_from_one_arm_template(api: Api, name: str) -> None:
+    """Azure's ARM template for a hub and a project (two Microsoft.MachineLearningServices/workspaces
+    resources, the project depending on the hub) deploys through the template-deployment route, and
+    the project it makes inherits from the hub as one made by its own PUT does."""
+    api.create_group(name)
+    hub_id = "[resourceId('Microsoft.MachineLearningServices/workspaces', parameters('hubName'))]"
+    workspace = {"type": "Microsoft.MachineLearningServices/workspaces", "apiVersion": "2024-10-01",
+                 "location": "[resourceGroup().location]", "identity": {"type": "SystemAssigned"}}
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"hubName": {"type": "string", "defaultValue": "hub13"}},
+        "resources": [
+            {**workspace, "name": "[parameters('hubName')]", "kind": "Hub", "properties": {
+                "publicNetworkAccess": "Disabled", "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"},
+                "encryption": {"status": "Enabled", "keyVaultProperties": {"keyIdentifier": KEY}},
+                "workspaceHubConfig": {"defaultWorkspaceResourceGroup": "[resourceGroup().id]"}}},
+            {**workspace, "name": "proj13", "kind": "Project", "dependsOn": [hub_id],
+             "properties": {"friendlyName": "Project 13", "hubResourceId": hub_id}},
+        ],
+    }
+    body = {"properties": {"mode": "Incremental", "template": template, "parameters": {}}}
+    r = api.client.put(f"{api.rg_path(name)}/providers/Microsoft.Resources/deployments/hub13?api-version=2024-11-01",
+                       json=body)
+    assert r.status_code in (200, 201), r.text
+    assert r.json()["properties"]["provisioningState"] == "Succeeded", r.text
+    hub = api.request("GET", api.ws_path(name, "hub13"), ML).json()
+    assert hub["kind"] == "Hub" and hub["properties"]["associatedWorkspaces"] == [api.ws_path(name, "proj13")]
+    project = api.request("GET", api.ws_path(name, "proj13"), ML).json()
+    p = project["properties"]
+    assert project["kind"] == "Project" and p["hubResourceId"] == api.ws_path(name, "hub13")
+    assert p["publicNetworkAccess"] == "Disabled" and p["settingSources"]["publicNetworkAccess"] == "hub"
+    assert p["encryption"]["keyVaultProperties"]["keyIdentifier"] == KEY
+    assert p["storageAccount"] == hub["properties"]["storageAccount"] and p["friendlyName"] == "Project 13"
