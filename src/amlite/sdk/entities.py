@@ -65,16 +65,19 @@ class Workspace:
 
     @classmethod
     def _from_rest(cls, body: dict[str, Any]) -> Workspace:
-        """Build from the server's workspace body."""
+        """Build from the server's workspace body: a ``Hub`` or ``Project`` for those kinds, as
+        azure-ai-ml's ``workspaces.get`` answers, so ``isinstance(ws, Project)`` holds for a project."""
         props: dict[str, Any] = body.get("properties") or {}
         ids = parse_arm_id(str(body.get("id") or ""))
-        workspace = cls(
+        kind = str(body.get("kind") or "Default")
+        make: type[Workspace] = {"hub": Hub, "project": Project}.get(kind.lower(), cls) if cls is Workspace else cls
+        workspace = make(
             name=str(body.get("name") or ids.get("workspaces") or ""),
             location=body.get("location"),
             display_name=props.get("friendlyName"),
             description=props.get("description"),
             tags=dict(body.get("tags") or {}),
-            kind=str(body.get("kind") or "Default"),
+            kind=kind,
             id=body.get("id"),
             workspace_id=props.get("workspaceId"),
             resource_group=ids.get("resourcegroups"),
