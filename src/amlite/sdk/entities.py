@@ -61,6 +61,7 @@ class Workspace:
     customer_managed_key: str | None = None
     hub_id: str | None = None
     setting_sources: dict[str, str] | None = None
+    associated_workspaces: list[str] | None = None  # a hub's projects (read-only, as azure-ai-ml's Hub has)
     _rest: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
@@ -99,6 +100,8 @@ class Workspace:
             customer_managed_key=((props.get("encryption") or {}).get("keyVaultProperties") or {}).get("keyIdentifier"),
             hub_id=props.get("hubResourceId"),
             setting_sources=props.get("settingSources"),
+            associated_workspaces=(list(props["associatedWorkspaces"])
+                                   if isinstance(props.get("associatedWorkspaces"), list) else None),
         )
         workspace._rest = body
         return workspace
@@ -183,6 +186,7 @@ class Workspace:
             "customer_managed_key": {"key_uri": self.customer_managed_key} if self.customer_managed_key else None,
             "default_resource_group": self.default_resource_group, "hub_id": self.hub_id,
             "setting_sources": dict(self.setting_sources) if self.setting_sources else None,
+            "associated_workspaces": list(self.associated_workspaces) if self.associated_workspaces is not None else None,
         })
 
     def dump_config(
