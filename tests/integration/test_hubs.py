@@ -455,3 +455,27 @@ def test_a_hub_and_its_project_from_one_arm_template(api: Api, name: str) -> Non
     assert p["publicNetworkAccess"] == "Disabled" and p["settingSources"]["publicNetworkAccess"] == "hub"
     assert p["encryption"]["keyVaultProperties"]["keyIdentifier"] == KEY
     assert p["storageAccount"] == hub["properties"]["storageAccount"] and p["friendlyName"] == "Project 13"
+
+
+def test_a_project_is_reached_through_its_hubs_private_endpoint(api: Api, name: str) -> None:
+    """One private endpoint on the hub serves the hub and its projects: a project shows the hub's
+    connections as they are now, and refuses one of its own, naming the hub."""
+    _hub_ws, _alpha, _beta = _family(api, name, "14")
+    hub, alpha = api.ws_path(name, "hub14"), api.ws_path(name, "alpha14")
+    endpoint = {"properties": {"privateEndpoint": {
+        "id": api.rg_path(name) + "/providers/Microsoft.Network/privateEndpoints/pe14"}}}
+    r = api.request("PUT", f"{hub}/privateEndpointConnections/pe14", ML, json=endpoint)
+    assert r.status_code == 201, r.text
+    before = api.snapshot()
+    for method, body in (("PUT", endpoint), ("DELETE", None)):
+        r = api.request(method, f"{alpha}/privateEndpointConnections/pe14", ML, json=body)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "ProjectSettingInherited", r.text
+        assert "hub14" in r.json()["error"]["message"]
+    assert api.snapshot() == before
+    approved = {"properties": {"privateLinkServiceConnectionState": {"status": "Approved", "description": "ok"}}}
+    assert api.request("PUT", f"{hub}/privateEndpointConnections/pe14", ML, json=approved).status_code == 200
+    listed = api.request("GET", f"{alpha}/privateEndpointConnections", ML).json()["value"]
+    assert [c["id"] for c in listed] == [f"{hub}/privateEndpointConnections/pe14"]
+    assert listed[0]["properties"]["privateLinkServiceConnectionState"]["status"] == "Approved"
+    shown = api.request("GET", f"{alpha}/privateEndpointConnections/pe14", ML)
+    assert shown.status_code == 200 and shown.json()["id"] == f"{hub}/privateEndpointConnections/pe14", shown.text

@@ -123,6 +123,16 @@ def refuse_project_setting(name: str, hub: str) -> InvalidInput:
                    f"properties.{name}")
 
 
+def project_private_endpoint_refused(project: Workspace, hub: Workspace) -> InvalidInput:
+    """A project is reached through its hub's private endpoint (one for the hub and all its
+    projects, the seed's network settings row); it has none of its own."""
+    return invalid("ProjectSettingInherited",
+                   f"Project workspace '{project.name}' is reached through the private endpoint of its hub "
+                   f"'{hub.name}' (one private endpoint serves the hub and all its projects); create or change the "
+                   f"private endpoint connection on the hub instead: {hub.arm_id}/privateEndpointConnections.",
+                   "privateEndpointConnectionName")
+
+
 def refuse_kind_change(ws: Workspace, wanted: WorkspaceKind) -> Conflict | InvalidInput:
     if ws.kind is WorkspaceKind.DEFAULT and wanted is WorkspaceKind.HUB:
         return invalid("HubConversionNotSupported",
