@@ -4,6 +4,7 @@ matrix's refusals."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -479,3 +480,34 @@ def test_a_project_is_reached_through_its_hubs_private_endpoint(api: Api, name: 
     assert listed[0]["properties"]["privateLinkServiceConnectionState"]["status"] == "Approved"
     shown = api.request("GET", f"{alpha}/privateEndpointConnections/pe14", ML)
     assert shown.status_code == 200 and shown.json()["id"] == f"{hub}/privateEndpointConnections/pe14", shown.text
+
+
+def test_a_project_names_its_own_application_insights_from_the_cli_and_yaml(
+        api: Api, monkeypatch: Any, tmp_path: Any, name: str) -> None:
+    """The one setting a project may override, from ``--application-insights`` and from the YAML's
+    ``application_insights``; a Default workspace or a hub naming one is refused, not ignored."""
+    from tests.integration.clients import app_transport, cli_login, route_cli
+    from tests.unit.test_cli_commands import run
+
+    route_cli(app_transport(api), monkeypatch, tmp_path)
+    cli_login(api, tmp_path)
+    api.create_group(name)
+    hub = _hub(api, name, "hub15")
+    insights = api.create_workspace(name, "plain15")["properties"]["applicationInsights"]
+    made = run("ml", "workspace", "create", "--kind", "project", "--hub-id", hub["id"], "-n", "alpha15", "-g", name,
+               "--application-insights", insights)
+    assert made.exit_code == 0, made.stderr
+    shown = json.loads(made.stdout)
+    assert shown["application_insights"] == insights and shown["setting_sources"]["applicationInsights"] == "project"
+    (tmp_path / "beta.yml").write_text(f"name: beta15\nkind: project\nhub_id: {hub['id']}\n"
+                                       f"application_insights: {insights}\n")
+    made = run("ml", "workspace", "create", "--file", str(tmp_path / "beta.yml"), "-g", name)
+    assert made.exit_code == 0, made.stderr
+    assert json.loads(made.stdout)["setting_sources"]["applicationInsights"] == "project"
+    before = api.snapshot()
+    refused = run("ml", "workspace", "create", "-n", "plain16", "-g", name, "--application-insights", insights)
+    assert refused.exit_code != 0 and "(UnsupportedWorkspaceProperty)" in refused.stderr, refused.stderr
+    (tmp_path / "plain.yml").write_text(f"name: plain17\napplication_insights: {insights}\n")
+    refused = run("ml", "workspace", "create", "--file", str(tmp_path / "plain.yml"), "-g", name)
+    assert refused.exit_code != 0 and "application_insights" in refused.stderr, refused.stderr
+    assert api.snapshot() == before

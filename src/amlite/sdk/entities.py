@@ -118,6 +118,8 @@ class Workspace:
         if self.description is not None:
             properties["description"] = self.description
         properties.update(self._kind_properties())
+        if self.application_insights is not None:  # a project's own (the server refuses it on other kinds)
+            properties["applicationInsights"] = self.application_insights
         return compact({
             "location": self.location,
             "kind": self.kind or "Default",
