@@ -399,8 +399,9 @@ def test_a_soft_deleted_project_keeps_its_hub_until_it_is_purged(api: Api, name:
 
 def test_a_project_cannot_register_data_on_another_projects_datastore(api: Api, name: str) -> None:
     """A data asset is a reference: a project's may name a path on its own datastores, not on a
-    sibling's or the hub's (all in the hub's shared storage); a Default workspace is not concerned."""
-    _hub_ws, _alpha, _beta = _family(api, name, "12")
+    sibling's or the hub's (all in the hub's shared storage), nor a URL of their containers; a
+    Default workspace is not concerned."""
+    hub, alpha, beta = _family(api, name, "12")
     api.create_workspace(name, "plain12")
 
     def path(ws: str) -> str:
@@ -420,6 +421,19 @@ def test_a_project_cannot_register_data_on_another_projects_datastore(api: Api, 
     assert data("alpha12", path("alpha12")).status_code in (200, 201)
     assert data("alpha12", "azureml://datastores/workspaceblobstore/paths/rows/", "2").status_code in (200, 201)
     assert data("plain12", path("beta12")).status_code in (200, 201)
+    # Nor by a storage URL into another container of the hub's account, in any of its spellings.
+    account = hub["properties"]["storageAccount"].rsplit("/", 1)[1]
+    theirs = f"{beta['properties']['workspaceId']}-azureml-blobstore"
+    mine = f"{alpha['properties']['workspaceId']}-code"
+    before = api.snapshot()
+    for url in (f"https://{account}.blob.core.windows.net/{theirs}/rows/",
+                f"wasbs://{theirs}@{account}.blob.core.windows.net/rows/",
+                f"abfss://{theirs}@{account}.dfs.core.windows.net/rows/"):
+        r = data("alpha12", url, "3")
+        assert r.status_code == 403 and r.json()["error"]["code"] == "ProjectStorageIsolation", (url, r.text)
+    assert api.snapshot() == before
+    assert data("alpha12", f"https://{account}.blob.core.windows.net/{mine}/rows/", "3").status_code in (200, 201)
+    assert data("alpha12", f"https://elsewhere.blob.core.windows.net/{theirs}/rows/", "4").status_code in (200, 201)
 
 
 def test_a_hub_and_its_project_from_one_arm_template(api: Api, name: str) -> None:

@@ -20,7 +20,9 @@ from amlite.domain.providers import RESOURCES_NAMESPACE
 from amlite.domain.policies import GROUP_TYPE, Subject
 from amlite.domain.registries import Registry
 from amlite.domain.hubs import projects_to_remove
-from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup, Workspace, WorkspaceKind
+from amlite.domain.resources import (
+    AuditStamp, GenericResource, ProvisioningState, ResourceGroup, Workspace, WorkspaceKind,
+)
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
 from amlite.schemas.arm_resources import ResourceGroupBody
