@@ -381,6 +381,7 @@ def test_a_soft_deleted_project_keeps_its_hub_until_it_is_purged(api: Api, name:
     message = r.json()["error"]["message"]
     assert f"{api.ws_path(name, 'alpha11')} (soft-deleted)" in message and "gamma11" in message
     assert "forceToPurge=true" in message and f"-n beta11 -g {name} --permanently-delete" in message
+    assert "purge them first" in message
     r = api.request("DELETE", api.ws_path(name, "hub11"), f"forceToPurge=true&{ML}")
     assert r.status_code == 409 and r.json()["error"]["code"] == "HubHasProjects", r.text
     forced = "?forceDeletionTypes=Microsoft.MachineLearningServices/workspaces"
@@ -391,6 +392,9 @@ def test_a_soft_deleted_project_keeps_its_hub_until_it_is_purged(api: Api, name:
     # The projects can still be recovered: their hub is there.
     r = api.request("POST", api.ws_path(name, "alpha11") + "/recover", ML)
     assert r.status_code == 200 and r.json()["properties"]["hubResourceId"] == api.ws_path(name, "hub11"), r.text
+    r = api.request("DELETE", api.ws_path(name, "hub11"), ML)
+    assert r.status_code == 409 and "delete them first and purge the soft-deleted ones" in r.text, r.text
+    assert "-n alpha11 " not in r.text and "-n beta11 " in r.text
     for project, rg in (("alpha11", name), ("beta11", name), ("gamma11", other)):
         purged = api.request("DELETE", api.ws_path(rg, project), f"forceToPurge=true&{ML}")
         assert api.wait(purged)["status"] == "Succeeded"

@@ -153,13 +153,14 @@ def projects_to_remove(projects: Sequence[Workspace]) -> str:
     """The projects a hub's delete waits for, each by id (a soft-deleted one marked so), then what
     to do: delete the live ones, purge the soft-deleted ones."""
     listed = ", ".join(p.arm_id + (" (soft-deleted)" if p.soft_delete is not None else "") for p in projects)
-    text = f"{listed}); delete them first."
     purge = [p for p in projects if p.soft_delete is not None]
-    if purge:
-        text += (" A soft-deleted project keeps its hub until it is purged: purge it with DELETE <project id>"
-                 "?forceToPurge=true (" + "; ".join(f"amlite ml workspace delete -n {p.name} -g {p.resource_group_name} "
-                                                    "--permanently-delete" for p in purge) + ").")
-    return text
+    if not purge:
+        return f"{listed}); delete them first."
+    todo = "purge them first" if len(purge) == len(projects) else "delete them first and purge the soft-deleted ones"
+    commands = "; ".join(f"amlite ml workspace delete -n {p.name} -g {p.resource_group_name} --permanently-delete"
+                         for p in purge)
+    return (f"{listed}); {todo}: a soft-deleted project keeps its hub until it is purged (DELETE <project id>"
+            f"?forceToPurge=true; {commands}).")
 
 
 def compute_cluster_refused(ws: Workspace) -> InvalidInput:
