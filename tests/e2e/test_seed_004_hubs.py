@@ -3,7 +3,7 @@ a default project resource group; a developer holding only Azure AI Developer on
 two projects self-service and owns them; each project shows the hub's settings as inherited; one
 project cannot reach the other's data, secrets or images; their computes draw on one quota until it
 runs out, and a compute instance of one project runs a job of the other; changing the hub's network
-setting changes what both projects show."""
+setting changes what both projects show; the hub goes only once its projects are deleted and purged."""
 
 from __future__ import annotations
 
@@ -186,6 +186,14 @@ def test_seed_004_a_hub_and_its_self_service_projects(server: ServerProcess, tmp
     # The hub cannot go while it has projects; the developer may not delete it at all.
     busy = it.refused("HubHasProjects", "ml", "workspace", "delete", "-n", "team-hub", "-g", "rg-hub", "--yes")
     assert "proj-alpha" in busy and "proj-beta" in busy
+    # A soft-deleted project can be recovered, so it keeps its hub until it is purged.
+    dev.ok("ml", "workspace", "delete", "-n", "proj-alpha", *projects, "--yes", "--permanently-delete")
+    dev.ok("ml", "workspace", "delete", "-n", "proj-beta", *projects, "--yes")
+    busy = it.refused("HubHasProjects", "ml", "workspace", "delete", "-n", "team-hub", "-g", "rg-hub", "--yes")
+    assert "proj-beta (soft-deleted)" in busy and "proj-alpha" not in busy
+    assert "amlite ml workspace delete -n proj-beta -g rg-projects --permanently-delete" in busy
+    dev.ok("ml", "workspace", "delete", "-n", "proj-beta", *projects, "--yes", "--permanently-delete")
+    it.ok("ml", "workspace", "delete", "-n", "team-hub", "-g", "rg-hub", "--yes")
 
 
 def test_seed_004_both_projects_use_one_shared_connection(server: ServerProcess, tmp_path: Path) -> None:

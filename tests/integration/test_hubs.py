@@ -4,6 +4,7 @@ matrix's refusals."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -133,8 +134,8 @@ def test_support_matrix_refusals(api: Api, name: str) -> None:
     assert r.status_code == 409 and r.json()["error"]["code"] == "HubHasProjects", r.text
     assert "proj3" in r.json()["error"]["message"]
     assert api.snapshot() == before
-    # Once the project is gone, the hub goes.
-    assert api.wait(api.request("DELETE", api.ws_path(name, "proj3"), ML))["status"] == "Succeeded"
+    # Once the project is gone (purged: a soft-deleted one keeps its hub), the hub goes.
+    assert api.wait(api.request("DELETE", api.ws_path(name, "proj3"), f"forceToPurge=true&{ML}"))["status"] == "Succeeded"
     assert api.wait(api.request("DELETE", api.ws_path(name, "hub3"), ML))["status"] == "Succeeded"
 
 
@@ -362,3 +363,169 @@ def test_a_group_holding_a_hub_with_projects_elsewhere_is_not_deleted(api: Api, 
     assert api.wait(api.request("DELETE", api.rg_path(other) + forced))["status"] == "Succeeded"
     assert not any(c.name.startswith(prefix) for c in (root / account).iterdir())  # its containers went with it
     assert api.wait(api.request("DELETE", api.rg_path(name) + forced))["status"] == "Succeeded"
+
+
+def test_a_soft_deleted_project_keeps_its_hub_until_it_is_purged(api: Api, name: str) -> None:
+    """A soft-deleted project can be recovered, so it still needs its hub: deleting the hub (or the
+    hub's group) is refused naming it and how to purge it; once purged, the hub goes."""
+    other = name + "-p"
+    api.create_group(other)
+    _hub_ws, _alpha, _beta = _family(api, name, "11")
+    r = api.request("PUT", api.ws_path(other, "gamma11"), ML, json=_project_body(api, name, "hub11"))
+    assert r.status_code == 200, r.text
+    for project, rg in (("alpha11", name), ("beta11", name), ("gamma11", other)):
+        assert api.wait(api.request("DELETE", api.ws_path(rg, project), ML))["status"] == "Succeeded"
+    before = api.snapshot()
+    r = api.request("DELETE", api.ws_path(name, "hub11"), ML)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "HubHasProjects", r.text
+    message = r.json()["error"]["message"]
+    assert f"{api.ws_path(name, 'alpha11')} (soft-deleted)" in message and "gamma11" in message
+    assert "forceToPurge=true" in message and f"-n beta11 -g {name} --permanently-delete" in message
+    assert "purge them first" in message
+    r = api.request("DELETE", api.ws_path(name, "hub11"), f"forceToPurge=true&{ML}")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "HubHasProjects", r.text
+    forced = "?forceDeletionTypes=Microsoft.MachineLearningServices/workspaces"
+    r = api.request("DELETE", api.rg_path(name) + forced)  # gamma11, in another group, would lose its hub
+    assert r.status_code == 409 and r.json()["error"]["code"] == "HubHasProjects", r.text
+    assert f"-n gamma11 -g {other} --permanently-delete" in r.json()["error"]["message"]
+    assert api.snapshot() == before
+    # The projects can still be recovered: their hub is there.
+    r = api.request("POST", api.ws_path(name, "alpha11") + "/recover", ML)
+    assert r.status_code == 200 and r.json()["properties"]["hubResourceId"] == api.ws_path(name, "hub11"), r.text
+    r = api.request("DELETE", api.ws_path(name, "hub11"), ML)
+    assert r.status_code == 409 and "delete them first and purge the soft-deleted ones" in r.text, r.text
+    assert "-n alpha11 " not in r.text and "-n beta11 " in r.text
+    for project, rg in (("alpha11", name), ("beta11", name), ("gamma11", other)):
+        purged = api.request("DELETE", api.ws_path(rg, project), f"forceToPurge=true&{ML}")
+        assert api.wait(purged)["status"] == "Succeeded"
+    assert api.wait(api.request("DELETE", api.ws_path(name, "hub11"), ML))["status"] == "Succeeded"
+
+
+def test_a_project_cannot_register_data_on_another_projects_datastore(api: Api, name: str) -> None:
+    """A data asset is a reference: a project's may name a path on its own datastores, not on a
+    sibling's or the hub's (all in the hub's shared storage), nor a URL of their containers; a
+    Default workspace is not concerned."""
+    hub, alpha, beta = _family(api, name, "12")
+    api.create_workspace(name, "plain12")
+
+    def path(ws: str) -> str:
+        return (f"azureml://subscriptions/{api.sub}/resourcegroups/{name}/workspaces/{ws}/datastores/"
+                "workspaceblobstore/paths/rows/")
+
+    def data(ws: str, target: str, version: str = "1") -> Any:
+        return api.request("PUT", api.ws_path(name, ws) + f"/data/rows/versions/{version}", ML,
+                           json={"properties": {"dataType": "uri_folder", "dataUri": target}})
+
+    before = api.snapshot()
+    for owner, other in (("alpha12", "beta12"), ("alpha12", "hub12"), ("hub12", "beta12")):
+        r = data(owner, path(other))
+        assert r.status_code == 403 and r.json()["error"]["code"] == "ProjectDataIsolation", r.text
+        assert other in r.json()["error"]["message"] and "properties.dataUri" in r.text
+    assert api.snapshot() == before
+    assert data("alpha12", path("alpha12")).status_code in (200, 201)
+    assert data("alpha12", "azureml://datastores/workspaceblobstore/paths/rows/", "2").status_code in (200, 201)
+    assert data("plain12", path("beta12")).status_code in (200, 201)
+    # Nor by a storage URL into another container of the hub's account, in any of its spellings.
+    account = hub["properties"]["storageAccount"].rsplit("/", 1)[1]
+    theirs = f"{beta['properties']['workspaceId']}-azureml-blobstore"
+    mine = f"{alpha['properties']['workspaceId']}-code"
+    before = api.snapshot()
+    for url in (f"https://{account}.blob.core.windows.net/{theirs}/rows/",
+                f"wasbs://{theirs}@{account}.blob.core.windows.net/rows/",
+                f"abfss://{theirs}@{account}.dfs.core.windows.net/rows/"):
+        r = data("alpha12", url, "3")
+        assert r.status_code == 403 and r.json()["error"]["code"] == "ProjectStorageIsolation", (url, r.text)
+    assert api.snapshot() == before
+    assert data("alpha12", f"https://{account}.blob.core.windows.net/{mine}/rows/", "3").status_code in (200, 201)
+    assert data("alpha12", f"https://elsewhere.blob.core.windows.net/{theirs}/rows/", "4").status_code in (200, 201)
+
+
+def test_a_hub_and_its_project_from_one_arm_template(api: Api, name: str) -> None:
+    """Azure's ARM template for a hub and a project (two Microsoft.MachineLearningServices/workspaces
+    resources, the project depending on the hub) deploys through the template-deployment route, and
+    the project it makes inherits from the hub as one made by its own PUT does."""
+    api.create_group(name)
+    hub_id = "[resourceId('Microsoft.MachineLearningServices/workspaces', parameters('hubName'))]"
+    workspace = {"type": "Microsoft.MachineLearningServices/workspaces", "apiVersion": "2024-10-01",
+                 "location": "[resourceGroup().location]", "identity": {"type": "SystemAssigned"}}
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"hubName": {"type": "string", "defaultValue": "hub13"}},
+        "resources": [
+            {**workspace, "name": "[parameters('hubName')]", "kind": "Hub", "properties": {
+                "publicNetworkAccess": "Disabled", "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"},
+                "encryption": {"status": "Enabled", "keyVaultProperties": {"keyIdentifier": KEY}},
+                "workspaceHubConfig": {"defaultWorkspaceResourceGroup": "[resourceGroup().id]"}}},
+            {**workspace, "name": "proj13", "kind": "Project", "dependsOn": [hub_id],
+             "properties": {"friendlyName": "Project 13", "hubResourceId": hub_id}},
+        ],
+    }
+    body = {"properties": {"mode": "Incremental", "template": template, "parameters": {}}}
+    r = api.client.put(f"{api.rg_path(name)}/providers/Microsoft.Resources/deployments/hub13?api-version=2024-11-01",
+                       json=body)
+    assert r.status_code in (200, 201), r.text
+    assert r.json()["properties"]["provisioningState"] == "Succeeded", r.text
+    hub = api.request("GET", api.ws_path(name, "hub13"), ML).json()
+    assert hub["kind"] == "Hub" and hub["properties"]["associatedWorkspaces"] == [api.ws_path(name, "proj13")]
+    project = api.request("GET", api.ws_path(name, "proj13"), ML).json()
+    p = project["properties"]
+    assert project["kind"] == "Project" and p["hubResourceId"] == api.ws_path(name, "hub13")
+    assert p["publicNetworkAccess"] == "Disabled" and p["settingSources"]["publicNetworkAccess"] == "hub"
+    assert p["encryption"]["keyVaultProperties"]["keyIdentifier"] == KEY
+    assert p["storageAccount"] == hub["properties"]["storageAccount"] and p["friendlyName"] == "Project 13"
+
+
+def test_a_project_is_reached_through_its_hubs_private_endpoint(api: Api, name: str) -> None:
+    """One private endpoint on the hub serves the hub and its projects: a project shows the hub's
+    connections as they are now, and refuses one of its own, naming the hub."""
+    _hub_ws, _alpha, _beta = _family(api, name, "14")
+    hub, alpha = api.ws_path(name, "hub14"), api.ws_path(name, "alpha14")
+    endpoint = {"properties": {"privateEndpoint": {
+        "id": api.rg_path(name) + "/providers/Microsoft.Network/privateEndpoints/pe14"}}}
+    r = api.request("PUT", f"{hub}/privateEndpointConnections/pe14", ML, json=endpoint)
+    assert r.status_code == 201, r.text
+    before = api.snapshot()
+    for method, body in (("PUT", endpoint), ("DELETE", None)):
+        r = api.request(method, f"{alpha}/privateEndpointConnections/pe14", ML, json=body)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "ProjectSettingInherited", r.text
+        assert "hub14" in r.json()["error"]["message"]
+    assert api.snapshot() == before
+    approved = {"properties": {"privateLinkServiceConnectionState": {"status": "Approved", "description": "ok"}}}
+    assert api.request("PUT", f"{hub}/privateEndpointConnections/pe14", ML, json=approved).status_code == 200
+    listed = api.request("GET", f"{alpha}/privateEndpointConnections", ML).json()["value"]
+    assert [c["id"] for c in listed] == [f"{hub}/privateEndpointConnections/pe14"]
+    assert listed[0]["properties"]["privateLinkServiceConnectionState"]["status"] == "Approved"
+    shown = api.request("GET", f"{alpha}/privateEndpointConnections/pe14", ML)
+    assert shown.status_code == 200 and shown.json()["id"] == f"{hub}/privateEndpointConnections/pe14", shown.text
+
+
+def test_a_project_names_its_own_application_insights_from_the_cli_and_yaml(
+        api: Api, monkeypatch: Any, tmp_path: Any, name: str) -> None:
+    """The one setting a project may override, from ``--application-insights`` and from the YAML's
+    ``application_insights``; a Default workspace or a hub naming one is refused, not ignored."""
+    from tests.integration.clients import app_transport, cli_login, route_cli
+    from tests.unit.test_cli_commands import run
+
+    route_cli(app_transport(api), monkeypatch, tmp_path)
+    cli_login(api, tmp_path)
+    api.create_group(name)
+    hub = _hub(api, name, "hub15")
+    insights = api.create_workspace(name, "plain15")["properties"]["applicationInsights"]
+    made = run("ml", "workspace", "create", "--kind", "project", "--hub-id", hub["id"], "-n", "alpha15", "-g", name,
+               "--application-insights", insights)
+    assert made.exit_code == 0, made.stderr
+    shown = json.loads(made.stdout)
+    assert shown["application_insights"] == insights and shown["setting_sources"]["applicationInsights"] == "project"
+    (tmp_path / "beta.yml").write_text(f"name: beta15\nkind: project\nhub_id: {hub['id']}\n"
+                                       f"application_insights: {insights}\n")
+    made = run("ml", "workspace", "create", "--file", str(tmp_path / "beta.yml"), "-g", name)
+    assert made.exit_code == 0, made.stderr
+    assert json.loads(made.stdout)["setting_sources"]["applicationInsights"] == "project"
+    before = api.snapshot()
+    refused = run("ml", "workspace", "create", "-n", "plain16", "-g", name, "--application-insights", insights)
+    assert refused.exit_code != 0 and "(UnsupportedWorkspaceProperty)" in refused.stderr, refused.stderr
+    (tmp_path / "plain.yml").write_text(f"name: plain17\napplication_insights: {insights}\n")
+    refused = run("ml", "workspace", "create", "--file", str(tmp_path / "plain.yml"), "-g", name)
+    assert refused.exit_code != 0 and "application_insights" in refused.stderr, refused.stderr
+    assert api.snapshot() == before

@@ -168,6 +168,10 @@ def test_the_sdk_and_the_yaml_speak_azures_hub_and_project_shapes() -> None:
     assert project["kind"] == "Project" and "location" not in project  # the hub's location
     back = SdkWorkspace._from_rest({"name": "p", "kind": "Project", "properties": {
         "hubResourceId": "/h", "publicNetworkAccess": "Disabled", "settingSources": {"publicNetworkAccess": "hub"}}})
+    assert isinstance(back, Project)  # azure-ai-ml's workspaces.get answers a Project for a project
+    read_hub = SdkWorkspace._from_rest({"name": "h", "kind": "Hub", "properties": {"associatedWorkspaces": ["/p"]}})
+    assert isinstance(read_hub, Hub) and read_hub._to_dict()["associated_workspaces"] == ["/p"]  # as az prints it
+    assert type(SdkWorkspace._from_rest({"name": "d", "kind": "Default"})) is SdkWorkspace
     shown = back._to_dict()
     assert (shown["kind"], shown["hub_id"], shown["setting_sources"]) == ("project", "/h", {"publicNetworkAccess": "hub"})
     spec = parse_workspace({"name": "p", "kind": "project", "hub_id": "/h"})

@@ -12,7 +12,7 @@ Standard library only: the services find the hub, this module decides.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +123,16 @@ def refuse_project_setting(name: str, hub: str) -> InvalidInput:
                    f"properties.{name}")
 
 
+def project_private_endpoint_refused(project: Workspace, hub: Workspace) -> InvalidInput:
+    """A project is reached through its hub's private endpoint (one for the hub and all its
+    projects, the seed's network settings row); it has none of its own."""
+    return invalid("ProjectSettingInherited",
+                   f"Project workspace '{project.name}' is reached through the private endpoint of its hub "
+                   f"'{hub.name}' (one private endpoint serves the hub and all its projects); create or change the "
+                   f"private endpoint connection on the hub instead: {hub.arm_id}/privateEndpointConnections.",
+                   "privateEndpointConnectionName")
+
+
 def refuse_kind_change(ws: Workspace, wanted: WorkspaceKind) -> Conflict | InvalidInput:
     if ws.kind is WorkspaceKind.DEFAULT and wanted is WorkspaceKind.HUB:
         return invalid("HubConversionNotSupported",
@@ -133,9 +143,24 @@ def refuse_kind_change(ws: Workspace, wanted: WorkspaceKind) -> Conflict | Inval
                    f"of kind '{wanted.value}'.", "kind")
 
 
-def hub_has_projects(hub: Workspace, projects: list[str]) -> Conflict:
-    return Conflict("HubHasProjects",
-                    f"Hub '{hub.name}' still has project workspaces ({', '.join(projects)}); delete them first.")
+def hub_has_projects(hub: Workspace, projects: Sequence[Workspace]) -> Conflict:
+    """A hub goes only once its projects have, soft-deleted ones included: a soft-deleted project
+    keeps its hub (it can be recovered), so it must be purged first, as on Azure."""
+    return Conflict("HubHasProjects", f"Hub '{hub.name}' still has project workspaces ({projects_to_remove(projects)}")
+
+
+def projects_to_remove(projects: Sequence[Workspace]) -> str:
+    """The projects a hub's delete waits for, each by id (a soft-deleted one marked so), then what
+    to do: delete the live ones, purge the soft-deleted ones."""
+    listed = ", ".join(p.arm_id + (" (soft-deleted)" if p.soft_delete is not None else "") for p in projects)
+    purge = [p for p in projects if p.soft_delete is not None]
+    if not purge:
+        return f"{listed}); delete them first."
+    todo = "purge them first" if len(purge) == len(projects) else "delete them first and purge the soft-deleted ones"
+    commands = "; ".join(f"amlite ml workspace delete -n {p.name} -g {p.resource_group_name} --permanently-delete"
+                         for p in purge)
+    return (f"{listed}); {todo}: a soft-deleted project keeps its hub until it is purged (DELETE <project id>"
+            f"?forceToPurge=true; {commands}).")
 
 
 def compute_cluster_refused(ws: Workspace) -> InvalidInput:

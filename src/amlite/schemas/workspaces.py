@@ -29,7 +29,8 @@ NOT_HONOURED: dict[str, str] = {
     "storage_account": _OWN_STORAGE,
     "key_vault": "amlite keeps datastore secrets in its own encrypted store and cannot use an existing key vault",
     "container_registry": "amlite builds no images, so a workspace has no container registry to attach",
-    "application_insights": "amlite has no Application Insights to attach",
+    "application_insights": "amlite attaches no Application Insights to a Default workspace or a hub (a project "
+                            "may name its own, instead of its hub's)",
     "hbi_workspace": "amlite has no high-business-impact mode",
     "image_build_compute": "amlite builds no images",
     "identity": "amlite does not assign managed identities to workspaces",
@@ -71,6 +72,7 @@ class WorkspaceSpec(SpecModel):
     public_network_access: str | None = None
     managed_network: ManagedNetworkSpec | None = None
     customer_managed_key: CustomerManagedKeySpec | None = None
+    application_insights: str | None = None  # a project's own, the one setting it may override
 
     @field_validator("kind")
     @classmethod
@@ -85,7 +87,7 @@ class WorkspaceSpec(SpecModel):
         out: dict[str, Any] = {}
         if self.kind:
             out["kind"] = self.kind.capitalize()
-        for key in ("hub_id", "default_resource_group", "public_network_access"):
+        for key in ("hub_id", "default_resource_group", "public_network_access", "application_insights"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         if self.managed_network is not None and self.managed_network.isolation_mode:
@@ -97,7 +99,10 @@ class WorkspaceSpec(SpecModel):
 
 def parse_workspace(data: dict[str, Any], source: str | None = None) -> WorkspaceSpec:
     """The workspace YAML as a spec; fields amlite does not honour are refused, naming why."""
+    project = str(data.get("kind") or "").lower() == "project"
     for key, reason in NOT_HONOURED.items():
+        if key == "application_insights" and project:
+            continue
         if key in data and data[key] is not None:
             raise YamlSchemaError(f"'{key}' is not honoured: {reason}.", field=key, source=source)
     try:

@@ -61,20 +61,24 @@ class Workspace:
     customer_managed_key: str | None = None
     hub_id: str | None = None
     setting_sources: dict[str, str] | None = None
+    associated_workspaces: list[str] | None = None  # a hub's projects (read-only, as azure-ai-ml's Hub has)
     _rest: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def _from_rest(cls, body: dict[str, Any]) -> Workspace:
-        """Build from the server's workspace body."""
+        """Build from the server's workspace body: a ``Hub`` or ``Project`` for those kinds, as
+        azure-ai-ml's ``workspaces.get`` answers, so ``isinstance(ws, Project)`` holds for a project."""
         props: dict[str, Any] = body.get("properties") or {}
         ids = parse_arm_id(str(body.get("id") or ""))
-        workspace = cls(
+        kind = str(body.get("kind") or "Default")
+        make: type[Workspace] = {"hub": Hub, "project": Project}.get(kind.lower(), cls) if cls is Workspace else cls
+        workspace = make(
             name=str(body.get("name") or ids.get("workspaces") or ""),
             location=body.get("location"),
             display_name=props.get("friendlyName"),
             description=props.get("description"),
             tags=dict(body.get("tags") or {}),
-            kind=str(body.get("kind") or "Default"),
+            kind=kind,
             id=body.get("id"),
             workspace_id=props.get("workspaceId"),
             resource_group=ids.get("resourcegroups"),
@@ -96,6 +100,8 @@ class Workspace:
             customer_managed_key=((props.get("encryption") or {}).get("keyVaultProperties") or {}).get("keyIdentifier"),
             hub_id=props.get("hubResourceId"),
             setting_sources=props.get("settingSources"),
+            associated_workspaces=(list(props["associatedWorkspaces"])
+                                   if isinstance(props.get("associatedWorkspaces"), list) else None),
         )
         workspace._rest = body
         return workspace
@@ -112,6 +118,8 @@ class Workspace:
         if self.description is not None:
             properties["description"] = self.description
         properties.update(self._kind_properties())
+        if self.application_insights is not None:  # a project's own (the server refuses it on other kinds)
+            properties["applicationInsights"] = self.application_insights
         return compact({
             "location": self.location,
             "kind": self.kind or "Default",
@@ -180,6 +188,7 @@ class Workspace:
             "customer_managed_key": {"key_uri": self.customer_managed_key} if self.customer_managed_key else None,
             "default_resource_group": self.default_resource_group, "hub_id": self.hub_id,
             "setting_sources": dict(self.setting_sources) if self.setting_sources else None,
+            "associated_workspaces": list(self.associated_workspaces) if self.associated_workspaces is not None else None,
         })
 
     def dump_config(

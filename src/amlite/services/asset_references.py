@@ -36,6 +36,7 @@ from amlite.ports import UnitOfWork
 from amlite.services.asset_owners import containers_of, registry_owner, versions_of, workspace_owner
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller
+from amlite.services.hubs import confine_to_own_containers, refuse_sibling_data, storage_url_container
 from amlite.services.images import check_image_reference
 from amlite.services.registries import registry_for, tenant_registry_path
 from amlite.services.system_registry import curated_catalog, reference_not_found
@@ -85,8 +86,12 @@ class ReferenceResolver:
                 self.resolve(uow, caller, ws, parse_asset_reference(ref, AssetKind.COMPONENTS, where), where)
 
     def check_uri(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, uri: str, target: str) -> None:
-        """A datastore path's datastore must exist; storage URLs are taken as given."""
+        """A datastore path's datastore must exist; storage URLs are taken as given, except that a
+        project names no other container of its hub's storage account."""
         if not is_reference(uri):
+            found = storage_url_container(uri) if not ws.is_registry else None
+            if found is not None and (workspace := uow.workspaces.by_key(ws.key)) is not None:
+                confine_to_own_containers(uow, workspace, *found)
             return
         if ws.is_registry and uri.lower().startswith(f"azureml://registries/{ws.name.lower()}/"):
             return  # files of this registry's own versions
@@ -105,6 +110,9 @@ class ReferenceResolver:
         if uow.datastores.get(home.key, path.datastore) is None:
             raise invalid("DatastoreNotFound",
                           f"The datastore '{path.datastore}' does not exist in workspace '{home.name}'.", target)
+        if home.key != ws.key and not ws.is_registry and (workspace := uow.workspaces.by_key(ws.key)) is not None:
+            refuse_sibling_data(uow, workspace, home.key, f"The path '{path.datastore}' of workspace '{home.name}'",
+                                target)
 
     def resolve(self, uow: UnitOfWork, caller: Caller, ws: AssetOwner, ref: AssetRef, target: str) -> tuple[AssetContainer, AssetVersion]:
         """The container and version a reference names; ``400 AssetReferenceNotFound`` when missing.

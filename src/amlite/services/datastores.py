@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from amlite.domain.errors import AuthorizationFailed, Conflict, NotFound, invalid
-from amlite.domain.hubs import project_container_prefix
+from amlite.domain.errors import Conflict, NotFound, invalid
 from amlite.domain.names import check_resource_group_name, check_subscription_id
 from amlite.domain.paging import Page
 from amlite.domain.resources import Datastore, Workspace, WorkspaceKind
@@ -23,6 +22,7 @@ from amlite.ports import UnitOfWork
 from amlite.schemas.arm_assets import DatastoreBody, DatastoreCredentials
 from amlite.schemas.datastores import STORAGE_ACCOUNT_NAME_RULE, is_storage_account_name
 from amlite.services.audit import record_write
+from amlite.services.hubs import confine_to_own_containers
 from amlite.services.context import Caller, Deps
 from amlite.services.secrets import SecretNamespace
 from amlite.services.storage_endpoint import ContainerAccess, StorageEndpointService
@@ -75,7 +75,7 @@ class DatastoreService:
         with d.uow(write=True) as uow:
             ws = writable(require_workspace(uow, caller, sub_id, rg_name, ws_name))
             if ws.kind is WorkspaceKind.PROJECT:
-                _confine_to_own_containers(uow, ws, req.fields["account_name"], req.fields["container_name"])
+                confine_to_own_containers(uow, ws, req.fields["account_name"], req.fields["container_name"])
             existing = uow.datastores.get(ws.key, name)
             if existing is not None and existing.is_default:
                 fixed = ("datastore_type", "account_name", "container_name")
@@ -155,18 +155,6 @@ class DatastoreService:
     def _workspace(self, caller: Caller, sub_id: str, rg_name: str, ws_name: str) -> Workspace:
         with self._deps.uow() as uow:
             return require_workspace(uow, caller, sub_id, rg_name, ws_name)
-
-
-def _confine_to_own_containers(uow: UnitOfWork, ws: Workspace, account: str, container: str) -> None:
-    """A project's datastore on its hub's shared storage names only the project's own containers
-    (prefixed with its workspace GUID), never another project's or the hub's."""
-    shared = {ds.account_name.lower() for ds in uow.datastores.of_workspace(ws.key) if ds.is_default}
-    prefix = project_container_prefix(ws)
-    if account.lower() in shared and not container.lower().startswith(prefix.lower()):
-        raise AuthorizationFailed(
-            "ProjectStorageIsolation",
-            f"Container '{container}' of the hub's storage account '{account}' is not project '{ws.name}''s: a project's "
-            f"containers there start with its workspace GUID '{prefix}'.")
 
 
 def check_datastore_name(name: str) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from amlite.domain.computes import Compute
-from amlite.domain.errors import InvalidInput, NotFound, invalid
-from amlite.domain.hubs import Effective, effective, family_key
+from amlite.domain.errors import AuthorizationFailed, InvalidInput, NotFound, invalid
+from amlite.domain.hubs import Effective, effective, family_key, project_container_prefix
 from amlite.domain.resources import Workspace, WorkspaceKind
 from amlite.ports import UnitOfWork
 
@@ -77,6 +77,47 @@ def require_hub(uow: UnitOfWork, sub_id: str, rg_name: str, name: str, given: st
         raise InvalidInput("NotAHub", f"Workspace '{hub.name}' is a {hub.kind.value} workspace, not a hub: a project "
                            "needs a workspace of kind Hub.", "properties.hubResourceId")
     return hub
+
+
+def refuse_sibling_data(uow: UnitOfWork, ws: Workspace, owner_key: str, what: str, target: str) -> None:
+    """A hub or project reaches no other workspace's data kept in the hub's shared storage (the
+    project's identity reaches only its own containers there), whatever names it: a job's input,
+    an asset's path on another workspace's datastore. ``what`` names the reference in the message."""
+    other = uow.workspaces.by_key(owner_key)
+    if other is None or other.key == ws.key or family_key(ws) is None or family_key(other) != family_key(ws):
+        return
+    raise AuthorizationFailed(
+        "ProjectDataIsolation",
+        f"{what} is data of workspace '{other.name}', which shares its hub's storage with "
+        f"'{ws.name}'; a {ws.kind.value.lower()} reaches only its own data there. Register the data in '{ws.name}' "
+        "instead.", target)
+
+
+_STORAGE_URL = re.compile(
+    r"(?:https?|wasbs?|abfss?)://(?:(?P<at>[^@/]+)@)?(?P<account>[^./@]+)\.(?:blob|dfs)\.[^/]+(?:/(?P<path>[^/?#]+))?",
+    re.IGNORECASE)
+
+
+def storage_url_container(uri: str) -> tuple[str, str] | None:
+    """(account, container) of a blob or Data Lake URL (``https://acct.blob.../c/p``,
+    ``wasbs://c@acct.blob.../p``, ``abfss://c@acct.dfs.../p``); None for another URL."""
+    match = _STORAGE_URL.match(uri.strip())
+    container = match and (match["at"] or match["path"])
+    return (match["account"], container) if match and container else None
+
+
+def confine_to_own_containers(uow: UnitOfWork, ws: Workspace, account: str, container: str) -> None:
+    """A project names only its own containers of its hub's shared storage (prefixed with its
+    workspace GUID), never another project's or the hub's: by a datastore or by a storage URL."""
+    if ws.kind is not WorkspaceKind.PROJECT:
+        return
+    shared = {ds.account_name.lower() for ds in uow.datastores.of_workspace(ws.key) if ds.is_default}
+    prefix = project_container_prefix(ws)
+    if account.lower() in shared and not container.lower().startswith(prefix.lower()):
+        raise AuthorizationFailed(
+            "ProjectStorageIsolation",
+            f"Container '{container}' of the hub's storage account '{account}' is not project '{ws.name}''s: a project's "
+            f"containers there start with its workspace GUID '{prefix}'.")
 
 
 def find_compute(uow: UnitOfWork, workspace_key: str, name: str) -> Compute | None:

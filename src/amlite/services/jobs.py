@@ -26,8 +26,8 @@ import yaml
 from amlite.domain.asset_owners import AssetOwner
 from amlite.domain.assets import AssetKind, ListViewType, ManifestEntry
 from amlite.domain.blobs import CHUNK_SIZE
-from amlite.domain.errors import AuthorizationFailed, BlobNotFound, Conflict, NotFound, invalid
-from amlite.domain.hubs import family_key, in_hub_family, parallel_step_refused
+from amlite.domain.errors import BlobNotFound, Conflict, NotFound, invalid
+from amlite.domain.hubs import in_hub_family, parallel_step_refused
 from amlite.domain.jobs import (
     Job,
     JobDetails,
@@ -52,7 +52,7 @@ from amlite.services.asset_references import ReferenceResolver
 from amlite.services.audit import record_write
 from amlite.services.authz import Authorizer
 from amlite.services.context import Caller, Deps, new_etag
-from amlite.services.hubs import find_compute
+from amlite.services.hubs import find_compute, refuse_sibling_data
 from amlite.services.images import check_image_reference, image_for
 from amlite.services.pipeline_steps import PipelineSteps
 from amlite.services.tasks import TaskEngine
@@ -436,7 +436,7 @@ class JobService:
                           target)
         owner = self._owner_of(uow, container.owner_key, ref)
         if owner.key != ws.key and ref.registry is None:
-            _refuse_sibling_data(uow, ws, owner.key, name, target)
+            refuse_sibling_data(uow, ws, owner.key, f"The input '{name}'", target)
         storage = None if owner.key == ws.key else self._artifacts.storage_in(uow, owner)
         return _Source(version.manifest, storage)
 
@@ -479,19 +479,6 @@ def _stamp(caller: Caller, now: Any) -> AuditStamp:
 
 def job_not_found(name: str) -> NotFound:
     return NotFound("JobNotFound", f"The job '{name}' was not found.")
-
-
-def _refuse_sibling_data(uow: UnitOfWork, ws: Workspace, owner_key: str, name: str, target: str) -> None:
-    """A project's job reads no other workspace's data kept in the hub's shared storage: the
-    project's identity reaches only its own containers there."""
-    other = uow.workspaces.by_key(owner_key)
-    if other is None or family_key(ws) is None or family_key(other) != family_key(ws):
-        return
-    raise AuthorizationFailed(
-        "ProjectDataIsolation",
-        f"The input '{name}' is data of workspace '{other.name}', which shares its hub's storage with "
-        f"'{ws.name}'; a {ws.kind.value.lower()} reaches only its own data there. Register the data in '{ws.name}' "
-        "instead.", target)
 
 
 def _refuse_parallel_steps(ws: Workspace, props: dict[str, Any]) -> None:

@@ -1,5 +1,8 @@
 """A workspace's private endpoint connections: list, show, create or answer (PUT), delete.
 
+A project has none of its own: it shows its hub's (one private endpoint on the hub serves the hub
+and its projects) and refuses a PUT or DELETE, naming the hub.
+
 A PUT that names a new connection records a private endpoint's request (``properties.privateEndpoint.id``
 required), ``Pending`` unless the body says otherwise; a PUT on an existing one is the owner's
 answer (``privateLinkServiceConnectionState``: ``Approved`` or ``Rejected``, with a description).
@@ -10,11 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from amlite.domain.errors import NotFound, invalid
+from amlite.domain.hubs import project_private_endpoint_refused
 from amlite.domain.move_ids import parse_resource_id
 from amlite.domain.private_endpoints import ConnectionStatus, PrivateEndpointConnection
 from amlite.domain.resources import Workspace
+from amlite.ports import UnitOfWork
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
+from amlite.services.hubs import hub_of
 from amlite.services.workspace_scope import require_workspace, writable
 
 _NAME_LIMIT = 128
@@ -30,12 +36,12 @@ class PrivateEndpointService:
 
     def list(self, caller: Caller, sub_id: str, rg: str, ws_name: str) -> tuple[Workspace, list[PrivateEndpointConnection]]:
         with self._deps.uow() as uow:
-            ws = require_workspace(uow, caller, sub_id, rg, ws_name)
+            ws = _owner(uow, require_workspace(uow, caller, sub_id, rg, ws_name))
             return ws, uow.private_endpoint_connections.of_workspace(ws.key)
 
     def get(self, caller: Caller, sub_id: str, rg: str, ws_name: str, name: str) -> tuple[Workspace, PrivateEndpointConnection]:
         with self._deps.uow() as uow:
-            ws = require_workspace(uow, caller, sub_id, rg, ws_name)
+            ws = _owner(uow, require_workspace(uow, caller, sub_id, rg, ws_name))
             found = uow.private_endpoint_connections.get(ws.key, name)
         if found is None:
             raise connection_not_found(name)
@@ -58,7 +64,7 @@ class PrivateEndpointService:
         d = self._deps
         now = d.clock.now()
         with d.uow(write=True) as uow:
-            ws = writable(require_workspace(uow, caller, sub_id, rg, ws_name))
+            ws = _not_a_project(uow, writable(require_workspace(uow, caller, sub_id, rg, ws_name)))
             existing = uow.private_endpoint_connections.get(ws.key, name)
             if existing is None:
                 endpoint = props.get("privateEndpoint")
@@ -85,7 +91,7 @@ class PrivateEndpointService:
     def delete(self, caller: Caller, sub_id: str, rg: str, ws_name: str, name: str) -> bool:
         d = self._deps
         with d.uow(write=True) as uow:
-            ws = writable(require_workspace(uow, caller, sub_id, rg, ws_name))
+            ws = _not_a_project(uow, writable(require_workspace(uow, caller, sub_id, rg, ws_name)))
             found = uow.private_endpoint_connections.get(ws.key, name)
             if found is None:
                 return False
@@ -94,3 +100,17 @@ class PrivateEndpointService:
             uow.commit()
         return True
 
+
+
+def _owner(uow: UnitOfWork, ws: Workspace) -> Workspace:
+    """Whose connections a workspace shows: a project's are its hub's (one private endpoint on the
+    hub serves the hub and its projects), read from the hub at every use."""
+    return hub_of(uow, ws) or ws
+
+
+def _not_a_project(uow: UnitOfWork, ws: Workspace) -> Workspace:
+    """Connections are made and answered on the hub, never on one of its projects."""
+    hub = hub_of(uow, ws)
+    if hub is not None:
+        raise project_private_endpoint_refused(ws, hub)
+    return ws

@@ -19,7 +19,10 @@ from amlite.domain.preconditions import NONE, Preconditions
 from amlite.domain.providers import RESOURCES_NAMESPACE
 from amlite.domain.policies import GROUP_TYPE, Subject
 from amlite.domain.registries import Registry
-from amlite.domain.resources import AuditStamp, GenericResource, ProvisioningState, ResourceGroup, WorkspaceKind
+from amlite.domain.hubs import projects_to_remove
+from amlite.domain.resources import (
+    AuditStamp, GenericResource, ProvisioningState, ResourceGroup, Workspace, WorkspaceKind,
+)
 from amlite.faults import fault_point
 from amlite.ports import UnitOfWork
 from amlite.schemas.arm_resources import ResourceGroupBody
@@ -217,7 +220,7 @@ class ResourceGroupService:
                 if outside:  # a project was created in another group meanwhile: its hub stays
                     uow.resource_groups.save(replace(rg, provisioning_state=ProvisioningState.SUCCEEDED))
                     self._ops.fail(uow, op.id, "HubHasProjects", f"The resource group '{rg.name}' holds hubs with "
-                                   f"projects in other groups: {', '.join(outside)}.")
+                                   f"projects in other groups ({projects_to_remove(outside)}")
                     uow.commit()
                     return
                 containers = [{"region": ws.location, "account": ds.account_name, "container": ds.container_name}
@@ -263,10 +266,11 @@ def _managed_by(body: ResourceGroupBody, current: str | None) -> str | None:
     return value
 
 
-def _projects_elsewhere(uow: UnitOfWork, rg: ResourceGroup) -> list[str]:
-    """The projects, in other groups, of the hubs in ``rg`` (they would lose their hub with it)."""
-    return [p.arm_id for ws in uow.workspaces.list_in_group(rg.key, 0, 100_000).items
-            if ws.kind is WorkspaceKind.HUB for p in uow.workspaces.projects_of(ws.key)
+def _projects_elsewhere(uow: UnitOfWork, rg: ResourceGroup) -> list[Workspace]:
+    """The projects, in other groups, of the hubs in ``rg`` (they would lose their hub with it),
+    soft-deleted ones included: they keep their hub until purged."""
+    return [p for ws in uow.workspaces.list_in_group(rg.key, 0, 100_000).items
+            if ws.kind is WorkspaceKind.HUB for p in uow.workspaces.projects_of(ws.key, include_deleted=True)
             if p.resource_group_key != rg.key]
 
 
@@ -274,4 +278,4 @@ def _refuse_hubs_with_projects_elsewhere(uow: UnitOfWork, rg: ResourceGroup) -> 
     outside = _projects_elsewhere(uow, rg)
     if outside:
         raise Conflict("HubHasProjects", f"The resource group '{rg.name}' holds hubs whose projects are in other "
-                       f"groups ({', '.join(outside)}); delete those projects first.")
+                       f"groups ({projects_to_remove(outside)}")

@@ -490,9 +490,9 @@ class WorkspaceService:
             ws = available(found or require_workspace(uow, caller, sub_id, rg_name, name))
             pre.check(ws.etag)
             if ws.kind is WorkspaceKind.HUB:
-                projects = uow.workspaces.projects_of(ws.key)
+                projects = uow.workspaces.projects_of(ws.key, include_deleted=True)
                 if projects:
-                    raise hubrules.hub_has_projects(ws, [p.arm_id for p in projects])
+                    raise hubrules.hub_has_projects(ws, projects)
             op = self._ops.new(
                 uow, kind=OperationKind.DELETE_WORKSPACE, caller=caller, subscription_id=ws.subscription_id,
                 namespace=ML_NAMESPACE, location=ws.location, target_id=ws.arm_id, target_key=ws.key,

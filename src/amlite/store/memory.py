@@ -301,8 +301,9 @@ class MemoryWorkspaces:
     def count_in_subscription(self, sub_id: str) -> int:
         return sum(rg.subscription_id == sub_id.lower() for rg, _ in self._joined())
 
-    def projects_of(self, hub_key: str) -> list[Workspace]:
-        return sorted((ws for _, ws in self._joined() if ws.hub_key == hub_key), key=lambda ws: ws.name.lower())
+    def projects_of(self, hub_key: str, include_deleted: bool = False) -> list[Workspace]:
+        return sorted((ws for _, ws in self._joined(None if include_deleted else False) if ws.hub_key == hub_key),
+                      key=lambda ws: ws.name.lower())
 
     def delete(self, key: str) -> None:
         drop_of_workspace(self._tx, key)

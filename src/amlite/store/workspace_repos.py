@@ -97,10 +97,10 @@ class WorkspaceRepository:
         )
         return int(self._conn.execute(query).scalar_one())
 
-    def projects_of(self, hub_key: str) -> list[Workspace]:
-        """The hub's project workspaces, by name."""
+    def projects_of(self, hub_key: str, include_deleted: bool = False) -> list[Workspace]:
+        """The hub's project workspaces, by name (the soft-deleted ones too with ``include_deleted``)."""
         return [_workspace(r) for r in self._conn.execute(
-            _select().where(_ws.c.hub_key == hub_key).order_by(_ws.c.name_lower))]
+            _select(None if include_deleted else False).where(_ws.c.hub_key == hub_key).order_by(_ws.c.name_lower))]
 
     def delete(self, key: str) -> None:
         self._conn.execute(_ws.delete().where(_ws.c.key == key))

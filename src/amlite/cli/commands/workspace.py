@@ -36,6 +36,7 @@ Tags = Annotated[list[str] | None, typer.Option("--tags", help="Space-separated 
 NoWait = Annotated[bool, typer.Option("--no-wait", help="Do not wait for the long-running operation to finish.")]
 PublicAccess = Annotated[str | None, typer.Option("--public-network-access", help="Hub: Enabled or Disabled (its projects inherit it).")]
 ManagedNetwork = Annotated[str | None, typer.Option("--managed-network", help="Hub: isolation mode of the managed network: disabled, allow_internet_outbound or allow_only_approved_outbound.")]
+AppInsights = Annotated[str | None, typer.Option("--application-insights", help="Project: the ARM id of its own Application Insights (instead of the hub's).")]
 DefaultProjectGroup = Annotated[str | None, typer.Option("--default-project-resource-group", help="Hub: the resource group (name or ARM id) where users with the hub's join action create projects without a role on the group.")]
 
 
@@ -78,6 +79,7 @@ def workspace_create(
     public_network_access: PublicAccess = None,
     managed_network: ManagedNetwork = None,
     customer_managed_key: Annotated[str | None, typer.Option("--customer-managed-key", help="Hub: the key vault key URI that encrypts it (its projects inherit it).")] = None,
+    application_insights: AppInsights = None,
     no_wait: NoWait = False,
 ) -> Any:
     """Create a workspace, a hub (--kind hub) or a project of a hub (--kind project --hub-id)."""
@@ -94,7 +96,7 @@ def workspace_create(
         given["kind"] = kind.capitalize()
     for key, value in (("hub_id", hub_id), ("default_resource_group", default_project_resource_group),
                        ("public_network_access", public_network_access), ("managed_network", managed_network),
-                       ("customer_managed_key", customer_managed_key)):
+                       ("customer_managed_key", customer_managed_key), ("application_insights", application_insights)):
         if value is not None:
             given[key] = value
     if given.get("kind") == "Project" and not given.get("hub_id"):
@@ -149,7 +151,7 @@ def workspace_update(
     public_network_access: PublicAccess = None,
     managed_network: ManagedNetwork = None,
     default_project_resource_group: DefaultProjectGroup = None,
-    application_insights: Annotated[str | None, typer.Option("--application-insights", help="Project: the ARM id of its own Application Insights (instead of the hub's).")] = None,
+    application_insights: AppInsights = None,
 ) -> Any:
     """Update a workspace's description, display name or tags; a hub's network settings and default
     project group; a project's Application Insights."""
