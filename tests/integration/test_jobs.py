@@ -123,6 +123,9 @@ def test_a_failing_command_fails_the_job_with_its_exit_code(api: Api, workspace:
     ({"inputs": {"data": {"jobInputType": "uri_folder", "uri": "azureml://datastores/workspaceblobstore/paths/x"},
                  "alpha": {"jobInputType": "literal", "value": 1}}},
      "InputNotSupported", "properties.inputs.data.uri"),
+    ({"resources": {"instanceCount": "2"}}, "InvalidRequestContent", "properties.resources.instanceCount"),
+    ({"resources": {"instanceCount": 0}}, "InvalidRequestContent", "properties.resources.instanceCount"),
+    ({"resources": [2]}, "InvalidRequestContent", "properties.resources"),
 ])
 def test_bad_jobs_are_refused_and_change_nothing(api: Api, workspace: tuple[str, str], change: dict[str, Any],
                                                   code: str, target: str) -> None:

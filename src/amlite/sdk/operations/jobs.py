@@ -42,6 +42,16 @@ _ADJECTIVES = ("amber", "brave", "calm", "eager", "gentle", "lively", "quiet", "
 _NOUNS = ("river", "cloud", "garden", "lantern", "meadow", "orchard", "pepper", "rocket", "sail", "tiger")
 
 
+def _instance_count(value: Any) -> int:
+    """``resources.instance_count`` as the number Azure's REST API takes: the YAML loader keeps
+    scalars as text (``--set resources.instance_count=2`` too), and the server judges an integer."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise ValidationException(f"resources.instance_count must be a whole number of at least 1, not '{value}'.",
+                                  code="InvalidYaml")
+    return int(text)
+
+
 def new_job_name() -> str:
     """A fresh job name, as Azure ML makes them (``<adjective>_<noun>_<random>``)."""
     return f"{secrets.choice(_ADJECTIVES)}_{secrets.choice(_NOUNS)}_{secrets.token_hex(4)}"
@@ -110,6 +120,8 @@ class JobOperations:
             return self._create_pipeline(job, name, experiment_name)
         spec = job._spec()
         job_name = name or spec.name or new_job_name()
+        # judged before anything is sent (the inline environment, the code)
+        count = _instance_count(spec.resources.get("instance_count", 1)) if spec.resources else None
         props: dict[str, Any] = {
             "jobType": "Command", "command": spec.command, "environmentId": self._environment(job, spec),
             "displayName": spec.display_name, "description": spec.description,
@@ -117,8 +129,8 @@ class JobOperations:
             "environmentVariables": dict(spec.environment_variables), "tags": dict(spec.tags),
             "properties": dict(spec.properties), "inputs": {}, "outputs": {},
         }
-        if spec.resources:
-            props["resources"] = {"instanceCount": spec.resources.get("instance_count", 1)}
+        if count is not None:
+            props["resources"] = {"instanceCount": count}
         if spec.distribution:
             props["distribution"] = dict(spec.distribution)
         if spec.code is not None:
