@@ -46,7 +46,7 @@ from amlite.domain.computes import NodeSlot
 from amlite.domain.jobs import Job, JobSetupFailed, JobStatus, bind_command, compute_name
 from amlite.domain.ray_jobs import RayJobInfo, RayResult, result_marker, split_log, submission_id
 from amlite.domain.pipelines import step_order
-from amlite.domain.tasks import Task, TaskFailed
+from amlite.domain.tasks import NotYet, Task, TaskFailed
 from amlite.domain.resources import Workspace
 from amlite.domain.tracking import RunStatus
 from amlite.ports import JobExecutor, JobProcess, RayJobs, TrackingUnitOfWork, UnitOfWork
@@ -120,26 +120,28 @@ class JobRunService:
         """Pick where and when ``job`` runs: a command job sent to a Ray compute goes to its cluster
         (Ray queues it there); one sent to another compute waits (``Queued``) for a free node slot
         of it; anything else runs at once on the local runner. None when the job was canceled while
-        it waited (or its compute can no longer run it: the job has failed)."""
+        it waited (or its compute can no longer run it: the job has failed). A job with no free
+        node raises ``NotYet``: its task is queued again and looks for a node a moment later, so
+        jobs waiting for nodes hold none of the server's few worker threads."""
         name = compute_name(job.spec.compute_id)
         if name is None or job.spec.is_pipeline:  # a pipeline's own row runs no process: its steps take the nodes
             return Placement()
-        while True:
-            try:
-                address = self._ray_address(job, name)
-                if address:  # Ray schedules its own cluster: the job waits there, PENDING, not for a slot here
-                    return Placement(name, None, address)
-                slot = self._computes.acquire_slot(job.workspace_key, name, holder=job.name)
-            except AmliteError as exc:  # deleted, failed, or a stopped instance: the job cannot run there
-                self._end(job, None, exc.code, f"The compute '{name}' cannot run the job: {exc.message}")
-                return None
-            if slot is not None:
-                return Placement(name, slot)
-            current = self._reload(job)
-            if current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED) or current.status.is_terminal:
-                self._end(current, JobStatus.CANCELED, "", "")
-                return None
-            time.sleep(SLOT_WAIT_SECONDS)
+        try:
+            address = self._ray_address(job, name)
+            if address:  # Ray schedules its own cluster: the job waits there, PENDING, not for a slot here
+                return Placement(name, None, address)
+            slot = self._computes.acquire_slot(job.workspace_key, name, holder=job.name)
+        except AmliteError as exc:  # deleted, failed, or a stopped instance: the job cannot run there
+            self._end(job, None, exc.code, f"The compute '{name}' cannot run the job: {exc.message}")
+            return None
+        if slot is not None:
+            return Placement(name, slot)
+        current = self._reload(job)
+        if current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED) or current.status.is_terminal:
+            self._end(current, JobStatus.CANCELED, "", "")
+            return None
+        raise NotYet(f"The job '{job.name}' waits for a node of the compute '{name}'.",
+                     timedelta(seconds=SLOT_WAIT_SECONDS))
 
     # -- the handler -----------------------------------------------------------------------------
 
@@ -158,9 +160,10 @@ class JobRunService:
                 self._computes.release_slots_of(job.workspace_key, name, job.name)
             self._end(job, final, "JobInterrupted", self._interrupted(job))
             return
-        job = self._move(job, JobStatus.QUEUED)
-        if job.status is not JobStatus.QUEUED:
-            return
+        if job.status is not JobStatus.QUEUED:  # Queued already: an earlier claim found no free node
+            job = self._move(job, JobStatus.QUEUED)
+            if job.status is not JobStatus.QUEUED:
+                return
         placement = self.place(job)
         if placement is None:
             return
