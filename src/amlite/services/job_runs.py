@@ -151,6 +151,11 @@ class JobRunService:
             return
         if job.status.has_started and self._reattach(job):  # a Ray job outlives the server that submitted it
             return
+        if job.spec.is_pipeline and job.status is JobStatus.RUNNING and task.attempts == 1:
+            # The claim after a look that found steps still running (NotYet gives its attempt back;
+            # a claim after a dead server's has more): look again.
+            self._supervise_pipeline(job)
+            return
         if job.status.has_started:  # an earlier attempt's server died under it, and its processes with it
             if job.spec.is_pipeline:  # its steps go with it; they ran (or would run) as its children
                 self._cancel_children(self._children_of(job))
@@ -180,7 +185,7 @@ class JobRunService:
                 self._execute_on_ray(job, folder, placement.ray_address)
             else:
                 self._execute(job, folder, placement)
-        except TaskFailed:
+        except (TaskFailed, NotYet):
             raise
         except Exception as exc:  # storage or the runner failed under the job: it ends, and says why
             log.exception("job %s failed in its runner", job.name)
@@ -458,43 +463,46 @@ class JobRunService:
     # -- pipelines ---------------------------------------------------------------------------------
 
     def _run_pipeline(self, job: Job) -> None:
-        """Submit each step as a child job once the steps it reads from have completed; end with
-        the children: Completed when all did, Failed naming the first that did not, Canceled
-        (with every child still running) when the pipeline is canceled."""
-        job = self._move(job, JobStatus.RUNNING)
+        self._supervise_pipeline(self._move(job, JobStatus.RUNNING))
+
+    def _supervise_pipeline(self, job: Job) -> None:
+        """One look at a running pipeline: submit each step as a child job once the steps it reads
+        from have completed; end with the children: Completed when all did, Failed naming the
+        first that did not, Canceled (with every child still running) when the pipeline is
+        canceled. While steps still run, ``NotYet``: the pipeline's task looks again a moment
+        later and holds no worker meanwhile (the steps need the workers: pipelines that each held
+        one could take them all and wait for ever)."""
         order = step_order(job.spec.steps)
-        children: dict[str, Job] = {}
-        skipped: set[str] = set()
-        while True:
-            children = {step: self._reload(child) for step, child in children.items()}
-            current = self._reload(job)
-            if current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
-                self._cancel_children(children)
-                self._end(job, JobStatus.CANCELED, "", "")
-                return
-            if current.status.is_terminal:  # ended by a failover of its workspace's pair: no more steps here
-                self._cancel_children(children)
-                return
-            stopped = any(c.status in (JobStatus.FAILED, JobStatus.CANCELED) for c in children.values())
-            for step in order:
-                if step in children or step in skipped:
-                    continue
-                needs = job.spec.steps[step].needs
-                if any(n in skipped or (n in children and children[n].status in (JobStatus.FAILED, JobStatus.CANCELED))
-                       for n in needs) or (stopped and not job.spec.continue_on_step_failure):
-                    skipped.add(step)
-                elif all(n in children and children[n].status is JobStatus.COMPLETED for n in needs):
-                    upstream = {n: children[n].outputs for n in needs}
-                    try:
-                        children[step] = self._jobs.submit_step(job, step, upstream)
-                    except AmliteError as exc:
-                        self._cancel_children(children)
-                        self._end(job, None, exc.code, f"The step '{step}' could not be submitted: {exc.message}")
-                        return
-            if all(c.status.is_terminal for c in children.values()) and len(children) + len(skipped) == len(order):
-                break
-            time.sleep(CHECK_SECONDS)
-        self._end_pipeline(job, children)
+        children = self._children_of(job)
+        current = self._reload(job)
+        if current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
+            self._cancel_children(children)
+            self._end(job, JobStatus.CANCELED, "", "")
+            return
+        if current.status.is_terminal:  # ended by a failover of its workspace's pair: no more steps here
+            self._cancel_children(children)
+            return
+        stopped = any(c.status in (JobStatus.FAILED, JobStatus.CANCELED) for c in children.values())
+        skipped: set[str] = set()  # worked out afresh each look: what makes a step skipped never passes
+        for step in order:
+            if step in children:
+                continue
+            needs = job.spec.steps[step].needs
+            if any(n in skipped or (n in children and children[n].status in (JobStatus.FAILED, JobStatus.CANCELED))
+                   for n in needs) or (stopped and not job.spec.continue_on_step_failure):
+                skipped.add(step)
+            elif all(n in children and children[n].status is JobStatus.COMPLETED for n in needs):
+                upstream = {n: children[n].outputs for n in needs}
+                try:
+                    children[step] = self._jobs.submit_step(job, step, upstream)
+                except AmliteError as exc:
+                    self._cancel_children(children)
+                    self._end(job, None, exc.code, f"The step '{step}' could not be submitted: {exc.message}")
+                    return
+        if all(c.status.is_terminal for c in children.values()) and len(children) + len(skipped) == len(order):
+            self._end_pipeline(job, children)
+            return
+        raise NotYet(f"The pipeline '{job.name}' waits for its steps.", timedelta(seconds=CHECK_SECONDS))
 
     def _end_pipeline(self, job: Job, children: dict[str, Job]) -> None:
         outputs: dict[str, tuple[ManifestEntry, ...]] = {}
