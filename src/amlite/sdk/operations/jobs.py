@@ -20,6 +20,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
+from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
 from amlite.schemas import classify_path
@@ -244,10 +245,16 @@ class JobOperations:
     def get(self, name: str) -> CommandJob | PipelineJob:
         return self._from_rest(self._pipeline.get_json(self._url(name), api_version=ML_API_VERSION))
 
-    def list(self, *, list_view_type: str = ListViewType.ACTIVE_ONLY, **kwargs: Any) -> ItemPaged[CommandJob | PipelineJob]:
-        """The workspace's jobs, newest first."""
-        return self._pipeline.paged(f"{self._workspace_path()}/jobs", api_version=ML_API_VERSION,
-                                    params={"listViewType": list_view_type}, factory=self._from_rest)
+    def list(self, *, list_view_type: str = ListViewType.ACTIVE_ONLY, parent_job_name: str | None = None,
+             **kwargs: Any) -> Iterable[CommandJob | PipelineJob]:
+        """The workspace's jobs, newest first; with ``parent_job_name``, only that pipeline's steps
+        (the child jobs whose ``azureml.pipeline`` property names it)."""
+        jobs: ItemPaged[CommandJob | PipelineJob] = self._pipeline.paged(
+            f"{self._workspace_path()}/jobs", api_version=ML_API_VERSION, params={"listViewType": list_view_type},
+            factory=self._from_rest)
+        if parent_job_name is None:
+            return jobs
+        return (job for job in jobs if (job.properties or {}).get("azureml.pipeline") == parent_job_name)
 
     def begin_cancel(self, name: str, **kwargs: Any) -> CancelPoller:
         self._pipeline.send("POST", f"{self._url(name)}/cancel", api_version=ML_API_VERSION)
