@@ -154,7 +154,14 @@ class JobRunService:
         if job.spec.is_pipeline and job.status is JobStatus.RUNNING and task.attempts == 1:
             # The claim after a look that found steps still running (NotYet gives its attempt back;
             # a claim after a dead server's has more): look again.
-            self._supervise_pipeline(job)
+            try:
+                self._supervise_pipeline(job)
+            except (TaskFailed, NotYet):
+                raise
+            except Exception as exc:  # as on the first look: the pipeline ends, and says why
+                log.exception("pipeline %s failed in its runner", job.name)
+                self._cancel_children(self._children_of(job))
+                self._end(job, None, "JobRunnerError", f"The job's runner failed: {type(exc).__name__}: {exc}")
             return
         if job.status.has_started:  # an earlier attempt's server died under it, and its processes with it
             if job.spec.is_pipeline:  # its steps go with it; they ran (or would run) as its children
