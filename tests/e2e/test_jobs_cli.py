@@ -191,3 +191,51 @@ def test_kill_9_leaves_no_orphan_fails_the_job_and_resubmits(cli: Cli, server_fa
 
     again = cli("ml", "job", "create", "--file", str(yml), "--set", "inputs.secs=0", "--stream", *ws)
     assert again.returncode == 0, again.stderr
+
+
+def test_kill_9_under_a_pipeline_ends_it_and_its_step(cli: Cli, server_factory: Callable[..., ServerProcess],
+                                                      tmp_path: Path) -> None:
+    """A pipeline's task is mostly back in the queue between looks at its steps: a server killed
+    then leaves no step process behind, and after the restart the step is failed ``JobInterrupted``
+    and the pipeline fails naming it (the step that was not started never runs)."""
+    server = server_factory(config={"job_lease_seconds": 6})
+    cli.json("login", "--credentials-file", str(server.credentials_file))
+    ws = workspace(cli, "ws-pipe-kill")
+    root = tmp_path / "pipe"
+    (root / "src").mkdir(parents=True)
+    pidfile = tmp_path / "step.pid"
+    (root / "src" / "slow.py").write_text(
+        f"import os, pathlib, time\npathlib.Path({str(pidfile)!r}).write_text(str(os.getpid()))\ntime.sleep(300)\n")
+    (root / "slow.yml").write_text("name: slow\nversion: 1\ntype: command\ncode: ./src\ncommand: python slow.py\n"
+                                   "outputs:\n  out: {type: uri_folder}\n"
+                                   "environment: azureml://registries/azureml/environments/docker-tools/labels/latest\n")
+    (root / "after.yml").write_text("name: after\nversion: 1\ntype: command\ncode: ./src\ncommand: echo ${{inputs.data}}\n"
+                                    "inputs:\n  data: {type: uri_folder}\n"
+                                    "environment: azureml://registries/azureml/environments/docker-tools/labels/latest\n")
+    (root / "pipeline.yml").write_text("type: pipeline\nexperiment_name: pipe-kill\njobs:\n"
+                                       "  first:\n    type: command\n    component: ./slow.yml\n"
+                                       "  second:\n    type: command\n    component: ./after.yml\n"
+                                       "    inputs: {data: '${{parent.jobs.first.outputs.out}}'}\n")
+    made = cli.json("ml", "job", "create", "--file", str(root / "pipeline.yml"), "-n", "pipe-kill", *ws)
+    assert made["status"] in ("NotStarted", "Queued", "Preparing", "Running")
+    deadline = time.monotonic() + 60
+    while not pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    pid = int(pidfile.read_text())
+    pidfile.unlink()
+    time.sleep(1.5)  # past a look: the pipeline's task is back in the queue
+
+    server.kill()
+    deadline = time.monotonic() + 10
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(pid), "the step's process outlived the server"
+
+    server.process = None
+    server.start()
+    ended = wait_status(cli, "pipe-kill", ws, ("Failed", "Canceled", "Completed"), timeout=90)
+    assert ended["status"] == "Failed" and ended["error"]["code"] in ("PipelineStepFailed", "JobInterrupted"), ended
+    first = wait_status(cli, "pipe-kill_first", ws, ("Failed", "Canceled", "Completed"), timeout=30)
+    assert first["status"] == "Failed" and first["error"]["code"] == "JobInterrupted", first
+    assert cli("ml", "job", "show", "-n", "pipe-kill_second", *ws).returncode == 3  # never submitted
+    assert not pidfile.exists(), "a step ran again behind the user's back"

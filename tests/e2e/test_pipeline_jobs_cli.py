@@ -115,6 +115,8 @@ def test_a_pipeline_runs_its_steps_in_order(logged_in: Cli, tmp_path: Path) -> N
     prep, train = children[f"{submitted['name']}_prep"], children[f"{submitted['name']}_train"]
     assert prep["status"] == train["status"] == "Completed"
     assert train["properties"]["azureml.pipeline"] == submitted["name"]
+    steps = cli.json("ml", "job", "list", "--parent-job-name", submitted["name"], *ws)
+    assert sorted(j["name"] for j in steps) == sorted([prep["name"], train["name"]])
     assert train["inputs"]["lr"] == "0.5"
 
     out = tmp_path / "out"
@@ -129,4 +131,5 @@ def test_a_pipeline_runs_its_steps_in_order(logged_in: Cli, tmp_path: Path) -> N
     assert ended["status"] == "Failed" and ended["error"]["code"] == "PipelineStepFailed", ended
     names = {j["name"] for j in cli.json("ml", "job", "list", *ws)}
     assert f"{failing['name']}_prep" in names and f"{failing['name']}_train" not in names
+    assert [j["name"] for j in cli.json("ml", "job", "list", "-p", failing["name"], *ws)] == [f"{failing['name']}_prep"]
     assert json.loads(cli("ml", "job", "show", "-n", f"{failing['name']}_prep", *ws).stdout)["status"] == "Failed"

@@ -1,5 +1,5 @@
 """Seed 003 with real work, through the ``amlite`` CLI only (``az`` replaced by ``amlite``)
-against a real server: a command job trains a small model in a dev workspace and logs its metrics
+against a real server: a command job trains a small scikit-learn model in a dev workspace and logs its metrics
 through MLflow; the model is registered from the job's output, shared to a registry, deployed from
 the registry in a prod workspace of another resource group, invoked with a request file, and traced
 back from the deployment to the job's code, environment, inputs and metrics."""
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
+import re
 import uuid
 from pathlib import Path
 
@@ -17,37 +19,39 @@ from tests.e2e.conftest import Cli
 
 pytestmark = pytest.mark.e2e
 
-# scikit-learn is not installed: the model is a threshold between the two classes' means.
-TRAIN = """import argparse, csv, json, os, pathlib
+# A small scikit-learn model (a test dependency: jobs and scoring processes import the server's
+# packages behind their environment's).
+TRAIN = """import argparse, csv, os, pathlib, pickle
 import mlflow
+from sklearn.linear_model import LogisticRegression
 
 p = argparse.ArgumentParser()
 p.add_argument("--data"); p.add_argument("--out")
 a = p.parse_args()
 rows = [(float(r["x"]), int(r["label"])) for r in csv.DictReader(open(a.data))]
-mean = {c: sum(x for x, y in rows if y == c) / sum(1 for _, y in rows if y == c) for c in (0, 1)}
-threshold = (mean[0] + mean[1]) / 2
-accuracy = sum((x > threshold) == bool(y) for x, y in rows) / len(rows)
+X, y = [[x] for x, _ in rows], [label for _, label in rows]
+model = LogisticRegression().fit(X, y)
+accuracy = float(model.score(X, y))
 mlflow.log_param("rows", len(rows))
 mlflow.log_metric("accuracy", accuracy)
-mlflow.log_metric("threshold", threshold)
-pathlib.Path(a.out, "model.json").write_text(json.dumps({"threshold": threshold}))
-print(f"trained: threshold={threshold} accuracy={accuracy}")
+pathlib.Path(a.out, "model.pkl").write_bytes(pickle.dumps(model))
+print(f"trained: {type(model).__name__} accuracy={accuracy!r}")
 """
 
-SCORE = """import json, os
+SCORE = """import json, os, pickle
 
 model = None
 
 
 def init():
     global model
-    with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model", "model.json")) as handle:
-        model = json.load(handle)
+    with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model", "model.pkl"), "rb") as handle:
+        model = pickle.load(handle)
 
 
 def run(raw_data):
-    return {"predictions": [int(x > model["threshold"]) for x in json.loads(raw_data)["data"]]}
+    rows = [[x] for x in json.loads(raw_data)["data"]]
+    return {"predictions": [int(p) for p in model.predict(rows)]}
 """
 
 
@@ -110,7 +114,10 @@ def test_train_in_dev_deploy_in_prod_from_a_registry_and_trace_back(logged_in: C
     assert run.returncode == 0, run.stderr
     job = json.loads(run.stdout)
     assert job["status"] == "Completed", run.stderr
-    assert "trained: threshold=4.5 accuracy=0.857" in run.stderr
+    trained = re.search(r"trained: LogisticRegression accuracy=([0-9.]+)", run.stderr)
+    assert trained is not None, run.stderr
+    accuracy = float(trained.group(1))
+    assert accuracy >= 6 / 7
 
     dev_model = cli.json("ml", "model", "create", "-n", "threshold-model", "-v", "1", "--type", "custom_model",
                          "--path", f"azureml://jobs/{job['name']}/outputs/model", *dev)
@@ -159,10 +166,11 @@ def test_train_in_dev_deploy_in_prod_from_a_registry_and_trace_back(logged_in: C
     env_name, env_version = traced["environment"].removeprefix("azureml:").split(":")
     env = cli.json("ml", "environment", "show", "-n", env_name, "-v", env_version, *source)
     assert env["image"] == "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
-    assert traced["metrics"] == {"accuracy": pytest.approx(6 / 7), "threshold": 4.5}  # as the job logged them
+    assert traced["metrics"] == {"accuracy": accuracy}  # as the job logged them
 
     # The code snapshot that ran comes back byte for byte with the job's log and outputs.
     out = tmp_path / "traced"
     assert cli("ml", "job", "download", "-n", job["name"], "--all", "-p", str(out), *source).returncode == 0
     assert (out / "code" / "train.py").read_text() == TRAIN
-    assert json.loads((out / "named-outputs" / "model" / "model.json").read_text()) == {"threshold": 4.5}
+    trained_model = pickle.loads((out / "named-outputs" / "model" / "model.pkl").read_bytes())
+    assert [int(p) for p in trained_model.predict([[0.5], [5.5], [10]])] == [0, 1, 1]

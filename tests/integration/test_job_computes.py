@@ -117,6 +117,37 @@ def test_a_cluster_of_one_node_runs_two_jobs_one_after_the_other(api: Api, ws: s
     assert api.request("POST", f"{ws}/computes/one/listNodes", ML).json()["nodes"] == []  # the node is free again
 
 
+def test_jobs_waiting_for_a_node_hold_no_worker(api: Api, ws: str) -> None:
+    """More jobs wait for the one node than the server has worker threads: their tasks go back to
+    the queue while they wait (only the running job's task is claimed, so the workers stay free
+    for other work), and every job runs in turn."""
+    from amlite.services.jobs import JOB_TASK
+
+    make_cluster(api, ws, "narrow", max_nodes=1)
+    names = [f"queue-{i}" for i in range(6)]
+    for name in names:
+        r = api.request("PUT", f"{ws}/jobs/{name}", ML, json=job('python -c "import time; time.sleep(1)"',
+                                                                  computeId="azureml:narrow"))
+        assert r.status_code == 201, r.text
+    assert wait_for(api, f"{ws}/jobs/queue-0", ("Running", "Failed"))["status"] == "Running"
+    # The other five wait Queued with their tasks back in the queue, claimed only for the moment
+    # it takes to look for a node: a waiting job that held its worker would leave at most
+    # 6 - 4 (workers) = 2 tasks pending.
+    deadline, seen = time.monotonic() + 5, []
+    while time.monotonic() < deadline:
+        with api.container.deps.uow() as uow:
+            states = uow.tasks.count_by_state(JOB_TASK)
+        seen.append(states)
+        if states.get("Pending", 0) >= 4:
+            break
+        time.sleep(0.02)
+    assert seen[-1].get("Pending", 0) >= 4, seen
+    ended = [wait_for(api, f"{ws}/jobs/{name}", ("Completed", "Failed", "Canceled"), timeout=90) for name in names]
+    assert [e["status"] for e in ended] == ["Completed"] * 6, ended
+    spans = sorted((e["startTime"], e["endTime"]) for e in ended)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), spans  # one node: one job at a time
+
+
 def test_a_job_waiting_for_a_node_can_be_canceled_and_a_failed_job_frees_its_node(api: Api, ws: str) -> None:
     make_cluster(api, ws, "solo", max_nodes=1)
     r = api.request("PUT", f"{ws}/jobs/fails", ML, json=job('python -c "import time; time.sleep(2); raise SystemExit(3)"',

@@ -123,6 +123,9 @@ def test_a_failing_command_fails_the_job_with_its_exit_code(api: Api, workspace:
     ({"inputs": {"data": {"jobInputType": "uri_folder", "uri": "azureml://datastores/workspaceblobstore/paths/x"},
                  "alpha": {"jobInputType": "literal", "value": 1}}},
      "InputNotSupported", "properties.inputs.data.uri"),
+    ({"resources": {"instanceCount": "2"}}, "InvalidRequestContent", "properties.resources.instanceCount"),
+    ({"resources": {"instanceCount": 0}}, "InvalidRequestContent", "properties.resources.instanceCount"),
+    ({"resources": [2]}, "InvalidRequestContent", "properties.resources"),
 ])
 def test_bad_jobs_are_refused_and_change_nothing(api: Api, workspace: tuple[str, str], change: dict[str, Any],
                                                   code: str, target: str) -> None:
@@ -210,6 +213,25 @@ def test_a_pipeline_runs_through_the_api(api: Api, workspace: tuple[str, str]) -
     child = api.request("GET", f"{api.ws_path(rg, ws)}/jobs/pipe1_b", ML).json()["properties"]
     assert child["status"] == "Completed" and child["properties"]["azureml.pipeline"] == "pipe1"
     assert child["inputs"]["src"]["uri"] == "azureml://jobs/pipe1_a/outputs/out"
+
+
+def test_more_pipelines_than_workers_all_run(api: Api, workspace: tuple[str, str]) -> None:
+    """Six pipelines at once, more than the server's worker threads: a pipeline looks at its steps
+    and lets its worker go while they run, so the steps get workers and every pipeline ends."""
+    rg, ws = workspace
+    component(api, rg, ws, "make", {"command": "seq ${{inputs.n}} > ${{outputs.out}}/n.txt",
+                                    "inputs": {"n": {"type": "integer"}}, "outputs": {"out": {"type": "uri_folder"}}})
+    component(api, rg, ws, "copy", {"command": "cp -r ${{inputs.src}}/. ${{outputs.out}}",
+                                    "inputs": {"src": {"type": "uri_folder"}}, "outputs": {"out": {"type": "uri_folder"}}})
+    body = {"properties": {"jobType": "Pipeline", "inputs": {"count": {"jobInputType": "literal", "value": "2"}},
+                           "outputs": {"final": {"jobOutputType": "uri_folder"}}, "jobs": PIPE_STEPS}}
+    paths = [f"{api.ws_path(rg, ws)}/jobs/many{i}" for i in range(6)]
+    for path in paths:
+        assert api.request("PUT", path, ML, json=body).status_code == 201
+    deadline = time.monotonic() + 90  # for all six: pipelines holding every worker would wait for ever
+    ended = [wait_for(api, path, ("Completed", "Failed", "Canceled"), timeout=max(0.0, deadline - time.monotonic()))[
+        "properties"] for path in paths]
+    assert [e["status"] for e in ended] == ["Completed"] * 6, ended
 
 
 def test_canceling_a_pipeline_cancels_its_running_step(api: Api, workspace: tuple[str, str]) -> None:

@@ -180,3 +180,35 @@ def test_the_job_runner_service_api(api: Api, two: tuple[Tracking, Tracking]) ->
     assert one.ok("GET", "experiments/get-by-name", params={"experiment_name": experiment})["experiment"][
         "experiment_id"] == run.experiment_id
     assert jobs.start_job_run(ws.key, experiment, "job-124", "admin@amlite.local").experiment_id == run.experiment_id
+
+
+def test_jobs_starting_together_in_a_new_experiment_all_get_their_run(api: Api, two: tuple[Tracking, Tracking]) -> None:
+    """Jobs submitted together with a new experiment name race to make it: each gets its run, in
+    the one experiment (the loser of the race reads the winner's), and none fails for it."""
+    import threading
+
+    one, _ = two
+    with api.container.deps.uow() as uow:
+        ws = uow.workspaces.get(api.sub, one.root.split("/resourceGroups/")[1].split("/")[0], "one")
+    assert ws is not None
+    jobs = api.container.job_tracking
+    for attempt in range(3):
+        experiment = f"together-{attempt}-" + uuid.uuid4().hex[:4]
+        start = threading.Barrier(6)
+        runs: list[Any] = []
+        errors: list[BaseException] = []
+
+        def begin(i: int) -> None:
+            start.wait()
+            try:
+                runs.append(jobs.start_job_run(ws.key, experiment, f"job-{i}", "admin@amlite.local"))
+            except BaseException as exc:  # noqa: BLE001 - the assertion below names it
+                errors.append(exc)
+
+        threads = [threading.Thread(target=begin, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [] and len(runs) == 6
+        assert len({r.experiment_id for r in runs}) == 1

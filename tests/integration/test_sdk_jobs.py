@@ -70,3 +70,23 @@ def test_jobs_on_a_one_node_cluster_run_in_turn_and_show_their_metrics(workspace
         assert r.status_code == 200, r.text
         shown = ml_client.jobs.get("turn-2")
         assert shown.metrics == {"loss": 0.25} and shown._to_dict()["metrics"] == {"loss": 0.25}
+
+
+def test_an_instance_count_from_yaml_or_set_is_said_not_honoured(workspace: Workspace, tmp_path: Path) -> None:
+    """The YAML loader keeps scalars as text: ``instance_count: 2`` (or ``--set
+    resources.instance_count=2``) reaches the server as the number it is, and the job's warnings say
+    it runs as one process instead of dropping it; a count that is no number is refused unsent."""
+    (tmp_path / "job.yml").write_text("command: echo one\nenvironment: {image: python:3.11}\n"
+                                      "resources:\n  instance_count: 2\n")
+    with workspace.ml_client() as ml_client:
+        created = ml_client.jobs.create_or_update(load_job(tmp_path / "job.yml"), name="two-nodes")
+        assert any("instanceCount 2 is not honoured" in w for w in created.warnings), created.warnings
+        by_set = load_job(tmp_path / "job.yml", params_override=[{"resources.instance_count": "3"}])
+        created = ml_client.jobs.create_or_update(by_set, name="three-nodes")
+        assert any("instanceCount 3 is not honoured" in w for w in created.warnings), created.warnings
+        sent = len(workspace.transport.requests)
+        bad = load_job(tmp_path / "job.yml", params_override=[{"resources.instance_count": "two"}])
+        with pytest.raises(ValidationException) as info:
+            ml_client.jobs.create_or_update(bad, name="bad-count")
+        assert "resources.instance_count" in str(info.value)
+        assert len(workspace.transport.requests) == sent

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from amlite.domain.tasks import RetryLater, Task, TaskFailed, TaskState
+from amlite.domain.tasks import NotYet, RetryLater, Task, TaskFailed, TaskState
 from amlite.ports import UnitOfWork
 from amlite.services.context import Deps, FakeClock
 from amlite.services.tasks import TaskEngine, TaskKind
@@ -105,6 +105,31 @@ def test_a_failed_attempt_waits_a_doubling_backoff(world: World) -> None:
     world.clock.advance(0.1)
     assert world.engine.run_next("w1")
     assert len(world.runs) == 3
+
+
+def test_a_task_that_waits_is_queued_again_without_using_an_attempt(world: World) -> None:
+    """``NotYet`` (a job waiting for a node): the claim ends, the task is due again after the wait
+    it names, and its attempts stay as they were, however long it waits."""
+    waits = {"left": 5}
+
+    def waiting(task: Task) -> None:
+        if waits["left"]:
+            waits["left"] -= 1
+            raise NotYet("no free node", timedelta(seconds=1))
+
+    world.handler = waiting
+    task = world.enqueue()
+    for _ in range(5):  # more waits than the kind's 3 attempts
+        assert world.engine.run_next("w1")
+        waiting_task = world.task(task.key)
+        assert waiting_task.state is TaskState.PENDING and waiting_task.attempts == 0
+        assert waiting_task.lease_owner is None and waiting_task.next_run_at == world.clock.now() + timedelta(seconds=1)
+        assert world.engine.run_next("w1") is False  # not due before its wait ends
+        world.clock.advance(1)
+    assert world.engine.run_next("w1")
+    done = world.task(task.key)
+    assert done.state is TaskState.SUCCEEDED and done.attempts == 1 and len(world.runs) == 6
+    assert world.failed == []
 
 
 def test_attempts_used_up_end_failed_with_the_error_and_the_kinds_hook(world: World) -> None:

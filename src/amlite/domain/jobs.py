@@ -246,6 +246,7 @@ def job_spec(props: Mapping[str, Any]) -> JobSpec:
     env_vars = _env_vars(props.get("environmentVariables"))
     inputs = _mapping(props.get("inputs"), "inputs")
     outputs = _mapping(props.get("outputs"), "outputs")
+    _check_instance_count(_mapping(props.get("resources"), "resources"))
     spec = JobSpec(
         command=command, environment_id=environment, compute_id=compute, experiment_name=experiment,
         environment_variables=env_vars,
@@ -449,6 +450,15 @@ def _mapping(raw: Any, key: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise invalid(CODE, f"{key} must be an object.", f"{P}.{key}")
     return raw
+
+
+def _check_instance_count(resources: Mapping[str, Any]) -> None:
+    """``resources.instanceCount`` is a whole number of nodes, as Azure's REST API has it: one that
+    is not would otherwise slip past the warning that says a count above 1 is not honoured."""
+    count = resources.get("instanceCount")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise invalid(CODE, f"resources.instanceCount must be a whole number of at least 1, not {count!r}.",
+                      f"{P}.resources.instanceCount")
 
 
 def _text(value: Any, key: str, limit: int) -> str | None:

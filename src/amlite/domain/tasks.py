@@ -48,6 +48,16 @@ class RetryLater(Exception):
     the message is kept as the task's ``last_error`` until the next attempt."""
 
 
+class NotYet(Exception):
+    """Raised by a handler: the task cannot go on yet (it waits for something another task holds,
+    a compute's node); it runs again after ``after`` without using up an attempt, and no worker
+    thread is held while it waits."""
+
+    def __init__(self, reason: str, after: timedelta) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
 #: The longest wait between two attempts, whatever the kind's base.
 MAX_BACKOFF = timedelta(minutes=5)
 
@@ -121,6 +131,13 @@ class Task:
         self._check_open()
         return replace(self, state=TaskState.PENDING, last_error=error[:2000], updated_at=now,
                        next_run_at=now + backoff(self.attempts, base, cap), lease_owner=None, lease_expires_at=None)
+
+    def deferred(self, now: datetime, after: timedelta) -> "Task":
+        """This claim found the task unable to go on yet: claimable again after ``after``, with the
+        attempt the claim counted given back (waiting is not failing)."""
+        self._check_open()
+        return replace(self, state=TaskState.PENDING, attempts=max(0, self.attempts - 1), updated_at=now,
+                       next_run_at=now + after, lease_owner=None, lease_expires_at=None)
 
     def requeued(self, now: datetime, reason: str) -> "Task":
         """Run afresh now with every attempt back (the outage that made it fail has ended,

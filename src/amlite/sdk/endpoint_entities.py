@@ -18,7 +18,7 @@ from amlite.sdk.asset_entities import Environment, Model, spec_error
 from amlite.sdk.errors import ValidationException
 
 __all__ = ["CodeConfiguration", "EndpointAuthKeys", "EndpointAuthToken", "ManagedOnlineDeployment",
-           "ManagedOnlineEndpoint", "load_online_deployment", "load_online_endpoint"]
+           "ManagedOnlineEndpoint", "load_online_deployment", "load_online_endpoint", "online_endpoint_with"]
 
 _REST_MODES = {v.lower(): k for k, v in AUTH_MODES.items()}
 
@@ -149,18 +149,43 @@ class EndpointAuthToken:
 
 
 def _load(kind: str, source: str | os.PathLike[str], params_override: Sequence[Mapping[str, Any]] | None) -> Any:
-    data = apply_overrides(load_yaml_dict(source), params_override)
+    return _parse(kind, apply_overrides(load_yaml_dict(source), params_override), str(source))
+
+
+def _parse(kind: str, data: dict[str, Any], source: str) -> Any:
     try:
-        return parse_spec(kind, data, str(source))
+        return parse_spec(kind, data, source)
     except YamlSchemaError as exc:
         raise spec_error(exc) from None
 
 
-def load_online_endpoint(source: str | os.PathLike[str],
-                         params_override: Sequence[Mapping[str, Any]] | None = None) -> ManagedOnlineEndpoint:
-    spec: OnlineEndpointSpec = _load("online_endpoint", source, params_override)
+def _endpoint(spec: OnlineEndpointSpec) -> ManagedOnlineEndpoint:
     return ManagedOnlineEndpoint(name=spec.name, auth_mode=spec.auth_mode, description=spec.description,
                                  tags=dict(spec.tags), properties=dict(spec.properties), traffic=spec.traffic)
+
+
+def load_online_endpoint(source: str | os.PathLike[str],
+                         params_override: Sequence[Mapping[str, Any]] | None = None) -> ManagedOnlineEndpoint:
+    return _endpoint(_load("online_endpoint", source, params_override))
+
+
+def online_endpoint_with(endpoint: ManagedOnlineEndpoint,
+                         params_override: Sequence[Mapping[str, Any]]) -> ManagedOnlineEndpoint:
+    """``endpoint`` (as the server has it) with ``--set`` overrides applied, judged as its YAML file
+    would be: ``online-endpoint update -n NAME --set ...`` changes what az's would, or is refused."""
+    data: dict[str, Any] = {"name": endpoint.name, "auth_mode": endpoint.auth_mode, "tags": dict(endpoint.tags),
+                            "properties": dict(endpoint.properties)}
+    if endpoint.description is not None:
+        data["description"] = endpoint.description
+    if endpoint.traffic is not None:
+        data["traffic"] = dict(endpoint.traffic)
+    spec: OnlineEndpointSpec = _parse("online_endpoint", apply_overrides(data, params_override), "--set")
+    if spec.name != endpoint.name:
+        raise ValidationException(f"name: an endpoint cannot be renamed ('{endpoint.name}' to '{spec.name}').",
+                                  code="InvalidArguments")
+    changed = _endpoint(spec)
+    changed.id, changed.location, changed.scoring_uri = endpoint.id, endpoint.location, endpoint.scoring_uri
+    return changed
 
 
 def load_online_deployment(source: str | os.PathLike[str],

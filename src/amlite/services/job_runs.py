@@ -46,7 +46,7 @@ from amlite.domain.computes import NodeSlot
 from amlite.domain.jobs import Job, JobSetupFailed, JobStatus, bind_command, compute_name
 from amlite.domain.ray_jobs import RayJobInfo, RayResult, result_marker, split_log, submission_id
 from amlite.domain.pipelines import step_order
-from amlite.domain.tasks import Task, TaskFailed
+from amlite.domain.tasks import NotYet, Task, TaskFailed
 from amlite.domain.resources import Workspace
 from amlite.domain.tracking import RunStatus
 from amlite.ports import JobExecutor, JobProcess, RayJobs, TrackingUnitOfWork, UnitOfWork
@@ -120,26 +120,28 @@ class JobRunService:
         """Pick where and when ``job`` runs: a command job sent to a Ray compute goes to its cluster
         (Ray queues it there); one sent to another compute waits (``Queued``) for a free node slot
         of it; anything else runs at once on the local runner. None when the job was canceled while
-        it waited (or its compute can no longer run it: the job has failed)."""
+        it waited (or its compute can no longer run it: the job has failed). A job with no free
+        node raises ``NotYet``: its task is queued again and looks for a node a moment later, so
+        jobs waiting for nodes hold none of the server's few worker threads."""
         name = compute_name(job.spec.compute_id)
         if name is None or job.spec.is_pipeline:  # a pipeline's own row runs no process: its steps take the nodes
             return Placement()
-        while True:
-            try:
-                address = self._ray_address(job, name)
-                if address:  # Ray schedules its own cluster: the job waits there, PENDING, not for a slot here
-                    return Placement(name, None, address)
-                slot = self._computes.acquire_slot(job.workspace_key, name, holder=job.name)
-            except AmliteError as exc:  # deleted, failed, or a stopped instance: the job cannot run there
-                self._end(job, None, exc.code, f"The compute '{name}' cannot run the job: {exc.message}")
-                return None
-            if slot is not None:
-                return Placement(name, slot)
-            current = self._reload(job)
-            if current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED) or current.status.is_terminal:
-                self._end(current, JobStatus.CANCELED, "", "")
-                return None
-            time.sleep(SLOT_WAIT_SECONDS)
+        try:
+            address = self._ray_address(job, name)
+            if address:  # Ray schedules its own cluster: the job waits there, PENDING, not for a slot here
+                return Placement(name, None, address)
+            slot = self._computes.acquire_slot(job.workspace_key, name, holder=job.name)
+        except AmliteError as exc:  # deleted, failed, or a stopped instance: the job cannot run there
+            self._end(job, None, exc.code, f"The compute '{name}' cannot run the job: {exc.message}")
+            return None
+        if slot is not None:
+            return Placement(name, slot)
+        current = self._reload(job)
+        if current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED) or current.status.is_terminal:
+            self._end(current, JobStatus.CANCELED, "", "")
+            return None
+        raise NotYet(f"The job '{job.name}' waits for a node of the compute '{name}'.",
+                     timedelta(seconds=SLOT_WAIT_SECONDS))
 
     # -- the handler -----------------------------------------------------------------------------
 
@@ -148,6 +150,18 @@ class JobRunService:
         if job.status.is_terminal:
             return
         if job.status.has_started and self._reattach(job):  # a Ray job outlives the server that submitted it
+            return
+        if job.spec.is_pipeline and job.status is JobStatus.RUNNING and task.attempts == 1:
+            # The claim after a look that found steps still running (NotYet gives its attempt back;
+            # a claim after a dead server's has more): look again.
+            try:
+                self._supervise_pipeline(job)
+            except (TaskFailed, NotYet):
+                raise
+            except Exception as exc:  # as on the first look: the pipeline ends, and says why
+                log.exception("pipeline %s failed in its runner", job.name)
+                self._cancel_children(self._children_of(job))
+                self._end(job, None, "JobRunnerError", f"The job's runner failed: {type(exc).__name__}: {exc}")
             return
         if job.status.has_started:  # an earlier attempt's server died under it, and its processes with it
             if job.spec.is_pipeline:  # its steps go with it; they ran (or would run) as its children
@@ -158,9 +172,10 @@ class JobRunService:
                 self._computes.release_slots_of(job.workspace_key, name, job.name)
             self._end(job, final, "JobInterrupted", self._interrupted(job))
             return
-        job = self._move(job, JobStatus.QUEUED)
-        if job.status is not JobStatus.QUEUED:
-            return
+        if job.status is not JobStatus.QUEUED:  # Queued already: an earlier claim found no free node
+            job = self._move(job, JobStatus.QUEUED)
+            if job.status is not JobStatus.QUEUED:
+                return
         placement = self.place(job)
         if placement is None:
             return
@@ -177,7 +192,7 @@ class JobRunService:
                 self._execute_on_ray(job, folder, placement.ray_address)
             else:
                 self._execute(job, folder, placement)
-        except TaskFailed:
+        except (TaskFailed, NotYet):
             raise
         except Exception as exc:  # storage or the runner failed under the job: it ends, and says why
             log.exception("job %s failed in its runner", job.name)
@@ -455,43 +470,46 @@ class JobRunService:
     # -- pipelines ---------------------------------------------------------------------------------
 
     def _run_pipeline(self, job: Job) -> None:
-        """Submit each step as a child job once the steps it reads from have completed; end with
-        the children: Completed when all did, Failed naming the first that did not, Canceled
-        (with every child still running) when the pipeline is canceled."""
-        job = self._move(job, JobStatus.RUNNING)
+        self._supervise_pipeline(self._move(job, JobStatus.RUNNING))
+
+    def _supervise_pipeline(self, job: Job) -> None:
+        """One look at a running pipeline: submit each step as a child job once the steps it reads
+        from have completed; end with the children: Completed when all did, Failed naming the
+        first that did not, Canceled (with every child still running) when the pipeline is
+        canceled. While steps still run, ``NotYet``: the pipeline's task looks again a moment
+        later and holds no worker meanwhile (the steps need the workers: pipelines that each held
+        one could take them all and wait for ever)."""
         order = step_order(job.spec.steps)
-        children: dict[str, Job] = {}
-        skipped: set[str] = set()
-        while True:
-            children = {step: self._reload(child) for step, child in children.items()}
-            current = self._reload(job)
-            if current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
-                self._cancel_children(children)
-                self._end(job, JobStatus.CANCELED, "", "")
-                return
-            if current.status.is_terminal:  # ended by a failover of its workspace's pair: no more steps here
-                self._cancel_children(children)
-                return
-            stopped = any(c.status in (JobStatus.FAILED, JobStatus.CANCELED) for c in children.values())
-            for step in order:
-                if step in children or step in skipped:
-                    continue
-                needs = job.spec.steps[step].needs
-                if any(n in skipped or (n in children and children[n].status in (JobStatus.FAILED, JobStatus.CANCELED))
-                       for n in needs) or (stopped and not job.spec.continue_on_step_failure):
-                    skipped.add(step)
-                elif all(n in children and children[n].status is JobStatus.COMPLETED for n in needs):
-                    upstream = {n: children[n].outputs for n in needs}
-                    try:
-                        children[step] = self._jobs.submit_step(job, step, upstream)
-                    except AmliteError as exc:
-                        self._cancel_children(children)
-                        self._end(job, None, exc.code, f"The step '{step}' could not be submitted: {exc.message}")
-                        return
-            if all(c.status.is_terminal for c in children.values()) and len(children) + len(skipped) == len(order):
-                break
-            time.sleep(CHECK_SECONDS)
-        self._end_pipeline(job, children)
+        children = self._children_of(job)
+        current = self._reload(job)
+        if current.status in (JobStatus.CANCEL_REQUESTED, JobStatus.CANCELED):
+            self._cancel_children(children)
+            self._end(job, JobStatus.CANCELED, "", "")
+            return
+        if current.status.is_terminal:  # ended by a failover of its workspace's pair: no more steps here
+            self._cancel_children(children)
+            return
+        stopped = any(c.status in (JobStatus.FAILED, JobStatus.CANCELED) for c in children.values())
+        skipped: set[str] = set()  # worked out afresh each look: what makes a step skipped never passes
+        for step in order:
+            if step in children:
+                continue
+            needs = job.spec.steps[step].needs
+            if any(n in skipped or (n in children and children[n].status in (JobStatus.FAILED, JobStatus.CANCELED))
+                   for n in needs) or (stopped and not job.spec.continue_on_step_failure):
+                skipped.add(step)
+            elif all(n in children and children[n].status is JobStatus.COMPLETED for n in needs):
+                upstream = {n: children[n].outputs for n in needs}
+                try:
+                    children[step] = self._jobs.submit_step(job, step, upstream)
+                except AmliteError as exc:
+                    self._cancel_children(children)
+                    self._end(job, None, exc.code, f"The step '{step}' could not be submitted: {exc.message}")
+                    return
+        if all(c.status.is_terminal for c in children.values()) and len(children) + len(skipped) == len(order):
+            self._end_pipeline(job, children)
+            return
+        raise NotYet(f"The pipeline '{job.name}' waits for its steps.", timedelta(seconds=CHECK_SECONDS))
 
     def _end_pipeline(self, job: Job, children: dict[str, Job]) -> None:
         outputs: dict[str, tuple[ManifestEntry, ...]] = {}

@@ -9,7 +9,8 @@ the lease, and records the outcome in a last transaction, unless the claim was l
 (the lease ran out and another worker took the task over: its outcome is the one that counts).
 
 The outcome follows what the handler did: returned (``Succeeded``), raised ``TaskFailed``
-(``Failed`` for good), raised ``RetryLater`` or anything else (retried after a backoff, ``Failed``
+(``Failed`` for good), raised ``NotYet`` (queued again after a while, no attempt used: the
+task waits without holding a worker), raised ``RetryLater`` or anything else (retried after a backoff, ``Failed``
 once the kind's attempts are used up). A kind's ``on_failed`` runs in the transaction that fails
 its task, so what the task stands for (an operation's status) ends with it. A worker that dies
 mid-task leaves its claim to run out; the next claim counts another attempt, so a task that
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from amlite.domain.tasks import RetryLater, Task, TaskFailed, TaskState, new_task
+from amlite.domain.tasks import NotYet, RetryLater, Task, TaskFailed, TaskState, new_task
 from amlite.ports import UnitOfWork
 from amlite.services.context import Deps
 
@@ -160,6 +161,8 @@ class TaskEngine:
                 kind.handler(task)
         except TaskFailed as exc:
             self._end(kind, task, worker, lambda t, now: t.failed(now, str(exc)))
+        except NotYet as exc:  # waits for something (a node): back in the queue, no attempt used
+            self._end(kind, task, worker, lambda t, now: t.deferred(now, exc.after))
         except RetryLater as exc:
             log.warning("task %s (%s) failed (attempt %d): %s", task.key, task.kind, task.attempts, exc)
             self._end(kind, task, worker, lambda t, now: t.retried(now, str(exc), kind.backoff, kind.max_attempts))

@@ -446,6 +446,17 @@ class JobTracking:
         ``run_id`` is the id the job was given at submission (its ``mlflowRunId``), so the run
         the job's process logs to is the one ``job show`` names."""
         check_experiment_name(experiment_name)
+        try:
+            return self._start_job_run(workspace_key, experiment_name, job_name, user, tags, run_id)
+        except Conflict as exc:
+            if exc.code != "Conflict":
+                raise
+            # Jobs that start together in a new experiment race to make it; the loser's second try
+            # finds the winner's (on PostgreSQL: SQLite's writers take turns and never race).
+            return self._start_job_run(workspace_key, experiment_name, job_name, user, tags, run_id)
+
+    def _start_job_run(self, workspace_key: str, experiment_name: str, job_name: str, user: str,
+                       tags: dict[str, str] | None, run_id: str | None) -> Run:
         with self._uow(write=True) as uow:
             ws = self._workspace(uow, workspace_key)
             exp = uow.tracking.experiment_by_name(ws.key, experiment_name)

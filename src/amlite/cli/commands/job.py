@@ -99,14 +99,15 @@ def list_(
     max_results: Annotated[int | None, typer.Option("--max-results", "-r", help="At most this many jobs.")] = None,
     include_archived: Annotated[bool, typer.Option("--include-archived", help="List archived jobs too.")] = False,
     archived_only: Annotated[bool, typer.Option("--archived-only", help="List archived jobs only.")] = False,
+    parent_job_name: Annotated[str | None, typer.Option("--parent-job-name", "-p", help="List the steps (child jobs) of this pipeline job.")] = None,
     workspace_name: Workspace = None,
     resource_group: Group = None,
 ) -> Any:
-    """List the workspace's jobs, newest first."""
+    """List the workspace's jobs, newest first (a pipeline's steps with --parent-job-name)."""
     view = ListViewType.ARCHIVED_ONLY if archived_only else ListViewType.ALL if include_archived else ListViewType.ACTIVE_ONLY
     with _Client(resource_group, workspace_name) as c:
         rows = []
-        for job in c.client.jobs.list(list_view_type=view):
+        for job in c.client.jobs.list(list_view_type=view, parent_job_name=parent_job_name):
             rows.append(c.show(job))
             if max_results is not None and len(rows) >= max_results:
                 break

@@ -18,7 +18,7 @@ import typer
 from amlite.cli.command import command, current_session
 from amlite.cli.commands.assets import Group, Sets, Workspace, parse_sets, workspace_scope
 from amlite.cli.session import CliError
-from amlite.sdk.endpoint_entities import load_online_deployment, load_online_endpoint
+from amlite.sdk.endpoint_entities import load_online_deployment, load_online_endpoint, online_endpoint_with
 
 __all__ = ["register", "parse_traffic"]
 
@@ -37,7 +37,8 @@ def parse_traffic(text: str) -> dict[str, int]:
     for item in text.split():
         name, sep, weight = item.partition("=")
         if not sep or not name or not weight.strip().isdigit():
-            raise CliError(f"--traffic: '{item}' is not NAME=WEIGHT (e.g. --traffic \"blue=90 green=10\").")
+            raise CliError("InvalidArgumentValue",
+                           f"--traffic: '{item}' is not NAME=WEIGHT (e.g. --traffic \"blue=90 green=10\").")
         out[name] = int(weight)
     return out
 
@@ -50,7 +51,7 @@ def endpoint_create(file: File = None, name: OptionalEndpointName = None, set_: 
                     workspace_name: Workspace = None, resource_group: Group = None) -> Any:
     """Create an endpoint from its YAML file."""
     if file is None:
-        raise CliError("online-endpoint create needs --file.")
+        raise CliError("MissingArguments", "online-endpoint create needs --file.")
     endpoint = load_online_endpoint(file, params_override=parse_sets(set_) + ([{"name": name}] if name else []))
     with _client(resource_group, workspace_name) as client:
         return client.online_endpoints.begin_create_or_update(endpoint).result()._to_dict()
@@ -68,8 +69,10 @@ def endpoint_update(name: OptionalEndpointName = None, file: File = None,
                 endpoint.traffic = current.traffic
         elif name is not None:
             endpoint = client.online_endpoints.get(name)
+            if set_:
+                endpoint = online_endpoint_with(endpoint, parse_sets(set_))
         else:
-            raise CliError("online-endpoint update needs --name or --file.")
+            raise CliError("MissingArguments", "online-endpoint update needs --name or --file.")
         if traffic is not None:
             endpoint.traffic = parse_traffic(traffic)
         return client.online_endpoints.begin_create_or_update(endpoint).result()._to_dict()
@@ -121,8 +124,8 @@ def deployment_create(file: File = None, name: OptionalDeploymentName = None,
                       all_traffic: Annotated[bool, typer.Option("--all-traffic", help="Send all the endpoint's traffic to it.")] = False,
                       set_: Sets = None, workspace_name: Workspace = None, resource_group: Group = None) -> Any:
     """Create a deployment from its YAML file; waits until its init() ran."""
-    if file is None:
-        raise CliError("online-deployment create needs --file.")
+    if file is None:  # the scoring code is uploaded again from the file's folder on update too
+        raise CliError("MissingArguments", "online-deployment create and update need --file (the deployment's YAML).")
     overrides = parse_sets(set_) + ([{"name": name}] if name else []) + ([{"endpoint_name": endpoint_name}] if endpoint_name else [])
     deployment = load_online_deployment(file, params_override=overrides)
     with _client(resource_group, workspace_name) as client:

@@ -20,6 +20,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
+from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
 from amlite.schemas import classify_path
@@ -40,6 +41,16 @@ __all__ = ["JobOperations"]
 
 _ADJECTIVES = ("amber", "brave", "calm", "eager", "gentle", "lively", "quiet", "sharp", "tidy", "witty")
 _NOUNS = ("river", "cloud", "garden", "lantern", "meadow", "orchard", "pepper", "rocket", "sail", "tiger")
+
+
+def _instance_count(value: Any) -> int:
+    """``resources.instance_count`` as the number Azure's REST API takes: the YAML loader keeps
+    scalars as text (``--set resources.instance_count=2`` too), and the server judges an integer."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise ValidationException(f"resources.instance_count must be a whole number of at least 1, not '{value}'.",
+                                  code="InvalidYaml")
+    return int(text)
 
 
 def new_job_name() -> str:
@@ -110,6 +121,8 @@ class JobOperations:
             return self._create_pipeline(job, name, experiment_name)
         spec = job._spec()
         job_name = name or spec.name or new_job_name()
+        # judged before anything is sent (the inline environment, the code)
+        count = _instance_count(spec.resources.get("instance_count", 1)) if spec.resources else None
         props: dict[str, Any] = {
             "jobType": "Command", "command": spec.command, "environmentId": self._environment(job, spec),
             "displayName": spec.display_name, "description": spec.description,
@@ -117,8 +130,8 @@ class JobOperations:
             "environmentVariables": dict(spec.environment_variables), "tags": dict(spec.tags),
             "properties": dict(spec.properties), "inputs": {}, "outputs": {},
         }
-        if spec.resources:
-            props["resources"] = {"instanceCount": spec.resources.get("instance_count", 1)}
+        if count is not None:
+            props["resources"] = {"instanceCount": count}
         if spec.distribution:
             props["distribution"] = dict(spec.distribution)
         if spec.code is not None:
@@ -232,10 +245,16 @@ class JobOperations:
     def get(self, name: str) -> CommandJob | PipelineJob:
         return self._from_rest(self._pipeline.get_json(self._url(name), api_version=ML_API_VERSION))
 
-    def list(self, *, list_view_type: str = ListViewType.ACTIVE_ONLY, **kwargs: Any) -> ItemPaged[CommandJob | PipelineJob]:
-        """The workspace's jobs, newest first."""
-        return self._pipeline.paged(f"{self._workspace_path()}/jobs", api_version=ML_API_VERSION,
-                                    params={"listViewType": list_view_type}, factory=self._from_rest)
+    def list(self, *, list_view_type: str = ListViewType.ACTIVE_ONLY, parent_job_name: str | None = None,
+             **kwargs: Any) -> Iterable[CommandJob | PipelineJob]:
+        """The workspace's jobs, newest first; with ``parent_job_name``, only that pipeline's steps
+        (the child jobs whose ``azureml.pipeline`` property names it)."""
+        jobs: ItemPaged[CommandJob | PipelineJob] = self._pipeline.paged(
+            f"{self._workspace_path()}/jobs", api_version=ML_API_VERSION, params={"listViewType": list_view_type},
+            factory=self._from_rest)
+        if parent_job_name is None:
+            return jobs
+        return (job for job in jobs if (job.properties or {}).get("azureml.pipeline") == parent_job_name)
 
     def begin_cancel(self, name: str, **kwargs: Any) -> CancelPoller:
         self._pipeline.send("POST", f"{self._url(name)}/cancel", api_version=ML_API_VERSION)
