@@ -30,6 +30,16 @@ def test_a_job_made_in_python_runs_streams_and_downloads(workspace: Workspace, t
         sink = io.StringIO()
         ended = ml_client.jobs.stream("sdk-job-1", out=sink, poll_seconds=0.1)
         assert ended.status == "Completed" and "hello world" in sink.getvalue()
+        # framed as azure-ai-ml frames it: RunId / Web View, the log's banner, the summary
+        lines = sink.getvalue().splitlines()
+        assert lines[0] == "RunId: sdk-job-1" and lines[1].startswith("Web View: http")
+        assert lines[1].endswith("/jobs/sdk-job-1")
+        banner = lines.index("Streaming user_logs/std_log.txt")
+        assert lines[banner + 1] == "=" * len("user_logs/std_log.txt" + " " * 10)
+        assert banner < next(i for i, line in enumerate(lines) if "hello world" in line)
+        summary = lines.index("Execution Summary")
+        assert lines[summary + 1:summary + 3] == ["=================", "RunId: sdk-job-1"]
+        assert "Warnings:" in lines[summary:] and any("python:3.11" in line for line in lines[summary:])
         dest = ml_client.jobs.download("sdk-job-1", download_path=tmp_path / "dl", all=True)
         assert (dest / "named-outputs" / "out" / "done.txt").read_text() == "ok"
         assert [j.name for j in ml_client.jobs.list()] == ["sdk-job-1"]

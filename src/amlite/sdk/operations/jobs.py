@@ -58,6 +58,10 @@ def new_job_name() -> str:
     return f"{secrets.choice(_ADJECTIVES)}_{secrets.choice(_NOUNS)}_{secrets.token_hex(4)}"
 
 
+#: the log ``stream`` follows (the server's ``.../jobs/{name}/logs``), as azure-ai-ml names it
+LOG_NAME = "user_logs/std_log.txt"
+
+
 class CancelPoller:
     """What ``begin_cancel`` returns: ``result()`` waits until the job has ended."""
 
@@ -273,20 +277,34 @@ class JobOperations:
     # -- logs and files --------------------------------------------------------------------------
 
     def stream(self, name: str, *, out: IO[str] | None = None, poll_seconds: float = 1.0) -> CommandJob | PipelineJob:
-        """Print the job's log as it grows until the job ends; returns the ended job."""
+        """Print the job's log as it grows until the job ends, framed as azure-ai-ml frames it
+        (``RunId:``/``Web View:``, a ``Streaming user_logs/std_log.txt`` banner before the first
+        line, an ``Execution Summary`` with the job's warnings after the last); returns the ended
+        job. ``Web View`` is the job's URL on the server: amlite has no studio to link to."""
         sink = out or sys.stdout
+        web_view = self._pipeline.url(self._url(name))
+        sink.write(f"RunId: {name}\nWeb View: {web_view}\n")
         offset = 0
         while True:
             response = self._pipeline.send("GET", f"{self._url(name)}/logs", api_version=ML_API_VERSION,
                                            params={"offset": offset})
             if response.content:
+                if offset == 0:
+                    sink.write(f"\nStreaming {LOG_NAME}\n{'=' * (len(LOG_NAME) + 10)}\n\n")
                 sink.write(response.content.decode("utf-8", errors="replace"))
                 sink.flush()
                 offset += len(response.content)
                 continue
             if response.headers.get("x-amlite-job-status") in TERMINAL:
-                return self.get(name)
+                break
             time.sleep(poll_seconds)
+        ended = self.get(name)
+        sink.write(f"\nExecution Summary\n=================\nRunId: {name}\nWeb View: {web_view}\n")
+        if ended.warnings:
+            sink.write("\nWarnings:\n" + "".join(f"{w}\n" for w in ended.warnings) + "\n")
+        sink.write("\n")
+        sink.flush()
+        return ended
 
     def download(self, name: str, *, download_path: str | Path = ".", output_name: str | None = None,
                  all: bool = False) -> Path:  # noqa: A002 - azure-ai-ml's parameter name
