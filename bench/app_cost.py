@@ -1,6 +1,6 @@
 """What a request costs the app itself, without HTTP: the real ``create_app`` over a wired
-container (SQLite in a temporary directory), driven over ASGI in this process, the background
-workers stopped so that only the requests count.
+container (SQLite in a temporary directory, or ``--db`` a PostgreSQL URL of an empty database),
+driven over ASGI in this process, the background workers stopped so that only the requests count.
 
 - ``--statements``: SQL statements per request kind (what the store is asked);
 - by default: CPU time per request (``time.process_time``, best and median of ``--rounds``);
@@ -80,7 +80,7 @@ class AsgiClient:
 
 async def run(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="amlite-app-cost-"))
-    container = build(Settings.load(data_dir=tmp / "data", port=8600, env={}))
+    container = build(Settings.load(data_dir=tmp / "data", port=8600, db_url=args.db, env={}))
     app = create_app(container)
     statements: collections.Counter[str] = collections.Counter()
 
@@ -176,6 +176,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--statements", action="store_true", help="count SQL statements per request instead")
     parser.add_argument("--callgrind", action="store_true", help="under valgrind: count only the requests")
+    parser.add_argument("--db", help="a PostgreSQL URL of an empty database (default: SQLite in a temporary directory)")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -106,3 +106,59 @@ def test_two_workers_share_the_port_and_the_keys(tmp_path: Path, store: str) -> 
         finally:
             server.stop()
         assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "a worker outlived the server"
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_access_taken_away_in_one_worker_is_refused_by_the_other_on_the_next_request(tmp_path: Path,
+                                                                                     store: str) -> None:
+    """Each worker remembers its admissions under the store's access generation
+    (``services.authz``): a role assignment removed through one worker is refused by the other on
+    the very next request, and one added through the other is honoured by the first."""
+    with postgres_database() if store == "postgresql" else nullcontext(None) as url:
+        server = start_server(tmp_path / "data", db_url=url, config={"workers": 2})
+        assert server.process is not None
+        try:
+            with one_per_worker(server, worker_pids(server.process.pid)) as served_by:
+                first, second = served_by.values()
+                creds = server.credentials
+                form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+                def token(username: str, password: str) -> dict[str, str]:
+                    status, body = call(first, "POST", f"/{creds['tenantId']}/oauth2/v2.0/token", urllib.parse.urlencode({
+                        "grant_type": "password", "username": username, "password": password}), form)
+                    assert status == 200, body
+                    return {"Authorization": f"Bearer {body['access_token']}", "Content-Type": "application/json"}
+
+                admin = token(creds["username"], creds["password"])
+                ws = (f"/subscriptions/{creds['subscriptionId']}/resourceGroups/rg1/providers/"
+                      "Microsoft.MachineLearningServices/workspaces/ws1")
+                ml, auth = "api-version=2024-10-01", "api-version=2022-04-01"
+                assert call(first, "PUT", f"/subscriptions/{creds['subscriptionId']}/resourceGroups/rg1?api-version=2024-03-01",
+                            '{"location": "eastus"}', admin)[0] == 201
+                assert call(first, "PUT", f"{ws}?{ml}", '{"location": "eastus"}', admin)[0] == 200
+                version = '{"properties": {"modelUri": "https://example.org/m.pkl"}}'
+                assert call(first, "POST", f"{ws}/models/m/versions?{ml}", version, admin)[0] == 201
+                status, user = call(first, "POST", "/v1.0/users", json.dumps({
+                    "userPrincipalName": "reader@amlite.local", "displayName": "reader",
+                    "passwordProfile": {"password": "pass-word-1"}}), admin)
+                assert status == 201, user
+                reader = token("reader@amlite.local", "pass-word-1")
+                status, roles = call(first, "GET", f"{ws}/providers/Microsoft.Authorization/roleDefinitions?{auth}"
+                                     "&$filter=" + urllib.parse.quote("roleName eq 'Reader'"), headers=admin)
+                assert status == 200 and len(roles["value"]) == 1, roles
+                assignment = json.dumps({"properties": {"roleDefinitionId": roles["value"][0]["id"],
+                                                        "principalId": user["id"]}})
+                granted = f"{ws}/providers/Microsoft.Authorization/roleAssignments/6a1b0c1e-0000-4000-8000-000000000001"
+                assert call(first, "PUT", f"{granted}?{auth}", assignment, admin)[0] == 201
+                get = f"{ws}/models/m/versions/1?{ml}"
+                for _ in range(2):  # each worker decides once, then remembers
+                    assert call(second, "GET", get, headers=reader)[0] == 200
+                    assert call(first, "GET", get, headers=reader)[0] == 200
+                assert call(first, "DELETE", f"{granted}?{auth}", headers=admin)[0] == 200
+                assert call(second, "GET", get, headers=reader)[0] == 403
+                assert call(first, "GET", get, headers=reader)[0] == 403
+                again = f"{ws}/providers/Microsoft.Authorization/roleAssignments/6a1b0c1e-0000-4000-8000-000000000002"
+                assert call(second, "PUT", f"{again}?{auth}", assignment, admin)[0] == 201
+                assert call(first, "GET", get, headers=reader)[0] == 200
+        finally:
+            server.stop()

@@ -431,8 +431,13 @@ def test_a_jobs_token_lasts_as_long_as_the_job_and_ends_with_it(
         assert claims["exp"] - claims["iat"] > 24 * 3600, claims  # not a user token's hour
         as_job = {"Authorization": f"Bearer {token}"}
         assert api.client.get(api.url(base, ML), headers=as_job).status_code == 200
+        for _ in range(2):  # the second admission is remembered (``Authorizer.admit``)
+            assert api.client.get(api.url(f"{base}/models", ML), headers=as_job).status_code == 200
     finally:
         stop.touch()
     assert wait_for(api, path, ("Completed", "Failed"))["properties"]["status"] == "Completed"
     refused = api.client.get(api.url(base, ML), headers=as_job)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "ExpiredAuthenticationToken", refused.text
+    # A job ending is no access change: a remembered admission still checks the job.
+    refused = api.client.get(api.url(f"{base}/models", ML), headers=as_job)
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "ExpiredAuthenticationToken", refused.text

@@ -221,3 +221,44 @@ def test_role_definitions_list_and_filter_like_azure(api: Api) -> None:
     assert {"Owner", "Contributor", "Reader", "User Access Administrator", "AzureML Compute Operator",
             "AzureML Registry User"} <= set(names)
     assert role_id(api, "Reader").endswith("/acdd72a7-3385-48ef-bd42-f606fba81ae7")
+
+
+def test_access_taken_away_is_refused_on_the_very_next_request(api: Api, name: str) -> None:
+    """Admissions are remembered per server under the store's access generation
+    (``services.authz``): a removed assignment, a group left and a custom role narrowed each
+    count from the next request on, for reads and for a version create alike."""
+    api.create_group(name)
+    api.create_workspace(name, "ws1")
+    ws = api.ws_path(name, "ws1")
+    body = {"properties": {"modelType": "custom_model", "modelUri": "https://example.org/m.pkl"}}
+    assert api.request("POST", f"{ws}/models/m/versions", ML, json=body).status_code == 201
+    user = create_user(api, name + "u")
+    who = bearer(user_token(api, name + "u"))
+    made = assign(api, user["id"], "Reader", ws)
+    assert made.status_code == 201, made.text
+    for _ in range(3):  # the first decides, the rest are remembered
+        assert api.request("GET", f"{ws}/models/m/versions/1", ML, headers=who).status_code == 200
+    assert api.client.delete(f"{made.json()['id']}?{AUTH}").status_code == 200
+    assert api.request("GET", f"{ws}/models/m/versions/1", ML, headers=who).status_code == 403
+
+    group = api.client.post("/v1.0/groups", json={"displayName": name + "g", "mailNickname": name + "g",
+                                                  "securityEnabled": True, "mailEnabled": False})
+    assert group.status_code == 201, group.text
+    gid = group.json()["id"]
+    writer = custom_role(api, name + " writer", ["Microsoft.MachineLearningServices/workspaces/models/*"])
+    r = api.client.put(f"{ws}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}?{AUTH}", json={
+        "properties": {"roleDefinitionId": writer["id"], "principalId": gid}})
+    assert r.status_code == 201, r.text
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{user['id']}"}
+    assert api.client.post(f"/v1.0/groups/{gid}/members/$ref", json=ref).status_code == 204
+    for _ in range(2):
+        assert api.request("POST", f"{ws}/models/m/versions", ML, json=body, headers=who).status_code == 201
+    narrowed = {"properties": {"roleName": name + " writer", "description": "reads only", "type": "CustomRole",
+                               "assignableScopes": writer["properties"]["assignableScopes"],
+                               "permissions": [{"actions": ["Microsoft.MachineLearningServices/workspaces/models/versions/read"],
+                                                "notActions": []}]}}
+    assert api.client.put(f"{writer['id']}?{AUTH}", json=narrowed).status_code == 200
+    assert api.request("POST", f"{ws}/models/m/versions", ML, json=body, headers=who).status_code == 403
+    assert api.request("GET", f"{ws}/models/m/versions/1", ML, headers=who).status_code == 200
+    assert api.client.delete(f"/v1.0/groups/{gid}/members/{user['id']}/$ref").status_code == 204
+    assert api.request("GET", f"{ws}/models/m/versions/1", ML, headers=who).status_code == 403

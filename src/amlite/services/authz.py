@@ -6,6 +6,13 @@ groups. A role grants an action when one of its Actions matches and none of its 
 the effective permission is the union over the assignments. Every API route declares its one
 action string; this is where the decision is made.
 
+A request's admission (the principal still exists, and the route's action is granted at its scope)
+is remembered per process under the store's access generation (``UnitOfWork.access_generation``),
+a number bumped in the transaction of every change to principals, group members, role assignments
+and custom role definitions: each request reads that one number and, while it has not moved,
+skips the three or four statements of the decision. A change made through any server process is
+seen by every process on its next request, since each reads the number from the store.
+
 Lists follow Azure Resource Manager: a caller with the read action at the listed scope (or above)
 sees everything there; one without it but with grants further down sees exactly what those grants
 cover (``Visibility``), and the repositories filter by it in SQL; one with neither is refused
@@ -14,6 +21,8 @@ cover (``Visibility``), and the repositories filter by it in SQL; one with neith
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from typing import NoReturn
 
 from amlite.domain.audit import AuditResult
@@ -23,7 +32,10 @@ from amlite.domain.rbac import EVERYTHING, RoleAssignment, RoleDefinition, Visib
 from amlite.domain.resources import Subscription
 from amlite.ports import UnitOfWork
 from amlite.services.audit import record_outcome
-from amlite.services.context import Caller, Deps, admit_principal
+from amlite.services.context import Caller, Deps, admit_principal, check_job_token
+
+#: Admissions remembered per process, oldest out first: (principal, action, scope) of a request.
+ADMISSION_CACHE_SIZE = 4096
 
 
 def roles_by_id(uow: UnitOfWork, role_ids: set[str]) -> dict[str, RoleDefinition]:
@@ -55,6 +67,10 @@ def _granting(uow: UnitOfWork, assignments: list[RoleAssignment], action: str) -
 class Authorizer:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
+        # (token's principal id, action, scope) -> (access generation, principal id, sign-in name,
+        # allowed). An entry counts only under the generation it was decided at.
+        self._admissions: dict[tuple[str, str, str], tuple[int, str, str, bool]] = {}
+        self._admissions_lock = threading.Lock()
 
     def allowed(self, caller: Caller, action: str, scope: str) -> bool:
         with self._deps.uow() as uow:
@@ -72,8 +88,23 @@ class Authorizer:
         admitted caller passes unchanged. A denial is audited in a transaction of its own."""
         if caller.admitted:
             return caller
-        caller = admit_principal(uow, caller)
-        if not self.allowed_in(uow, caller.principal_id, caller.action, caller.scope):
+        # Read before the decision's rows, so a decision is never remembered under a generation
+        # newer than what it read (PostgreSQL reads each statement at its own snapshot).
+        generation = uow.access_generation.current()
+        key = (caller.principal_id, caller.action, caller.scope)
+        known = self._admissions.get(key)
+        if known is not None and known[0] == generation:
+            check_job_token(uow, caller)  # a job's end is not an access change: checked every time
+            caller = replace(caller, principal_id=known[1], name=known[2], admitted=True)
+            allowed = known[3]
+        else:
+            caller = admit_principal(uow, caller)
+            allowed = self.allowed_in(uow, caller.principal_id, caller.action, caller.scope)
+            with self._admissions_lock:
+                while len(self._admissions) >= ADMISSION_CACHE_SIZE:
+                    del self._admissions[next(iter(self._admissions))]
+                self._admissions[key] = (generation, caller.principal_id, caller.name, allowed)
+        if not allowed:
             self.deny(caller, caller.action, caller.scope)
         return caller
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from amlite.domain.resources import Principal, PrincipalKind, Tenant
 from amlite.store import tables as t
+from amlite.store.rbac_repos import AccessChanges
 
 
 # Statements every request runs (its caller's admission), built once: building and keying a
@@ -46,10 +47,12 @@ def _tenant(row: sa.Row) -> Tenant:  # type: ignore[type-arg]
 
 
 class PrincipalRepository:
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, changes: AccessChanges) -> None:
         self._conn = conn
+        self._changes = changes
 
     def add(self, principal: Principal) -> None:
+        self._changes.changed = True
         upn = principal.user_principal_name
         self._conn.execute(
             t.principals.insert().values(
@@ -92,6 +95,7 @@ class PrincipalRepository:
 
     def delete(self, principal_id: str) -> None:
         """Its memberships go by the foreign keys' cascade; its role assignments the caller removes."""
+        self._changes.changed = True
         self._conn.execute(t.group_members.delete().where(
             sa.or_(t.group_members.c.group_id == principal_id, t.group_members.c.member_id == principal_id)))
         self._conn.execute(t.principals.delete().where(t.principals.c.id == principal_id))
@@ -116,8 +120,9 @@ def _principal(row: sa.Row) -> Principal:  # type: ignore[type-arg]
 class GroupMemberRepository:
     """Who is in which group. Groups nest: ``groups_of`` follows memberships upwards."""
 
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, changes: AccessChanges) -> None:
         self._conn = conn
+        self._changes = changes
 
     def add(self, group_id: str, member_id: str) -> bool:
         """False when the member was in the group already."""
@@ -126,11 +131,13 @@ class GroupMemberRepository:
             sa.select(gm.c.group_id).where(gm.c.group_id == group_id, gm.c.member_id == member_id)).first()
         if exists:
             return False
+        self._changes.changed = True
         self._conn.execute(gm.insert().values(group_id=group_id, member_id=member_id))
         return True
 
     def remove(self, group_id: str, member_id: str) -> bool:
         gm = t.group_members
+        self._changes.changed = True
         result = self._conn.execute(gm.delete().where(gm.c.group_id == group_id, gm.c.member_id == member_id))
         return bool(result.rowcount)
 

@@ -45,6 +45,7 @@ from amlite.store.memory_continuity import (
     MemoryRegionOutages, MemoryStandbyEndpoints, MemoryTemplateDeployments, MemoryWorkspacePairs,
 )
 from amlite.store.memory_identity import (
+    MemoryAccessGeneration,
     MemoryGroupMembers,
     MemoryPrincipals,
     MemoryRoleAssignments,
@@ -646,6 +647,7 @@ class InMemoryUnitOfWork:
         self.group_members = MemoryGroupMembers(tx)
         self.role_assignments = MemoryRoleAssignments(tx)
         self.role_definitions = MemoryRoleDefinitions(tx)
+        self.access_generation = MemoryAccessGeneration(tx)
         self.subscriptions = MemorySubscriptions(tx)
         self.providers = MemoryProviderRegistrations(tx)
         self.resource_groups = MemoryResourceGroups(tx)

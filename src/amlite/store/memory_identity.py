@@ -48,7 +48,7 @@ class MemoryPrincipals:
                or any(upn and p.tenant_id == principal.tenant_id and (p.user_principal_name or "").lower() == upn
                       for p in rows)
                or any(principal.app_id and p.app_id == principal.app_id for p in rows))
-        self._tx.write().principals[principal.id] = principal
+        self._tx.write_access().principals[principal.id] = principal
 
     def get(self, principal_id: str) -> Principal | None:
         return self._tx.rows.principals.get(principal_id.lower())
@@ -67,7 +67,7 @@ class MemoryPrincipals:
             self._tx.write().principals[principal_id] = replace(found, secret_hash=secret_hash)
 
     def delete(self, principal_id: str) -> None:
-        rows = self._tx.write()
+        rows = self._tx.write_access()
         rows.group_members = {(g, m) for g, m in rows.group_members if principal_id not in (g, m)}
         rows.principals.pop(principal_id, None)
 
@@ -85,13 +85,13 @@ class MemoryGroupMembers:
     def add(self, group_id: str, member_id: str) -> bool:
         if (group_id, member_id) in self._tx.rows.group_members:
             return False
-        self._tx.write().group_members.add((group_id, member_id))
+        self._tx.write_access().group_members.add((group_id, member_id))
         return True
 
     def remove(self, group_id: str, member_id: str) -> bool:
         if (group_id, member_id) not in self._tx.rows.group_members:
             return False
-        self._tx.write().group_members.discard((group_id, member_id))
+        self._tx.write_access().group_members.discard((group_id, member_id))
         return True
 
     def members(self, group_id: str) -> list[Principal]:
@@ -112,6 +112,14 @@ class MemoryGroupMembers:
 # -- role-based access control -------------------------------------------------------------------
 
 
+class MemoryAccessGeneration:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    def current(self) -> int:
+        return self._tx.rows.access_generation
+
+
 class MemoryRoleAssignments:
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
@@ -129,7 +137,7 @@ class MemoryRoleAssignments:
         unique(assignment.id in self._tx.rows.role_assignments or any(
             ra.principal_id == assignment.principal_id and ra.role_definition_id == assignment.role_definition_id
             and normalize_scope(ra.scope) == norm for _, ra in self._tx.rows.role_assignments.values()))
-        self._tx.write().role_assignments[assignment.id] = (tenant_id, assignment)
+        self._tx.write_access().role_assignments[assignment.id] = (tenant_id, assignment)
 
     def get(self, assignment_id: str) -> RoleAssignment | None:
         return next((ra for _, ra in self._all() if ra.id == assignment_id.lower()), None)
@@ -155,7 +163,7 @@ class MemoryRoleAssignments:
         return sorted(found, key=lambda ra: (normalize_scope(ra.scope), ra.id))
 
     def delete(self, assignment_id: str) -> None:
-        self._tx.write().role_assignments.pop(assignment_id, None)
+        self._tx.write_access().role_assignments.pop(assignment_id, None)
 
     def delete_of_principal(self, principal_id: str) -> int:
         return self._delete_where(lambda ra: ra.principal_id == principal_id)
@@ -166,7 +174,7 @@ class MemoryRoleAssignments:
 
     def _delete_where(self, doomed: Callable[[RoleAssignment], bool]) -> int:
         keys = [key for key, (_, ra) in self._tx.rows.role_assignments.items() if doomed(ra)]
-        rows = self._tx.write()
+        rows = self._tx.write_access()
         for key in keys:
             del rows.role_assignments[key]
         return len(keys)
@@ -189,12 +197,12 @@ class MemoryRoleDefinitions:
 
     def add(self, tenant_id: str, role: RoleDefinition) -> None:
         unique(role.id in self._tx.rows.role_definitions or self.by_name(tenant_id, role.name) is not None)
-        self._tx.write().role_definitions[role.id] = (tenant_id, role)
+        self._tx.write_access().role_definitions[role.id] = (tenant_id, role)
 
     def save(self, role: RoleDefinition) -> None:
         found = self._tx.rows.role_definitions.get(role.id)
         if found is not None:
-            self._tx.write().role_definitions[role.id] = (found[0], role)
+            self._tx.write_access().role_definitions[role.id] = (found[0], role)
 
     def get(self, role_id: str) -> RoleDefinition | None:
         found = self._tx.rows.role_definitions.get(role_id.lower())
@@ -208,7 +216,7 @@ class MemoryRoleDefinitions:
                      if tenant == tenant_id and role.name.lower() == name.lower()), None)
 
     def delete(self, role_id: str) -> None:
-        self._tx.write().role_definitions.pop(role_id, None)
+        self._tx.write_access().role_definitions.pop(role_id, None)
 
     def list(self, tenant_id: str) -> list[RoleDefinition]:
         found = [role for tenant, role in self._tx.rows.role_definitions.values() if tenant == tenant_id]

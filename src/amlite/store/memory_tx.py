@@ -85,6 +85,8 @@ class Rows:
     policy_assignments: dict[str, PolicyAssignment] = field(default_factory=dict)
     workspace_connections: dict[str, WorkspaceConnection] = field(default_factory=dict)
     template_deployments: dict[str, Any] = field(default_factory=dict)
+    # Grows with every change to what access decisions read (the SQL store's ``access_generation``).
+    access_generation: int = 0
 
 
 class Tx:
@@ -97,6 +99,12 @@ class Tx:
     def write(self) -> Rows:
         self.dirty = True
         return self.rows
+
+    def write_access(self) -> Rows:
+        """``write()`` for a change to what access decisions read: it bumps the generation too."""
+        rows = self.write()
+        rows.access_generation += 1
+        return rows
 
 
 def unique(taken: bool) -> None:

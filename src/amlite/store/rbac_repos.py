@@ -1,4 +1,4 @@
-"""Repositories for custom role definitions and role assignments.
+"""Repositories for custom role definitions and role assignments, and the access generation.
 
 Built-in roles are not rows: they live in ``domain.builtin_roles`` and are the same everywhere, as
 on Azure. Scopes are matched through their lower-cased column, so ``/resourcegroups/`` and
@@ -16,6 +16,34 @@ from amlite.store import tables as t
 
 _ra = t.role_assignments
 _rd = t.role_definitions
+_gen = t.access_generation
+
+#: Built once: every request reads the generation, every access change bumps it.
+_GENERATION = sa.select(_gen.c.value).where(_gen.c.id == 1)
+_BUMP = _gen.update().where(_gen.c.id == 1).values(value=_gen.c.value + 1)
+
+
+class AccessChanges:
+    """Whether a unit of work changed what access decisions read. The repositories mark it; the
+    unit of work bumps the generation once, as its last statement before ``COMMIT`` (``bump``),
+    so the generation's row is locked for an instant at the end of the transaction and never
+    while the transaction goes on to lock other rows (no lock-order deadlock on PostgreSQL)."""
+
+    def __init__(self) -> None:
+        self.changed = False
+
+    def bump(self, conn: sa.Connection) -> None:
+        if self.changed:
+            conn.execute(_BUMP)
+            self.changed = False
+
+
+class AccessGenerationRepository:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    def current(self) -> int:
+        return int(self._conn.execute(_GENERATION).scalar_one())
 
 
 def _escape(text: str) -> str:
@@ -30,13 +58,16 @@ def _below(column: sa.Column[str], norm: str) -> sa.ColumnElement[bool]:
 
 
 class RoleDefinitionRepository:
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, changes: AccessChanges) -> None:
         self._conn = conn
+        self._changes = changes
 
     def add(self, tenant_id: str, role: RoleDefinition) -> None:
+        self._changes.changed = True
         self._conn.execute(_rd.insert().values(id=role.id, tenant_id=tenant_id, **_role_values(role)))
 
     def save(self, role: RoleDefinition) -> None:
+        self._changes.changed = True
         self._conn.execute(_rd.update().where(_rd.c.id == role.id).values(**_role_values(role)))
 
     def get(self, role_id: str) -> RoleDefinition | None:
@@ -60,6 +91,7 @@ class RoleDefinitionRepository:
         return [_role(r) for r in self._conn.execute(query)]
 
     def delete(self, role_id: str) -> None:
+        self._changes.changed = True
         self._conn.execute(_rd.delete().where(_rd.c.id == role_id))
 
 
@@ -83,10 +115,12 @@ def _role(row: sa.Row) -> RoleDefinition:  # type: ignore[type-arg]
 
 
 class RoleAssignmentRepository:
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, changes: AccessChanges) -> None:
         self._conn = conn
+        self._changes = changes
 
     def add(self, tenant_id: str, assignment: RoleAssignment) -> None:
+        self._changes.changed = True
         self._conn.execute(
             _ra.insert().values(
                 id=assignment.id, tenant_id=tenant_id, principal_id=assignment.principal_id,
@@ -142,13 +176,16 @@ class RoleAssignmentRepository:
         return [_assignment(r) for r in self._conn.execute(query)]
 
     def delete(self, assignment_id: str) -> None:
+        self._changes.changed = True
         self._conn.execute(_ra.delete().where(_ra.c.id == assignment_id))
 
     def delete_of_principal(self, principal_id: str) -> int:
+        self._changes.changed = True
         return int(self._conn.execute(_ra.delete().where(_ra.c.principal_id == principal_id)).rowcount or 0)
 
     def delete_at_or_below(self, scope: str) -> int:
         """Remove assignments at a scope and below it (the scope's resource is gone)."""
+        self._changes.changed = True
         norm = normalize_scope(scope)
         result = self._conn.execute(_ra.delete().where(sa.or_(_ra.c.scope_lower == norm, _below(_ra.c.scope_lower, norm))))
         return int(result.rowcount or 0)
@@ -172,4 +209,4 @@ def _assignment(row: sa.Row) -> RoleAssignment:  # type: ignore[type-arg]
     )
 
 
-__all__ = ["RoleAssignmentRepository", "RoleDefinitionRepository"]
+__all__ = ["AccessChanges", "AccessGenerationRepository", "RoleAssignmentRepository", "RoleDefinitionRepository"]

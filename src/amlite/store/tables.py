@@ -402,6 +402,16 @@ group_members = sa.Table(
     sa.Column("member_id", sa.String(36), sa.ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
+# One row (id 1): a number that grows whenever something an access decision reads changes
+# (principals, group members, role assignments, custom role definitions), in the same transaction
+# as the change. Servers remember their decisions under it (``services.authz``) and read only it.
+access_generation = sa.Table(
+    "access_generation",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("value", sa.BigInteger(), nullable=False),
+)
+
 audit_log = sa.Table(
     "audit_log",
     metadata,

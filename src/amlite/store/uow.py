@@ -32,7 +32,12 @@ from amlite.store.job_repos import JobRepository
 from amlite.store.connection_repos import WorkspaceConnectionRepository
 from amlite.store.operation_repos import OperationRepository
 from amlite.store.policy_repos import PolicyAssignmentRepository
-from amlite.store.rbac_repos import RoleAssignmentRepository, RoleDefinitionRepository
+from amlite.store.rbac_repos import (
+    AccessChanges,
+    AccessGenerationRepository,
+    RoleAssignmentRepository,
+    RoleDefinitionRepository,
+)
 from amlite.store.registry_repos import RegistryRepository
 from amlite.store.outage_repos import RegionOutageRepository
 from amlite.store.pair_repos import WorkspacePairRepository
@@ -63,6 +68,7 @@ class SqlUnitOfWork:
         self._write_lock = write_lock if write else None
         self._locked = False
         self._committed = False
+        self._access_changes = AccessChanges()
 
     def __enter__(self) -> "SqlUnitOfWork":
         if self._write_lock is not None:
@@ -87,19 +93,23 @@ class SqlUnitOfWork:
 
     @cached_property
     def principals(self) -> PrincipalRepository:
-        return PrincipalRepository(self._conn)
+        return PrincipalRepository(self._conn, self._access_changes)
 
     @cached_property
     def role_assignments(self) -> RoleAssignmentRepository:
-        return RoleAssignmentRepository(self._conn)
+        return RoleAssignmentRepository(self._conn, self._access_changes)
 
     @cached_property
     def role_definitions(self) -> RoleDefinitionRepository:
-        return RoleDefinitionRepository(self._conn)
+        return RoleDefinitionRepository(self._conn, self._access_changes)
 
     @cached_property
     def group_members(self) -> GroupMemberRepository:
-        return GroupMemberRepository(self._conn)
+        return GroupMemberRepository(self._conn, self._access_changes)
+
+    @cached_property
+    def access_generation(self) -> AccessGenerationRepository:
+        return AccessGenerationRepository(self._conn)
 
     @cached_property
     def subscriptions(self) -> SubscriptionRepository:
@@ -233,6 +243,7 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         try:
+            self._access_changes.bump(self._conn)
             self._tx.commit()
         except IntegrityError as exc:
             if _is_unique_violation(exc):
