@@ -476,13 +476,13 @@ def test_0021_adds_template_deployments_dropped_with_their_group_and_downgrades(
     assert "template_deployments" not in names and "workspaces" in names
 
 
-def test_0025_starts_the_access_generation_at_zero_and_downgrades(engine: sa.Engine) -> None:
+def test_0026_starts_the_access_generation_at_zero_and_downgrades(engine: sa.Engine) -> None:
     """Servers read the one row on every request (``services.authz``): the upgrade makes it, on a
     database with principals and assignments already in it, and the downgrade drops the table."""
-    _migrate_to(engine, "0024")
-    assert "access_generation" not in sa.inspect(engine).get_table_names()
     _migrate_to(engine, "0025")
+    assert "access_generation" not in sa.inspect(engine).get_table_names()
+    _migrate_to(engine, "0026")
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT id, value FROM access_generation")).all() == [(1, 0)]
-    _downgrade_to(engine, "0024")
+    _downgrade_to(engine, "0025")
     assert "access_generation" not in sa.inspect(engine).get_table_names()

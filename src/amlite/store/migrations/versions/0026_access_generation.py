@@ -4,8 +4,8 @@ One row whose number grows in the transaction of any change to principals, group
 assignments or custom role definitions, so a server may remember its authorization decisions and
 check only this number on each request (services/authz.py).
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0025'
-down_revision = '0024'
+revision = '0026'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 
