@@ -163,9 +163,12 @@ def test_the_token_endpoint_answers_every_refusal_in_oauth_terms(api: Api) -> No
     url = f"/{api.tenant}/oauth2/v2.0/token"
     as_json = api.client.post(url, json={"grant_type": "password"})
     too_long = api.client.post(f"{url}?x={'a' * 40_000}", data={"grant_type": "password"})
-    for r in (as_json, too_long):
-        assert r.status_code in (400, 414), r.text
+    wrong_method = api.client.request("TRACE", f"/{api.tenant}/oauth2/v2.0/authorize")
+    no_such_route = api.client.get(f"/{api.tenant}/oauth2/v2.0/nothing-here")
+    for r in (as_json, too_long, wrong_method, no_such_route):
+        assert r.status_code in (400, 404, 405, 414), r.text
         assert r.json()["error"] == "invalid_request" and r.json()["error_description"], r.text
+    assert (wrong_method.status_code, no_such_route.status_code) == (405, 404)
 
 
 def test_tokens_for_the_servers_own_endpoint_and_azure_resource_id_forms_are_accepted(api: Api) -> None:

@@ -143,7 +143,10 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, template = _HTTP_CODES.get(exc.status_code, ("HttpError", "{detail}"))
         message = template.format(path=request.url.path, method=request.method, detail=exc.detail)
-        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        # the identity routes' clients read OAuth2's shape, for a wrong path or method too
+        body = (oauth_error_body("invalid_request", message) if IDENTITY_PATH.match(request.url.path)
+                else error_body(code, message))
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
