@@ -26,8 +26,13 @@ from amlite.api.routers import (
 )
 
 
-ROUTERS = (identity.router, subscriptions.router, resource_groups.router, workspaces.router, operations.router,
-           artifacts.router, system_registry.router, assets.router, datastores.router, computes.router,
+# In the order the app tries them (FastAPI tries route after route). The blob uploads and the
+# workspace asset routes come first, as the hottest: no route of a router they now pass can match
+# their paths (tests/unit/test_route_order.py). The built-in registry's routes must come before
+# the registry asset routes, which would otherwise take its paths, and after the artifacts ones.
+ROUTERS = (artifacts.router, assets.workspace_router, identity.router, subscriptions.router, resource_groups.router,
+           workspaces.router, operations.router, system_registry.router, assets.registry_router, datastores.router,
+           computes.router,
            graph.router, activity_log.router, authorization.router, registries.router, discovery.router,
            registry_dataplane.router, mlflow.router, online_endpoints.router, jobs.router, images.router,
            policies.router, workspace_connections.router, private_endpoints.router, labeling.router, bundles.router,

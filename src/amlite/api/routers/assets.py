@@ -34,7 +34,12 @@ from amlite.schemas.arm_common import EmptyBody
 from amlite.services.assets import AssetPath
 from amlite.services.context import Caller
 
-router = APIRouter()
+registry_router = APIRouter()
+#: The workspace asset routes, the hottest of the API with the blob uploads: the app tries them
+#: before the other routers' but the uploads' (FastAPI tries routes one by one, and a model
+#: version was the 75th), which changes no answer because no other route can match their paths
+#: (``tests/unit/test_route_order.py`` proves it).
+workspace_router = APIRouter()
 V = [Depends(ML_VERSION)]
 WS = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.MachineLearningServices/workspaces/{workspace}"
 REG = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.MachineLearningServices/registries/{registry}"
@@ -82,6 +87,7 @@ def _add_kind(kind: AssetKind, owner: OwnerType) -> None:
     tag = kind.value if owner is OwnerType.WORKSPACE else f"registry_{kind.value}"
     c_read, c_write, v_read, v_write = _actions(kind, owner)
     assets = lambda request: container(request).assets  # noqa: E731
+    router = workspace_router if owner is OwnerType.WORKSPACE else registry_router
 
     @router.put(base + "/{name}", dependencies=V, name=f"put_{tag}_container")
     def put_container(name: str, request: Request, caller: Caller = Depends(c_write),
@@ -192,7 +198,7 @@ def _version_flag(kind: AssetKind, owner: OwnerType, action: Authorize, archived
 
     return set_flag
 
-@router.get(WS + "/modelVersions", dependencies=V, name="search_model_versions")
+@workspace_router.get(WS + "/modelVersions", dependencies=V, name="search_model_versions")
 def search_model_versions(request: Request, page: Paging = Depends(paging),
                           caller: Caller = Depends(_decided_by_service(f"{NS}/models/versions/read", ws_scope))) -> Any:
     """Versions of every model of the workspace with the given tags (``tags=k=v,k2``: k=v and any
