@@ -77,6 +77,8 @@ def api_version_for(path: str) -> str:
         return "2023-04-01"  # Azure Policy's own versions
     if "/providers/Microsoft.Authorization/" in path:
         return "2022-04-01"
+    if "/providers/Microsoft.Databricks/" in path:
+        return "2024-05-01"  # Azure Databricks' own versions
     if "/providers/Microsoft.Insights/" in path:
         return "2015-04-01"
     if "/providers/Microsoft.MachineLearningServices/" in path or "{namespace}" in path:

@@ -72,13 +72,13 @@ class DatabricksService:
     def put(self, caller: Caller, sub_id: str, rg_name: str, name: str,
             body: dict[str, Any]) -> tuple[GenericResource, bool]:
         check_databricks_name(name)
-        spec = judge_body(body)
         d = self._deps
-        region = d.regions.resolve(spec.location)
         with d.uow(write=True) as uow:
             sub = require_subscription(uow, caller, sub_id)
             rg = require_group(uow, sub.id, rg_name)
             require_group_writable(rg)
+            spec = judge_body(body)  # after the group: a missing one is a 404, as ARM answers
+            region = d.regions.resolve(spec.location)
             require_registered(uow, sub, NAMESPACE)
             self._require_linkable(uow, caller, spec)
             existing = _find(uow, rg.key, name)

@@ -61,11 +61,11 @@ class LabelingService:
     def put(self, caller: Caller, sub_id: str, rg: str, ws_name: str, name: str,
             props: dict[str, Any]) -> tuple[Workspace, LabelingProject, bool]:
         check_project_name(name)
-        spec = judge_properties(props)
         d = self._deps
         now = d.clock.now()
         with d.uow(write=True) as uow:
             ws = writable(require_workspace(uow, caller, sub_id, rg, ws_name))
+            spec = judge_properties(props)  # after the workspace: a missing one is a 404, as ARM answers
             self._require_data(uow, caller, ws, spec["dataConfiguration"]["dataId"])
             existing = uow.labeling_projects.get(ws.key, name)
             if existing is None:
