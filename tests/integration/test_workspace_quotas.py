@@ -181,3 +181,17 @@ def test_two_racing_creates_in_two_projects_cannot_both_pass_the_hubs_limit(api:
             if api.request("GET", f"{api.ws_path(name, p)}/computes/race", ML).status_code == 200]
     assert len(made) == 1
     _settle(api, f"{api.ws_path(name, made[0])}/computes/race")
+
+
+def test_a_soft_deleted_projects_computes_still_draw_on_its_hubs_balance(api: Api, name: str) -> None:
+    hub, _alpha, _beta = _family(api, name, "u")
+    a, b = api.ws_path(name, "alphau"), api.ws_path(name, "betau")
+    assert _set(api, (hub["id"], "standardDv3Family", 8)).json()["value"][0]["status"] == "Success"
+    assert _instance(api, a, "ci-d", "Standard_D4_v3").status_code == 201  # 4 of 8
+    _settle(api, f"{a}/computes/ci-d")
+    api.wait(api.request("DELETE", a, ML))  # soft-deleted: it keeps its instance, recoverable
+    assert api.request("GET", a, ML).status_code == 404
+    r = _set(api, (hub["id"], "standardDv3Family", 2))
+    assert r.json()["value"][0]["status"] == "InvalidQuotaBelowClusterMinimum", r.text
+    r = _instance(api, b, "ci-d", "Standard_D8_v3")
+    assert r.status_code == 400 and "Current usage: 4" in r.json()["error"]["message"], r.text

@@ -28,7 +28,6 @@ from amlite.ports import UnitOfWork
 from amlite.schemas.arm_computes import QuotaUpdateBody
 from amlite.services.audit import record_write
 from amlite.services.context import Caller, Deps
-from amlite.services.hubs import family as hub_family
 from amlite.services.subscriptions import require_subscription
 from amlite.services.workspace_scope import require_workspace, writable
 
@@ -78,7 +77,7 @@ def check_balance(uow: UnitOfWork, ws: Workspace, family: str, more: int) -> Non
     limit = uow.computes.workspace_limits([holder.key]).get(holder.key, {}).get(family)
     if limit is None:
         return
-    used = uow.computes.usage_of([w.key for w in hub_family(uow, holder)]).get(family, 0)
+    used = uow.computes.usage_of(_drawing(uow, holder)).get(family, 0)
     check_workspace_quota(limit, used, family, more, _named(holder), ws.location)
 
 
@@ -122,7 +121,7 @@ def update(deps: Deps, subscription: QuotaLimits, caller: Caller, sub_id: str, l
         for i, (ws, family_name) in enumerate(targets):
             entry = entries[i]
             family = family_named(family_name)
-            used = uow.computes.usage_of([w.key for w in hub_family(uow, ws)]).get(family, 0) if family else 0
+            used = uow.computes.usage_of(_drawing(uow, ws)).get(family, 0) if family else 0
             status = judge_workspace_limit(family, entry.limit, used, subscription.limit_for(family or ""))
             if status is QuotaUpdateStatus.SUCCESS and family is not None:
                 uow.computes.set_workspace_limit(ws.key, family, entry.limit)
@@ -133,14 +132,14 @@ def update(deps: Deps, subscription: QuotaLimits, caller: Caller, sub_id: str, l
 
 
 def list_in(deps: Deps, caller: Caller, sub_id: str, location: str) -> list[WorkspaceQuota]:
-    """The limits of their own that the subscription's workspaces in the region have, by workspace id."""
+    """The limits of their own that the subscription's live workspaces in the region have, by workspace id."""
     with deps.uow() as uow:
         sub = require_subscription(uow, caller, sub_id)
         region = deps.regions.resolve(location).name
         out = []
         for ws_key, limits in uow.computes.limits_in(sub.id, region).items():
             ws = uow.workspaces.by_key(ws_key)
-            if ws is not None:
+            if ws is not None:  # live only: a soft-deleted workspace's limits come back with it
                 out += [WorkspaceQuota(ws, family, limit) for family, limit in limits.items()]
     return sorted(out, key=lambda q: (q.workspace.arm_id.lower(), q.family.lower()))
 
@@ -161,6 +160,14 @@ def _parse_entry(i: int, quota_id: str, kind: str | None, limit: int, unit: str 
         raise invalid("InvalidRequestContent", f"value[{i}].limit must be a whole number of vCPUs (0 or more).",
                       f"value[{i}].limit")
     return match["sub"], match["rg"], match["ws"], match["name"]
+
+
+def _drawing(uow: UnitOfWork, holder: Workspace) -> list[str]:
+    """The keys of the workspaces drawing on ``holder``'s balance: a hub and its projects, the
+    soft-deleted ones too (they keep their computes, which the subscription's usage counts)."""
+    if holder.kind is not WorkspaceKind.HUB:
+        return [holder.key]
+    return [holder.key, *(p.key for p in uow.workspaces.projects_of(holder.key, include_deleted=True))]
 
 
 def _named(ws: Workspace) -> str:
