@@ -168,6 +168,23 @@ def test_workspaces(amlite: Amlite, group: str) -> None:
         client.workspaces.get(group, "ws-sdk")
 
 
+def test_workspace_quotas(amlite: Amlite, group: str) -> None:
+    """``quotas.update`` and ``quotas.list`` (Azure's workspace-level quota) read amlite's answers."""
+    client = amlite.ml()
+    ws = client.workspaces.begin_create_or_update(group, "ws-quota", ml.Workspace(location=LOCATION)).result()
+    quota_type = "Microsoft.MachineLearningServices/workspaces/quotas"
+    wanted = [ml.QuotaBaseProperties(id=f"{ws.id}/quotas/standardDSv2Family", type=quota_type, limit=8, unit="Count"),
+              ml.QuotaBaseProperties(id=f"{ws.id}/quotas/standardNoSuchFamily", type=quota_type, limit=8, unit="Count")]
+    answered = client.quotas.update(LOCATION, ml.QuotaUpdateParameters(value=wanted, location=LOCATION))
+    assert [(q.id, q.limit, q.status) for q in answered.value] == [
+        (wanted[0].id, 8, "Success"), (wanted[1].id, 8, "InvalidVMFamilyName")]
+    own = [q for q in client.quotas.list(LOCATION) if q.type == quota_type]
+    assert [(q.id, q.limit, q.name.value, q.aml_workspace_location) for q in own] == [
+        (wanted[0].id, 8, "standardDSv2Family", LOCATION)]
+    client.workspaces.begin_delete(group, "ws-quota").result()
+    assert not [q for q in client.quotas.list(LOCATION) if q.type == quota_type]  # nor a soft-deleted one's
+
+
 def test_registry_create(amlite: Amlite, group: str) -> None:
     client = amlite.ml()
     body = ml.Registry(location=LOCATION, region_details=[ml.RegistryRegionArmDetails(

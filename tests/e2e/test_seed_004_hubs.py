@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import ServerProcess, run_cli, start_server
@@ -53,8 +54,9 @@ class Shell:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Any:
-    # One DSv2-family instance per project fits; a third does not.
-    proc = start_server(tmp_path / "data", config={"quota": {"family_vcpus": 8, "total_vcpus": 100}})
+    # The subscription allows 24 vCPUs of a family; IT gives the hub 8 of them (one DSv2-family
+    # instance per project fits, a third does not).
+    proc = start_server(tmp_path / "data", config={"quota": {"family_vcpus": 24, "total_vcpus": 100}})
     try:
         yield proc
     finally:
@@ -143,12 +145,22 @@ def test_seed_004_a_hub_and_its_self_service_projects(server: ServerProcess, tmp
     (tmp_path / "steal.yml").write_text(JOB.replace("python hello.py", "python hello.py ${{inputs.rows}}") +
                                         f"inputs:\n  rows:\n    type: uri_file\n    path: azureml:{data['id']}\n")
 
-    # Computes: one quota for the hub's projects; an instance is shared across them.
+    # Computes: one quota for the hub's projects, the hub's own limit that IT sets through Azure's
+    # REST API (az has no command for it); an instance is shared across them.
+    token = it.ok("account", "get-access-token")["accessToken"]
+    quotas = f"{server.endpoint}/subscriptions/{server.credentials['subscriptionId']}/providers/" \
+             "Microsoft.MachineLearningServices/locations/eastus/updateQuotas?api-version=2024-10-01"
+    entry = {"id": f"{hub['id']}/quotas/standardDSv2Family", "type": "Microsoft.MachineLearningServices/workspaces/quotas",
+             "limit": 8, "unit": "Count"}
+    set_limit = httpx.post(quotas, json={"location": "eastus", "value": [entry]},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert set_limit.status_code == 200 and set_limit.json()["value"][0]["status"] == "Success", set_limit.text
     ci = ["--type", "computeinstance", "--size", "Standard_DS3_v2"]
     assert dev.ok("ml", "compute", "create", "-n", "ci-alpha", *ci, *alpha_ws)["state"] == "Running"
     assert dev.ok("ml", "compute", "create", "-n", "ci-beta", *ci, *beta_ws)["state"] == "Running"
     over = dev.refused("QuotaExceeded", "ml", "compute", "create", "-n", "ci-beta-2", *ci, *beta_ws)
-    assert "standardDSv2Family" in over and "Current usage: 8" in over and "limit: 8" in over and "team-hub" in over
+    assert "standardDSv2Family" in over and "Current usage: 8" in over and "limit: 8" in over
+    assert "hub 'team-hub'" in over  # the hub's balance ran out, not the subscription's 24
     assert dev.run("ml", "compute", "show", "-n", "ci-beta-2", *beta_ws).returncode == 3
     dev.refused("ComputeClusterNotSupportedInHub", "ml", "compute", "create", "-n", "cpu", "--type", "amlcompute",
                 "--size", "Standard_DS3_v2", *beta_ws)

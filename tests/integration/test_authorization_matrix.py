@@ -347,6 +347,7 @@ POST   ~ws/computes/{name}/restart                                              
 GET    ~sub/providers/Microsoft.MachineLearningServices/locations/{location}/vmSizes    | 401  403  403  403  403  403
 GET    ~sub/providers/Microsoft.MachineLearningServices/locations/{location}/usages     | 401  403  403  403  403  403
 GET    ~sub/providers/Microsoft.MachineLearningServices/locations/{location}/quotas     | 401  403  403  403  403  403
+POST   ~sub/providers/Microsoft.MachineLearningServices/locations/{location}/updateQuotas | 401  403  403  403  403  403
 GET    ~ws/onlineEndpoints                                                              | 401  200  200  200  200  403
 DELETE ~ws/onlineEndpoints/{endpoint}                                                   | 401  403  204  204  204  403
 GET    ~ws/onlineEndpoints/{endpoint}                                                   | 401  404  404  404  404  403

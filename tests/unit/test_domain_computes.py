@@ -148,3 +148,38 @@ def test_durations() -> None:
     for bad in ("120", "PT", "P", "PTxS", ""):
         with pytest.raises(InvalidInput):
             parse_duration(bad, "x")
+
+
+def test_a_workspace_limit_refuses_past_it_naming_family_holder_usage_and_limit() -> None:
+    from amlite.domain.computes import check_workspace_quota
+
+    check_workspace_quota(None, 100, "standardDSv2Family", 8, "workspace 'w'", "eastus")  # no limit of its own
+    check_workspace_quota(12, 4, "standardDSv2Family", 8, "hub 'h'", "eastus")  # exactly at the limit
+    check_workspace_quota(0, 0, "standardDSv2Family", 0, "hub 'h'", "eastus")  # asks for nothing
+    with pytest.raises(InvalidInput) as caught:
+        check_workspace_quota(12, 12, "standardDSv2Family", 1, "hub 'h' (shared by its projects)", "eastus")
+    err = caught.value
+    assert err.code == "QuotaExceeded"
+    for part in ("standardDSv2Family", "hub 'h'", "Current usage: 12", "additional required: 1", "limit: 12"):
+        assert part in err.message
+
+
+def test_a_workspace_limit_is_judged_as_azure_answers_each_entry() -> None:
+    from amlite.domain.computes import QuotaUpdateStatus as S
+    from amlite.domain.computes import judge_workspace_limit as judge
+
+    assert judge(None, 4, 0, 24) is S.UNKNOWN_FAMILY
+    assert judge("standardDSv2Family", 25, 0, 24) is S.ABOVE_SUBSCRIPTION
+    assert judge("standardDSv2Family", 7, 8, 24) is S.BELOW_USAGE
+    assert judge("standardDSv2Family", 8, 8, 24) is S.SUCCESS
+    assert judge("standardDSv2Family", 24, 0, 24) is S.SUCCESS
+    assert judge("standardDSv2Family", 0, 0, 24) is S.SUCCESS
+
+
+def test_a_quota_entry_names_a_family_by_its_name_or_azures_spelling() -> None:
+    from amlite.domain.vm_sizes import family_named
+
+    assert family_named("standarddsv2family") == "standardDSv2Family"
+    assert family_named("Standard_DSv2_Family_Cluster_Dedicated_vCPUs") == "standardDSv2Family"
+    assert family_named("standardNCASv3_T4Family") == "standardNCASv3_T4Family"
+    assert family_named("standardBogusFamily") is None

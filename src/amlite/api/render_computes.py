@@ -1,6 +1,6 @@
 """Computes, their nodes, VM sizes, usages and quotas as Azure ML's REST API writes them
 (``ComputeResource``, ``AmlComputeNodesInformation``, ``VirtualMachineSizeListResult``,
-``ListUsagesResult``, ``ListWorkspaceQuotas``), so that azure-ai-ml and the az CLI read them unchanged."""
+``ListUsagesResult``, ``ListWorkspaceQuotas``, ``UpdateWorkspaceQuotasResult``), so that azure-ai-ml and the az CLI read them unchanged."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 from amlite.api.render import system_data, ts
 from amlite.domain.computes import format_duration
 from amlite.domain.providers import ML_NAMESPACE
-from amlite.domain.vm_sizes import OS_VHD_SIZE_MB, VmSize
+from amlite.domain.vm_sizes import OS_VHD_SIZE_MB, VmSize, family_display_name
 from amlite.services.computes import ComputeNode, ComputeView, UsageLine
+from amlite.services.workspace_quotas import QUOTA_TYPE, QuotaEntryResult, WorkspaceQuota
 
 TYPE = f"{ML_NAMESPACE}/workspaces/computes"
 
@@ -105,3 +106,17 @@ def quota(sub_id: str, location: str, line: UsageLine) -> dict[str, Any]:
         "limit": line.limit, "name": {"value": line.name, "localizedValue": line.display_name},
     }
 
+
+
+def workspace_quota(q: WorkspaceQuota) -> dict[str, Any]:
+    """A ``ResourceQuota`` at workspace level (``Microsoft.MachineLearningServices/workspaces/quotas``)."""
+    return {
+        "id": f"{q.workspace.arm_id}/quotas/{q.family}", "amlWorkspaceLocation": q.workspace.location,
+        "type": QUOTA_TYPE, "unit": "Count", "limit": q.limit,
+        "name": {"value": q.family, "localizedValue": family_display_name(q.family)},
+    }
+
+
+def quota_update(result: QuotaEntryResult) -> dict[str, Any]:
+    """One entry of ``UpdateWorkspaceQuotasResult``."""
+    return {"id": result.id, "type": QUOTA_TYPE, "limit": result.limit, "unit": "Count", "status": result.status.value}

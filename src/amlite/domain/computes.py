@@ -325,6 +325,45 @@ def quota_exceeded(family: str, used: int, more: int, limit: int, location: str)
     )
 
 
+def check_workspace_quota(limit: int | None, used: int, family: str, more: int, holder: str,
+                          location: str) -> None:
+    """Refuse ``more`` vCPUs of ``family`` past a workspace's own limit (Azure's workspace-level
+    quota, set by ``locations/{loc}/updateQuotas``). ``holder`` names the workspace whose balance
+    it is (``workspace 'w'``, or ``hub 'h'`` for a hub and its projects, which draw on one
+    balance). None is no limit of its own: the subscription's regional limit applies alone."""
+    if more <= 0 or limit is None or used + more <= limit:
+        return
+    raise InvalidInput(
+        "QuotaExceeded",
+        f"Operation could not be completed as it results in exceeding approved {family} quota of {holder} "
+        f"in {location}. Current usage: {used}, additional required: {more}, limit: {limit}. Delete or scale down "
+        f"computes of {holder}, or raise its limit (POST .../locations/{location}/updateQuotas).",
+        "properties.properties.vmSize",
+    )
+
+
+class QuotaUpdateStatus(str, Enum):
+    """Azure's per-entry answer to ``updateQuotas`` (``UpdateWorkspaceQuotas.status``)."""
+
+    SUCCESS = "Success"
+    BELOW_USAGE = "InvalidQuotaBelowClusterMinimum"
+    ABOVE_SUBSCRIPTION = "InvalidQuotaExceedsSubscriptionLimit"
+    UNKNOWN_FAMILY = "InvalidVMFamilyName"
+
+
+def judge_workspace_limit(family: str | None, limit: int, used: int, subscription_limit: int) -> QuotaUpdateStatus:
+    """Whether a workspace may get ``limit`` vCPUs of ``family`` (None: not a family of the
+    catalogue): never above the subscription's limit in the region, never below what its
+    computes (a hub's: its projects' too) reserve now."""
+    if family is None:
+        return QuotaUpdateStatus.UNKNOWN_FAMILY
+    if limit > subscription_limit:
+        return QuotaUpdateStatus.ABOVE_SUBSCRIPTION
+    if limit < used:
+        return QuotaUpdateStatus.BELOW_USAGE
+    return QuotaUpdateStatus.SUCCESS
+
+
 # -- node slots ------------------------------------------------------------------------------------
 
 

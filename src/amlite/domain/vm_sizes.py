@@ -105,3 +105,13 @@ def family_display_name(family: str) -> str:
     stem = family[len("standard"):] if family.lower().startswith("standard") else family
     stem = stem[: -len("Family")] if stem.endswith("Family") else stem
     return f"Standard {stem} Family vCPUs"
+
+
+def family_named(name: str) -> str | None:
+    """The catalogue's family a quota entry names, in any case: the family itself
+    (``standardDSv2Family``) or Azure's workspace-quota spelling of it
+    (``Standard_DSv2_Family_Cluster_Dedicated_vCPUs``); None for no family of the catalogue."""
+    squashed = name.replace("_", "").lower()
+    for suffix in ("clusterdedicatedvcpus", "vcpus"):
+        squashed = squashed.removesuffix(suffix)
+    return next((f for f in families() if f.replace("_", "").lower() == squashed), None)

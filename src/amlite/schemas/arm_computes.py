@@ -62,3 +62,20 @@ class ComputeBody(_Open):
     location: str | None = None
     tags: Tags | None = None
     properties: Annotated[ComputeProperties, BeforeValidator(_or_empty)] = Field(default_factory=ComputeProperties)
+
+
+class QuotaEntry(ArmModel):
+    """One entry of ``updateQuotas``: ``<workspace id>/quotas/<family>`` and its new vCPU limit."""
+
+    id: str
+    type: str | None = None
+    limit: int
+    unit: str | None = None
+
+
+class QuotaUpdateBody(ArmModel):
+    """Azure's ``QuotaUpdateParameters`` (``POST .../locations/{loc}/updateQuotas``). ``value`` is
+    required, but judged by the service after the subscription is found (a missing one is a 404)."""
+
+    value: list[QuotaEntry] | None = None
+    location: str | None = None

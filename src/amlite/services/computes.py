@@ -4,7 +4,9 @@ holds on a compute (``acquire_slot``/``renew_slot``/``release_slot``, see docs/c
 
 A create writes the compute (``Creating``) and its operation in one transaction, after checking
 the subscription's quota in the region under a lock that serializes every quota decision there
-(``Computes.lock_quota``), so two creates racing for the last vCPUs cannot both pass. The
+(``Computes.lock_quota``), then the workspace-level limit of its balance (a project's hub's, see
+services/workspace_quotas.py) under that workspace's lock, so two creates racing for the last
+vCPUs cannot both pass. The
 operation's task (the one task engine) ends the creation: ``Succeeded``, and an instance
 ``Running``. Start, stop, restart and delete go the same way: the state that announces the work
 and its operation are committed together, and the handler ends both in one transaction.
@@ -37,13 +39,15 @@ from amlite.domain.providers import ML_NAMESPACE
 from amlite.domain.resources import AuditStamp, Workspace
 from amlite.domain.vm_sizes import VM_SIZES, VmSize, families, family_display_name
 from amlite.ports import RayJobs, UnitOfWork
-from amlite.schemas.arm_computes import ComputeBody
+from amlite.schemas.arm_computes import ComputeBody, QuotaUpdateBody
+from amlite.services import workspace_quotas
 from amlite.services.audit import record_write
 from amlite.services.compute_requests import ComputeRequest, parse_compute
 from amlite.services.context import Caller, Deps
 from amlite.services.hubs import find_compute
 from amlite.services.operations import OperationService
 from amlite.services.subscriptions import require_subscription
+from amlite.services.workspace_quotas import QuotaEntryResult, WorkspaceQuota, check_balance
 from amlite.services.workspace_scope import require_workspace, writable
 
 #: How long a job's hold on a node lasts unless its holder renews it.
@@ -144,6 +148,7 @@ class ComputeService:
                             more, ws.location)
             except InvalidInput as exc:
                 raise _hub_quota(uow, ws, exc) from None
+            check_balance(uow, ws, req.vm_size.family, more)
             now = d.clock.now()
             compute = Compute(
                 key=d.ids.new_id(), workspace_key=ws.key, name=name, compute_type=req.compute_type,
@@ -182,6 +187,7 @@ class ComputeService:
         if more > 0:
             uow.computes.lock_quota(ws.subscription_id, ws.location)
             check_quota(self._quota, uow.computes.usage(ws.subscription_id, ws.location), c.family, more, ws.location)
+            check_balance(uow, ws, c.family, more)
         d = self._deps
         scaled = c if c.is_instance else c.scaled(req.min_nodes, req.max_nodes, req.idle_seconds)
         return replace(scaled, description=req.description, tags=req.tags, settings=req.settings,
@@ -303,6 +309,14 @@ class ComputeService:
             lines.append(UsageLine(family, family_display_name(family), usage.get(family, 0),
                                    self._quota.limit_for(family)))
         return region, lines
+
+    def update_quotas(self, caller: Caller, sub_id: str, location: str,
+                      body: QuotaUpdateBody) -> list[QuotaEntryResult]:
+        """Workspace-level limits (``updateQuotas``), judged against the subscription's (services/workspace_quotas.py)."""
+        return workspace_quotas.update(self._deps, self._quota, caller, sub_id, location, body)
+
+    def list_workspace_quotas(self, caller: Caller, sub_id: str, location: str) -> list[WorkspaceQuota]:
+        return workspace_quotas.list_in(self._deps, caller, sub_id, location)
 
     def _location(self, caller: Caller, sub_id: str, location: str) -> tuple[str, str]:
         with self._deps.uow() as uow:

@@ -3,13 +3,15 @@
 A compute stores its size's name with the family and vCPUs it reserves, so that a subscription's
 usage in a region is one query. Two creates racing for the last vCPUs must not both pass: on
 SQLite every writer holds the database (``BEGIN IMMEDIATE``); on PostgreSQL ``lock_quota`` takes a
-transaction-scoped advisory lock on (subscription, region) before the usage is read, and
+transaction-scoped advisory lock on (subscription, region) before the usage is read (and
+``lock_workspace_quota`` one on the workspace whose own limit applies, a project's hub), and
 ``lock`` takes a compute's row (``FOR UPDATE``) before its slots are counted.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -30,11 +32,18 @@ _c = t.computes
 _s = t.compute_node_slots
 _ws = t.workspaces
 _rg = t.resource_groups
+_q = t.workspace_quotas
 
 
 def quota_lock_key(sub_id: str, location: str) -> int:
     """A signed 63-bit advisory lock key for one subscription's quota in one region."""
     digest = hashlib.sha256(f"quota:{sub_id.lower()}:{location.lower()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def workspace_quota_lock_key(ws_key: str) -> int:
+    """A signed 63-bit advisory lock key for one workspace's own quota (a hub's: its projects' too)."""
+    digest = hashlib.sha256(f"workspace-quota:{ws_key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") >> 1
 
 
@@ -71,13 +80,40 @@ class ComputeRepository:
         query = (sa.select(_c.c.family, _c.c.vcpus, _c.c.max_nodes, _c.c.compute_type, _c.c.provisioning_state)
                  .select_from(_c.join(_ws, _ws.c.key == _c.c.workspace_key).join(_rg, _rg.c.key == _ws.c.resource_group_key))
                  .where(_rg.c.subscription_id == sub_id.lower(), sa.func.lower(_c.c.location) == location.lower()))
-        usage: dict[str, int] = {}
+        return _reserved(self._conn.execute(query))
+
+    def usage_of(self, ws_keys: Sequence[str]) -> dict[str, int]:
+        """vCPUs reserved by the computes of these workspaces (a hub and its projects), by family."""
+        query = (sa.select(_c.c.family, _c.c.vcpus, _c.c.max_nodes, _c.c.compute_type, _c.c.provisioning_state)
+                 .where(_c.c.workspace_key.in_(list(ws_keys))))
+        return _reserved(self._conn.execute(query))
+
+    def lock_workspace_quota(self, ws_key: str) -> None:
+        if self._conn.dialect.name == "postgresql":
+            self._conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": workspace_quota_lock_key(ws_key)})
+
+    def workspace_limits(self, ws_keys: Sequence[str]) -> dict[str, dict[str, int]]:
+        """The workspace-level limits of these workspaces: workspace key -> family -> vCPUs."""
+        out: dict[str, dict[str, int]] = {}
+        for row in self._conn.execute(sa.select(_q).where(_q.c.workspace_key.in_(list(ws_keys)))
+                                      .order_by(_q.c.workspace_key, _q.c.family)):
+            out.setdefault(row.workspace_key, {})[row.family] = row.vcpu_limit
+        return out
+
+    def limits_in(self, sub_id: str, location: str) -> dict[str, dict[str, int]]:
+        """The workspace-level limits of the subscription's workspaces in the region, as ``workspace_limits``."""
+        query = (sa.select(_q).select_from(_q.join(_ws, _ws.c.key == _q.c.workspace_key)
+                                           .join(_rg, _rg.c.key == _ws.c.resource_group_key))
+                 .where(_rg.c.subscription_id == sub_id.lower(), sa.func.lower(_ws.c.location) == location.lower())
+                 .order_by(_q.c.workspace_key, _q.c.family))
+        out: dict[str, dict[str, int]] = {}
         for row in self._conn.execute(query):
-            if row.provisioning_state == ComputeProvisioningState.FAILED.value or not row.vcpus:
-                continue  # a failed create reserves nothing, nor does a Ray compute (no size of amlite's)
-            nodes = 1 if row.compute_type == ComputeType.COMPUTE_INSTANCE.value else row.max_nodes
-            usage[row.family] = usage.get(row.family, 0) + row.vcpus * nodes
-        return usage
+            out.setdefault(row.workspace_key, {})[row.family] = row.vcpu_limit
+        return out
+
+    def set_workspace_limit(self, ws_key: str, family: str, limit: int) -> None:
+        self._conn.execute(_q.delete().where(_q.c.workspace_key == ws_key, _q.c.family == family))
+        self._conn.execute(_q.insert().values(workspace_key=ws_key, family=family, vcpu_limit=limit))
 
     def of_workspace(self, ws_key: str) -> list[Compute]:
         query = sa.select(_c).where(_c.c.workspace_key == ws_key).order_by(_c.c.name_lower)
@@ -89,6 +125,16 @@ class ComputeRepository:
     def list(self, ws_key: str, offset: int, limit: int) -> Page[Compute]:
         query = sa.select(_c).where(_c.c.workspace_key == ws_key).order_by(_c.c.name_lower)
         return paged(self._conn, query, offset, limit, _compute)  # type: ignore[no-any-return]
+
+
+def _reserved(rows: Iterable[sa.Row]) -> dict[str, int]:  # type: ignore[type-arg]
+    usage: dict[str, int] = {}
+    for row in rows:
+        if row.provisioning_state == ComputeProvisioningState.FAILED.value or not row.vcpus:
+            continue  # a failed create reserves nothing, nor does a Ray compute (no size of amlite's)
+        nodes = 1 if row.compute_type == ComputeType.COMPUTE_INSTANCE.value else row.max_nodes
+        usage[row.family] = usage.get(row.family, 0) + row.vcpus * nodes
+    return usage
 
 
 def _values(c: Compute) -> dict[str, object]:

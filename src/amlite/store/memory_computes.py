@@ -1,9 +1,10 @@
 """The in-memory repositories of computes and node slots (``memory``): the SQL store's rules over
 the rows of a unit of work, with the cascades its foreign keys make (a workspace's removal takes
-its computes, a compute's its slots: ``drop_of_workspace``)."""
+its computes and its own quota limits, a compute's its slots: ``drop_of_workspace``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from amlite.domain.computes import Compute, NodeSlot
@@ -49,6 +50,35 @@ class MemoryComputes:
                 usage[c.family] = usage.get(c.family, 0) + c.reserved_vcpus
         return usage
 
+    def usage_of(self, ws_keys: Sequence[str]) -> dict[str, int]:
+        usage: dict[str, int] = {}
+        for c in self._tx.rows.computes.values():
+            if c.workspace_key in ws_keys and c.reserved_vcpus:
+                usage[c.family] = usage.get(c.family, 0) + c.reserved_vcpus
+        return usage
+
+    def lock_workspace_quota(self, ws_key: str) -> None:
+        """A writer holds the whole store already (``memory``'s writer lock)."""
+
+    def workspace_limits(self, ws_keys: Sequence[str]) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for (ws_key, family), limit in sorted(self._tx.rows.workspace_quotas.items()):
+            if ws_key in ws_keys:
+                out.setdefault(ws_key, {})[family] = limit
+        return out
+
+    def limits_in(self, sub_id: str, location: str) -> dict[str, dict[str, int]]:
+        rows = self._tx.rows
+        keys = []
+        for ws in rows.workspaces.values():
+            rg = rows.resource_groups.get(ws.resource_group_key)
+            if rg is not None and rg.subscription_id == sub_id.lower() and ws.location.lower() == location.lower():
+                keys.append(ws.key)
+        return self.workspace_limits(keys)
+
+    def set_workspace_limit(self, ws_key: str, family: str, limit: int) -> None:
+        self._tx.write().workspace_quotas[(ws_key, family)] = limit
+
     def of_workspace(self, ws_key: str) -> list[Compute]:
         return sorted((c for c in self._tx.rows.computes.values() if c.workspace_key == ws_key),
                       key=lambda c: c.name.lower())
@@ -66,6 +96,9 @@ def drop_of_workspace(tx: Tx, ws_key: str) -> None:
     """What ``ON DELETE CASCADE`` does in SQL when a workspace row goes."""
     for c in [c for c in tx.rows.computes.values() if c.workspace_key == ws_key]:
         MemoryComputes(tx).delete(c.key)
+    if any(k == ws_key for k, _ in tx.rows.workspace_quotas):
+        rows = tx.write()
+        rows.workspace_quotas = {k: v for k, v in rows.workspace_quotas.items() if k[0] != ws_key}
 
 
 class MemoryNodeSlots:

@@ -79,6 +79,7 @@ class Rows:
     storage_blocks: dict[tuple[str, str, str], dict[str, StagedBlock]] = field(default_factory=dict)
     computes: dict[str, Compute] = field(default_factory=dict)
     node_slots: dict[str, NodeSlot] = field(default_factory=dict)
+    workspace_quotas: dict[tuple[str, str], int] = field(default_factory=dict)  # (workspace key, family) -> vCPUs
     online_endpoints: dict[str, Any] = field(default_factory=dict)
     online_deployments: dict[str, Any] = field(default_factory=dict)
     jobs: dict[str, Job] = field(default_factory=dict)

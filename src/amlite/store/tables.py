@@ -651,6 +651,16 @@ computes = sa.Table(
     sa.UniqueConstraint("workspace_key", "name_lower", name="uq_computes_ws_name"),
 )
 
+# Workspace-level vCPU limits per VM family (Azure's ``workspaces/quotas``, set by ``updateQuotas``):
+# a hub's caps the hub and its projects together; a workspace without a row has no limit of its own.
+workspace_quotas = sa.Table(
+    "workspace_quotas",
+    metadata,
+    sa.Column("workspace_key", sa.String(36), sa.ForeignKey("workspaces.key", ondelete="CASCADE"), primary_key=True),
+    sa.Column("family", sa.String(64), primary_key=True),
+    sa.Column("vcpu_limit", sa.Integer(), nullable=False),
+)
+
 # The node slots of computes held by jobs (domain/computes.NodeSlot): one row per busy node, under a lease.
 compute_node_slots = sa.Table(
     "compute_node_slots",

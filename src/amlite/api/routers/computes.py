@@ -1,6 +1,7 @@
 """Computes of a workspace: PUT (long-running create: ``201`` with ``Azure-AsyncOperation``, ``200``
 for an update), GET, list, DELETE (long-running), ``start``/``stop``/``restart`` (long-running) and
-``listNodes``; and per subscription and region, the VM sizes, the vCPU usage and the quotas."""
+``listNodes``; and per subscription and region, the VM sizes, the vCPU usage and the quotas (the
+subscription's, and the workspace-level ones ``updateQuotas`` sets)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from amlite.api.deps import (
 from amlite.domain.computes import PowerAction
 from amlite.domain.errors import invalid
 from amlite.schemas.arm_common import EmptyBody
-from amlite.schemas.arm_computes import ComputeBody
+from amlite.schemas.arm_computes import ComputeBody, QuotaUpdateBody
 from amlite.services.context import Caller
 
 router = APIRouter()
@@ -124,6 +125,20 @@ def list_usage(subscription_id: str, location: str, request: Request,
 @router.get(LOC + "/quotas", dependencies=V)
 def list_quotas(subscription_id: str, location: str, request: Request,
                 caller: Caller = Depends(Authorize("Microsoft.MachineLearningServices/locations/quotas/read", sub_scope))) -> Any:
-    region, lines = container(request).computes.list_usage(caller, subscription_id, location)
-    return render.json({"value": [render_computes.quota(subscription_id, region, line) for line in lines],
-                        "nextLink": None})
+    """The subscription's limits per family (``vmFamily/quotas``), then every limit a workspace of
+    the subscription in the region has of its own (``workspaces/quotas``)."""
+    computes = container(request).computes
+    region, lines = computes.list_usage(caller, subscription_id, location)
+    own = computes.list_workspace_quotas(caller, subscription_id, location)
+    return render.json({"value": [render_computes.quota(subscription_id, region, line) for line in lines]
+                        + [render_computes.workspace_quota(q) for q in own], "nextLink": None})
+
+
+@router.post(LOC + "/updateQuotas", dependencies=V)
+def update_quotas(subscription_id: str, location: str, request: Request,
+                  caller: Caller = Depends(Authorize("Microsoft.MachineLearningServices/locations/updateQuotas/action",
+                                                     sub_scope)),
+                  body: QuotaUpdateBody = Depends(JsonBody(QuotaUpdateBody))) -> Any:
+    """Workspace-level limits per VM family (Azure's ``Quotas_Update``): 200 with each entry's status."""
+    results = container(request).computes.update_quotas(caller, subscription_id, location, body)
+    return render.json({"value": [render_computes.quota_update(r) for r in results], "nextLink": None})
