@@ -476,9 +476,10 @@ class AuditLog(Protocol):
 
 
 class AccessGeneration(Protocol):
-    """A number that grows, in the same transaction, with every change to what an access decision
-    reads (principals, group members, role assignments, custom role definitions): a decision
-    remembered under it holds while it has not moved (``services.authz``)."""
+    """A number that grows, in the same transaction, with every change to what admitting a request
+    reads (principals, group members, role assignments, custom role definitions, and the region
+    outages that refuse a failed region's resources): a decision or a list of failed regions
+    remembered under it holds while it has not moved (``services.authz``, ``store.outage_repos``)."""
 
     def current(self) -> int: ...
 

@@ -101,3 +101,34 @@ def test_a_server_starting_during_a_create_leaves_its_storage_alone(tmp_path: Pa
             go_on.set()
             creating.close()
             starting.close()
+
+
+def test_a_drill_started_through_one_server_refuses_on_the_others_next_request(tmp_path: Path) -> None:
+    """Each server remembers the failed regions under the store's access generation
+    (``store.outage_repos``); a fail or restore through another server moves that number, so the
+    next request sees the drill without waiting for any cache to expire."""
+    with postgres_database() as url:
+        first = build(settings_for(tmp_path, url))  # one data dir, as a shared volume
+        second = build(settings_for(tmp_path, url))
+        try:
+            a, b = _logged_in(first), _logged_in(second)
+            b.headers["Authorization"] = a.headers["Authorization"]
+            sub = json.loads(first.settings.credentials_file.read_text())["subscriptionId"]
+            rg = f"/subscriptions/{sub}/resourceGroups/drill"
+            assert a.put(f"{rg}?{RES}", json={"location": "eastus"}).status_code == 201
+            ws = f"{rg}/providers/Microsoft.MachineLearningServices/workspaces/east"
+            assert a.put(f"{ws}?{ML}", json={"location": "eastus"}).status_code in (200, 201)
+            model = {"properties": {"modelType": "custom_model", "modelUri": "https://example.org/m.pkl"}}
+            version = f"{ws}/models/m/versions/1?{ML}"
+            assert a.put(version, json=model).status_code == 201
+            locations = "/providers/Microsoft.MachineLearningServices/locations"
+            for _ in range(2):  # the second answer comes from what the first remembered
+                assert a.get(version).status_code == 200
+            assert b.post(f"{locations}/eastus/fail?{ML}").status_code == 200
+            refused = a.get(version)
+            assert refused.status_code == 503 and refused.json()["error"]["code"] == "ServiceUnavailable", refused.text
+            assert b.post(f"{locations}/eastus/restore?{ML}").status_code == 200
+            assert a.get(version).status_code == 200
+        finally:
+            first.close()
+            second.close()

@@ -16,7 +16,7 @@ from amlite.domain.resources import ProvisioningState, Workspace, WorkspaceKind
 from amlite.ports import AssetContainers, AssetVersions, UnitOfWork
 from amlite.services.context import Caller
 from amlite.services.registries import registry_not_found, require_registry
-from amlite.services.workspace_scope import available, region_up, require_workspace, workspace_not_found
+from amlite.services.workspace_scope import available, require_workspace, workspace_not_found
 
 
 def workspace_owner(ws: Workspace) -> AssetOwner:
@@ -51,7 +51,9 @@ def require_owner(uow: UnitOfWork, caller: Caller, owner: OwnerType, sub_id: str
 
 def current_owner(uow: UnitOfWork, owner: AssetOwner) -> AssetOwner:
     """``owner`` as the store has it now, by key (one primary-key read): a write re-reads it in
-    its own unit of work because it may have started deleting since the request resolved it."""
+    its own unit of work because it may have started deleting or moving since the request
+    resolved it. Its region's outage was judged by that resolution (``require_owner``) a moment
+    before; a drill started in between is the same race as one started just after the write."""
     if owner.is_registry:
         reg = uow.registries.by_key(owner.key)
         if reg is not None:
@@ -59,7 +61,7 @@ def current_owner(uow: UnitOfWork, owner: AssetOwner) -> AssetOwner:
         raise registry_not_found(owner.resource_group_name, owner.name)
     ws = uow.workspaces.by_key(owner.key)
     if ws is not None:
-        return workspace_owner(region_up(uow, available(ws), ws.location, f"workspace '{ws.name}'"))
+        return workspace_owner(available(ws))
     raise workspace_not_found(owner.resource_group_name, owner.name)
 
 

@@ -9,8 +9,9 @@ action string; this is where the decision is made.
 A request's admission (the principal still exists, and the route's action is granted at its scope)
 is remembered per process under the store's access generation (``UnitOfWork.access_generation``),
 a number bumped in the transaction of every change to principals, group members, role assignments
-and custom role definitions: each request reads that one number and, while it has not moved,
-skips the three or four statements of the decision. A change made through any server process is
+and custom role definitions (and region outages, whose list is remembered under it the same way,
+``store.outage_repos``): each request reads that one number and, while it has not moved, skips
+the three or four statements of the decision. A change made through any server process is
 seen by every process on its next request, since each reads the number from the store.
 
 Lists follow Azure Resource Manager: a caller with the read action at the listed scope (or above)

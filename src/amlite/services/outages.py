@@ -2,8 +2,9 @@
 
 The drill's state is in the store, so every server process sharing it sees the same outage.
 Requests that need a workspace or a registry in a failed region are refused where the request
-resolves it (``services/workspace_scope.region_up``, one read of a tiny table in the request's
-unit of work). The region's blob store (``blobs/outage.DrillableBlobStore``) asks ``is_failed``
+resolves it (``services/workspace_scope.region_up``; each process remembers the failed regions
+under the store's access generation, which a fail or restore bumps, so a request reads the table
+only after a drill changed). The region's blob store (``blobs/outage.DrillableBlobStore``) asks ``is_failed``
 on every call; that answer is cached for ``cache_seconds`` so a blob read costs no extra query,
 and this process's own fail and restore take effect at once (other processes within the cache
 time). A restore runs the ``on_restored`` hooks after its commit (registry replication queues

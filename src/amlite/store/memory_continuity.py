@@ -21,7 +21,7 @@ class MemoryRegionOutages:
         return self._tx.rows.region_outages.get(region.lower())
 
     def save(self, outage: RegionOutage) -> None:
-        self._tx.write().region_outages[outage.region] = outage
+        self._tx.write_access().region_outages[outage.region] = outage  # as the SQL store bumps it
 
     def failed_regions(self) -> set[str]:
         return {o.region for o in self._tx.rows.region_outages.values() if o.is_failed}

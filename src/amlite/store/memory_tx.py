@@ -86,7 +86,8 @@ class Rows:
     policy_assignments: dict[str, PolicyAssignment] = field(default_factory=dict)
     workspace_connections: dict[str, WorkspaceConnection] = field(default_factory=dict)
     template_deployments: dict[str, Any] = field(default_factory=dict)
-    # Grows with every change to what access decisions read (the SQL store's ``access_generation``).
+    # Grows with every change to what access decisions read, region outages included (the SQL
+    # store's ``access_generation``).
     access_generation: int = 0
 
 

@@ -31,6 +31,9 @@ class AccessChanges:
 
     def __init__(self) -> None:
         self.changed = False
+        #: The generation this unit of work read first (``AccessGenerationRepository.current``):
+        #: what it reads afterwards is at least that new, so a process may remember it under it.
+        self.seen: int | None = None
 
     def bump(self, conn: sa.Connection) -> None:
         if self.changed:
@@ -39,11 +42,15 @@ class AccessChanges:
 
 
 class AccessGenerationRepository:
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, changes: AccessChanges) -> None:
         self._conn = conn
+        self._changes = changes
 
     def current(self) -> int:
-        return int(self._conn.execute(_GENERATION).scalar_one())
+        value = int(self._conn.execute(_GENERATION).scalar_one())
+        if self._changes.seen is None:
+            self._changes.seen = value
+        return value
 
 
 def _escape(text: str) -> str:

@@ -403,8 +403,9 @@ group_members = sa.Table(
 )
 
 # One row (id 1): a number that grows whenever something an access decision reads changes
-# (principals, group members, role assignments, custom role definitions), in the same transaction
-# as the change. Servers remember their decisions under it (``services.authz``) and read only it.
+# (principals, group members, role assignments, custom role definitions, region outages), in the
+# same transaction as the change. Servers remember their decisions and the failed regions under it
+# (``services.authz``, ``store.outage_repos``) and read only it.
 access_generation = sa.Table(
     "access_generation",
     metadata,

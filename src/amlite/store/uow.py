@@ -39,7 +39,7 @@ from amlite.store.rbac_repos import (
     RoleDefinitionRepository,
 )
 from amlite.store.registry_repos import RegistryRepository
-from amlite.store.outage_repos import RegionOutageRepository
+from amlite.store.outage_repos import FailedRegionsCache, RegionOutageRepository
 from amlite.store.pair_repos import WorkspacePairRepository
 from amlite.store.standby_repos import StandbyEndpointRepository
 from amlite.store.task_repos import TaskRepository
@@ -62,8 +62,10 @@ class SqlUnitOfWork:
     """Leaving the ``with`` block without ``commit()`` rolls back. A unique constraint that fires
     (two requests racing to create one name) surfaces as a ``Conflict``, never as a crash."""
 
-    def __init__(self, engine: sa.Engine, *, write: bool, write_lock: threading.RLock | None = None) -> None:
+    def __init__(self, engine: sa.Engine, *, write: bool, write_lock: threading.RLock | None = None,
+                 failed_regions: FailedRegionsCache | None = None) -> None:
         self._engine = engine
+        self._failed_regions = failed_regions if failed_regions is not None else FailedRegionsCache()
         self._write = write
         self._write_lock = write_lock if write else None
         self._locked = False
@@ -109,7 +111,7 @@ class SqlUnitOfWork:
 
     @cached_property
     def access_generation(self) -> AccessGenerationRepository:
-        return AccessGenerationRepository(self._conn)
+        return AccessGenerationRepository(self._conn, self._access_changes)
 
     @cached_property
     def subscriptions(self) -> SubscriptionRepository:
@@ -169,7 +171,7 @@ class SqlUnitOfWork:
 
     @cached_property
     def region_outages(self) -> RegionOutageRepository:
-        return RegionOutageRepository(self._conn)
+        return RegionOutageRepository(self._conn, self._access_changes, self._failed_regions)
 
     @cached_property
     def computes(self) -> ComputeRepository:
@@ -297,7 +299,9 @@ class SqlUnitOfWorkFactory:
         # Re-entrant: a thread that opens a second write while holding one meets SQLite's lock,
         # and its busy timeout, exactly as it did before.
         self._write_lock = threading.RLock() if engine.dialect.name == "sqlite" else None
+        self._failed_regions = FailedRegionsCache()
 
     def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=write, write_lock=self._write_lock)
+        return SqlUnitOfWork(self.engine, write=write, write_lock=self._write_lock,
+                             failed_regions=self._failed_regions)
 
