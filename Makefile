@@ -31,7 +31,7 @@ run: install
 	$(BIN)/amlite server --data-dir $(DATA) --host $(HOST) --port $(PORT)
 
 test: install-test
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)
 
 # The benchmark compares amlite with MLflow's tracking server; MLflow lives in its own venv
 # (.bench-venv) so its pins never touch amlite's. psycopg2-binary is MLflow's PostgreSQL driver
