@@ -48,8 +48,8 @@ BLOB = b"fuzzed model weights"
 #: Random requests per operation after the examples and coverage cases. Two, with the stride below,
 #: keep the run to about a minute on 2 cores: the suite's time is shared by every test.
 MAX_EXAMPLES = 2
-#: Each operation runs every seventh of its coverage cases (see ``operation_test``); operations with
-#: the same body schema take different sevenths, so together they still send every case.
+#: Each operation runs every seventh of its coverage cases, from its own offset (see
+#: ``operation_test``): a body schema shared by seven operations or more has every case sent.
 COVERAGE_STRIDE = 7
 #: Strings the generator never makes (it keeps to encodable, printable text), mixed into every string field.
 HOSTILE = ["\x00", "x\n", "\u202e\u0007", ".", "..", "../..", "-1", "1e999999", "NaN",
@@ -304,8 +304,9 @@ def raw_requests(operation: Any, real: dict[str, str], index: int) -> Iterator[t
         yield kind, method, url, {"content": raw.encode(), "headers": json_ctype}
     props = next(valid for marker, valid in VALID_PROPERTIES if marker in operation.path)
     base = {"location": "eastus", "tags": {"k": "v"}, "managedBy": "m", "kind": "k", "properties": props}
-    # Each leaf gets one of the mutations, the next one for the next operation: the operations
-    # of one resource type share a body, so together they still try every mutation on every leaf.
+    # Each leaf gets one of the mutations, shifted by one for the next leaf and the next operation:
+    # every operation meets all four mutations (on different leaves), and a leaf meets all four
+    # across four operations of its resource type (types with fewer meet fewer on that leaf).
     for position, leaf in enumerate(leaves(base)):
         new = LEAF_MUTATIONS[(position + index) % len(LEAF_MUTATIONS)]
         yield (f"{'.'.join(map(str, leaf))} = {new!r:.12}", method, url,

@@ -62,10 +62,10 @@ class SqlUnitOfWork:
     """Leaving the ``with`` block without ``commit()`` rolls back. A unique constraint that fires
     (two requests racing to create one name) surfaces as a ``Conflict``, never as a crash."""
 
-    def __init__(self, engine: sa.Engine, *, write: bool, write_lock: threading.RLock | None = None,
-                 failed_regions: FailedRegionsCache | None = None) -> None:
+    def __init__(self, engine: sa.Engine, *, write: bool, failed_regions: FailedRegionsCache,
+                 write_lock: threading.RLock | None = None) -> None:
         self._engine = engine
-        self._failed_regions = failed_regions if failed_regions is not None else FailedRegionsCache()
+        self._failed_regions = failed_regions  # the factory's: one per process and store
         self._write = write
         self._write_lock = write_lock if write else None
         self._locked = False
