@@ -66,17 +66,28 @@ class Api:
         return r.json()  # type: ignore[no-any-return]
 
     def wait(self, response: httpx.Response, timeout: float = 20.0) -> dict[str, Any]:
-        """Poll a 202's Azure-AsyncOperation URL to a terminal state."""
-        import time
-
+        """Poll a 202's Azure-AsyncOperation URL to a terminal state, then until the operation's
+        task row is closed too: the operation answers its outcome one commit before the engine
+        closes the task, and a snapshot taken in between would see that row change."""
         assert response.status_code == 202, response.text
         url = response.headers["Azure-AsyncOperation"]
         deadline = time.monotonic() + timeout
         while True:
             body = self.client.get(url).json()
             if body["status"] != "InProgress" or time.monotonic() > deadline:
-                return body  # type: ignore[no-any-return]
+                break
             time.sleep(0.05)
+        key = "operation:" + url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[1]
+        from amlite.store.tables import tasks
+
+        running = sa.select(sa.func.count()).select_from(tasks).where(
+            tasks.c.dedupe_key == key, tasks.c.state == "Running")
+        while time.monotonic() < deadline:
+            with self.container.engine.connect() as conn:
+                if not conn.execute(running).scalar():
+                    break
+            time.sleep(0.02)
+        return body  # type: ignore[no-any-return]
 
     def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
         return store_snapshot(self.container.engine)
