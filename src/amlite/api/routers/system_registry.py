@@ -107,6 +107,7 @@ def _refuse_write(request: Request, caller: Caller = Depends(WRITE)) -> Any:
 
 for _path in (SYSTEM_REGISTRY_ID, SYSTEM_REGISTRY_ID + "/{rest:path}"):
     _tag = "registry" if _path == SYSTEM_REGISTRY_ID else "assets"
-    router.add_api_route(_path, _refuse_write, methods=["PUT", "PATCH", "POST"], dependencies=V,
-                         name=f"write_system_{_tag}")
+    for _method in ("PUT", "PATCH", "POST"):  # one route each: an OpenAPI operation id per method
+        router.add_api_route(_path, _refuse_write, methods=[_method], dependencies=V,
+                             name=f"write_system_{_tag}_{_method.lower()}")
     router.add_api_route(_path, _refuse_write, methods=["DELETE"], dependencies=V, name=f"delete_system_{_tag}")
