@@ -38,7 +38,7 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from amlite import __version__, tls
+from amlite import __version__, memory, tls
 from amlite.config import Settings
 
 log = logging.getLogger("amlite")
@@ -50,6 +50,7 @@ def serve(settings: Settings) -> None:
     from amlite.bootstrap import build
 
     _configure_logging()
+    memory.limit_arenas()  # before any thread starts (see ``memory``)
     served = tls.prepare(settings)  # before anything else: a wrong certificate is refused at once
     container = build(settings)
     print(f"amlite {__version__} listening on {settings.endpoint}"
@@ -62,6 +63,7 @@ def serve(settings: Settings) -> None:
         print(f"  trust:  export REQUESTS_CA_BUNDLE={served.ca_file}", flush=True)
     print(f"  log in: amlite login --credentials-file {settings.credentials_file}", flush=True)
     if settings.workers == 1:
+        memory.IdleTrimmer().start()
         try:
             uvicorn.run(create_app(container), http=http_protocol(settings), **uvicorn_options(settings))
         finally:
@@ -118,6 +120,8 @@ class WorkerConfig(uvicorn.Config):
         from amlite.bootstrap import build
 
         _configure_logging()
+        memory.limit_arenas()
+        memory.IdleTrimmer().start()
         try:
             container = build(self.settings)
         except Exception:  # noqa: BLE001 - reported, and the supervisor must not restart it in a loop
