@@ -73,7 +73,7 @@ def main() -> None:
         src = workdir / "big.bin"
         sha = big_file(src, 256 * 2**20)
         os.sync()
-        columns = []
+        columns: list[list[tuple[str, float, str]]] = []
         for amlite in [args.amlite, *([args.against] if args.against else [])]:
             print(f"{amlite}:", flush=True)
             run = workdir / f"run{len(columns)}"
