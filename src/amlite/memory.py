@@ -7,7 +7,7 @@ start-up to 165 MB, while the Python objects it held grew by under 1 MB (tracema
 versions and their reads). The rest was glibc's: freed memory kept by the allocator in one arena
 per thread that ever allocated (glibc allows eight per core), and a heap top it stops giving
 back once a large buffer has raised its thresholds (``malloc_trim`` through a debugger took
-19 MB back). With the two measures below the same workload ends at 136 MB (docs/benchmarks.md,
+19 MB back). With the two measures below the same workload ends at 135 MB (docs/benchmarks.md,
 "Idle memory"):
 
 - ``limit_arenas``: two arenas for the process (``M_ARENA_MAX``), the setting that servers with
@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-
-log = logging.getLogger(__name__)
+from dataclasses import dataclass, field
 
 M_ARENA_MAX = -8  # glibc's <malloc.h>
 
@@ -69,7 +66,7 @@ class QuietAfterWork:
     own background workers poll the store now and then, far below it."""
 
     busy_share: float = 0.02
-    _worked: bool = True  # start-up is work: the first quiet interval trims what imports left
+    _worked: bool = field(default=True, init=False)  # start-up is work: the first quiet interval trims
 
     def should_trim(self, cpu_seconds: float, interval: float) -> bool:
         if cpu_seconds > self.busy_share * interval:
