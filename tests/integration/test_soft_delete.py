@@ -93,7 +93,7 @@ def test_purge_removes_a_live_or_soft_deleted_workspace_and_frees_its_name(api: 
         assert made["properties"]["workspaceId"] != first["properties"]["workspaceId"]
     # a purge of what does not exist (or a plain delete of a soft-deleted one) is 404 and changes nothing
     _delete(api, soft)
-    before = api.settled_snapshot()
+    before = api.snapshot()
     for path, query in ((soft, ML), (api.ws_path(name, "never"), f"forceToPurge=true&{ML}")):
         r = api.client.delete(f"{path}?{query}")
         assert r.status_code == 404, r.text
