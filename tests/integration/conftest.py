@@ -93,17 +93,19 @@ def store_snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
     its outcome (and the resource's state) one commit before the task engine closes the task,
     so a test that saw the outcome (a 202 polled to Succeeded, a compute no longer Creating) and
     snapshots at once could catch that row in between and see it change afterwards."""
+    from amlite.domain.operations import OperationStatus
+    from amlite.domain.tasks import TaskState
     from amlite.store.tables import metadata, operations, tasks
 
     closing = sa.select(sa.func.count()).select_from(
         tasks.join(operations, tasks.c.subject_key == operations.c.id)).where(
-        tasks.c.state == "Running", tasks.c.dedupe_key.startswith("operation:"),
-        operations.c.status != "InProgress")
+        tasks.c.state == TaskState.RUNNING.value, operations.c.status != OperationStatus.IN_PROGRESS.value)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    while True:
         with engine.connect() as conn:
             if not conn.execute(closing).scalar():
                 break
+        assert time.monotonic() < deadline, "an operation ended 10 s ago and its task row is still Running"
         time.sleep(0.02)
     with engine.connect() as conn:
         return {
